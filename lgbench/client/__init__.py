@@ -1,0 +1,20 @@
+"""A LangGraph API client for asyncio and trio, mirroring the LangGraph Python SDK."""
+
+from __future__ import annotations
+
+from lgbench.client._errors import *  # noqa: F403
+from lgbench.client._errors import __all__ as _errors_all
+from lgbench.client._models import Request, Response, StreamPart, Timeout
+from lgbench.client._transport import AsyncTransport, MockTransport
+
+__all__ = sorted(
+    [
+        *_errors_all,
+        "AsyncTransport",
+        "MockTransport",
+        "Request",
+        "Response",
+        "StreamPart",
+        "Timeout",
+    ]
+)

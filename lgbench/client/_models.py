@@ -1,0 +1,197 @@
+"""The values that cross the transport interface: Timeout, Request, Response.
+
+A transport is bound to one origin (scheme, host, port); a :class:`Request`
+carries only the request target (path and encoded query). A :class:`Response`
+arrives with its status and headers read and its body not yet read: read it
+whole with :meth:`Response.aread` or chunk by chunk with
+:meth:`Response.aiter_bytes`, and always :meth:`Response.aclose` it (reading to
+the end closes it too). Closing a response whose body was not read to the end
+discards its connection instead of returning it to a pool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, NamedTuple, Protocol
+
+__all__ = [
+    "AsyncByteStream",
+    "ByteStream",
+    "Request",
+    "Response",
+    "StreamPart",
+    "Timeout",
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Timeout:
+    """Timeouts in seconds; ``None`` means no limit.
+
+    ``connect_s`` bounds opening a connection, ``read_s`` the wait for each
+    next byte of the response (so keep-alive bytes and SSE heartbeats reset
+    it), ``write_s`` each send, and ``total_s`` the whole request from the
+    first attempt to connect until the end of the body.
+    """
+
+    connect_s: float | None = 5.0
+    read_s: float | None = 300.0
+    write_s: float | None = 300.0
+    total_s: float | None = None
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None and value <= 0:
+                raise ValueError(f"Timeout.{field.name} must be > 0 or None, not {value!r}")
+
+
+DEFAULT_TIMEOUT = Timeout()
+
+
+@dataclasses.dataclass(slots=True)
+class Request:
+    """One HTTP request to the transport's origin.
+
+    ``target`` is the path with its already-encoded query (``/threads?x=1``);
+    header names are lower-case. ``content`` is the encoded body, if any.
+    """
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    content: bytes | None = None
+    timeout: Timeout = DEFAULT_TIMEOUT
+
+
+class AsyncByteStream(Protocol):
+    """A response body as a transport delivers it.
+
+    ``receive_some`` returns the next non-empty chunk, or ``b""`` once the body
+    has ended (and keeps returning ``b""`` after that). ``aclose`` is
+    idempotent. No async generators here: they cannot be finalised
+    deterministically on every backend.
+    """
+
+    async def receive_some(self) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ByteStream:
+    """An in-memory body, for mock transports and already-read responses."""
+
+    __slots__ = ("_content",)
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    async def receive_some(self) -> bytes:
+        content, self._content = self._content, b""
+        return content
+
+    async def aclose(self) -> None:
+        self._content = b""
+
+
+class Response:
+    """A response whose status line and headers have arrived.
+
+    ``headers`` maps lower-case names to values (repeated fields joined with
+    ``", "``).
+    """
+
+    __slots__ = ("_content", "_stream", "closed", "headers", "status_code")
+
+    def __init__(
+        self,
+        status_code: int,
+        headers: dict[str, str] | Iterable[tuple[str, str]] | None = None,
+        *,
+        stream: AsyncByteStream | None = None,
+        content: bytes | None = None,
+    ) -> None:
+        self.status_code = status_code
+        if headers is None:
+            self.headers: dict[str, str] = {}
+        elif isinstance(headers, dict):
+            self.headers = {k.lower(): v for k, v in headers.items()}
+        else:
+            merged: dict[str, str] = {}
+            for name, value in headers:
+                key = name.lower()
+                merged[key] = f"{merged[key]}, {value}" if key in merged else value
+            self.headers = merged
+        if stream is not None and content is not None:
+            raise TypeError("give a Response either stream or content, not both")
+        self._content = content
+        self._stream: AsyncByteStream = stream if stream is not None else ByteStream(content or b"")
+        self.closed = False
+
+    @property
+    def content(self) -> bytes:
+        """The body, once :meth:`aread` has read it."""
+        if self._content is None:
+            raise RuntimeError("the response body has not been read: await response.aread()")
+        return self._content
+
+    async def aread(self) -> bytes:
+        """Read the whole body, then close the response."""
+        if self._content is None:
+            if self.closed:
+                raise RuntimeError("the response is closed")
+            chunks = []
+            try:
+                while chunk := await self._stream.receive_some():
+                    chunks.append(chunk)
+            finally:
+                await self.aclose()
+            self._content = b"".join(chunks)
+        return self._content
+
+    async def receive_some(self) -> bytes:
+        """The next chunk of the body, ``b""`` at its end (the response is then closed)."""
+        if self.closed:
+            return b""
+        chunk = await self._stream.receive_some()
+        if not chunk:
+            await self.aclose()
+        return chunk
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """The body's chunks as they arrive; the response is closed at the end."""
+        return _BodyChunks(self)
+
+    async def aclose(self) -> None:
+        """Release the connection (back to the pool only if the body was read whole)."""
+        if not self.closed:
+            self.closed = True
+            await self._stream.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code}]>"
+
+
+class _BodyChunks:
+    __slots__ = ("_response",)
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def __aiter__(self) -> _BodyChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._response.receive_some()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+
+class StreamPart(NamedTuple):
+    """One server-sent event of a LangGraph stream: its name and decoded JSON data."""
+
+    event: str
+    data: Any
+    id: str | None = None

@@ -1,0 +1,50 @@
+"""Shared fixtures: the anyio backends every async test runs on, and the real servers."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(("asyncio", {"debug": True}), id="asyncio"),
+        pytest.param(
+            ("asyncio", {"use_uvloop": True}),
+            id="asyncio+uvloop",
+            marks=pytest.mark.skipif(not _HAVE_UVLOOP, reason="uvloop is not installed"),
+        ),
+        pytest.param(("trio", {}), id="trio"),
+    ]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    """Every async test runs on asyncio (debug), asyncio+uvloop and trio."""
+    backend: tuple[str, dict[str, Any]] = request.param
+    return backend
+
+
+@pytest.fixture(scope="session")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real LangGraph in-memory server with lgbench's bundled graphs, for the session.
+
+    Sync and session-scoped on purpose: one server serves every backend's tests.
+    """
+    pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
+    from lgbench.server import EmbeddedServer
+
+    log_dir: Path = tmp_path_factory.mktemp("embedded-server")
+    with EmbeddedServer(log_path=log_dir / "server.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def langgraph_url(embedded_server: Any) -> str:
+    """Base URL of the embedded server, e.g. ``http://127.0.0.1:43817``."""
+    url: str = embedded_server.url
+    return url
