@@ -1,0 +1,231 @@
+"""HTTP/1.1 framing for the fast transport: request heads out, responses in.
+
+No I/O here. :func:`encode_request` builds the bytes of one request;
+:class:`ResponseReader` parses the responses arriving on one connection with
+httptools (llhttp), one exchange at a time, and says when the response head is
+complete, which body chunks arrived, when the message ended and whether the
+connection may carry another request.
+
+Failure modes: :func:`encode_request` raises :class:`ProtocolError` for a
+request it refuses to put on the wire (CR/LF or spaces where they would split
+the message); :meth:`ResponseReader.feed` lets httptools' exceptions through
+(the transport translates them, in one place, into ``ProtocolError``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httptools
+
+from lgbench.client._errors import ProtocolError
+
+__all__ = ["MAX_HEAD_BYTES", "SAFE_METHODS", "ResponseReader", "encode_request"]
+
+#: A response head larger than this is refused: llhttp itself sets no limit, and
+#: a broken server must not make the client buffer headers without bound.
+MAX_HEAD_BYTES: Final = 1 << 20
+
+#: Methods a client may repeat without changing server state (RFC 9110 §9.2.1).
+#: Only these are re-sent when a reused connection turns out to be dead before
+#: any response byte arrived; DELETE is idempotent but not safe (a repeated
+#: DELETE of a LangGraph thread answers 404), so it is never re-sent.
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+# Headers the transport writes itself: the body framing comes from ``content``.
+_FRAMING_HEADERS: Final = frozenset({"content-length", "transfer-encoding"})
+# Methods whose requests carry a body by definition; they get ``Content-Length: 0``
+# when empty so that servers never wait for a body that is not coming.
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+
+
+def encode_request(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    content: bytes | None,
+    *,
+    host_line: str,
+    user_agent_line: str,
+) -> bytes:
+    """The bytes of one HTTP/1.1 request: head and body together, for one write.
+
+    ``host_line`` and ``user_agent_line`` are complete header lines (with their
+    CRLF) sent unless ``headers`` has its own ``host`` / ``user-agent``.
+    One write keeps a small request in one TCP segment.
+    """
+    if " " in target or "\r" in target or "\n" in target or not target:
+        raise ProtocolError(f"refusing to send a request target with spaces or CR/LF: {target!r}")
+    lines = [f"{method} {target} HTTP/1.1\r\n"]
+    add_host = True
+    add_user_agent = True
+    n_lines = 0
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _FRAMING_HEADERS:
+            continue
+        if lower == "host":
+            add_host = False
+        elif lower == "user-agent":
+            add_user_agent = False
+        lines.append(f"{name}: {value}\r\n")
+        n_lines += 1
+    if n_lines:
+        # A CR or LF inside a name or value would let it start a header (or a
+        # request) of its own: count the line ends instead of scanning each field.
+        block = "".join(lines[1:])
+        if block.count("\n") != n_lines or block.count("\r") != n_lines:
+            raise ProtocolError("refusing to send a header name or value containing CR or LF")
+    if add_host:
+        lines.append(host_line)
+    if add_user_agent:
+        lines.append(user_agent_line)
+    if content is not None:
+        lines.append(f"content-length: {len(content)}\r\n\r\n")
+        head = "".join(lines).encode("latin-1")
+        return head + content if content else head
+    if method in _BODY_METHODS:
+        lines.append("content-length: 0\r\n")
+    lines.append("\r\n")
+    return "".join(lines).encode("latin-1")
+
+
+class ResponseReader:
+    """Parses the responses of one connection; the transport calls :meth:`begin` per request.
+
+    After each :meth:`feed`: ``head_done`` says whether ``status_code`` and
+    ``headers`` are set; ``chunks`` holds body bytes not yet handed out;
+    ``complete`` says the message ended, and then ``keep_alive`` says whether
+    the connection may carry another request. ``dirty`` is set when bytes
+    arrive that belong to no request of ours (after a complete response): the
+    response stands, the connection does not.
+    """
+
+    __slots__ = (
+        "_head_only",
+        "_informational",
+        "_parser",
+        "_replace_parser",
+        "chunks",
+        "complete",
+        "dirty",
+        "head_done",
+        "headers",
+        "keep_alive",
+        "status_code",
+    )
+
+    def __init__(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self._replace_parser = False
+        self._head_only = False
+        self._informational = False
+        self.status_code = 0
+        self.headers: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.dirty = False
+
+    def begin(self, *, head_only: bool) -> None:
+        """Prepare for the response to the next request (``head_only`` for HEAD)."""
+        if self._replace_parser:
+            # After a HEAD response llhttp still expects the body its headers
+            # announced; a fresh parser is the only way to tell it otherwise.
+            self._parser = httptools.HttpResponseParser(self)
+            self._replace_parser = False
+        self._head_only = head_only
+        self._informational = False
+        self.status_code = 0
+        self.headers = []
+        self.chunks = []
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Parse ``data``; httptools' exceptions pass through unless the response was complete."""
+        try:
+            self._parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            if not self.complete:
+                raise
+            # Garbage after a complete response: keep the response, drop the connection.
+            self.dirty = True
+
+    def feed_eof(self) -> None:
+        """The peer closed its side: end a body delimited by the connection's close.
+
+        A body framed by Content-Length or chunked encoding that has not ended
+        stays incomplete (the caller reports a network error); so does a head.
+        """
+        self.keep_alive = False
+        if self.complete or not self.head_done:
+            return
+        for name, value in self.headers:
+            lower = name.lower()
+            if lower == "content-length" or (
+                lower == "transfer-encoding" and value.lower().rstrip().endswith("chunked")
+            ):
+                return
+        self.complete = True
+
+    def take_chunks(self) -> bytes:
+        """The body bytes received so far, as one chunk (``b""`` when none)."""
+        chunks = self.chunks
+        if not chunks:
+            return b""
+        self.chunks = []
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    # httptools callbacks. They must not raise: httptools would report our bug
+    # as a parser error of the peer.
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.dirty = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.complete:
+            self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        if self.complete:
+            return
+        parser = self._parser
+        status_code = parser.get_status_code()
+        if status_code < 200:
+            # 1xx is an interim answer (100 Continue, 103 Early Hints): skip it
+            # and wait for the final response. (101 makes feed() raise
+            # HttpParserUpgrade right after this callback.)
+            self._informational = True
+            self.headers = []
+            return
+        self.status_code = status_code
+        self.head_done = True
+        if self._head_only:
+            # A HEAD response has no body whatever its headers say.
+            self.complete = True
+            self.keep_alive = parser.should_keep_alive() and parser.get_http_version() == "1.1"
+            self._replace_parser = True
+
+    def on_body(self, body: bytes) -> None:
+        if self.complete:
+            self.dirty = True
+        else:
+            self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._informational:
+            self._informational = False
+            return
+        if self.complete:
+            # The end of a message we did not ask for, or of a HEAD response's
+            # announced body: either way nothing to trust on this connection.
+            if not self._head_only:
+                self.dirty = True
+            return
+        parser = self._parser
+        self.complete = True
+        self.keep_alive = parser.should_keep_alive() and parser.get_http_version() == "1.1"
