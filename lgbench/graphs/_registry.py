@@ -2,9 +2,10 @@
 
 The embedded server registers each graph under its graph id. The server then creates one
 default ("system") assistant per graph, whose ``assistant_id`` is a UUID derived from the
-graph id (:func:`default_assistant_id`) and whose ``name`` is the graph id. Requests may
-address that assistant either by the UUID or by the graph id itself: the server accepts a
-registered graph id wherever an ``assistant_id`` is expected.
+graph id (:func:`default_assistant_id`) and whose ``name`` is the graph id. Run requests
+(the ``assistant_id`` field of ``runs.create`` / ``stream`` / ``wait``, crons) accept the
+graph id itself; URL paths under ``/assistants/{assistant_id}/...`` do not (HTTP 422 on
+langgraph-api 0.16): use the UUID there.
 
 This module imports no LangGraph code: the graphs themselves are loaded by the server
 process, from the ``target`` of each entry.
@@ -97,7 +98,8 @@ GRAPH_IDS: Final[tuple[str, ...]] = tuple(sorted(_registry))
 def default_assistant_id(graph_id: str) -> str:
     """The ``assistant_id`` of the default assistant the server creates for ``graph_id``.
 
-    Passing ``graph_id`` itself as ``assistant_id`` works too; this is the UUID the server
+    Run requests accept ``graph_id`` itself as ``assistant_id``; paths such as
+    ``/assistants/{assistant_id}/subgraphs`` need this UUID, which is also what the server
     reports back in runs and searches.
     """
     return str(uuid.uuid5(_SERVER_GRAPH_NAMESPACE, graph_id))

@@ -7,11 +7,12 @@ Input (all optional; each falls back to ``config["configurable"]`` / ``context``
 Steps: ``begin`` appends ``start:<run_id>``; ``emit`` runs ``n`` times (one superstep
 each), and each time sends one ``custom`` event ``{"i": i, "n": n, "run_id": ...}`` and
 returns one ``AIMessage`` (content ``"event i/n"``, id ``"<run_id>:<i>"``); ``finish``
-appends ``end:<run_id>``. So one run yields, per stream mode: ``updates`` n + 2 (one per
-node execution), ``values`` one per superstep (n + 2, plus one for the input on a fresh
-run), ``messages`` / ``messages-tuple`` n messages, ``custom`` exactly n.
-``n`` above the recursion limit (10 011 on langgraph-api by default) needs a higher
-``recursion_limit`` in the run's config.
+appends ``end:<run_id>``. So one run yields, per stream mode (observed on langgraph-api
+0.16): ``updates`` n + 2 events (one per node execution); ``values`` n + 3 (one per
+superstep, plus the input); ``custom`` exactly n; ``messages-tuple`` n ``messages``
+events; ``messages`` n pairs of ``messages/metadata`` + ``messages/complete``.
+A run takes n + 2 supersteps: within langgraph-api's default recursion limit (10 011)
+for every allowed ``n``, but a run whose config sets a lower ``recursion_limit`` fails.
 
 Returns (thread state): ``tokens``, ``emitted`` (events the latest run emitted),
 ``messages`` (the latest run's last message only: the list does not grow across runs).
