@@ -1,0 +1,174 @@
+"""Writing a :class:`Workload` back as TOML, so that parse → dump → parse is the identity.
+
+The output is plain TOML 1.0: ``[target]``, ``[defaults]``, one ``[[scenario]]`` per
+scenario with its steps as an array of inline tables, and ``[thresholds]``.
+Durations are written in their canonical form (``"1m30s"``); defaults are applied
+already, so steps carry their ``assistant_id`` and SDK parameter names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from lgbench.workload._duration import format_duration
+from lgbench.workload._model import (
+    DefaultsConfig,
+    EmbeddedConfig,
+    OperationStepConfig,
+    ScenarioConfig,
+    SleepStepConfig,
+    StepConfig,
+    TargetConfig,
+    TimeoutsConfig,
+    Workload,
+)
+
+__all__ = ["dump_workload"]
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _key(name: str) -> str:
+    return name if _BARE_KEY.fullmatch(name) else _string(name)
+
+
+def _value(value: Any) -> str:
+    """One TOML value on one line (tables become inline tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        if text in ("inf", "-inf", "nan"):
+            raise ValueError(f"{value!r} cannot be written to a workload")
+        return text
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to a workload")
+
+
+def _lines(table: Mapping[str, Any]) -> list[str]:
+    return [f"{_key(name)} = {_value(value)}" for name, value in table.items()]
+
+
+def _target(target: TargetConfig) -> list[str]:
+    fields: dict[str, Any] = {"url": target.url}
+    if target.api_key_env is not None:
+        fields["api_key_env"] = target.api_key_env
+    if target.transport != "fast":
+        fields["transport"] = target.transport
+    if target.headers:
+        fields["headers"] = dict(target.headers)
+    lines = ["[target]", *_lines(fields)]
+    if target.timeouts != TimeoutsConfig():
+        timeouts = {"connect": target.timeouts.connect_s, "read": target.timeouts.read_s}
+        if target.timeouts.total_s is not None:
+            timeouts["total"] = target.timeouts.total_s
+        lines += ["", "[target.timeouts]"]
+        lines += [f"{name} = {_string(format_duration(s))}" for name, s in timeouts.items()]
+    if target.embedded != EmbeddedConfig():
+        embedded: dict[str, Any] = {"port": target.embedded.port}
+        if target.embedded.n_jobs_per_worker is not None:
+            embedded["n_jobs_per_worker"] = target.embedded.n_jobs_per_worker
+        if target.embedded.log is not None:
+            embedded["log"] = target.embedded.log
+        lines += ["", "[target.embedded]", *_lines(embedded)]
+    return lines
+
+
+def _defaults(defaults: DefaultsConfig) -> list[str]:
+    fields: dict[str, Any] = {}
+    if defaults.seed is not None:
+        fields["seed"] = defaults.seed
+    fields["think_time"] = format_duration(defaults.think_time_s)
+    fields["graceful_stop"] = format_duration(defaults.graceful_stop_s)
+    if defaults.assistant is not None:
+        fields["assistant"] = defaults.assistant
+    if defaults.tags:
+        fields["tags"] = dict(defaults.tags)
+    return ["[defaults]", *_lines(fields)]
+
+
+def _step(step: StepConfig, defaults: DefaultsConfig) -> str:
+    if isinstance(step, SleepStepConfig):
+        return _value({"sleep": format_duration(step.duration_s)})
+    assert isinstance(step, OperationStepConfig)
+    fields: dict[str, Any] = {"op": step.op, **step.params}
+    if step.save is not None:
+        fields["save"] = step.save
+    if step.repeat != 1:
+        fields["repeat"] = step.repeat
+    if step.think_time_s != defaults.think_time_s:
+        fields["think_time"] = format_duration(step.think_time_s)
+    return _value(fields)
+
+
+def _scenario(scenario: ScenarioConfig, defaults: DefaultsConfig) -> list[str]:
+    executor = scenario.executor
+    fields: dict[str, Any] = {"name": scenario.name, "executor": scenario.executor_name}
+    if executor.start_time_s:
+        fields["start_time"] = format_duration(executor.start_time_s)
+    if executor.graceful_stop_s != defaults.graceful_stop_s:
+        fields["graceful_stop"] = format_duration(executor.graceful_stop_s)
+    tags = {k: v for k, v in scenario.tags.items() if defaults.tags.get(k) != v}
+    if tags:
+        fields["tags"] = tags
+    fields.update(executor.options())
+    lines = ["[[scenario]]", *_lines(fields)]
+    if scenario.steps:
+        lines.append("steps = [")
+        lines += [f"  {_step(step, defaults)}," for step in scenario.steps]
+        lines.append("]")
+    return lines
+
+
+def dump_workload(workload: Workload) -> str:
+    """The TOML text of ``workload``; parsing it again gives an equal :class:`Workload`."""
+    sections = [
+        [f"name = {_string(workload.name)}"],
+        _target(workload.target),
+        _defaults(workload.defaults),
+    ]
+    sections += [_scenario(scenario, workload.defaults) for scenario in workload.scenarios]
+    if workload.thresholds:
+        grouped: dict[str, list[str]] = {}
+        for spec in workload.thresholds:
+            grouped.setdefault(spec.expression_key, []).append(spec.condition_text)
+        lines = ["[thresholds]"]
+        lines += [
+            f"{_string(key)} = {_value(texts[0] if len(texts) == 1 else texts)}"
+            for key, texts in grouped.items()
+        ]
+        sections.append(lines)
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"

@@ -1,0 +1,224 @@
+"""The workload model: frozen, validated configs built from a TOML file.
+
+::
+
+    Workload(name, path, target, defaults, scenarios, thresholds)
+    ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded)
+    │   ├── TimeoutsConfig(connect_s, read_s, total_s)
+    │   └── EmbeddedConfig(port, n_jobs_per_worker, log)
+    ├── DefaultsConfig(seed, think_time_s, graceful_stop_s, assistant, tags)
+    ├── ScenarioConfig(name, executor: ExecutorConfig, tags, steps)   sorted by (start, name)
+    │   └── steps: OperationStepConfig(op, params, save, repeat, think_time_s)
+    │            | SleepStepConfig(duration_s)
+    └── ThresholdSpec(expression_key, condition_text, location)
+
+Defaults are already applied: each scenario's tags include ``[defaults] tags``,
+each step's ``think_time_s`` and each run step's ``assistant_id`` fall back to
+``[defaults]``, each executor's ``graceful_stop_s`` too. Step parameters use the
+SDK's names (``thread_id``, never the ``thread`` alias) and keep their templates
+(``"$thread"``) for :func:`~lgbench.workload.render` at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias
+
+from lgbench.workload._executors import ExecutorConfig
+from lgbench.workload._locate import Position
+from lgbench.workload._operations import OPERATIONS, OperationSpec
+
+__all__ = [
+    "DefaultsConfig",
+    "EmbeddedConfig",
+    "OperationStepConfig",
+    "ScenarioConfig",
+    "SleepStepConfig",
+    "StepConfig",
+    "TargetConfig",
+    "ThresholdSpec",
+    "TimeoutsConfig",
+    "Transport",
+    "Workload",
+]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+#: The HTTP client lgbench drives the target with.
+Transport: TypeAlias = Literal["fast", "httpx"]
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    """Per-request timeouts in seconds; ``total_s`` None means no overall limit.
+
+    ``read_s`` bounds the wait for each chunk of a response, so long streams and
+    waits that send keep-alives are not cut short by it.
+    """
+
+    connect_s: float = 10.0
+    read_s: float = 60.0
+    total_s: float | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddedConfig:
+    """Options of the embedded server (``url = "embedded"``).
+
+    ``port`` 0 picks a free loopback port; ``n_jobs_per_worker`` None keeps the
+    server's default; ``log`` is the server's log file (None: in the run folder).
+    """
+
+    port: int = 0
+    n_jobs_per_worker: int | None = None
+    log: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """The server under test.
+
+    ``url`` is ``"embedded"`` (start lgbench's own server) or an http(s) URL.
+    ``api_key_env`` names the environment variable holding the API key: the key is
+    never in the file, and no ambient key is sent unless a workload opts in.
+    """
+
+    url: str = "embedded"
+    api_key_env: str | None = None
+    headers: Mapping[str, str] = field(default_factory=_empty)
+    timeouts: TimeoutsConfig = TimeoutsConfig()
+    transport: Transport = "fast"
+    embedded: EmbeddedConfig = EmbeddedConfig()
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when lgbench starts the embedded server itself."""
+        return self.url == "embedded"
+
+
+@dataclass(frozen=True)
+class DefaultsConfig:
+    """Workload-wide defaults: the random seed (None: chosen at run time and recorded),
+    think time after each step, graceful stop of each scenario, default assistant,
+    tags added to every scenario."""
+
+    seed: int | None = None
+    think_time_s: float = 0.0
+    graceful_stop_s: float = 30.0
+    assistant: str | None = None
+    tags: Mapping[str, str] = field(default_factory=_empty)
+
+
+@dataclass(frozen=True)
+class OperationStepConfig:
+    """One call of a LangGraph client operation (``op``, e.g. ``"runs.wait"``).
+
+    ``params`` are keyed by the SDK's parameter names and may hold templates;
+    ``save`` names the variable the result is stored in; the call is made ``repeat``
+    times, each followed by ``think_time_s`` of pause.
+    """
+
+    op: str
+    params: Mapping[str, Any] = field(default_factory=_empty)
+    save: str | None = None
+    repeat: int = 1
+    think_time_s: float = 0.0
+
+    @property
+    def spec(self) -> OperationSpec:
+        """The operation's entry in :data:`~lgbench.workload.OPERATIONS`."""
+        return OPERATIONS[self.op]
+
+
+@dataclass(frozen=True)
+class SleepStepConfig:
+    """A pause of ``duration_s`` seconds (``{ sleep = "500ms" }``)."""
+
+    duration_s: float
+
+
+#: A step of a scenario.
+StepConfig: TypeAlias = OperationStepConfig | SleepStepConfig
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """A named scenario: how it schedules iterations, and the steps of one iteration.
+
+    Burst scenarios have no steps (their executor config says what to run).
+    """
+
+    name: str
+    executor: ExecutorConfig
+    tags: Mapping[str, str] = field(default_factory=_empty)
+    steps: tuple[StepConfig, ...] = ()
+
+    @property
+    def executor_name(self) -> str:
+        """The executor's TOML name, e.g. ``"constant-vus"``."""
+        return self.executor.TOML_NAME
+
+    @property
+    def start_time_s(self) -> float:
+        """Seconds after the start of the run when this scenario begins."""
+        return self.executor.start_time_s
+
+    @property
+    def graceful_stop_s(self) -> float:
+        """Seconds iterations in flight may take to finish once the scenario's time is up."""
+        return self.executor.graceful_stop_s
+
+    def describe(self) -> str:
+        """``"chat: constant-vus, 50 VUs for 1m0s"``."""
+        return f"{self.name}: {self.executor_name}, {self.executor.describe()}"
+
+    def max_vus(self) -> int:
+        """The most virtual users this scenario may run at once."""
+        return self.executor.max_vus()
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    """A threshold as written: ``"runs.wait.latency.p99" = "< 2s"``.
+
+    The expression grammar is parsed elsewhere; ``location`` is where the condition
+    is written, for its error messages (not part of equality).
+    """
+
+    expression_key: str
+    condition_text: str
+    location: Position = field(default=Position(0, 0), compare=False)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A parsed, valid workload. ``path`` is the file it came from, as given."""
+
+    name: str
+    path: str
+    target: TargetConfig = TargetConfig()
+    defaults: DefaultsConfig = DefaultsConfig()
+    scenarios: tuple[ScenarioConfig, ...] = ()
+    thresholds: tuple[ThresholdSpec, ...] = ()
+
+    def scenario(self, name: str) -> ScenarioConfig:
+        """The scenario called ``name``; raises :class:`KeyError` if there is none."""
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(name)
+
+    def max_vus(self) -> int:
+        """VUs needed if every scenario peaked at once (an upper bound)."""
+        return sum(scenario.max_vus() for scenario in self.scenarios)
+
+    def total_duration_s(self) -> float:
+        """When the last scenario may end, graceful stops included, from the run's start."""
+        return max(
+            (s.start_time_s + s.executor.total_duration_s() for s in self.scenarios), default=0.0
+        )

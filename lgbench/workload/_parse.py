@@ -1,0 +1,1089 @@
+"""Reading and validating a workload file: TOML text in, :class:`Workload` or every issue out.
+
+:func:`parse_workload` never stops at the first problem: it reads the whole file,
+records each problem as a :class:`WorkloadIssue` with the line and column of the
+offending key or value (found by :class:`~lgbench.workload.SourceMap`), and raises
+one :class:`WorkloadError` carrying them all. A TOML syntax error stops it early,
+since nothing after it can be trusted; its position comes from tomli.
+
+Whatever the input (any text, any bytes), the result is a :class:`Workload` or a
+:class:`WorkloadError`; nothing else escapes for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import re
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomli
+
+from lgbench.workload._duration import DURATION_FORMS, parse_duration
+from lgbench.workload._errors import DurationError, TemplateError, WorkloadError, WorkloadIssue
+from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
+from lgbench.workload._locate import KeyPath, Position, SourceMap
+from lgbench.workload._model import (
+    DefaultsConfig,
+    EmbeddedConfig,
+    OperationStepConfig,
+    ScenarioConfig,
+    SleepStepConfig,
+    StepConfig,
+    TargetConfig,
+    ThresholdSpec,
+    TimeoutsConfig,
+    Transport,
+    Workload,
+)
+from lgbench.workload._operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
+from lgbench.workload._templating import BUILTIN_NAMES, parse_template
+from lgbench.workload._text import did_you_mean, one_of, quote, toml_type
+
+__all__ = ["load_workload", "parse_workload"]
+
+_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds")
+_TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
+_TIMEOUT_KEYS = ("connect", "read", "total")
+_EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
+_DEFAULTS_KEYS = ("seed", "think_time", "graceful_stop", "assistant", "tags")
+_SCENARIO_KEYS = ("name", "executor", "start_time", "graceful_stop", "tags", "steps")
+_STEP_KEYS = ("op", "save", "repeat", "think_time")
+_TRANSPORTS: tuple[Transport, ...] = ("fast", "httpx")
+_ALL_OPTIONS = frozenset(name for cls in EXECUTORS.values() for name in cls.OPTIONS)
+
+_WORKLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SCENARIO_NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_SECRET_HEADERS = frozenset({"x-api-key"})
+
+_TOML_EXPECTED = "valid TOML, see https://toml.io"
+_UNDEFINED_EXPECTED = (
+    'a variable saved by an earlier step (save = "name") or a built-in: '
+    "vu, iteration, uuid, random.int/float/choice"
+)
+
+
+class _Reader:
+    """Collects issues against one source text, each placed by its key path."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.path = path
+        self._text = text
+        self._source: SourceMap | None = None
+        self.issues: list[WorkloadIssue] = []
+
+    @property
+    def source(self) -> SourceMap:
+        if self._source is None:
+            self._source = SourceMap(self._text)
+        return self._source
+
+    def position(self, key: KeyPath, *, at_key: bool = False) -> Position:
+        return self.source.locate(key, at_key=at_key)
+
+    def issue(
+        self, key: KeyPath, message: str, expected: str = "", *, at_key: bool = False
+    ) -> None:
+        where = self.position(key, at_key=at_key)
+        self.issues.append(WorkloadIssue(self.path, where.line, where.column, message, expected))
+
+    # -- typed reads: each returns None (after recording an issue) when the value is wrong
+
+    def check_keys(
+        self,
+        table: Mapping[str, Any],
+        key: KeyPath,
+        allowed: Iterable[str],
+        where: str,
+    ) -> None:
+        allowed = tuple(allowed)
+        for name in table:
+            if name not in allowed:
+                self.issue(
+                    (*key, name),
+                    f"unknown key {quote(name)} in {where}{did_you_mean(name, allowed)}",
+                    one_of(allowed),
+                    at_key=True,
+                )
+
+    def table(self, value: Any, key: KeyPath, what: str) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            return value
+        self.issue(key, f"{what} must be a table, not {toml_type(value)}", "a table")
+        return None
+
+    def string(self, value: Any, key: KeyPath, what: str, expected: str = "a string") -> str | None:
+        if isinstance(value, str):
+            return value
+        self.issue(key, f"{what} must be a string, not {toml_type(value)}", expected)
+        return None
+
+    def integer(
+        self, value: Any, key: KeyPath, what: str, *, minimum: int | None = None
+    ) -> int | None:
+        expected = "an integer" if minimum is None else f"an integer >= {minimum}"
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.issue(key, f"{what} must be an integer, not {toml_type(value)}", expected)
+            return None
+        if minimum is not None and value < minimum:
+            self.issue(key, f"{what} must be at least {minimum}, not {value}", expected)
+            return None
+        return value
+
+    def duration(
+        self, value: Any, key: KeyPath, what: str, *, positive: bool = False
+    ) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.issue(key, f"{what} must be a duration, not {toml_type(value)}", DURATION_FORMS)
+            return None
+        try:
+            seconds = parse_duration(value)
+        except DurationError as error:
+            self.issue(key, f"{what}: {error.problem}", error.expected)
+            return None
+        if positive and seconds <= 0:
+            self.issue(key, f"{what} must be more than 0s", DURATION_FORMS)
+            return None
+        return seconds
+
+    def string_table(self, value: Any, key: KeyPath, what: str) -> dict[str, str] | None:
+        table = self.table(value, key, what)
+        if table is None:
+            return None
+        result: dict[str, str] = {}
+        for name, item in table.items():
+            if isinstance(item, str):
+                result[name] = item
+            else:
+                self.issue(
+                    (*key, name),
+                    f"{what} values must be strings; {quote(name)} is {toml_type(item)}",
+                    f'{name} = "..."',
+                )
+        return result
+
+
+# -- entry points ------------------------------------------------------------------------
+
+
+def load_workload(path: str | os.PathLike[str]) -> Workload:
+    """Read and validate the workload file at ``path``.
+
+    Raises :class:`WorkloadError` (exit code 2) when the file cannot be read, is not
+    UTF-8, is not TOML, or describes an invalid workload; ``str()`` of the error is
+    the message to show, one issue per line.
+    """
+    shown = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise WorkloadError(
+            [WorkloadIssue(shown, 0, 0, f"cannot read the workload file: {reason}")]
+        ) from None
+    return parse_workload(data, shown)
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+        raise WorkloadError(
+            [
+                WorkloadIssue(
+                    path,
+                    line,
+                    column,
+                    f"the file is not valid UTF-8 (byte 0x{data[error.start]:02x})",
+                    "UTF-8 text",
+                )
+            ]
+        ) from None
+
+
+def parse_workload(text: str | bytes, path: str | os.PathLike[str] = "<workload>") -> Workload:
+    """Validate the workload ``text`` (TOML; bytes must be UTF-8) read from ``path``.
+
+    ``path`` is used in messages, in :attr:`Workload.path`, and for the default
+    workload name (the file's stem). Raises :class:`WorkloadError` with every issue.
+    """
+    shown = os.fspath(path)
+    if isinstance(text, bytes):
+        text = _decode(text, shown)
+    text = text.removeprefix("\ufeff")
+    try:
+        document = tomli.loads(text)
+    except tomli.TOMLDecodeError as error:
+        raise WorkloadError(
+            [WorkloadIssue(shown, error.lineno, error.colno, error.msg, _TOML_EXPECTED)]
+        ) from None
+    except (RecursionError, MemoryError, ValueError) as error:
+        raise WorkloadError(
+            [WorkloadIssue(shown, 1, 1, f"cannot read the TOML: {error}", _TOML_EXPECTED)]
+        ) from None
+    reader = _Reader(text, shown)
+    workload = _read_workload(reader, document, shown)
+    if reader.issues or workload is None:
+        raise WorkloadError(reader.issues)
+    return workload
+
+
+# -- the document ----------------------------------------------------------------------
+
+
+def _default_name(path: str) -> str:
+    stem = Path(path).stem if path and not path.startswith("<") else "workload"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")[:100]
+    return cleaned or "workload"
+
+
+def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Workload | None:
+    reader.check_keys(document, (), _TOP_KEYS, "the workload")
+    name = _default_name(path)
+    if "name" in document:
+        given = reader.string(document["name"], ("name",), "name")
+        if given is not None:
+            if _WORKLOAD_NAME.fullmatch(given):
+                name = given
+            else:
+                reader.issue(
+                    ("name",),
+                    f"workload name {quote(given)} cannot name a report folder",
+                    "letters, digits, '.', '_' or '-', up to 100, starting with a letter or digit",
+                )
+    target = _read_target(reader, document.get("target", {}))
+    defaults = _read_defaults(reader, document.get("defaults", {}))
+    scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
+    thresholds = _read_thresholds(reader, document.get("thresholds", {}))
+    if target is None or defaults is None:
+        return None
+    return Workload(
+        name=name,
+        path=path,
+        target=target,
+        defaults=defaults,
+        scenarios=tuple(sorted(scenarios, key=lambda s: (s.start_time_s, s.name))),
+        thresholds=thresholds,
+    )
+
+
+# -- [target] ----------------------------------------------------------------------------
+
+
+def _check_url(reader: _Reader, url: str, key: KeyPath) -> bool:
+    expected = '"embedded" or an http(s) URL such as "http://127.0.0.1:8123"'
+    if url == "embedded":
+        return True
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        reader.issue(key, f"url {quote(url)} is not a usable target", expected)
+        return False
+    if not port_ok:
+        reader.issue(key, f"url {quote(url)} has an invalid port", expected)
+        return False
+    if parts.username is not None or parts.password is not None:
+        reader.issue(
+            key,
+            "url must not carry credentials: name an environment variable with api_key_env",
+            expected,
+        )
+        return False
+    if parts.query or parts.fragment:
+        reader.issue(key, f"url {quote(url)} must not have a query or fragment", expected)
+        return False
+    if any(char.isspace() for char in url):
+        reader.issue(key, f"url {quote(url)} contains spaces", expected)
+        return False
+    return True
+
+
+def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
+    base: KeyPath = ("target",)
+    table = reader.table(raw, base, "[target]")
+    if table is None:
+        return None
+    if "api_key" in table:
+        reader.issue(
+            (*base, "api_key"),
+            "a literal api_key is not allowed in a workload file, where it would be shared and "
+            "committed: put the key in an environment variable and give that variable's name",
+            'api_key_env = "LANGGRAPH_API_KEY"',
+            at_key=True,
+        )
+    reader.check_keys(
+        {k: v for k, v in table.items() if k != "api_key"}, base, _TARGET_KEYS, "[target]"
+    )
+    ok = True
+    url = "embedded"
+    if "url" in table:
+        given = reader.string(table["url"], (*base, "url"), "url")
+        if given is None or not _check_url(reader, given, (*base, "url")):
+            ok = False
+        else:
+            url = given.rstrip("/") if given != "embedded" else given
+    api_key_env: str | None = None
+    if "api_key_env" in table:
+        given = reader.string(table["api_key_env"], (*base, "api_key_env"), "api_key_env")
+        env_expected = 'the NAME of an environment variable, e.g. "LANGGRAPH_API_KEY"'
+        if given is None:
+            ok = False
+        elif not _ENV_NAME.fullmatch(given) or given.startswith(("lsv2_", "sk_")):
+            reader.issue(
+                (*base, "api_key_env"),
+                f"api_key_env {quote(given[:12] + '...' if len(given) > 15 else given)} is not "
+                "the name of an environment variable (never put the key itself in the file)",
+                env_expected,
+            )
+            ok = False
+        else:
+            api_key_env = given
+    headers: dict[str, str] = {}
+    if "headers" in table:
+        read = reader.string_table(table["headers"], (*base, "headers"), "headers")
+        if read is None:
+            ok = False
+        else:
+            headers = read
+            for name, value in read.items():
+                where = (*base, "headers", name)
+                if not _HEADER_NAME.fullmatch(name):
+                    reader.issue(
+                        where, f"{quote(name)} is not a valid header name", "a token", at_key=True
+                    )
+                    ok = False
+                elif name.lower() in _SECRET_HEADERS:
+                    reader.issue(
+                        where,
+                        f"the {name} header would put the API key in the file",
+                        'api_key_env = "LANGGRAPH_API_KEY"',
+                        at_key=True,
+                    )
+                    ok = False
+                if "\n" in value or "\r" in value:
+                    reader.issue(
+                        where, f"header {quote(name)} contains a line break", "a one-line value"
+                    )
+                    ok = False
+    timeouts = TimeoutsConfig()
+    if "timeouts" in table:
+        read_timeouts = _read_timeouts(reader, table["timeouts"], (*base, "timeouts"))
+        if read_timeouts is None:
+            ok = False
+        else:
+            timeouts = read_timeouts
+    transport: Transport = "fast"
+    if "transport" in table:
+        given = reader.string(table["transport"], (*base, "transport"), "transport")
+        if given == "fast":
+            transport = "fast"
+        elif given == "httpx":
+            transport = "httpx"
+        else:
+            if given is not None:
+                reader.issue(
+                    (*base, "transport"),
+                    f"unknown transport {quote(given)}{did_you_mean(given, _TRANSPORTS)}",
+                    one_of(_TRANSPORTS),
+                )
+            ok = False
+    embedded = EmbeddedConfig()
+    if "embedded" in table:
+        read_embedded = _read_embedded(reader, table["embedded"], (*base, "embedded"))
+        if read_embedded is None:
+            ok = False
+        else:
+            embedded = read_embedded
+        if url != "embedded":
+            reader.issue(
+                (*base, "embedded"),
+                f"[target.embedded] applies only to the embedded server, but url is {quote(url)}",
+                'url = "embedded", or no [target.embedded]',
+                at_key=True,
+            )
+            ok = False
+    if not ok:
+        return None
+    return TargetConfig(
+        url=url,
+        api_key_env=api_key_env,
+        headers=MappingProxyType(headers),
+        timeouts=timeouts,
+        transport=transport,
+        embedded=embedded,
+    )
+
+
+def _read_timeouts(reader: _Reader, raw: Any, base: KeyPath) -> TimeoutsConfig | None:
+    table = reader.table(raw, base, "timeouts")
+    if table is None:
+        return None
+    reader.check_keys(table, base, _TIMEOUT_KEYS, "[target.timeouts]")
+    values: dict[str, float] = {}
+    ok = True
+    for name in _TIMEOUT_KEYS:
+        if name in table:
+            seconds = reader.duration(table[name], (*base, name), f"timeouts.{name}", positive=True)
+            if seconds is None:
+                ok = False
+            else:
+                values[f"{name}_s"] = seconds
+    return TimeoutsConfig(**values) if ok else None
+
+
+def _read_embedded(reader: _Reader, raw: Any, base: KeyPath) -> EmbeddedConfig | None:
+    table = reader.table(raw, base, "[target.embedded]")
+    if table is None:
+        return None
+    reader.check_keys(table, base, _EMBEDDED_KEYS, "[target.embedded]")
+    ok = True
+    port = 0
+    if "port" in table:
+        read_port = reader.integer(table["port"], (*base, "port"), "port", minimum=0)
+        if read_port is not None and read_port > 65_535:
+            reader.issue((*base, "port"), f"port {read_port} is above 65535", "0 to 65535")
+            read_port = None
+        ok = ok and read_port is not None
+        port = read_port or 0
+    jobs: int | None = None
+    if "n_jobs_per_worker" in table:
+        jobs = reader.integer(
+            table["n_jobs_per_worker"],
+            (*base, "n_jobs_per_worker"),
+            "n_jobs_per_worker",
+            minimum=1,
+        )
+        ok = ok and jobs is not None
+    log: str | None = None
+    if "log" in table:
+        log = reader.string(table["log"], (*base, "log"), "log", "a file path")
+        if log == "":
+            reader.issue((*base, "log"), "log is empty", "a file path")
+            log = None
+        ok = ok and log is not None
+    return EmbeddedConfig(port=port, n_jobs_per_worker=jobs, log=log) if ok else None
+
+
+# -- [defaults] --------------------------------------------------------------------------
+
+
+def _read_defaults(reader: _Reader, raw: Any) -> DefaultsConfig | None:
+    base: KeyPath = ("defaults",)
+    table = reader.table(raw, base, "[defaults]")
+    if table is None:
+        return None
+    reader.check_keys(table, base, _DEFAULTS_KEYS, "[defaults]")
+    ok = True
+    seed: int | None = None
+    if "seed" in table:
+        seed = reader.integer(table["seed"], (*base, "seed"), "seed")
+        ok = ok and seed is not None
+    think_time_s = 0.0
+    if "think_time" in table:
+        read = reader.duration(table["think_time"], (*base, "think_time"), "think_time")
+        ok = ok and read is not None
+        think_time_s = read or 0.0
+    graceful_stop_s = 30.0
+    if "graceful_stop" in table:
+        read = reader.duration(table["graceful_stop"], (*base, "graceful_stop"), "graceful_stop")
+        ok = ok and read is not None
+        graceful_stop_s = 30.0 if read is None else read
+    assistant: str | None = None
+    if "assistant" in table:
+        assistant = reader.string(table["assistant"], (*base, "assistant"), "assistant")
+        if assistant == "":
+            reader.issue((*base, "assistant"), "assistant is empty", 'an id, e.g. "sleepy"')
+            assistant = None
+        ok = ok and assistant is not None
+    tags: dict[str, str] = {}
+    if "tags" in table:
+        read_tags = reader.string_table(table["tags"], (*base, "tags"), "tags")
+        ok = ok and read_tags is not None
+        tags = read_tags or {}
+    if not ok:
+        return None
+    return DefaultsConfig(
+        seed=seed,
+        think_time_s=think_time_s,
+        graceful_stop_s=graceful_stop_s,
+        assistant=assistant,
+        tags=MappingProxyType(tags),
+    )
+
+
+# -- [[scenario]] ------------------------------------------------------------------------
+
+
+def _read_scenarios(
+    reader: _Reader, raw: Any, defaults: DefaultsConfig | None
+) -> list[ScenarioConfig]:
+    base: KeyPath = ("scenario",)
+    example = "[[scenario]] tables with name, executor and steps"
+    if raw is None or raw == []:
+        reader.issue(base, "the workload has no [[scenario]]", example)
+        return []
+    if isinstance(raw, dict):
+        reader.issue(
+            base,
+            "scenario must be an array of tables: write [[scenario]], not [scenario]",
+            example,
+            at_key=True,
+        )
+        return []
+    if not isinstance(raw, list):
+        reader.issue(base, f"scenario must be an array of tables, not {toml_type(raw)}", example)
+        return []
+    defaults = defaults or DefaultsConfig()
+    scenarios: list[ScenarioConfig] = []
+    first_seen: dict[str, Position] = {}
+    for index, item in enumerate(raw):
+        key: KeyPath = (*base, index)
+        table = reader.table(item, key, "a scenario")
+        if table is None:
+            continue
+        name = _read_scenario_name(reader, table, key, first_seen)
+        shown = name or (table["name"] if isinstance(table.get("name"), str) else "")
+        scenario = _read_scenario(reader, table, key, shown or f"#{index + 1}", defaults)
+        if scenario is not None and name is not None:
+            scenarios.append(scenario)
+    return scenarios
+
+
+def _read_scenario_name(
+    reader: _Reader, table: Mapping[str, Any], key: KeyPath, first_seen: dict[str, Position]
+) -> str | None:
+    if "name" not in table:
+        reader.issue(key, "the scenario has no name", 'name = "chat" (kebab-case or snake_case)')
+        return None
+    name = reader.string(table["name"], (*key, "name"), "name")
+    if name is None:
+        return None
+    where = reader.position((*key, "name"))
+    if not _SCENARIO_NAME.fullmatch(name):
+        reader.issue(
+            (*key, "name"),
+            f"scenario name {quote(name)} is not kebab-case or snake_case",
+            'lowercase letters and digits joined by "-" or "_", e.g. "double-texting"',
+        )
+        return None
+    if name in first_seen:
+        earlier = first_seen[name]
+        reader.issue(
+            (*key, "name"),
+            f"duplicate scenario name {quote(name)} (first used at line {earlier.line})",
+            "a name no other scenario uses",
+        )
+        return None
+    first_seen[name] = where
+    return name
+
+
+def _read_scenario(
+    reader: _Reader,
+    table: dict[str, Any],
+    key: KeyPath,
+    name: str,
+    defaults: DefaultsConfig,
+) -> ScenarioConfig | None:
+    issues_before = len(reader.issues)
+    executor_name = None
+    if "executor" not in table:
+        reader.issue(key, f"scenario {quote(name)} has no executor", one_of(EXECUTORS))
+    else:
+        executor_name = reader.string(
+            table["executor"], (*key, "executor"), "executor", one_of(EXECUTORS)
+        )
+        if executor_name is not None and executor_name not in EXECUTORS:
+            reader.issue(
+                (*key, "executor"),
+                f"unknown executor {quote(executor_name)}{did_you_mean(executor_name, EXECUTORS)}",
+                one_of(EXECUTORS),
+            )
+            executor_name = None
+    cls = EXECUTORS.get(executor_name) if executor_name else None
+    _check_scenario_keys(reader, table, key, cls)
+
+    start_time_s = 0.0
+    if "start_time" in table:
+        start_time_s = (
+            reader.duration(table["start_time"], (*key, "start_time"), "start_time") or 0.0
+        )
+    graceful_stop_s = defaults.graceful_stop_s
+    if "graceful_stop" in table:
+        read = reader.duration(table["graceful_stop"], (*key, "graceful_stop"), "graceful_stop")
+        graceful_stop_s = graceful_stop_s if read is None else read
+    tags = dict(defaults.tags)
+    if "tags" in table:
+        tags.update(reader.string_table(table["tags"], (*key, "tags"), "tags") or {})
+
+    executor: ExecutorConfig | None = None
+    if cls is not None:
+        options = {option: table[option] for option in cls.OPTIONS if option in table}
+        if cls is BurstConfig and "assistant" not in options and defaults.assistant:
+            options["assistant"] = defaults.assistant
+        executor, problems = cls.from_options(
+            options, start_time_s=start_time_s, graceful_stop_s=graceful_stop_s
+        )
+        for problem in problems:
+            reader.issue(
+                (*key, *problem.key),
+                f"scenario {quote(name)}: {problem.message}",
+                problem.expected,
+                at_key=problem.at_key,
+            )
+        if isinstance(executor, BurstConfig) and "input" in options:
+            _check_templates(reader, options["input"], (*key, "input"), {}, {})
+
+    steps: tuple[StepConfig, ...] = ()
+    if cls is BurstConfig:
+        if "steps" in table:
+            reader.issue(
+                (*key, "steps"),
+                "a burst scenario takes no steps: it creates threads and starts the runs itself",
+                "threads, burst, strategy, assistant and input",
+                at_key=True,
+            )
+    elif "steps" not in table:
+        reader.issue(
+            key,
+            f"scenario {quote(name)} has no steps",
+            'steps = [{ op = "threads.create", save = "thread" }, ...]',
+        )
+    else:
+        steps = _read_steps(reader, table["steps"], (*key, "steps"), defaults)
+    if executor is None or len(reader.issues) > issues_before:
+        return None
+    return ScenarioConfig(name=name, executor=executor, tags=MappingProxyType(tags), steps=steps)
+
+
+def _check_scenario_keys(
+    reader: _Reader, table: Mapping[str, Any], key: KeyPath, cls: type[ExecutorConfig] | None
+) -> None:
+    allowed = (*_SCENARIO_KEYS, *(cls.OPTIONS if cls is not None else ()))
+    for name in table:
+        if name in allowed:
+            continue
+        if name in _ALL_OPTIONS:
+            if cls is None:
+                continue  # the executor is wrong already; its options cannot be judged
+            owners = sorted(other for other, c in EXECUTORS.items() if name in c.OPTIONS)
+            reader.issue(
+                (*key, name),
+                f"{name} is not an option of executor {cls.TOML_NAME}"
+                f" (it belongs to {', '.join(owners)})",
+                f"{cls.TOML_NAME} options: {', '.join(cls.OPTIONS)}",
+                at_key=True,
+            )
+        else:
+            candidates = (*_SCENARIO_KEYS, *(cls.OPTIONS if cls is not None else _ALL_OPTIONS))
+            reader.issue(
+                (*key, name),
+                f"unknown key {quote(name)} in [[scenario]]{did_you_mean(name, candidates)}",
+                one_of(candidates),
+                at_key=True,
+            )
+
+
+# -- steps -------------------------------------------------------------------------------
+
+
+def _read_steps(
+    reader: _Reader, raw: Any, base: KeyPath, defaults: DefaultsConfig
+) -> tuple[StepConfig, ...]:
+    if not isinstance(raw, list):
+        reader.issue(
+            base,
+            f"steps must be an array of tables, not {toml_type(raw)}",
+            '[{ op = "threads.create", save = "thread" }, ...]',
+        )
+        return ()
+    if not raw:
+        reader.issue(base, "steps is empty", 'at least one step, e.g. { op = "threads.create" }')
+        return ()
+    saved: dict[str, int] = {}
+    later = _later_saves(raw)
+    steps: list[StepConfig] = []
+    for index, item in enumerate(raw):
+        key = (*base, index)
+        table = reader.table(item, key, "a step")
+        if table is None:
+            continue
+        step = _read_step(reader, table, key, defaults, saved, later)
+        if step is not None:
+            steps.append(step)
+            if isinstance(step, OperationStepConfig) and step.save is not None:
+                saved.setdefault(step.save, index)
+    return tuple(steps)
+
+
+def _later_saves(raw: list[Any]) -> dict[str, int]:
+    """Every variable some step saves, with the first step (1-based) that saves it."""
+    found: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        if isinstance(item, dict) and isinstance(item.get("save"), str):
+            found.setdefault(item["save"], index + 1)
+    return found
+
+
+def _read_step(
+    reader: _Reader,
+    table: dict[str, Any],
+    key: KeyPath,
+    defaults: DefaultsConfig,
+    saved: Mapping[str, int],
+    later: Mapping[str, int],
+) -> StepConfig | None:
+    if "sleep" in table or table.get("op") == "sleep":
+        return _read_sleep(reader, table, key)
+    if "op" not in table:
+        reader.issue(
+            key,
+            "a step needs op (or sleep)",
+            '{ op = "runs.wait", ... } or { sleep = "1s" }',
+        )
+        return None
+    op = reader.string(table["op"], (*key, "op"), "op", "an operation name")
+    if op is None:
+        return None
+    spec = OPERATIONS.get(op)
+    if spec is None:
+        reader.issue(
+            (*key, "op"),
+            f"unknown operation {quote(op)}{did_you_mean(op, [*OPERATIONS, 'sleep'])}",
+            "an operation such as runs.wait, runs.stream, threads.create (docs/workload.md)",
+        )
+        return None
+    issues_before = len(reader.issues)
+    params = _read_params(reader, table, key, spec, defaults)
+    for name, value in params.items():
+        _check_templates(reader, value, (*key, _written_key(table, name, spec)), saved, later)
+    save: str | None = None
+    if "save" in table:
+        save = reader.string(table["save"], (*key, "save"), "save", "a variable name")
+        if save is not None:
+            if not _VARIABLE.fullmatch(save):
+                reader.issue(
+                    (*key, "save"),
+                    f"save {quote(save)} is not a variable name",
+                    "letters, digits and _, not starting with a digit",
+                )
+            elif save in BUILTIN_NAMES:
+                reader.issue(
+                    (*key, "save"),
+                    f"{save} is a built-in name and cannot be saved to",
+                    "another name, e.g. " + quote("my_" + save),
+                )
+            elif spec.returns_nothing:
+                reader.issue(
+                    (*key, "save"),
+                    f"{op} returns nothing, so there is nothing to save",
+                    "no save on this step",
+                    at_key=True,
+                )
+    repeat = 1
+    if "repeat" in table:
+        repeat = reader.integer(table["repeat"], (*key, "repeat"), "repeat", minimum=1) or 1
+    think_time_s = defaults.think_time_s
+    if "think_time" in table:
+        read = reader.duration(table["think_time"], (*key, "think_time"), "think_time")
+        think_time_s = think_time_s if read is None else read
+    if len(reader.issues) > issues_before:
+        return None
+    return OperationStepConfig(
+        op=op,
+        params=MappingProxyType(params),
+        save=save,
+        repeat=repeat,
+        think_time_s=think_time_s,
+    )
+
+
+def _written_key(table: Mapping[str, Any], name: str, spec: OperationSpec) -> str:
+    """The key the user wrote for parameter ``name`` (the alias, if that is what they used)."""
+    if name in table:
+        return name
+    for alias, long in spec.aliases.items():
+        if long == name and alias in table:
+            return alias
+    return name
+
+
+def _read_sleep(reader: _Reader, table: dict[str, Any], key: KeyPath) -> SleepStepConfig | None:
+    if "sleep" in table:
+        reader.check_keys(table, key, ("sleep",), "a sleep step")
+        value_key: KeyPath = (*key, "sleep")
+    else:
+        reader.check_keys(table, key, ("op", "duration"), "a sleep step")
+        if "duration" not in table:
+            reader.issue(key, "a sleep step needs a duration", '{ sleep = "500ms" }')
+            return None
+        value_key = (*key, "duration")
+    value = table[str(value_key[-1])]
+    seconds = reader.duration(value, value_key, "sleep")
+    return None if seconds is None else SleepStepConfig(seconds)
+
+
+def _read_params(
+    reader: _Reader,
+    table: Mapping[str, Any],
+    key: KeyPath,
+    spec: OperationSpec,
+    defaults: DefaultsConfig,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    allowed = (*_STEP_KEYS, *spec.params, *spec.aliases)
+    for name, value in table.items():
+        if name in _STEP_KEYS:
+            continue
+        canonical = spec.canonical(name)
+        if canonical is None:
+            reader.issue(
+                (*key, name),
+                f"{spec.name} has no parameter {quote(name)}{did_you_mean(name, allowed)}",
+                "one of " + ", ".join(sorted({*spec.params, *spec.aliases, *_STEP_KEYS})),
+                at_key=True,
+            )
+            continue
+        if canonical in written:
+            reader.issue(
+                (*key, name),
+                f"{name} and {written[canonical]} are the same parameter; give only one",
+                f"{written[canonical]} alone",
+                at_key=True,
+            )
+            continue
+        written[canonical] = name
+        if _check_param(reader, spec.params[canonical], value, (*key, name), spec):
+            params[canonical] = value
+    if "assistant_id" in spec.required and "assistant_id" not in written and defaults.assistant:
+        params["assistant_id"] = defaults.assistant
+        written["assistant_id"] = "assistant_id"
+    missing = [name for name in spec.params if name in spec.required and name not in written]
+    for name in missing:
+        alias = next((a for a, long in spec.aliases.items() if long == name), name)
+        example = _ID_EXAMPLES.get(name) or _PARAM_EXAMPLES.get(spec.params[name].type, "...")
+        reader.issue(key, f"{spec.name} needs {alias}", f"{alias} = {example}")
+    return params
+
+
+_ID_EXAMPLES: Mapping[str, str] = {
+    "assistant_id": '"sleepy"',
+    "thread_id": '"$thread"',
+    "run_id": '"$run"',
+    "cron_id": '"$cron"',
+}
+_PARAM_EXAMPLES: Mapping[ParamType, str] = {
+    ParamType.ID: '"$thread"',
+    ParamType.STRING: '"..."',
+    ParamType.PATH: '"/ok"',
+    ParamType.INTEGER: "1",
+    ParamType.TABLE: "{ ... }",
+    ParamType.STRINGS: '["users", "1"]',
+    ParamType.TABLES: "[{ ... }]",
+    ParamType.TABLE_OR_TABLES: "{ ... }",
+}
+
+
+# -- parameter values ----------------------------------------------------------------------
+
+
+def _walk(value: Any, key: KeyPath) -> Iterator[tuple[Any, KeyPath]]:
+    """Every value inside ``value`` (itself included) with its key path."""
+    stack: list[tuple[Any, KeyPath]] = [(value, key)]
+    while stack:
+        item, where = stack.pop()
+        yield item, where
+        if isinstance(item, dict):
+            stack.extend((child, (*where, name)) for name, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, (*where, index)) for index, child in enumerate(item))
+
+
+def _is_whole_template(value: Any) -> bool:
+    if not isinstance(value, str) or "$" not in value:
+        return False
+    try:
+        return parse_template(value).whole is not None
+    except TemplateError:
+        return False
+
+
+def _is_template(value: Any) -> bool:
+    if not isinstance(value, str) or "$" not in value:
+        return False
+    try:
+        return not parse_template(value).is_text
+    except TemplateError:
+        return True
+
+
+def _check_param(
+    reader: _Reader, param: ParamSpec, value: Any, key: KeyPath, spec: OperationSpec
+) -> bool:
+    """Record an issue and return False when ``value`` does not fit ``param``."""
+    ok = True
+    for item, where in _walk(value, key):
+        if isinstance(item, datetime.datetime | datetime.date | datetime.time):
+            reader.issue(where, "dates and times cannot be sent as JSON", "a string")
+            ok = False
+        elif isinstance(item, float) and not math.isfinite(item):
+            reader.issue(where, f"{item} cannot be sent as JSON", "a finite number")
+            ok = False
+    if not ok:
+        return False
+    if _is_whole_template(value):
+        return True
+    what = f"{spec.name} parameter {param.name}"
+    kind = param.type
+    if not _fits(kind, value):
+        reader.issue(key, f"{what} must be {kind.value}, not {toml_type(value)}", param.expected())
+        return False
+    if param.minimum is not None and isinstance(value, int) and value < param.minimum:
+        reader.issue(key, f"{what} must be at least {param.minimum}, not {value}", param.expected())
+        return False
+    if kind is ParamType.PATH and not (value.startswith("/") or _is_template(value)):
+        reader.issue(key, f"{what} {quote(value)} does not start with /", param.expected())
+        return False
+    if kind is ParamType.ID and value == "":
+        reader.issue(key, f"{what} is empty", param.expected())
+        return False
+    if param.choices:
+        items = (
+            [(value, key)]
+            if isinstance(value, str)
+            else [(item, (*key, index)) for index, item in enumerate(value)]
+        )
+        for item, where in items:
+            if item not in param.choices and not _is_template(item):
+                reader.issue(
+                    where,
+                    f"{what}: unknown value {quote(item)}{did_you_mean(item, param.choices)}",
+                    param.expected(),
+                )
+                ok = False
+    return ok
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _fits(kind: ParamType, value: Any) -> bool:
+    """Whether ``value`` has the TOML shape ``kind`` (list items may be whole templates)."""
+    if kind in (ParamType.STRING, ParamType.PATH, ParamType.ID):
+        return isinstance(value, str)
+    if kind is ParamType.INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is ParamType.BOOLEAN:
+        return isinstance(value, bool)
+    if kind is ParamType.TABLE:
+        return isinstance(value, dict)
+    if kind is ParamType.STRINGS:
+        return _strings(value)
+    if kind is ParamType.STRING_OR_STRINGS:
+        return isinstance(value, str) or _strings(value)
+    if kind is ParamType.NODES:
+        return value == "*" or _strings(value)
+    if kind is ParamType.TABLE_OR_TABLES:
+        return isinstance(value, dict) or (
+            isinstance(value, list)
+            and all(isinstance(item, dict) or _is_whole_template(item) for item in value)
+        )
+    if kind is ParamType.TABLES:
+        return isinstance(value, list) and all(
+            isinstance(item, dict) or _is_whole_template(item) for item in value
+        )
+    if kind is ParamType.STRING_OR_TABLE:
+        return isinstance(value, str | dict)
+    if kind is ParamType.INTEGER_OR_BOOLEAN:
+        return isinstance(value, int)
+    if kind is ParamType.INDEX:
+        return value is False or _strings(value)
+    return True  # ParamType.JSON
+
+
+def _check_templates(
+    reader: _Reader,
+    value: Any,
+    key: KeyPath,
+    saved: Mapping[str, int],
+    later: Mapping[str, int],
+) -> None:
+    """Record malformed templates and variables no earlier step saves."""
+    for item, where in _walk(value, key):
+        if not isinstance(item, str) or "$" not in item:
+            continue
+        try:
+            template = parse_template(item)
+        except TemplateError as error:
+            reader.issue(where, error.problem, error.expected)
+            continue
+        for name in sorted(template.variables()):
+            if name in saved:
+                continue
+            if name in later:
+                reader.issue(
+                    where,
+                    f"undefined variable ${name}: it is saved only by a later step"
+                    f" (step {later[name]})",
+                    _UNDEFINED_EXPECTED,
+                )
+            else:
+                reader.issue(where, f"undefined variable ${name}", _UNDEFINED_EXPECTED)
+
+
+# -- [thresholds] ----------------------------------------------------------------------------
+
+
+def _flatten(table: Mapping[str, Any], key: KeyPath) -> Iterator[tuple[str, Any, KeyPath]]:
+    """Nested tables (``runs.wait.latency.p99 = ...`` written without quotes) as dotted keys."""
+    for name, value in table.items():
+        if isinstance(value, dict) and value:
+            for inner, item, where in _flatten(value, (*key, name)):
+                yield f"{name}.{inner}", item, where
+        else:
+            yield name, value, (*key, name)
+
+
+def _read_thresholds(reader: _Reader, raw: Any) -> tuple[ThresholdSpec, ...]:
+    base: KeyPath = ("thresholds",)
+    table = reader.table(raw, base, "[thresholds]")
+    if table is None:
+        return ()
+    expected = 'a condition string such as "< 2s", or an array of them'
+    specs: list[ThresholdSpec] = []
+    for name, value, where in _flatten(table, base):
+        conditions = (
+            [(value, where)]
+            if not isinstance(value, list)
+            else [(item, (*where, index)) for index, item in enumerate(value)]
+        )
+        if isinstance(value, list) and not value:
+            reader.issue(where, f"threshold {quote(name)} has no condition", expected)
+        for condition, place in conditions:
+            if not isinstance(condition, str):
+                reader.issue(
+                    place,
+                    f"threshold {quote(name)} must be a string, not {toml_type(condition)}",
+                    expected,
+                )
+            elif not condition.strip():
+                reader.issue(place, f"threshold {quote(name)} is empty", expected)
+            else:
+                specs.append(ThresholdSpec(name, condition, reader.position(place)))
+    return tuple(specs)
