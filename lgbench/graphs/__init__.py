@@ -16,6 +16,10 @@ Every graph appends ``start:<run_id>`` and ``end:<run_id>`` tokens to the ``toke
 in state (see :mod:`lgbench.graphs._tokens`), so the order and overlap of runs on a thread
 can be read back afterwards.
 
+Always send an input (``{}`` at least): a run created with no input resumes the thread
+from its last checkpoint, which on a thread whose last run finished executes nothing, and
+the run still ends ``success`` without writing a token (observed on langgraph-api 0.16).
+
 Importing this package needs no LangGraph: the graph modules (``lgbench.graphs._sleepy``
 and siblings) are imported by the server process only.
 """

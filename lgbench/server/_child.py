@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Final
 
 from lgbench.server._protocol import EXIT_PARENT_GONE, EXIT_PORT_IN_USE, EXIT_SERVER_MISSING
@@ -79,8 +80,7 @@ def _watch_parent(fd: int, workdir: Path) -> None:
 def _port_is_free(host: str, port: int) -> bool:
     # The same test run_server makes (bind with SO_REUSEADDR), so that when it passes
     # here, run_server keeps the port instead of silently picking another.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
@@ -99,6 +99,13 @@ class _PortMovedFilter(logging.Filter):
         return True
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # uvicorn handles SIGTERM itself while serving, then re-raises it once shut down, so
+    # the process would die right there by the signal. Turning it into SystemExit lets
+    # main()'s cleanup run, both then and during startup.
+    raise SystemExit(0)
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m lgbench.server._child")
     parser.add_argument("--host", required=True)
@@ -114,6 +121,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Set up the process and run the server until SIGTERM; returns the exit code."""
     args = _parse(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if args.parent_death_signal:
         # SIGTERM, not SIGKILL: uvicorn then shuts down cleanly and _watch_parent still
         # gets the chance to remove the working directory.
@@ -142,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # langgraph_api.cli logs through this logger when it moves off a taken port.
     logging.getLogger("langgraph_api.cli").addFilter(_PortMovedFilter())
     print(
-        f"lgbench: starting langgraph-api on {args.host}:{args.port} in {os.getcwd()}",
+        f"lgbench: starting langgraph-api on {args.host}:{args.port}, pid {os.getpid()}, "
+        f"in {os.getcwd()}",
         file=sys.stderr,
         flush=True,
     )

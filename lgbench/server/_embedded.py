@@ -142,21 +142,21 @@ def _loopback_host(host: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise ServerConfigError(
-            f"the embedded server binds loopback addresses only, not {host!r}"
-        ) from None
-    if not address.is_loopback:
+        address = None
+    if address is None or not address.is_loopback:
         raise ServerConfigError(
             f"the embedded server binds loopback addresses only, not {host!r}: it has no "
             "authentication and runs whatever its graphs do"
         )
+    if address.version != 4:
+        # langgraph_api.cli.run_server probes ports with IPv4 sockets and fails on IPv6.
+        raise ServerConfigError(f"langgraph-api cannot bind IPv6 addresses such as {host!r}")
     return host
 
 
 def _free_port(host: str) -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while True:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind((host, 0))
             port: int = probe.getsockname()[1]
         if port not in _RESERVED_PORTS:
@@ -332,7 +332,7 @@ class EmbeddedServer:
             httpx.get(f"{server.url}/info")
 
     Args:
-        host: a loopback address (``127.0.0.1``, ``::1``, ``localhost``).
+        host: an IPv4 loopback address (``127.0.0.1``, any ``127.x.y.z``, ``localhost``).
         port: the port to bind; default a free one (never 2024), re-picked if another
             process takes it during startup. A given port that is taken is an error.
         log_path: file for the server's stdout and stderr, truncated on start; default a
@@ -404,8 +404,7 @@ class EmbeddedServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:43817`` (no trailing slash)."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        return f"http://{self._host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -423,6 +422,11 @@ class EmbeddedServer:
         if self._requested_log_path is not None:
             return self._requested_log_path
         raise RuntimeError("the embedded server has no log yet: start() it first")
+
+    @property
+    def workdir(self) -> Path | None:
+        """The server's temporary working directory while it runs (removed on stop)."""
+        return self._session.workdir if self._session else None
 
     @property
     def n_jobs_per_worker(self) -> int:
@@ -610,8 +614,9 @@ class EmbeddedServer:
             ServerError: the process exited, or the deadline passed.
         """
         session = self._session
-        assert session is not None and session.process is not None and self._port is not None
-        process = session.process
+        process = session.process if session is not None else None
+        if process is None or self._port is None:
+            raise ServerError("the embedded server was stopped during startup")
         status = _exit_status(process)
         if status is not None:
             self._startup_failed(status)
