@@ -202,14 +202,17 @@ def _terminate_group(process: subprocess.Popen[bytes], timeout_s: float) -> None
     """SIGTERM the process group, wait up to ``timeout_s``, SIGKILL what is left, reap."""
     # start_new_session=True made the server the leader of its own group.
     pgid = process.pid
-    if _exit_status(process) is None:
-        _signal_group(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while _exit_status(process) is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-    # Whatever remains of the group (a hung leader, or processes it started) dies now.
-    _signal_group(pgid, signal.SIGKILL)
-    process.wait()
+    try:
+        if _exit_status(process) is None:
+            _signal_group(pgid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout_s
+            while _exit_status(process) is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        # Whatever remains of the group (a hung leader, or processes it started) dies now,
+        # even if the wait above was interrupted (a second Ctrl-C).
+        _signal_group(pgid, signal.SIGKILL)
+        process.wait()
 
 
 def _socket_inodes(pid: int) -> set[int] | None:
@@ -346,8 +349,10 @@ class EmbeddedServer:
     Raises:
         ServerConfigError: invalid arguments.
 
-    The graphs are registered under their graph ids (:data:`lgbench.graphs.GRAPH_IDS`);
-    address their default assistants with the graph id as ``assistant_id``. ``start()``
+    The graphs are registered under their graph ids (:data:`lgbench.graphs.GRAPH_IDS`).
+    Run requests may name a graph's default assistant by its graph id (``assistant_id=
+    "sleepy"``); URL paths under ``/assistants/{assistant_id}`` need its UUID,
+    :func:`lgbench.graphs.default_assistant_id`. ``start()``
     may be called again after ``stop()``: the server comes back on the same port when it
     is still free. Not thread-safe except ``stop()``, which any thread may call, once or
     many times.

@@ -29,6 +29,7 @@ from lgbench.server import (
     ServerConfigError,
     open_embedded_server,
 )
+from lgbench.server._protocol import EXIT_PORT_IN_USE
 from tests.server._support import group_gone, wait_until
 
 pytestmark = pytest.mark.server
@@ -123,6 +124,61 @@ def test_a_given_port_in_use_is_a_server_error(tmp_path: Path) -> None:
             server.start()
     assert caught.value.exit_code == ExitCode.TARGET
     assert not server.is_running()
+
+
+def test_a_server_crashing_at_startup_is_a_server_error_with_its_log(tmp_path: Path) -> None:
+    log_path = tmp_path / "server.log"
+    # An invalid setting makes langgraph-api fail while reading its configuration.
+    server = EmbeddedServer(log_path=log_path, env={"BG_JOB_TIMEOUT_SECS": "soon"})
+    with pytest.raises(ServerError, match="exited with code") as caught:
+        server.start()
+    assert "BG_JOB_TIMEOUT_SECS" in str(caught.value)
+    assert str(log_path) in str(caught.value)
+    match = _STARTING.search(log_path.read_text())
+    assert match is not None
+    assert_cleaned_up(int(match.group(1)), Path(match.group(2)))
+
+
+def test_a_server_not_healthy_in_time_is_a_server_error(tmp_path: Path) -> None:
+    log_path = tmp_path / "server.log"
+    server = EmbeddedServer(log_path=log_path, startup_timeout_s=0.05)
+    with pytest.raises(ServerError, match=r"not healthy within 0\.05 s"):
+        server.start()
+    assert not server.is_running()
+    first_line = log_path.read_text().splitlines()[0]
+    workdir = Path(first_line.split("--workdir ")[1].split()[0])
+    assert not workdir.exists()
+
+
+def test_the_child_refuses_a_taken_port_instead_of_moving(tmp_path: Path) -> None:
+    # langgraph_api's run_server would silently serve on another port; the parent must
+    # learn about it to pick a new port itself.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        read_end, write_end = os.pipe()
+        try:
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "lgbench.server._child",
+                    *("--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", "1"),
+                    *("--parent-pid", str(os.getpid()), "--watch-fd", str(read_end)),
+                    *("--workdir", str(tmp_path)),
+                ],
+                pass_fds=(read_end,),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp_path,
+            )
+        finally:
+            os.close(read_end)
+            os.close(write_end)
+    assert result.returncode == EXIT_PORT_IN_USE, result.stderr
+    assert f"port {port}" in result.stderr
 
 
 def test_missing_extra_is_a_server_error_with_the_install_hint() -> None:
