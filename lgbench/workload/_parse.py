@@ -266,7 +266,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     defaults = _read_defaults(reader, document.get("defaults", {}))
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
     thresholds = _read_thresholds(reader, document.get("thresholds", {}))
-    if target is None or defaults is None:
+    if target is None:
         return None
     return Workload(
         name=name,
@@ -481,26 +481,24 @@ def _read_embedded(reader: _Reader, raw: Any, base: KeyPath) -> EmbeddedConfig |
 # -- [defaults] --------------------------------------------------------------------------
 
 
-def _read_defaults(reader: _Reader, raw: Any) -> DefaultsConfig | None:
+def _read_defaults(reader: _Reader, raw: Any) -> DefaultsConfig:
+    """The defaults, with every value that could be read (the rest stays at its default),
+    so that one bad default does not make every scenario look wrong too."""
     base: KeyPath = ("defaults",)
     table = reader.table(raw, base, "[defaults]")
     if table is None:
-        return None
+        return DefaultsConfig()
     reader.check_keys(table, base, _DEFAULTS_KEYS, "[defaults]")
-    ok = True
     seed: int | None = None
     if "seed" in table:
         seed = reader.integer(table["seed"], (*base, "seed"), "seed")
-        ok = ok and seed is not None
     think_time_s = 0.0
     if "think_time" in table:
         read = reader.duration(table["think_time"], (*base, "think_time"), "think_time")
-        ok = ok and read is not None
         think_time_s = read or 0.0
     graceful_stop_s = 30.0
     if "graceful_stop" in table:
         read = reader.duration(table["graceful_stop"], (*base, "graceful_stop"), "graceful_stop")
-        ok = ok and read is not None
         graceful_stop_s = 30.0 if read is None else read
     assistant: str | None = None
     if "assistant" in table:
@@ -508,14 +506,9 @@ def _read_defaults(reader: _Reader, raw: Any) -> DefaultsConfig | None:
         if assistant == "":
             reader.issue((*base, "assistant"), "assistant is empty", 'an id, e.g. "sleepy"')
             assistant = None
-        ok = ok and assistant is not None
     tags: dict[str, str] = {}
     if "tags" in table:
-        read_tags = reader.string_table(table["tags"], (*base, "tags"), "tags")
-        ok = ok and read_tags is not None
-        tags = read_tags or {}
-    if not ok:
-        return None
+        tags = reader.string_table(table["tags"], (*base, "tags"), "tags") or {}
     return DefaultsConfig(
         seed=seed,
         think_time_s=think_time_s,
@@ -528,9 +521,7 @@ def _read_defaults(reader: _Reader, raw: Any) -> DefaultsConfig | None:
 # -- [[scenario]] ------------------------------------------------------------------------
 
 
-def _read_scenarios(
-    reader: _Reader, raw: Any, defaults: DefaultsConfig | None
-) -> list[ScenarioConfig]:
+def _read_scenarios(reader: _Reader, raw: Any, defaults: DefaultsConfig) -> list[ScenarioConfig]:
     base: KeyPath = ("scenario",)
     example = "[[scenario]] tables with name, executor and steps"
     if raw is None or raw == []:
@@ -547,7 +538,6 @@ def _read_scenarios(
     if not isinstance(raw, list):
         reader.issue(base, f"scenario must be an array of tables, not {toml_type(raw)}", example)
         return []
-    defaults = defaults or DefaultsConfig()
     scenarios: list[ScenarioConfig] = []
     first_seen: dict[str, Position] = {}
     for index, item in enumerate(raw):
@@ -725,8 +715,10 @@ def _read_steps(
         step = _read_step(reader, table, key, defaults, saved, later)
         if step is not None:
             steps.append(step)
-            if isinstance(step, OperationStepConfig) and step.save is not None:
-                saved.setdefault(step.save, index)
+        # A step with other problems still defines its variable for the steps after it.
+        name = table.get("save")
+        if isinstance(name, str) and _VARIABLE.fullmatch(name) and name not in BUILTIN_NAMES:
+            saved.setdefault(name, index)
     return tuple(steps)
 
 
