@@ -1,0 +1,48 @@
+"""The open-model dispatcher loop: sleep until each iteration is due, then hand it over."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from lgbench.engine._pacer import Pacer
+
+__all__ = ["run_paced"]
+
+
+async def run_paced(
+    pacer: Pacer,
+    start_iteration: Callable[[int, float], Awaitable[None] | None],
+    *,
+    clock: Callable[[], float] = anyio.current_time,
+    start_s: float | None = None,
+) -> int:
+    """Start every iteration of ``pacer`` on time; return how many were started.
+
+    For ``n = 0, 1, ...`` until ``pacer.next_at(n)`` is ``None``: sleep until
+    ``start_s + next_at(n)``, then call ``start_iteration(n, intended_s)`` with that intended
+    time on the ``clock``'s scale (measure latency from it), awaiting the result if it is
+    awaitable. ``start_iteration`` should only hand the iteration over (to a free VU, or
+    ``task_group.start_soon``); while it blocks, later iterations wait.
+
+    Behind schedule the loop does not sleep: overdue iterations start at once, one after the
+    other, each still stamped with its intended time. Nothing is skipped here; an executor that
+    drops iterations when no VU is free does so inside ``start_iteration``.
+
+    ``clock`` must read the event loop's clock (sleeping uses :func:`anyio.sleep_until`);
+    ``start_s`` is the time elapsed time counts from (default: ``clock()`` on entry).
+    Cancellation (the executor's duration or a graceful stop) ends the loop as usual.
+    """
+    origin_s = clock() if start_s is None else start_s
+    n = 0
+    while (at_s := pacer.next_at(n)) is not None:
+        intended_s = origin_s + at_s
+        if intended_s > clock():
+            await anyio.sleep_until(intended_s)
+        result = start_iteration(n, intended_s)
+        if inspect.isawaitable(result):
+            await result
+        n += 1
+    return n
