@@ -8,7 +8,7 @@ resource module only states which request a method sends.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, final
 from urllib.parse import quote
 
 from lgbench.client._http import HttpClient, QueryParams
@@ -136,6 +136,7 @@ class _Resource:
         await self._send(method, path, json=json, query=query, params=params, headers=headers)
 
 
+@final
 class AssistantsClient(_Resource):
     """Assistants: a graph plus configuration, context and metadata, versioned by the server.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 from lgbench.client._assistants import SortOrder, _compact, _listed, _path, _Resource
 from lgbench.client._http import QueryParams
@@ -50,6 +50,7 @@ def _schedule_payload(
     return payload
 
 
+@final
 class CronClient(_Resource):
     """Cron jobs: an assistant run on a schedule, on one thread or a new thread each time.
 

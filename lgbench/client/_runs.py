@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 from lgbench.client._assistants import _compact, _listed, _path, _query, _Resource
 from lgbench.client._errors import ClientError
@@ -93,6 +93,7 @@ def _runs_path(thread_id: str | None, suffix: str) -> str:
     return _path("/threads/{}/runs", thread_id) + suffix
 
 
+@final
 class RunsClient(_Resource):
     """Runs: one invocation of an assistant, on a thread or stateless (``thread_id=None``).
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 from lgbench.client._assistants import _compact, _listed, _Resource
 from lgbench.client._http import QueryParams
@@ -26,6 +26,7 @@ def _checked_namespace(namespace: Sequence[str]) -> list[str]:
     return labels
 
 
+@final
 class StoreClient(_Resource):
     """Items (JSON objects) under a key in a namespace (a path of labels).
 

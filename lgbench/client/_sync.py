@@ -26,6 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._client import (
+    DEFAULT_URL,
     NOT_PROVIDED,
     LangGraphClient,
     TransportName,
@@ -411,4 +412,4 @@ def get_sync_client(
     factory = _client_factory(
         url=url, api_key=api_key, headers=headers, timeout=timeout, transport=transport
     )
-    return SyncLangGraphClient(factory, url=url)
+    return SyncLangGraphClient(factory, url=url if url is not None else DEFAULT_URL)

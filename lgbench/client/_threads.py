@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 from lgbench.client._assistants import (
     OnConflictBehavior,
@@ -44,6 +44,7 @@ def _before(before: str | Mapping[str, Any] | None) -> Any:
     return {"configurable": dict(before)}
 
 
+@final
 class ThreadsClient(_Resource):
     """Threads: create, read, search and change them and their state.
 
