@@ -22,12 +22,12 @@ message that lists the accepted forms.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from fractions import Fraction
 
 from lgbench.workload._errors import DurationError
+from lgbench.workload._text import quote
 
 __all__ = ["DURATION_FORMS", "MAX_DURATION_S", "format_duration", "parse_duration"]
 
@@ -54,9 +54,7 @@ _MAX_NS = MAX_DURATION_S * 10**9
 
 
 def _fail(text: str, reason: str) -> DurationError:
-    return DurationError(
-        f"invalid duration {json.dumps(text, ensure_ascii=False)}: {reason}", DURATION_FORMS
-    )
+    return DurationError(f"invalid duration {quote(text)}: {reason}", DURATION_FORMS)
 
 
 def _to_ns(text: str) -> int:
@@ -72,7 +70,7 @@ def _to_ns(text: str) -> int:
         while position < len(text):
             match = _COMPONENT.match(text, position)
             if match is None:
-                raise _fail(text, f"cannot read {json.dumps(text[position:], ensure_ascii=False)}")
+                raise _fail(text, f"cannot read {quote(text[position:])}")
             total += Fraction(match.group(1)) * _NS_PER_UNIT[match.group(2)]
             position = match.end()
     if total > _MAX_NS:

@@ -450,6 +450,8 @@ def _check_stages(
             f"stage {index + 1} has a negative duration",
             DURATION_FORMS,
         )
+    if not all(_is_nonnegative(stage.duration_s) for stage in stages):
+        return
     total_s = sum(stage.duration_s for stage in stages)
     _check(
         problems,

@@ -223,7 +223,7 @@ _ON_DISCONNECT = _p("on_disconnect", _S, choices=DISCONNECT_MODES)
 _AFTER_SECONDS = _p("after_seconds", _I, minimum=0)
 _STREAM_MODE = _p("stream_mode", ParamType.STRING_OR_STRINGS, choices=STREAM_MODES)
 _STREAM_SUBGRAPHS = _p("stream_subgraphs", _B)
-_SCHEDULE = _p("schedule", _S)
+_SCHEDULE = _p("schedule", _S, needed=True)
 _RUN_IDS = (_arg("thread_id"), _arg("assistant_id"))
 _THREAD_RUN = (_arg("thread_id"), _arg("run_id"))
 
@@ -306,7 +306,7 @@ _TABLE = [
     _op(
         "threads.update",
         "Thread",
-        [_arg("thread_id"), _METADATA],
+        [_arg("thread_id"), _p("metadata", _T, needed=True)],
         ["thread_id", "metadata"],
     ),
     _op("threads.delete", "None", [_arg("thread_id")], ["thread_id"]),

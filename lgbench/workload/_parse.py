@@ -166,7 +166,7 @@ class _Reader:
                 self.issue(
                     (*key, name),
                     f"{what} values must be strings; {quote(name)} is {toml_type(item)}",
-                    f'{name} = "..."',
+                    f'{quote(name)} = "..."',
                 )
         return result
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from lgbench.workload._errors import TemplateError
+from lgbench.workload._text import quote
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -114,10 +115,6 @@ class Template:
         )
 
 
-def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
 def _number(word: str) -> int | float | str:
     if _INT.fullmatch(word):
         return int(word)
@@ -130,21 +127,24 @@ def _parse_call(function: str, arguments: str, source: str) -> Expression:
     words = [word.strip() for word in arguments.split(",")]
     if function == "choice":
         if any(not word for word in words):
-            raise TemplateError(f"random.choice has an empty choice in {_q(source)}", _RANDOM_FORMS)
+            raise TemplateError(
+                f"random.choice has an empty choice in {quote(source)}", _RANDOM_FORMS
+            )
         return Expression("random.choice", args=tuple(_number(word) for word in words))
     if function not in ("int", "float"):
-        raise TemplateError(f"unknown function random.{function} in {_q(source)}", _RANDOM_FORMS)
+        raise TemplateError(f"unknown function random.{function} in {quote(source)}", _RANDOM_FORMS)
     pattern = _INT if function == "int" else _FLOAT
     if len(words) != 2 or not all(pattern.fullmatch(word) for word in words):
         raise TemplateError(
             f"random.{function} takes two {'integers' if function == 'int' else 'numbers'},"
-            f" got {_q(source)}",
+            f" got {quote(source)}",
             _RANDOM_FORMS,
         )
     low, high = (int(word) if function == "int" else float(word) for word in words)
     if low > high:
         raise TemplateError(
-            f"random.{function} bounds are reversed in {_q(source)} ({low} > {high})", _RANDOM_FORMS
+            f"random.{function} bounds are reversed in {quote(source)} ({low} > {high})",
+            _RANDOM_FORMS,
         )
     kind: ExpressionKind = "random.int" if function == "int" else "random.float"
     return Expression(kind, args=(low, high))
@@ -156,17 +156,19 @@ def _parse_braced(body: str, source: str) -> Expression:
         return _parse_call(call.group(1), call.group(2), source)
     path = _PATH.fullmatch(body)
     if path is None:
-        raise TemplateError(f"cannot read ${{{body}}} in {_q(source)}", _TEMPLATE_FORMS)
+        piece = quote("${" + body + "}")
+        where = "" if "${" + body + "}" == source else f" in {quote(source)}"
+        raise TemplateError(f"cannot read {piece}{where}", _TEMPLATE_FORMS)
     fields = tuple(field.strip() for field in path.group(2).split(".")[1:])
     return _check_variable(Expression("variable", path.group(1), fields), source)
 
 
 def _check_variable(expression: Expression, source: str) -> Expression:
     if expression.name == "random":
-        raise TemplateError(f"random needs a function in {_q(source)}", _RANDOM_FORMS)
+        raise TemplateError(f"random needs a function in {quote(source)}", _RANDOM_FORMS)
     if expression.name in BUILTIN_NAMES and expression.fields:
         raise TemplateError(
-            f"{expression.name} has no fields in {_q(source)}", f'"${{{expression.name}}}"'
+            f"{expression.name} has no fields in {quote(source)}", f'"${{{expression.name}}}"'
         )
     return expression
 
@@ -191,7 +193,7 @@ def parse_template(text: str) -> Template:
         if following == "{":
             end = text.find("}", dollar + 2)
             if end < 0:
-                raise TemplateError(f"unclosed ${{ in {_q(text)}", _TEMPLATE_FORMS)
+                raise TemplateError(f"unclosed ${{ in {quote(text)}", _TEMPLATE_FORMS)
             expression = _parse_braced(text[dollar + 2 : end], text)
             position = end + 1
         else:
@@ -215,6 +217,9 @@ def parse_template(text: str) -> Template:
     return Template(tuple(parts))
 
 
+_MISSING = object()
+
+
 def _field(value: Any, field: str, expression: Expression) -> Any:
     if isinstance(value, Mapping):
         if field in value:
@@ -223,13 +228,15 @@ def _field(value: Any, field: str, expression: Expression) -> Any:
         index = int(field)
         if index < len(value):
             return value[index]
-    elif hasattr(value, field) and not field.startswith("_"):
-        return getattr(value, field)
-    raise TemplateError(f"{expression} has no field {_q(field)} in {_preview(value)}")
+    elif not isinstance(value, str | bytes | int | float) and not field.startswith("_"):
+        found = getattr(value, field, _MISSING)
+        if found is not _MISSING and not callable(found):
+            return found
+    raise TemplateError(f"{expression} has no field {quote(field)} in {_preview(value)}")
 
 
 def _preview(value: Any) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
+    text = json.dumps(value, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -12,8 +12,14 @@ __all__ = ["did_you_mean", "one_of", "quote", "toml_type"]
 
 
 def quote(text: object) -> str:
-    """``text`` in double quotes, escaped as TOML and JSON would."""
-    return json.dumps(str(text), ensure_ascii=False)
+    """``text`` in double quotes, escaped as TOML and JSON would, with every character
+    that is not printable (line breaks, controls) written as an escape."""
+    quoted = json.dumps(str(text), ensure_ascii=False)
+    if quoted.isprintable():
+        return quoted
+    return "".join(
+        char if char.isprintable() else json.dumps(char, ensure_ascii=True)[1:-1] for char in quoted
+    )
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
