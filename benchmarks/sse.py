@@ -1,0 +1,167 @@
+"""SSE decoding benchmark: lgbench's SSEDecoder against httpx-sse's, on the same bytes.
+
+    python benchmarks/sse.py [--events 200000] [--rounds 5] [--chunk-kib 64]
+
+Builds one long stream of small LangGraph-like events (``event: values`` /
+``updates`` / ``messages/partial`` with a small JSON payload) in three line-end
+styles: LF, CRLF (what langgraph-api sends) and CRLF with an ``id`` line (a
+resumable run). Each decoder parses the whole stream, ``--rounds`` times, runs
+of the two interleaved; the best round counts. Prints events/s for each and
+their ratio.
+
+- lgbench: ``SSEDecoder.feed`` on ``--chunk-kib`` chunks of bytes.
+- httpx-sse: what its ``EventSource.iter_sse`` does per chunk of the same size:
+  UTF-8 decoding with an incremental decoder (httpx's ``iter_text``), its
+  ``SSELineDecoder`` line splitting behind a generator (as in
+  ``_iter_sse_lines``), then ``SSEDecoder.decode`` line by line.
+
+Neither side decodes the JSON payloads; the garbage collector is on for both,
+as it is in a real run. A second table feeds one event per chunk, as when a
+server flushes every event separately. CPU-bound and single-threaded: run it on
+an idle core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import gc
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+from httpx_sse._decoders import SSEDecoder as HttpxSseDecoder
+from httpx_sse._decoders import SSELineDecoder
+
+from lgbench.client import SSEDecoder
+
+EVENT_NAMES = ("values", "updates", "messages/partial")
+
+
+def build_stream(n_events: int, eol: str, with_ids: bool) -> bytes:
+    """``n_events`` small events: a message list like LangGraph's ``values`` mode sends."""
+    parts = []
+    for i in range(n_events):
+        payload = {
+            "messages": [
+                {"type": "ai", "content": f"token {i % 997}", "id": f"run-{i:08d}"},
+            ]
+        }
+        data = json.dumps(payload, separators=(",", ":"))
+        event = f"event: {EVENT_NAMES[i % len(EVENT_NAMES)]}{eol}data: {data}{eol}"
+        if with_ids:
+            event += f"id: {i}-0{eol}"
+        parts.append(event + eol)
+    return "".join(parts).encode()
+
+
+def chunked(stream: bytes, chunk_bytes: int) -> list[bytes]:
+    return [stream[i : i + chunk_bytes] for i in range(0, len(stream), chunk_bytes)]
+
+
+def per_event(stream: bytes, eol: bytes) -> list[bytes]:
+    blank = eol + eol
+    return [block + blank for block in stream.split(blank)[:-1]]
+
+
+def run_lgbench(chunks: list[bytes]) -> int:
+    decoder = SSEDecoder()
+    count = 0
+    for chunk in chunks:
+        count += len(decoder.feed(chunk))
+    decoder.close()
+    return count
+
+
+def run_httpx_sse(chunks: list[bytes]) -> int:
+    text_decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    line_decoder = SSELineDecoder()
+
+    def lines() -> Iterator[str]:
+        for chunk in chunks:
+            yield from line_decoder.decode(text_decoder.decode(chunk))
+        yield from line_decoder.flush()
+
+    decoder = HttpxSseDecoder()
+    count = 0
+    for line in lines():
+        if decoder.decode(line.rstrip("\n")) is not None:
+            count += 1
+    return count
+
+
+def same_events(chunks: list[bytes]) -> bool:
+    """Both decoders see the same (event, data, id) sequence: the comparison is fair."""
+    ours = []
+    decoder = SSEDecoder()
+    for chunk in chunks:
+        ours.extend((e.event, e.data, e.id) for e in decoder.feed(chunk))
+    theirs = []
+    text_decoder = codecs.getincrementaldecoder("utf-8")()
+    line_decoder = SSELineDecoder()
+    other = HttpxSseDecoder()
+    for chunk in chunks:
+        for line in line_decoder.decode(text_decoder.decode(chunk)):
+            sse = other.decode(line)
+            if sse is not None:
+                theirs.append((sse.event or "message", sse.data, sse.id or None))
+    return ours == theirs
+
+
+def best_rate(
+    runners: dict[str, Callable[[list[bytes]], int]], chunks: list[bytes], n: int, rounds: int
+) -> dict[str, float]:
+    best_s = dict.fromkeys(runners, float("inf"))
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            gc.collect()
+            start = time.perf_counter()
+            count = runner(chunks)
+            elapsed_s = time.perf_counter() - start
+            if count != n:
+                raise SystemExit(f"{name} decoded {count} events, expected {n}")
+            best_s[name] = min(best_s[name], elapsed_s)
+    return {name: n / elapsed_s for name, elapsed_s in best_s.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--chunk-kib", type=int, default=64)
+    args = parser.parse_args()
+
+    print(
+        f"python {platform.python_version()} ({platform.python_implementation()}), "
+        f"{platform.machine()}, {os.cpu_count()} cpus, {platform.platform()}"
+    )
+    runners = {"lgbench": run_lgbench, "httpx-sse": run_httpx_sse}
+    styles = (("LF", "\n", False), ("CRLF", "\r\n", False), ("CRLF+id", "\r\n", True))
+    for title, split in (
+        (f"{args.chunk_kib} KiB chunks", "chunks"),
+        ("one event per chunk", "events"),
+    ):
+        print(f"\n{title}: {args.events} events, best of {args.rounds} rounds")
+        print(f"{'style':<9} {'bytes/event':>11} {'lgbench ev/s':>14} {'httpx-sse ev/s':>15} ratio")
+        for style, eol, with_ids in styles:
+            stream = build_stream(args.events, eol, with_ids)
+            if split == "chunks":
+                chunks = chunked(stream, args.chunk_kib * 1024)
+            else:
+                chunks = per_event(stream, eol.encode())
+            if not same_events(chunks):
+                raise SystemExit(f"{style}: the decoders disagree")
+            rates = best_rate(runners, chunks, args.events, args.rounds)
+            ratio = rates["lgbench"] / rates["httpx-sse"]
+            print(
+                f"{style:<9} {len(stream) / args.events:>11.1f} {rates['lgbench']:>14,.0f} "
+                f"{rates['httpx-sse']:>15,.0f} {ratio:5.2f}x"
+            )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

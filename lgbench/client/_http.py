@@ -1,0 +1,557 @@
+"""The HTTP layer the resource clients sit on: JSON requests and SSE streams over a transport.
+
+:class:`HttpClient` turns ``get``/``post``/``put``/``patch``/``delete`` calls
+into :class:`~lgbench.client.Request` values for its
+:class:`~lgbench.client.AsyncTransport`, decodes JSON answers and raises
+:class:`~lgbench.client.ApiError` subclasses for statuses >= 300 (redirects are
+never followed). :meth:`HttpClient.stream` returns an :class:`SSEStream`, an
+async iterator of :class:`~lgbench.client.StreamPart` that is also an async
+context manager::
+
+    async for part in http.stream("/runs/stream", "POST", json=payload):
+        ...
+    async with http.stream("/runs/stream", "POST", json=payload) as parts:
+        async for part in parts:
+            break  # leaving the block closes the connection
+
+Only anyio primitives are used, so the same code runs on asyncio and trio.
+
+Secrets: the values of headers that look like credentials (``x-api-key``,
+``authorization``, cookies, anything named like a key, token or secret) are
+wrapped so that their ``repr`` is ``'[redacted]'``, and error messages and
+bodies built here have those values replaced by ``[redacted]``; the API key
+never reaches an exception message or a repr through this layer.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, TypeAlias, final
+from urllib.parse import quote, urlencode
+
+import anyio
+
+from lgbench.client._errors import ApiError, ProtocolError, RequestTimeout, api_error_for_status
+from lgbench.client._models import DEFAULT_TIMEOUT, Request, Response, StreamPart, Timeout
+from lgbench.client._sse import ServerSentEvent, SSEDecoder
+from lgbench.client._transport import AsyncTransport
+
+__all__ = ["HttpClient", "QueryParams", "SSEStream"]
+
+QueryScalar: TypeAlias = str | int | float | bool | None
+#: Query parameters: ``None`` values are dropped, booleans sent as ``true``/``false``,
+#: sequences as the key repeated once per item.
+QueryParams: TypeAlias = Mapping[str, QueryScalar | Sequence[QueryScalar]]
+
+_JSON: Final = "application/json"
+_EVENT_STREAM: Final = "text/event-stream"
+# Header names that carry credentials: their values are hidden from reprs and errors.
+_SECRET_NAME_PARTS: Final = ("key", "token", "secret", "auth", "cookie", "password")
+_REDACTED: Final = "[redacted]"
+# Closing a response discards its connection; it should be immediate, but a
+# cleanup await must not hang a cancelled task forever.
+_CLOSE_TIMEOUT_S: Final = 5.0
+# How much of a malformed body to quote in an error message.
+_SNIPPET_CHARS: Final = 200
+
+_new_part: Final = tuple.__new__
+_loads: Final = _json.loads
+_encoder: Final = _json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
+)
+
+
+@final
+class _SecretStr(str):
+    """A header value that hides itself from ``repr`` (and so from reprs of requests)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(_REDACTED)
+
+
+def _is_secret_header(name: str) -> bool:
+    return any(part in name for part in _SECRET_NAME_PARTS)
+
+
+def _prepare_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Lower-case names; credential values wrapped so they never show in a repr."""
+    prepared: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        key = name.lower()
+        prepared[key] = _SecretStr(value) if _is_secret_header(key) else value
+    return prepared
+
+
+def _secret_values(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The strings to scrub from error text: credential values, and the token of ``Bearer x``."""
+    secrets: set[str] = set()
+    for name, value in headers.items():
+        if value and _is_secret_header(name):
+            secrets.add(str(value))
+            _scheme, _, token = str(value).partition(" ")
+            if token.strip():
+                secrets.add(token.strip())
+    # Longest first, so a value is scrubbed whole before any part of it.
+    return tuple(sorted(secrets, key=len, reverse=True))
+
+
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+def _query_value(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _encode_query(params: QueryParams) -> str:
+    """``params`` as a query string (without ``?``), percent-encoded."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            pairs.append((key, _query_value(value)))
+        else:
+            pairs.extend((key, _query_value(item)) for item in value if item is not None)
+    return urlencode(pairs, quote_via=quote)
+
+
+def _target(path: str, params: QueryParams | None) -> str:
+    if not params:
+        return path
+    query = _encode_query(params)
+    if not query:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}{query}"
+
+
+def _decode_error_body(body: bytes, secrets: tuple[str, ...]) -> Any:
+    """The body of an error answer: JSON when it parses, else the text ('' when empty)."""
+    text = _redact(body.decode("utf-8", "replace"), secrets)
+    if not text.strip():
+        return text
+    try:
+        return _loads(text)
+    except ValueError:
+        return text
+
+
+def _api_error(
+    response: Response, body: bytes, method: str, path: str, secrets: tuple[str, ...]
+) -> ApiError:
+    headers = {name: _redact(value, secrets) for name, value in response.headers.items()}
+    error_class = api_error_for_status(response.status_code)
+    return error_class(
+        response.status_code,
+        _decode_error_body(body, secrets),
+        method=method,
+        path=path,
+        headers=headers,
+    )
+
+
+def _snippet(body: bytes, secrets: tuple[str, ...]) -> str:
+    text = _redact(body[: _SNIPPET_CHARS * 4].decode("utf-8", "replace"), secrets)
+    return repr(text[:_SNIPPET_CHARS])
+
+
+async def _discard(response: Response) -> None:
+    """Close ``response`` (dropping its connection) even while the task is being cancelled."""
+    if not response.closed:
+        with anyio.move_on_after(_CLOSE_TIMEOUT_S, shield=True):
+            await response.aclose()
+
+
+@final
+class HttpClient:
+    """JSON over HTTP to one LangGraph server, through ``transport``.
+
+    ``headers`` are sent with every request (per-call headers override them);
+    ``timeout`` goes with every request to the transport, which enforces the
+    connect, read and write limits; this layer bounds a JSON request by
+    ``timeout.total_s`` from sending to the end of its body. Streams have no
+    total limit (a run may stream for hours), only the per-read one.
+
+    Every method may raise :class:`~lgbench.client.TransportError` (from the
+    transport), :class:`~lgbench.client.ApiError` subclasses (status >= 300),
+    and :class:`~lgbench.client.ProtocolError` when a 2xx body is not JSON.
+    """
+
+    __slots__ = ("_headers", "_protocol_headers", "_secrets", "timeout", "transport")
+
+    def __init__(
+        self,
+        transport: AsyncTransport,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.transport = transport
+        self.timeout = timeout
+        self._headers = _prepare_headers(headers)
+        self._secrets = _secret_values(self._headers)
+        # The header lists of calls without per-call headers, built once: (stream, has body).
+        self._protocol_headers: dict[tuple[bool, bool], list[tuple[str, str]]] = {
+            (stream, has_body): list(
+                {**self._headers, **_protocol_headers(stream=stream, has_body=has_body)}.items()
+            )
+            for stream in (False, True)
+            for has_body in (False, True)
+        }
+
+    def __repr__(self) -> str:
+        # Header names only: values may be credentials.
+        transport = type(self.transport).__name__
+        return f"<HttpClient transport={transport} headers={sorted(self._headers)}>"
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def get(
+        self,
+        path: str,
+        *,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``GET path``; the decoded JSON answer (``None`` for an empty body)."""
+        return await self.request_json("GET", path, params=params, headers=headers)
+
+    async def post(
+        self,
+        path: str,
+        *,
+        json: Any | None,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``POST path`` with ``json`` as the body (no body when ``None``)."""
+        return await self.request_json("POST", path, json=json, params=params, headers=headers)
+
+    async def put(
+        self,
+        path: str,
+        *,
+        json: Any,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``PUT path`` with ``json`` as the body."""
+        return await self.request_json("PUT", path, json=json, params=params, headers=headers)
+
+    async def patch(
+        self,
+        path: str,
+        *,
+        json: Any,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``PATCH path`` with ``json`` as the body."""
+        return await self.request_json("PATCH", path, json=json, params=params, headers=headers)
+
+    async def delete(
+        self,
+        path: str,
+        *,
+        json: Any | None = None,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """``DELETE path``; the answer's body, if any, is read and ignored."""
+        request = self._request("DELETE", path, json, params, headers, stream=False)
+        await self._send(request, path, decode=False)
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any | None = None,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send ``method path`` with an optional JSON body; return the decoded JSON answer.
+
+        An empty body gives ``None``; whitespace before the JSON (the ``\\n``
+        keep-alives LangGraph's ``wait``/``join`` send while a run is going) is
+        skipped.
+        """
+        request = self._request(method, path, json, params, headers, stream=False)
+        return await self._send(request, path, decode=True)
+
+    def stream(
+        self,
+        path: str,
+        method: str,
+        *,
+        json: Any | None = None,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SSEStream:
+        """A server-sent event stream; the request is sent on first iteration or ``async with``."""
+        request = self._request(method, path, json, params, headers, stream=True)
+        return SSEStream(request, path, self.transport, self._secrets)
+
+    async def aclose(self) -> None:
+        """Close the transport and its connections."""
+        await self.transport.aclose()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        json: Any | None,
+        params: QueryParams | None,
+        headers: Mapping[str, str] | None,
+        *,
+        stream: bool,
+    ) -> Request:
+        content = None if json is None else _encoder.encode(json).encode()
+        has_body = content is not None
+        if headers:
+            merged = {
+                **self._headers,
+                **_protocol_headers(stream=stream, has_body=has_body),
+                **_prepare_headers(headers),
+            }
+            header_list = list(merged.items())
+        else:
+            # A copy: a transport may add its own headers to the list.
+            header_list = self._protocol_headers[stream, has_body].copy()
+        return Request(
+            method.upper(),
+            _target(path, params),
+            header_list,
+            content,
+            self.timeout,
+        )
+
+    def _secrets_for(self, request: Request) -> tuple[str, ...]:
+        return _request_secrets(request, self._secrets)
+
+    async def _send(self, request: Request, path: str, *, decode: bool) -> Any:
+        total_s = request.timeout.total_s
+        if total_s is None:
+            return await self._exchange(request, path, decode)
+        with anyio.move_on_after(total_s):
+            return await self._exchange(request, path, decode)
+        raise RequestTimeout(f"{request.method} {path} took longer than {total_s} s in total")
+
+    async def _exchange(self, request: Request, path: str, decode: bool) -> Any:
+        response = await self.transport.handle(request)
+        body = await response.aread()  # reads the whole body, then closes the response
+        status = response.status_code
+        if not 200 <= status < 300:
+            raise _api_error(response, body, request.method, path, self._secrets_for(request))
+        if not decode or not body or body.isspace():
+            return None
+        try:
+            return _loads(body)
+        except ValueError:
+            raise ProtocolError(
+                f"{request.method} {path}: the {status} response is not JSON: "
+                f"{_snippet(body, self._secrets_for(request))}"
+            ) from None
+
+
+def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
+    headers = (
+        {"accept": _EVENT_STREAM, "cache-control": "no-store"} if stream else {"accept": _JSON}
+    )
+    if has_body:
+        headers["content-type"] = _JSON
+    return headers
+
+
+def _request_secrets(request: Request, client_secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """The client's secrets plus any per-call credential header of ``request``."""
+    extra = [value for _, value in request.headers if isinstance(value, _SecretStr)]
+    if not extra:
+        return client_secrets
+    return tuple(
+        sorted(
+            set(client_secrets) | set(_secret_values(dict(request.headers))), key=len, reverse=True
+        )
+    )
+
+
+def _stream_part(event: ServerSentEvent) -> StreamPart:
+    data = event.data
+    if not data:
+        value: Any = None
+    else:
+        try:
+            value = _loads(data)
+        except ValueError:
+            value = data
+    part: StreamPart = _new_part(StreamPart, (event.event, value, event.id))
+    return part
+
+
+@final
+class SSEStream:
+    """The parts of one server-sent event stream, as :class:`~lgbench.client.StreamPart`.
+
+    Iterate it with ``async for`` (the request is sent on the first
+    ``__anext__``), or enter it with ``async with`` first (the request is sent
+    on entry, and leaving the block closes the stream, e.g. after a ``break``).
+    Each event's data is decoded from JSON (``None`` when empty, the raw text
+    when it is not JSON). An ``error`` event is yielded like any other part.
+    The iteration ends when the server closes the stream.
+
+    Errors: a status >= 300 raises the matching :class:`~lgbench.client.ApiError`
+    at the first iteration (or on entry); a 2xx answer whose content type is
+    not ``text/event-stream`` raises :class:`~lgbench.client.ProtocolError`;
+    transport errors pass through. Any error or cancellation while reading
+    closes the stream, discarding its connection.
+
+    Breaking out of a bare ``async for`` does not close the stream (Python
+    tells an iterator nothing then): use ``async with`` or call :meth:`aclose`.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_decoder",
+        "_events",
+        "_index",
+        "_path",
+        "_request",
+        "_response",
+        "_secrets",
+        "_transport",
+    )
+
+    def __init__(
+        self,
+        request: Request,
+        path: str,
+        transport: AsyncTransport,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self._request = request
+        self._path = path
+        self._transport = transport
+        self._secrets = secrets
+        self._response: Response | None = None
+        self._decoder = SSEDecoder()
+        self._events: list[ServerSentEvent] = []
+        self._index = 0
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open" if self._response is not None else "not sent"
+        return f"<SSEStream {self._request.method} {self._path} {state}>"
+
+    @property
+    def response(self) -> Response | None:
+        """The response (status and headers), once the request has been sent."""
+        return self._response
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event id the server sent (``""`` if none): resume from it on reconnect."""
+        return self._decoder.last_event_id
+
+    def __aiter__(self) -> SSEStream:
+        return self
+
+    async def __anext__(self) -> StreamPart:
+        index = self._index
+        events = self._events
+        if index < len(events):
+            self._index = index + 1
+            return _stream_part(events[index])
+        return _stream_part(await self._next_event())
+
+    async def __aenter__(self) -> SSEStream:
+        if self._response is None and not self._closed:
+            await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: close the response, discarding its connection if the body was not read whole."""
+        self._closed = True
+        self._events = []
+        self._index = 0
+        if self._response is not None:
+            await _discard(self._response)
+
+    async def _open(self) -> Response:
+        request = self._request
+        try:
+            response = await self._transport.handle(request)
+        except BaseException:
+            self._closed = True
+            raise
+        self._response = response
+        status = response.status_code
+        if not 200 <= status < 300:
+            self._closed = True
+            try:
+                body = await response.aread()
+            finally:
+                await _discard(response)
+            raise _api_error(
+                response, body, request.method, self._path, _request_secrets(request, self._secrets)
+            )
+        content_type = response.headers.get("content-type")
+        if content_type is not None:
+            media_type = content_type.partition(";")[0].strip().lower()
+            if media_type != _EVENT_STREAM:
+                self._closed = True
+                await _discard(response)
+                raise ProtocolError(
+                    f"{request.method} {self._path}: expected a {_EVENT_STREAM} answer, "
+                    f"got {media_type!r}"
+                )
+        return response
+
+    async def _next_event(self) -> ServerSentEvent:
+        if self._closed:
+            raise StopAsyncIteration
+        response = self._response
+        if response is None:
+            response = await self._open()
+        decoder = self._decoder
+        try:
+            while chunk := await response.receive_some():
+                events = decoder.feed(chunk)
+                if events:
+                    self._events = events
+                    self._index = 1
+                    return events[0]
+        except BaseException:
+            # A failed or cancelled read leaves the connection mid-body: drop it.
+            await self.aclose()
+            raise
+        decoder.close()
+        await self.aclose()
+        raise StopAsyncIteration
