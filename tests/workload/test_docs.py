@@ -1,0 +1,38 @@
+"""docs/workload.md: its examples parse, and it documents every operation and executor."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lgbench.workload import EXECUTORS, OPERATIONS, parse_workload
+
+DOC = Path(__file__).parent.parent.parent / "docs" / "workload.md"
+TEXT = DOC.read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```toml\n(.*?)```", TEXT, re.DOTALL)
+SCENARIO = """
+[[scenario]]
+name = "doc"
+executor = "constant-vus"
+vus = 1
+duration = "1s"
+steps = [{ op = "threads.create" }]
+"""
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"block-{i}" for i in range(len(BLOCKS))])
+def test_toml_examples_parse(block: str) -> None:
+    if block.startswith("steps = ["):
+        block = SCENARIO.replace('steps = [{ op = "threads.create" }]\n', block)
+    elif "[[scenario]]" not in block:
+        block += SCENARIO
+    parse_workload(block, "doc.toml")
+
+
+def test_every_operation_and_executor_is_documented() -> None:
+    for name in OPERATIONS:
+        assert f"`{name}`" in TEXT, name
+    for name in EXECUTORS:
+        assert f"### `{name}`" in TEXT, name
