@@ -266,7 +266,7 @@ def test_a_heartbeat_among_regular_events() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-_value_chars = st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",))
+_value_chars = st.characters(codec="utf-8", exclude_characters="\r\n")
 _values = st.text(_value_chars, max_size=12)
 _names = st.sampled_from(["data", "event", "id", "retry", "foo", "Data", ""])
 _line = st.one_of(
