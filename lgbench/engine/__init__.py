@@ -6,7 +6,6 @@ Pacers and plans are pure functions of elapsed time; only :func:`run_paced` touc
 from __future__ import annotations
 
 from lgbench.engine._pacer import (
-    MAX_DURATION_S,
     MAX_RATE_PER_S,
     MIN_DURATION_S,
     ConstantRate,
@@ -14,7 +13,6 @@ from lgbench.engine._pacer import (
     RampingRate,
     ScheduleError,
     Stage,
-    format_duration,
 )
 from lgbench.engine._plan import (
     Burst,
@@ -30,7 +28,6 @@ from lgbench.engine._plan import (
 from lgbench.engine._schedule import run_paced
 
 __all__ = [
-    "MAX_DURATION_S",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
     "Burst",
@@ -47,7 +44,6 @@ __all__ = [
     "VuChange",
     "VuPlan",
     "VuStage",
-    "format_duration",
     "run_paced",
 ]
 

@@ -53,7 +53,6 @@ from typing import Protocol, final
 from lgbench.errors import UsageError
 
 __all__ = [
-    "MAX_DURATION_S",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
     "ConstantRate",
@@ -61,7 +60,6 @@ __all__ = [
     "RampingRate",
     "ScheduleError",
     "Stage",
-    "format_duration",
 ]
 
 MAX_RATE_PER_S = 1e9
@@ -70,8 +68,8 @@ MAX_RATE_PER_S = 1e9
 MIN_DURATION_S = 1e-6
 """The shortest non-zero stage or schedule: shorter ones would only add rounding."""
 
-MAX_DURATION_S = 1e9
-"""The longest finite stage or schedule (about 31 years), so every integral stays finite."""
+_MAX_DURATION_S = 1e12
+"""A bound far above the workload files' own (100 years), so every integral stays finite."""
 
 _PACK = struct.Struct("<d")
 _UNPACK = struct.Struct("<q")
@@ -110,23 +108,11 @@ class Pacer(Protocol):
         ...
 
 
-def format_duration(seconds: float) -> str:
-    """Seconds as a short human duration: ``90`` -> ``1m30s``, ``0.25`` -> ``250ms``."""
-    if math.isinf(seconds):
-        return "forever"
-    if seconds < 1 and seconds != 0:
-        return f"{seconds * 1000:g}ms"
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    rest = int(seconds)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-        f"{secs}s" if secs else "",
-    ]
-    return "".join(parts) or "0s"
+def _duration_text(seconds: float) -> str:
+    """A finite duration as the workload files write it: ``1m30s``, ``250ms``."""
+    from lgbench.workload import format_duration  # deferred: the workload layer builds plans
+
+    return format_duration(seconds)
 
 
 def _check_rate(name: str, value: float, problems: list[str]) -> None:
@@ -137,9 +123,9 @@ def _check_rate(name: str, value: float, problems: list[str]) -> None:
 def _check_duration(name: str, value: float, problems: list[str], *, infinite: bool) -> None:
     if math.isinf(value) and value > 0 and infinite:
         return
-    if not (value == 0 or MIN_DURATION_S <= value <= MAX_DURATION_S):  # also catches NaN
+    if not (value == 0 or MIN_DURATION_S <= value <= _MAX_DURATION_S):  # also catches NaN
         problems.append(
-            f"{name} must be 0 or between {MIN_DURATION_S:g} and {MAX_DURATION_S:g} seconds,"
+            f"{name} must be 0 or between {MIN_DURATION_S:g} and {_MAX_DURATION_S:g} seconds,"
             f" got {value!r}"
         )
 
@@ -261,11 +247,11 @@ class ConstantRate:
         return self.due(self.duration_s)
 
     def describe(self) -> str:
-        """E.g. ``10/s for 1m (600 iterations)``."""
+        """E.g. ``10/s for 1m0s (600 iterations)``."""
         if math.isinf(self.duration_s):
             return f"{self.rate_per_s:g}/s until stopped"
         return (
-            f"{self.rate_per_s:g}/s for {format_duration(self.duration_s)}"
+            f"{self.rate_per_s:g}/s for {_duration_text(self.duration_s)}"
             f" ({self.total_iterations} iterations)"
         )
 
@@ -428,14 +414,14 @@ class RampingRate:
         return self.due(self._duration_s)
 
     def describe(self) -> str:
-        """E.g. ``0/s → 20/s over 30s → 80/s over 1m (1m30s, 3300 iterations)``."""
+        """E.g. ``0/s → 20/s over 30s → 80/s over 1m0s (1m30s, 3300 iterations)``."""
         steps = [f"{self.start_rate_per_s:g}/s"]
         for stage in self.stages:
             if stage.duration_s == 0:
                 steps.append(f"{stage.target_per_s:g}/s at once")
             else:
-                steps.append(f"{stage.target_per_s:g}/s over {format_duration(stage.duration_s)}")
+                steps.append(f"{stage.target_per_s:g}/s over {_duration_text(stage.duration_s)}")
         return (
             " → ".join(steps)
-            + f" ({format_duration(self._duration_s)}, {self.total_iterations} iterations)"
+            + f" ({_duration_text(self._duration_s)}, {self.total_iterations} iterations)"
         )

@@ -25,7 +25,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, final
 
-from lgbench.engine._pacer import ScheduleError, format_duration
+from lgbench.engine._pacer import ScheduleError, _duration_text
 
 __all__ = [
     "Burst",
@@ -139,8 +139,8 @@ class ConstantVus:
         return (VuChange(0.0, self.vus), VuChange(self.duration_s, 0))
 
     def describe(self) -> str:
-        """E.g. ``50 VUs for 1m``."""
-        return f"{_plural(self.vus, 'VU')} for {format_duration(self.duration_s)}"
+        """E.g. ``50 VUs for 1m0s``."""
+        return f"{_plural(self.vus, 'VU')} for {_duration_text(self.duration_s)}"
 
 
 @final
@@ -241,18 +241,18 @@ class RampingVus:
         return self._points
 
     def describe(self) -> str:
-        """E.g. ``0 → 10 VUs over 30s → 10 over 1m → 0 over 10s (1m40s, max 10)``."""
+        """E.g. ``0 → 10 VUs over 30s → 10 over 1m0s → 0 over 10s (1m40s, max 10, ...)``."""
         steps = [str(self.start_vus)]
         for index, stage in enumerate(self.stages):
             unit = " VUs" if index == 0 else ""
             if stage.duration_s == 0:
                 steps.append(f"{stage.target_vus}{unit} at once")
             else:
-                steps.append(f"{stage.target_vus}{unit} over {format_duration(stage.duration_s)}")
+                steps.append(f"{stage.target_vus}{unit} over {_duration_text(stage.duration_s)}")
         return (
             " → ".join(steps)
-            + f" ({format_duration(self.duration_s)}, max {self.max_vus},"
-            + f" graceful ramp-down {format_duration(self.graceful_ramp_down_s)})"
+            + f" ({_duration_text(self.duration_s)}, max {self.max_vus},"
+            + f" graceful ramp-down {_duration_text(self.graceful_ramp_down_s)})"
         )
 
 
@@ -298,10 +298,10 @@ class PerVuIterations:
         return (VuChange(0.0, self.vus), VuChange(self.max_duration_s, 0))
 
     def describe(self) -> str:
-        """E.g. ``10 VUs x 5 iterations each (50 in all, at most 10m)``."""
+        """E.g. ``10 VUs x 5 iterations each (50 in all, at most 10m0s)``."""
         return (
             f"{_plural(self.vus, 'VU')} x {_plural(self.iterations, 'iteration')} each"
-            f" ({self.total_iterations} in all, at most {format_duration(self.max_duration_s)})"
+            f" ({self.total_iterations} in all, at most {_duration_text(self.max_duration_s)})"
         )
 
 
@@ -353,10 +353,10 @@ class SharedIterations:
         return (VuChange(0.0, self.vus), VuChange(self.max_duration_s, 0))
 
     def describe(self) -> str:
-        """E.g. ``100 iterations shared by 10 VUs (at most 10m)``."""
+        """E.g. ``100 iterations shared by 10 VUs (at most 10m0s)``."""
         return (
             f"{_plural(self.iterations, 'iteration')} shared by {_plural(self.vus, 'VU')}"
-            f" (at most {format_duration(self.max_duration_s)})"
+            f" (at most {_duration_text(self.max_duration_s)})"
         )
 
 
@@ -416,5 +416,5 @@ class Burst:
 
     def describe(self) -> str:
         """E.g. ``100 threads x 3 runs, 10ms apart``."""
-        spacing = "at once" if self.stagger_s == 0 else f"{format_duration(self.stagger_s)} apart"
+        spacing = "at once" if self.stagger_s == 0 else f"{_duration_text(self.stagger_s)} apart"
         return f"{_plural(self.threads, 'thread')} x {_plural(self.burst, 'run')}, {spacing}"

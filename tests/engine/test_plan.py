@@ -218,7 +218,7 @@ def test_invalid_plans_list_every_problem(build: object, problems: int) -> None:
 
 
 DESCRIBE_CASES = [
-    pytest.param(ConstantVus(50, 60), "50 VUs for 1m", id="constant"),
+    pytest.param(ConstantVus(50, 60), "50 VUs for 1m0s", id="constant"),
     pytest.param(ConstantVus(1, 90), "1 VU for 1m30s", id="constant-one"),
     pytest.param(
         RAMP,
@@ -227,17 +227,17 @@ DESCRIBE_CASES = [
     ),
     pytest.param(
         RampingVus(5, (VuStage(20, 0), VuStage(20, 8 * HOUR)), graceful_ramp_down_s=0),
-        "5 → 20 VUs at once → 20 over 8h (8h, max 20, graceful ramp-down 0s)",
+        "5 → 20 VUs at once → 20 over 8h0m0s (8h0m0s, max 20, graceful ramp-down 0s)",
         id="ramping-jump",
     ),
     pytest.param(
         PerVuIterations(10, 5, 600),
-        "10 VUs x 5 iterations each (50 in all, at most 10m)",
+        "10 VUs x 5 iterations each (50 in all, at most 10m0s)",
         id="per-vu",
     ),
     pytest.param(
         SharedIterations(10, 100, 600),
-        "100 iterations shared by 10 VUs (at most 10m)",
+        "100 iterations shared by 10 VUs (at most 10m0s)",
         id="shared",
     ),
     pytest.param(Burst(100, 3), "100 threads x 3 runs, at once", id="burst"),

@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from lgbench.metrics import IntervalSnapshot, MetricKey, MetricsRegistry
 
 ORIGIN_S = 1000.0  # the run's start on the (monotonic) clock
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def record_burst(registry: MetricsRegistry, operation: str, latencies_ms: list[int]) -> None:
@@ -130,6 +132,7 @@ def test_registries_merge_across_processes_through_encoded_histograms() -> None:
             check=True,
             capture_output=True,
             text=True,
+            cwd=ROOT,  # so that `tests` imports as in this process
         ).stdout
         merged.merge_dict(json.loads(output))
 
