@@ -37,8 +37,10 @@ Routes (``GET`` unless said otherwise):
 ``/head``                answers HEAD with a Content-Length and no body
 ``/echo``                JSON of the request's method, target, headers and body
 ``/gate``                waits for ``server.gate`` to be set, then answers
-``/no-read``             reads no body until ``server.gate`` is set, then waits for the
-                         client to leave
+
+A server that must *not* read (to block the client's send) cannot be built on
+anyio's asyncio streams, which keep reading ahead of the application: use
+:class:`QuietServer`, plain non-blocking sockets read only when the test says.
 """
 
 from __future__ import annotations
@@ -59,9 +61,11 @@ from anyio.abc import SocketAttribute
 
 __all__ = [
     "Exchange",
+    "QuietServer",
     "ScriptedServer",
     "ServerRequest",
     "open_scripted_server",
+    "quiet_server",
     "unaccepting_listener",
 ]
 
@@ -203,10 +207,7 @@ class ScriptedServer:
             "/head": self._head,
             "/echo": self._echo,
             "/gate": self._gate,
-            "/no-read": self._no_read,
         }
-        # Routes whose handler reads (or refuses to read) the request body itself.
-        self.raw_body_routes = {"/no-read"}
 
     @property
     def url(self) -> str:
@@ -258,8 +259,7 @@ class ScriptedServer:
                     if request is None:
                         break
                     exchange = Exchange(self, stream, request, buffer)
-                    if request.path not in self.raw_body_routes:
-                        request.body = await exchange.read_body()
+                    request.body = await exchange.read_body()
                     self.requests.append(request)
                     self._notify()
                     if connection_id in self._drop_next:
@@ -471,14 +471,6 @@ class ScriptedServer:
         await ex.send(_response(200, "OK", b"through"))
         return True
 
-    async def _no_read(self, ex: Exchange) -> bool:
-        # Not reading makes the client's send block once the socket buffers are
-        # full; the test opens the gate when it wants the server to drain the
-        # connection and notice that the client has gone.
-        await self.gate.wait()
-        await ex.wait_client_close()
-        return False
-
 
 @asynccontextmanager
 async def open_scripted_server() -> AsyncIterator[ScriptedServer]:
@@ -519,3 +511,80 @@ def unaccepting_listener() -> Iterator[tuple[str, int]]:
         for filler in fillers:
             filler.close()
         listener.close()
+
+
+class QuietServer:
+    """A loopback listener whose connections are accepted and read only on request.
+
+    Connections wait in the accept queue (the TCP handshake is the kernel's
+    job) and bytes wait in the socket buffers until the test reads them, so a
+    large request blocks the client's send for as long as the test wants.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(8)
+        self._listener.setblocking(False)
+        self._connections: list[socket.socket] = []
+        self.port: int = self._listener.getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def accepted(self) -> int:
+        return len(self._connections)
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.close()
+        self._listener.close()
+
+    async def accept(self) -> socket.socket:
+        while True:
+            await anyio.wait_readable(self._listener)
+            try:
+                connection, _ = self._listener.accept()
+            except BlockingIOError:
+                continue
+            connection.setblocking(False)
+            self._connections.append(connection)
+            return connection
+
+    async def receive(self, connection: socket.socket) -> bytes:
+        """Up to 1 MiB of what the client sent; b"" once it closed (or reset) the connection."""
+        while True:
+            await anyio.wait_readable(connection)
+            try:
+                return connection.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                return b""
+
+    async def wait_client_close(self, connection: socket.socket) -> None:
+        while await self.receive(connection):
+            pass
+
+    async def answer_one(self, body: bytes = b"quiet") -> None:
+        """Accept the next connection, read one request head, answer it and close."""
+        connection = await self.accept()
+        received = b""
+        while b"\r\n\r\n" not in received:
+            data = await self.receive(connection)
+            if not data:
+                return
+            received += data
+        connection.sendall(_response(200, "OK", body, [("Connection", "close")]))
+        connection.close()
+
+
+@contextmanager
+def quiet_server() -> Iterator[QuietServer]:
+    server = QuietServer()
+    try:
+        yield server
+    finally:
+        server.close()
