@@ -26,7 +26,7 @@ never reaches an exception message or a repr through this layer.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeAlias, final
 from urllib.parse import quote, urlencode
@@ -50,6 +50,9 @@ _EVENT_STREAM: Final = "text/event-stream"
 # Header names that carry credentials: their values are hidden from reprs and errors.
 _SECRET_NAME_PARTS: Final = ("key", "token", "secret", "auth", "cookie", "password")
 _REDACTED: Final = "[redacted]"
+# Shorter values are not scrubbed from error text: that would mangle it, and
+# such a value protects nothing anyway.
+_MIN_SECRET_CHARS: Final = 4
 # Closing a response discards its connection; it should be immediate, but a
 # cleanup await must not hang a cancelled task forever.
 _CLOSE_TIMEOUT_S: Final = 5.0
@@ -86,15 +89,13 @@ def _prepare_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return prepared
 
 
-def _secret_values(headers: Mapping[str, str]) -> tuple[str, ...]:
+def _secret_values(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     """The strings to scrub from error text: credential values, and the token of ``Bearer x``."""
     secrets: set[str] = set()
-    for name, value in headers.items():
-        if value and _is_secret_header(name):
-            secrets.add(str(value))
+    for name, value in headers:
+        if _is_secret_header(name):
             _scheme, _, token = str(value).partition(" ")
-            if token.strip():
-                secrets.add(token.strip())
+            secrets.update(s for s in (str(value), token.strip()) if len(s) >= _MIN_SECRET_CHARS)
     # Longest first, so a value is scrubbed whole before any part of it.
     return tuple(sorted(secrets, key=len, reverse=True))
 
@@ -188,7 +189,7 @@ class HttpClient:
     and :class:`~lgbench.client.ProtocolError` when a 2xx body is not JSON.
     """
 
-    __slots__ = ("_headers", "_protocol_headers", "_secrets", "timeout", "transport")
+    __slots__ = ("_headers", "_protocol_headers", "timeout", "transport")
 
     def __init__(
         self,
@@ -200,7 +201,6 @@ class HttpClient:
         self.transport = transport
         self.timeout = timeout
         self._headers = _prepare_headers(headers)
-        self._secrets = _secret_values(self._headers)
         # The header lists of calls without per-call headers, built once: (stream, has body).
         self._protocol_headers: dict[tuple[bool, bool], list[tuple[str, str]]] = {
             (stream, has_body): list(
@@ -308,9 +308,13 @@ class HttpClient:
         params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> SSEStream:
-        """A server-sent event stream; the request is sent on first iteration or ``async with``."""
+        """A server-sent event stream; the request is sent on first iteration or ``async with``.
+
+        ``json`` is encoded now: a value JSON cannot represent (NaN too)
+        raises ``TypeError``/``ValueError`` here, as it does in every method.
+        """
         request = self._request(method, path, json, params, headers, stream=True)
-        return SSEStream(request, path, self.transport, self._secrets)
+        return SSEStream(request, path, self.transport)
 
     async def aclose(self) -> None:
         """Close the transport and its connections."""
@@ -346,9 +350,6 @@ class HttpClient:
             self.timeout,
         )
 
-    def _secrets_for(self, request: Request) -> tuple[str, ...]:
-        return _request_secrets(request, self._secrets)
-
     async def _send(self, request: Request, path: str, *, decode: bool) -> Any:
         total_s = request.timeout.total_s
         if total_s is None:
@@ -362,7 +363,7 @@ class HttpClient:
         body = await response.aread()  # reads the whole body, then closes the response
         status = response.status_code
         if not 200 <= status < 300:
-            raise _api_error(response, body, request.method, path, self._secrets_for(request))
+            raise _api_error(response, body, request.method, path, _secret_values(request.headers))
         if not decode or not body or body.isspace():
             return None
         try:
@@ -370,7 +371,7 @@ class HttpClient:
         except ValueError:
             raise ProtocolError(
                 f"{request.method} {path}: the {status} response is not JSON: "
-                f"{_snippet(body, self._secrets_for(request))}"
+                f"{_snippet(body, _secret_values(request.headers))}"
             ) from None
 
 
@@ -381,18 +382,6 @@ def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
     if has_body:
         headers["content-type"] = _JSON
     return headers
-
-
-def _request_secrets(request: Request, client_secrets: tuple[str, ...]) -> tuple[str, ...]:
-    """The client's secrets plus any per-call credential header of ``request``."""
-    extra = [value for _, value in request.headers if isinstance(value, _SecretStr)]
-    if not extra:
-        return client_secrets
-    return tuple(
-        sorted(
-            set(client_secrets) | set(_secret_values(dict(request.headers))), key=len, reverse=True
-        )
-    )
 
 
 def _stream_part(event: ServerSentEvent) -> StreamPart:
@@ -437,21 +426,13 @@ class SSEStream:
         "_path",
         "_request",
         "_response",
-        "_secrets",
         "_transport",
     )
 
-    def __init__(
-        self,
-        request: Request,
-        path: str,
-        transport: AsyncTransport,
-        secrets: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, request: Request, path: str, transport: AsyncTransport) -> None:
         self._request = request
         self._path = path
         self._transport = transport
-        self._secrets = secrets
         self._response: Response | None = None
         self._decoder = SSEDecoder()
         self._events: list[ServerSentEvent] = []
@@ -519,9 +500,8 @@ class SSEStream:
                 body = await response.aread()
             finally:
                 await _discard(response)
-            raise _api_error(
-                response, body, request.method, self._path, _request_secrets(request, self._secrets)
-            )
+            secrets = _secret_values(request.headers)
+            raise _api_error(response, body, request.method, self._path, secrets)
         content_type = response.headers.get("content-type")
         if content_type is not None:
             media_type = content_type.partition(";")[0].strip().lower()
@@ -552,6 +532,11 @@ class SSEStream:
             # A failed or cancelled read leaves the connection mid-body: drop it.
             await self.aclose()
             raise
-        decoder.close()
+        # The server ended the stream; a final CR may still complete an event.
+        events = decoder.close()
         await self.aclose()
-        raise StopAsyncIteration
+        if not events:
+            raise StopAsyncIteration
+        self._events = events
+        self._index = 1
+        return events[0]

@@ -8,7 +8,7 @@ completes::
     for chunk in chunks:
         for event in decoder.feed(chunk):
             ...
-    decoder.close()   # end of stream: an unterminated last event is dropped
+    events = decoder.close()  # end of stream: an unterminated last event is dropped
 
 What the spec asks, and what this decoder does:
 
@@ -29,17 +29,18 @@ What the spec asks, and what this decoder does:
   discarded (the spec's rule: it may be a truncated event). The LangGraph
   server always terminates its events, so nothing real is lost.
 
-Speed: this sits on the hot path of a load generator. The decoder works on
-whole runs of complete events rather than line by line: it normalises line
-endings on bytes (one ``replace`` pass, only when a CR is present), finds the
-last blank line with ``bytes.rfind``, decodes that region from UTF-8 once,
-and, when every block of the region has one of the common shapes
-(``event``+``data``, ``event``+``data``+``id`` as the LangGraph server sends,
-or ``data`` alone), extracts all events with one regular-expression split
-whose result is checked to cover the region exactly. Anything else (comments,
-multi-line data, ``retry``, odd spacing) goes through the general line parser,
-which is the reference behaviour the fast paths must reproduce; the tests
-hold them to it on random streams cut at random places.
+Speed: this sits on the hot path of a load generator, so it works on whole
+runs of complete events rather than line by line. It finds the last blank
+line of a chunk with ``bytes.rfind``, keeps LF and CRLF text as it came (no
+rewriting pass), decodes each run of complete blocks (a *region*) from UTF-8
+once, and when every block of the region has one of the common shapes
+(``event``+``data``, ``event``+``data``+``id`` as langgraph-api sends, or
+``data`` alone) cuts out all its events with one regular-expression split
+whose leftovers prove the shape. Anything else (comments, multi-line data,
+``retry``, empty names or ids, lone CRs) goes through the general line
+parser, which reads like the spec; the tests hold the fast paths to a
+reference reading of the spec on random streams cut at random places.
+``benchmarks/sse.py`` measures it against httpx-sse on the same bytes.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ class ServerSentEvent(NamedTuple):
 
     A NamedTuple rather than a frozen dataclass: it is just as immutable and
     has no per-instance dict, but it can be built straight from a tuple in
-    about 90 ns where a frozen dataclass's ``__init__`` takes about 340 ns,
-    which alone would exceed the decoder's whole per-event budget.
+    about 90 ns where a frozen dataclass's ``__init__`` takes about 340 ns
+    (CPython 3.11, measured for this module), more than the decoder's whole
+    per-event budget.
     """
 
     event: str = "message"
@@ -430,24 +432,28 @@ def iter_sse(response: Response) -> AsyncIterator[ServerSentEvent]:
 class _ResponseEvents:
     # A class rather than an async generator: a generator suspended in a read
     # cannot be finalised deterministically on every backend.
-    __slots__ = ("_decoder", "_events", "_index", "_response")
+    __slots__ = ("_decoder", "_ended", "_events", "_index", "_response")
 
     def __init__(self, response: Response) -> None:
         self._response = response
         self._decoder = SSEDecoder()
         self._events: list[ServerSentEvent] = []
         self._index = 0
+        self._ended = False
 
     def __aiter__(self) -> _ResponseEvents:
         return self
 
     async def __anext__(self) -> ServerSentEvent:
         while self._index >= len(self._events):
-            chunk = await self._response.receive_some()
-            if not chunk:
-                self._decoder.close()
+            if self._ended:
                 raise StopAsyncIteration
-            self._events = self._decoder.feed(chunk)
+            chunk = await self._response.receive_some()
+            if chunk:
+                self._events = self._decoder.feed(chunk)
+            else:
+                self._ended = True
+                self._events = self._decoder.close()
             self._index = 0
         event = self._events[self._index]
         self._index += 1

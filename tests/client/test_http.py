@@ -582,3 +582,10 @@ async def test_a_stream_that_cannot_be_sent_raises_then_ends() -> None:
         await stream.__anext__()
     with pytest.raises(StopAsyncIteration):
         await stream.__anext__()
+
+
+async def test_a_final_cr_completes_the_last_event() -> None:
+    http, _ = client_for(sse_response(Body([b"event: values\rdata: 1\r\r"])))
+    assert [part async for part in http.stream("/s", "GET")] == [StreamPart("values", 1)]
+    http, _ = client_for(sse_response(Body([b"event: values\r\ndata: 1\r\n\r"])))
+    assert [part async for part in http.stream("/s", "GET")] == [StreamPart("values", 1)]

@@ -407,3 +407,11 @@ async def test_iter_sse_reads_a_response_to_its_end() -> None:
     events = [event async for event in iter_sse(response)]
     assert as_tuples(events) == [("a", "1", None, None), ("message", "2", None, None)]
     assert response.closed and body.closed
+
+
+@pytest.mark.anyio
+async def test_iter_sse_yields_an_event_completed_by_a_final_cr() -> None:
+    response = Response(200, stream=_Chunks([b"data: 1\r\n", b"\r"]))
+    assert as_tuples([event async for event in iter_sse(response)]) == [
+        ("message", "1", None, None)
+    ]
