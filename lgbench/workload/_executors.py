@@ -111,6 +111,15 @@ _PLACEHOLDERS: Mapping[OptionType, Any] = {
 }
 _STAGE_KEYS = ("target", "duration")
 
+#: The most VUs (or threads) one scenario may ask for.
+MAX_VUS = 1_000_000
+#: The highest arrival rate, in iterations per time unit.
+MAX_RATE = 1_000_000_000
+#: The most iterations one scenario may ask for.
+MAX_ITERATIONS = 10**12
+#: The most runs of one burst.
+MAX_BURST = 10_000
+
 
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
@@ -425,8 +434,22 @@ def _check(
         problems.append(ConfigProblem(key, message, expected))
 
 
+def _check_count(
+    problems: list[ConfigProblem], value: float, key: KeyPath, low: float, high: float
+) -> None:
+    """``value`` must lie in [low, high]; the message names the side it misses."""
+    name = str(key[-1])
+    expected = f"a number from {low} to {high}"
+    if isinstance(value, int) and isinstance(low, int):
+        expected = f"an integer from {low} to {high}"
+    if not value >= low:
+        problems.append(ConfigProblem(key, f"{name} must be at least {low}, not {value}", expected))
+    elif not value <= high:
+        problems.append(ConfigProblem(key, f"{name} must be at most {high}, not {value}", expected))
+
+
 def _check_stages(
-    problems: list[ConfigProblem], stages: tuple[StageConfig, ...], unit: str
+    problems: list[ConfigProblem], stages: tuple[StageConfig, ...], high: float
 ) -> None:
     if not stages:
         problems.append(
@@ -436,13 +459,7 @@ def _check_stages(
         )
         return
     for index, stage in enumerate(stages):
-        _check(
-            problems,
-            _is_nonnegative(stage.target),
-            ("stages", index, "target"),
-            f"stage {index + 1} has a negative target",
-            f"a number of {unit} >= 0",
-        )
+        _check_count(problems, stage.target, ("stages", index, "target"), 0, high)
         _check(
             problems,
             _is_nonnegative(stage.duration_s),
@@ -465,13 +482,10 @@ def _check_stages(
 def _check_arrival_vus(
     problems: list[ConfigProblem], pre_allocated_vus: int, max_vus_limit: int
 ) -> None:
-    _check(
-        problems,
-        pre_allocated_vus >= 0,
-        ("pre_allocated_vus",),
-        "pre_allocated_vus cannot be negative",
-        "an integer >= 0",
-    )
+    _check_count(problems, pre_allocated_vus, ("pre_allocated_vus",), 0, MAX_VUS)
+    if max_vus_limit > MAX_VUS:
+        _check_count(problems, max_vus_limit, ("max_vus",), 1, MAX_VUS)
+        return
     _check(
         problems,
         max_vus_limit >= max(pre_allocated_vus, 1),
@@ -502,7 +516,7 @@ class ConstantVusConfig(ExecutorConfig):
 
     def _own_problems(self) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
-        _check(problems, self.vus >= 1, ("vus",), "vus must be at least 1", "an integer >= 1")
+        _check_count(problems, self.vus, ("vus",), 1, MAX_VUS)
         _check(
             problems,
             _is_positive(self.duration_s),
@@ -544,17 +558,15 @@ class RampingVusConfig(ExecutorConfig):
 
     def _own_problems(self) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
+        _check_count(problems, self.start_vus, ("start_vus",), 0, MAX_VUS)
+        _check_stages(problems, self.stages, MAX_VUS)
         _check(
             problems,
-            self.start_vus >= 0,
-            ("start_vus",),
-            "start_vus cannot be negative",
-            "an integer >= 0",
-        )
-        _check_stages(problems, self.stages, "VUs")
-        _check(
-            problems,
-            all(float(stage.target).is_integer() for stage in self.stages),
+            all(
+                float(stage.target).is_integer()
+                for stage in self.stages
+                if math.isfinite(stage.target)
+            ),
             ("stages",),
             "a stage target of VUs must be a whole number",
             "integers",
@@ -568,7 +580,7 @@ class RampingVusConfig(ExecutorConfig):
         )
         _check(
             problems,
-            self.max_vus() >= 1,
+            any(stage.target >= 1 for stage in self.stages) or self.start_vus >= 1,
             ("stages",),
             "start_vus and every stage target are 0, so no VU would ever run",
             "a stage target of at least 1",
@@ -582,7 +594,8 @@ class RampingVusConfig(ExecutorConfig):
         )
 
     def max_vus(self) -> int:
-        return int(max([self.start_vus, *(stage.target for stage in self.stages)]))
+        finite = [stage.target for stage in self.stages if math.isfinite(stage.target)]
+        return int(max([self.start_vus, *finite]))
 
     def active_duration_s(self) -> float:
         return sum(stage.duration_s for stage in self.stages)
@@ -591,14 +604,8 @@ class RampingVusConfig(ExecutorConfig):
 def _check_iterations(
     problems: list[ConfigProblem], vus: int, iterations: int, max_duration_s: float
 ) -> None:
-    _check(problems, vus >= 1, ("vus",), "vus must be at least 1", "an integer >= 1")
-    _check(
-        problems,
-        iterations >= 1,
-        ("iterations",),
-        "iterations must be at least 1",
-        "an integer >= 1",
-    )
+    _check_count(problems, vus, ("vus",), 1, MAX_VUS)
+    _check_count(problems, iterations, ("iterations",), 1, MAX_ITERATIONS)
     _check(
         problems,
         _is_positive(max_duration_s),
@@ -734,7 +741,12 @@ class ConstantArrivalRateConfig(ExecutorConfig):
 
     def _own_problems(self) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
-        _check(problems, _is_positive(self.rate), ("rate",), "rate must be above 0", "a number > 0")
+        if self.rate > MAX_RATE:
+            _check_count(problems, self.rate, ("rate",), 0, MAX_RATE)
+        else:
+            _check(
+                problems, _is_positive(self.rate), ("rate",), "rate must be above 0", "a number > 0"
+            )
         _check(
             problems,
             _is_positive(self.time_unit_s),
@@ -795,13 +807,7 @@ class RampingArrivalRateConfig(ExecutorConfig):
 
     def _own_problems(self) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
-        _check(
-            problems,
-            _is_nonnegative(self.start_rate),
-            ("start_rate",),
-            "start_rate cannot be negative",
-            "a number >= 0",
-        )
+        _check_count(problems, self.start_rate, ("start_rate",), 0, MAX_RATE)
         _check(
             problems,
             _is_positive(self.time_unit_s),
@@ -809,7 +815,7 @@ class RampingArrivalRateConfig(ExecutorConfig):
             "time_unit must be more than 0s",
             DURATION_FORMS,
         )
-        _check_stages(problems, self.stages, "iterations")
+        _check_stages(problems, self.stages, MAX_RATE)
         _check_arrival_vus(problems, self.pre_allocated_vus, self.max_vus_limit)
         return problems
 
@@ -866,14 +872,8 @@ class BurstConfig(ExecutorConfig):
 
     def _own_problems(self) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
-        _check(
-            problems,
-            self.threads >= 1,
-            ("threads",),
-            "threads must be at least 1",
-            "an integer >= 1",
-        )
-        _check(problems, self.burst >= 1, ("burst",), "burst must be at least 1", "an integer >= 1")
+        _check_count(problems, self.threads, ("threads",), 1, MAX_VUS)
+        _check_count(problems, self.burst, ("burst",), 1, MAX_BURST)
         _check(
             problems,
             self.strategy in MULTITASK_STRATEGIES,

@@ -636,6 +636,7 @@ def _read_scenario(
                 at_key=problem.at_key,
             )
         if isinstance(executor, BurstConfig) and "input" in options:
+            _check_json(reader, options["input"], (*key, "input"))
             _check_templates(reader, options["input"], (*key, "input"), {}, {})
 
     steps: tuple[StepConfig, ...] = ()
@@ -906,6 +907,19 @@ def _walk(value: Any, key: KeyPath) -> Iterator[tuple[Any, KeyPath]]:
             stack.extend((child, (*where, index)) for index, child in enumerate(item))
 
 
+def _check_json(reader: _Reader, value: Any, key: KeyPath) -> bool:
+    """Record dates, times, nan and inf anywhere in ``value``: JSON has none of them."""
+    ok = True
+    for item, where in _walk(value, key):
+        if isinstance(item, datetime.datetime | datetime.date | datetime.time):
+            reader.issue(where, "dates and times cannot be sent as JSON", "a string")
+            ok = False
+        elif isinstance(item, float) and not math.isfinite(item):
+            reader.issue(where, f"{item} cannot be sent as JSON", "a finite number")
+            ok = False
+    return ok
+
+
 def _is_whole_template(value: Any) -> bool:
     if not isinstance(value, str) or "$" not in value:
         return False
@@ -928,16 +942,9 @@ def _check_param(
     reader: _Reader, param: ParamSpec, value: Any, key: KeyPath, spec: OperationSpec
 ) -> bool:
     """Record an issue and return False when ``value`` does not fit ``param``."""
-    ok = True
-    for item, where in _walk(value, key):
-        if isinstance(item, datetime.datetime | datetime.date | datetime.time):
-            reader.issue(where, "dates and times cannot be sent as JSON", "a string")
-            ok = False
-        elif isinstance(item, float) and not math.isfinite(item):
-            reader.issue(where, f"{item} cannot be sent as JSON", "a finite number")
-            ok = False
-    if not ok:
+    if not _check_json(reader, value, key):
         return False
+    ok = True
     if _is_whole_template(value):
         return True
     what = f"{spec.name} parameter {param.name}"

@@ -133,6 +133,15 @@ CASES = [
         id="burst-bad-values",
     ),
     pytest.param(
+        "burst-input-not-json",
+        [
+            (8, 21, "inf cannot be sent as JSON"),
+            (8, 31, "dates and times cannot be sent as JSON"),
+            (8, 54, "nan cannot be sent as JSON"),
+        ],
+        id="burst-input-not-json",
+    ),
+    pytest.param(
         "burst-without-strategy",
         [
             (1, 1, 'scenario "double-texting": executor burst needs strategy'),

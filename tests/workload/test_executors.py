@@ -38,6 +38,9 @@ VALIDATE_CASES = [
     pytest.param(
         ConstantVusConfig(vus=1, duration_s=float("inf")), [("duration",)], id="constant-vus-inf"
     ),
+    pytest.param(
+        ConstantVusConfig(vus=10**7, duration_s=1), [("vus",)], id="constant-vus-too-many"
+    ),
     # base checks come first, then the executor's own
     pytest.param(
         ConstantVusConfig(vus=0, duration_s=1, start_time_s=-1, graceful_stop_s=float("nan")),
@@ -66,6 +69,11 @@ VALIDATE_CASES = [
         RampingVusConfig(stages=(StageConfig(2.5, 5.0),)),
         [("stages",)],
         id="ramping-vus-fractional-target",
+    ),
+    pytest.param(
+        RampingVusConfig(stages=(StageConfig(float("inf"), 1.0),)),
+        [("stages", 0, "target")],
+        id="ramping-vus-infinite-target",
     ),
     pytest.param(
         RampingVusConfig(stages=STAGES, graceful_ramp_down_s=-1),
@@ -103,6 +111,20 @@ VALIDATE_CASES = [
         id="constant-rate-everything-wrong",
     ),
     pytest.param(
+        ConstantArrivalRateConfig(
+            rate=1e300, duration_s=1, pre_allocated_vus=1, max_vus_limit=10**9
+        ),
+        [("rate",), ("max_vus",)],
+        id="constant-rate-absurd",
+    ),
+    pytest.param(
+        ConstantArrivalRateConfig(
+            rate=float("nan"), duration_s=1, pre_allocated_vus=1, max_vus_limit=1
+        ),
+        [("rate",)],
+        id="constant-rate-nan",
+    ),
+    pytest.param(
         ConstantArrivalRateConfig(rate=1, duration_s=1, pre_allocated_vus=-1, max_vus_limit=0),
         [("pre_allocated_vus",), ("max_vus",)],
         id="constant-rate-no-vus",
@@ -136,7 +158,7 @@ VALIDATE_CASES = [
     pytest.param(
         BurstConfig(
             threads=0,
-            burst=0,
+            burst=10**6,
             strategy="queue",
             assistant_id="",
             stagger_s=-1,

@@ -341,7 +341,8 @@ def test_error_text_is_exact() -> None:
     with pytest.raises(WorkloadError) as caught:
         parse_workload(text, "w.toml")
     assert str(caught.value) == (
-        'w.toml:4:7: scenario "chat": vus must be at least 1 (expected an integer >= 1)\n'
+        'w.toml:4:7: scenario "chat": vus must be at least 1, not 0'
+        " (expected an integer from 1 to 1000000)\n"
         'w.toml:5:12: scenario "chat": duration: invalid duration "1x": cannot read "1x"'
         ' (expected a duration like "250ms", "30s", "1m30s", "2h", "1h2m3.5s"'
         " or a number of seconds)"
