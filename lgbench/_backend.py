@@ -2,25 +2,40 @@
 
 For now: the asyncio wire of the fast transport. On asyncio, anyio's socket
 streams cost about twice the CPU per request of a protocol driven by the loop's
-own callbacks (each receive resumes and pauses reading and allocates a fresh
-buffer), so on asyncio the fast transport reads through :class:`AsyncioWire`, a
-:class:`asyncio.BufferedProtocol` with one reused receive buffer per connection.
-anyio still owns cancellation: the wire only awaits plain futures, which anyio's
-cancel scopes cancel like any other await. On trio the portable anyio stream is
-already fast, so there is no trio-specific code.
+own callbacks (each receive resumes and pauses reading, and the loop allocates
+a fresh 256 KiB buffer per read, which glibc then trims), so on asyncio the fast
+transport reads through :class:`AsyncioWire`, an :class:`asyncio.BufferedProtocol`.
+anyio still owns cancellation: the wire only awaits plain futures, which
+anyio's cancel scopes cancel like any other await. On trio the portable anyio
+stream is already fast, so there is no trio-specific code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
+import threading
 from collections.abc import Callable
 from typing import Final, cast, final
 
 __all__ = ["AsyncioWire", "open_asyncio_wire", "running_on_asyncio"]
 
-# One receive buffer per connection, reused for every read. A response head
-# plus a small JSON body fits many times over; a larger body arrives in pieces.
-_BUFFER_BYTES: Final = 65536
+# The loop reads into one scratch buffer per thread (a loop runs in one thread,
+# and it fills the buffer and reports the bytes in one synchronous step), and
+# each connection keeps only a copy of the bytes nobody has consumed yet: an
+# idle connection, or one of 10,000 quiet SSE streams, holds no buffer at all.
+_SCRATCH_BYTES: Final = 256 * 1024
+# Past this many unconsumed bytes a connection stops reading (backpressure).
+_PAUSE_BYTES: Final = 256 * 1024
+
+_scratch = threading.local()
+
+
+def _scratch_buffer() -> bytearray:
+    buffer: bytearray | None = getattr(_scratch, "buffer", None)
+    if buffer is None:
+        buffer = _scratch.buffer = bytearray(_SCRATCH_BYTES)
+    return buffer
 
 
 def running_on_asyncio() -> bool:
@@ -44,24 +59,25 @@ async def open_asyncio_wire(host: str, port: int) -> AsyncioWire:
 
 @final
 class AsyncioWire(asyncio.BufferedProtocol):
-    """A connection's bytes, received into one reused buffer, handed out on request.
+    """A connection's bytes, kept as the loop reads them, handed out on request.
 
-    The loop keeps reading while nobody waits (until the buffer is full), so
-    an EOF or reset that arrives while the connection is idle in a pool is
-    noticed without a system call: :meth:`idle_readable`.
+    The loop keeps reading while nobody waits (until :data:`_PAUSE_BYTES` are
+    pending), so an EOF or reset that arrives while the connection is idle in
+    a pool is usually noticed without a system call: :meth:`idle_readable`.
     """
 
     __slots__ = (
-        "_buffer",
         "_closed",
         "_eof",
         "_error",
-        "_filled",
+        "_fd",
         "_loop",
+        "_pending",
         "_read_paused",
         "_read_waiter",
+        "_scratch",
+        "_scratch_view",
         "_transport",
-        "_view",
         "_write_paused",
         "_write_waiter",
     )
@@ -69,9 +85,10 @@ class AsyncioWire(asyncio.BufferedProtocol):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._transport: asyncio.Transport | None = None
-        self._buffer = bytearray(_BUFFER_BYTES)
-        self._view = memoryview(self._buffer)
-        self._filled = 0
+        self._fd = -1
+        self._scratch = _scratch_buffer()
+        self._scratch_view = memoryview(self._scratch)
+        self._pending: bytearray | None = None
         self._read_paused = False
         self._eof = False
         self._closed = False
@@ -85,14 +102,20 @@ class AsyncioWire(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        self._fd = sock.fileno() if sock is not None else -1
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view[self._filled :]
+        return self._scratch_view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self._filled += nbytes
-        if self._filled == len(self._buffer) and self._transport is not None:
-            # Full: stop reading until the consumer takes the bytes (backpressure).
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = self._scratch[:nbytes]
+        else:
+            pending += self._scratch_view[:nbytes]
+        if len(pending) >= _PAUSE_BYTES and self._transport is not None:
+            # Nobody is consuming: stop reading until they do.
             self._transport.pause_reading()
             self._read_paused = True
         self._wake(self._read_waiter)
@@ -144,9 +167,9 @@ class AsyncioWire(asyncio.BufferedProtocol):
         if self._closed:
             raise self._lost_error()
 
-    async def receive_into(self, feed: Callable[[bytes | memoryview], None]) -> int:
+    async def receive_into(self, feed: Callable[[bytes | bytearray | memoryview], None]) -> int:
         """Pass the bytes received so far to ``feed`` (waiting for some); 0 at end of stream."""
-        while not self._filled:
+        while self._pending is None:
             if self._eof or self._closed:
                 if self._error is not None:
                     raise self._error
@@ -157,22 +180,35 @@ class AsyncioWire(asyncio.BufferedProtocol):
                 await waiter
             finally:
                 self._read_waiter = None
-        n = self._filled
-        try:
-            feed(self._view[:n])
-        finally:
-            self._filled = 0
-            if self._read_paused and self._transport is not None:
-                self._read_paused = False
-                self._transport.resume_reading()
-        return n
+        data = self._pending
+        self._pending = None
+        if self._read_paused and self._transport is not None:
+            self._read_paused = False
+            self._transport.resume_reading()
+        feed(data)
+        return len(data)
 
     def idle_readable(self) -> bool:
         """True if bytes, EOF or an error arrived since the last receive."""
-        return bool(self._filled) or self._eof or self._closed
+        transport = self._transport
+        if (
+            self._pending
+            or self._eof
+            or self._closed
+            or transport is None
+            or transport.is_closing()
+        ):
+            return True
+        # What the loop has not processed yet may already be in the kernel (a
+        # FIN that arrived during this loop iteration): one poll() tells. The
+        # fd is still ours: the transport is not closing.
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN)
+        return bool(poller.poll(0))
 
     async def aclose(self) -> None:
         """Abort the connection (unsent bytes are dropped) and let the loop release it."""
+        self._pending = None
         transport = self._transport
         if transport is not None and not self._closed:
             transport.abort()

@@ -7,7 +7,9 @@ from lgbench.client._client import LangGraphClient, get_client
 from lgbench.client._crons import CronClient
 from lgbench.client._errors import *  # noqa: F403
 from lgbench.client._errors import __all__ as _errors_all
+from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
+from lgbench.client._httpx_transport import HttpxTransport
 from lgbench.client._models import Request, Response, StreamPart, Timeout
 from lgbench.client._runs import RunError, RunsClient
 from lgbench.client._sse import ServerSentEvent, SSEDecoder, iter_sse
@@ -32,7 +34,9 @@ __all__ = sorted(
         "AssistantsClient",
         "AsyncTransport",
         "CronClient",
+        "FastTransport",
         "HttpClient",
+        "HttpxTransport",
         "LangGraphClient",
         "MockTransport",
         "Request",
