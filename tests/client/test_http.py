@@ -589,3 +589,26 @@ async def test_a_final_cr_completes_the_last_event() -> None:
     assert [part async for part in http.stream("/s", "GET")] == [StreamPart("values", 1)]
     http, _ = client_for(sse_response(Body([b"event: values\r\ndata: 1\r\n\r"])))
     assert [part async for part in http.stream("/s", "GET")] == [StreamPart("values", 1)]
+
+
+def test_no_event_loop_is_imported() -> None:
+    """HttpClient and the decoder use anyio only, so they run unchanged on asyncio and trio."""
+    import ast
+    from pathlib import Path
+
+    import lgbench.client._http
+    import lgbench.client._sse
+
+    for module in (lgbench.client._http, lgbench.client._sse):
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        }
+        assert not imported & {"asyncio", "trio", "uvloop", "sniffio"}, module.__name__
