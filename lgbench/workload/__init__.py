@@ -25,6 +25,10 @@ from lgbench.workload._errors import (
 )
 from lgbench.workload._executors import (
     EXECUTORS,
+    MAX_BURST,
+    MAX_ITERATIONS,
+    MAX_RATE,
+    MAX_VUS,
     BurstConfig,
     ConfigProblem,
     ConstantArrivalRateConfig,
@@ -96,7 +100,11 @@ __all__ = [
     "ID_ALIASES",
     "IF_EXISTS",
     "IF_NOT_EXISTS",
+    "MAX_BURST",
     "MAX_DURATION_S",
+    "MAX_ITERATIONS",
+    "MAX_RATE",
+    "MAX_VUS",
     "MULTITASK_STRATEGIES",
     "ON_COMPLETION",
     "OPERATIONS",

@@ -42,6 +42,10 @@ from lgbench.workload._text import did_you_mean, one_of, quote, toml_type
 
 __all__ = [
     "EXECUTORS",
+    "MAX_BURST",
+    "MAX_ITERATIONS",
+    "MAX_RATE",
+    "MAX_VUS",
     "BurstConfig",
     "ConfigProblem",
     "ConstantArrivalRateConfig",

@@ -9,10 +9,13 @@ reference. Tests compare this table with the reference, and can compare it with
 
 Each parameter has a TOML type (:class:`ParamType`), optional enumerated choices
 and an optional minimum. ``OperationSpec.required`` lists the parameters a step must
-give; it differs from the Python signature in one way: a parameter typed
-``Optional[...]`` without a default (``thread_id`` of ``runs.wait`` for a stateless
-run, ``graph_id`` is the exception and is required) may be left out of the TOML and
-is then passed as ``None`` (``ParamSpec.python_required`` says so).
+give. It is the Python signature's parameters without a default, except those typed
+``Optional[...]`` that mean something when absent: ``thread_id`` of ``runs.stream`` /
+``runs.create`` / ``runs.wait`` (a stateless run), ``values`` of
+``threads.update_state`` and ``json`` of ``http.post``. A step may leave those out, and
+the caller then passes ``None`` (``ParamSpec.python_required`` marks every parameter
+the call cannot omit). ``graph_id`` of ``assistants.create`` is required, although
+typed ``Optional``, since the server needs it.
 
 Four aliases make steps shorter: ``thread`` for ``thread_id``, ``assistant`` for
 ``assistant_id``, ``run`` for ``run_id`` and ``cron`` for ``cron_id``, wherever the

@@ -345,16 +345,14 @@ def test_from_options_fills_arrival_rate_defaults() -> None:
     assert problems == []
     assert isinstance(config, RampingArrivalRateConfig)
     assert (config.pre_allocated_vus, config.max_vus_limit) == (81, 81)
-    config, _ = ConstantArrivalRateConfig.from_options(
+    constant, _ = ConstantArrivalRateConfig.from_options(
         {"rate": 30, "time_unit": "1m", "duration": "1m", "pre_allocated_vus": 4}
     )
-    assert isinstance(config, ConstantArrivalRateConfig)
-    assert (config.pre_allocated_vus, config.max_vus_limit) == (4, 4)
-    config, _ = ConstantArrivalRateConfig.from_options(
+    assert (constant.pre_allocated_vus, constant.max_vus_limit) == (4, 4)
+    constant, _ = ConstantArrivalRateConfig.from_options(
         {"rate": 30, "time_unit": "1m", "duration": "1m"}
     )
-    assert isinstance(config, ConstantArrivalRateConfig)
-    assert config.pre_allocated_vus == 1
+    assert constant.pre_allocated_vus == 1
 
 
 def test_options_give_back_the_toml() -> None:

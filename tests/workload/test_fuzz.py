@@ -109,7 +109,7 @@ def _at(document: Any, path: tuple[Any, ...]) -> Any:
 
 @st.composite
 def mutated_documents(draw: st.DrawFn) -> dict[str, Any]:
-    document = copy.deepcopy(draw(st.sampled_from(VALID)))
+    document: dict[str, Any] = copy.deepcopy(draw(st.sampled_from(VALID)))
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _containers(document) if p]
         if not paths:
