@@ -29,7 +29,9 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
+
+from lgbench.workload._templating import resolve_id
 
 __all__ = [
     "CANCEL_ACTIONS",
@@ -181,6 +183,37 @@ class OperationSpec:
         if key in self.params:
             return key
         return self.aliases.get(key)
+
+    def arguments(self, values: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Positional and keyword arguments for ``client.<resource>.<method>``.
+
+        ``values`` are a step's rendered parameters (SDK names, templates already
+        replaced). Positional-only parameters go first, in order; every other one is
+        passed by keyword; a parameter the call cannot omit but the step left out
+        (``thread_id`` of a stateless run) is passed as None. Id parameters given a
+        saved object are reduced to its id (:func:`~lgbench.workload.resolve_id`).
+        Raises :class:`KeyError` for a name the operation does not take, and
+        :class:`~lgbench.workload.TemplateError` for an object without the wanted id.
+        """
+        unknown = set(values) - set(self.params)
+        if unknown:
+            raise KeyError(f"{self.name} takes no parameter {sorted(unknown)[0]!r}")
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for name, param in self.params.items():
+            if name in values:
+                value = values[name]
+                if param.id_kind is not None and value is not None:
+                    value = resolve_id(value, param.id_kind)
+            elif param.python_required:
+                value = None
+            else:
+                continue
+            if param.kind == "positional_only":
+                args.append(value)
+            else:
+                kwargs[name] = value
+        return tuple(args), kwargs
 
 
 # -- the table -------------------------------------------------------------------------

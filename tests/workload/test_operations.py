@@ -201,3 +201,30 @@ def test_parameters_exist_in_lgbench_client() -> None:
             elif param.kind == "keyword_only" and theirs.kind is theirs.POSITIONAL_ONLY:
                 problems.append(f"{name}: {param.name} cannot be passed by keyword")
     assert problems == []
+
+
+def test_arguments_for_a_call() -> None:
+    wait = OPERATIONS["runs.wait"]
+    thread = {"thread_id": "t-1", "status": "idle"}
+    assert wait.arguments({"thread_id": thread, "assistant_id": "sleepy", "input": {}}) == (
+        (),
+        {"thread_id": "t-1", "assistant_id": "sleepy", "input": {}},
+    )
+    # A stateless run: the thread the call cannot omit is passed as None.
+    assert wait.arguments({"assistant_id": "sleepy"}) == (
+        (),
+        {"thread_id": None, "assistant_id": "sleepy"},
+    )
+    put = OPERATIONS["store.put_item"]
+    assert put.arguments({"namespace": ["a"], "key": "k", "value": {"v": 1}}) == (
+        (["a"],),
+        {"key": "k", "value": {"v": 1}},
+    )
+    join = OPERATIONS["runs.join"]
+    run = {"run_id": "r-1", "thread_id": "t-1"}
+    assert join.arguments({"thread_id": run, "run_id": run}) == (
+        (),
+        {"thread_id": "t-1", "run_id": "r-1"},
+    )
+    with pytest.raises(KeyError, match="stream_mode"):
+        wait.arguments({"assistant_id": "a", "stream_mode": "values"})
