@@ -81,7 +81,10 @@ def _origin(url: str) -> str:
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    port = f":{parts.port}" if parts.port is not None else ""
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:  # a bad port: the transport refuses the URL, a repr must not fail
+        port = ":?"
     return f"{parts.scheme}://{host}{port}"
 
 

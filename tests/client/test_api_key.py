@@ -230,3 +230,9 @@ async def test_key_is_accepted_by_the_embedded_server(langgraph_url: str) -> Non
     # The embedded server has no auth: a key is sent and ignored, not refused.
     async with get_client(url=langgraph_url, api_key=KEY) as client:
         assert "version" in await client.http.get("/info")
+
+
+def test_repr_of_a_client_with_a_bad_url_does_not_fail() -> None:
+    client = get_sync_client(url=f"http://user:{KEY}@127.0.0.1:notaport", api_key=KEY)
+    assert repr(client) == "<SyncLangGraphClient http://127.0.0.1:?>"
+    client.close()
