@@ -5,14 +5,20 @@ carries the exit code the command line ends with::
 
     LgbenchError (1)
     ├── UsageError (2)                 bad flags, invalid workload
+    │   ├── WorkloadError (2)          lgbench.workload: every issue with file:line:col
+    │   ├── DurationError (2)          lgbench.workload: a bad duration ("10x")
+    │   ├── TemplateError (2)          lgbench.workload: a bad ${...} template
+    │   ├── ScheduleError (2)          lgbench.engine: an impossible rate or plan
+    │   └── ServerConfigError (2)      lgbench.server: bad embedded-server options
     ├── TargetError (3)                target unreachable
     │   └── ServerError (3)            embedded server missing or failed to start
     └── ClientError (1)                lgbench.client: see lgbench.client._errors
         ├── TransportError (3)         connect refused, reset, timeout, protocol
-        └── ApiError (1)               HTTP error status with the server's body
+        ├── ApiError (1)               HTTP error status with the server's body
+        └── RunError (1)               a run's graph failed (wait/join answered __error__)
 
-The client subtree lives in :mod:`lgbench.client._errors` so the client stays
-usable on its own; it is re-exported here.
+Subtrees live beside the code that raises them, so each part stays usable on its
+own; this drawing is the one map of the whole tree.
 """
 
 from __future__ import annotations

@@ -5,8 +5,28 @@ from __future__ import annotations
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._client import LangGraphClient, get_client
 from lgbench.client._crons import CronClient
-from lgbench.client._errors import *  # noqa: F403
-from lgbench.client._errors import __all__ as _errors_all
+from lgbench.client._errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ClientError,
+    ConflictError,
+    ConnectError,
+    ConnectTimeout,
+    InternalServerError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitError,
+    ReadTimeout,
+    RedirectError,
+    RequestTimeout,
+    TimeoutError,
+    TransportError,
+    UnprocessableEntityError,
+    api_error_for_status,
+)
 from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
 from lgbench.client._httpx_transport import HttpxTransport
@@ -28,38 +48,62 @@ from lgbench.client._sync import (
 from lgbench.client._threads import ThreadsClient
 from lgbench.client._transport import AsyncTransport, MockTransport
 
-__all__ = sorted(
-    [
-        *_errors_all,
-        "AssistantsClient",
-        "AsyncTransport",
-        "CronClient",
-        "FastTransport",
-        "HttpClient",
-        "HttpxTransport",
-        "LangGraphClient",
-        "MockTransport",
-        "Request",
-        "Response",
-        "RunError",
-        "RunsClient",
-        "SSEDecoder",
-        "SSEStream",
-        "ServerSentEvent",
-        "StoreClient",
-        "StreamPart",
-        "SyncAssistantsClient",
-        "SyncCronClient",
-        "SyncHttpClient",
-        "SyncLangGraphClient",
-        "SyncRunsClient",
-        "SyncStoreClient",
-        "SyncStream",
-        "SyncThreadsClient",
-        "ThreadsClient",
-        "Timeout",
-        "get_client",
-        "get_sync_client",
-        "iter_sse",
-    ]
-)
+__all__ = [
+    "ApiError",
+    "AssistantsClient",
+    "AsyncTransport",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientError",
+    "ConflictError",
+    "ConnectError",
+    "ConnectTimeout",
+    "CronClient",
+    "FastTransport",
+    "HttpClient",
+    "HttpxTransport",
+    "InternalServerError",
+    "LangGraphClient",
+    "MockTransport",
+    "NetworkError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "ReadTimeout",
+    "RedirectError",
+    "Request",
+    "RequestTimeout",
+    "Response",
+    "RunError",
+    "RunsClient",
+    "SSEDecoder",
+    "SSEStream",
+    "ServerSentEvent",
+    "StoreClient",
+    "StreamPart",
+    "SyncAssistantsClient",
+    "SyncCronClient",
+    "SyncHttpClient",
+    "SyncLangGraphClient",
+    "SyncRunsClient",
+    "SyncStoreClient",
+    "SyncStream",
+    "SyncThreadsClient",
+    "ThreadsClient",
+    "Timeout",
+    "TimeoutError",
+    "TransportError",
+    "UnprocessableEntityError",
+    "api_error_for_status",
+    "get_client",
+    "get_sync_client",
+    "iter_sse",
+]
+
+# Public objects say they come from the package, not from its private modules (httpx does the same).
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("lgbench.client."):
+        _obj.__module__ = "lgbench.client"
+del _name, _obj

@@ -9,6 +9,8 @@
     │   │   ├── ReadTimeout         no byte within the read timeout
     │   │   └── RequestTimeout      the whole request exceeded its deadline
     │   └── ProtocolError           the peer broke HTTP/1.1 or SSE framing
+    ├── RunError                    (lgbench.client._runs) a run's graph failed:
+    │                               wait/join answered 200 with an ``__error__`` body
     └── ApiError(status_code, body) the server answered with a status >= 300
         ├── RedirectError           3xx: redirects are never followed silently
         ├── BadRequestError         400
@@ -74,7 +76,7 @@ class NetworkError(TransportError):
     """The connection was reset or closed during the exchange."""
 
 
-class TimeoutError(TransportError, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(TransportError, builtins.TimeoutError):  # shadows the builtin on purpose
     """A timeout expired."""
 
 
