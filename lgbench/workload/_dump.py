@@ -117,6 +117,8 @@ def _defaults(defaults: DefaultsConfig) -> list[str]:
         fields["assistant"] = defaults.assistant
     if defaults.tags:
         fields["tags"] = dict(defaults.tags)
+    if defaults.keep_stream_events:
+        fields["keep_stream_events"] = True
     return ["[defaults]", *_lines(fields)]
 
 

@@ -11,7 +11,8 @@ One frozen config class per executor, registered by its TOML name::
     ramping-arrival-rate   RampingArrivalRateConfig    start_rate, time_unit, stages,
                                                        pre_allocated_vus, max_vus
     burst                  BurstConfig                 threads, burst, strategy, assistant,
-                                                       input, stagger, max_duration
+                                                       input, stagger, max_duration,
+                                                       observe_interval
 
 Every config also carries the base options ``start_time`` and ``graceful_stop``.
 Parsing is two-step: the scenario's ``executor`` picks the class from
@@ -851,7 +852,8 @@ class BurstConfig(ExecutorConfig):
     One VU per thread creates it, then starts ``burst`` runs of ``assistant_id``
     (TOML ``assistant``; default: ``[defaults] assistant``) with ``input``, each
     ``stagger_s`` after the previous, all with ``multitask_strategy = strategy``,
-    and waits for them to settle within ``max_duration_s``. A burst scenario has no
+    and waits for them to settle within ``max_duration_s``, polling the runs' and the
+    thread's statuses every ``observe_interval_s``. A burst scenario has no
     ``steps``: the checker judges what the strategy did to each thread.
     """
 
@@ -864,6 +866,7 @@ class BurstConfig(ExecutorConfig):
         input=(OptionType.TABLE, "input", False),
         stagger=(OptionType.DURATION, "stagger_s", False),
         max_duration=(OptionType.DURATION, "max_duration_s", False),
+        observe_interval=(OptionType.DURATION, "observe_interval_s", False),
     )
 
     threads: int
@@ -873,6 +876,7 @@ class BurstConfig(ExecutorConfig):
     input: Mapping[str, Any] = field(default_factory=_empty)
     stagger_s: float = 0.0
     max_duration_s: float = 600.0
+    observe_interval_s: float = 0.2
 
     def _own_problems(self) -> list[ConfigProblem]:
         problems: list[ConfigProblem] = []
@@ -904,6 +908,13 @@ class BurstConfig(ExecutorConfig):
             _is_positive(self.max_duration_s),
             ("max_duration",),
             "max_duration must be more than 0s",
+            DURATION_FORMS,
+        )
+        _check(
+            problems,
+            _is_positive(self.observe_interval_s),
+            ("observe_interval",),
+            "observe_interval must be more than 0s",
             DURATION_FORMS,
         )
         return problems

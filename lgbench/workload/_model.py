@@ -6,7 +6,8 @@
     ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded)
     │   ├── TimeoutsConfig(connect_s, read_s, total_s)
     │   └── EmbeddedConfig(port, n_jobs_per_worker, log)
-    ├── DefaultsConfig(seed, think_time_s, graceful_stop_s, assistant, tags)
+    ├── DefaultsConfig(seed, think_time_s, graceful_stop_s, assistant, tags,
+    │                  keep_stream_events)
     ├── ScenarioConfig(name, executor: ExecutorConfig, tags, steps)   sorted by (start, name)
     │   └── steps: OperationStepConfig(op, params, save, repeat, think_time_s)
     │            | SleepStepConfig(duration_s)
@@ -105,13 +106,15 @@ class TargetConfig:
 class DefaultsConfig:
     """Workload-wide defaults: the random seed (None: chosen at run time and recorded),
     think time after each step, graceful stop of each scenario, default assistant,
-    tags added to every scenario."""
+    tags added to every scenario, and whether the history keeps every stream event
+    (otherwise each stream is summarised)."""
 
     seed: int | None = None
     think_time_s: float = 0.0
     graceful_stop_s: float = 30.0
     assistant: str | None = None
     tags: Mapping[str, str] = field(default_factory=_empty)
+    keep_stream_events: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,14 @@ _TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds")
 _TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
-_DEFAULTS_KEYS = ("seed", "think_time", "graceful_stop", "assistant", "tags")
+_DEFAULTS_KEYS = (
+    "seed",
+    "think_time",
+    "graceful_stop",
+    "assistant",
+    "tags",
+    "keep_stream_events",
+)
 _SCENARIO_KEYS = ("name", "executor", "start_time", "graceful_stop", "tags", "steps")
 _STEP_KEYS = ("op", "save", "repeat", "think_time")
 _TRANSPORTS: tuple[Transport, ...] = ("fast", "httpx")
@@ -509,12 +516,24 @@ def _read_defaults(reader: _Reader, raw: Any) -> DefaultsConfig:
     tags: dict[str, str] = {}
     if "tags" in table:
         tags = reader.string_table(table["tags"], (*base, "tags"), "tags") or {}
+    keep_stream_events = False
+    if "keep_stream_events" in table:
+        value = table["keep_stream_events"]
+        if isinstance(value, bool):
+            keep_stream_events = value
+        else:
+            reader.issue(
+                (*base, "keep_stream_events"),
+                f"keep_stream_events must be true or false, not {toml_type(value)}",
+                "true or false",
+            )
     return DefaultsConfig(
         seed=seed,
         think_time_s=think_time_s,
         graceful_stop_s=graceful_stop_s,
         assistant=assistant,
         tags=MappingProxyType(tags),
+        keep_stream_events=keep_stream_events,
     )
 
 
