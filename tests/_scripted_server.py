@@ -17,7 +17,7 @@ Routes (``GET`` unless said otherwise):
 ``/stall-head``          reads the request, answers nothing, waits for the client to leave
 ``/slow-head?delay=S``   answers after S seconds
 ``/stall-body``          head and half the body, then waits for the client to leave
-``/reset-body``          head and part of the body, then a TCP reset
+``/reset-body``          head and part of the body, then a TCP reset once ``server.proceed``
 ``/close-in-head``       half a head, then the server closes
 ``/idle-close``          a keep-alive response, then the server closes the idle connection
 ``/arm-drop``            a normal response; the *next* request on that connection is
@@ -356,7 +356,8 @@ class ScriptedServer:
 
     async def _reset_body(self, ex: Exchange) -> bool:
         await ex.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome bytes")
-        await anyio.sleep(0.05)  # let the client read the head before the reset discards it
+        # The test says when it has the head: a reset would discard unread bytes.
+        await self.proceed.wait()
         ex.reset()
         return False
 

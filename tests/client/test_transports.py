@@ -131,6 +131,19 @@ async def test_large_body_arrives_in_several_chunks(transport: AsyncTransport) -
     assert response.closed
 
 
+async def test_slow_reader_gets_the_whole_body(
+    transport: AsyncTransport, server: ScriptedServer
+) -> None:
+    # While the reader dawdles the transport must stop reading at some bound
+    # (the kernel's buffers then hold the rest) and resume when asked.
+    size = 3_000_000
+    response = await get(transport, f"/cl?size={size}")
+    await anyio.sleep(0.2)
+    assert await response.aread() == bytes(i % 251 for i in range(size))
+    await fetch(transport, "/cl")
+    assert server.connections_opened == 1
+
+
 async def test_chunked_body(transport: AsyncTransport, server: ScriptedServer) -> None:
     response, body = await fetch(transport, "/chunked")
     assert body == b"abcdefgh"
@@ -427,8 +440,8 @@ async def test_keepalive_bytes_reset_the_read_timeout(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
     # The server trickles a byte every 50 ms and never ends: the per-receive
-    # read timeout never fires, so only the total deadline ends the request.
-    response = await get(transport, "/trickle", Timeout(read_s=0.4, total_s=1.0))
+    # read timeout (10 gaps long) never fires, so only the total deadline ends it.
+    response = await get(transport, "/trickle", Timeout(read_s=0.5, total_s=1.2))
     received = b""
     with pytest.raises(RequestTimeout):
         async for chunk in response.aiter_bytes():
@@ -464,6 +477,7 @@ async def test_connection_refused(kind: str) -> None:
 async def test_reset_mid_body(transport: AsyncTransport, server: ScriptedServer) -> None:
     response = await get(transport, "/reset-body")
     assert response.status_code == 200
+    server.proceed.set()
     with pytest.raises(NetworkError):
         await response.aread()
     _, body = await fetch(transport, "/cl")
