@@ -440,6 +440,7 @@ class FastTransport(AsyncTransport):
                 raise
             break
         reader = conn.reader
+        status_code, headers = reader.status_code, reader.headers
         if reader.complete:
             # The whole message is here: the connection is free before the
             # caller even looks at the body.
@@ -448,9 +449,9 @@ class FastTransport(AsyncTransport):
                 self._checkin(conn)
             else:
                 await self._finish(conn)
-            return Response(reader.status_code, reader.headers, content=content)
+            return Response(status_code, headers, content=content)
         body = _Body(self, conn, timeout.read_s, deadline, total_s, reader.take_chunks())
-        return Response(reader.status_code, reader.headers, stream=body)
+        return Response(status_code, headers, stream=body)
 
     async def _exchange_head(
         self,
@@ -506,7 +507,7 @@ class FastTransport(AsyncTransport):
     # -- the pool --------------------------------------------------------------------------
 
     def _take_idle(self) -> _Connection | None:
-        """The most recently used idle connection, if it is fresh and nobody waits before us."""
+        """The most recently used idle connection if it is fresh (else _acquire sorts it out)."""
         idle = self._idle
         if not idle or self._closed:
             return None
@@ -576,20 +577,23 @@ class FastTransport(AsyncTransport):
             with anyio.CancelScope(deadline=deadline):
                 await waiter.event.wait()
         except BaseException:
-            self._abandon(waiter)
+            await self._abandon(waiter)
             raise
         if waiter.conn is not None or waiter.slot:
             return waiter.conn
-        self._abandon(waiter)
+        await self._abandon(waiter)
         if self._closed:
             raise RuntimeError("the transport is closed")
         raise _timeout_error(_TIMEOUT_TOTAL, total_s)
 
-    def _abandon(self, waiter: _Waiter) -> None:
+    async def _abandon(self, waiter: _Waiter) -> None:
         """A waiter leaves (cancelled, timed out): pass on whatever it was given."""
         if waiter.conn is not None:
             conn, waiter.conn = waiter.conn, None
-            self._checkin(conn)
+            if self._closed:
+                await self._discard(conn)
+            else:
+                self._checkin(conn)
         elif waiter.slot:
             waiter.slot = False
             self._release_slot()
