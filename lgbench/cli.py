@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import anyio
 from rich.console import Console
@@ -26,6 +27,9 @@ from rich.table import Table
 from lgbench import __version__
 from lgbench.errors import LgbenchError, UsageError
 from lgbench.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from lgbench.engine import LiveMode, Overrides
 
 __all__ = ["main"]
 
@@ -71,7 +75,76 @@ def _build_parser() -> argparse.ArgumentParser:
     smoke.add_argument("--vus", type=int, default=4, help="concurrent virtual users")
     smoke.add_argument("--iterations", type=int, default=5, help="iterations per virtual user")
     smoke.add_argument("--server-log", type=Path, default=None, help="embedded server's log file")
+
+    run = verbs.add_parser(
+        "run",
+        help="run a workload file; writes a run folder (summary.json, history.jsonl, ...)",
+        description=(
+            "Run FILE.toml against --target (or the file's [target], or the embedded server)."
+            " Ctrl-C or SIGTERM stops gracefully (in-flight iterations get their"
+            " graceful_stop); a second one stops at once. The run folder is written either way."
+        ),
+    )
+    run.add_argument("file", type=Path, metavar="FILE.toml", help="the workload")
+    run.add_argument(
+        "--target", default=None, help='base URL of the server under test, or "embedded"'
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run folder (default: reports/<workload>-<UTC time>/)",
+    )
+    _add_override_flags(run)
+    run.add_argument("--backend", choices=BACKENDS, default="asyncio")
+    run.add_argument(
+        "--transport", choices=TRANSPORTS, default=None, help="HTTP client (default: the file's)"
+    )
+    run.add_argument(
+        "--no-live", action="store_true", help="a plain progress line every few seconds"
+    )
+    run.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
+
+    validate = verbs.add_parser(
+        "validate", help="check a workload file and print its plan, without running it"
+    )
+    validate.add_argument("file", type=Path, metavar="FILE.toml", help="the workload")
+    _add_override_flags(validate)
     return parser
+
+
+def _add_override_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--duration",
+        default=None,
+        metavar="D",
+        help='cap every scenario at D ("30s", "2m"): durations, stages and start times',
+    )
+    parser.add_argument(
+        "--vus", type=int, default=None, metavar="N", help="VUs per scenario (threads of a burst)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=None, metavar="R", help="arrival rate, iterations/s"
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=None, metavar="N", help="iterations (iteration executors)"
+    )
+
+
+def _overrides(args: argparse.Namespace) -> Overrides:
+    from lgbench.engine import Overrides
+    from lgbench.workload import DurationError, parse_duration
+
+    duration_s = None
+    if args.duration is not None:
+        try:
+            duration_s = parse_duration(args.duration)
+        except DurationError as exc:
+            raise UsageError(f"--duration: {exc}") from None
+    return Overrides(
+        duration_s=duration_s, vus=args.vus, rate_per_s=args.rate, iterations=args.iterations
+    )
 
 
 @contextlib.contextmanager
@@ -120,7 +193,16 @@ def _print_smoke(console: Console, result: object) -> None:
 
     assert isinstance(result, SmokeResult)
     table = Table(title=f"lgbench smoke — langgraph-api {result.server_version}")
-    for column in ("operation", "count", "errors", "rate/s", "p50 ms", "p90 ms", "p99 ms", "max ms"):
+    for column in (
+        "operation",
+        "count",
+        "errors",
+        "rate/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+    ):
         table.add_column(column, justify="left" if column == "operation" else "right")
     for row in result.summary_rows():
         table.add_row(
@@ -168,9 +250,116 @@ def _smoke(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.TARGET if failed else ExitCode.OK
 
 
+def _validate(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.engine import apply_overrides, executor_model, planned_duration_s
+    from lgbench.workload import format_duration, load_workload
+
+    workload = apply_overrides(load_workload(args.file), _overrides(args))
+    overrides = _overrides(args).describe()
+    console.print(
+        f"[bold]{escape(workload.name)}[/] ({escape(str(args.file))}): valid"
+        + (f", with {escape(overrides)}" if overrides else ""),
+        soft_wrap=True,
+    )
+    target = workload.target
+    console.print(
+        f"target: {escape(target.url)} ({target.transport} transport"
+        + (f", API key from ${target.api_key_env}" if target.api_key_env else "")
+        + ")"
+    )
+    seed = workload.defaults.seed
+    console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
+    table = Table(title="scenarios, by start time", title_justify="left")
+    for column in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by"):
+        table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
+    for scenario in workload.scenarios:
+        executor = scenario.executor
+        table.add_row(
+            format_duration(scenario.start_time_s),
+            escape(scenario.name),
+            scenario.executor_name,
+            executor_model(executor),
+            escape(executor.describe()),
+            str(scenario.max_vus()),
+            format_duration(scenario.start_time_s + executor.total_duration_s()),
+        )
+    console.print(table)
+    console.print(
+        f"load for about {format_duration(planned_duration_s(workload))}; at most"
+        f" {format_duration(workload.total_duration_s())} with graceful stops;"
+        f" up to {workload.max_vus()} VUs at once"
+    )
+    for threshold in workload.thresholds:
+        console.print(
+            f"threshold: {escape(threshold.expression_key)} {escape(threshold.condition_text)}"
+        )
+    return ExitCode.OK
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.engine import RunOptions, find_checker, print_summary, run_workload
+    from lgbench.workload import load_workload
+
+    workload = load_workload(args.file)
+    errors = Console(stderr=True, highlight=False)
+    live: LiveMode
+    if args.quiet:
+        live = "quiet"
+    elif args.no_live or not console.is_terminal:
+        live = "plain"
+    else:
+        live = "rich"
+    options = RunOptions(
+        target=args.target,
+        out_dir=args.out,
+        overrides=_overrides(args),
+        transport=args.transport,
+        live=live,
+        handle_signals=True,
+    )
+    checker = find_checker()
+    result = _run_async(
+        args.backend,
+        lambda: run_workload(
+            workload,
+            options,
+            checker=checker,
+            console=errors if live == "quiet" else console,
+        ),
+    )
+    from lgbench.engine import RunResult
+
+    assert isinstance(result, RunResult)
+    if result.summary is not None and not args.quiet:
+        print_summary(console, result.summary)
+    if not args.quiet or result.partial:
+        (errors if args.quiet else console).print(
+            f"run folder: {escape(str(result.run_dir))}"
+            + (f" (partial: {escape(result.stop_reason)})" if result.partial else "")
+        )
+    if result.partial:
+        signum = _signal_of(result.stop_reason)
+        if signum is not None:
+            return 128 + signum
+        if result.summary is None:
+            return 130
+    if result.anomalies_found:
+        return ExitCode.ANOMALIES
+    return ExitCode.OK
+
+
+def _signal_of(reason: str) -> int | None:
+    try:
+        return int(signal.Signals[reason])
+    except KeyError:
+        return None
+
+
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+    "run": _run,
     "serve": _serve,
     "smoke": _smoke,
+    "validate": _validate,
 }
 
 

@@ -1,10 +1,30 @@
-"""The workload engine: pacers (open model), VU plans (closed model) and the dispatcher loop.
+"""The workload engine: pacers, VU plans, executors, actors, the recorder and the runner.
 
-Pacers and plans are pure functions of elapsed time; only :func:`run_paced` touches a clock.
+Pacers and plans are pure functions of elapsed time; :func:`run_paced` is the open model's
+dispatcher loop. :func:`run_workload` runs a whole workload (``lgbench run``): executors
+schedule iterations, actors (virtual users) perform the steps, the :class:`Recorder` turns each
+operation into metrics and history lines, and the run folder gets ``summary.json``,
+``history.jsonl``, ``intervals.hlog`` and ``<operation>.hgrm``.
 """
 
 from __future__ import annotations
 
+from lgbench.engine._actor import Actor, CallResult, IterationOutcome, ScenarioContext
+from lgbench.engine._control import RunControl
+from lgbench.engine._executors import (
+    BurstExecutor,
+    ConstantArrivalRateExecutor,
+    ConstantVusExecutor,
+    Executor,
+    PerVuIterationsExecutor,
+    RampingArrivalRateExecutor,
+    RampingVusExecutor,
+    SharedIterationsExecutor,
+    build_executor,
+    executor_model,
+)
+from lgbench.engine._live import LiveMode, LiveView, print_summary
+from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._pacer import (
     MAX_RATE_PER_S,
     MIN_DURATION_S,
@@ -25,26 +45,78 @@ from lgbench.engine._plan import (
     VuPlan,
     VuStage,
 )
+from lgbench.engine._recorder import (
+    LAG_WARNING_MS,
+    LoadModel,
+    OperationScope,
+    Recorder,
+    ScenarioStats,
+    Snapshot,
+)
+from lgbench.engine._runner import (
+    SUMMARY_SCHEMA_VERSION,
+    Checker,
+    RunOptions,
+    RunResult,
+    default_run_dir,
+    find_checker,
+    planned_duration_s,
+    run_workload,
+)
 from lgbench.engine._schedule import run_paced
 
 __all__ = [
+    "LAG_WARNING_MS",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
+    "SUMMARY_SCHEMA_VERSION",
+    "Actor",
     "Burst",
+    "BurstExecutor",
     "BurstStart",
+    "CallResult",
+    "Checker",
+    "ConstantArrivalRateExecutor",
     "ConstantRate",
     "ConstantVus",
+    "ConstantVusExecutor",
+    "Executor",
+    "IterationOutcome",
+    "LiveMode",
+    "LiveView",
+    "LoadModel",
+    "OperationScope",
+    "Overrides",
     "Pacer",
     "PerVuIterations",
+    "PerVuIterationsExecutor",
+    "RampingArrivalRateExecutor",
     "RampingRate",
     "RampingVus",
+    "RampingVusExecutor",
+    "Recorder",
+    "RunControl",
+    "RunOptions",
+    "RunResult",
+    "ScenarioContext",
+    "ScenarioStats",
     "ScheduleError",
     "SharedIterations",
+    "SharedIterationsExecutor",
+    "Snapshot",
     "Stage",
     "VuChange",
     "VuPlan",
     "VuStage",
+    "apply_overrides",
+    "build_executor",
+    "default_run_dir",
+    "executor_model",
+    "find_checker",
+    "planned_duration_s",
+    "print_summary",
     "run_paced",
+    "run_workload",
 ]
 
 for _name in __all__:

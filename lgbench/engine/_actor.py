@@ -1,0 +1,342 @@
+"""Actors: the virtual users. Each runs a scenario's steps, one operation at a time.
+
+An :class:`Actor` has its VU number (from 1 within its scenario), a process id for the history
+(a new one after every ``info``, as in Jepsen: a process never has two operations in flight and
+never invokes again after an unknown outcome), its own seeded random generator (from the
+workload's seed, the scenario's name and the VU number, so a run repeats), its variables (what
+``save`` keeps; cleared at the start of each iteration) and its iteration counter.
+
+An iteration runs the steps in order: a sleep step sleeps; an operation step renders its
+parameters (templates), calls the client ``repeat`` times, saves the result, and pauses
+``think_time`` after each call. An operation that fails (``fail`` or ``info``) ends the
+iteration (the next steps usually need its result); a run whose graph failed is not a failure
+of the operation: it is counted as a run error and the iteration goes on. A template that
+cannot be rendered (a saved object without the field) ends the iteration with a warning.
+A stream step saves the stream's summary (``run_id``, ``events``, ``tokens``...).
+
+Every operation goes through :meth:`Actor.call`, which times it, feeds the
+:class:`~lgbench.engine.Recorder` and turns exceptions into outcomes. Cancellation (graceful
+stop expired, a VU ramped down) is recorded as ``cancelled`` and re-raised.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, TypeAlias, final
+
+import anyio
+
+from lgbench.client import LangGraphClient, RunError
+from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
+from lgbench.history import StreamSummary
+from lgbench.workload import (
+    OPERATIONS,
+    OperationSpec,
+    OperationStepConfig,
+    ScenarioConfig,
+    SleepStepConfig,
+    TemplateError,
+    render,
+)
+
+__all__ = ["Actor", "CallResult", "IterationOutcome", "ScenarioContext"]
+
+#: How an iteration ended.
+IterationOutcome: TypeAlias = Literal["finished", "failed", "interrupted"]
+
+_US: Final = 1_000_000
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """What :meth:`Actor.call` gives back: whether it took effect, its result, or the error."""
+
+    ok: bool
+    value: Any = None
+    error: BaseException | None = None
+
+
+@final
+@dataclass(slots=True)
+class ScenarioContext:
+    """What every actor of one scenario shares."""
+
+    scenario: ScenarioConfig
+    client: LangGraphClient
+    recorder: Recorder
+    stats: ScenarioStats
+    model: LoadModel
+    seed: int
+    keep_stream_events: bool = False
+    _methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def method(self, spec: OperationSpec) -> Callable[..., Any]:
+        """``client.<resource>.<method>`` for ``spec``."""
+        found = self._methods.get(spec.name)
+        if found is None:
+            found = getattr(getattr(self.client, spec.resource), spec.method)
+            self._methods[spec.name] = found
+        return found
+
+    def scope(self, operation: str, *, observer: bool = False) -> OperationScope:
+        return self.recorder.scope(
+            operation, self.scenario.name, self.scenario.tags, self.model, observer=observer
+        )
+
+
+def actor_seed(seed: int, scenario: str, vu: int) -> str:
+    """The seed of one VU's generator: the workload seed, the scenario and the VU number."""
+    return f"{seed}:{scenario}:{vu}"
+
+
+@final
+class Actor:
+    """One virtual user of a scenario (see the module docstring)."""
+
+    __slots__ = (
+        "_iteration_count",
+        "_iteration_total_s",
+        "ctx",
+        "iteration",
+        "process",
+        "rng",
+        "variables",
+        "vu",
+    )
+
+    def __init__(self, ctx: ScenarioContext, vu: int) -> None:
+        self.ctx = ctx
+        self.vu = vu
+        self.process = ctx.recorder.new_process()
+        self.rng = random.Random(actor_seed(ctx.seed, ctx.name, vu))
+        self.iteration = 0
+        self.variables: dict[str, Any] = {}
+        self._iteration_total_s = 0.0
+        self._iteration_count = 0
+
+    def __repr__(self) -> str:
+        return f"<Actor {self.ctx.name}#{self.vu} process={self.process}>"
+
+    # -- iterations -------------------------------------------------------------------------
+
+    def expected_interval_us(self, think_time_s: float) -> int:
+        """The closed model's expected interval: the mean iteration time, else the think time."""
+        if self._iteration_count:
+            return round(self._iteration_total_s / self._iteration_count * _US)
+        return round(think_time_s * _US)
+
+    async def run_iteration(self, intended_s: float | None = None) -> IterationOutcome:
+        """One iteration of the scenario's steps; ``intended_s`` is its scheduled start
+        (open model), from which its first operation is timed."""
+        ctx = self.ctx
+        stats = ctx.stats
+        clock = ctx.recorder.clock
+        started_s = clock()
+        stats.started += 1
+        stats.active_vus += 1
+        self.variables = {}
+        number = self.iteration
+        self.iteration += 1
+        outcome: IterationOutcome = "interrupted"
+        try:
+            outcome = await self._steps(number, intended_s)
+        finally:
+            stats.active_vus -= 1
+            ended_s = clock()
+            if outcome == "finished":
+                stats.finished += 1
+                self._iteration_total_s += ended_s - started_s
+                self._iteration_count += 1
+                stats.iteration_time.record_us(round((ended_s - started_s) * _US))
+            elif outcome == "failed":
+                stats.failed += 1
+            else:
+                stats.interrupted += 1
+        return outcome
+
+    async def _steps(self, number: int, intended_s: float | None) -> IterationOutcome:
+        ctx = self.ctx
+        for step in ctx.scenario.steps:
+            if isinstance(step, SleepStepConfig):
+                await anyio.sleep(step.duration_s)
+                continue
+            assert isinstance(step, OperationStepConfig)
+            spec = OPERATIONS[step.op]
+            for _ in range(step.repeat):
+                try:
+                    values = render(step.params, self.variables, self.rng, self.vu, number)
+                except TemplateError as exc:
+                    ctx.recorder.warn(
+                        f"template:{ctx.name}:{step.op}",
+                        f"scenario {ctx.name!r}, {step.op}: {exc} (the iteration was skipped)",
+                    )
+                    return "failed"
+                result = await self.call(
+                    spec,
+                    values,
+                    intended_s=intended_s,
+                    think_time_s=step.think_time_s,
+                )
+                intended_s = None  # only the iteration's first operation was scheduled
+                if not result.ok:
+                    return "failed"
+                if step.save:
+                    self.variables[step.save] = result.value
+                if step.think_time_s:
+                    await anyio.sleep(step.think_time_s)
+        return "finished"
+
+    # -- one operation ----------------------------------------------------------------------
+
+    async def call(
+        self,
+        spec: OperationSpec,
+        values: Mapping[str, Any],
+        *,
+        intended_s: float | None = None,
+        think_time_s: float = 0.0,
+        observer: bool = False,
+        process: int | None = None,
+    ) -> CallResult:
+        """Perform ``spec`` with rendered ``values``; record it; never raise but cancellation.
+
+        ``process`` overrides the actor's process id (observers have their own).
+        """
+        ctx = self.ctx
+        recorder = ctx.recorder
+        try:
+            args, kwargs = spec.arguments(values)
+        except (KeyError, TemplateError) as exc:
+            recorder.warn(
+                f"arguments:{ctx.name}:{spec.name}",
+                f"scenario {ctx.name!r}, {spec.name}: {exc} (the iteration was skipped)",
+            )
+            return CallResult(False)
+        scope = ctx.scope(spec.name, observer=observer)
+        method = ctx.method(spec)
+        clock = recorder.clock
+        expected_us = self.expected_interval_us(think_time_s) if scope.model == "closed" else 0
+        own_process = process is None
+        start_s = clock()
+        latency_start_s = start_s if intended_s is None else min(intended_s, start_s)
+        invocation = recorder.invoke(
+            scope,
+            process=self.process if process is None else process,
+            actor=self.vu,
+            arguments=kwargs,
+            at_s=start_s,
+        )
+        try:
+            if spec.streams:
+                return await self._stream(
+                    scope, invocation, method, args, kwargs, start_s, latency_start_s, expected_us
+                )
+            try:
+                result = await method(*args, **kwargs)
+            except RunError as exc:
+                recorder.ok(
+                    scope,
+                    invocation,
+                    kwargs,
+                    exc.body,
+                    start_s=start_s,
+                    latency_start_s=latency_start_s,
+                    end_s=clock(),
+                    expected_interval_us=expected_us,
+                    run_error=exc,
+                )
+                return CallResult(True, exc.body)
+        except anyio.get_cancelled_exc_class():
+            if not invocation.completed:
+                type_ = recorder.failed(
+                    scope,
+                    invocation,
+                    kwargs,
+                    None,
+                    start_s=start_s,
+                    latency_start_s=latency_start_s,
+                    end_s=clock(),
+                    cancelled=True,
+                )
+                if type_ == "info" and own_process:
+                    self.process = recorder.new_process()
+            raise
+        except Exception as exc:
+            if invocation.completed:
+                raise
+            type_ = recorder.failed(
+                scope,
+                invocation,
+                kwargs,
+                exc,
+                start_s=start_s,
+                latency_start_s=latency_start_s,
+                end_s=clock(),
+                expected_interval_us=expected_us,
+            )
+            if type_ == "info" and own_process:
+                self.process = recorder.new_process()
+            return CallResult(False, error=exc)
+        recorder.ok(
+            scope,
+            invocation,
+            kwargs,
+            result,
+            start_s=start_s,
+            latency_start_s=latency_start_s,
+            end_s=clock(),
+            expected_interval_us=expected_us,
+        )
+        return CallResult(True, result)
+
+    async def _stream(
+        self,
+        scope: OperationScope,
+        invocation: Any,
+        method: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start_s: float,
+        latency_start_s: float,
+        expected_us: int,
+    ) -> CallResult:
+        recorder = self.ctx.recorder
+        clock = recorder.clock
+        to_ns = recorder.history.to_ns
+        summary = StreamSummary(keep_events=self.ctx.keep_stream_events)
+        metadata_s: float | None = None
+        first_s: float | None = None
+        previous_s: float | None = None
+        async with method(*args, **kwargs) as stream:
+            async for part in stream:
+                now_s = clock()
+                was_metadata = summary.metadata_ns is None and part.event == "metadata"
+                summary.add(part.event, part.data, to_ns(now_s))
+                if was_metadata and summary.metadata_ns is not None:
+                    metadata_s = now_s
+                    continue
+                if first_s is None:
+                    first_s = now_s
+                elif previous_s is not None:
+                    scope.record_gap(previous_s, now_s)
+                previous_s = now_s
+        value = recorder.stream_ok(
+            scope,
+            invocation,
+            kwargs,
+            summary,
+            start_s=start_s,
+            latency_start_s=latency_start_s,
+            end_s=clock(),
+            metadata_s=metadata_s,
+            first_event_s=first_s,
+            expected_interval_us=expected_us,
+        )
+        return CallResult(True, value)

@@ -1,0 +1,585 @@
+"""Executors at run time: how each scenario starts its iterations, and how it stops.
+
+One class per executor config (``constant-vus`` ↔ :class:`ConstantVusExecutor` ↔
+``ConstantVusConfig``), built by :func:`build_executor`. Each one, in :meth:`Executor.run`:
+
+1. waits for the scenario's ``start_time`` (measured from the run's start);
+2. runs its *active phase*: closed executors keep VUs (actors) looping, open executors hand
+   iterations to free VUs on the pacer's schedule (:func:`~lgbench.engine.run_paced`), the
+   burst executor creates threads, fires its runs and observes them;
+3. at the end of the active phase, or on a stop request (:class:`~lgbench.engine.RunControl`),
+   starts no new iteration; iterations in flight get ``graceful_stop`` seconds, then are
+   cancelled (their operations are recorded as cancelled: ``info`` for writes).
+
+Policies:
+
+- **Arrival rate honesty**: ``pre_allocated_vus`` actors are made up front; when none is free
+  the pool grows up to ``max_vus``; beyond that the iteration is *dropped*, counted in
+  ``dropped_iterations``, with one warning; never queued. Iterations are timed from their
+  intended start; the dispatcher's lateness goes to the schedule-lag histogram.
+- **Ramping VUs**: a VU whose index falls out of the plan's count finishes its iteration and
+  parks; after ``graceful_ramp_down`` its iteration is cancelled; it resumes if the count comes
+  back first (k6's rule).
+- **Iteration plans** (per-VU and shared iterations) end early when the work is done.
+- **Burst**: for each thread one actor creates it, writes a ``burst.start`` marker, and starts
+  ``burst`` runs back to back (run ``r`` not before ``r * stagger`` after the thread exists);
+  then an observer (its own process id) polls ``runs.get`` of each run and ``threads.get``
+  every ``observe_interval`` until no run is pending or running, or ``max_duration`` after the
+  scenario's start passes (or a stop is requested), reads ``threads.get_state`` and
+  ``runs.list``, and writes ``burst.settled``.
+
+Every loop yields to the event loop once per iteration, so a target that fails instantly
+cannot starve the clock.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from bisect import bisect_right
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Final, final
+
+import anyio
+import anyio.abc
+import anyio.lowlevel
+
+from lgbench.client import NotFoundError
+from lgbench.engine._actor import Actor, ScenarioContext
+from lgbench.engine._control import RunControl
+from lgbench.engine._pacer import ConstantRate, Pacer, RampingRate, Stage
+from lgbench.engine._plan import RampingVus, VuStage
+from lgbench.engine._recorder import LoadModel
+from lgbench.engine._schedule import run_paced
+from lgbench.workload import (
+    OPERATIONS,
+    BurstConfig,
+    ConstantArrivalRateConfig,
+    ConstantVusConfig,
+    ExecutorConfig,
+    PerVuIterationsConfig,
+    RampingArrivalRateConfig,
+    RampingVusConfig,
+    SharedIterationsConfig,
+    render,
+)
+
+__all__ = [
+    "BurstExecutor",
+    "ConstantArrivalRateExecutor",
+    "ConstantVusExecutor",
+    "Executor",
+    "PerVuIterationsExecutor",
+    "RampingArrivalRateExecutor",
+    "RampingVusExecutor",
+    "SharedIterationsExecutor",
+    "build_executor",
+    "executor_model",
+]
+
+_PENDING: Final = frozenset({"pending", "running"})
+
+
+class Executor(abc.ABC):
+    """Runs one scenario (see the module docstring). ``origin_s`` is the run's start."""
+
+    MODEL: ClassVar[LoadModel] = "closed"
+
+    def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
+        self.ctx = ctx
+        self.control = control
+        self.config: ExecutorConfig = ctx.scenario.executor
+        self.origin_s = origin_s
+        self.start_s = origin_s + self.config.start_time_s
+        self.stopping = False
+        self._stopping_event = anyio.Event()
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.ctx.recorder.clock
+
+    @property
+    def task_group(self) -> anyio.abc.TaskGroup:
+        """The task group the iterations run in (only during :meth:`run`)."""
+        assert self._task_group is not None
+        return self._task_group
+
+    async def run(self) -> None:
+        """Wait for the start time, run the active phase, then stop gracefully."""
+        stats = self.ctx.stats
+        if not await self.wait_until(self.start_s):
+            return  # stopped before the scenario began
+        stats.started_s = self.clock()
+        try:
+            with anyio.CancelScope() as hard:
+                async with anyio.create_task_group() as task_group:
+                    self._task_group = task_group
+                    await self.active(task_group)
+                    self._begin_stop()
+                    hard.deadline = self.clock() + self.config.graceful_stop_s
+        finally:
+            self._begin_stop()
+            self._task_group = None
+            stats.ended_s = self.clock()
+
+    def _begin_stop(self) -> None:
+        if not self.stopping:
+            self.stopping = True
+            self._stopping_event.set()
+            self.on_stopping()
+
+    def on_stopping(self) -> None:  # noqa: B027 - an optional hook
+        """Called once when no new iteration may start."""
+
+    @abc.abstractmethod
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        """Start iterations until the active phase ends; return then (in-flight may go on)."""
+
+    async def wait_until(self, deadline_s: float, done: anyio.Event | None = None) -> bool:
+        """Sleep until ``deadline_s``; False if a stop request (or ``done``) came first."""
+        if self.control.stopping:
+            return False
+        if done is not None and done.is_set():
+            return False
+        reached = False
+        async with anyio.create_task_group() as watchers:
+
+            async def watch(event: anyio.Event) -> None:
+                await event.wait()
+                watchers.cancel_scope.cancel()
+
+            watchers.start_soon(watch, self.control.stop_requested)
+            if done is not None:
+                watchers.start_soon(watch, done)
+            await anyio.sleep_until(deadline_s)
+            reached = True
+            watchers.cancel_scope.cancel()
+        return reached and not self.control.stopping
+
+    async def until_stopped(self, work: Callable[[], Awaitable[Any]]) -> bool:
+        """Run ``work`` until it returns (True) or a stop is requested (False)."""
+        if self.control.stopping:
+            return False
+        finished = False
+        async with anyio.create_task_group() as watchers:
+
+            async def watch() -> None:
+                await self.control.stop_requested.wait()
+                watchers.cancel_scope.cancel()
+
+            watchers.start_soon(watch)
+            await work()
+            finished = True
+            watchers.cancel_scope.cancel()
+        return finished
+
+    def may_start(self, end_s: float) -> bool:
+        """Whether a new iteration may start now: not stopping, and before ``end_s``."""
+        return not self.stopping and self.clock() < end_s
+
+    def new_actor(self, vu: int) -> Actor:
+        self.ctx.stats.allocated_vus += 1
+        return Actor(self.ctx, vu)
+
+
+@final
+class ConstantVusExecutor(Executor):
+    """``vus`` actors loop until ``duration``."""
+
+    config: ConstantVusConfig
+
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        end_s = self.start_s + self.config.duration_s
+        for vu in range(1, self.config.vus + 1):
+            task_group.start_soon(self._loop, self.new_actor(vu), end_s)
+        await self.wait_until(end_s)
+
+    async def _loop(self, actor: Actor, end_s: float) -> None:
+        while self.may_start(end_s):
+            await actor.run_iteration()
+            await anyio.lowlevel.checkpoint()
+
+
+@final
+class RampingVusExecutor(Executor):
+    """The VU count follows :class:`~lgbench.engine.RampingVus`'s change points."""
+
+    config: RampingVusConfig
+
+    def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
+        super().__init__(ctx, control, origin_s)
+        self.plan = RampingVus(
+            self.config.start_vus,
+            tuple(VuStage(int(s.target), s.duration_s) for s in self.config.stages),
+            self.config.graceful_ramp_down_s,
+        )
+        self.target = 0
+        points = self.plan.change_points()
+        self._change_s = [self.start_s + point.at_s for point in points]
+        self._change_vus = [point.vus for point in points]
+        self._end_s = self.start_s + self.plan.duration_s
+        self._changed = anyio.Event()
+        self._scopes: dict[int, anyio.CancelScope] = {}
+
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        for index in range(self.plan.max_vus):
+            task_group.start_soon(self._loop, index)
+        for at_s, vus in zip(self._change_s, self._change_vus, strict=True):
+            if at_s >= self._end_s:
+                break
+            if not await self.wait_until(at_s):
+                return
+            self._set_target(vus)
+        await self.wait_until(self._end_s)
+
+    def _set_target(self, vus: int) -> None:
+        old = self.target
+        self.target = vus
+        now = self.clock()
+        for index in range(vus, old):  # ramped down: finish, or be cancelled after the grace
+            scope = self._scopes.get(index)
+            if scope is not None:
+                scope.deadline = now + self.plan.graceful_ramp_down_s
+        for index in range(old, vus):  # back in range before the grace ran out
+            scope = self._scopes.get(index)
+            if scope is not None:
+                scope.deadline = math.inf
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def on_stopping(self) -> None:
+        self._wake()
+
+    def _wanted(self, index: int) -> bool:
+        # The plan decides, not the controller (which may not have run yet at this instant),
+        # on the clock's own scale: the controller wakes VUs at exactly these times.
+        now_s = self.clock()
+        if now_s >= self._end_s:
+            return False
+        position = bisect_right(self._change_s, now_s) - 1
+        return position >= 0 and index < self._change_vus[position]
+
+    async def _loop(self, index: int) -> None:
+        actor: Actor | None = None
+        while True:
+            while not self.stopping and not self._wanted(index):
+                await self._changed.wait()
+            if self.stopping:
+                return
+            if actor is None:
+                actor = self.new_actor(index + 1)
+            with anyio.CancelScope() as scope:
+                self._scopes[index] = scope
+                try:
+                    await actor.run_iteration()
+                finally:
+                    del self._scopes[index]
+            await anyio.lowlevel.checkpoint()
+
+
+@final
+class PerVuIterationsExecutor(Executor):
+    """Each actor runs ``iterations`` iterations; done early when all are."""
+
+    config: PerVuIterationsConfig
+
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        end_s = self.start_s + self.config.max_duration_s
+        done = anyio.Event()
+        remaining = [self.config.vus]
+
+        async def loop(actor: Actor) -> None:
+            try:
+                for _ in range(self.config.iterations):
+                    if not self.may_start(end_s):
+                        break
+                    await actor.run_iteration()
+                    await anyio.lowlevel.checkpoint()
+            finally:
+                remaining[0] -= 1
+                if not remaining[0]:
+                    done.set()
+
+        for vu in range(1, self.config.vus + 1):
+            task_group.start_soon(loop, self.new_actor(vu))
+        await self.wait_until(end_s, done)
+
+
+@final
+class SharedIterationsExecutor(Executor):
+    """``iterations`` in all, each taken by whichever actor is free."""
+
+    config: SharedIterationsConfig
+
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        end_s = self.start_s + self.config.max_duration_s
+        done = anyio.Event()
+        remaining = [self.config.vus]
+        taken = [0]
+
+        async def loop(actor: Actor) -> None:
+            try:
+                while self.may_start(end_s) and taken[0] < self.config.iterations:
+                    taken[0] += 1
+                    await actor.run_iteration()
+                    await anyio.lowlevel.checkpoint()
+            finally:
+                remaining[0] -= 1
+                if not remaining[0]:
+                    done.set()
+
+        for vu in range(1, self.config.vus + 1):
+            task_group.start_soon(loop, self.new_actor(vu))
+        await self.wait_until(end_s, done)
+
+
+class _ArrivalRateExecutor(Executor):
+    """The open model: one dispatcher and a pool of actors."""
+
+    MODEL: ClassVar[LoadModel] = "open"
+
+    def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
+        super().__init__(ctx, control, origin_s)
+        self._idle: list[Actor] = []
+        self._allocated = 0
+
+    @abc.abstractmethod
+    def pacer(self) -> Pacer:
+        """The schedule of iterations."""
+
+    @property
+    def max_vus(self) -> int:
+        limit: int = getattr(self.config, "max_vus_limit")  # noqa: B009 - both configs have it
+        return limit
+
+    def _allocate(self) -> Actor:
+        self._allocated += 1
+        return self.new_actor(self._allocated)
+
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        pre_allocated: int = getattr(self.config, "pre_allocated_vus")  # noqa: B009
+        self._idle = [self._allocate() for _ in range(pre_allocated)]
+        self._idle.reverse()  # VU 1 first
+        pacer = self.pacer()
+        await self.until_stopped(lambda: run_paced(pacer, self._start, start_s=self.start_s))
+        await self.wait_until(self.start_s + pacer.duration_s)
+
+    def _start(self, n: int, intended_s: float) -> None:
+        recorder = self.ctx.recorder
+        recorder.schedule_lag(intended_s, self.clock())
+        if self._idle:
+            actor = self._idle.pop()
+        elif self._allocated < self.max_vus:
+            actor = self._allocate()
+        else:
+            self.ctx.stats.dropped += 1
+            recorder.warn(
+                f"dropped:{self.ctx.name}",
+                f"scenario {self.ctx.name!r}: all {self.max_vus} VUs were busy, so iterations"
+                " were dropped (see dropped_iterations); raise max_vus or lower the rate",
+            )
+            return
+        self.task_group.start_soon(self._iterate, actor, intended_s)
+
+    async def _iterate(self, actor: Actor, intended_s: float) -> None:
+        try:
+            await actor.run_iteration(intended_s)
+        finally:
+            self._idle.append(actor)
+
+
+@final
+class ConstantArrivalRateExecutor(_ArrivalRateExecutor):
+    """``rate`` iterations per ``time_unit`` for ``duration``."""
+
+    config: ConstantArrivalRateConfig
+
+    def pacer(self) -> Pacer:
+        return ConstantRate(self.config.rate / self.config.time_unit_s, self.config.duration_s)
+
+
+@final
+class RampingArrivalRateExecutor(_ArrivalRateExecutor):
+    """A piecewise-linear rate through the stages."""
+
+    config: RampingArrivalRateConfig
+
+    def pacer(self) -> Pacer:
+        unit = self.config.time_unit_s
+        return RampingRate(
+            self.config.start_rate / unit,
+            tuple(Stage(stage.target / unit, stage.duration_s) for stage in self.config.stages),
+        )
+
+
+@final
+class BurstExecutor(Executor):
+    """Double-texting bursts, observed until they settle (see the module docstring)."""
+
+    MODEL: ClassVar[LoadModel] = "burst"
+    config: BurstConfig
+
+    async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        done = anyio.Event()
+        remaining = [self.config.threads]
+
+        async def one(actor: Actor) -> None:
+            try:
+                await self._thread(actor)
+            finally:
+                remaining[0] -= 1
+                if not remaining[0]:
+                    done.set()
+
+        for vu in range(1, self.config.threads + 1):
+            task_group.start_soon(one, self.new_actor(vu))
+        await self.wait_until(self.start_s + self.config.max_duration_s, done)
+
+    async def _thread(self, actor: Actor) -> None:
+        stats = self.ctx.stats
+        stats.started += 1
+        stats.active_vus += 1
+        started_s = self.clock()
+        outcome = "interrupted"
+        try:
+            outcome = await self._burst(actor)
+        finally:
+            stats.active_vus -= 1
+            if outcome == "finished":
+                stats.finished += 1
+                stats.iteration_time.record_us(round((self.clock() - started_s) * 1_000_000))
+            elif outcome == "failed":
+                stats.failed += 1
+            else:
+                stats.interrupted += 1
+
+    async def _burst(self, actor: Actor) -> str:
+        ctx = self.ctx
+        config = self.config
+        recorder = ctx.recorder
+        created = await actor.call(OPERATIONS["threads.create"], {})
+        if not created.ok or not isinstance(created.value, dict):
+            return "failed"
+        thread_id = created.value.get("thread_id")
+        if not isinstance(thread_id, str):
+            return "failed"
+        recorder.marker(
+            "burst.start",
+            scenario=ctx.name,
+            value={
+                "thread_id": thread_id,
+                "strategy": config.strategy,
+                "assistant_id": config.assistant_id,
+                "runs": config.burst,
+                "stagger_s": config.stagger_s,
+            },
+        )
+        ready_s = self.clock()
+        run_ids: list[str] = []
+        for run in range(config.burst):
+            if self.stopping:
+                break
+            if run and config.stagger_s:
+                intended_s = ready_s + run * config.stagger_s
+                if intended_s > self.clock():
+                    await anyio.sleep_until(intended_s)
+                recorder.schedule_lag(intended_s, self.clock())
+            run_input = render(dict(config.input), {}, actor.rng, actor.vu, run)
+            result = await actor.call(
+                OPERATIONS["runs.create"],
+                {
+                    "thread_id": thread_id,
+                    "assistant_id": config.assistant_id,
+                    "input": run_input,
+                    "multitask_strategy": config.strategy,
+                },
+            )
+            if result.ok and isinstance(result.value, dict):
+                run_id = result.value.get("run_id")
+                if isinstance(run_id, str):
+                    run_ids.append(run_id)
+        settled = await self._observe(actor, thread_id, run_ids)
+        return "finished" if settled else "failed"
+
+    async def _observe(self, actor: Actor, thread_id: str, run_ids: list[str]) -> bool:
+        """Poll until the runs settle or the deadline passes; True if they settled."""
+        ctx = self.ctx
+        config = self.config
+        process = ctx.recorder.new_process()
+        deadline_s = self.start_s + config.max_duration_s
+        statuses: dict[str, str | None] = {}
+        timed_out = False
+
+        async def observe(operation: str, values: dict[str, Any]) -> Any:
+            return await actor.call(OPERATIONS[operation], values, observer=True, process=process)
+
+        first_poll_s = self.clock()
+        polls = 0
+        while True:
+            busy = False
+            for run_id in run_ids:
+                got = await observe("runs.get", {"thread_id": thread_id, "run_id": run_id})
+                if got.ok and isinstance(got.value, dict):
+                    status = got.value.get("status")
+                    statuses[run_id] = status
+                    busy = busy or status in _PENDING
+                elif isinstance(got.error, NotFoundError):
+                    statuses[run_id] = "deleted"
+                else:
+                    busy = True
+            await observe("threads.get", {"thread_id": thread_id})
+            if not busy:
+                break
+            if self.stopping or self.clock() >= deadline_s:
+                timed_out = True
+                break
+            # Polls on a grid from the first one (no drift); a slow round skips grid points.
+            polls += 1
+            while first_poll_s + polls * config.observe_interval_s <= self.clock():
+                polls += 1
+            wake_s = min(first_poll_s + polls * config.observe_interval_s, deadline_s)
+            if not await self.wait_until(wake_s, self._stopping_event):
+                timed_out = True  # a stop was requested, or the scenario is stopping
+                break
+        await observe("threads.get_state", {"thread_id": thread_id})
+        await observe("runs.list", {"thread_id": thread_id, "limit": max(10, 2 * len(run_ids))})
+        ctx.recorder.marker(
+            "burst.settled",
+            scenario=ctx.name,
+            value={
+                "thread_id": thread_id,
+                "strategy": config.strategy,
+                "run_ids": run_ids,
+                "statuses": statuses,
+                "timed_out": timed_out,
+            },
+        )
+        return not timed_out
+
+
+_EXECUTORS: Final[dict[type[ExecutorConfig], type[Executor]]] = {
+    ConstantVusConfig: ConstantVusExecutor,
+    RampingVusConfig: RampingVusExecutor,
+    PerVuIterationsConfig: PerVuIterationsExecutor,
+    SharedIterationsConfig: SharedIterationsExecutor,
+    ConstantArrivalRateConfig: ConstantArrivalRateExecutor,
+    RampingArrivalRateConfig: RampingArrivalRateExecutor,
+    BurstConfig: BurstExecutor,
+}
+
+
+def executor_model(config: ExecutorConfig) -> LoadModel:
+    """``open``, ``closed`` or ``burst`` for an executor config."""
+    return _EXECUTORS[type(config)].MODEL
+
+
+def build_executor(ctx: ScenarioContext, control: RunControl, origin_s: float) -> Executor:
+    """The runtime executor of ``ctx.scenario``'s config."""
+    cls = _EXECUTORS.get(type(ctx.scenario.executor))
+    if cls is None:
+        raise ValueError(f"no runtime executor for {type(ctx.scenario.executor).__name__}")
+    return cls(ctx, control, origin_s)

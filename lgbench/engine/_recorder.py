@@ -1,0 +1,655 @@
+"""The Recorder: the one place a completed operation lands.
+
+Every operation an actor performs goes through it twice: :meth:`Recorder.invoke` writes the
+``invoke`` history line before the request is sent; :meth:`Recorder.ok`,
+:meth:`Recorder.stream_ok` or :meth:`Recorder.failed` update the metrics and write the
+completion line. Nothing here awaits, so a cancelled task records its completion without a
+checkpoint in between, and the metrics and the history never disagree.
+
+What is measured, per :class:`OperationScope` (one operation of one scenario, with its tags):
+
+- **latency** (``latency_ms``), by load model. *Open* (arrival-rate executors): the first
+  operation of an iteration is timed from the iteration's *intended* start (the pacer's
+  schedule), every later one from its own start; the time from the actual send is kept apart
+  as ``service_time_ms``. *Closed* (VU executors): raw latency from the actual send, plus
+  ``corrected_latency_ms``, HdrHistogram's coordinated-omission back-fill with the VU's mean
+  iteration time as the expected interval (the step's think time before the VU's first
+  iteration ends; no back-fill when both are 0). *Burst*: raw latency from the send.
+- **outcomes**: ok; ``http`` errors by status (still timed); ``transport`` errors and
+  ``timeout`` (not timed); ``run`` errors (the graph failed: an ``__error__`` body or an
+  ``error`` event; timed and counted as errors); ``cancelled`` (cut by a graceful stop or a
+  ramp-down); ``other`` (an unexpected exception, also reported as a warning).
+- **streams**: time to first event after ``metadata`` (``ttfe_ms``, same start as latency),
+  the gaps between events (``event_gap_ms``), events per stream, and ``queue_wait_ms``: from
+  sending to the ``metadata`` event, which langgraph-api sends when a worker picks the run up
+  (so it is the run's wait in the server's queue plus one round trip). For ``runs.wait`` and
+  ``runs.join`` the queue wait cannot be told apart from the run's own time without extra
+  requests, so it is not reported.
+- **the tool itself**: ``schedule_lag`` (how late arrival-rate iterations and staggered burst
+  runs started against their schedule) and ``loop_lag`` (how much a 10 ms sleep overslept):
+  when either's p99 passes 10 ms, the summary warns that lgbench was the bottleneck.
+
+Every second the runner calls :meth:`Recorder.snapshot`, which closes the interval, writes one
+``intervals.hlog`` line per operation (``Tag=runs.wait``) and per derived series
+(``Tag=runs.stream.ttfe``, ``Tag=lgbench.loop_lag`` ...), and returns the interval for the
+live view. Percentiles are computed there and at the end, never per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeAlias, final
+
+from lgbench.client import ApiError, RunError, TimeoutError, TransportError
+from lgbench.history import (
+    CompletionType,
+    HistoryWriter,
+    Invocation,
+    StreamSummary,
+    classify_error,
+    error_kind,
+    invoke_value,
+    ok_value,
+)
+from lgbench.metrics import (
+    HlogWriter,
+    IntervalSnapshot,
+    LatencyRecorder,
+    MetricKey,
+    MetricsRegistry,
+    OperationMetrics,
+)
+
+__all__ = [
+    "LAG_WARNING_MS",
+    "LoadModel",
+    "OperationScope",
+    "Recorder",
+    "ScenarioStats",
+    "Snapshot",
+]
+
+#: Open (arrival rate), closed (VUs looping) or burst.
+LoadModel: TypeAlias = Literal["open", "closed", "burst"]
+
+LAG_WARNING_MS: Final = 10.0
+"""Schedule or event-loop lag whose p99 exceeds this means lgbench was the bottleneck."""
+
+_SCHEDULE_LAG: Final = "lgbench.schedule_lag"
+_LOOP_LAG: Final = "lgbench.loop_lag"
+_MAX_WARNINGS: Final = 50
+_LATENCY_BASIS: Final[dict[str, str]] = {
+    "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
+    "closed": "from the actual send; corrected_latency_ms back-fills coordinated omission",
+    "burst": "from the actual send",
+}
+
+
+@final
+class _Counts:
+    """Outcomes :class:`OperationMetrics` has no place for."""
+
+    __slots__ = ("cancelled", "other", "run")
+
+    def __init__(self) -> None:
+        self.run = 0
+        self.cancelled = 0
+        self.other = 0
+
+    def merge(self, other: _Counts) -> None:
+        self.run += other.run
+        self.cancelled += other.cancelled
+        self.other += other.other
+
+
+@final
+class OperationScope:
+    """One operation of one scenario: its metrics objects, looked up once and reused.
+
+    ``model`` decides how latency is timed (see the module docstring).
+    """
+
+    __slots__ = (
+        "_aux",
+        "_recorder",
+        "counts",
+        "events",
+        "key",
+        "metrics",
+        "model",
+        "observer",
+        "operation",
+        "scenario",
+    )
+
+    def __init__(
+        self, recorder: Recorder, key: MetricKey, model: LoadModel, *, observer: bool
+    ) -> None:
+        self._recorder = recorder
+        self.key = key
+        self.operation = key.operation
+        self.scenario = key.scenario
+        self.model = model
+        self.observer = observer
+        self.metrics = recorder.registry.metrics_for(key)
+        self.counts = _Counts()
+        self.events: LatencyRecorder | None = None
+        self._aux: dict[str, OperationMetrics] = {}
+
+    def aux(self, series: str) -> OperationMetrics:
+        """The derived series ``<operation>.<series>`` of this scope (created on first use)."""
+        found = self._aux.get(series)
+        if found is None:
+            key = MetricKey(f"{self.operation}.{series}", self.key.scenario, self.key.tags)
+            found = self._aux[series] = self._recorder.aux.metrics_for(key)
+        return found
+
+    def record_gap(self, previous_s: float, now_s: float) -> None:
+        """The gap between two events of a stream."""
+        self.aux("event_gap").record(previous_s, now_s)
+
+    def __repr__(self) -> str:
+        return f"<OperationScope {self.key.label()} {self.model}>"
+
+
+@final
+class ScenarioStats:
+    """What a scenario did: iterations, drops, VUs, and when it ran (clock seconds)."""
+
+    __slots__ = (
+        "active_vus",
+        "allocated_vus",
+        "description",
+        "dropped",
+        "ended_s",
+        "executor",
+        "failed",
+        "finished",
+        "interrupted",
+        "iteration_time",
+        "max_vus",
+        "model",
+        "name",
+        "planned_s",
+        "start_time_s",
+        "started",
+        "started_s",
+        "tags",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        executor: str,
+        model: LoadModel,
+        description: str,
+        tags: Mapping[str, str],
+        start_time_s: float,
+        planned_s: float,
+        max_vus: int,
+    ) -> None:
+        self.name = name
+        self.executor = executor
+        self.model = model
+        self.description = description
+        self.tags = dict(tags)
+        self.start_time_s = start_time_s
+        self.planned_s = planned_s
+        self.max_vus = max_vus
+        self.started_s: float | None = None
+        self.ended_s: float | None = None
+        self.started = 0
+        self.finished = 0
+        self.failed = 0
+        self.interrupted = 0
+        self.dropped = 0
+        self.active_vus = 0
+        self.allocated_vus = 0
+        self.iteration_time = LatencyRecorder()
+
+    @property
+    def running(self) -> bool:
+        """Started and not ended."""
+        return self.started_s is not None and self.ended_s is None
+
+    def elapsed_s(self, now_s: float) -> float:
+        """How long it has run (0 before its start)."""
+        if self.started_s is None:
+            return 0.0
+        return (self.ended_s if self.ended_s is not None else now_s) - self.started_s
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One closed interval: operation metrics and derived series, seconds since the start."""
+
+    operations: IntervalSnapshot
+    derived: IntervalSnapshot
+
+    @property
+    def start_s(self) -> float:
+        return self.operations.start_s
+
+    @property
+    def end_s(self) -> float:
+        return self.operations.end_s
+
+
+def _merged(items: Iterable[OperationMetrics]) -> OperationMetrics:
+    merged = OperationMetrics()
+    for item in items:
+        merged.merge(item)
+    return merged
+
+
+def _ms_stats(recorder: LatencyRecorder) -> dict[str, float | None]:
+    return recorder.stats().to_ms()
+
+
+def _count_stats(recorder: LatencyRecorder) -> dict[str, Any]:
+    """Stats of a histogram of counts (events per stream), not of microseconds."""
+    stats = recorder.stats()
+    return {
+        "min": stats.min_us,
+        "mean": stats.mean_us,
+        "p50": stats.percentiles_us.get(50.0),
+        "p99": stats.percentiles_us.get(99.0),
+        "max": stats.max_us,
+        "total": recorder.sum_us,
+    }
+
+
+@final
+class Recorder:
+    """Metrics and history of one run, fed by every actor; see the module docstring.
+
+    ``clock`` is the event loop's monotonic clock, ``origin_s`` the run's start on it.
+    ``hlog`` (optional) receives every interval.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        origin_s: float,
+        history: HistoryWriter,
+        hlog: HlogWriter | None = None,
+        keep_stream_events: bool = False,
+    ) -> None:
+        self.clock = clock
+        self.origin_s = origin_s
+        self.history = history
+        self.hlog = hlog
+        self.keep_stream_events = keep_stream_events
+        self.registry = MetricsRegistry(origin_s)
+        self.aux = MetricsRegistry(origin_s)
+        self.scenarios: dict[str, ScenarioStats] = {}
+        self.warnings: list[str] = []
+        self._warned: set[str] = set()
+        self._scopes: dict[tuple[MetricKey, bool], OperationScope] = {}
+        self._schedule_lag = self.aux.metrics(_SCHEDULE_LAG)
+        self._loop_lag = self.aux.metrics(_LOOP_LAG)
+        self.on_warning: Callable[[str], None] | None = None
+
+    # -- set-up ----------------------------------------------------------------------------
+
+    def scenario(self, stats: ScenarioStats) -> ScenarioStats:
+        """Register a scenario's stats (names are unique)."""
+        if stats.name in self.scenarios:
+            raise ValueError(f"scenario {stats.name!r} is registered already")
+        self.scenarios[stats.name] = stats
+        return stats
+
+    def scope(
+        self,
+        operation: str,
+        scenario: str,
+        tags: Mapping[str, str] | None,
+        model: LoadModel,
+        *,
+        observer: bool = False,
+    ) -> OperationScope:
+        """The scope of ``operation`` in ``scenario`` (observers get a ``role=observer`` tag)."""
+        all_tags = dict(tags or {})
+        if observer:
+            all_tags["role"] = "observer"
+        key = MetricKey.of(operation, scenario, all_tags)
+        found = self._scopes.get((key, observer))
+        if found is None:
+            found = self._scopes[key, observer] = OperationScope(
+                self, key, model, observer=observer
+            )
+        return found
+
+    def new_process(self) -> int:
+        """A fresh process id (a new actor, or an actor after an ``info``)."""
+        return self.history.new_process()
+
+    def warn(self, key: str, message: str) -> None:
+        """A warning for the summary and the live view, once per ``key``."""
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        if len(self.warnings) < _MAX_WARNINGS:
+            self.warnings.append(message)
+        if self.on_warning is not None:
+            self.on_warning(message)
+
+    # -- operations ------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        scope: OperationScope,
+        *,
+        process: int,
+        actor: int,
+        arguments: Mapping[str, Any],
+        at_s: float,
+    ) -> Invocation:
+        """The ``invoke`` line, written before the request goes out."""
+        value = invoke_value(scope.operation, arguments)
+        if scope.observer:
+            value["observer"] = True
+        return self.history.invoke(
+            process=process,
+            actor=actor,
+            scenario=scope.scenario,
+            f=scope.operation,
+            value=value,
+            at_s=at_s,
+        )
+
+    def _time(
+        self,
+        scope: OperationScope,
+        *,
+        start_s: float,
+        latency_start_s: float,
+        end_s: float,
+        expected_interval_us: int,
+        error_status: int | None = None,
+    ) -> None:
+        metrics = scope.metrics
+        if scope.model == "closed":
+            in_range = metrics.record_corrected(
+                start_s, end_s, expected_interval_us, error_status=error_status
+            )
+        else:
+            in_range = metrics.record(latency_start_s, end_s, error_status=error_status)
+            if scope.model == "open":
+                scope.aux("service_time").record(start_s, end_s)
+        if not in_range:
+            self.warn(
+                f"range:{scope.operation}",
+                f"{scope.operation}: a latency outside 0 .. 1 h was counted in out_of_range",
+            )
+
+    def ok(
+        self,
+        scope: OperationScope,
+        invocation: Invocation,
+        arguments: Mapping[str, Any],
+        result: Any,
+        *,
+        start_s: float,
+        latency_start_s: float,
+        end_s: float,
+        expected_interval_us: int = 0,
+        run_error: RunError | None = None,
+    ) -> None:
+        """A completed operation that took effect (``run_error``: the graph failed)."""
+        self._time(
+            scope,
+            start_s=start_s,
+            latency_start_s=latency_start_s,
+            end_s=end_s,
+            expected_interval_us=expected_interval_us,
+        )
+        value = ok_value(scope.operation, arguments, result)
+        if run_error is not None or (isinstance(value, dict) and value.get("error") is not None):
+            scope.counts.run += 1
+        if scope.observer:
+            value["observer"] = True
+        self.history.complete(invocation, "ok", value=value, at_s=end_s)
+
+    def stream_ok(
+        self,
+        scope: OperationScope,
+        invocation: Invocation,
+        arguments: Mapping[str, Any],
+        summary: StreamSummary,
+        *,
+        start_s: float,
+        latency_start_s: float,
+        end_s: float,
+        metadata_s: float | None,
+        first_event_s: float | None,
+        expected_interval_us: int = 0,
+    ) -> dict[str, Any]:
+        """A stream read to its end; returns the ok line's value (what ``save`` keeps)."""
+        self._time(
+            scope,
+            start_s=start_s,
+            latency_start_s=latency_start_s,
+            end_s=end_s,
+            expected_interval_us=expected_interval_us,
+        )
+        if first_event_s is not None:
+            scope.aux("ttfe").record(latency_start_s, first_event_s)
+        if metadata_s is not None:
+            scope.aux("queue_wait").record(start_s, metadata_s)
+        if scope.events is None:
+            scope.events = LatencyRecorder()
+        scope.events.record_us(summary.events)
+        if summary.error_event is not None:
+            scope.counts.run += 1
+        value = summary.to_value(arguments)
+        self.history.complete(invocation, "ok", value=value, at_s=end_s)
+        return value
+
+    def failed(
+        self,
+        scope: OperationScope,
+        invocation: Invocation,
+        arguments: Mapping[str, Any],
+        exc: BaseException | None,
+        *,
+        start_s: float,
+        latency_start_s: float,
+        end_s: float,
+        expected_interval_us: int = 0,
+        cancelled: bool = False,
+    ) -> CompletionType:
+        """An operation that raised (or was cancelled); returns ``fail`` or ``info``.
+
+        After ``info`` the actor must continue under a new process id.
+        """
+        kind = error_kind(exc, cancelled=cancelled)
+        if kind == "http":
+            assert isinstance(exc, ApiError)
+            self._time(
+                scope,
+                start_s=start_s,
+                latency_start_s=latency_start_s,
+                end_s=end_s,
+                expected_interval_us=expected_interval_us,
+                error_status=exc.status_code,
+            )
+        elif kind == "timeout":
+            scope.metrics.record_timeout()
+        elif kind == "transport":
+            scope.metrics.record_transport_error()
+        elif kind == "cancelled":
+            scope.counts.cancelled += 1
+        else:
+            scope.counts.other += 1
+            self.warn(
+                f"other:{scope.operation}:{type(exc).__name__}",
+                f"{scope.operation}: unexpected {type(exc).__name__}: {exc}",
+            )
+        type_, error = classify_error(scope.operation, arguments, exc, cancelled=cancelled)
+        value: dict[str, Any] | None = {"observer": True} if scope.observer else None
+        self.history.complete(invocation, type_, value=value, error=error, at_s=end_s)
+        if isinstance(exc, TransportError) and not isinstance(exc, TimeoutError):
+            self.warn(f"transport:{type(exc).__name__}", f"transport error: {exc}")
+        return type_
+
+    # -- the tool itself ---------------------------------------------------------------------
+
+    def schedule_lag(self, intended_s: float, actual_s: float) -> None:
+        """An iteration (or a staggered burst run) due at ``intended_s`` started at ``actual_s``."""
+        self._schedule_lag.record(intended_s, max(actual_s, intended_s))
+
+    def loop_lag(self, expected_s: float, actual_s: float) -> None:
+        """A sleep that should have ended at ``expected_s`` ended at ``actual_s``."""
+        self._loop_lag.record(expected_s, max(actual_s, expected_s))
+
+    def marker(self, name: str, *, scenario: str, value: Mapping[str, Any] | None = None) -> None:
+        """A history marker (``burst.start``, ``burst.settled``, ``run.partial``)."""
+        self.history.marker(name, scenario=scenario, value=value)
+
+    # -- intervals -----------------------------------------------------------------------------
+
+    def snapshot(self, now_s: float) -> Snapshot:
+        """Close the interval at ``now_s`` (clock seconds); write it to the .hlog."""
+        now_s = max(now_s, self.origin_s + self.registry.elapsed_s)
+        snapshot = Snapshot(
+            self.registry.snapshot_interval(now_s), self.aux.snapshot_interval(now_s)
+        )
+        if self.hlog is not None:
+            self.hlog.write_snapshot(snapshot.operations)
+            self.hlog.write_snapshot(snapshot.derived)
+        return snapshot
+
+    @property
+    def elapsed_s(self) -> float:
+        """What the totals cover: up to the last snapshot, seconds since the start."""
+        return self.registry.elapsed_s
+
+    # -- the summary ---------------------------------------------------------------------------
+
+    def _scopes_of(self, scenario: str | None) -> list[OperationScope]:
+        return [
+            scope
+            for scope in self._scopes.values()
+            if scenario is None or scope.scenario == scenario
+        ]
+
+    def _totals(
+        self, registry: MetricsRegistry, scenario: str | None
+    ) -> dict[str, OperationMetrics]:
+        by_operation: dict[str, list[OperationMetrics]] = {}
+        for key, metrics in sorted(registry.totals.items()):
+            if scenario is None or key.scenario == scenario:
+                by_operation.setdefault(key.operation, []).append(metrics)
+        return {operation: _merged(items) for operation, items in by_operation.items()}
+
+    def operations_summary(self, duration_s: float, scenario: str | None = None) -> dict[str, Any]:
+        """Per operation (all scenarios, or one), the summary the module docstring describes.
+
+        Take a last :meth:`snapshot` first: totals stop at the last snapshot.
+        """
+        totals = self._totals(self.registry, scenario)
+        derived = self._totals(self.aux, scenario)
+        counts: dict[str, _Counts] = {}
+        events: dict[str, LatencyRecorder] = {}
+        models: dict[str, set[str]] = {}
+        for scope in self._scopes_of(scenario):
+            counts.setdefault(scope.operation, _Counts()).merge(scope.counts)
+            models.setdefault(scope.operation, set()).add(scope.model)
+            if scope.events is not None:
+                events.setdefault(scope.operation, LatencyRecorder()).merge(scope.events)
+        result: dict[str, Any] = {}
+        for operation in sorted(set(totals) | set(counts)):
+            metrics = totals.get(operation, OperationMetrics())
+            extra = counts.get(operation, _Counts())
+            result[operation] = self._operation(
+                operation,
+                metrics,
+                extra,
+                derived,
+                events.get(operation),
+                sorted(models.get(operation, ())),
+                duration_s,
+            )
+        return result
+
+    @staticmethod
+    def _operation(
+        operation: str,
+        metrics: OperationMetrics,
+        extra: _Counts,
+        derived: Mapping[str, OperationMetrics],
+        events: LatencyRecorder | None,
+        models: list[str],
+        duration_s: float,
+    ) -> dict[str, Any]:
+        count = metrics.count + extra.cancelled + extra.other
+        errors = metrics.errors + extra.cancelled + extra.other + extra.run
+        summary: dict[str, Any] = {
+            "count": count,
+            "ok": metrics.ok - extra.run,
+            "errors": errors,
+            "errors_by_kind": {
+                "http": {str(status): n for status, n in sorted(metrics.http_errors.items())},
+                "transport": metrics.transport_errors,
+                "timeout": metrics.timeouts,
+                "run": extra.run,
+                "cancelled": extra.cancelled,
+                "other": extra.other,
+            },
+            "rate_per_s": count / duration_s if duration_s > 0 else 0.0,
+            "models": models,
+            "latency_basis": "; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),
+            "latency_ms": _ms_stats(metrics.latency),
+            "out_of_range": metrics.out_of_range,
+        }
+        if metrics.corrected is not None:
+            summary["corrected_latency_ms"] = _ms_stats(metrics.corrected)
+        service = derived.get(f"{operation}.service_time")
+        if service is not None and service.latency.count:
+            summary["service_time_ms"] = _ms_stats(service.latency)
+        if events is not None:
+            ttfe = derived.get(f"{operation}.ttfe")
+            gaps = derived.get(f"{operation}.event_gap")
+            queue = derived.get(f"{operation}.queue_wait")
+            summary["stream"] = {
+                "streams": events.count,
+                "events": _count_stats(events),
+                "events_per_s": events.sum_us / duration_s if duration_s > 0 else 0.0,
+                "ttfe_ms": _ms_stats(ttfe.latency if ttfe else LatencyRecorder()),
+                "event_gap_ms": _ms_stats(gaps.latency if gaps else LatencyRecorder()),
+                "queue_wait_ms": _ms_stats(queue.latency if queue else LatencyRecorder()),
+            }
+        return summary
+
+    def lag_summary(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Schedule lag and event-loop lag: ``{"count", "latency"...}`` in ms, from the totals."""
+        totals = self.aux.totals
+
+        def stats(name: str) -> dict[str, Any]:
+            metrics = totals.get(MetricKey(name))
+            recorder = metrics.latency if metrics is not None else LatencyRecorder()
+            return {"count": recorder.count, **_ms_stats(recorder)}
+
+        return stats(_SCHEDULE_LAG), stats(_LOOP_LAG)
+
+    def lag_warnings(self) -> list[str]:
+        """Warnings when the tool itself was the bottleneck (p99 lag above 10 ms)."""
+        schedule, loop = self.lag_summary()
+        found: list[str] = []
+        for label, stats, meaning in (
+            ("schedule lag", schedule, "iterations started late"),
+            ("event-loop lag", loop, "the event loop was too busy to wake on time"),
+        ):
+            p99 = stats.get("p99")
+            if p99 is not None and p99 > LAG_WARNING_MS:
+                found.append(
+                    f"lgbench itself was a bottleneck: p99 {label} {p99:.1f} ms ({meaning});"
+                    " latencies include the tool's own delay: use fewer VUs or a lower rate"
+                    " per process, or a faster machine"
+                )
+        return found

@@ -1,0 +1,620 @@
+"""Running a workload: target, client, scenarios, recorder, and the run folder.
+
+:func:`run_workload` is what ``lgbench run`` calls. In order:
+
+1. applies the command line's :class:`~lgbench.engine.Overrides`;
+2. makes the run folder (``reports/<workload>-<UTC time>/`` or ``RunOptions.out_dir``);
+3. starts the embedded server when the target is ``"embedded"`` (on a free loopback port, its
+   log in ``server.log``; stopped at the end, also on Ctrl-C);
+4. asks the target for ``GET /info`` (its version goes into the summary); a target that cannot
+   be reached raises :class:`~lgbench.errors.TargetError` (exit code 3) before anything runs;
+5. opens ``history.jsonl`` and ``intervals.hlog``, and runs every scenario at its start time
+   in one task group, with a task closing an interval every second (hlog line, live view) and
+   one measuring event-loop lag (a 10 ms sleep's oversleep);
+6. writes ``summary.json`` (:data:`SUMMARY_SCHEMA_VERSION`) and one ``<operation>.hgrm`` per
+   operation, then calls the checker hook, if any, on the history.
+
+Stopping (:class:`~lgbench.engine.RunControl`): the first Ctrl-C or SIGTERM (with
+``handle_signals``) or :meth:`RunControl.request_stop` starts no new iteration and gives those
+in flight their ``graceful_stop``; a second one cancels at once. Whatever happens (an
+interruption, or a crash inside the run), the files are written with what was recorded so
+far, ``"partial": true``, and a last ``run.partial`` history marker.
+
+The API key comes only from the environment variable the workload's ``api_key_env`` names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import re
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, final
+
+import anyio
+from rich.console import Console
+
+import lgbench
+from lgbench import _backend
+from lgbench.client import (
+    ApiError,
+    AsyncTransport,
+    LangGraphClient,
+    Timeout,
+    TransportError,
+    get_client,
+)
+from lgbench.engine._actor import ScenarioContext
+from lgbench.engine._control import RunControl
+from lgbench.engine._executors import Executor, build_executor, executor_model
+from lgbench.engine._live import LiveMode, LiveView
+from lgbench.engine._overrides import Overrides, apply_overrides
+from lgbench.engine._recorder import Recorder, ScenarioStats
+from lgbench.errors import TargetError, UsageError
+from lgbench.history import HistoryWriter
+from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
+from lgbench.workload import Workload
+
+__all__ = [
+    "SUMMARY_SCHEMA_VERSION",
+    "Checker",
+    "RunOptions",
+    "RunResult",
+    "default_run_dir",
+    "find_checker",
+    "planned_duration_s",
+    "run_workload",
+]
+
+SUMMARY_SCHEMA_VERSION: Final = 1
+"""Version of ``summary.json``; bumped on any incompatible change."""
+
+#: A checker: given ``history.jsonl``, returns a verdict (a dict, or an object with
+#: ``to_dict()``; its ``valid`` is False when anomalies were found).
+Checker = Callable[[Path], Any]
+
+_HISTORY: Final = "history.jsonl"
+_INTERVALS: Final = "intervals.hlog"
+_SUMMARY: Final = "summary.json"
+_SERVER_LOG: Final = "server.log"
+_UNSAFE_FILE_CHARS: Final = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How to run a workload (the ``lgbench run`` flags).
+
+    ``target``: ``"embedded"`` or a URL, overriding the workload's. ``out_dir``: the run folder
+    (default ``<reports_dir>/<workload>-<UTC time>``). ``transport``: overrides the workload's.
+    ``live``: display mode. ``interval_s``: snapshot period (hlog lines, live view).
+    ``loop_lag_interval_s``: the event-loop lag probe's sleep (None: no probe).
+    ``handle_signals``: SIGINT/SIGTERM stop the run (graceful, then at once); main thread only.
+    """
+
+    target: str | None = None
+    out_dir: Path | None = None
+    reports_dir: Path = Path("reports")
+    overrides: Overrides = field(default_factory=Overrides)
+    transport: str | None = None
+    live: LiveMode = "quiet"
+    interval_s: float = 1.0
+    loop_lag_interval_s: float | None = 0.01
+    handle_signals: bool = False
+    plain_every_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.transport not in (None, "fast", "httpx"):
+            raise UsageError(f"transport must be fast or httpx, not {self.transport!r}")
+        if not self.interval_s > 0:
+            raise UsageError(f"interval_s must be above 0, not {self.interval_s!r}")
+
+
+@final
+@dataclass(slots=True)
+class RunResult:
+    """What a run left: its folder, its summary (None if it never started), partial or not."""
+
+    run_dir: Path
+    summary: dict[str, Any] | None
+    partial: bool
+    stop_reason: str
+    check: Any = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def anomalies_found(self) -> bool:
+        """True when the checker ran and said the history is not valid."""
+        verdict = self.check
+        if isinstance(verdict, Mapping):
+            return verdict.get("valid") is False
+        return getattr(verdict, "valid", None) is False
+
+
+def planned_duration_s(workload: Workload) -> float:
+    """When the last scenario's active phase ends, from the run's start (no graceful stops)."""
+    return max(
+        (s.start_time_s + s.executor.active_duration_s() for s in workload.scenarios),
+        default=0.0,
+    )
+
+
+def default_run_dir(reports_dir: Path, name: str, now: datetime | None = None) -> Path:
+    """``<reports_dir>/<name>-<YYYYmmddTHHMMSSZ>``, with ``-2``, ``-3``... if it exists."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    base = reports_dir / f"{name}-{stamp}"
+    candidate = base
+    n = 2
+    while candidate.exists():
+        candidate = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return candidate
+
+
+def find_checker() -> Checker | None:
+    """``lgbench.check.check_history`` when that package is installed, else None."""
+    try:
+        from lgbench import check  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    found = getattr(check, "check_history", None)
+    return found if callable(found) else None
+
+
+def _hgrm_name(operation: str) -> str:
+    return _UNSAFE_FILE_CHARS.sub("_", operation) + ".hgrm"
+
+
+def _backend_name() -> str:
+    return "asyncio" if _backend.running_on_asyncio() else "trio"
+
+
+def _timeout(workload: Workload) -> Timeout:
+    timeouts = workload.target.timeouts
+    return Timeout(
+        connect_s=timeouts.connect_s,
+        read_s=timeouts.read_s,
+        write_s=timeouts.read_s,
+        total_s=timeouts.total_s,
+    )
+
+
+def _api_key(workload: Workload) -> str | None:
+    name = workload.target.api_key_env
+    if not name:
+        return None
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _to_jsonable(verdict: Any) -> Any:
+    if verdict is None or isinstance(verdict, dict | list | str | int | float | bool):
+        return verdict
+    to_dict = getattr(verdict, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    return repr(verdict)
+
+
+async def run_workload(
+    workload: Workload,
+    options: RunOptions | None = None,
+    *,
+    transport: AsyncTransport | None = None,
+    control: RunControl | None = None,
+    checker: Checker | None = None,
+    console: Console | None = None,
+) -> RunResult:
+    """Run ``workload``; returns what it left (see the module docstring).
+
+    ``transport``: a ready transport for the client (tests pass a
+    :class:`~lgbench.client.MockTransport`; then ``target`` only names the URL).
+    ``control``: to stop the run from outside. ``checker``: called with the history's path.
+    Raises :class:`~lgbench.errors.UsageError` for invalid overrides,
+    :class:`~lgbench.errors.TargetError` when the target cannot be reached or the embedded
+    server cannot start.
+    """
+    options = options or RunOptions()
+    run = _Run(
+        apply_overrides(workload, options.overrides),
+        options,
+        transport=transport,
+        control=control or RunControl(),
+        checker=checker,
+        console=console or Console(stderr=True),
+    )
+    if not options.handle_signals:
+        return await run.execute()
+    results: list[RunResult] = []
+    errors: list[Exception] = []
+    async with anyio.create_task_group() as task_group:
+
+        async def main() -> None:
+            try:
+                results.append(await run.execute())
+            except Exception as exc:  # re-raised below, outside the task group
+                errors.append(exc)
+            finally:
+                task_group.cancel_scope.cancel()
+
+        task_group.start_soon(_watch_signals, run)
+        task_group.start_soon(main)
+    if errors:
+        raise errors[0]
+    if not results:
+        raise KeyboardInterrupt
+    return results[0]
+
+
+async def _watch_signals(run: _Run) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            run.signal = signum
+            name = signal.Signals(signum).name
+            if run.running and not run.control.stopping:
+                run.live.warn(
+                    f"{name}: stopping gracefully (in-flight iterations get their graceful_stop);"
+                    " again to stop at once"
+                )
+                run.control.request_stop(name)
+            else:
+                run.control.cancel(name)
+
+
+@final
+class _Run:
+    """One execution of a workload; :meth:`execute` does the whole job."""
+
+    def __init__(
+        self,
+        workload: Workload,
+        options: RunOptions,
+        *,
+        transport: AsyncTransport | None,
+        control: RunControl,
+        checker: Checker | None,
+        console: Console,
+    ) -> None:
+        self.workload = workload
+        self.options = options
+        self.transport = transport
+        self.control = control
+        self.checker = checker
+        self.console = console
+        self.target = options.target or workload.target.url
+        self.seed = (
+            workload.defaults.seed
+            if workload.defaults.seed is not None
+            else random.SystemRandom().randrange(2**31)
+        )
+        self.run_dir = options.out_dir or default_run_dir(options.reports_dir, workload.name)
+        self.planned_s = planned_duration_s(workload)
+        self.live = LiveView(
+            options.live,
+            console,
+            title=f"lgbench run {workload.name}",
+            planned_s=self.planned_s,
+            plain_every_s=options.plain_every_s,
+        )
+        self.running = False
+        self.signal: int | None = None
+        self.server_info: dict[str, Any] = {}
+        self.url = self.target
+        self.recorder: Recorder | None = None
+        self.started_at = datetime.now(UTC)
+        self.origin_s = 0.0
+        self.files: dict[str, Path] = {}
+        self.crashed: BaseException | None = None
+        self.result: RunResult | None = None
+
+    # -- the whole run -------------------------------------------------------------------
+
+    async def execute(self) -> RunResult:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with anyio.CancelScope() as hard:
+            self.control.bind(hard)
+            async with contextlib.AsyncExitStack() as stack:
+                self.url = await self._start_target(stack)
+                client = self._client()
+                stack.push_async_callback(client.aclose)
+                await self._probe(client)
+                await self._run(client)
+        if self.result is None:
+            # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).
+            self.result = RunResult(self.run_dir, None, True, self.control.reason or "cancelled")
+        return self.result
+
+    async def _start_target(self, stack: contextlib.AsyncExitStack) -> str:
+        if self.target != "embedded":
+            return self.target
+        from lgbench.server import open_embedded_server
+
+        embedded = self.workload.target.embedded
+        log_path = Path(embedded.log) if embedded.log else self.run_dir / _SERVER_LOG
+        self.files["server_log"] = log_path
+        if self.options.live != "quiet":
+            self.live.console.print("starting the embedded LangGraph server…")
+        server = await stack.enter_async_context(
+            open_embedded_server(
+                port=embedded.port or None,
+                log_path=log_path,
+                n_jobs_per_worker=embedded.n_jobs_per_worker,
+            )
+        )
+        url: str = server.url
+        return url
+
+    def _client(self) -> LangGraphClient:
+        target = self.workload.target
+        transport_name = self.options.transport or target.transport
+        try:
+            return get_client(
+                url=self.url,
+                api_key=_api_key(self.workload),
+                headers=dict(target.headers),
+                timeout=_timeout(self.workload),
+                transport=self.transport if self.transport is not None else transport_name,  # type: ignore[arg-type]
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    async def _probe(self, client: LangGraphClient) -> None:
+        try:
+            info = await client.http.get("/info")
+        except TransportError as exc:
+            raise TargetError(f"cannot reach the target {self.url}: {exc}") from None
+        except ApiError as exc:
+            if exc.status_code in (401, 403):
+                raise TargetError(
+                    f"the target {self.url} refused lgbench ({exc.status_code}): check the API"
+                    " key (the variable named by api_key_env)"
+                ) from None
+            info = None
+        self.server_info = info if isinstance(info, dict) else {}
+
+    async def _run(self, client: LangGraphClient) -> None:
+        clock = anyio.current_time
+        self.origin_s = origin_s = clock()
+        self.started_at = datetime.now(UTC)
+        history_path = self.run_dir / _HISTORY
+        history = HistoryWriter.open(
+            history_path,
+            clock=clock,
+            origin_s=origin_s,
+            header={
+                "workload": self.workload.name,
+                "target": self._target_label(),
+                "server": {"version": self.server_info.get("version")},
+                "backend": _backend_name(),
+                "seed": self.seed,
+            },
+        )
+        self.files["history"] = history_path
+        hlog_path = self.run_dir / _INTERVALS
+        hlog_file = hlog_path.open("w", encoding="utf-8")
+        self.files["intervals"] = hlog_path
+        hlog = HlogWriter(hlog_file, start_epoch_s=time.time())
+        hlog.write_header(comments=(f"[workload: {self.workload.name}]",))
+        recorder = self.recorder = Recorder(
+            clock=clock,
+            origin_s=origin_s,
+            history=history,
+            hlog=hlog,
+            keep_stream_events=self.workload.defaults.keep_stream_events,
+        )
+        recorder.on_warning = self.live.warn
+        executors = [
+            self._executor(scenario, client, recorder) for scenario in self.workload.scenarios
+        ]
+        self.live.start()
+        self.running = True
+        try:
+            async with anyio.create_task_group() as services:
+                services.start_soon(self._intervals, recorder)
+                if self.options.loop_lag_interval_s:
+                    services.start_soon(self._loop_lag, recorder, self.options.loop_lag_interval_s)
+                async with anyio.create_task_group() as scenarios:
+                    for executor in executors:
+                        scenarios.start_soon(executor.run)
+                services.cancel_scope.cancel()
+        except BaseException as exc:
+            if not isinstance(exc, anyio.get_cancelled_exc_class()):
+                self.crashed = exc
+            raise
+        finally:
+            self.running = False
+            self.live.stop()
+            try:
+                self._finish(recorder, history, hlog_file)
+            finally:
+                history.close()
+                hlog_file.close()
+
+    def _target_label(self) -> str:
+        return "embedded" if self.target == "embedded" else self.url
+
+    def _executor(self, scenario: Any, client: LangGraphClient, recorder: Recorder) -> Executor:
+        config = scenario.executor
+        model = executor_model(config)
+        stats = recorder.scenario(
+            ScenarioStats(
+                name=scenario.name,
+                executor=scenario.executor_name,
+                model=model,
+                description=config.describe(),
+                tags=scenario.tags,
+                start_time_s=scenario.start_time_s,
+                planned_s=config.active_duration_s(),
+                max_vus=scenario.max_vus(),
+            )
+        )
+        ctx = ScenarioContext(
+            scenario=scenario,
+            client=client,
+            recorder=recorder,
+            stats=stats,
+            model=model,
+            seed=self.seed,
+            keep_stream_events=self.workload.defaults.keep_stream_events,
+        )
+        return build_executor(ctx, self.control, self.origin_s)
+
+    async def _intervals(self, recorder: Recorder) -> None:
+        interval_s = self.options.interval_s
+        next_s = self.origin_s + interval_s
+        while True:
+            await anyio.sleep_until(next_s)
+            now_s = anyio.current_time()
+            snapshot = recorder.snapshot(now_s)
+            self.live.update(snapshot, recorder, now_s)
+            next_s += interval_s
+            if next_s <= now_s:  # fell behind: skip to the next boundary
+                next_s += math.ceil((now_s - next_s) / interval_s) * interval_s
+
+    @staticmethod
+    async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
+        while True:
+            expected_s = anyio.current_time() + interval_s
+            await anyio.sleep(interval_s)
+            recorder.loop_lag(expected_s, anyio.current_time())
+
+    # -- the outputs -----------------------------------------------------------------------
+
+    def _stop_reason(self) -> tuple[bool, str]:
+        if self.crashed is not None:
+            return True, f"error: {type(self.crashed).__name__}: {self.crashed}"
+        if self.control.stopping:
+            return True, self.control.reason or "stopped"
+        return False, "completed"
+
+    def _finish(self, recorder: Recorder, history: HistoryWriter, hlog_file: Any) -> None:
+        """Write everything (synchronous: a cancelled task can run it)."""
+        now_s = anyio.current_time()
+        recorder.snapshot(now_s)
+        hlog_file.flush()
+        partial, reason = self._stop_reason()
+        for warning in recorder.lag_warnings():
+            recorder.warn(warning, warning)
+        if partial:
+            recorder.marker(
+                "run.partial", scenario="", value={"reason": reason, "signal": self.signal}
+            )
+        history.close()
+        hgrm = self._write_hgrm(recorder)
+        check: Any = None
+        if self.checker is not None:
+            try:
+                check = self.checker(self.files["history"])
+            except Exception as exc:  # a checker bug must not lose the run's results
+                recorder.warn("checker", f"the checker failed: {type(exc).__name__}: {exc}")
+                check = {"valid": None, "error": f"{type(exc).__name__}: {exc}"}
+        summary = self._summary(recorder, now_s, partial, reason, hgrm, check)
+        summary_path = self.run_dir / _SUMMARY
+        tmp = summary_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(summary_path)
+        self.files["summary"] = summary_path
+        self.result = RunResult(self.run_dir, summary, partial, reason, check, dict(self.files))
+
+    def _write_hgrm(self, recorder: Recorder) -> dict[str, str]:
+        written: dict[str, str] = {}
+        for operation, metrics in recorder.registry.totals_by_operation().items():
+            if not metrics.latency.count:
+                continue
+            name = _hgrm_name(operation)
+            (self.run_dir / name).write_text(
+                format_percentile_distribution(metrics.latency), encoding="utf-8"
+            )
+            written[operation] = name
+        return written
+
+    def _summary(
+        self,
+        recorder: Recorder,
+        now_s: float,
+        partial: bool,
+        reason: str,
+        hgrm: dict[str, str],
+        check: Any,
+    ) -> dict[str, Any]:
+        duration_s = max(now_s - self.origin_s, 0.0)
+        schedule_lag, loop_lag = recorder.lag_summary()
+        operations = recorder.operations_summary(duration_s)
+        scenarios: dict[str, Any] = {}
+        for name, stats in recorder.scenarios.items():
+            active_s = stats.elapsed_s(now_s)
+            iteration_time: LatencyRecorder = stats.iteration_time
+            scenarios[name] = {
+                "executor": stats.executor,
+                "model": stats.model,
+                "description": stats.description,
+                "tags": stats.tags,
+                "start_time_s": stats.start_time_s,
+                "planned_duration_s": stats.planned_s,
+                "ran_s": active_s,
+                "started": stats.started_s is not None,
+                "max_vus": stats.max_vus,
+                "vus_allocated": stats.allocated_vus,
+                "iterations": {
+                    "started": stats.started,
+                    "finished": stats.finished,
+                    "failed": stats.failed,
+                    "interrupted": stats.interrupted,
+                    "rate_per_s": stats.started / active_s if active_s > 0 else 0.0,
+                    "duration_ms": iteration_time.stats().to_ms(),
+                },
+                "dropped_iterations": stats.dropped,
+                "operations": recorder.operations_summary(active_s, name),
+            }
+        return {
+            "schema_version": SUMMARY_SCHEMA_VERSION,
+            "lgbench_version": lgbench.__version__,
+            "workload": {
+                "name": self.workload.name,
+                "path": self.workload.path,
+                "seed": self.seed,
+                "overrides": self.options.overrides.to_dict(),
+            },
+            "target": {"url": self._target_label(), "embedded": self.target == "embedded"},
+            "server": {
+                "version": self.server_info.get("version"),
+                "langgraph_py_version": self.server_info.get("langgraph_py_version"),
+            },
+            "backend": _backend_name(),
+            "transport": self.options.transport or self.workload.target.transport,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": datetime.now(UTC).isoformat(),
+            "duration_s": duration_s,
+            "planned_duration_s": self.planned_s,
+            "partial": partial,
+            "stop_reason": reason,
+            "operations": operations,
+            "scenarios": scenarios,
+            "dropped_iterations": sum(s.dropped for s in recorder.scenarios.values()),
+            "schedule_lag_ms": schedule_lag,
+            "event_loop_lag_ms": loop_lag,
+            "out_of_range": {
+                name: op["out_of_range"] for name, op in operations.items() if op["out_of_range"]
+            },
+            "warnings": list(recorder.warnings),
+            "history": {"events": recorder.history.lines_written},
+            "files": {
+                **{key: path.name for key, path in self.files.items() if key != "server_log"},
+                "summary": _SUMMARY,
+                "hgrm": hgrm,
+                **(
+                    {"server_log": str(self.files["server_log"])}
+                    if "server_log" in self.files
+                    else {}
+                ),
+            },
+            "check": _to_jsonable(check),
+        }

@@ -1,0 +1,329 @@
+"""What the history keeps of an operation: ids and facts, never whole payloads.
+
+:func:`invoke_value` and :func:`ok_value` build the ``value`` of ``invoke`` and ``ok`` lines
+from an operation's arguments and result (docs/history.md lists the fields per operation);
+:func:`classify_error` decides whether an exception means ``fail`` (the operation certainly
+did not take effect) or ``info`` (it may have), and builds the ``error`` object;
+:class:`StreamSummary` folds a stream's events into counts, first/last times and the tokens
+of the last ``values`` event as they arrive.
+
+Pure: no clock, no I/O. Times in a :class:`StreamSummary` are whatever the caller passes
+(the runner passes nanoseconds since the run's start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, Literal, TypeAlias, final
+
+from lgbench.client import (
+    ApiError,
+    ConnectError,
+    ConnectTimeout,
+    RunError,
+    TimeoutError,
+    TransportError,
+)
+from lgbench.history._writer import CompletionType
+
+__all__ = [
+    "READ_OPERATIONS",
+    "RUN_CREATING_OPERATIONS",
+    "ErrorKind",
+    "StreamSummary",
+    "classify_error",
+    "error_kind",
+    "invoke_value",
+    "ok_value",
+    "tokens_of",
+]
+
+#: Operations that change nothing on the server: an unknown outcome of one of them is a
+#: ``fail`` (it cannot have taken effect), as Jepsen downgrades idempotent reads.
+READ_OPERATIONS: Final = frozenset(
+    {
+        "assistants.get",
+        "assistants.get_graph",
+        "assistants.get_schemas",
+        "assistants.get_subgraphs",
+        "assistants.search",
+        "assistants.get_versions",
+        "threads.get",
+        "threads.search",
+        "threads.get_state",
+        "threads.get_history",
+        "runs.list",
+        "runs.get",
+        "runs.join",
+        "crons.search",
+        "store.get_item",
+        "store.search_items",
+        "store.list_namespaces",
+        "http.get",
+    }
+)
+
+#: Operations that create runs: their invoke lines carry the run options the checker needs.
+RUN_CREATING_OPERATIONS: Final = frozenset(
+    {"runs.create", "runs.stream", "runs.wait", "crons.create", "crons.create_for_thread"}
+)
+
+_ID_KEYS: Final = ("thread_id", "assistant_id", "run_id", "cron_id")
+_RUN_OPTIONS: Final = ("multitask_strategy", "stream_mode", "on_disconnect", "after_seconds")
+_MESSAGE_CHARS: Final = 300
+
+#: The kinds errors are counted by in the summary.
+ErrorKind: TypeAlias = Literal["http", "transport", "timeout", "cancelled", "run", "other"]
+
+
+def _is_read(operation: str, arguments: Mapping[str, Any]) -> bool:
+    if operation == "runs.join_stream":
+        # Leaving a joined stream cancels the run when asked to: then it is a write.
+        return not arguments.get("cancel_on_disconnect")
+    return operation in READ_OPERATIONS
+
+
+def _ids(source: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: source[key] for key in _ID_KEYS if isinstance(source.get(key), str)}
+
+
+def invoke_value(operation: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``value`` of an invoke line: the ids addressed, and run or cancel options.
+
+    ``arguments`` are the call's keyword arguments (ids already resolved to strings).
+    Run-creating operations always carry ``multitask_strategy`` (``None`` when the call
+    left it out, so the server's default applies), ``stream_mode``, ``on_disconnect`` and
+    ``after_seconds``; ``runs.cancel`` carries ``action`` and ``wait``.
+    """
+    value = _ids(arguments)
+    if operation in RUN_CREATING_OPERATIONS:
+        for key in _RUN_OPTIONS:
+            option = arguments.get(key)
+            value[key] = list(option) if isinstance(option, list | tuple) else option
+    elif operation == "runs.cancel":
+        value["action"] = arguments.get("action")
+        value["wait"] = bool(arguments.get("wait", False))
+    elif operation == "runs.join_stream":
+        value["cancel_on_disconnect"] = bool(arguments.get("cancel_on_disconnect", False))
+    return value
+
+
+def tokens_of(values: Any) -> list[str] | None:
+    """The bundled graphs' ``tokens`` list in a state's values, or ``None`` if absent."""
+    if isinstance(values, Mapping):
+        tokens = values.get("tokens")
+        if isinstance(tokens, list) and all(isinstance(token, str) for token in tokens):
+            return list(tokens)
+    return None
+
+
+def _run_facts(run: Any, *, with_strategy: bool = False) -> dict[str, Any]:
+    if not isinstance(run, Mapping):
+        return {}
+    facts = {
+        "run_id": run.get("run_id"),
+        "status": run.get("status"),
+        "created_at": run.get("created_at"),
+        "updated_at": run.get("updated_at"),
+    }
+    if with_strategy:
+        facts["multitask_strategy"] = run.get("multitask_strategy")
+    return facts
+
+
+def _error_body(body: Any) -> Any:
+    if isinstance(body, Mapping) and body.get("__error__") is not None:
+        return body["__error__"]
+    return None
+
+
+def _interrupt_count(state: Mapping[str, Any]) -> int:
+    interrupts = state.get("interrupts")
+    if isinstance(interrupts, Sequence) and not isinstance(interrupts, str):
+        return len(interrupts)
+    count = 0
+    for task in state.get("tasks") or ():
+        if isinstance(task, Mapping):
+            count += len(task.get("interrupts") or ())
+    return count
+
+
+def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[str, Any]:
+    """The ``value`` of an ok line for a non-stream operation (streams: :class:`StreamSummary`).
+
+    See docs/history.md: run-creating operations give the run's ids, status and creation
+    time; ``runs.get`` its status and times; ``runs.list`` every run's; ``threads.get`` the
+    thread's status; ``threads.get_state`` the tokens, ``next`` and the interrupt count;
+    ``runs.wait``/``runs.join`` the tokens, the ``__error__`` body and whether values came
+    back. Anything else keeps only the ids it addressed or returned.
+    """
+    addressed = _ids(arguments)
+    if operation in ("runs.create", "crons.create", "crons.create_for_thread"):
+        value = {**addressed, **_ids(result)} if isinstance(result, Mapping) else addressed
+        if isinstance(result, Mapping):
+            value["status"] = result.get("status")
+            value["created_at"] = result.get("created_at")
+        return value
+    if operation == "runs.get":
+        return {**addressed, **_run_facts(result)}
+    if operation == "runs.list":
+        runs = result if isinstance(result, list) else []
+        return {**addressed, "runs": [_run_facts(run, with_strategy=True) for run in runs]}
+    if operation == "runs.create_batch":
+        runs = result if isinstance(result, list) else []
+        return {
+            "runs": [
+                {**_ids(run), "status": run.get("status"), "created_at": run.get("created_at")}
+                for run in runs
+                if isinstance(run, Mapping)
+            ]
+        }
+    if operation == "threads.get":
+        status = result.get("status") if isinstance(result, Mapping) else None
+        return {**addressed, "status": status}
+    if operation == "threads.get_state":
+        state = result if isinstance(result, Mapping) else {}
+        nodes = state.get("next")
+        return {
+            **addressed,
+            "tokens": tokens_of(state.get("values")),
+            "next": list(nodes) if isinstance(nodes, list | tuple) else [],
+            "interrupts": _interrupt_count(state),
+        }
+    if operation in ("runs.wait", "runs.join"):
+        error = _error_body(result)
+        return {
+            **addressed,
+            "tokens": tokens_of(result),
+            "error": error,
+            "has_values": bool(result) and error is None,
+        }
+    if isinstance(result, Mapping):
+        return {**addressed, **_ids(result)}
+    return addressed
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 3] + "..."
+
+
+def error_kind(exc: BaseException | None, *, cancelled: bool = False) -> ErrorKind:
+    """The summary's error kind: ``http``, ``timeout``, ``transport``, ``run``,
+    ``cancelled`` or ``other``."""
+    if cancelled:
+        return "cancelled"
+    if isinstance(exc, ApiError):
+        return "http"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, TransportError):
+        return "transport"
+    if isinstance(exc, RunError):
+        return "run"
+    return "other"
+
+
+def classify_error(
+    operation: str,
+    arguments: Mapping[str, Any],
+    exc: BaseException | None,
+    *,
+    cancelled: bool = False,
+) -> tuple[CompletionType, dict[str, Any]]:
+    """``fail`` or ``info`` for an operation that raised ``exc`` (or was cancelled).
+
+    - ``fail``: an HTTP error answer (the server said no), a connection that could not be
+      opened (refused, connect timeout: nothing was sent), or any failure of a read.
+    - ``info``: a write whose request may have reached the server: timeouts, resets and
+      protocol errors after sending, cancellation while in flight, unexpected errors.
+
+    The ``error`` object is ``{"class", "status", "message"}`` (``status`` null unless the
+    server answered).
+    """
+    if cancelled:
+        error: dict[str, Any] = {
+            "class": "Cancelled",
+            "status": None,
+            "message": "cancelled while in flight",
+        }
+    else:
+        assert exc is not None
+        status = exc.status_code if isinstance(exc, ApiError) else None
+        error = {"class": type(exc).__name__, "status": status, "message": _message(exc)}
+    if isinstance(exc, ApiError | ConnectError | ConnectTimeout):
+        return "fail", error
+    if _is_read(operation, arguments):
+        return "fail", error
+    return "info", error
+
+
+@final
+class StreamSummary:
+    """A stream's events folded as they arrive (``value`` of its ok line).
+
+    Call :meth:`add` for each event with its arrival time; :meth:`to_value` gives
+    ``run_id`` (from ``metadata``), ``events`` (after ``metadata``), ``event_counts``,
+    ``first_event_ns``/``last_event_ns``, ``error_event`` and ``tokens`` (of the last
+    ``values`` event), plus ``stream_events`` when ``keep_events``.
+    """
+
+    __slots__ = (
+        "error_event",
+        "event_counts",
+        "events",
+        "first_event_ns",
+        "keep_events",
+        "kept",
+        "last_event_ns",
+        "last_values",
+        "metadata_ns",
+        "run_id",
+    )
+
+    def __init__(self, *, keep_events: bool = False) -> None:
+        self.keep_events = keep_events
+        self.run_id: str | None = None
+        self.metadata_ns: int | None = None
+        self.events = 0
+        self.event_counts: dict[str, int] = {}
+        self.first_event_ns: int | None = None
+        self.last_event_ns: int | None = None
+        self.error_event: Any = None
+        self.last_values: Any = None
+        self.kept: list[list[Any]] = []
+
+    def add(self, event: str, data: Any, at_ns: int) -> None:
+        """One event, arrived at ``at_ns``."""
+        if self.keep_events:
+            self.kept.append([event, data])
+        if event == "metadata" and self.metadata_ns is None and self.events == 0:
+            self.metadata_ns = at_ns
+            if isinstance(data, Mapping) and isinstance(data.get("run_id"), str):
+                self.run_id = data["run_id"]
+            return
+        self.events += 1
+        self.event_counts[event] = self.event_counts.get(event, 0) + 1
+        if self.first_event_ns is None:
+            self.first_event_ns = at_ns
+        self.last_event_ns = at_ns
+        if event == "error":
+            self.error_event = data
+        elif event == "values":
+            self.last_values = data
+
+    def to_value(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The ok line's ``value``."""
+        value: dict[str, Any] = {
+            **_ids(arguments),
+            "run_id": self.run_id or arguments.get("run_id"),
+            "events": self.events,
+            "event_counts": dict(self.event_counts),
+            "first_event_ns": self.first_event_ns,
+            "last_event_ns": self.last_event_ns,
+            "error_event": self.error_event,
+            "tokens": tokens_of(self.last_values),
+        }
+        if self.keep_events:
+            value["stream_events"] = self.kept
+        return value
