@@ -1,0 +1,182 @@
+"""The anomaly catalogue, the known server behaviours, and three-valued verdicts.
+
+Every anomaly has a stable snake_case name (:data:`ANOMALY_TYPES`), belongs to one
+checker family (:data:`CHECKERS`), and says which profiles flag it. The ``observed``
+profile accepts the in-memory server's known behaviours (:data:`BEHAVIOURS`), which the
+``documented`` profile flags: each such anomaly names the behaviour, and the difference
+between the profiles is reported as a *finding*.
+
+Verdicts are ``True``, ``False`` or ``"unknown"``; merging: false beats unknown beats
+true (:func:`merge_valid`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final, Literal
+
+from lgbench.check._events import EventRef
+
+__all__ = [
+    "ANOMALY_TYPES",
+    "BEHAVIOURS",
+    "BOTH",
+    "CHECKERS",
+    "DOCUMENTED_ONLY",
+    "PROFILES",
+    "UNKNOWN",
+    "Anomaly",
+    "Profile",
+    "Valid",
+    "merge_valid",
+]
+
+Profile = Literal["documented", "observed"]
+#: The profiles, in report order.
+PROFILES: Final[tuple[Profile, ...]] = ("documented", "observed")
+#: Flagged by both profiles.
+BOTH: Final[frozenset[Profile]] = frozenset(PROFILES)
+#: Flagged by the documented profile only (the observed one accepts a known behaviour).
+DOCUMENTED_ONLY: Final[frozenset[Profile]] = frozenset({"documented"})
+
+UNKNOWN: Final = "unknown"
+Valid = bool | Literal["unknown"]
+
+
+def merge_valid(values: Iterable[Valid]) -> Valid:
+    """Merge verdicts: any ``False`` gives False, else any ``"unknown"`` gives unknown."""
+    merged: Valid = True
+    for value in values:
+        if value is False:
+            return False
+        if value == UNKNOWN:
+            merged = UNKNOWN
+    return merged
+
+
+#: Each anomaly type: what it means. Names are stable: reports and thresholds use them.
+ANOMALY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "concurrent_runs": "two runs executed on one thread at the same time",
+        "duplicate_execution": "a run executed twice (its start or end token appears twice)",
+        "fifo_violation": "enqueued runs did not execute in creation order",
+        "interrupt_cancelled_pending": (
+            "an interrupt cancelled a pending run besides the current one "
+            "(the docs speak only of the current run)"
+        ),
+        "interrupt_not_applied": (
+            "a run kept executing to success after an interrupt run was accepted on its thread"
+        ),
+        "join_result_mismatch": "a join returned values that are not the joined run's result",
+        "lost_run": "an accepted run vanished without executing or reaching a final status",
+        "reject_accepted": "a reject run was accepted while another run was in flight",
+        "reject_refused_idle": "a reject run was refused (409) while the thread was idle",
+        "result_lost": (
+            "a wait, join or stream of a successful run returned no values or no event"
+        ),
+        "rollback_cancelled_pending": (
+            "a rollback deleted a pending run besides the current one "
+            "(the docs speak only of the current run)"
+        ),
+        "rollback_not_applied": (
+            "a run survived, or kept executing, after a rollback run was accepted"
+        ),
+        "status_regression": (
+            "a run's status went backwards (final to non-final, running to pending)"
+        ),
+        "stuck_run": "a run stayed pending or running with no progress on its thread",
+        "stuck_thread": "a thread stayed busy with no run in flight",
+        "thread_idle_while_busy": "a thread read idle while one of its runs was pending or running",
+        "unexpected_run": "a run nobody created executed on, or was listed on, a thread",
+        "wrong_final_status": "a run's final status contradicts what its graph did",
+    }
+)
+
+#: Checker families, in report order: each anomaly type belongs to exactly one.
+CHECKERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "concurrency": ("concurrent_runs",),
+        "fifo": ("fifo_violation",),
+        "duplicates": ("duplicate_execution",),
+        "unexpected": ("unexpected_run",),
+        "lost": ("lost_run",),
+        "stuck": ("stuck_run", "stuck_thread"),
+        "status": ("status_regression", "thread_idle_while_busy"),
+        "interrupt": ("interrupt_not_applied", "interrupt_cancelled_pending"),
+        "rollback": ("rollback_not_applied", "rollback_cancelled_pending"),
+        "reject": ("reject_accepted", "reject_refused_idle"),
+        "final_status": ("wrong_final_status",),
+        "results": ("result_lost", "join_result_mismatch"),
+    }
+)
+
+#: Known behaviours of the in-memory server (langgraph-api 0.16, runtime-inmem 0.36) that
+#: the observed profile accepts and the documented profile flags.
+BEHAVIOURS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "cancels_all_in_flight": (
+            "interrupt and rollback cancel every in-flight run of the thread, pending ones "
+            "included; the docs speak only of the current run"
+        ),
+        "rollback_keeps_subscribed_run": (
+            "a rollback marks a run with a live stream or join subscriber interrupted "
+            "instead of deleting it"
+        ),
+        "idle_while_in_flight": (
+            "after an interrupt, rollback or cancel the thread reads idle while a run on it "
+            "is still pending or running"
+        ),
+        "busy_after_rollback_cancel": (
+            "a rollback cancel leaves the thread busy until another run finishes on it"
+        ),
+        "join_returns_current_values": (
+            "a join after the run ended returns the thread's current values, not that run's result"
+        ),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    """One anomaly: its type, where, a one-sentence explanation, and its witnesses.
+
+    ``flagged_by`` names the profiles that count it as a violation; ``behaviour`` names the
+    known server behaviour that lets the other profile accept it.
+    """
+
+    type: str
+    thread_id: str
+    run_ids: tuple[str, ...]
+    explanation: str
+    events: tuple[EventRef, ...]
+    flagged_by: frozenset[Profile] = BOTH
+    behaviour: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in ANOMALY_TYPES:
+            raise ValueError(f"unknown anomaly type {self.type!r}")
+        if self.behaviour is not None and self.behaviour not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {self.behaviour!r}")
+
+    @property
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        return (self.type, self.thread_id, self.run_ids)
+
+    @property
+    def first_time_s(self) -> float:
+        return min((e.time_s for e in self.events), default=0.0)
+
+    def to_dict(self, *, with_file: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": self.type,
+            "thread_id": self.thread_id,
+            "run_ids": list(self.run_ids),
+            "explanation": self.explanation,
+            "events": [e.to_dict(with_file=with_file) for e in self.events],
+            "flagged_by": sorted(self.flagged_by),
+        }
+        if self.behaviour is not None:
+            out["behaviour"] = self.behaviour
+        return out

@@ -1,0 +1,1078 @@
+"""The sub-checkers: one per anomaly family, each judging one thread at a time.
+
+A checker returns a :class:`ThreadCheck`: the anomalies it can prove (each saying which
+profiles flag it), the reasons it cannot judge (``unknown``), and whether it applies to
+the thread at all. Every proof rests on time windows that do not overlap
+(see :mod:`lgbench.check._model`); an ``info`` operation is never part of a proof, it can
+only excuse (an info'd create may have created the run nobody else did) or block one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from lgbench.check._anomalies import BOTH, DOCUMENTED_ONLY, Anomaly, Profile
+from lgbench.check._events import FINAL_STATUSES, INF, EventRef, Operation
+from lgbench.check._model import (
+    ABSENT,
+    Creation,
+    RunModel,
+    Snapshot,
+    StatusObs,
+    ThreadModel,
+    short_id,
+)
+from lgbench.check._reader import Phantom
+
+__all__ = ["CHECKER_FUNCTIONS", "Context", "ThreadCheck", "coverage_gap"]
+
+_RANK: Final = {"pending": 0, "running": 1} | {s: 2 for s in FINAL_STATUSES}
+#: Stream modes that yield at least one event for every bundled graph that runs.
+_ALWAYS_EMITTING: Final = frozenset(
+    {"values", "updates", "debug", "tasks", "checkpoints", "events"}
+)
+_OBSERVED_ONLY: Final[frozenset[Profile]] = frozenset({"observed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every checker may read besides its thread."""
+
+    stuck_after_s: float
+    slack_s: float
+    phantoms: Sequence[Phantom]
+    #: Run id → the thread a create put it on (to tell a run that leaked across threads).
+    run_threads: Mapping[str, str]
+
+
+@dataclass(slots=True)
+class ThreadCheck:
+    """One checker's judgement of one thread."""
+
+    applicable: bool = True
+    anomalies: list[Anomaly] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def _s(t: float) -> str:
+    return "never" if t == INF else f"{t:.3f} s"
+
+
+def _run(run_id: str) -> str:
+    return f"run {short_id(run_id)}"
+
+
+def _thread(thread: ThreadModel) -> str:
+    return f"thread {short_id(thread.thread_id)}"
+
+
+def coverage_gap(thread: ThreadModel) -> str | None:
+    """Why the thread's state reads cannot show every run's tokens, or None if they can."""
+    states = thread.state_snapshots
+    if not states:
+        return f"no threads.get_state recorded for {_thread(thread)}"
+    if not any(s.present for s in states) and any(
+        o.status in ("running", "success", "error")
+        for r in thread.runs.values()
+        for o in r.statuses
+    ):
+        return (
+            f"the state of {_thread(thread)} never held a tokens list although runs executed "
+            "on it: its graph does not record run tokens"
+        )
+    if thread.is_burst and thread.settle is None:
+        return f"no burst.settled marker for {_thread(thread)}: the history may be cut short"
+    last = states[-1]
+    for run in thread.accepted_runs:
+        final = thread.final_before(run, INF)
+        if final is None:
+            return f"{_run(run.run_id)} on {_thread(thread)} was never observed final"
+        if last.lo < final.hi:
+            return f"no state read of {_thread(thread)} after {_run(run.run_id)} was seen final"
+    return None
+
+
+def _maximal(snapshots: Sequence[Snapshot]) -> list[Snapshot]:
+    """The reads whose tokens are not a prefix of the next read's (tokens only append,
+    so these hold every token ever seen, rollbacks included)."""
+    out: list[Snapshot] = []
+    for i, snap in enumerate(snapshots):
+        if i + 1 < len(snapshots):
+            nxt = snapshots[i + 1].tokens
+            if len(nxt) >= len(snap.tokens) and nxt[: len(snap.tokens)] == snap.tokens:
+                continue
+        if out and out[-1].tokens == snap.tokens:
+            continue
+        out.append(snap)
+    return out
+
+
+def _maximal_reads(thread: ThreadModel) -> list[Snapshot]:
+    return _maximal(thread.state_snapshots) + _maximal(
+        [s for s in thread.snapshots if s.kind == "result"]
+    )
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+
+def check_concurrency(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    out = ThreadCheck()
+    pairs: set[tuple[str, str]] = set()
+    for snap in _maximal_reads(thread):
+        ends = {rid: i for i, (kind, rid) in enumerate(snap.tokens) if kind == "end"}
+        started: dict[str, int] = {}
+        for i, (kind, rid) in enumerate(snap.tokens):
+            if kind != "start" or rid in started:
+                continue
+            for other in started:
+                if other != rid and ends.get(other, -1) > i and (other, rid) not in pairs:
+                    pairs.add((other, rid))
+                    out.anomalies.append(
+                        Anomaly(
+                            "concurrent_runs",
+                            thread.thread_id,
+                            (other, rid),
+                            f"{_run(rid)} started before {_run(other)} ended on "
+                            f"{_thread(thread)}: the read at event {snap.ref().index} holds "
+                            f"start:{short_id(other)} … start:{short_id(rid)} … "
+                            f"end:{short_id(other)}",
+                            (snap.ref(),),
+                        )
+                    )
+            started[rid] = i
+    for listing in thread.lists:
+        running = sorted(rid for rid, status in listing.runs.items() if status == "running")
+        if len(running) >= 2 and tuple(running[:2]) not in pairs:
+            pairs.add((running[0], running[1]))
+            out.anomalies.append(
+                Anomaly(
+                    "concurrent_runs",
+                    thread.thread_id,
+                    tuple(running),
+                    f"{len(running)} runs were listed running at once on {_thread(thread)} "
+                    f"by the runs.list at event {listing.op.ref().index}",
+                    (listing.op.ref(f"runs.list ok: {len(running)} running"),),
+                )
+            )
+    _concurrent_statuses(thread, pairs, out)
+    if not out.anomalies:
+        gap = coverage_gap(thread)
+        if gap:
+            out.unknown.append(gap)
+    return out
+
+
+def _concurrent_statuses(
+    thread: ThreadModel, pairs: set[tuple[str, str]], out: ThreadCheck
+) -> None:
+    """A running before and after B was seen running: both ran at once."""
+    running: dict[str, list[StatusObs]] = {}
+    for run in thread.runs.values():
+        seen = [o for o in run.statuses if o.status == "running"]
+        if seen:
+            running[run.run_id] = seen
+    if len(running) < 2:
+        return
+    for a, a_obs in running.items():
+        first = min(a_obs, key=lambda o: o.hi)
+        last = max(a_obs, key=lambda o: o.lo)
+        for b, b_obs in running.items():
+            if a == b or (a, b) in pairs or (b, a) in pairs:
+                continue
+            for y in b_obs:
+                if first.hi < y.lo and last.lo > y.hi:
+                    pairs.add((a, b))
+                    out.anomalies.append(
+                        Anomaly(
+                            "concurrent_runs",
+                            thread.thread_id,
+                            (a, b),
+                            f"{_run(b)} was running on {_thread(thread)} while {_run(a)} was "
+                            f"seen running both before (event {first.ref().index}) and after "
+                            f"(event {last.ref().index})",
+                            (first.ref(), y.ref(), last.ref()),
+                        )
+                    )
+                    break
+
+
+# -- fifo -----------------------------------------------------------------------------------
+
+
+def check_fifo(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    runs = [r for r in thread.accepted_runs if r.creation is not None and not r.creation.delayed]
+    queued = [r for r in runs if r.strategy == "enqueue"]
+    if not queued or len(runs) < 2:
+        return ThreadCheck(applicable=False)
+    out = ThreadCheck()
+    by_hi = sorted(runs, key=lambda r: _creation(r).hi)
+    his = [_creation(r).hi for r in by_hi]
+    flagged: set[tuple[str, str]] = set()
+    # 1. Start tokens out of creation order in one read.
+    for snap in _maximal_reads(thread):
+        pos = {
+            rid: i for i, (kind, rid) in reversed(list(enumerate(snap.tokens))) if kind == "start"
+        }
+        best: tuple[int, RunModel] | None = None
+        prefix: list[tuple[int, RunModel] | None] = []
+        for r in by_hi:
+            p = pos.get(r.run_id)
+            if p is not None and (best is None or p > best[0]):
+                best = (p, r)
+            prefix.append(best)
+        for b in queued:
+            pb = pos.get(b.run_id)
+            n = bisect.bisect_left(his, _creation(b).lo)
+            earlier = prefix[n - 1] if n else None
+            if pb is None or earlier is None or earlier[0] <= pb:
+                continue
+            a = earlier[1]
+            if (a.run_id, b.run_id) in flagged:
+                continue
+            flagged.add((a.run_id, b.run_id))
+            out.anomalies.append(
+                Anomaly(
+                    "fifo_violation",
+                    thread.thread_id,
+                    (a.run_id, b.run_id),
+                    f"{_run(b.run_id)} started before {_run(a.run_id)} on {_thread(thread)} "
+                    f"although {short_id(a.run_id)}'s create returned (event "
+                    f"{_creation(a).ref().index}) before {short_id(b.run_id)}'s was sent "
+                    f"(event {_creation(b).op.invoke_ref.index}), under enqueue",
+                    (_creation(a).ref(), _creation(b).op.invoke_ref, snap.ref()),
+                )
+            )
+    # 2. A later run started while an earlier one was still seen pending.
+    started_at: list[tuple[float, RunModel, EventRef]] = []
+    for b in queued:
+        evidence = _start_evidence(thread, b)
+        if evidence is not None:
+            started_at.append((evidence[0], b, evidence[1]))
+    for a in runs:
+        pending = [o for o in a.statuses if o.status == "pending"]
+        if not pending:
+            continue
+        late = max(pending, key=lambda o: o.lo)
+        for t, b, ref in started_at:
+            if b is a or (a.run_id, b.run_id) in flagged:
+                continue
+            if _creation(a).hi < _creation(b).lo and t <= late.lo:
+                flagged.add((a.run_id, b.run_id))
+                out.anomalies.append(
+                    Anomaly(
+                        "fifo_violation",
+                        thread.thread_id,
+                        (a.run_id, b.run_id),
+                        f"{_run(b.run_id)} started on {_thread(thread)} while "
+                        f"{_run(a.run_id)}, created before it, was still pending "
+                        f"(event {late.ref().index}), under enqueue",
+                        (_creation(a).ref(), ref, late.ref()),
+                    )
+                )
+    if not out.anomalies:
+        gap = coverage_gap(thread)
+        if gap:
+            out.unknown.append(gap)
+    return out
+
+
+def _creation(run: RunModel) -> Creation:
+    assert run.creation is not None
+    return run.creation
+
+
+def _start_evidence(thread: ThreadModel, run: RunModel) -> tuple[float, EventRef] | None:
+    """The earliest time by which the run had provably started executing."""
+    best: tuple[float, EventRef] | None = None
+    for obs in run.statuses:
+        if obs.status in ("running", "success", "error", "timeout") and (
+            best is None or obs.hi < best[0]
+        ):
+            best = (obs.hi, obs.ref())
+    snap = thread.started(run)
+    if snap is not None and (best is None or snap.hi < best[0]):
+        best = (snap.hi, snap.ref())
+    return best
+
+
+# -- duplicates -----------------------------------------------------------------------------
+
+
+def check_duplicates(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    out = ThreadCheck()
+    flagged: set[str] = set()
+    for snap in _maximal_reads(thread):
+        counts: dict[tuple[str, str], int] = {}
+        for token in snap.tokens:
+            counts[token] = counts.get(token, 0) + 1
+        for (kind, rid), n in sorted(counts.items()):
+            if n > 1 and rid not in flagged:
+                flagged.add(rid)
+                out.anomalies.append(
+                    Anomaly(
+                        "duplicate_execution",
+                        thread.thread_id,
+                        (rid,),
+                        f"{_run(rid)} executed more than once on {_thread(thread)}: the read "
+                        f"at event {snap.ref().index} holds {kind}:{short_id(rid)} {n} times",
+                        (snap.ref(),),
+                    )
+                )
+    if not out.anomalies:
+        gap = coverage_gap(thread)
+        if gap:
+            out.unknown.append(gap)
+    return out
+
+
+# -- unexpected -----------------------------------------------------------------------------
+
+
+def check_unexpected(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    out = ThreadCheck()
+    strangers = sorted(
+        (r for r in thread.runs.values() if r.creation is None and r.first_seen is not None),
+        key=lambda r: (r.first_seen_hi, r.run_id),
+    )
+    # Creates that may have made a run whose id we never learnt: info'd, or ok without one.
+    spare = sorted(
+        (c for c in thread.creations if c.maybe and c.run_id is None), key=lambda c: c.lo
+    )
+    used: set[int] = set()
+    for run in strangers:
+        assert run.first_seen is not None
+        home = ctx.run_threads.get(run.run_id)
+        if home is not None and home != thread.thread_id:
+            out.anomalies.append(
+                Anomaly(
+                    "unexpected_run",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_run(run.run_id)}, created on thread {short_id(home)}, appeared on "
+                    f"{_thread(thread)} (event {run.first_seen.index})",
+                    (run.first_seen,),
+                )
+            )
+            continue
+        match = next(
+            (i for i, c in enumerate(spare) if i not in used and c.lo < run.first_seen_hi), None
+        )
+        if match is not None:
+            used.add(match)
+            continue
+        if any(c.lo < run.first_seen_hi for c in thread.crons):
+            continue
+        phantom = next(
+            (p for p in ctx.phantoms if p.concerns(thread.thread_id) and p.lo < run.first_seen_hi),
+            None,
+        )
+        if phantom is not None:
+            out.unknown.append(
+                f"{_run(run.run_id)} on {_thread(thread)} has no create, but one may be the "
+                f"unreadable line {phantom.line} of history file {phantom.file}"
+            )
+            continue
+        out.anomalies.append(
+            Anomaly(
+                "unexpected_run",
+                thread.thread_id,
+                (run.run_id,),
+                f"{_run(run.run_id)} appeared on {_thread(thread)} (event "
+                f"{run.first_seen.index}) but no create, not even an unanswered one, could "
+                "have made it",
+                (run.first_seen,),
+            )
+        )
+    if not out.anomalies and not thread.lists:
+        gap = coverage_gap(thread)
+        if gap:
+            out.unknown.append(gap)
+    return out
+
+
+# -- lost -----------------------------------------------------------------------------------
+
+
+def check_lost(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    runs = thread.accepted_runs
+    if not runs:
+        return ThreadCheck(applicable=False)
+    out = ThreadCheck()
+    for run in runs:
+        created = _creation(run)
+        if _executed_or_final(thread, run):
+            continue
+        vanished = _vanished(thread, run, created.hi)
+        if vanished is None:
+            if not any(o.lo > created.hi for o in run.statuses) and not any(
+                listing.op.lo > created.hi for listing in thread.lists
+            ):
+                out.unknown.append(
+                    f"{_run(run.run_id)} on {_thread(thread)} was never observed after it "
+                    "was accepted"
+                )
+            continue
+        excuse = _deletion_excuse(thread, run, vanished[0])
+        if excuse is not None:
+            continue
+        out.anomalies.append(
+            Anomaly(
+                "lost_run",
+                thread.thread_id,
+                (run.run_id,),
+                f"{_run(run.run_id)} was accepted on {_thread(thread)} (event "
+                f"{created.ref().index}) but never executed nor reached a final status: "
+                f"it was gone at event {vanished[1].index}, and no rollback, cancel or "
+                "delete explains it",
+                (created.ref(), vanished[1]),
+            )
+        )
+    return out
+
+
+def _executed_or_final(thread: ThreadModel, run: RunModel) -> bool:
+    if thread.started(run) is not None or thread.ended(run) is not None:
+        return True
+    return any(o.status == "running" or o.final for o in run.statuses)
+
+
+def _vanished(thread: ThreadModel, run: RunModel, after: float) -> tuple[float, EventRef] | None:
+    """Evidence that the run was gone after its create returned: a 404 or a full list."""
+    for obs in run.statuses:
+        if obs.status == ABSENT and obs.lo > after:
+            return (obs.hi, obs.ref())
+    for listing in thread.lists:
+        if listing.complete and listing.op.lo > after and run.run_id not in listing.runs:
+            return (listing.op.hi, listing.op.ref(f"runs.list ok: {short_id(run.run_id)} missing"))
+    return None
+
+
+def _deletion_excuse(thread: ThreadModel, run: RunModel, by: float) -> Operation | None:
+    created = _creation(run)
+    for c in thread.creations:
+        if c is created or not c.maybe or c.strategy != "rollback":
+            continue
+        if c.hi > created.lo and c.lo < by:
+            return c.op
+    for op in run.cancels:
+        if op.lo < by and (op.f == "runs.delete" or op.args.get("action") == "rollback"):
+            return op
+    for op in thread.deletes:
+        if op.f == "threads.delete" and op.lo < by:
+            return op
+    return None
+
+
+# -- stuck ----------------------------------------------------------------------------------
+
+
+def _changes(thread: ThreadModel) -> list[tuple[float, float]]:
+    """Windows in which something on the thread changed (a status, its tokens, a create)."""
+    out: list[tuple[float, float]] = []
+
+    def scan(values: Sequence[tuple[object, float, float]]) -> None:
+        for (prev, lo, _), (cur, _, hi) in itertools.pairwise(values):
+            if prev != cur:
+                out.append((lo, hi))
+
+    for run in thread.runs.values():
+        scan([(o.status, o.lo, o.hi) for o in run.statuses])
+    scan([(s.tokens, s.lo, s.hi) for s in thread.state_snapshots])
+    scan([(o.status, o.lo, o.hi) for o in thread.thread_statuses])
+    for op in [*(c.op for c in thread.creations), *thread.cancels, *thread.deletes]:
+        done = op.completion.time_s if op.completion is not None else op.lo
+        out.append((op.lo, done))
+    return out
+
+
+def _quiet(changes: Sequence[tuple[float, float]], start: float, end: float) -> bool:
+    return not any(lo < end and hi > start for lo, hi in changes)
+
+
+def check_stuck(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    """A run (or the thread) still in flight (busy) at its last observation, having been
+    so for ``stuck_after_s`` with nothing changing on the thread meanwhile."""
+    out = ThreadCheck()
+    if thread.is_burst and thread.settle is None:
+        out.unknown.append(
+            f"no burst.settled marker for {_thread(thread)}: the history may be cut short"
+        )
+    changes = _changes(thread)
+    limit = ctx.stuck_after_s
+    for run in thread.runs.values():
+        if not run.statuses:
+            continue
+        last = max(run.statuses, key=lambda o: o.lo)
+        if not last.in_flight:
+            continue
+        window = last.lo - limit
+        before = next((p for p in run.statuses if p.status == last.status and p.hi <= window), None)
+        if before is None or not _quiet(changes, window, last.lo):
+            out.unknown.append(
+                f"{_run(run.run_id)} on {_thread(thread)} was still {last.status} at its last "
+                f"observation (event {last.ref().index}), not long enough to call it stuck"
+            )
+            continue
+        out.anomalies.append(
+            Anomaly(
+                "stuck_run",
+                thread.thread_id,
+                (run.run_id,),
+                f"{_run(run.run_id)} stayed {last.status} on {_thread(thread)} from event "
+                f"{before.ref().index} to event {last.ref().index} "
+                f"({last.lo - before.hi:.1f} s) with no progress on the thread",
+                (before.ref(), last.ref()),
+            )
+        )
+    _stuck_thread(ctx, thread, changes, out)
+    return out
+
+
+def _stuck_thread(
+    ctx: Context, thread: ThreadModel, changes: Sequence[tuple[float, float]], out: ThreadCheck
+) -> None:
+    if not thread.thread_statuses:
+        return
+    last = thread.thread_statuses[-1]
+    if last.status != "busy":
+        return
+    window = last.lo - ctx.stuck_after_s
+    before = next(
+        (p for p in thread.thread_statuses if p.status == "busy" and p.hi <= window), None
+    )
+    runs = [r for r in thread.runs.values() if r.statuses or r.accepted]
+    if (
+        before is None
+        or not _quiet(changes, window, last.lo)
+        # An unanswered create may have a run in flight, which would make the thread busy.
+        or any(c.maybe and c.run_id is None and c.lo < last.lo for c in thread.creations)
+        or not all(thread.final_before(r, window) for r in runs)
+    ):
+        out.unknown.append(
+            f"{_thread(thread)} was still busy at its last observation (event {last.ref().index})"
+        )
+        return
+    rollback_cancels = [
+        op for op in thread.cancels if op.args.get("action") == "rollback" and op.lo < last.lo
+    ]
+    # Observed: busy until another run finishes on the thread, so no run created since.
+    excused = bool(rollback_cancels) and not any(
+        c.lo > min(op.lo for op in rollback_cancels) for c in thread.creations
+    )
+    out.anomalies.append(
+        Anomaly(
+            "stuck_thread",
+            thread.thread_id,
+            (),
+            f"{_thread(thread)} stayed busy from event {before.ref().index} to event "
+            f"{last.ref().index} ({last.lo - before.hi:.1f} s) although every run on it was "
+            "final",
+            (before.ref(), last.ref()),
+            DOCUMENTED_ONLY if excused else BOTH,
+            "busy_after_rollback_cancel" if excused else None,
+        )
+    )
+
+
+# -- status ---------------------------------------------------------------------------------
+
+
+def check_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    out = ThreadCheck()
+    for run in thread.runs.values():
+        seen = [o for o in run.statuses if o.status in _RANK]
+        by_hi = sorted(seen, key=lambda o: o.hi)
+        his = [o.hi for o in by_hi]
+        # The most advanced status (and the first final one) answered before each point.
+        best: list[StatusObs] = []
+        first_final: list[StatusObs | None] = []
+        for obs in by_hi:
+            top = best[-1] if best and _RANK[best[-1].status] >= _RANK[obs.status] else obs
+            best.append(top)
+            prev = first_final[-1] if first_final else None
+            first_final.append(prev if prev is not None else (obs if obs.final else None))
+        for y in sorted(seen, key=lambda o: o.lo):
+            n = bisect.bisect_left(his, y.lo)
+            if not n:
+                continue
+            x = best[n - 1]
+            fin = first_final[n - 1]
+            if _RANK[y.status] < _RANK[x.status]:
+                back = x
+            elif fin is not None and y.final and y.status != fin.status:
+                back = fin
+            else:
+                continue
+            out.anomalies.append(
+                Anomaly(
+                    "status_regression",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_run(run.run_id)} on {_thread(thread)} went from {back.status} "
+                    f"(event {back.ref().index}) back to {y.status} (event {y.ref().index})",
+                    (back.ref(), y.ref()),
+                )
+            )
+            break
+    _idle_while_busy(thread, out)
+    return out
+
+
+def _idle_while_busy(thread: ThreadModel, out: ThreadCheck) -> None:
+    idle = [o for o in thread.thread_statuses if o.status == "idle"]
+    if not idle:
+        return
+    spans: list[tuple[RunModel, StatusObs, StatusObs]] = []
+    for run in thread.runs.values():
+        flying = [o for o in run.statuses if o.in_flight]
+        if flying:
+            spans.append((run, min(flying, key=lambda o: o.hi), max(flying, key=lambda o: o.lo)))
+    for run, first, last in spans:
+        for obs in idle:
+            if not (first.hi < obs.lo and last.lo > obs.hi):
+                continue
+            excused = any(
+                c.maybe and c.strategy in ("interrupt", "rollback") and c.lo < obs.hi
+                for c in thread.creations
+            ) or any(op.lo < obs.hi for op in thread.cancels)
+            out.anomalies.append(
+                Anomaly(
+                    "thread_idle_while_busy",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_thread(thread)} read idle at event {obs.ref().index} while "
+                    f"{_run(run.run_id)} was {first.status} before it (event "
+                    f"{first.ref().index}) and {last.status} after it (event "
+                    f"{last.ref().index})",
+                    (first.ref(), obs.ref(), last.ref()),
+                    DOCUMENTED_ONLY if excused else BOTH,
+                    "idle_while_in_flight" if excused else None,
+                )
+            )
+            break
+
+
+# -- interrupt and rollback -----------------------------------------------------------------
+
+
+def _first_cancellers(thread: ThreadModel, run: RunModel) -> list[Creation]:
+    """The creates that may have been the first to interrupt or roll back the run.
+
+    Candidates: interrupt or rollback creates (ok or info) not provably sent before the
+    run existed, sent while the run was not provably final. The first ones are those no
+    other candidate provably precedes.
+    """
+    created = _creation(run)
+    candidates = [
+        c
+        for c in thread.creations
+        if c is not created
+        and c.maybe
+        and c.strategy in ("interrupt", "rollback")
+        and not ThreadModel.created_before(c, created)
+        and thread.final_before(run, c.lo) is None
+    ]
+    first = [c for c in candidates if not any(ThreadModel.created_before(o, c) for o in candidates)]
+    # A first candidate that may have come before the run leaves its fate ambiguous.
+    if any(not ThreadModel.created_before(created, c) for c in first):
+        return []
+    return first
+
+
+def _self_cancel_possible(run: RunModel) -> bool:
+    """The run had its own cancel, delete, or a subscriber that may have disconnected."""
+    if run.cancels:
+        return True
+    return any(
+        (op.args.get("on_disconnect") == "cancel" or op.args.get("cancel_on_disconnect"))
+        and op.outcome != "ok"
+        for op in run.subscribers
+    )
+
+
+def _cancelled(run: RunModel) -> StatusObs | None:
+    return next((o for o in run.statuses if o.status in ("interrupted", ABSENT)), None)
+
+
+def _never_started(thread: ThreadModel, run: RunModel) -> bool:
+    return thread.started(run) is None and not any(
+        o.status in ("running", "success", "error", "timeout") for o in run.statuses
+    )
+
+
+def _make_multitask_checker(strategy: str) -> Callable[[Context, ThreadModel], ThreadCheck]:
+    not_applied = f"{strategy}_not_applied"
+    cancelled_pending = f"{strategy}_cancelled_pending"
+
+    def check(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+        if not any(c.maybe and c.strategy == strategy for c in thread.creations):
+            return ThreadCheck(applicable=False)
+        out = ThreadCheck()
+        firsts: dict[str, list[Creation]] = {}
+        for run in thread.accepted_runs:
+            first = _first_cancellers(thread, run)
+            if first and not _self_cancel_possible(run):
+                firsts[run.run_id] = first
+        for run_id, first in firsts.items():
+            if {c.strategy for c in first} != {strategy}:
+                continue
+            run = thread.runs[run_id]
+            # Earlier runs cancelled by the same create: this run was not the current one.
+            shared = [
+                thread.runs[other]
+                for other, other_first in firsts.items()
+                if other != run_id
+                and other_first == first
+                and ThreadModel.created_before(_creation(thread.runs[other]), _creation(run))
+                and _cancelled(thread.runs[other]) is not None
+            ]
+            _judge(ctx, thread, run, first, shared, out, not_applied, cancelled_pending)
+        return out
+
+    check.__name__ = f"check_{strategy}"
+    return check
+
+
+def _judge(
+    ctx: Context,
+    thread: ThreadModel,
+    run: RunModel,
+    first: Sequence[Creation],
+    shared: Sequence[RunModel],
+    out: ThreadCheck,
+    not_applied: str,
+    cancelled_pending: str,
+) -> None:
+    strategy = first[0].strategy
+    rid = run.run_id
+    # A run that was not the current one: the docs would let it live, the server cancels it.
+    flagged_by = _OBSERVED_ONLY if shared else BOTH
+    for canceller in first:
+        if not canceller.accepted or not ThreadModel.created_before(_creation(run), canceller):
+            continue
+        late = thread.in_flight_after(run, canceller.hi + ctx.slack_s)
+        if late is None:
+            continue
+        end = thread.ended(run)
+        success = thread.status_seen(run, ("success",))
+        done = success.ref() if success is not None else end.ref() if end is not None else None
+        if done is not None:
+            out.anomalies.append(
+                Anomaly(
+                    not_applied,
+                    thread.thread_id,
+                    (rid, _id(canceller)),
+                    f"{_run(rid)} on {_thread(thread)} was still in flight (event "
+                    f"{late.index}) after {strategy} {_run(_id(canceller))} was accepted "
+                    f"(event {canceller.ref().index}), and ran to its end (event {done.index})",
+                    (canceller.ref(), late, done),
+                    flagged_by,
+                )
+            )
+            return
+        if strategy == "rollback":
+            present = _present_after(thread, run, canceller.hi + ctx.slack_s)
+            if present is not None:
+                out.anomalies.append(
+                    Anomaly(
+                        not_applied,
+                        thread.thread_id,
+                        (rid, _id(canceller)),
+                        f"{_run(rid)} on {_thread(thread)} was still in flight (event "
+                        f"{late.index}) after rollback {_run(_id(canceller))} was accepted "
+                        f"(event {canceller.ref().index}) and still existed at event "
+                        f"{present.ref().index}",
+                        (canceller.ref(), late, present.ref()),
+                        flagged_by,
+                    )
+                )
+                return
+    cancelled = _cancelled(run)
+    if cancelled is None:
+        if not any(o.final for o in run.statuses):
+            out.unknown.append(
+                f"{_run(rid)} on {_thread(thread)} was never seen final or gone after a "
+                f"{strategy} run that should have cancelled it"
+            )
+        return
+    if strategy == "rollback" and cancelled.status == "interrupted":
+        present = _present_after(thread, run, cancelled.hi + ctx.slack_s)
+        if present is None:
+            if not any(o.status == ABSENT for o in run.statuses):
+                out.unknown.append(
+                    f"{_run(rid)} on {_thread(thread)} was interrupted by a rollback, and no "
+                    "later read shows whether it was deleted"
+                )
+        else:
+            subscribed = any(s.lo < c.hi and s.hi > c.lo for s in run.subscribers for c in first)
+            out.anomalies.append(
+                Anomaly(
+                    "rollback_not_applied",
+                    thread.thread_id,
+                    (rid, *(_id(c) for c in first[:1])),
+                    f"{_run(rid)} on {_thread(thread)} was rolled back by "
+                    f"{_run(_id(first[0]))} (event {first[0].ref().index}) but was kept as "
+                    f"interrupted instead of deleted (event {present.ref().index})"
+                    + (", while a client was streaming or joining it" if subscribed else ""),
+                    (first[0].ref(), cancelled.ref(), present.ref()),
+                    DOCUMENTED_ONLY if subscribed else BOTH,
+                    "rollback_keeps_subscribed_run" if subscribed else None,
+                )
+            )
+            return
+    if shared and _never_started(thread, run):
+        current = shared[0]
+        out.anomalies.append(
+            Anomaly(
+                cancelled_pending,
+                thread.thread_id,
+                (rid, current.run_id, _id(first[0])),
+                f"{strategy} {_run(_id(first[0]))} (event {first[0].ref().index}) cancelled "
+                f"pending {_run(rid)} as well as the current {_run(current.run_id)} on "
+                f"{_thread(thread)}",
+                (first[0].ref(), cancelled.ref()),
+                DOCUMENTED_ONLY,
+                "cancels_all_in_flight",
+            )
+        )
+
+
+def _id(creation: Creation) -> str:
+    return creation.run_id or "?"
+
+
+def _present_after(thread: ThreadModel, run: RunModel, t: float) -> StatusObs | None:
+    """A status observation, sent at or after ``t``, showing the run still exists."""
+    return next((o for o in run.statuses if o.lo >= t and o.status != ABSENT), None)
+
+
+# -- reject ---------------------------------------------------------------------------------
+
+
+def check_reject(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    rejects = [c for c in thread.creations if c.strategy == "reject"]
+    if not rejects:
+        return ThreadCheck(applicable=False)
+    out = ThreadCheck()
+    for b in rejects:
+        if b.accepted:
+            _reject_accepted(thread, b, out)
+        elif b.refused:
+            _reject_refused(ctx, thread, b, out)
+    return out
+
+
+def _reject_accepted(thread: ThreadModel, b: Creation, out: ThreadCheck) -> None:
+    unclear: list[str] = []
+    for run in thread.accepted_runs:
+        a = _creation(run)
+        if a is b or not ThreadModel.created_before(a, b):
+            continue
+        late = thread.in_flight_after(run, b.hi)
+        if late is not None:
+            out.anomalies.append(
+                Anomaly(
+                    "reject_accepted",
+                    thread.thread_id,
+                    (run.run_id, _id(b)),
+                    f"reject {_run(_id(b))} was accepted on {_thread(thread)} (event "
+                    f"{b.ref().index}) while {_run(run.run_id)} was still in flight "
+                    f"(event {late.index})",
+                    (a.ref(), b.ref(), late),
+                )
+            )
+            return
+        if thread.final_before(run, b.lo) is None:
+            unclear.append(run.run_id)
+    if unclear:
+        out.unknown.append(
+            f"cannot tell whether {_run(unclear[0])} was still in flight when reject "
+            f"{_run(_id(b))} was accepted on {_thread(thread)}"
+        )
+
+
+def _reject_refused(ctx: Context, thread: ThreadModel, b: Creation, out: ThreadCheck) -> None:
+    witnesses: list[EventRef] = [b.ref()]
+    for c in thread.creations:
+        if c is b or c.lo >= b.op.hi or c.op.outcome == "fail":
+            continue
+        if c.op.outcome != "ok" or c.run_id is None:
+            return  # an unanswered create may have a run in flight
+        final = thread.final_before(thread.runs[c.run_id], b.lo)
+        if final is None:
+            return
+        witnesses.append(final.ref())
+    for run in thread.runs.values():
+        if run.creation is None and run.first_seen is not None:
+            final = thread.final_before(run, b.lo)
+            if final is None:
+                return
+            witnesses.append(final.ref())
+    if any(op.lo < b.op.hi for op in thread.crons):
+        return
+    phantom = next(
+        (p for p in ctx.phantoms if p.concerns(thread.thread_id) and p.lo < b.op.hi), None
+    )
+    if phantom is not None:
+        out.unknown.append(
+            f"reject {_thread(thread)} refused a run at event {b.ref().index} while no known "
+            f"run was in flight, but the unreadable line {phantom.line} of history file "
+            f"{phantom.file} may have created one"
+        )
+        return
+    out.anomalies.append(
+        Anomaly(
+            "reject_refused_idle",
+            thread.thread_id,
+            tuple(sorted(r.run_id for r in thread.runs.values() if r.creation is not b))[:4],
+            f"a reject run was refused with 409 on {_thread(thread)} (event {b.ref().index}) "
+            "although every run created before it was already final",
+            tuple(witnesses[:6]),
+        )
+    )
+
+
+# -- final status ---------------------------------------------------------------------------
+
+
+def check_final_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    runs = [r for r in thread.runs.values() if r.statuses]
+    if not runs:
+        return ThreadCheck(applicable=False)
+    out = ThreadCheck()
+    for run in runs:
+        success = thread.status_seen(run, ("success",))
+        started = thread.started(run)
+        graph = run.creation.graph if run.creation is not None else None
+        if graph == "failing" and success is not None and started is not None:
+            out.anomalies.append(
+                Anomaly(
+                    "wrong_final_status",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_run(run.run_id)} of the failing graph ended success on "
+                    f"{_thread(thread)} (event {success.ref().index}) although it executed "
+                    f"(event {started.ref().index}) and that graph always raises",
+                    (started.ref(), success.ref()),
+                )
+            )
+            continue
+        error = thread.status_seen(run, ("error",))
+        end = thread.ended(run)
+        if error is not None and end is not None:
+            out.anomalies.append(
+                Anomaly(
+                    "wrong_final_status",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_run(run.run_id)} ended error on {_thread(thread)} (event "
+                    f"{error.ref().index}) although its last step completed: end:"
+                    f"{short_id(run.run_id)} is in the read at event {end.ref().index}",
+                    (end.ref(), error.ref()),
+                )
+            )
+    return out
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+def _modes(value: object) -> set[str]:
+    if value is None:
+        return {"values"}
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {m for m in value if isinstance(m, str)}
+    return set()
+
+
+def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    ops = [op for op in thread.results if op.run_id is not None and op.run_id in thread.runs]
+    if not ops:
+        return ThreadCheck(applicable=False)
+    out = ThreadCheck()
+    for op in ops:
+        assert op.run_id is not None
+        run = thread.runs[op.run_id]
+        success = thread.status_seen(run, ("success",))
+        if success is None:
+            continue
+        lost = False
+        what = ""
+        if op.f in ("runs.wait", "runs.join"):
+            lost = op.result.get("has_values") is False and not op.result.get("error")
+            what = "returned no values"
+        elif op.f == "runs.stream":
+            lost = op.result.get("events") == 0 and bool(
+                _modes(op.args.get("stream_mode")) & _ALWAYS_EMITTING
+            )
+            what = "closed with no event after metadata"
+        if lost:
+            out.anomalies.append(
+                Anomaly(
+                    "result_lost",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"the {op.f} of {_run(run.run_id)} on {_thread(thread)} {what} (event "
+                    f"{op.ref().index}) although the run succeeded (event "
+                    f"{success.ref().index})",
+                    (op.ref(), success.ref()),
+                )
+            )
+            continue
+        if op.f == "runs.join":
+            _join_mismatch(thread, run, op, out)
+    return out
+
+
+def _join_mismatch(thread: ThreadModel, run: RunModel, op: Operation, out: ThreadCheck) -> None:
+    snap = next((s for s in thread.snapshots if s.op is op), None)
+    if snap is None or thread.ended(run) is None:
+        return
+    rid = run.run_id
+    end = snap.position("end", rid)
+    later = [t for t in snap.tokens[end + 1 :] if t[1] != rid] if end is not None else []
+    if end is not None and not later:
+        return
+    early = thread.in_flight_after(run, op.hi)
+    problem = (
+        f"lacks end:{short_id(rid)}"
+        if end is None
+        else f"holds {later[0][0]}:{short_id(later[0][1])} after end:{short_id(rid)}"
+    )
+    out.anomalies.append(
+        Anomaly(
+            "join_result_mismatch",
+            thread.thread_id,
+            (rid,),
+            f"the runs.join of {_run(rid)} on {_thread(thread)} returned values that are not "
+            f"its result: they {problem} (event {op.ref().index})"
+            + (", and the join returned before the run ended" if early else ""),
+            (op.ref(), *((early,) if early else ())),
+            BOTH if early else DOCUMENTED_ONLY,
+            None if early else "join_returns_current_values",
+        )
+    )
+
+
+CHECKER_FUNCTIONS: Final[Mapping[str, Callable[[Context, ThreadModel], ThreadCheck]]] = {
+    "concurrency": check_concurrency,
+    "fifo": check_fifo,
+    "duplicates": check_duplicates,
+    "unexpected": check_unexpected,
+    "lost": check_lost,
+    "stuck": check_stuck,
+    "status": check_status,
+    "interrupt": _make_multitask_checker("interrupt"),
+    "rollback": _make_multitask_checker("rollback"),
+    "reject": check_reject,
+    "final_status": check_final_status,
+    "results": check_results,
+}

@@ -1,0 +1,460 @@
+"""Read history.jsonl files into operations and markers.
+
+The reader never gives up on a damaged file. A line that is not a valid event is counted
+as *malformed*; an unterminated, unparsable last line (a crash cut it short) is counted
+as *truncated*. What a lost line may have been is worked out from the gap it leaves in the
+event indexes (ascending from 0 in every file):
+
+- a lost ``invoke`` whose completion survived is rebuilt from the completion (its send
+  time is bounded by the event before the gap);
+- a lost completion leaves its invoke unpaired, which is an ``info``;
+- any other gap may have hidden an operation that created, cancelled or deleted a run.
+  Unless the broken text shows it was harmless (a read, a completion, a marker), it is a
+  :class:`Phantom`: the checkers treat it as an ``info``'d run creation on any thread (or
+  on the threads its text names), so it can only turn a verdict into ``unknown``, never
+  into a violation.
+
+Several files (one per process of a distributed run) are merged on one clock: each file's
+monotonic times are shifted by the median difference to its wall-clock stamps.
+
+Failure modes: an unreadable file raises :class:`HistoryReadError` (exit code 2); an
+unsupported ``schema_version`` is recorded in :attr:`History.unknown`, which makes the
+whole check ``unknown``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any, Final
+
+from lgbench.check._events import (
+    HISTORY_SCHEMA_VERSION,
+    INF,
+    Event,
+    Operation,
+    Outcome,
+)
+from lgbench.errors import UsageError
+
+__all__ = ["History", "HistoryReadError", "Phantom", "read_history"]
+
+_EVENT_TYPES: Final = frozenset({"invoke", "ok", "fail", "info", "marker"})
+_COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
+#: Operations that cannot create, cancel or delete a run: losing one is harmless.
+_READ_ONLY_OPS: Final = frozenset(
+    {
+        "runs.get",
+        "runs.list",
+        "runs.join",
+        "runs.join_stream",
+        "threads.get",
+        "threads.get_state",
+        "threads.get_history",
+        "threads.search",
+        "threads.create",
+        "threads.count",
+        "assistants.get",
+        "assistants.search",
+        "assistants.get_graph",
+        "assistants.get_schemas",
+        "store.get_item",
+        "store.put_item",
+        "store.search_items",
+        "store.delete_item",
+    }
+)
+_SALVAGE_TYPE: Final = re.compile(r'"type"\s*:\s*"([a-z]+)"')
+_SALVAGE_F: Final = re.compile(r'"f"\s*:\s*"([A-Za-z_.]+)"')
+_SALVAGE_THREAD: Final = re.compile(r'"thread_id"\s*:\s*"([^"\\]+)"')
+_SNIPPET_CHARS: Final = 80
+
+
+class HistoryReadError(UsageError):
+    """A history file cannot be read at all (missing, a directory, permission denied)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Phantom:
+    """A lost line that may have been an operation creating, cancelling or deleting a run.
+
+    ``lo``/``hi`` bound when it happened (the readable events around it); ``thread_ids``
+    are the thread ids found in its broken text (empty: it may concern any thread).
+    """
+
+    file: int
+    line: int
+    lo: float
+    hi: float
+    thread_ids: frozenset[str]
+
+    def concerns(self, thread_id: str) -> bool:
+        return not self.thread_ids or thread_id in self.thread_ids
+
+
+@dataclass(slots=True)
+class History:
+    """Everything the checkers read from one or more history files."""
+
+    paths: tuple[str, ...]
+    headers: tuple[Mapping[str, Any], ...]
+    operations: list[Operation]
+    markers: list[Event]
+    lines: int = 0
+    events: int = 0
+    malformed: int = 0
+    truncated: int = 0
+    unpaired: int = 0
+    phantoms: list[Phantom] = field(default_factory=list)
+    #: Notes about the file that do not change a verdict (capped examples).
+    issues: list[str] = field(default_factory=list)
+    #: Reasons that make the whole check ``unknown``.
+    unknown: list[str] = field(default_factory=list)
+    #: A ``run.partial`` marker: the run that wrote the history was interrupted.
+    partial: bool = False
+
+
+@dataclass(slots=True)
+class _Broken:
+    line: int
+    text: str
+    after_index: int  # index of the last readable event before this line, -1 if none
+
+
+@dataclass(slots=True)
+class _FileData:
+    file: int
+    header: Mapping[str, Any] | None = None
+    events: list[Event] = field(default_factory=list)
+    broken: list[_Broken] = field(default_factory=list)
+    lines: int = 0
+    truncated: bool = False
+    issues: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    offset_s: float = 0.0
+
+
+def read_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> History:
+    """Read one history file, or several to merge, into a :class:`History`.
+
+    Raises:
+        HistoryReadError: a file cannot be opened or read.
+    """
+    path_list: list[Path] = []
+    if isinstance(paths, str | PathLike):
+        path_list.append(Path(paths))
+    else:
+        path_list.extend(Path(p) for p in paths)
+    if not path_list:
+        raise HistoryReadError("no history file given")
+    files = [_read_file(path, number) for number, path in enumerate(path_list)]
+    _align_clocks(files)
+    history = History(
+        paths=tuple(str(p) for p in path_list),
+        headers=tuple(f.header for f in files if f.header is not None),
+        operations=[],
+        markers=[],
+    )
+    for data in files:
+        _pair(data, history)
+        history.lines += data.lines
+        history.events += len(data.events)
+        history.malformed += len(data.broken) - (1 if data.truncated else 0)
+        history.truncated += 1 if data.truncated else 0
+        history.issues.extend(data.issues)
+        history.unknown.extend(data.unknown)
+    history.operations.sort(key=lambda op: (op.lo, op.hi, _first_index(op)))
+    history.markers.sort(key=lambda event: (event.time_s, event.file, event.index))
+    history.partial = any(m.name == "run.partial" for m in history.markers)
+    return history
+
+
+def _first_index(op: Operation) -> tuple[int, int]:
+    event = op.invoke or op.completion
+    assert event is not None
+    return (event.file, event.index)
+
+
+def _read_file(path: Path, number: int) -> _FileData:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise HistoryReadError(f"cannot read history {path}: {exc.strerror or exc}") from None
+    text = raw.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    terminated = text.endswith("\n")
+    if terminated:
+        lines.pop()
+    data = _FileData(file=number, lines=len(lines))
+    last_index = -1
+    seen: set[int] = set()
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        is_last = line_no == len(lines)
+        obj = _parse(line)
+        if obj is not None and obj.get("type") == "header":
+            if line_no == 1 and data.header is None:
+                data.header = obj
+                _check_header(obj, path, data)
+            else:
+                data.issues.append(f"{path}:{line_no}: a header line after line 1, ignored")
+            continue
+        event = _to_event(obj, number, line_no) if obj is not None else None
+        if event is None or event.index in seen:
+            if event is not None:
+                data.issues.append(f"{path}:{line_no}: duplicate index {event.index}, ignored")
+            if is_last and not terminated and obj is None:
+                data.truncated = True
+            data.broken.append(_Broken(line_no, line[:_SNIPPET_CHARS], last_index))
+            continue
+        seen.add(event.index)
+        if event.index < last_index:
+            data.issues.append(f"{path}:{line_no}: index {event.index} out of order")
+        last_index = max(last_index, event.index)
+        data.events.append(event)
+    if data.header is None:
+        data.issues.append(f"{path}: no header line")
+    if data.broken:
+        count = len(data.broken) - (1 if data.truncated else 0)
+        if count:
+            data.issues.append(
+                f"{path}: {count} malformed line(s), first at line {data.broken[0].line}"
+            )
+        if data.truncated:
+            data.issues.append(f"{path}: the last line is cut short (line {len(lines)})")
+    return data
+
+
+def _parse(line: str) -> dict[str, Any] | None:
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _check_header(header: Mapping[str, Any], path: Path, data: _FileData) -> None:
+    version = header.get("schema_version")
+    if version != HISTORY_SCHEMA_VERSION:
+        data.unknown.append(
+            f"{path}: history schema_version {version!r} is not {HISTORY_SCHEMA_VERSION}, "
+            "which this checker reads"
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _to_event(obj: Mapping[str, Any], file: int, line: int) -> Event | None:
+    kind = obj.get("type")
+    index = obj.get("index")
+    time_ns = obj.get("time_ns")
+    if kind not in _EVENT_TYPES or not isinstance(index, int) or isinstance(index, bool):
+        return None
+    if not isinstance(time_ns, int) or isinstance(time_ns, bool):
+        return None
+    value = obj.get("value")
+    error = obj.get("error")
+    if value is None:
+        value = {}
+    if not isinstance(value, dict) or (error is not None and not isinstance(error, dict)):
+        return None
+    f = obj.get("f")
+    name = obj.get("name")
+    invoke_index = obj.get("invoke_index")
+    if kind == "marker":
+        if not isinstance(name, str):
+            return None
+    elif not isinstance(f, str):
+        return None
+    if kind in _COMPLETIONS and not _is_int(invoke_index):
+        return None
+    wall = obj.get("wall")
+    process = obj.get("process")
+    actor = obj.get("actor")
+    scenario = obj.get("scenario")
+    return Event(
+        file=file,
+        line=line,
+        index=index,
+        type=kind,
+        time_s=time_ns / 1e9,
+        wall=float(wall) if isinstance(wall, int | float) and not isinstance(wall, bool) else None,
+        process=process if _is_int(process) else None,
+        actor=actor if _is_int(actor) else None,
+        scenario=scenario if isinstance(scenario, str) else None,
+        f=f if isinstance(f, str) else None,
+        name=name if isinstance(name, str) else None,
+        invoke_index=invoke_index if _is_int(invoke_index) else None,
+        value=value,
+        error=error,
+    )
+
+
+def _align_clocks(files: list[_FileData]) -> None:
+    """Shift every file's monotonic clock onto the first file's, using wall-clock stamps."""
+    if len(files) < 2:
+        return
+    offsets: list[float | None] = []
+    for data in files:
+        diffs = [e.wall - e.time_s for e in data.events if e.wall is not None]
+        offsets.append(statistics.median(diffs) if diffs else None)
+    base = next((o for o in offsets if o is not None), None)
+    for data, offset in zip(files, offsets, strict=True):
+        if offset is None or base is None:
+            if data.events:
+                data.issues.append(
+                    f"file {data.file}: no wall-clock stamps; its clock is not aligned with "
+                    "the other files"
+                )
+            continue
+        data.offset_s = offset - base
+
+
+def _shift(event: Event, offset: float) -> Event:
+    if not offset:
+        return event
+    return Event(
+        file=event.file,
+        line=event.line,
+        index=event.index,
+        type=event.type,
+        time_s=event.time_s + offset,
+        wall=event.wall,
+        process=event.process,
+        actor=event.actor,
+        scenario=event.scenario,
+        f=event.f,
+        name=event.name,
+        invoke_index=event.invoke_index,
+        value=event.value,
+        error=event.error,
+    )
+
+
+def _pair(data: _FileData, history: History) -> None:
+    """Pair invokes with completions; work out what the lost lines may have been."""
+    events = [_shift(e, data.offset_s) for e in data.events]
+    by_index = {e.index: e for e in events}
+    ordered = sorted(by_index)
+    invokes = {e.index: e for e in events if e.type == "invoke"}
+    completed: set[int] = set()
+    referenced: set[int] = set()
+    for event in events:
+        if event.type == "marker":
+            history.markers.append(event)
+            continue
+        if event.type == "invoke":
+            continue
+        assert event.invoke_index is not None
+        referenced.add(event.invoke_index)
+        invoke = invokes.get(event.invoke_index)
+        if event.invoke_index in completed:
+            data.issues.append(
+                f"file {data.file} line {event.line}: a second completion of invoke "
+                f"{event.invoke_index}, ignored"
+            )
+            continue
+        if invoke is None and event.invoke_index in by_index:
+            data.issues.append(
+                f"file {data.file} line {event.line}: invoke_index {event.invoke_index} is "
+                "not an invoke, ignored"
+            )
+            continue
+        completed.add(event.invoke_index)
+        if invoke is not None:
+            lo = invoke.time_s
+        else:
+            lo = _time_before(ordered, by_index, event.invoke_index)
+        history.operations.append(_operation(invoke, event, lo))
+    for index, invoke in invokes.items():
+        if index not in completed:
+            history.unpaired += 1
+            history.operations.append(_operation(invoke, None, invoke.time_s))
+    _find_phantoms(data, history, ordered, by_index, referenced)
+
+
+def _time_before(ordered: list[int], by_index: Mapping[int, Event], index: int) -> float:
+    """The time of the latest readable event whose index is below ``index``."""
+    best = 0.0
+    for candidate in ordered:
+        if candidate >= index:
+            break
+        best = by_index[candidate].time_s
+    return best
+
+
+def _operation(invoke: Event | None, completion: Event | None, lo: float) -> Operation:
+    source = invoke or completion
+    assert source is not None
+    f = (completion.f if completion is not None else None) or source.f or "?"
+    outcome: Outcome = "info"
+    hi = INF
+    if completion is not None:
+        if completion.type == "ok":
+            outcome, hi = "ok", completion.time_s
+        elif completion.type == "fail":
+            outcome, hi = "fail", completion.time_s
+    return Operation(
+        f=f,
+        outcome=outcome,
+        invoke=invoke,
+        completion=completion,
+        lo=lo,
+        hi=max(hi, lo),
+        args=invoke.value if invoke is not None else {},
+        result=completion.value if completion is not None else {},
+        error=completion.error if completion is not None else None,
+    )
+
+
+def _find_phantoms(
+    data: _FileData,
+    history: History,
+    ordered: list[int],
+    by_index: Mapping[int, Event],
+    referenced: set[int],
+) -> None:
+    if not ordered:
+        return
+    present = set(ordered)
+    missing = [i for i in range(ordered[-1] + 1) if i not in present and i not in referenced]
+    for index in missing:
+        before = _neighbour(ordered, index, below=True)
+        after = _neighbour(ordered, index, below=False)
+        lo = by_index[before].time_s if before is not None else 0.0
+        hi = by_index[after].time_s if after is not None else INF
+        texts = [
+            b.text
+            for b in data.broken
+            if (before is None or b.after_index >= before)
+            and (after is None or b.after_index < after)
+        ]
+        line = next((b.line for b in data.broken if before is None or b.after_index >= before), 0)
+        if texts and all(_harmless(text) for text in texts):
+            continue
+        threads = frozenset(m for text in texts for m in _SALVAGE_THREAD.findall(text))
+        history.phantoms.append(Phantom(data.file, line, lo, hi, threads))
+
+
+def _neighbour(ordered: list[int], index: int, *, below: bool) -> int | None:
+    candidates = [i for i in ordered if (i < index if below else i > index)]
+    if not candidates:
+        return None
+    return candidates[-1] if below else candidates[0]
+
+
+def _harmless(text: str) -> bool:
+    """Whether a broken line's surviving text shows it cannot have affected a run."""
+    kind = _SALVAGE_TYPE.search(text)
+    if kind is not None and kind.group(1) in {"ok", "fail", "info", "marker", "header"}:
+        return True
+    f = _SALVAGE_F.search(text)
+    return f is not None and f.group(1) in _READ_ONLY_OPS
