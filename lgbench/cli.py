@@ -111,6 +111,31 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("file", type=Path, metavar="FILE.toml", help="the workload")
     _add_override_flags(validate)
+
+    check = verbs.add_parser(
+        "check",
+        help="check a history.jsonl against LangGraph's run and thread semantics",
+        description=(
+            "Judge every thread of HISTORY.jsonl (several files: one run's processes, merged)."
+            " Exit code 5 when anomalies are found, 0 when valid, and 0 with an 'unknown'"
+            " verdict when too little was observed to judge."
+        ),
+    )
+    check.add_argument("history", type=Path, nargs="+", metavar="HISTORY.jsonl")
+    check.add_argument(
+        "--profile",
+        choices=("documented", "observed"),
+        default="observed",
+        help="what the server is held to (default: observed, the in-memory server's behaviour)",
+    )
+    check.add_argument("--out", type=Path, default=None, help="also write the verdict here (JSON)")
+    check.add_argument(
+        "--stuck-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="no progress for this long makes a run or thread stuck (default 60)",
+    )
     return parser
 
 
@@ -355,7 +380,28 @@ def _signal_of(reason: str) -> int | None:
         return None
 
 
+def _check(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.check import (
+        DEFAULT_STUCK_AFTER_S,
+        check_history,
+        render_check,
+        write_check_json,
+    )
+
+    stuck_after_s = DEFAULT_STUCK_AFTER_S if args.stuck_after is None else args.stuck_after
+    try:
+        result = check_history(args.history, profile=args.profile, stuck_after_s=stuck_after_s)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    render_check(result, console)
+    if args.out is not None:
+        console.print(f"written: {escape(str(write_check_json(result, args.out)))}")
+    # An unknown verdict is not a failure: it says what was missing to judge (see above).
+    return ExitCode.ANOMALIES if result.valid is False else ExitCode.OK
+
+
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
+    "check": _check,
     "run": _run,
     "serve": _serve,
     "smoke": _smoke,
