@@ -155,20 +155,32 @@ def _add_override_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--iterations", type=int, default=None, metavar="N", help="iterations (iteration executors)"
     )
+    parser.add_argument(
+        "--graceful-stop",
+        default=None,
+        metavar="G",
+        help="time for iterations in flight to finish at the end of every scenario",
+    )
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
     from lgbench.engine import Overrides
     from lgbench.workload import DurationError, parse_duration
 
-    duration_s = None
-    if args.duration is not None:
+    def seconds(flag: str, text: str | None) -> float | None:
+        if text is None:
+            return None
         try:
-            duration_s = parse_duration(args.duration)
+            return parse_duration(text)
         except DurationError as exc:
-            raise UsageError(f"--duration: {exc}") from None
+            raise UsageError(f"{flag}: {exc}") from None
+
     return Overrides(
-        duration_s=duration_s, vus=args.vus, rate_per_s=args.rate, iterations=args.iterations
+        duration_s=seconds("--duration", args.duration),
+        vus=args.vus,
+        rate_per_s=args.rate,
+        iterations=args.iterations,
+        graceful_stop_s=seconds("--graceful-stop", args.graceful_stop),
     )
 
 

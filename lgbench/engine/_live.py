@@ -97,7 +97,9 @@ class LiveView:
             self._live = None
 
     def warn(self, message: str) -> None:
-        """A warning, printed as it happens (in every mode)."""
+        """A warning, printed as it happens (not in quiet mode: the summary keeps them)."""
+        if self.mode == "quiet":
+            return
         text = f"[yellow]warning[/]: {escape(message)}"
         if self._live is not None:
             self._live.console.print(text)

@@ -6,7 +6,9 @@ How each override applies (an executor an override does not mention keeps its va
 ==========================  ==================================================================
 executor                    what changes
 ==========================  ==================================================================
-every scenario              ``--duration D``: ``start_time`` is capped at D
+every scenario              ``--duration D``: ``start_time`` is capped at D;
+                            ``--graceful-stop G``: ``graceful_stop = G`` (and a ramping-vus
+                            ``graceful_ramp_down`` is capped at G)
 constant-vus                ``--duration``: ``duration`` capped at D; ``--vus N``: ``vus = N``
 ramping-vus                 ``--duration``: the stages are cut at D (the stage in progress
                             ends at D, its target interpolated, rounded up); ``--vus N``: every
@@ -64,9 +66,14 @@ class Overrides:
     vus: int | None = None
     rate_per_s: float | None = None
     iterations: int | None = None
+    graceful_stop_s: float | None = None
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        if self.graceful_stop_s is not None and not (
+            self.graceful_stop_s >= 0 and math.isfinite(self.graceful_stop_s)
+        ):
+            problems.append(f"--graceful-stop cannot be negative, not {self.graceful_stop_s!r}")
         if self.duration_s is not None and not (
             self.duration_s > 0 and math.isfinite(self.duration_s)
         ):
@@ -98,6 +105,8 @@ class Overrides:
             parts.append(f"--rate {self.rate_per_s:g}")
         if self.iterations is not None:
             parts.append(f"--iterations {self.iterations}")
+        if self.graceful_stop_s is not None:
+            parts.append(f"--graceful-stop {format_duration(self.graceful_stop_s)}")
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +118,7 @@ class Overrides:
                 ("vus", self.vus),
                 ("rate_per_s", self.rate_per_s),
                 ("iterations", self.iterations),
+                ("graceful_stop_s", self.graceful_stop_s),
             )
             if value is not None
         }
@@ -186,6 +196,8 @@ def _capped(value: float, cap: float | None) -> float:
 
 def _executor(config: ExecutorConfig, o: Overrides) -> ExecutorConfig:
     base: dict[str, Any] = {"start_time_s": _capped(config.start_time_s, o.duration_s)}
+    if o.graceful_stop_s is not None:
+        base["graceful_stop_s"] = o.graceful_stop_s
     if isinstance(config, ConstantVusConfig):
         return dataclasses.replace(
             config,
@@ -194,7 +206,10 @@ def _executor(config: ExecutorConfig, o: Overrides) -> ExecutorConfig:
             **base,
         )
     if isinstance(config, RampingVusConfig):
-        return dataclasses.replace(_ramping_vus(config, o), **base)
+        ramp_down_s = _capped(config.graceful_ramp_down_s, o.graceful_stop_s)
+        return dataclasses.replace(
+            _ramping_vus(config, o), graceful_ramp_down_s=ramp_down_s, **base
+        )
     if isinstance(config, PerVuIterationsConfig):
         return dataclasses.replace(
             config,
@@ -244,6 +259,7 @@ def _flag_of(key: object) -> str:
         "threads": "--vus",
         "rate": "--rate",
         "iterations": "--iterations",
+        "graceful_stop": "--graceful-stop",
     }.get(str(key), "an override")
 
 

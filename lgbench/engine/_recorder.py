@@ -27,7 +27,8 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
   requests, so it is not reported.
 - **the tool itself**: ``schedule_lag`` (how late arrival-rate iterations and staggered burst
   runs started against their schedule) and ``loop_lag`` (how much a 10 ms sleep overslept):
-  when either's p99 passes 10 ms, the summary warns that lgbench was the bottleneck.
+  when either's p99 (of at least 100 samples) passes 10 ms, the summary warns that lgbench
+  was the bottleneck.
 
 Every second the runner calls :meth:`Recorder.snapshot`, which closes the interval, writes one
 ``intervals.hlog`` line per operation (``Tag=runs.wait``) and per derived series
@@ -79,6 +80,7 @@ LAG_WARNING_MS: Final = 10.0
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
 _MAX_WARNINGS: Final = 50
+_MIN_LAG_SAMPLES: Final = 100
 _LATENCY_BASIS: Final[dict[str, str]] = {
     "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
     "closed": "from the actual send; corrected_latency_ms back-fills coordinated omission",
@@ -646,7 +648,8 @@ class Recorder:
             ("event-loop lag", loop, "the event loop was too busy to wake on time"),
         ):
             p99 = stats.get("p99")
-            if p99 is not None and p99 > LAG_WARNING_MS:
+            # A p99 of a handful of samples is just their maximum: not a finding.
+            if p99 is not None and stats["count"] >= _MIN_LAG_SAMPLES and p99 > LAG_WARNING_MS:
                 found.append(
                     f"lgbench itself was a bottleneck: p99 {label} {p99:.1f} ms ({meaning});"
                     " latencies include the tool's own delay: use fewer VUs or a lower rate"

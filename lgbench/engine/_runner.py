@@ -11,8 +11,9 @@
 5. opens ``history.jsonl`` and ``intervals.hlog``, and runs every scenario at its start time
    in one task group, with a task closing an interval every second (hlog line, live view) and
    one measuring event-loop lag (a 10 ms sleep's oversleep);
-6. writes ``summary.json`` (:data:`SUMMARY_SCHEMA_VERSION`) and one ``<operation>.hgrm`` per
-   operation, then calls the checker hook, if any, on the history.
+6. calls the checker hook, if any, on the finished history (its verdict goes to
+   ``check.json``), then writes ``summary.json`` (:data:`SUMMARY_SCHEMA_VERSION`) and one
+   ``<operation>.hgrm`` per operation.
 
 Stopping (:class:`~lgbench.engine.RunControl`): the first Ctrl-C or SIGTERM (with
 ``handle_signals``) or :meth:`RunControl.request_stop` starts no new iteration and gives those
@@ -85,6 +86,7 @@ _HISTORY: Final = "history.jsonl"
 _INTERVALS: Final = "intervals.hlog"
 _SUMMARY: Final = "summary.json"
 _SERVER_LOG: Final = "server.log"
+_CHECK: Final = "check.json"
 _UNSAFE_FILE_CHARS: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -193,6 +195,18 @@ def _api_key(workload: Workload) -> str | None:
         return None
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def _check_summary(verdict: Any) -> dict[str, Any] | None:
+    """The checker's verdict in short, for summary.json (the whole of it is in check.json)."""
+    if verdict is None:
+        return None
+    data = _to_jsonable(verdict)
+    valid = data.get("valid") if isinstance(data, dict) else getattr(verdict, "valid", None)
+    short: dict[str, Any] = {"valid": valid, "file": _CHECK}
+    if isinstance(data, dict) and "error" in data:
+        short["error"] = data["error"]
+    return short
 
 
 def _to_jsonable(verdict: Any) -> Any:
@@ -509,13 +523,7 @@ class _Run:
             )
         history.close()
         hgrm = self._write_hgrm(recorder)
-        check: Any = None
-        if self.checker is not None:
-            try:
-                check = self.checker(self.files["history"])
-            except Exception as exc:  # a checker bug must not lose the run's results
-                recorder.warn("checker", f"the checker failed: {type(exc).__name__}: {exc}")
-                check = {"valid": None, "error": f"{type(exc).__name__}: {exc}"}
+        check = self._check(recorder)
         summary = self._summary(recorder, now_s, partial, reason, hgrm, check)
         summary_path = self.run_dir / _SUMMARY
         tmp = summary_path.with_suffix(".json.tmp")
@@ -523,6 +531,26 @@ class _Run:
         tmp.replace(summary_path)
         self.files["summary"] = summary_path
         self.result = RunResult(self.run_dir, summary, partial, reason, check, dict(self.files))
+
+    def _check(self, recorder: Recorder) -> Any:
+        """Run the checker hook on the history; its full verdict goes to ``check.json``."""
+        if self.checker is None:
+            return None
+        try:
+            verdict = self.checker(self.files["history"])
+        except Exception as exc:  # a checker bug must not lose the run's results
+            recorder.warn("checker", f"the checker failed: {type(exc).__name__}: {exc}")
+            return {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}
+        path = self.run_dir / _CHECK
+        try:
+            path.write_text(
+                json.dumps(_to_jsonable(verdict), indent=2, ensure_ascii=False, default=str) + "\n",
+                encoding="utf-8",
+            )
+            self.files["check"] = path
+        except (OSError, TypeError, ValueError) as exc:
+            recorder.warn("check.json", f"cannot write {path}: {exc}")
+        return verdict
 
     def _write_hgrm(self, recorder: Recorder) -> dict[str, str]:
         written: dict[str, str] = {}
@@ -616,5 +644,5 @@ class _Run:
                     else {}
                 ),
             },
-            "check": _to_jsonable(check),
+            "check": _check_summary(check),
         }

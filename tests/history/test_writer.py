@@ -1,0 +1,121 @@
+"""history.jsonl as docs/history.md specifies it: header, indexed lines, flushed as written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lgbench.history import HISTORY_SCHEMA_VERSION, HistoryWriter, read_history
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now_s = 100.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def open_writer(tmp_path: Path, clock: FakeClock) -> HistoryWriter:
+    return HistoryWriter.open(
+        tmp_path / "history.jsonl",
+        clock=clock,
+        origin_s=100.0,
+        header={"workload": "w", "target": "embedded", "server": {"version": "0.16.7"}},
+    )
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_header_then_invoke_and_completion_with_every_field(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with open_writer(tmp_path, clock) as writer:
+        process = writer.new_process()
+        invocation = writer.invoke(
+            process=process,
+            actor=3,
+            scenario="chat",
+            f="runs.create",
+            value={"thread_id": "t1", "multitask_strategy": None},
+        )
+        clock.now_s = 100.25
+        writer.complete(invocation, "ok", value={"run_id": "r1"})
+    header, invoke, ok = lines(tmp_path / "history.jsonl")
+    assert header["type"] == "header"
+    assert header["schema_version"] == HISTORY_SCHEMA_VERSION == 1
+    assert header["workload"] == "w" and header["server"] == {"version": "0.16.7"}
+    assert {"lgbench_version", "started_at"} <= set(header)
+    assert "index" not in header
+    assert invoke == {
+        "index": 0,
+        "type": "invoke",
+        "time_ns": 0,
+        "wall": invoke["wall"],
+        "process": 0,
+        "actor": 3,
+        "scenario": "chat",
+        "f": "runs.create",
+        "value": {"thread_id": "t1", "multitask_strategy": None},
+        "error": None,
+    }
+    assert ok["index"] == 1 and ok["type"] == "ok" and ok["invoke_index"] == 0
+    assert ok["time_ns"] == 250_000_000
+    assert ok["process"] == 0 and ok["f"] == "runs.create" and ok["scenario"] == "chat"
+    assert isinstance(ok["wall"], float)
+
+
+def test_each_line_is_on_disk_as_soon_as_it_is_written(tmp_path: Path) -> None:
+    clock = FakeClock()
+    writer = open_writer(tmp_path, clock)
+    try:
+        invocation = writer.invoke(process=0, actor=1, scenario="s", f="threads.get", value={})
+        assert len(lines(tmp_path / "history.jsonl")) == 2  # header + invoke, not buffered
+        writer.complete(invocation, "fail", error={"class": "NotFoundError", "status": 404})
+        assert lines(tmp_path / "history.jsonl")[-1]["type"] == "fail"
+        writer.marker("burst.start", scenario="s", value={"thread_id": "t"})
+        assert lines(tmp_path / "history.jsonl")[-1]["name"] == "burst.start"
+    finally:
+        writer.close()
+
+
+def test_processes_are_fresh_and_completions_happen_once(tmp_path: Path) -> None:
+    with open_writer(tmp_path, FakeClock()) as writer:
+        assert [writer.new_process() for _ in range(3)] == [0, 1, 2]
+        invocation = writer.invoke(process=0, actor=1, scenario="s", f="runs.cancel", value={})
+        writer.complete(invocation, "info", error={"class": "Cancelled"})
+        with pytest.raises(RuntimeError, match="already complete"):
+            writer.complete(invocation, "ok")
+        with pytest.raises(ValueError, match="ok, fail or info"):
+            writer.complete(invocation, "done")  # type: ignore[arg-type]
+        assert writer.lines_written == 2
+
+
+def test_a_value_json_cannot_hold_writes_nothing(tmp_path: Path) -> None:
+    with open_writer(tmp_path, FakeClock()) as writer:
+        with pytest.raises(ValueError):
+            writer.marker("m", scenario="s", value={"x": float("nan")})
+        writer.marker("m", scenario="s")
+    history = read_history(tmp_path / "history.jsonl")
+    assert [event["index"] for event in history.events] == [0]  # no index was used up
+
+
+def test_the_reader_drops_a_cut_off_last_line_only(tmp_path: Path) -> None:
+    with open_writer(tmp_path, FakeClock()) as writer:
+        writer.marker("burst.start", scenario="s")
+        writer.marker("burst.settled", scenario="s")
+    path = tmp_path / "history.jsonl"
+    text = path.read_text()
+    path.write_text(text[: len(text) - 10])  # killed in the middle of the last line
+    history = read_history(path)
+    assert history.truncated
+    assert [event["name"] for event in history.markers()] == ["burst.start"]
+    path.write_text('{"type": "header"}\nnot json\n{"index": 0}\n')
+    with pytest.raises(ValueError, match=":2: not JSON"):
+        read_history(path)
+    path.write_text('{"index": 0}\n')
+    with pytest.raises(ValueError, match="header"):
+        read_history(path)
