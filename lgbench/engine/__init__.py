@@ -60,6 +60,7 @@ from lgbench.engine._runner import (
     RunResult,
     default_run_dir,
     find_checker,
+    measurement_clock,
     planned_duration_s,
     run_workload,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "default_run_dir",
     "executor_model",
     "find_checker",
+    "measurement_clock",
     "planned_duration_s",
     "print_summary",
     "run_paced",

@@ -10,7 +10,8 @@
    be reached raises :class:`~lgbench.errors.TargetError` (exit code 3) before anything runs;
 5. opens ``history.jsonl`` and ``intervals.hlog``, and runs every scenario at its start time
    in one task group, with a task closing an interval every second (hlog line, live view) and
-   one measuring event-loop lag (a 10 ms sleep's oversleep);
+   one measuring event-loop lag (a 10 ms sleep's oversleep); every time is read from
+   :func:`measurement_clock`;
 6. calls the checker hook, if any, on the finished history (its verdict goes to
    ``check.json``), then writes ``summary.json`` (:data:`SUMMARY_SCHEMA_VERSION`) and one
    ``<operation>.hgrm`` per operation.
@@ -71,6 +72,7 @@ __all__ = [
     "RunResult",
     "default_run_dir",
     "find_checker",
+    "measurement_clock",
     "planned_duration_s",
     "run_workload",
 ]
@@ -169,6 +171,20 @@ def find_checker() -> Checker | None:
         return None
     found = getattr(check, "check_history", None)
     return found if callable(found) else None
+
+
+def measurement_clock() -> Callable[[], float]:
+    """The monotonic clock every latency and schedule is measured on (call inside the loop).
+
+    On trio, its own clock (high resolution; the virtual clock in tests). On asyncio,
+    :func:`time.monotonic`: the very clock asyncio's ``loop.time()`` reads, at full resolution,
+    whereas uvloop's ``loop.time()`` counts whole milliseconds (libuv's cached loop time) and
+    would round every latency to a millisecond. Sleeps still go through anyio, whose deadlines
+    are on the same clock.
+    """
+    if _backend.running_on_asyncio():
+        return time.monotonic
+    return anyio.current_time
 
 
 def _hgrm_name(operation: str) -> str:
@@ -325,6 +341,7 @@ class _Run:
         self.recorder: Recorder | None = None
         self.started_at = datetime.now(UTC)
         self.origin_s = 0.0
+        self.clock: Callable[[], float] = anyio.current_time
         self.files: dict[str, Path] = {}
         self.crashed: BaseException | None = None
         self.result: RunResult | None = None
@@ -332,7 +349,15 @@ class _Run:
     # -- the whole run -------------------------------------------------------------------
 
     async def execute(self) -> RunResult:
+        created = not self.run_dir.exists()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return await self._execute()
+        finally:
+            if created and self.result is None and not any(self.run_dir.iterdir()):
+                self.run_dir.rmdir()  # nothing ran, nothing to keep
+
+    async def _execute(self) -> RunResult:
         with anyio.CancelScope() as hard:
             self.control.bind(hard)
             async with contextlib.AsyncExitStack() as stack:
@@ -395,7 +420,7 @@ class _Run:
         self.server_info = info if isinstance(info, dict) else {}
 
     async def _run(self, client: LangGraphClient) -> None:
-        clock = anyio.current_time
+        clock = self.clock = measurement_clock()
         self.origin_s = origin_s = clock()
         self.started_at = datetime.now(UTC)
         history_path = self.run_dir / _HISTORY
@@ -486,7 +511,7 @@ class _Run:
         next_s = self.origin_s + interval_s
         while True:
             await anyio.sleep_until(next_s)
-            now_s = anyio.current_time()
+            now_s = self.clock()
             snapshot = recorder.snapshot(now_s)
             self.live.update(snapshot, recorder, now_s)
             next_s += interval_s
@@ -495,10 +520,11 @@ class _Run:
 
     @staticmethod
     async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
+        clock = recorder.clock
         while True:
-            expected_s = anyio.current_time() + interval_s
+            expected_s = clock() + interval_s
             await anyio.sleep(interval_s)
-            recorder.loop_lag(expected_s, anyio.current_time())
+            recorder.loop_lag(expected_s, clock())
 
     # -- the outputs -----------------------------------------------------------------------
 
@@ -511,7 +537,7 @@ class _Run:
 
     def _finish(self, recorder: Recorder, history: HistoryWriter, hlog_file: Any) -> None:
         """Write everything (synchronous: a cancelled task can run it)."""
-        now_s = anyio.current_time()
+        now_s = self.clock()
         recorder.snapshot(now_s)
         hlog_file.flush()
         partial, reason = self._stop_reason()

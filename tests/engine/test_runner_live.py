@@ -1,0 +1,131 @@
+"""The live view and the end-of-run table, fed by a recorder (no event loop needed)."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from lgbench.engine import LiveView, Recorder, ScenarioStats, print_summary
+from lgbench.history import HistoryWriter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def busy_recorder(clock: Clock) -> Recorder:
+    history = HistoryWriter(io.StringIO(), clock=clock, origin_s=0.0)
+    recorder = Recorder(clock=clock, origin_s=0.0, history=history)
+    stats = recorder.scenario(
+        ScenarioStats(
+            name="chat",
+            executor="constant-vus",
+            model="closed",
+            description="2 VUs for 10s",
+            tags={},
+            start_time_s=0.0,
+            planned_s=10.0,
+            max_vus=2,
+        )
+    )
+    stats.started_s = 0.0
+    stats.allocated_vus = stats.active_vus = 2
+    scope = recorder.scope("runs.wait", "chat", {}, "closed")
+    for n in range(100):
+        invocation = recorder.invoke(scope, process=0, actor=1, arguments={}, at_s=n * 0.01)
+        recorder.ok(
+            scope,
+            invocation,
+            {},
+            {"tokens": []},
+            start_s=n * 0.01,
+            latency_start_s=n * 0.01,
+            end_s=n * 0.01 + 0.005 + n * 0.0001,
+        )
+    return recorder
+
+
+def test_rich_mode_draws_scenarios_and_operations_once_per_interval() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=140, color_system=None)
+    view = LiveView("rich", console, title="lgbench run chat", planned_s=10.0)
+    view.start()
+    clock.now_s = 1.0
+    view.update(recorder.snapshot(1.0), recorder, 1.0)
+    view.stop()
+    text = out.getvalue()
+    assert "lgbench run chat" in text
+    assert "constant-vus" in text and "2/2" in text  # active / allocated VUs
+    assert "runs.wait" in text and "100.0" in text  # 100 operations in a 1 s interval
+    assert "elapsed 1s" in text
+
+
+def test_plain_mode_prints_one_line_every_few_seconds() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    view = LiveView(
+        "plain", Console(file=out, width=200), title="run", planned_s=10.0, plain_every_s=2.0
+    )
+    for second in (1.0, 2.0, 3.0, 4.0):
+        view.update(recorder.snapshot(second), recorder, second)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2  # at 2 s and 4 s
+    assert lines[0].startswith("run 2s/10s  ops 100")
+    assert "active VUs 2" in lines[0]
+
+
+def test_quiet_mode_prints_nothing_not_even_warnings() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    view = LiveView("quiet", Console(file=out), title="run", planned_s=10.0)
+    view.start()
+    view.update(recorder.snapshot(1.0), recorder, 1.0)
+    view.warn("something")
+    view.stop()
+    assert out.getvalue() == ""
+
+
+def test_the_summary_table_never_squeezes_its_numbers() -> None:
+    out = io.StringIO()
+    summary = {
+        "workload": {"name": "chat"},
+        "server": {"version": "0.16.7"},
+        "partial": True,
+        "duration_s": 12.5,
+        "dropped_iterations": 3,
+        "operations": {
+            "threads.get_state": {
+                "count": 12345,
+                "errors": 2,
+                "rate_per_s": 987.6,
+                "latency_ms": {"p50": 1.25, "p90": 10.5, "p99": 1234.5, "max": 2345.0},
+                "stream": None,
+            },
+            "runs.stream": {
+                "count": 3,
+                "errors": 0,
+                "rate_per_s": 0.3,
+                "latency_ms": {"p50": 900.0, "p90": 950.0, "p99": 990.0, "max": 999.0},
+                "stream": {"ttfe_ms": {"p95": 812.0}},
+            },
+        },
+        "schedule_lag_ms": {"p99": 0.5},
+        "event_loop_lag_ms": {"p99": 1.5},
+        "warnings": ["scenario 'x': iterations were dropped"],
+    }
+    print_summary(Console(file=out, width=60), summary)
+    text = out.getvalue()
+    assert "lgbench run — chat — langgraph-api 0.16.7 (partial)" in text
+    assert "threads.get_state" in text and "12345" in text and "1234" in text
+    assert "812" in text  # time to first event of the stream
+    assert "dropped iterations 3" in text
+    assert "warning: scenario 'x': iterations were dropped" in text
