@@ -533,33 +533,40 @@ class Recorder:
 
     # -- the summary ---------------------------------------------------------------------------
 
-    def _scopes_of(self, scenario: str | None) -> list[OperationScope]:
-        return [
-            scope
-            for scope in self._scopes.values()
-            if scenario is None or scope.scenario == scenario
-        ]
+    @staticmethod
+    def _selected(key: MetricKey, scenario: str | None, tag: tuple[str, str] | None) -> bool:
+        return (scenario is None or key.scenario == scenario) and (tag is None or tag in key.tags)
 
     def _totals(
-        self, registry: MetricsRegistry, scenario: str | None
+        self, registry: MetricsRegistry, scenario: str | None, tag: tuple[str, str] | None
     ) -> dict[str, OperationMetrics]:
         by_operation: dict[str, list[OperationMetrics]] = {}
         for key, metrics in sorted(registry.totals.items()):
-            if scenario is None or key.scenario == scenario:
+            if self._selected(key, scenario, tag):
                 by_operation.setdefault(key.operation, []).append(metrics)
         return {operation: _merged(items) for operation, items in by_operation.items()}
 
-    def operations_summary(self, duration_s: float, scenario: str | None = None) -> dict[str, Any]:
-        """Per operation (all scenarios, or one), the summary the module docstring describes.
+    def tags(self) -> list[tuple[str, str]]:
+        """Every ``(name, value)`` tag some operation was recorded under, sorted."""
+        return sorted({tag for scope in self._scopes.values() for tag in scope.key.tags})
 
-        Take a last :meth:`snapshot` first: totals stop at the last snapshot.
+    def operations_summary(
+        self,
+        duration_s: float,
+        scenario: str | None = None,
+        tag: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Per operation (of every scenario, or one, or those with a tag), the summary the
+        module docstring describes. Take a last :meth:`snapshot` first: totals stop there.
         """
-        totals = self._totals(self.registry, scenario)
-        derived = self._totals(self.aux, scenario)
+        totals = self._totals(self.registry, scenario, tag)
+        derived = self._totals(self.aux, scenario, tag)
         counts: dict[str, _Counts] = {}
         events: dict[str, LatencyRecorder] = {}
         models: dict[str, set[str]] = {}
-        for scope in self._scopes_of(scenario):
+        for scope in self._scopes.values():
+            if not self._selected(scope.key, scenario, tag):
+                continue
             counts.setdefault(scope.operation, _Counts()).merge(scope.counts)
             models.setdefault(scope.operation, set()).add(scope.model)
             if scope.events is not None:

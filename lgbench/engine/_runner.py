@@ -652,6 +652,10 @@ class _Run:
             "stop_reason": reason,
             "operations": operations,
             "scenarios": scenarios,
+            "tags": {
+                f"{name}={value}": recorder.operations_summary(duration_s, tag=(name, value))
+                for name, value in recorder.tags()
+            },
             "dropped_iterations": sum(s.dropped for s in recorder.scenarios.values()),
             "schedule_lag_ms": schedule_lag,
             "event_loop_lag_ms": loop_lag,

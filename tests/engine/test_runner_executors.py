@@ -556,6 +556,10 @@ observe_interval = "200ms"
     assert all(len(e["value"]["tokens"]) == 6 for e in state)
     assert result.summary is not None
     assert result.summary["scenarios"]["enqueue"]["iterations"]["finished"] == 2
+    # Observers' operations can be told apart by their tag.
+    observed = result.summary["tags"]["role=observer"]
+    assert set(observed) == {"runs.get", "threads.get", "threads.get_state", "runs.list"}
+    assert observed["runs.get"]["count"] == result.summary["operations"]["runs.get"]["count"]
     assert_well_formed(history)
 
 
@@ -632,6 +636,7 @@ steps = [{ op = "threads.create" }]
         "stop_reason",
         "operations",
         "scenarios",
+        "tags",
         "dropped_iterations",
         "schedule_lag_ms",
         "event_loop_lag_ms",
