@@ -1043,9 +1043,9 @@ def _join_mismatch(thread: ThreadModel, run: RunModel, op: Operation, out: Threa
         return
     early = thread.in_flight_after(run, op.hi)
     problem = (
-        f"lacks end:{short_id(rid)}"
+        f"lack end:{short_id(rid)}"
         if end is None
-        else f"holds {later[0][0]}:{short_id(later[0][1])} after end:{short_id(rid)}"
+        else f"hold {later[0][0]}:{short_id(later[0][1])} after end:{short_id(rid)}"
     )
     out.anomalies.append(
         Anomaly(

@@ -1,0 +1,618 @@
+"""The hand-written histories of tests/data/histories/: one small case per behaviour.
+
+Each case is a short timeline on one or two threads, written as the burst executor would
+record it (creates, an observer polling runs.get and threads.get, a final get_state and
+runs.list, burst markers). ``python -m tests.check._cases`` rewrites the files; a test
+checks that the files on disk are what this module writes.
+
+Run ids are single letters, thread ids ``T1``…; times are seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from tests.check._builder import HistoryBuilder
+
+__all__ = ["CASES", "DIRECTORY", "write_all"]
+
+DIRECTORY = Path(__file__).resolve().parent.parent / "data" / "histories"
+
+
+def s(run: str) -> str:
+    return f"start:{run}"
+
+
+def e(run: str) -> str:
+    return f"end:{run}"
+
+
+def observe(
+    h: HistoryBuilder,
+    thread: str,
+    t: float,
+    runs: Mapping[str, str | None],
+    thread_status: str | None = None,
+    tokens: list[str] | None = None,
+) -> None:
+    """One observer round at ``t``: runs.get of each run, threads.get, maybe get_state."""
+    for i, (run, status) in enumerate(runs.items()):
+        h.get(thread, run, t + i * 0.003, status)
+    at = t + len(runs) * 0.003
+    if thread_status is not None:
+        h.thread(thread, at, thread_status)
+    if tokens is not None:
+        h.state(thread, at + 0.003, tokens)
+
+
+def finish(
+    h: HistoryBuilder,
+    thread: str,
+    strategy: str,
+    t: float,
+    runs: Mapping[str, str | None],
+    tokens: list[str] | None,
+    *,
+    listed: list[tuple[str, str]] | None = None,
+    timed_out: bool = False,
+) -> None:
+    """The last observer round, the final get_state and runs.list, then burst.settled."""
+    observe(h, thread, t, runs, "idle")
+    h.state(thread, t + 0.1, tokens)
+    final = listed if listed is not None else [(r, st) for r, st in runs.items() if st]
+    h.list_runs(thread, t + 0.11, final)
+    h.settled(thread, strategy, t + 0.12, list(runs), timed_out=timed_out)
+
+
+# -- enqueue ----------------------------------------------------------------------------------
+
+
+def enqueue_clean() -> HistoryBuilder:
+    """Three enqueued runs execute one after another, in creation order."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    h.create("T1", "C", 0.05, 0.06)
+    observe(h, "T1", 0.1, {"A": "pending", "B": "pending", "C": "pending"}, "busy")
+    observe(h, "T1", 0.8, {"A": "running", "B": "pending", "C": "pending"}, "busy", [s("A")])
+    observe(
+        h,
+        "T1",
+        1.4,
+        {"A": "success", "B": "running", "C": "pending"},
+        "busy",
+        [s("A"), e("A"), s("B")],
+    )
+    observe(
+        h,
+        "T1",
+        2.0,
+        {"A": "success", "B": "success", "C": "running"},
+        "busy",
+        [s("A"), e("A"), s("B"), e("B"), s("C")],
+    )
+    finish(
+        h,
+        "T1",
+        "enqueue",
+        2.6,
+        {"A": "success", "B": "success", "C": "success"},
+        [s("A"), e("A"), s("B"), e("B"), s("C"), e("C")],
+    )
+    return h
+
+
+def enqueue_timeline(tokens: list[str], *, b_status: str = "success") -> HistoryBuilder:
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    observe(h, "T1", 0.1, {"A": "pending", "B": "pending"}, "busy")
+    finish(h, "T1", "enqueue", 2.0, {"A": "success", "B": b_status}, tokens)
+    return h
+
+
+def concurrent_runs() -> HistoryBuilder:
+    """B starts before A ends."""
+    return enqueue_timeline([s("A"), s("B"), e("A"), e("B")])
+
+
+def concurrent_statuses() -> HistoryBuilder:
+    """No tokens overlap, but A is seen running before and after B is seen running."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    observe(h, "T1", 0.5, {"A": "running", "B": "pending"}, "busy")
+    observe(h, "T1", 0.7, {"B": "running"}, "busy")
+    observe(h, "T1", 0.9, {"A": "running"}, "busy")
+    finish(
+        h, "T1", "enqueue", 2.0, {"A": "success", "B": "success"}, [s("A"), e("A"), s("B"), e("B")]
+    )
+    return h
+
+
+def fifo_violation() -> HistoryBuilder:
+    """A was created first, B executed first."""
+    return enqueue_timeline([s("B"), e("B"), s("A"), e("A")])
+
+
+def duplicate_execution() -> HistoryBuilder:
+    """A's tokens appear twice: it executed twice."""
+    return enqueue_timeline([s("A"), e("A"), s("A"), e("A"), s("B"), e("B")])
+
+
+def unexpected_run() -> HistoryBuilder:
+    """Run X, which nobody created, executed between A and B."""
+    return enqueue_timeline([s("A"), e("A"), s("X"), e("X"), s("B"), e("B")])
+
+
+def unexpected_run_after_info() -> HistoryBuilder:
+    """Run X has no create, but an unanswered (info) create may have made it: valid."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=3)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", None, 0.03, 5.0, outcome="info")
+    h.create("T1", "B", 5.01, 5.02)
+    finish(
+        h,
+        "T1",
+        "enqueue",
+        7.0,
+        {"A": "success", "B": "success"},
+        [s("A"), e("A"), s("X"), e("X"), s("B"), e("B")],
+        listed=[("A", "success"), ("X", "success"), ("B", "success")],
+    )
+    return h
+
+
+def lost_run() -> HistoryBuilder:
+    """B was accepted, never ran, and is gone (404) with no rollback to explain it."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    observe(h, "T1", 0.1, {"A": "pending", "B": "pending"}, "busy")
+    observe(h, "T1", 0.8, {"A": "running", "B": None}, "busy", [s("A")])
+    finish(h, "T1", "enqueue", 1.5, {"A": "success", "B": None}, [s("A"), e("A")])
+    return h
+
+
+def stuck_run() -> HistoryBuilder:
+    """B stays pending for 100 s after A finished; the burst's settle times out."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    observe(h, "T1", 0.1, {"A": "pending", "B": "pending"}, "busy")
+    observe(h, "T1", 1.5, {"A": "success", "B": "pending"}, "busy", [s("A"), e("A")])
+    for t in (30.0, 60.0, 90.0):
+        observe(h, "T1", t, {"A": "success", "B": "pending"}, "busy")
+    observe(h, "T1", 120.0, {"A": "success", "B": "pending"}, "busy")
+    h.state("T1", 120.1, [s("A"), e("A")])
+    h.list_runs("T1", 120.11, [("A", "success"), ("B", "pending")])
+    h.settled("T1", "enqueue", 120.12, ["A", "B"], timed_out=True)
+    return h
+
+
+def stuck_thread(*, after_rollback_cancel: bool = False) -> HistoryBuilder:
+    """Both runs are final by 1.5 s, the thread still reads busy 100 s later."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    if after_rollback_cancel:
+        h.op(
+            "runs.cancel",
+            0.5,
+            0.52,
+            args={"thread_id": "T1", "run_id": "B", "action": "rollback", "wait": False},
+            result={"thread_id": "T1", "run_id": "B"},
+        )
+        observe(h, "T1", 1.5, {"A": "success", "B": None}, "busy", [s("A"), e("A")])
+        final: dict[str, str | None] = {"A": "success", "B": None}
+        tokens = [s("A"), e("A")]
+    else:
+        observe(
+            h, "T1", 1.5, {"A": "success", "B": "success"}, "busy", [s("A"), e("A"), s("B"), e("B")]
+        )
+        final = {"A": "success", "B": "success"}
+        tokens = [s("A"), e("A"), s("B"), e("B")]
+    for t in (30.0, 60.0, 90.0):
+        observe(h, "T1", t, final, "busy")
+    h.state("T1", 100.1, tokens)
+    h.list_runs("T1", 100.11, [(r, st) for r, st in final.items() if st])
+    h.settled("T1", "enqueue", 100.12, ["A", "B"], timed_out=True)
+    observe(h, "T1", 101.0, {}, "busy")
+    return h
+
+
+def status_regression() -> HistoryBuilder:
+    """A is seen success, then running again."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    observe(h, "T1", 1.3, {"A": "success", "B": "pending"}, "busy")
+    observe(h, "T1", 1.5, {"A": "running", "B": "running"}, "busy")
+    finish(
+        h, "T1", "enqueue", 2.5, {"A": "success", "B": "success"}, [s("A"), e("A"), s("B"), e("B")]
+    )
+    return h
+
+
+def thread_idle_while_busy() -> HistoryBuilder:
+    """The thread reads idle while A is running, with no interrupt anywhere."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=1)
+    h.create("T1", "A", 0.01, 0.02)
+    observe(h, "T1", 0.7, {"A": "running"}, "busy")
+    observe(h, "T1", 0.8, {}, "idle")
+    observe(h, "T1", 0.9, {"A": "running"}, "busy")
+    finish(h, "T1", "enqueue", 1.5, {"A": "success"}, [s("A"), e("A")])
+    return h
+
+
+# -- interrupt --------------------------------------------------------------------------------
+
+
+def interrupt_clean() -> HistoryBuilder:
+    """What the in-memory server does with three interrupt runs 50 ms apart: A and B end
+    interrupted before starting, C runs, and the thread reads idle while C is pending."""
+    h = HistoryBuilder(workload="interrupt")
+    h.burst("T1", "interrupt", 0.0)
+    h.create("T1", "A", 0.01, 0.02, strategy="interrupt")
+    h.create("T1", "B", 0.07, 0.08, strategy="interrupt")
+    h.create("T1", "C", 0.13, 0.14, strategy="interrupt")
+    observe(h, "T1", 0.2, {"A": "interrupted", "B": "interrupted", "C": "pending"}, "idle")
+    observe(
+        h, "T1", 0.8, {"A": "interrupted", "B": "interrupted", "C": "running"}, "idle", [s("C")]
+    )
+    finish(
+        h,
+        "T1",
+        "interrupt",
+        1.4,
+        {"A": "interrupted", "B": "interrupted", "C": "success"},
+        [s("C"), e("C")],
+    )
+    return h
+
+
+def interrupt_not_applied() -> HistoryBuilder:
+    """A keeps running for seconds after interrupt run B was accepted, then succeeds."""
+    h = HistoryBuilder(workload="interrupt")
+    h.burst("T1", "interrupt", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02, strategy="interrupt")
+    observe(h, "T1", 0.7, {"A": "running"}, "busy", [s("A")])
+    h.create("T1", "B", 0.8, 0.81, strategy="interrupt")
+    observe(h, "T1", 2.0, {"A": "running", "B": "pending"}, "busy", [s("A")])
+    finish(
+        h,
+        "T1",
+        "interrupt",
+        4.0,
+        {"A": "success", "B": "success"},
+        [s("A"), e("A"), s("B"), e("B")],
+    )
+    return h
+
+
+def interrupt_end_within_slack() -> HistoryBuilder:
+    """A's last step completes just as interrupt run B is accepted: within the slack."""
+    h = HistoryBuilder(workload="interrupt")
+    h.burst("T1", "interrupt", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02, strategy="interrupt")
+    observe(h, "T1", 0.7, {"A": "running"}, "busy", [s("A")])
+    h.create("T1", "B", 0.8, 0.81, strategy="interrupt")
+    observe(h, "T1", 0.9, {"A": "success", "B": "pending"}, "busy", [s("A"), e("A")])
+    finish(
+        h,
+        "T1",
+        "interrupt",
+        2.5,
+        {"A": "success", "B": "success"},
+        [s("A"), e("A"), s("B"), e("B")],
+    )
+    return h
+
+
+def interrupt_cancels_pending() -> HistoryBuilder:
+    """A runs, B is enqueued behind it, interrupt run C cancels both (observed), while the
+    docs speak only of the current run A."""
+    h = HistoryBuilder(workload="interrupt")
+    h.burst("T1", "interrupt", 0.0)
+    h.create("T1", "A", 0.01, 0.02)
+    observe(h, "T1", 0.7, {"A": "running"}, "busy", [s("A")])
+    h.create("T1", "B", 0.8, 0.81)
+    h.create("T1", "C", 0.85, 0.86, strategy="interrupt")
+    observe(h, "T1", 0.9, {"A": "interrupted", "B": "interrupted", "C": "pending"}, "busy")
+    finish(
+        h,
+        "T1",
+        "interrupt",
+        2.5,
+        {"A": "interrupted", "B": "interrupted", "C": "success"},
+        [s("A"), s("C"), e("C")],
+    )
+    return h
+
+
+# -- rollback ---------------------------------------------------------------------------------
+
+
+def rollback_clean() -> HistoryBuilder:
+    """Three rollback runs: A and B are deleted (404) before starting, C runs."""
+    h = HistoryBuilder(workload="rollback")
+    h.burst("T1", "rollback", 0.0)
+    h.create("T1", "A", 0.01, 0.02, strategy="rollback")
+    h.create("T1", "B", 0.07, 0.08, strategy="rollback")
+    h.create("T1", "C", 0.13, 0.14, strategy="rollback")
+    observe(h, "T1", 0.2, {"A": None, "B": None, "C": "pending"}, "busy")
+    finish(h, "T1", "rollback", 1.5, {"A": None, "B": None, "C": "success"}, [s("C"), e("C")])
+    return h
+
+
+def rollback_cancels_pending() -> HistoryBuilder:
+    """A runs, B is enqueued behind it, rollback run C deletes both (observed), while the
+    docs speak only of the current run A."""
+    h = HistoryBuilder(workload="rollback")
+    h.burst("T1", "rollback", 0.0)
+    h.create("T1", "A", 0.01, 0.02)
+    observe(h, "T1", 0.7, {"A": "running"}, "busy", [s("A")])
+    h.create("T1", "B", 0.8, 0.81)
+    h.create("T1", "C", 0.85, 0.86, strategy="rollback")
+    observe(h, "T1", 0.9, {"A": None, "B": None, "C": "pending"}, "busy", [])
+    finish(h, "T1", "rollback", 2.5, {"A": None, "B": None, "C": "success"}, [s("C"), e("C")])
+    return h
+
+
+def rollback_not_applied(*, subscribed: bool = False) -> HistoryBuilder:
+    """Rollback run B interrupts A but A is kept (interrupted) instead of deleted; with
+    ``subscribed``, a client was joined to A's stream at the time."""
+    h = HistoryBuilder(workload="rollback")
+    h.burst("T1", "rollback", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02, strategy="rollback")
+    if subscribed:
+        h.op(
+            "runs.join_stream",
+            0.03,
+            0.2,
+            args={"thread_id": "T1", "run_id": "A", "cancel_on_disconnect": False},
+            result={
+                "thread_id": "T1",
+                "run_id": "A",
+                "events": 0,
+                "event_counts": {},
+                "first_event_ns": None,
+                "last_event_ns": None,
+                "error_event": None,
+                "tokens": None,
+            },
+            process=5,
+        )
+    h.create("T1", "B", 0.07, 0.08, strategy="rollback")
+    observe(h, "T1", 0.2, {"A": "interrupted", "B": "pending"}, "idle")
+    finish(h, "T1", "rollback", 1.5, {"A": "interrupted", "B": "success"}, [s("B"), e("B")])
+    return h
+
+
+def rollback_survivor() -> HistoryBuilder:
+    """A keeps running after rollback run B was accepted, and still exists afterwards."""
+    h = HistoryBuilder(workload="rollback")
+    h.burst("T1", "rollback", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02, strategy="rollback")
+    observe(h, "T1", 0.7, {"A": "running"}, "busy", [s("A")])
+    h.create("T1", "B", 0.8, 0.81, strategy="rollback")
+    observe(h, "T1", 2.0, {"A": "running", "B": "pending"}, "busy", [s("A")])
+    finish(h, "T1", "rollback", 4.0, {"A": "interrupted", "B": "success"}, [s("A"), s("B"), e("B")])
+    return h
+
+
+# -- reject -----------------------------------------------------------------------------------
+
+
+def reject_clean() -> HistoryBuilder:
+    """B and C are refused (409) while A is pending; A runs; a later D on the idle thread is
+    accepted."""
+    h = HistoryBuilder(workload="reject")
+    h.burst("T1", "reject", 0.0)
+    h.create("T1", "A", 0.01, 0.02, strategy="reject")
+    h.create("T1", None, 0.03, 0.04, strategy="reject", outcome="fail")
+    h.create("T1", None, 0.05, 0.06, strategy="reject", outcome="fail")
+    observe(h, "T1", 0.1, {"A": "pending"}, "busy")
+    observe(h, "T1", 1.2, {"A": "success"}, "idle", [s("A"), e("A")])
+    h.create("T1", "D", 1.3, 1.31, strategy="reject")
+    finish(
+        h, "T1", "reject", 2.5, {"A": "success", "D": "success"}, [s("A"), e("A"), s("D"), e("D")]
+    )
+    return h
+
+
+def reject_accepted() -> HistoryBuilder:
+    """B is accepted while A is still pending."""
+    h = HistoryBuilder(workload="reject")
+    h.burst("T1", "reject", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02, strategy="reject")
+    h.create("T1", "B", 0.03, 0.04, strategy="reject")
+    observe(h, "T1", 0.1, {"A": "pending", "B": "pending"}, "busy")
+    finish(
+        h, "T1", "reject", 2.5, {"A": "success", "B": "success"}, [s("A"), e("A"), s("B"), e("B")]
+    )
+    return h
+
+
+def reject_refused_idle(*, after_info: bool = False) -> HistoryBuilder:
+    """A finished (seen success) before B was sent, yet B is refused with 409.
+
+    With ``after_info`` an unanswered create came in between: it may have made a run that
+    was in flight, so the refusal proves nothing.
+    """
+    h = HistoryBuilder(workload="reject")
+    h.burst("T1", "reject", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02, strategy="reject")
+    observe(h, "T1", 1.2, {"A": "success"}, "idle", [s("A"), e("A")])
+    if after_info:
+        h.create("T1", None, 1.25, 1.28, strategy="reject", outcome="info")
+    h.create("T1", None, 1.3, 1.31, strategy="reject", outcome="fail")
+    finish(h, "T1", "reject", 2.5, {"A": "success"}, [s("A"), e("A")])
+    return h
+
+
+# -- final status and results -----------------------------------------------------------------
+
+
+def failing(status: str, tokens: list[str]) -> HistoryBuilder:
+    h = HistoryBuilder(workload="failing")
+    h.burst("T1", "enqueue", 0.0, runs=1)
+    h.create("T1", "A", 0.01, 0.02, assistant="failing")
+    finish(h, "T1", "enqueue", 1.0, {"A": status}, tokens)
+    return h
+
+
+def error_after_end() -> HistoryBuilder:
+    """A wrote its end token, then ended error."""
+    return enqueue_timeline([s("A"), e("A"), s("B"), e("B")], b_status="error")
+
+
+def stream(events: int, *, join_tokens: list[str] | None = None) -> HistoryBuilder:
+    """A streamed run (runs.stream) on T1, then B enqueued; a join of A after both ended."""
+    h = HistoryBuilder(workload="stream")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create(
+        "T1",
+        None,
+        0.01,
+        1.0,
+        f="runs.stream",
+        result={
+            "run_id": "A",
+            "events": events,
+            "event_counts": {"values": events},
+            "first_event_ns": None,
+            "last_event_ns": None,
+            "error_event": None,
+            "tokens": [s("A"), e("A")] if events else None,
+        },
+        args={"stream_mode": ["values"]},
+    )
+    h.create("T1", "B", 0.02, 0.03)
+    observe(h, "T1", 1.1, {"A": "success", "B": "running"}, "busy", [s("A"), e("A"), s("B")])
+    if join_tokens is not None:
+        args = {"thread_id": "T1", "run_id": "A"}
+        h.op(
+            "runs.join",
+            2.0,
+            2.01,
+            args=args,
+            result={**args, "tokens": join_tokens, "error": None, "has_values": True},
+            process=7,
+        )
+    finish(
+        h, "T1", "enqueue", 1.8, {"A": "success", "B": "success"}, [s("A"), e("A"), s("B"), e("B")]
+    )
+    return h
+
+
+def join_before_end() -> HistoryBuilder:
+    """A join of A returns while A is still running, with values lacking A's end."""
+    h = HistoryBuilder(workload="stream")
+    h.burst("T1", "enqueue", 0.0, runs=1)
+    h.create("T1", "A", 0.01, 0.02)
+    args = {"thread_id": "T1", "run_id": "A"}
+    h.op(
+        "runs.join",
+        0.05,
+        0.6,
+        args=args,
+        result={**args, "tokens": [s("A")], "error": None, "has_values": True},
+        process=7,
+    )
+    observe(h, "T1", 0.7, {"A": "running"}, "busy", [s("A")])
+    finish(h, "T1", "enqueue", 1.5, {"A": "success"}, [s("A"), e("A")])
+    return h
+
+
+# -- thin histories ---------------------------------------------------------------------------
+
+
+def no_settle() -> HistoryBuilder:
+    """The run was cut short: a burst with no settled marker and no final state read."""
+    h = HistoryBuilder(workload="enqueue")
+    h.burst("T1", "enqueue", 0.0, runs=2)
+    h.create("T1", "A", 0.01, 0.02)
+    h.create("T1", "B", 0.03, 0.04)
+    observe(h, "T1", 0.1, {"A": "pending", "B": "pending"}, "busy")
+    return h
+
+
+def no_state() -> HistoryBuilder:
+    """Runs created and waited for on a thread nobody observed: nothing to judge."""
+    h = HistoryBuilder(workload="chat")
+    h.op("threads.create", 0.0, 0.01, args={}, result={"thread_id": "T1"})
+    h.create(
+        "T1",
+        None,
+        0.02,
+        0.6,
+        f="runs.wait",
+        result={"tokens": [s("A"), e("A")], "error": None, "has_values": True},
+    )
+    return h
+
+
+def header_only() -> HistoryBuilder:
+    return HistoryBuilder(workload="empty")
+
+
+CASES: dict[str, Callable[[], HistoryBuilder]] = {
+    "enqueue_clean": enqueue_clean,
+    "concurrent_runs": concurrent_runs,
+    "concurrent_statuses": concurrent_statuses,
+    "fifo_violation": fifo_violation,
+    "duplicate_execution": duplicate_execution,
+    "unexpected_run": unexpected_run,
+    "unexpected_run_after_info": unexpected_run_after_info,
+    "lost_run": lost_run,
+    "stuck_run": stuck_run,
+    "stuck_thread": stuck_thread,
+    "stuck_thread_after_rollback_cancel": lambda: stuck_thread(after_rollback_cancel=True),
+    "status_regression": status_regression,
+    "thread_idle_while_busy": thread_idle_while_busy,
+    "interrupt_clean": interrupt_clean,
+    "interrupt_not_applied": interrupt_not_applied,
+    "interrupt_end_within_slack": interrupt_end_within_slack,
+    "interrupt_cancels_pending": interrupt_cancels_pending,
+    "rollback_clean": rollback_clean,
+    "rollback_cancels_pending": rollback_cancels_pending,
+    "rollback_not_applied": rollback_not_applied,
+    "rollback_not_applied_subscribed": lambda: rollback_not_applied(subscribed=True),
+    "rollback_survivor": rollback_survivor,
+    "reject_clean": reject_clean,
+    "reject_accepted": reject_accepted,
+    "reject_refused_idle": reject_refused_idle,
+    "reject_refused_after_info": lambda: reject_refused_idle(after_info=True),
+    "failing_clean": lambda: failing("error", [s("A")]),
+    "failing_success": lambda: failing("success", [s("A")]),
+    "error_after_end": error_after_end,
+    "stream_clean": lambda: stream(3),
+    "stream_empty": lambda: stream(0),
+    "join_after_end": lambda: stream(3, join_tokens=[s("A"), e("A"), s("B"), e("B")]),
+    "join_before_end": join_before_end,
+    "no_settle": no_settle,
+    "no_state": no_state,
+    "header_only": header_only,
+}
+
+
+def write_all(directory: Path = DIRECTORY) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    return [build().write(directory / f"{name}.jsonl") for name, build in CASES.items()]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for path in write_all(Path(sys.argv[1]) if len(sys.argv) > 1 else DIRECTORY):
+        print(path)

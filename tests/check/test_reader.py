@@ -1,0 +1,205 @@
+"""Reading damaged histories: malformed and truncated lines, lost lines, several files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lgbench.check import HistoryReadError, check_history, read_history
+from tests.check._builder import HistoryBuilder
+from tests.check._cases import CASES, enqueue_clean
+
+GARBAGE = "\x00\x01 this is not json"
+
+
+def lines_of(name: str) -> list[str]:
+    return CASES[name]().lines()
+
+
+def write(tmp_path: Path, lines: list[str], *, newline: bool = True, name: str = "h.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + ("\n" if newline else ""), encoding="utf-8")
+    return path
+
+
+def index_of(lines: list[str], predicate: object) -> int:
+    for i, line in enumerate(lines[1:], start=1):
+        if predicate(json.loads(line)):  # type: ignore[operator]
+            return i
+    raise AssertionError("no such line")
+
+
+def test_pairs_invokes_with_completions(tmp_path: Path) -> None:
+    history = read_history(write(tmp_path, lines_of("enqueue_clean")))
+    assert history.malformed == history.truncated == history.unpaired == 0
+    assert history.phantoms == []
+    assert all(op.outcome == "ok" for op in history.operations)
+    first = history.operations[0]
+    assert (first.f, first.run_id, first.lo, first.hi) == ("runs.create", "A", 0.01, 0.02)
+    assert [m.name for m in history.markers] == ["burst.start", "burst.settled"]
+
+
+def test_a_truncated_last_line_is_counted_and_its_operation_is_info(tmp_path: Path) -> None:
+    h = enqueue_clean()
+    h.get("T1", "A", 9.0, "success")  # the last line is this read's completion
+    lines = h.lines()
+    lines[-1] = lines[-1][:40]
+    path = write(tmp_path, lines, newline=False)
+    history = read_history(path)
+    assert (history.truncated, history.malformed, history.unpaired) == (1, 0, 1)
+    assert history.operations[-1].outcome == "info"
+    result = check_history(path)
+    assert result.valid is True
+    assert result.history["truncated_files"] == 1
+
+
+def test_a_truncated_settle_marker_makes_the_burst_unknown(tmp_path: Path) -> None:
+    lines = lines_of("enqueue_clean")
+    lines[-1] = lines[-1][:30]
+    result = check_history(write(tmp_path, lines, newline=False))
+    assert result.valid == "unknown"
+    assert result.checkers["stuck"].unknown == (
+        "no burst.settled marker for thread T1: the history may be cut short",
+    )
+
+
+def test_a_garbled_read_is_harmless(tmp_path: Path) -> None:
+    lines = lines_of("enqueue_clean")
+    at = index_of(lines, lambda e: e["type"] == "ok" and e["f"] == "runs.get")
+    lines[at] = lines[at][:50]  # still shows "type": "ok"
+    path = write(tmp_path, lines)
+    history = read_history(path)
+    assert (history.malformed, history.truncated, len(history.phantoms)) == (1, 0, 0)
+    assert check_history(path).valid is True
+
+
+def test_a_lost_invoke_is_rebuilt_from_its_completion(tmp_path: Path) -> None:
+    lines = lines_of("enqueue_clean")
+    at = index_of(lines, lambda e: e["type"] == "invoke" and e["f"] == "runs.create")
+    lines[at] = GARBAGE
+    path = write(tmp_path, lines)
+    history = read_history(path)
+    assert history.malformed == 1 and history.phantoms == []
+    create = next(op for op in history.operations if op.f == "runs.create")
+    assert (create.invoke, create.run_id, create.outcome) == (None, "A", "ok")
+    assert check_history(path).valid is True
+
+
+def test_an_unreadable_line_matters_only_where_it_may_hide_a_create(tmp_path: Path) -> None:
+    # In a clean history it changes nothing...
+    lines = lines_of("enqueue_clean")
+    lines[3] = GARBAGE
+    history = read_history(write(tmp_path, lines))
+    assert len(history.phantoms) == 1
+    assert check_history(write(tmp_path, lines)).valid is True
+    # ...but an unexpected run may have come from it: unknown, not invalid.
+    lines = lines_of("unexpected_run")
+    lines[3] = GARBAGE
+    result = check_history(write(tmp_path, lines))
+    assert result.valid == "unknown"
+    assert result.checkers["unexpected"].unknown == (
+        "run X on thread T1 has no create, but one may be the unreadable line 4 of history file 0",
+    )
+
+
+def test_an_unreadable_line_before_a_refusal_blocks_the_proof_of_idleness(tmp_path: Path) -> None:
+    lines = lines_of("reject_refused_idle")
+    at = index_of(lines, lambda e: e["type"] == "ok" and e["f"] == "threads.get")
+    lines[at] = GARBAGE
+    result = check_history(write(tmp_path, lines))
+    assert result.valid == "unknown"
+    assert "may have created one" in result.checkers["reject"].unknown[0]
+
+
+def test_blank_lines_duplicates_and_a_missing_header(tmp_path: Path) -> None:
+    lines = lines_of("enqueue_clean")
+    body = lines[1:]
+    path = write(tmp_path, [*body[:5], "", body[4], *body[5:]])
+    history = read_history(path)
+    assert history.malformed == 1
+    assert any("no header line" in issue for issue in history.issues)
+    assert any("duplicate index 4" in issue for issue in history.issues)
+    assert check_history(path).valid is True
+
+
+def test_an_unsupported_schema_version_is_unknown(tmp_path: Path) -> None:
+    lines = lines_of("fifo_violation")
+    header = json.loads(lines[0])
+    header["schema_version"] = 2
+    lines[0] = json.dumps(header)
+    result = check_history(write(tmp_path, lines))
+    assert result.valid is False  # what is proven stays proven
+    lines = lines_of("enqueue_clean")
+    lines[0] = json.dumps(header)
+    result = check_history(write(tmp_path, lines))
+    assert result.valid == "unknown"
+    assert "schema_version 2 is not 1" in result.unknown[0]
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(HistoryReadError, match="cannot read history"):
+        check_history(tmp_path / "nope.jsonl")
+    with pytest.raises(HistoryReadError, match="no history file"):
+        read_history([])
+
+
+def split(lines: list[str], offset_s: float) -> tuple[list[str], list[str]]:
+    """Observer operations to a second file with its own indexes and clock origin."""
+    first: list[dict[str, object]] = []
+    second: list[dict[str, object]] = []
+    for line in lines[1:]:
+        event = json.loads(line)
+        observer = (event.get("value") or {}).get("observer")
+        (second if observer else first).append(event)
+    out = []
+    for events, shift in ((first, 0.0), (second, offset_s)):
+        renumber = {e["index"]: n for n, e in enumerate(events)}
+        text = [lines[0]]
+        for e in events:
+            e["index"] = renumber[e["index"]]
+            if "invoke_index" in e:
+                e["invoke_index"] = renumber[e["invoke_index"]]
+            e["time_ns"] = int(e["time_ns"]) - round(shift * 1e9)  # type: ignore[call-overload]
+            text.append(json.dumps(e))
+        out.append(text)
+    return out[0], out[1]
+
+
+def test_several_files_are_merged_on_the_wall_clock(tmp_path: Path) -> None:
+    for name in ("enqueue_clean", "fifo_violation"):
+        single = check_history(write(tmp_path, lines_of(name)))
+        a, b = split(lines_of(name), offset_s=7.5)
+        merged = check_history(
+            [write(tmp_path, a, name="a.jsonl"), write(tmp_path, b, name="b.jsonl")]
+        )
+        assert merged.valid == single.valid
+        assert merged.anomaly_counts() == single.anomaly_counts()
+    event = merged.to_dict()["anomalies"]["fifo_violation"]["examples"][0]["events"][-1]
+    assert event["file"] == 1 and event["time_s"] == pytest.approx(2.102)
+
+
+def test_builder_output_is_what_the_recorder_writes() -> None:
+    h = HistoryBuilder()
+    h.create("T1", "A", 0.01, 0.02)
+    header, invoke, ok = (json.loads(line) for line in h.lines())
+    assert header["type"] == "header" and header["schema_version"] == 1
+    assert (invoke["index"], invoke["type"], ok["invoke_index"], ok["type"]) == (
+        0,
+        "invoke",
+        0,
+        "ok",
+    )
+    assert set(invoke) == {
+        "index",
+        "type",
+        "time_ns",
+        "wall",
+        "process",
+        "actor",
+        "scenario",
+        "f",
+        "value",
+        "error",
+    }
