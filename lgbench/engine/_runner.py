@@ -89,6 +89,7 @@ _INTERVALS: Final = "intervals.hlog"
 _SUMMARY: Final = "summary.json"
 _SERVER_LOG: Final = "server.log"
 _CHECK: Final = "check.json"
+_CLOSE_TIMEOUT_S: Final = 5.0
 _UNSAFE_FILE_CHARS: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -284,6 +285,12 @@ async def run_workload(
     return results[0]
 
 
+async def _close_client(client: LangGraphClient) -> None:
+    # Shielded and bounded: connections are released even when the run was cancelled.
+    with anyio.move_on_after(_CLOSE_TIMEOUT_S, shield=True):
+        await client.aclose()
+
+
 async def _watch_signals(run: _Run) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
@@ -363,7 +370,7 @@ class _Run:
             async with contextlib.AsyncExitStack() as stack:
                 self.url = await self._start_target(stack)
                 client = self._client()
-                stack.push_async_callback(client.aclose)
+                stack.push_async_callback(_close_client, client)
                 await self._probe(client)
                 await self._run(client)
         if self.result is None:

@@ -21,6 +21,7 @@ from lgbench.engine import RunControl, RunOptions, RunResult, run_workload
 from lgbench.history import History, read_history
 from lgbench.workload import parse_workload
 from tests.engine._fake_langgraph import FakeLangGraph
+from tests.engine._history_checks import assert_well_formed
 
 pytestmark = pytest.mark.anyio
 
@@ -64,33 +65,6 @@ def completions(history: History) -> list[dict[str, Any]]:
 
 def seconds(event: dict[str, Any]) -> float:
     return event["time_ns"] / 1e9
-
-
-def assert_well_formed(history: History) -> None:
-    """Indexes ascend from 0; each invoke completes once, later, on its own process, and a
-    process never has two operations in flight nor invokes again after an info."""
-    assert [e["index"] for e in history.events] == list(range(len(history.events)))
-    open_by_process: dict[int, int] = {}
-    done_processes: set[int] = set()
-    completed: set[int] = set()
-    by_index = {e["index"]: e for e in history.events}
-    for event in history.events:
-        if event["type"] == "invoke":
-            process = event["process"]
-            assert process not in open_by_process, f"process {process} has two in flight"
-            assert process not in done_processes, f"process {process} invoked after info"
-            open_by_process[process] = event["index"]
-        elif event["type"] in ("ok", "fail", "info"):
-            invoke = by_index[event["invoke_index"]]
-            assert invoke["type"] == "invoke" and invoke["f"] == event["f"]
-            assert invoke["process"] == event["process"]
-            assert event["time_ns"] >= invoke["time_ns"]
-            assert event["invoke_index"] not in completed
-            completed.add(event["invoke_index"])
-            del open_by_process[event["process"]]
-            if event["type"] == "info":
-                done_processes.add(event["process"])
-    assert open_by_process == {}, "every invoke got its completion"
 
 
 ARRIVALS = """
@@ -659,3 +633,19 @@ steps = [{ op = "threads.create" }]
     assert (tmp_path / "run" / "threads.create.hgrm").read_text().startswith("       Value")
     hlog = (tmp_path / "run" / "intervals.hlog").read_text().splitlines()
     assert any(line.startswith("Tag=threads.create,0.000,1.000,") for line in hlog)
+
+
+async def test_ramping_arrival_rate_follows_the_ramps_integral(tmp_path: Path) -> None:
+    workload = """
+[[scenario]]
+name = "ramp"
+executor = "ramping-arrival-rate"
+start_rate = 0
+stages = [{ target = 8, duration = "1s" }]
+steps = [{ op = "threads.create" }]
+"""
+    result, history = await run_text(workload, tmp_path, FakeLangGraph())
+    # A(t) = 4 t^2 iterations by t: iteration n is due at sqrt((n + 1) / 4).
+    assert [seconds(e) for e in invokes(history)] == pytest.approx([0.5, 0.5**0.5, 0.75**0.5, 1.0])
+    assert result.summary is not None
+    assert result.summary["scenarios"]["ramp"]["model"] == "open"

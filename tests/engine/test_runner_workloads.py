@@ -19,7 +19,7 @@ from lgbench.engine import Overrides, RunOptions, run_workload
 from lgbench.history import read_history
 from lgbench.metrics import LatencyRecorder
 from lgbench.workload import OperationStepConfig, load_workload
-from tests.engine.test_runner_executors import assert_well_formed
+from tests.engine._history_checks import assert_well_formed
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
 
