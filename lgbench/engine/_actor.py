@@ -30,7 +30,7 @@ import anyio
 
 from lgbench.client import LangGraphClient, RunError
 from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
-from lgbench.history import StreamSummary
+from lgbench.history import Invocation, StreamSummary
 from lgbench.workload import (
     OPERATIONS,
     OperationSpec,
@@ -166,6 +166,7 @@ class Actor:
         for step in ctx.scenario.steps:
             if isinstance(step, SleepStepConfig):
                 await anyio.sleep(step.duration_s)
+                intended_s = None  # the schedule is for the iteration's start, not after a pause
                 continue
             assert isinstance(step, OperationStepConfig)
             spec = OPERATIONS[step.op]
@@ -299,7 +300,7 @@ class Actor:
     async def _stream(
         self,
         scope: OperationScope,
-        invocation: Any,
+        invocation: Invocation,
         method: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
