@@ -72,6 +72,7 @@ class ScenarioContext:
     seed: int
     keep_stream_events: bool = False
     _methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    _scopes: dict[tuple[str, bool], OperationScope] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -86,9 +87,13 @@ class ScenarioContext:
         return found
 
     def scope(self, operation: str, *, observer: bool = False) -> OperationScope:
-        return self.recorder.scope(
-            operation, self.scenario.name, self.scenario.tags, self.model, observer=observer
-        )
+        """Where ``operation`` records in this scenario (looked up once per operation)."""
+        found = self._scopes.get((operation, observer))
+        if found is None:
+            found = self._scopes[operation, observer] = self.recorder.scope(
+                operation, self.scenario.name, self.scenario.tags, self.model, observer=observer
+            )
+        return found
 
 
 def actor_seed(seed: int, scenario: str, vu: int) -> str:
