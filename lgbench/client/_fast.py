@@ -283,31 +283,6 @@ class _Waiter:
 _DEADLINE_SLACK_S: Final = 0.001
 
 
-@final
-class _NoScope:
-    """Stands in for a cancel scope around a wire that keeps its own deadlines."""
-
-    __slots__ = ()
-
-    cancelled_caught = False
-
-    @property
-    def deadline(self) -> float:
-        return math.inf
-
-    @deadline.setter
-    def deadline(self, value: float) -> None:
-        pass
-
-    def __enter__(self) -> _NoScope:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
-
-
-_NO_SCOPE: Final = _NoScope()
-
 _TIMEOUT_CONNECT: Final = 0
 _TIMEOUT_WRITE: Final = 1
 _TIMEOUT_READ: Final = 2
@@ -329,12 +304,12 @@ class FastTransport(AsyncTransport):
     """HTTP/1.1 to one ``http://`` origin over a keep-alive pool; see the module docstring.
 
     ``base_url`` may carry a path prefix, put before every request target.
-    ``asyncio_protocol=False`` keeps the portable anyio-stream wire on asyncio
-    too (it is always used on trio). HTTPS is the httpx transport's job.
+    ``native_wire=False`` keeps the portable anyio-stream wire instead of the
+    running loop's own (a buffered protocol on asyncio, trio's sockets and a
+    deadline watchdog on trio). HTTPS is the httpx transport's job.
     """
 
     __slots__ = (
-        "_asyncio_protocol",
         "_bound",
         "_clock",
         "_closed",
@@ -344,10 +319,12 @@ class FastTransport(AsyncTransport):
         "_keepalive_expiry_s",
         "_max_connections",
         "_n_open",
+        "_native_wire",
         "_new_scope",
         "_port",
         "_prefix",
         "_waiters",
+        "_watchdog",
     )
 
     def __init__(
@@ -356,7 +333,7 @@ class FastTransport(AsyncTransport):
         *,
         max_connections: int = 256,
         keepalive_expiry_s: float = 30.0,
-        asyncio_protocol: bool = True,
+        native_wire: bool = True,
     ) -> None:
         split = urllib.parse.urlsplit(base_url)
         if split.scheme != "http":
@@ -381,7 +358,7 @@ class FastTransport(AsyncTransport):
         self._prefix = split.path.rstrip("/")
         self._max_connections = max_connections
         self._keepalive_expiry_s = keepalive_expiry_s
-        self._asyncio_protocol = asyncio_protocol
+        self._native_wire = native_wire
         self._idle: deque[_Connection] = deque()
         self._waiters: deque[_Waiter] = deque()
         self._n_open = 0
@@ -390,6 +367,8 @@ class FastTransport(AsyncTransport):
         self._bound = False
         self._clock: Callable[[], float] = anyio.current_time
         self._new_scope: _backend.DeadlineScopeFactory = anyio.CancelScope
+        # On trio, what keeps the deadlines of the native wires (made with the first).
+        self._watchdog: _backend.TrioWatchdog | None = None
 
     def __repr__(self) -> str:
         return (
@@ -427,7 +406,10 @@ class FastTransport(AsyncTransport):
             if conn is None:
                 conn = await self._acquire(deadline, timeout.connect_s, total_s)
             try:
-                await self._exchange_head(conn, data, method == "HEAD", deadline, timeout)
+                if conn.wire.native_deadlines:
+                    await self._exchange_native(conn, data, method == "HEAD", deadline, timeout)
+                else:
+                    await self._exchange_scoped(conn, data, method == "HEAD", deadline, timeout)
             except BaseException as exc:
                 self._release_slot()
                 await _close_shielded(conn.wire)
@@ -453,7 +435,7 @@ class FastTransport(AsyncTransport):
         body = _Body(self, conn, timeout.read_s, deadline, total_s, reader.take_chunks())
         return Response(status_code, headers, stream=body)
 
-    async def _exchange_head(
+    async def _exchange_native(
         self,
         conn: _Connection,
         data: bytes,
@@ -461,7 +443,51 @@ class FastTransport(AsyncTransport):
         deadline: float,
         limits: Timeout,
     ) -> None:
-        """Send the request and read until the response head is complete."""
+        """Send the request, read until the response head is complete (the wire keeps deadlines)."""
+        reader = conn.reader
+        reader.begin(head_only=head_only)
+        conn.received_any = False
+        wire = conn.wire
+        clock = self._clock
+        write_s = limits.write_s
+        if write_s is None or (limit := clock() + write_s) >= deadline:
+            if not await wire.send(data, deadline):
+                raise _timeout_error(_TIMEOUT_TOTAL, limits.total_s)
+        elif not await wire.send(data, limit):
+            raise _timeout_error(_TIMEOUT_WRITE, write_s)
+        read_s = limits.read_s
+        feed = reader.feed
+        received = 0
+        while True:
+            if read_s is None or (limit := clock() + read_s) >= deadline:
+                n = await wire.receive_into(feed, deadline)
+                if n < 0:
+                    raise _timeout_error(_TIMEOUT_TOTAL, limits.total_s)
+            else:
+                n = await wire.receive_into(feed, limit)
+                if n < 0:
+                    raise _timeout_error(_TIMEOUT_READ, read_s)
+            if reader.head_done:
+                conn.received_any = True
+                return
+            if not n:
+                if conn.received_any:
+                    raise NetworkError("the server closed the connection in the response head")
+                raise NetworkError("the server closed the connection without answering")
+            conn.received_any = True
+            received += n
+            if received > MAX_HEAD_BYTES:
+                raise ProtocolError(f"response head larger than {MAX_HEAD_BYTES} bytes")
+
+    async def _exchange_scoped(
+        self,
+        conn: _Connection,
+        data: bytes,
+        head_only: bool,
+        deadline: float,
+        limits: Timeout,
+    ) -> None:
+        """Send the request and read until the response head is complete (in a cancel scope)."""
         reader = conn.reader
         reader.begin(head_only=head_only)
         conn.received_any = False
@@ -474,10 +500,8 @@ class FastTransport(AsyncTransport):
             limit, kind, limit_s = deadline, _TIMEOUT_TOTAL, limits.total_s
         else:
             limit, kind, limit_s = now + write_s, _TIMEOUT_WRITE, write_s
-        # Wires without deadlines of their own run under one scope for the
-        # whole head: moving a deadline is cheaper than a new scope.
-        native = wire.native_deadlines
-        with _NO_SCOPE if native else self._new_scope(deadline=limit) as scope:
+        # One scope for the whole head: moving a deadline is cheaper than a new scope.
+        with self._new_scope(deadline=limit) as scope:
             if not await wire.send(data, limit):
                 raise _timeout_error(kind, limit_s)
             received = 0
@@ -487,12 +511,8 @@ class FastTransport(AsyncTransport):
                 else:
                     new_limit, kind, limit_s = now + read_s, _TIMEOUT_READ, read_s
                 if abs(new_limit - limit) > _DEADLINE_SLACK_S:
-                    limit = new_limit
-                    if not native:
-                        scope.deadline = limit
+                    limit = scope.deadline = new_limit
                 n = await wire.receive_into(reader.feed, limit)
-                if n < 0:
-                    raise _timeout_error(kind, limit_s)
                 if not n:
                     if conn.received_any:
                         raise NetworkError("the server closed the connection in the response head")
@@ -562,9 +582,13 @@ class FastTransport(AsyncTransport):
             limit, kind, limit_s = now + connect_s, _TIMEOUT_CONNECT, connect_s
         with anyio.CancelScope(deadline=limit):
             try:
-                if self._asyncio_protocol and _backend.running_on_asyncio():
+                if not self._native_wire:
+                    return _AnyioWire(await anyio.connect_tcp(self._host, self._port))
+                if _backend.running_on_asyncio():
                     return await _backend.open_asyncio_wire(self._host, self._port)
-                return _AnyioWire(await anyio.connect_tcp(self._host, self._port))
+                if self._watchdog is None:
+                    self._watchdog = _backend.TrioWatchdog()
+                return await _backend.open_trio_wire(self._host, self._port, self._watchdog)
             except FOREIGN_ERRORS as exc:
                 raise translate_error(exc, connecting=True) from exc
         raise _timeout_error(kind, limit_s)
@@ -644,6 +668,9 @@ class FastTransport(AsyncTransport):
     async def aclose(self) -> None:
         """Close idle connections now and the others when their responses end."""
         self._closed = True
+        if self._watchdog is not None:
+            # Its task ends once the connections still in use are closed too.
+            self._watchdog.close()
         while self._waiters:
             self._waiters.popleft().event.set()
         while self._idle:

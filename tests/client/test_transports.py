@@ -1,7 +1,8 @@
 """The transports against a scripted loopback server, on every backend.
 
-One conformance suite runs over the fast transport (on asyncio both its
-protocol wire and its portable anyio wire) and the httpx transport. Tests
+One conformance suite runs over the fast transport (both its native wire,
+a buffered protocol on asyncio and trio's sockets with a deadline watchdog on
+trio, and its portable anyio wire) and the httpx transport. Tests
 assert behaviour (what the server saw: connections opened and closed,
 requests received), never durations; timeouts appear only as deadlines.
 """
@@ -60,16 +61,14 @@ def make_transport(kind: str, url: str, **options: Any) -> AsyncTransport:
     if kind == "fast":
         return FastTransport(url, **options)
     if kind == "fast-anyio":
-        return FastTransport(url, asyncio_protocol=False, **options)
+        return FastTransport(url, native_wire=False, **options)
     # trust_env=False: no proxy from the environment between us and loopback.
     return HttpxTransport(url, trust_env=False, **options)
 
 
 @pytest.fixture(params=TRANSPORT_KINDS)
-def kind(request: pytest.FixtureRequest, anyio_backend: tuple[str, dict[str, Any]]) -> str:
+def kind(request: pytest.FixtureRequest) -> str:
     value: str = request.param
-    if value == "fast-anyio" and anyio_backend[0] != "asyncio":
-        pytest.skip("off asyncio the fast transport always reads through anyio streams")
     return value
 
 
@@ -206,6 +205,13 @@ async def test_request_head(transport: AsyncTransport, server: ScriptedServer) -
     assert headers["x-api-key"] == "k"
     _, body = await fetch(transport, "/echo", "POST")
     assert json.loads(body)["headers"]["content-length"] == "0"
+
+
+async def test_large_request_body_is_sent_whole(transport: AsyncTransport) -> None:
+    # Far more than a socket takes in one send: the rest waits for the server to read.
+    content = bytes(i % 251 for i in range(3_000_000))
+    _, body = await fetch(transport, "/echo", "POST", content=content)
+    assert json.loads(body)["body"].encode("latin-1") == content
 
 
 async def test_base_url_path_prefix(kind: str, server: ScriptedServer) -> None:
@@ -447,6 +453,59 @@ async def test_keepalive_bytes_reset_the_read_timeout(
         async for chunk in response.aiter_bytes():
             received += chunk
     assert received.count(b"\n") > 1
+    await server.wait_closed(1)
+
+
+async def test_short_read_timeouts_fire_while_a_long_one_waits(
+    transport: AsyncTransport, server: ScriptedServer
+) -> None:
+    # Each request in flight keeps its own limit: later requests with earlier
+    # deadlines time out first, one after the other (on trio, the watchdog
+    # moves its alarm forward for them and re-arms it after each).
+    async def short(read_s: float) -> None:
+        with pytest.raises(ReadTimeout):
+            await fetch(transport, "/stall-head", limits=Timeout(read_s=read_s, total_s=30))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(fetch, transport, "/stall-head")  # SAFE: a read limit of 10 s
+        await server.wait_requests("/stall-head")
+        with anyio.fail_after(5):  # well before the first request's limit
+            async with anyio.create_task_group() as shorts:
+                shorts.start_soon(short, 2 * SHORT_S)
+                shorts.start_soon(short, SHORT_S)
+        await server.wait_closed(2)
+        assert server.open_now == 1  # the long one still waits
+        tg.cancel_scope.cancel()
+
+
+async def test_reused_connection_forgets_the_previous_read_limit(
+    transport: AsyncTransport, server: ScriptedServer
+) -> None:
+    await fetch(transport, "/cl", limits=Timeout(read_s=SHORT_S, total_s=30))
+    # On the same connection, a longer wait than that limit, under a longer one.
+    _, body = await fetch(transport, f"/slow-head?delay={3 * SHORT_S}")
+    assert body == b"late"
+    assert server.connections_opened == 1
+
+
+@pytest.mark.parametrize("anyio_backend", [pytest.param(("trio", {}), id="trio")])
+async def test_trio_watchdog_lives_as_long_as_its_connections(server: ScriptedServer) -> None:
+    # trio only: the deadline watchdog is a trio system task. It must outlive
+    # the transport's close while a response still reads, and then end.
+    def watchdogs() -> list[anyio.TaskInfo]:
+        return [t for t in anyio.get_running_tasks() if "fast-transport-watchdog" in t.name]
+
+    transport = FastTransport(server.url)
+    assert not watchdogs()
+    response = await get(transport, "/stall-body", Timeout(read_s=SHORT_S, total_s=30))
+    assert len(watchdogs()) == 1
+    await transport.aclose()
+    await anyio.wait_all_tasks_blocked()
+    assert len(watchdogs()) == 1
+    with pytest.raises(ReadTimeout):  # still kept after the close
+        await response.aread()
+    await anyio.wait_all_tasks_blocked()
+    assert not watchdogs()
     await server.wait_closed(1)
 
 
