@@ -19,6 +19,7 @@ from lgbench.check._anomalies import BOTH, DOCUMENTED_ONLY, Anomaly, Profile
 from lgbench.check._events import FINAL_STATUSES, INF, EventRef, Operation
 from lgbench.check._model import (
     ABSENT,
+    UNKNOWN_STRATEGY,
     Creation,
     RunModel,
     Snapshot,
@@ -28,7 +29,7 @@ from lgbench.check._model import (
 )
 from lgbench.check._reader import Phantom
 
-__all__ = ["CHECKER_FUNCTIONS", "Context", "ThreadCheck", "coverage_gap"]
+__all__ = ["CHECKER_FUNCTIONS", "PER_THREAD", "Context", "ThreadCheck", "coverage_gap"]
 
 _RANK: Final = {"pending": 0, "running": 1} | {s: 2 for s in FINAL_STATUSES}
 #: Stream modes that yield at least one event for every bundled graph that runs.
@@ -36,6 +37,11 @@ _ALWAYS_EMITTING: Final = frozenset(
     {"values", "updates", "debug", "tasks", "checkpoints", "events"}
 )
 _OBSERVED_ONLY: Final[frozenset[Profile]] = frozenset({"observed"})
+#: Strategies whose create may cancel runs in flight (a lost invoke line: may be either).
+_CANCELLING: Final = frozenset({"interrupt", "rollback", UNKNOWN_STRATEGY})
+#: At most this many anomalies of one family are listed per thread (the verdict is False
+#: from the first; a pathological thread must not cost quadratic memory).
+PER_THREAD: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +131,17 @@ def check_concurrency(ctx: Context, thread: ThreadModel) -> ThreadCheck:
     out = ThreadCheck()
     pairs: set[tuple[str, str]] = set()
     for snap in _maximal_reads(thread):
-        ends = {rid: i for i, (kind, rid) in enumerate(snap.tokens) if kind == "end"}
-        started: dict[str, int] = {}
+        # Runs started and not yet ended at this point of the read (and ending later in it).
+        running: dict[str, int] = {}
         for i, (kind, rid) in enumerate(snap.tokens):
-            if kind != "start" or rid in started:
+            if kind == "end":
+                running.pop(rid, None)
                 continue
-            for other in started:
-                if other != rid and ends.get(other, -1) > i and (other, rid) not in pairs:
+            if snap.first[(kind, rid)] != i:
+                continue
+            end = snap.first.get(("end", rid))
+            for other in running:
+                if other != rid and (other, rid) not in pairs and len(pairs) < PER_THREAD:
                     pairs.add((other, rid))
                     out.anomalies.append(
                         Anomaly(
@@ -145,19 +155,20 @@ def check_concurrency(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                             (snap.ref(),),
                         )
                     )
-            started[rid] = i
+            if end is not None and end > i:
+                running[rid] = i
     for listing in thread.lists:
-        running = sorted(rid for rid, status in listing.runs.items() if status == "running")
-        if len(running) >= 2 and tuple(running[:2]) not in pairs:
-            pairs.add((running[0], running[1]))
+        listed = sorted(rid for rid, status in listing.runs.items() if status == "running")
+        if len(listed) >= 2 and (listed[0], listed[1]) not in pairs:
+            pairs.add((listed[0], listed[1]))
             out.anomalies.append(
                 Anomaly(
                     "concurrent_runs",
                     thread.thread_id,
-                    tuple(running),
-                    f"{len(running)} runs were listed running at once on {_thread(thread)} "
+                    tuple(listed),
+                    f"{len(listed)} runs were listed running at once on {_thread(thread)} "
                     f"by the runs.list at event {listing.op.ref().index}",
-                    (listing.op.ref(f"runs.list ok: {len(running)} running"),),
+                    (listing.op.ref(f"runs.list ok: {len(listed)} running"),),
                 )
             )
     _concurrent_statuses(thread, pairs, out)
@@ -171,35 +182,49 @@ def check_concurrency(ctx: Context, thread: ThreadModel) -> ThreadCheck:
 def _concurrent_statuses(
     thread: ThreadModel, pairs: set[tuple[str, str]], out: ThreadCheck
 ) -> None:
-    """A running before and after B was seen running: both ran at once."""
-    running: dict[str, list[StatusObs]] = {}
+    """A was seen running before and after B was seen running: both ran at once.
+
+    A sweep over the runs' proven running spans (first ``running`` answered, last one
+    sent), keeping the two spans that reach furthest, so any thread size costs n log n.
+    """
+    spans: list[tuple[float, float, str, StatusObs, StatusObs]] = []
+    queries: list[tuple[float, float, str, StatusObs]] = []
     for run in thread.runs.values():
         seen = [o for o in run.statuses if o.status == "running"]
-        if seen:
-            running[run.run_id] = seen
-    if len(running) < 2:
+        if not seen:
+            continue
+        first = min(seen, key=lambda o: o.hi)
+        last = max(seen, key=lambda o: o.lo)
+        if first.hi < last.lo:
+            spans.append((first.hi, last.lo, run.run_id, first, last))
+        queries.extend((o.lo, o.hi, run.run_id, o) for o in seen)
+    if not spans:
         return
-    for a, a_obs in running.items():
-        first = min(a_obs, key=lambda o: o.hi)
-        last = max(a_obs, key=lambda o: o.lo)
-        for b, b_obs in running.items():
-            if a == b or (a, b) in pairs or (b, a) in pairs:
-                continue
-            for y in b_obs:
-                if first.hi < y.lo and last.lo > y.hi:
-                    pairs.add((a, b))
-                    out.anomalies.append(
-                        Anomaly(
-                            "concurrent_runs",
-                            thread.thread_id,
-                            (a, b),
-                            f"{_run(b)} was running on {_thread(thread)} while {_run(a)} was "
-                            f"seen running both before (event {first.ref().index}) and after "
-                            f"(event {last.ref().index})",
-                            (first.ref(), y.ref(), last.ref()),
-                        )
-                    )
-                    break
+    spans.sort(key=lambda span: span[0])
+    queries.sort(key=lambda query: query[0])
+    best: list[tuple[float, float, str, StatusObs, StatusObs]] = []
+    added = 0
+    for lo, hi, b, y in queries:
+        while added < len(spans) and spans[added][0] < lo:
+            best = sorted([*best, spans[added]], key=lambda span: -span[1])[:2]
+            added += 1
+        span = next((sp for sp in best if sp[2] != b), None)
+        if span is None or span[1] <= hi or len(pairs) >= PER_THREAD:
+            continue
+        _, _, a, first, last = span
+        if (a, b) in pairs or (b, a) in pairs:
+            continue
+        pairs.add((a, b))
+        out.anomalies.append(
+            Anomaly(
+                "concurrent_runs",
+                thread.thread_id,
+                (a, b),
+                f"{_run(b)} was running on {_thread(thread)} while {_run(a)} was seen running "
+                f"both before (event {first.ref().index}) and after (event {last.ref().index})",
+                (first.ref(), y.ref(), last.ref()),
+            )
+        )
 
 
 # -- fifo -----------------------------------------------------------------------------------
@@ -216,9 +241,7 @@ def check_fifo(ctx: Context, thread: ThreadModel) -> ThreadCheck:
     flagged: set[tuple[str, str]] = set()
     # 1. Start tokens out of creation order in one read.
     for snap in _maximal_reads(thread):
-        pos = {
-            rid: i for i, (kind, rid) in reversed(list(enumerate(snap.tokens))) if kind == "start"
-        }
+        pos = {rid: i for (kind, rid), i in snap.first.items() if kind == "start"}
         best: tuple[int, RunModel] | None = None
         prefix: list[tuple[int, RunModel] | None] = []
         for r in by_hi:
@@ -233,7 +256,7 @@ def check_fifo(ctx: Context, thread: ThreadModel) -> ThreadCheck:
             if pb is None or earlier is None or earlier[0] <= pb:
                 continue
             a = earlier[1]
-            if (a.run_id, b.run_id) in flagged:
+            if (a.run_id, b.run_id) in flagged or len(flagged) >= PER_THREAD:
                 continue
             flagged.add((a.run_id, b.run_id))
             out.anomalies.append(
@@ -248,33 +271,45 @@ def check_fifo(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                     (_creation(a).ref(), _creation(b).op.invoke_ref, snap.ref()),
                 )
             )
-    # 2. A later run started while an earlier one was still seen pending.
-    started_at: list[tuple[float, RunModel, EventRef]] = []
-    for b in queued:
-        evidence = _start_evidence(thread, b)
-        if evidence is not None:
-            started_at.append((evidence[0], b, evidence[1]))
+    # 2. A later run started while an earlier one was still seen pending. For each earlier
+    # run: among the runs created after it, the one that provably started first.
+    started = sorted(
+        (
+            (_creation(b).lo, evidence[0], b, evidence[1])
+            for b in queued
+            if (evidence := _start_evidence(thread, b)) is not None
+        ),
+        key=lambda item: item[0],
+    )
+    created = [item[0] for item in started]
+    earliest: list[tuple[float, RunModel, EventRef] | None] = [None] * (len(started) + 1)
+    for i in range(len(started) - 1, -1, -1):
+        _, t, b, ref = started[i]
+        later = earliest[i + 1]
+        earliest[i] = (t, b, ref) if later is None or t <= later[0] else later
     for a in runs:
         pending = [o for o in a.statuses if o.status == "pending"]
-        if not pending:
+        if not pending or len(flagged) >= PER_THREAD:
             continue
         late = max(pending, key=lambda o: o.lo)
-        for t, b, ref in started_at:
-            if b is a or (a.run_id, b.run_id) in flagged:
-                continue
-            if _creation(a).hi < _creation(b).lo and t <= late.lo:
-                flagged.add((a.run_id, b.run_id))
-                out.anomalies.append(
-                    Anomaly(
-                        "fifo_violation",
-                        thread.thread_id,
-                        (a.run_id, b.run_id),
-                        f"{_run(b.run_id)} started on {_thread(thread)} while "
-                        f"{_run(a.run_id)}, created before it, was still pending "
-                        f"(event {late.ref().index}), under enqueue",
-                        (_creation(a).ref(), ref, late.ref()),
-                    )
-                )
+        first = earliest[bisect.bisect_right(created, _creation(a).hi)]
+        if first is None or first[0] > late.lo:
+            continue
+        _, b, ref = first
+        if b is a or (a.run_id, b.run_id) in flagged:
+            continue
+        flagged.add((a.run_id, b.run_id))
+        out.anomalies.append(
+            Anomaly(
+                "fifo_violation",
+                thread.thread_id,
+                (a.run_id, b.run_id),
+                f"{_run(b.run_id)} started on {_thread(thread)} while {_run(a.run_id)}, "
+                f"created before it, was still pending (event {late.ref().index}), under "
+                "enqueue",
+                (_creation(a).ref(), ref, late.ref()),
+            )
+        )
     if not out.anomalies:
         gap = coverage_gap(thread)
         if gap:
@@ -404,6 +439,7 @@ def check_lost(ctx: Context, thread: ThreadModel) -> ThreadCheck:
     if not runs:
         return ThreadCheck(applicable=False)
     out = ThreadCheck()
+    rollbacks = _Rollbacks.of(thread)
     for run in runs:
         created = _creation(run)
         if _executed_or_final(thread, run):
@@ -418,8 +454,15 @@ def check_lost(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                     "was accepted"
                 )
             continue
-        excuse = _deletion_excuse(thread, run, vanished[0])
+        excuse = _deletion_excuse(thread, rollbacks, run, vanished[0])
         if excuse is not None:
+            continue
+        phantom = _phantom(ctx, thread, vanished[0])
+        if phantom is not None:
+            out.unknown.append(
+                f"{_run(run.run_id)} on {_thread(thread)} was gone at event {vanished[1].index}, "
+                f"and {phantom} may have been the rollback or delete that removed it"
+            )
             continue
         out.anomalies.append(
             Anomaly(
@@ -453,15 +496,65 @@ def _vanished(thread: ThreadModel, run: RunModel, after: float) -> tuple[float, 
     return None
 
 
-def _deletion_excuse(thread: ThreadModel, run: RunModel, by: float) -> Operation | None:
+def _action(op: Operation) -> str | None:
+    """A cancel's action; None when its invoke line was lost (it may have been either)."""
+    if op.invoke is None:
+        return None
+    action = op.args.get("action")
+    return action if isinstance(action, str) else "interrupt"
+
+
+def _phantom(ctx: Context, thread: ThreadModel, before: float, after: float = -INF) -> str | None:
+    """A lost line that may hide an operation on the thread, sent in ``(after, before)``."""
+    for p in ctx.phantoms:
+        if p.concerns(thread.thread_id) and p.lo < before and p.hi > after:
+            return f"the unreadable line {p.line} of history file {p.file}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rollbacks:
+    """A thread's rollback creates (ok or info, or of unknown strategy), by send time, with
+    the two latest answers among those sent so far (to answer "any sent before t and
+    answered after u, other than this one" in log time)."""
+
+    los: list[float]
+    top: list[tuple[tuple[float, int], ...]]
+
+    @classmethod
+    def of(cls, thread: ThreadModel) -> _Rollbacks:
+        creates = sorted(
+            (
+                c
+                for c in thread.creations
+                if c.maybe and c.strategy in ("rollback", UNKNOWN_STRATEGY)
+            ),
+            key=lambda c: c.lo,
+        )
+        top: list[tuple[tuple[float, int], ...]] = []
+        best: tuple[tuple[float, int], ...] = ()
+        for c in creates:
+            best = tuple(sorted((*best, (c.hi, id(c))), reverse=True)[:2])
+            top.append(best)
+        return cls([c.lo for c in creates], top)
+
+    def any(self, sent_before: float, answered_after: float, besides: Creation) -> bool:
+        at = bisect.bisect_left(self.los, sent_before)
+        if not at:
+            return False
+        return any(hi > answered_after and key != id(besides) for hi, key in self.top[at - 1])
+
+
+def _deletion_excuse(
+    thread: ThreadModel, rollbacks: _Rollbacks, run: RunModel, by: float
+) -> object | None:
+    """What may have deleted the run before ``by``: a rollback create that may have come
+    after it, its own rollback cancel or delete, or the thread's delete."""
     created = _creation(run)
-    for c in thread.creations:
-        if c is created or not c.maybe or c.strategy != "rollback":
-            continue
-        if c.hi > created.lo and c.lo < by:
-            return c.op
+    if rollbacks.any(by, created.lo, created):
+        return rollbacks
     for op in run.cancels:
-        if op.lo < by and (op.f == "runs.delete" or op.args.get("action") == "rollback"):
+        if op.lo < by and (op.f == "runs.delete" or _action(op) in ("rollback", None)):
             return op
     for op in thread.deletes:
         if op.f == "threads.delete" and op.lo < by:
@@ -472,8 +565,9 @@ def _deletion_excuse(thread: ThreadModel, run: RunModel, by: float) -> Operation
 # -- stuck ----------------------------------------------------------------------------------
 
 
-def _changes(thread: ThreadModel) -> list[tuple[float, float]]:
-    """Windows in which something on the thread changed (a status, its tokens, a create)."""
+def _changes(ctx: Context, thread: ThreadModel) -> list[tuple[float, float]]:
+    """Windows in which something on the thread changed (a status, its tokens, a create),
+    or may have (a lost line)."""
     out: list[tuple[float, float]] = []
 
     def scan(values: Sequence[tuple[object, float, float]]) -> None:
@@ -488,6 +582,7 @@ def _changes(thread: ThreadModel) -> list[tuple[float, float]]:
     for op in [*(c.op for c in thread.creations), *thread.cancels, *thread.deletes]:
         done = op.completion.time_s if op.completion is not None else op.lo
         out.append((op.lo, done))
+    out += [(p.lo, p.hi) for p in ctx.phantoms if p.concerns(thread.thread_id)]
     return out
 
 
@@ -503,7 +598,7 @@ def check_stuck(ctx: Context, thread: ThreadModel) -> ThreadCheck:
         out.unknown.append(
             f"no burst.settled marker for {_thread(thread)}: the history may be cut short"
         )
-    changes = _changes(thread)
+    changes = _changes(ctx, thread)
     limit = ctx.stuck_after_s
     for run in thread.runs.values():
         if not run.statuses:
@@ -559,12 +654,19 @@ def _stuck_thread(
         )
         return
     rollback_cancels = [
-        op for op in thread.cancels if op.args.get("action") == "rollback" and op.lo < last.lo
+        op for op in thread.cancels if _action(op) in ("rollback", None) and op.lo < last.lo
     ]
     # Observed: busy until another run finishes on the thread, so no run created since.
     excused = bool(rollback_cancels) and not any(
         c.lo > min(op.lo for op in rollback_cancels) for c in thread.creations
     )
+    phantom = _phantom(ctx, thread, last.lo)
+    if not excused and phantom is not None:
+        out.unknown.append(
+            f"{_thread(thread)} stayed busy with every run final, but {phantom} may have been "
+            "a rollback cancel, which leaves a thread busy"
+        )
+        return
     out.anomalies.append(
         Anomaly(
             "stuck_thread",
@@ -620,69 +722,116 @@ def check_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                 )
             )
             break
-    _idle_while_busy(thread, out)
+    _idle_while_busy(ctx, thread, out)
     return out
 
 
-def _idle_while_busy(thread: ThreadModel, out: ThreadCheck) -> None:
-    idle = [o for o in thread.thread_statuses if o.status == "idle"]
+def _idle_while_busy(ctx: Context, thread: ThreadModel, out: ThreadCheck) -> None:
+    """The thread read idle while a run was seen in flight both before and after."""
+    idle = sorted((o for o in thread.thread_statuses if o.status == "idle"), key=lambda o: o.lo)
     if not idle:
         return
-    spans: list[tuple[RunModel, StatusObs, StatusObs]] = []
+    los = [o.lo for o in idle]
     for run in thread.runs.values():
         flying = [o for o in run.statuses if o.in_flight]
-        if flying:
-            spans.append((run, min(flying, key=lambda o: o.hi), max(flying, key=lambda o: o.lo)))
-    for run, first, last in spans:
-        for obs in idle:
-            if not (first.hi < obs.lo and last.lo > obs.hi):
-                continue
-            excused = any(
-                c.maybe and c.strategy in ("interrupt", "rollback") and c.lo < obs.hi
-                for c in thread.creations
-            ) or any(op.lo < obs.hi for op in thread.cancels)
-            out.anomalies.append(
-                Anomaly(
-                    "thread_idle_while_busy",
-                    thread.thread_id,
-                    (run.run_id,),
-                    f"{_thread(thread)} read idle at event {obs.ref().index} while "
-                    f"{_run(run.run_id)} was {first.status} before it (event "
-                    f"{first.ref().index}) and {last.status} after it (event "
-                    f"{last.ref().index})",
-                    (first.ref(), obs.ref(), last.ref()),
-                    DOCUMENTED_ONLY if excused else BOTH,
-                    "idle_while_in_flight" if excused else None,
+        if not flying or len(out.anomalies) >= PER_THREAD:
+            continue
+        first = min(flying, key=lambda o: o.hi)
+        last = max(flying, key=lambda o: o.lo)
+        obs = next(
+            (
+                o
+                for o in idle[bisect.bisect_right(los, first.hi) :]
+                if o.lo < last.lo and o.hi < last.lo
+            ),
+            None,
+        )
+        if obs is None:
+            continue
+        excused = any(
+            c.maybe and c.strategy in _CANCELLING and c.lo < obs.hi for c in thread.creations
+        ) or any(op.lo < obs.hi for op in thread.cancels)
+        if not excused:
+            phantom = _phantom(ctx, thread, obs.hi)
+            if phantom is not None:
+                out.unknown.append(
+                    f"{_thread(thread)} read idle while {_run(run.run_id)} was in flight, and "
+                    f"{phantom} may have been an interrupt, which explains it"
                 )
+                excused = True
+        out.anomalies.append(
+            Anomaly(
+                "thread_idle_while_busy",
+                thread.thread_id,
+                (run.run_id,),
+                f"{_thread(thread)} read idle at event {obs.ref().index} while "
+                f"{_run(run.run_id)} was {first.status} before it (event {first.ref().index}) "
+                f"and {last.status} after it (event {last.ref().index})",
+                (first.ref(), obs.ref(), last.ref()),
+                DOCUMENTED_ONLY if excused else BOTH,
+                "idle_while_in_flight" if excused else None,
             )
-            break
+        )
 
 
 # -- interrupt and rollback -----------------------------------------------------------------
 
 
-def _first_cancellers(thread: ThreadModel, run: RunModel) -> list[Creation]:
-    """The creates that may have been the first to interrupt or roll back the run.
+@dataclass(frozen=True, slots=True)
+class _Cancellers:
+    """A thread's interrupt and rollback creates (ok or info), sorted by send time."""
 
-    Candidates: interrupt or rollback creates (ok or info) not provably sent before the
-    run existed, sent while the run was not provably final. The first ones are those no
-    other candidate provably precedes.
-    """
-    created = _creation(run)
-    candidates = [
-        c
-        for c in thread.creations
-        if c is not created
-        and c.maybe
-        and c.strategy in ("interrupt", "rollback")
-        and not ThreadModel.created_before(c, created)
-        and thread.final_before(run, c.lo) is None
-    ]
-    first = [c for c in candidates if not any(ThreadModel.created_before(o, c) for o in candidates)]
-    # A first candidate that may have come before the run leaves its fate ambiguous.
-    if any(not ThreadModel.created_before(created, c) for c in first):
-        return []
-    return first
+    creates: list[Creation]
+    los: list[float]
+    #: The longest answered create: nothing answered starts earlier than this before a run.
+    max_span_s: float
+    #: Unanswered (info) ones: they may have taken effect at any later time.
+    unbounded: list[Creation]
+
+    @classmethod
+    def of(cls, thread: ThreadModel) -> _Cancellers:
+        creates = sorted(
+            (c for c in thread.creations if c.maybe and c.strategy in _CANCELLING),
+            key=lambda c: c.lo,
+        )
+        spans = [c.hi - c.lo for c in creates if c.hi != INF]
+        return cls(
+            creates,
+            [c.lo for c in creates],
+            max(spans, default=0.0),
+            [c for c in creates if c.hi == INF],
+        )
+
+    def first(self, thread: ThreadModel, run: RunModel) -> list[Creation]:
+        """The creates that may have been the first to interrupt or roll back the run.
+
+        Candidates: not provably sent before the run existed, sent while the run was not
+        provably final. The first ones are those no other candidate provably precedes (sent
+        no later than the earliest answer among them). Empty when one of them may have come
+        before the run, which leaves its fate ambiguous.
+        """
+        created = _creation(run)
+        final = thread.final_before(run, INF)
+        until = final.hi if final is not None else INF
+        candidates: list[Creation] = []
+        earliest_answer = INF
+        start = bisect.bisect_left(self.los, created.lo - self.max_span_s)
+        for c in self.creates[start:]:
+            if c.lo >= until or c.lo > earliest_answer:
+                break
+            if c is created or c.hi < created.lo:
+                continue
+            candidates.append(c)
+            earliest_answer = min(earliest_answer, c.hi)
+        candidates += [
+            c
+            for c in self.unbounded
+            if c.lo < created.lo - self.max_span_s and c.lo < until and c is not created
+        ]
+        first = [c for c in candidates if c.lo <= earliest_answer]
+        if any(not ThreadModel.created_before(created, c) for c in first):
+            return []
+        return first
 
 
 def _self_cancel_possible(run: RunModel) -> bool:
@@ -714,25 +863,41 @@ def _make_multitask_checker(strategy: str) -> Callable[[Context, ThreadModel], T
         if not any(c.maybe and c.strategy == strategy for c in thread.creations):
             return ThreadCheck(applicable=False)
         out = ThreadCheck()
-        firsts: dict[str, list[Creation]] = {}
+        cancellers = _Cancellers.of(thread)
+        groups: dict[tuple[int, ...], list[tuple[RunModel, list[Creation]]]] = {}
         for run in thread.accepted_runs:
-            first = _first_cancellers(thread, run)
+            first = cancellers.first(thread, run)
             if first and not _self_cancel_possible(run):
-                firsts[run.run_id] = first
-        for run_id, first in firsts.items():
+                groups.setdefault(tuple(id(c) for c in first), []).append((run, first))
+        for members in groups.values():
+            first = members[0][1]
             if {c.strategy for c in first} != {strategy}:
                 continue
-            run = thread.runs[run_id]
-            # Earlier runs cancelled by the same create: this run was not the current one.
-            shared = [
-                thread.runs[other]
-                for other, other_first in firsts.items()
-                if other != run_id
-                and other_first == first
-                and ThreadModel.created_before(_creation(thread.runs[other]), _creation(run))
-                and _cancelled(thread.runs[other]) is not None
-            ]
-            _judge(ctx, thread, run, first, shared, out, not_applied, cancelled_pending)
+            # Runs cancelled by the same create, earliest answered first: a later member
+            # created after one of them was not the current run.
+            cancelled = sorted(
+                (r for r, _ in members if _cancelled(r) is not None),
+                key=lambda r: _creation(r).hi,
+            )
+            for run, _ in members:
+                current = cancelled[0] if cancelled else None
+                if current is not None and not ThreadModel.created_before(
+                    _creation(current), _creation(run)
+                ):
+                    current = None
+                verdict = ThreadCheck()
+                _judge(ctx, thread, run, first, current, verdict, not_applied, cancelled_pending)
+                out.unknown += verdict.unknown
+                final = thread.final_before(run, INF)
+                until = final.hi if final is not None else INF
+                phantom = _phantom(ctx, thread, until, _creation(run).lo)
+                if verdict.anomalies and phantom is not None:
+                    out.unknown.append(
+                        f"{_run(run.run_id)} on {_thread(thread)}: {phantom} may have been "
+                        "the create or cancel that decided its fate"
+                    )
+                else:
+                    out.anomalies += verdict.anomalies
         return out
 
     check.__name__ = f"check_{strategy}"
@@ -744,7 +909,7 @@ def _judge(
     thread: ThreadModel,
     run: RunModel,
     first: Sequence[Creation],
-    shared: Sequence[RunModel],
+    current: RunModel | None,
     out: ThreadCheck,
     not_applied: str,
     cancelled_pending: str,
@@ -752,7 +917,7 @@ def _judge(
     strategy = first[0].strategy
     rid = run.run_id
     # A run that was not the current one: the docs would let it live, the server cancels it.
-    flagged_by = _OBSERVED_ONLY if shared else BOTH
+    flagged_by = _OBSERVED_ONLY if current is not None else BOTH
     for canceller in first:
         if not canceller.accepted or not ThreadModel.created_before(_creation(run), canceller):
             continue
@@ -826,8 +991,7 @@ def _judge(
                 )
             )
             return
-    if shared and _never_started(thread, run):
-        current = shared[0]
+    if current is not None and _never_started(thread, run):
         out.anomalies.append(
             Anomaly(
                 cancelled_pending,

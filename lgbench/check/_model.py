@@ -15,6 +15,7 @@ before another's was sent).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -35,6 +36,7 @@ from lgbench.graphs import GRAPH_IDS, default_assistant_id, parse_token
 __all__ = [
     "ABSENT",
     "DEFAULT_STRATEGY",
+    "UNKNOWN_STRATEGY",
     "Creation",
     "ListObs",
     "RunModel",
@@ -51,6 +53,8 @@ ABSENT: Final = "absent"
 #: The strategy of a run created without one: enqueue, per the LangGraph docs and the
 #: in-memory server (langgraph-api 0.16).
 DEFAULT_STRATEGY: Final = "enqueue"
+#: The strategy of a create whose invoke line was lost: it may have been any.
+UNKNOWN_STRATEGY: Final = "unknown"
 #: runs.list's page size when the request names none.
 _DEFAULT_LIST_LIMIT: Final = 10
 
@@ -133,6 +137,21 @@ class Snapshot:
     kind: Literal["state", "result"]
     #: False when the values held no ``tokens`` list (no bundled-graph run wrote one yet).
     present: bool = True
+    #: Each token's first position.
+    first: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        tokens: tuple[tuple[str, str], ...],
+        op: Operation,
+        kind: Literal["state", "result"],
+        present: bool = True,
+    ) -> Snapshot:
+        first: dict[tuple[str, str], int] = {}
+        for i, token in enumerate(tokens):
+            first.setdefault(token, i)
+        return cls(tokens, op, kind, present, first)
 
     @property
     def lo(self) -> float:
@@ -143,13 +162,10 @@ class Snapshot:
         return self.op.hi
 
     def position(self, kind: str, run_id: str) -> int | None:
-        for i, token in enumerate(self.tokens):
-            if token == (kind, run_id):
-                return i
-        return None
+        return self.first.get((kind, run_id))
 
     def has(self, kind: str, run_id: str) -> bool:
-        return (kind, run_id) in self.tokens
+        return (kind, run_id) in self.first
 
     def text(self, limit: int = 6) -> str:
         shown = [f"{k}:{short_id(r)}" for k, r in self.tokens[-limit:]]
@@ -244,16 +260,32 @@ class ThreadModel:
     burst_starts: list[Event] = field(default_factory=list)
     burst_settles: list[Event] = field(default_factory=list)
     bad_tokens: int = 0
+    #: Built by :meth:`index` once every fact is in.
+    state_snapshots: list[Snapshot] = field(default_factory=list)
+    _state_los: list[float] = field(default_factory=list)
+    _first_read: dict[tuple[str, str], Snapshot] = field(default_factory=dict)
+    _last_end_read: dict[str, Snapshot] = field(default_factory=dict)
+
+    def index(self) -> None:
+        """Sort every fact by time and index the token reads (call once, after building)."""
+        self.snapshots.sort(key=lambda s: (s.lo, s.hi))
+        self.thread_statuses.sort(key=lambda o: (o.lo, o.hi))
+        self.creations.sort(key=lambda c: (c.lo, c.hi))
+        self.state_snapshots = [s for s in self.snapshots if s.kind == "state"]
+        self._state_los = [s.lo for s in self.state_snapshots]
+        for snap in self.snapshots:
+            for token in snap.first:
+                self._first_read.setdefault(token, snap)
+        for snap in self.state_snapshots:
+            for kind, rid in snap.first:
+                if kind == "end":
+                    self._last_end_read[rid] = snap
 
     # -- what kind of thread --------------------------------------------------------------
 
     @property
     def is_burst(self) -> bool:
         return bool(self.burst_starts or self.burst_settles)
-
-    @property
-    def state_snapshots(self) -> list[Snapshot]:
-        return [s for s in self.snapshots if s.kind == "state"]
 
     @property
     def checkable(self) -> bool:
@@ -308,37 +340,39 @@ class ThreadModel:
         for obs in run.statuses:
             if obs.lo >= t and obs.in_flight:
                 return obs.ref()
+        last_end = self._last_end_read.get(run.run_id)
+        if last_end is None:
+            return None
         states = self.state_snapshots
-        for i, snap in enumerate(states):
-            if snap.lo < t or snap.has("end", run.run_id):
-                continue
-            if any(later.lo >= snap.hi and later.has("end", run.run_id) for later in states[i:]):
+        for i in range(bisect.bisect_left(self._state_los, t), len(states)):
+            snap = states[i]
+            if snap.lo > last_end.lo:
+                break
+            if not snap.has("end", run.run_id) and snap.hi <= last_end.lo:
                 return snap.ref()
         return None
 
     def ended(self, run: RunModel) -> Snapshot | None:
         """The first read holding the run's ``end`` token."""
-        return next((s for s in self.snapshots if s.has("end", run.run_id)), None)
+        return self._first_read.get(("end", run.run_id))
 
     def started(self, run: RunModel) -> Snapshot | None:
-        return next((s for s in self.snapshots if s.has("start", run.run_id)), None)
+        """The first read holding the run's ``start`` token."""
+        return self._first_read.get(("start", run.run_id))
 
     def status_seen(self, run: RunModel, statuses: Iterable[str]) -> StatusObs | None:
         wanted = set(statuses)
         return next((o for o in run.statuses if o.status in wanted), None)
-
-    def last_state_after(self, t: float) -> Snapshot | None:
-        """The last ``threads.get_state`` sent at or after ``t``."""
-        after = [s for s in self.state_snapshots if s.lo >= t]
-        return after[-1] if after else None
 
 
 def _graph_of(assistant: object) -> str | None:
     return _GRAPH_BY_ASSISTANT.get(assistant) if isinstance(assistant, str) else None
 
 
-def _strategy(args: Mapping[str, Any]) -> tuple[str, str | None]:
-    given = args.get("multitask_strategy")
+def _strategy(op: Operation) -> tuple[str, str | None]:
+    if op.invoke is None:
+        return UNKNOWN_STRATEGY, None
+    given = op.args.get("multitask_strategy")
     if isinstance(given, str) and given in STRATEGIES:
         return given, given
     return DEFAULT_STRATEGY, given if isinstance(given, str) else None
@@ -379,7 +413,7 @@ def build_threads(history: History) -> dict[str, ThreadModel]:
         if op.f not in CREATING_OPS or thread_id is None:
             continue
         model = thread(thread_id)
-        strategy, given = _strategy(op.args)
+        strategy, given = _strategy(op)
         run_id = op.result.get("run_id") if op.outcome != "fail" else None
         run_id = run_id if isinstance(run_id, str) and run_id else None
         after = op.args.get("after_seconds")
@@ -413,13 +447,12 @@ def build_threads(history: History) -> dict[str, ThreadModel]:
         elif marker.name == "burst.settled":
             thread(thread_id).burst_settles.append(marker)
     for model in threads.values():
-        model.snapshots.sort(key=lambda s: (s.lo, s.hi))
+        model.index()
         _register_token_runs(model)
         for found in model.runs.values():
             found.statuses.sort(key=lambda o: (o.lo, o.hi))
             if found.creation is None:
                 _first_seen(model, found)
-        model.thread_statuses.sort(key=lambda o: (o.lo, o.hi))
     return dict(sorted(threads.items()))
 
 
@@ -462,7 +495,7 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
             model.thread_statuses.append(ThreadObs(status, op))
     elif f == "threads.get_state" and op.outcome == "ok":
         tokens = _tokens(op.result.get("tokens"), model)
-        model.snapshots.append(Snapshot(tokens or (), op, "state", tokens is not None))
+        model.snapshots.append(Snapshot.of(tokens or (), op, "state", tokens is not None))
     elif f == "runs.cancel" and op.outcome != "fail":
         model.cancels.append(op)
         if run_id is not None:
@@ -486,7 +519,7 @@ def _results(model: ThreadModel, op: Operation) -> None:
     model.results.append(op)
     tokens = _tokens(op.result.get("tokens"), model)
     if tokens is not None:
-        model.snapshots.append(Snapshot(tokens, op, "result"))
+        model.snapshots.append(Snapshot.of(tokens, op, "result"))
 
 
 def _first_seen(model: ThreadModel, found: RunModel) -> None:

@@ -8,7 +8,8 @@ event indexes (ascending from 0 in every file):
 - a lost ``invoke`` whose completion survived is rebuilt from the completion (its send
   time is bounded by the event before the gap);
 - a lost completion leaves its invoke unpaired, which is an ``info``;
-- any other gap may have hidden an operation that created, cancelled or deleted a run.
+- a rebuilt operation that may have created, cancelled or deleted a run but names no
+  thread, and any other gap, may have hidden an operation that affected a run.
   Unless the broken text shows it was harmless (a read, a completion, a marker), it is a
   :class:`Phantom`: the checkers treat it as an ``info``'d run creation on any thread (or
   on the threads its text names), so it can only turn a verdict into ``unknown``, never
@@ -24,6 +25,7 @@ whole check ``unknown``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import statistics
@@ -194,8 +196,6 @@ def _read_file(path: Path, number: int) -> _FileData:
     last_index = -1
     seen: set[int] = set()
     for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
         is_last = line_no == len(lines)
         obj = _parse(line)
         if obj is not None and obj.get("type") == "header":
@@ -373,7 +373,11 @@ def _pair(data: _FileData, history: History) -> None:
             lo = invoke.time_s
         else:
             lo = _time_before(ordered, by_index, event.invoke_index)
-        history.operations.append(_operation(invoke, event, lo))
+        op = _operation(invoke, event, lo)
+        history.operations.append(op)
+        if invoke is None and op.thread_id is None and op.f not in _READ_ONLY_OPS:
+            # Rebuilt from a completion that names no thread: it may concern any thread.
+            history.phantoms.append(Phantom(data.file, event.line, lo, event.time_s, frozenset()))
     for index, invoke in invokes.items():
         if index not in completed:
             history.unpaired += 1
@@ -383,12 +387,8 @@ def _pair(data: _FileData, history: History) -> None:
 
 def _time_before(ordered: list[int], by_index: Mapping[int, Event], index: int) -> float:
     """The time of the latest readable event whose index is below ``index``."""
-    best = 0.0
-    for candidate in ordered:
-        if candidate >= index:
-            break
-        best = by_index[candidate].time_s
-    return best
+    at = bisect.bisect_left(ordered, index)
+    return by_index[ordered[at - 1]].time_s if at else 0.0
 
 
 def _operation(invoke: Event | None, completion: Event | None, lo: float) -> Operation:
@@ -422,33 +422,23 @@ def _find_phantoms(
     by_index: Mapping[int, Event],
     referenced: set[int],
 ) -> None:
-    if not ordered:
-        return
-    present = set(ordered)
-    missing = [i for i in range(ordered[-1] + 1) if i not in present and i not in referenced]
-    for index in missing:
-        before = _neighbour(ordered, index, below=True)
-        after = _neighbour(ordered, index, below=False)
-        lo = by_index[before].time_s if before is not None else 0.0
-        hi = by_index[after].time_s if after is not None else INF
-        texts = [
-            b.text
-            for b in data.broken
-            if (before is None or b.after_index >= before)
-            and (after is None or b.after_index < after)
-        ]
-        line = next((b.line for b in data.broken if before is None or b.after_index >= before), 0)
-        if texts and all(_harmless(text) for text in texts):
-            continue
-        threads = frozenset(m for text in texts for m in _SALVAGE_THREAD.findall(text))
-        history.phantoms.append(Phantom(data.file, line, lo, hi, threads))
-
-
-def _neighbour(ordered: list[int], index: int, *, below: bool) -> int | None:
-    candidates = [i for i in ordered if (i < index if below else i > index)]
-    if not candidates:
-        return None
-    return candidates[-1] if below else candidates[0]
+    """One phantom per gap in the indexes that the broken lines there do not explain."""
+    previous = -1
+    for index in ordered:
+        missing = [i for i in range(previous + 1, index) if i not in referenced]
+        if missing:
+            texts = [b for b in data.broken if previous <= b.after_index < index]
+            explained = len(texts) >= len(missing) and all(_harmless(b.text) for b in texts)
+            if not explained:
+                lo = by_index[previous].time_s if previous >= 0 else 0.0
+                threads = frozenset(m for b in texts for m in _SALVAGE_THREAD.findall(b.text))
+                if len(texts) < len(missing):
+                    threads = frozenset()  # a line left no text at all: any thread
+                line = texts[0].line if texts else by_index[index].line
+                history.phantoms.append(
+                    Phantom(data.file, line, lo, by_index[index].time_s, threads)
+                )
+        previous = index
 
 
 def _harmless(text: str) -> bool:

@@ -118,7 +118,7 @@ def test_blank_lines_duplicates_and_a_missing_header(tmp_path: Path) -> None:
     body = lines[1:]
     path = write(tmp_path, [*body[:5], "", body[4], *body[5:]])
     history = read_history(path)
-    assert history.malformed == 1
+    assert history.malformed == 2  # the blank line and the duplicate
     assert any("no header line" in issue for issue in history.issues)
     assert any("duplicate index 4" in issue for issue in history.issues)
     assert check_history(path).valid is True

@@ -21,6 +21,7 @@ from lgbench.check import (
     render_check,
     write_check_json,
 )
+from lgbench.check._checkers import PER_THREAD
 from lgbench.cli import main
 from lgbench.exitcodes import ExitCode
 from tests.check._builder import HistoryBuilder
@@ -218,3 +219,18 @@ def test_parameters_are_validated() -> None:
         check_history(case("enqueue_clean"), profile="strict")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="slack_s must be a positive"):
         check_history(case("enqueue_clean"), slack_s=float("nan"))
+
+
+def test_anomalies_per_thread_are_capped(tmp_path: Path) -> None:
+    """20 runs all overlapping are 190 pairs: the verdict is False, the list stays short."""
+    h = HistoryBuilder()
+    runs = [f"R{n:02}" for n in range(20)]
+    h.burst("T1", "enqueue", 0.0, runs=len(runs))
+    for n, run in enumerate(runs):
+        h.create("T1", run, 0.01 * n, 0.01 * n + 0.005)
+        h.get("T1", run, 5.0 + 0.01 * n, "success")
+    h.state("T1", 6.0, [s(r) for r in runs] + [f"end:{r}" for r in runs])
+    h.settled("T1", "enqueue", 6.1, runs)
+    result = check_history(h.write(tmp_path / "h.jsonl"))
+    assert result.valid is False
+    assert result.anomaly_counts() == {"concurrent_runs": PER_THREAD}
