@@ -12,7 +12,6 @@ import contextlib
 import importlib.util
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
@@ -61,20 +60,6 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--n-jobs-per-worker", type=int, default=None, help="runs the server executes at once"
     )
-
-    smoke = verbs.add_parser(
-        "smoke", help="a small built-in scenario against the embedded server or --target"
-    )
-    smoke.add_argument(
-        "--target",
-        default="embedded",
-        help='base URL of a LangGraph server with lgbench\'s graphs, or "embedded" (default)',
-    )
-    smoke.add_argument("--backend", choices=BACKENDS, default="asyncio")
-    smoke.add_argument("--transport", choices=TRANSPORTS, default="fast")
-    smoke.add_argument("--vus", type=int, default=4, help="concurrent virtual users")
-    smoke.add_argument("--iterations", type=int, default=5, help="iterations per virtual user")
-    smoke.add_argument("--server-log", type=Path, default=None, help="embedded server's log file")
 
     run = verbs.add_parser(
         "run",
@@ -208,13 +193,13 @@ def _run_async(backend: str, fn: Callable[[], Awaitable[object]]) -> object:
 def _serve(args: argparse.Namespace, console: Console) -> int:
     from lgbench.server import EmbeddedServer
 
-    log_path = args.log or Path(tempfile.mkdtemp(prefix="lgbench-serve-")) / "server.log"
     with EmbeddedServer(
-        host=args.host, port=args.port, log_path=log_path, n_jobs_per_worker=args.n_jobs_per_worker
+        host=args.host, port=args.port, log_path=args.log, n_jobs_per_worker=args.n_jobs_per_worker
     ) as server:
         version = server.info().get("version", "unknown")
         console.print(f"[bold]lgbench serve[/]: langgraph-api {version} at [bold]{server.url}[/]")
-        console.print(f"graphs: {', '.join(server.graphs)}   log: {server.log_path}")
+        console.print(f"graphs: {', '.join(server.graphs)}")
+        console.print(f"server pid: {server.pid}   log: {server.log_path}")
         console.print("Ctrl-C to stop.")
         try:
             while server.is_running():
@@ -223,68 +208,6 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
             console.print("stopping…")
             return ExitCode.OK
         raise LgbenchError(f"the embedded server exited on its own; see its log: {server.log_path}")
-
-
-def _print_smoke(console: Console, result: object) -> None:
-    from lgbench._smoke import SmokeResult
-
-    assert isinstance(result, SmokeResult)
-    table = Table(title=f"lgbench smoke — langgraph-api {result.server_version}")
-    for column in (
-        "operation",
-        "count",
-        "errors",
-        "rate/s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "max ms",
-    ):
-        table.add_column(column, justify="left" if column == "operation" else "right")
-    for row in result.summary_rows():
-        table.add_row(
-            row["operation"],
-            str(row["count"]),
-            str(row["errors"]),
-            f"{row['rate_per_s']:.1f}",
-            *(f"{row[key]:.1f}" for key in ("p50_ms", "p90_ms", "p99_ms", "max_ms")),
-        )
-    console.print(table)
-    console.print(
-        f"{result.events_received} stream events in {result.elapsed_s:.2f} s "
-        f"({result.events_received / max(result.elapsed_s, 1e-9):.0f} events/s)"
-    )
-    for name, stats in result.operations.items():
-        for example in stats.error_examples:
-            console.print(f"[red]{name}[/]: {example}")
-
-
-def _smoke(args: argparse.Namespace, console: Console) -> int:
-    from lgbench._smoke import SmokeConfig, run_smoke
-
-    def go(url: str) -> object:
-        config = SmokeConfig(
-            url=url, vus=args.vus, iterations=args.iterations, transport=args.transport
-        )
-        return _run_async(args.backend, lambda: run_smoke(config))
-
-    try:
-        SmokeConfig(url="x", vus=args.vus, iterations=args.iterations)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if args.target == "embedded":
-        from lgbench.server import EmbeddedServer
-
-        log_path = args.server_log or Path(tempfile.mkdtemp(prefix="lgbench-smoke-")) / "server.log"
-        console.print("starting the embedded LangGraph server…")
-        with EmbeddedServer(log_path=log_path) as server:
-            console.print(f"embedded server at {server.url} (log: {server.log_path})")
-            result = go(server.url)
-    else:
-        result = go(args.target)
-    _print_smoke(console, result)
-    failed = sum(stats.errors for stats in getattr(result, "operations", {}).values())
-    return ExitCode.TARGET if failed else ExitCode.OK
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
@@ -416,7 +339,6 @@ _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "check": _check,
     "run": _run,
     "serve": _serve,
-    "smoke": _smoke,
     "validate": _validate,
 }
 
