@@ -95,10 +95,10 @@ def coverage_gap(thread: ThreadModel) -> str | None:
         return f"no burst.settled marker for {_thread(thread)}: the history may be cut short"
     last = states[-1]
     for run in thread.accepted_runs:
-        final = thread.final_before(run, INF)
-        if final is None:
+        done_by = run.done_by
+        if done_by == INF:
             return f"{_run(run.run_id)} on {_thread(thread)} was never observed final"
-        if last.lo < final.hi:
+        if last.lo < done_by:
             return f"no state read of {_thread(thread)} after {_run(run.run_id)} was seen final"
     return None
 
@@ -480,7 +480,7 @@ def check_lost(ctx: Context, thread: ThreadModel) -> ThreadCheck:
 
 
 def _executed_or_final(thread: ThreadModel, run: RunModel) -> bool:
-    if thread.started(run) is not None or thread.ended(run) is not None:
+    if thread.started(run) is not None or thread.ended(run) is not None or run.finished:
         return True
     return any(o.status == "running" or o.final for o in run.statuses)
 

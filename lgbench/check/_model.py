@@ -226,6 +226,8 @@ class RunModel:
     subscribers: list[Operation] = field(default_factory=list)
     #: runs.cancel and runs.delete addressed to it (ok or info).
     cancels: list[Operation] = field(default_factory=list)
+    #: Its stream, wait or join that ran to its end: the run was final by then.
+    finished: list[Operation] = field(default_factory=list)
     #: Where its origin was first seen when no create on this thread names it.
     first_seen: EventRef | None = None
     first_seen_hi: float = INF
@@ -237,6 +239,13 @@ class RunModel:
     @property
     def strategy(self) -> str | None:
         return self.creation.strategy if self.creation is not None else None
+
+    @property
+    def done_by(self) -> float:
+        """When the run was provably final (a final status or a finished stream or join)."""
+        times = [o.hi for o in self.statuses if o.final or o.status == ABSENT]
+        times += [op.hi for op in self.finished]
+        return min(times, default=INF)
 
 
 @dataclass(slots=True)
@@ -464,7 +473,7 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
             status = op.result.get("status")
             if isinstance(status, str):
                 run(model, run_id).statuses.append(StatusObs(run_id, status, op))
-        if op.outcome == "ok":
+        if op.outcome == "ok" and f != "runs.create":
             _results(model, op)
         return
     if f == "runs.get" and run_id is not None:
@@ -517,6 +526,9 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
 
 def _results(model: ThreadModel, op: Operation) -> None:
     model.results.append(op)
+    run_id = op.run_id
+    if run_id is not None and run_id in model.runs:
+        model.runs[run_id].finished.append(op)
     tokens = _tokens(op.result.get("tokens"), model)
     if tokens is not None:
         model.snapshots.append(Snapshot.of(tokens, op, "result"))

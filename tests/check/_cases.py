@@ -517,6 +517,32 @@ def stream(events: int, *, join_tokens: list[str] | None = None) -> HistoryBuild
     return h
 
 
+def stream_then_state() -> HistoryBuilder:
+    """No burst and no runs.get: a run streamed to its end, then the thread's state read
+    (as a chat scenario does). The finished stream shows the run was final by then."""
+    h = HistoryBuilder(workload="chat")
+    h.op("threads.create", 0.0, 0.01, args={}, result={"thread_id": "T1"})
+    h.create(
+        "T1",
+        None,
+        0.02,
+        1.0,
+        f="runs.stream",
+        strategy=None,
+        result={
+            "run_id": "A",
+            "events": 4,
+            "event_counts": {"values": 4},
+            "first_event_ns": None,
+            "last_event_ns": None,
+            "error_event": None,
+            "tokens": [s("A"), e("A")],
+        },
+    )
+    h.state("T1", 1.01, [s("A"), e("A")], process=0)
+    return h
+
+
 def join_before_end() -> HistoryBuilder:
     """A join of A returns while A is still running, with values lacking A's end."""
     h = HistoryBuilder(workload="stream")
@@ -602,6 +628,7 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "stream_empty": lambda: stream(0),
     "join_after_end": lambda: stream(3, join_tokens=[s("A"), e("A"), s("B"), e("B")]),
     "join_before_end": join_before_end,
+    "stream_then_state": stream_then_state,
     "no_settle": no_settle,
     "no_state": no_state,
     "header_only": header_only,

@@ -115,6 +115,7 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
         v(F, {"join_result_mismatch": 1}, {"join_returns_current_values": 1}, {"results": F}),
     ),
     "join_before_end": flagged("join_result_mismatch", "results"),
+    "stream_then_state": v(),
     "no_settle": v(
         U,
         checkers={
