@@ -102,7 +102,14 @@ def judge_history(
         threads = {}
         unknown.append(f"the history could not be modelled: {type(exc).__name__}: {exc}")
     run_threads = {c.run_id: t.thread_id for t in threads.values() for c in t.creations if c.run_id}
-    ctx = Context(stuck_after_s, slack_s, tuple(history.phantoms), run_threads)
+    copied_unknown = frozenset(
+        op.args["thread_id"]
+        for op in history.operations
+        if op.f == "threads.copy"
+        and op.outcome == "info"
+        and isinstance(op.args.get("thread_id"), str)
+    )
+    ctx = Context(stuck_after_s, slack_s, tuple(history.phantoms), run_threads, copied_unknown)
     raw: dict[str, dict[str, ThreadCheck]] = {}
     for thread_id, thread in threads.items():
         raw[thread_id] = {}

@@ -53,6 +53,8 @@ class Context:
     phantoms: Sequence[Phantom]
     #: Run id → the thread a create put it on (to tell a run that leaked across threads).
     run_threads: Mapping[str, str]
+    #: Threads copied by a threads.copy whose answer was lost: any thread may be the copy.
+    copied_unknown: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -63,10 +65,6 @@ class ThreadCheck:
     anomalies: list[Anomaly] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     error: str | None = None
-
-
-def _s(t: float) -> str:
-    return "never" if t == INF else f"{t:.3f} s"
 
 
 def _run(run_id: str) -> str:
@@ -384,6 +382,8 @@ def check_unexpected(ctx: Context, thread: ThreadModel) -> ThreadCheck:
         assert run.first_seen is not None
         home = ctx.run_threads.get(run.run_id)
         if home is not None and home != thread.thread_id:
+            if home in thread.copied_from or home in ctx.copied_unknown:
+                continue  # a copy of its thread carries its tokens
             out.anomalies.append(
                 Anomaly(
                     "unexpected_run",

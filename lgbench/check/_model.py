@@ -266,6 +266,8 @@ class ThreadModel:
     results: list[Operation] = field(default_factory=list)
     #: crons.create_for_thread: runs may appear that no create names.
     crons: list[Operation] = field(default_factory=list)
+    #: Threads this one was copied from (threads.copy): their runs' tokens came along.
+    copied_from: set[str] = field(default_factory=set)
     burst_starts: list[Event] = field(default_factory=list)
     burst_settles: list[Event] = field(default_factory=list)
     bad_tokens: int = 0
@@ -522,6 +524,10 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
             _results(model, op)
     elif f.startswith("crons.") and f != "crons.search" and op.outcome != "fail":
         model.crons.append(op)
+    elif f == "threads.copy" and op.outcome == "ok":
+        source = op.args.get("thread_id")
+        if isinstance(source, str) and source != model.thread_id:
+            model.copied_from.add(source)
 
 
 def _results(model: ThreadModel, op: Operation) -> None:

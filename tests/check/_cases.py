@@ -565,6 +565,20 @@ def join_before_end() -> HistoryBuilder:
 # -- thin histories ---------------------------------------------------------------------------
 
 
+def copied_thread() -> HistoryBuilder:
+    """T2 is a copy of T1 (threads.copy): A's tokens, made on T1, are in T2's state too."""
+    h = enqueue_timeline([s("A"), e("A"), s("B"), e("B")])
+    h.op(
+        "threads.copy",
+        2.5,
+        2.51,
+        args={"thread_id": "T1"},
+        result={"thread_id": "T2"},
+    )
+    h.state("T2", 2.6, [s("A"), e("A"), s("B"), e("B")])
+    return h
+
+
 def no_settle() -> HistoryBuilder:
     """The run was cut short: a burst with no settled marker and no final state read."""
     h = HistoryBuilder(workload="enqueue")
@@ -629,6 +643,7 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "join_after_end": lambda: stream(3, join_tokens=[s("A"), e("A"), s("B"), e("B")]),
     "join_before_end": join_before_end,
     "stream_then_state": stream_then_state,
+    "copied_thread": copied_thread,
     "no_settle": no_settle,
     "no_state": no_state,
     "header_only": header_only,

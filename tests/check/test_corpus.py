@@ -116,6 +116,7 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "join_before_end": flagged("join_result_mismatch", "results"),
     "stream_then_state": v(),
+    "copied_thread": v(),
     "no_settle": v(
         U,
         checkers={
