@@ -338,6 +338,10 @@ async def open_trio_wire(host: str, port: int, watchdog: TrioWatchdog) -> TrioWi
     return TrioWire(sock, watchdog)
 
 
+# After a speculative read found nothing, this many reads wait directly.
+_SPECULATION_PAUSE: Final = 8
+
+
 @final
 class TrioWatchdog:
     """Keeps the deadlines of one transport's :class:`TrioWire` waits, from one system task.
@@ -359,6 +363,7 @@ class TrioWatchdog:
         "_scope",
         "_trio",
         "_wires",
+        "checkpoint",
         "checkpoint_if_cancelled",
         "closed_error",
         "notify_closing",
@@ -374,6 +379,7 @@ class TrioWatchdog:
         # What the wires' hot path calls, looked up once.
         self.wait_readable: Callable[[int], Awaitable[None]] = trio.lowlevel.wait_readable
         self.wait_writable: Callable[[int], Awaitable[None]] = trio.lowlevel.wait_writable
+        self.checkpoint: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint
         self.checkpoint_if_cancelled: Callable[[], Awaitable[None]] = (
             trio.lowlevel.checkpoint_if_cancelled
         )
@@ -415,11 +421,6 @@ class TrioWatchdog:
         if self._scope is not None:
             self._scope.deadline = deadline
 
-    @property
-    def running(self) -> bool:
-        """Whether the watchdog's task is alive."""
-        return self._running
-
     async def _run(self) -> None:
         trio = self._trio
         try:
@@ -448,22 +449,25 @@ class TrioWire:
     """A TCP connection on trio, read and written without anyio's or trio's stream layers.
 
     Each wait parks in ``wait_readable`` / ``wait_writable`` (a trio
-    checkpoint) and then calls the socket directly; bytes are received into
-    the per-thread scratch buffer and handed to the caller's ``feed`` in the
-    same synchronous step, so an idle connection holds no buffer. Deadlines
-    come from the :class:`TrioWatchdog`, which wakes an overdue wait with
-    :func:`trio.lowlevel.notify_closing`: the call then reports the timeout,
-    and the connection is only fit to be closed.
+    checkpoint), or, for the first read after a request, in a plain
+    checkpoint (see :meth:`receive_into`), and then calls the socket directly;
+    bytes are received into the per-thread scratch buffer and handed to the
+    caller's ``feed`` in the same synchronous step, so an idle connection
+    holds no buffer. Deadlines come from the :class:`TrioWatchdog`, which
+    wakes an overdue wait with :func:`trio.lowlevel.notify_closing`: the call
+    then reports the timeout, and the connection is only fit to be closed.
     """
 
     __slots__ = (
         "__weakref__",
         "_closed",
         "_fd",
+        "_misses",
         "_poller",
         "_scratch",
         "_scratch_view",
         "_sock",
+        "_speculate",
         "_timed_out",
         "_watchdog",
         "deadline",
@@ -484,6 +488,8 @@ class TrioWire:
         self._scratch_view = memoryview(self._scratch)
         self._closed = False
         self._timed_out = False
+        self._speculate = False
+        self._misses = 0
         self._watchdog = watchdog
         #: The deadline of the wait in progress (trio time), inf when none.
         self.deadline = _INF
@@ -517,7 +523,13 @@ class TrioWire:
         except BlockingIOError:
             sent = 0
         if sent == len(data):
-            return True  # the common case: the receive that follows is the checkpoint
+            # The common case: the receive that follows is the checkpoint,
+            # and it may read speculatively (see receive_into).
+            if self._misses:
+                self._misses -= 1
+            else:
+                self._speculate = True
+            return True
         view = memoryview(data)[sent:]
         self._arm(deadline)
         try:
@@ -537,7 +549,7 @@ class TrioWire:
                 view = view[sent:]
         finally:
             self.deadline = _INF
-        return True
+        return True  # a large request: its answer is waited for, not guessed
 
     async def receive_into(
         self, feed: Callable[[bytes | bytearray | memoryview], None], deadline: float
@@ -546,6 +558,13 @@ class TrioWire:
 
         0 at the end of the stream, -1 if ``deadline`` passed first. Always a
         checkpoint. OSError (reset) passes through.
+
+        The first read after a request is speculative: with many requests in
+        flight, the answer has usually arrived by the time the other tasks
+        have had their turn, so a plain checkpoint and a direct read save
+        registering with epoll and waiting for its event (≈ 2.5 µs of ≈ 11
+        per exchange). A speculative read that finds nothing falls back to
+        waiting, and the wire then waits directly for its next few answers.
         """
         if self._closed:
             raise ConnectionAbortedError("the connection is closed")
@@ -554,8 +573,18 @@ class TrioWire:
             watchdog.wake_by(deadline)
         self.deadline = deadline
         sock = self._sock
+        n = -1
         try:
-            while True:
+            if self._speculate:
+                self._speculate = False
+                await watchdog.checkpoint()
+                if self._timed_out:
+                    return -1
+                try:
+                    n = sock.recv_into(self._scratch)
+                except BlockingIOError:
+                    self._misses = _SPECULATION_PAUSE
+            while n < 0:
                 try:
                     await watchdog.wait_readable(self._fd)
                 except watchdog.closed_error:
@@ -568,7 +597,6 @@ class TrioWire:
                     n = sock.recv_into(self._scratch)
                 except BlockingIOError:
                     continue  # a spurious wakeup
-                break
         finally:
             self.deadline = _INF
         if n:

@@ -36,6 +36,8 @@ Routes (``GET`` unless said otherwise):
 ``/not-modified``        304 with a Content-Length
 ``/head``                answers HEAD with a Content-Length and no body
 ``/echo``                JSON of the request's method, target, headers and body
+``/digest``              JSON of the request body's length and SHA-256 (for large bodies)
+``/huge-head``           a response head of 2 MiB (far past any sane limit), then waits
 ``/gate``                waits for ``server.gate`` to be set, then answers
 
 A server that must *not* read (to block the client's send) cannot be built on
@@ -46,6 +48,7 @@ anyio's asyncio streams, which keep reading ahead of the application: use
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import socket
 import struct
@@ -206,6 +209,8 @@ class ScriptedServer:
             "/not-modified": self._not_modified,
             "/head": self._head,
             "/echo": self._echo,
+            "/digest": self._digest,
+            "/huge-head": self._huge_head,
             "/gate": self._gate,
         }
 
@@ -466,6 +471,19 @@ class ScriptedServer:
             )
         )
         return True
+
+    async def _digest(self, ex: Exchange) -> bool:
+        body = ex.request.body
+        payload = {"length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        await ex.send(_response(200, "OK", json.dumps(payload).encode()))
+        return True
+
+    async def _huge_head(self, ex: Exchange) -> bool:
+        filler = "x" * 1000
+        lines = [f"x-filler-{i}: {filler}\r\n" for i in range(2048)]
+        await ex.send(("HTTP/1.1 200 OK\r\n" + "".join(lines)).encode("latin-1"))
+        await ex.wait_client_close()
+        return False
 
     async def _gate(self, ex: Exchange) -> bool:
         await self.gate.wait()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import hashlib
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -207,11 +208,19 @@ async def test_request_head(transport: AsyncTransport, server: ScriptedServer) -
     assert json.loads(body)["headers"]["content-length"] == "0"
 
 
-async def test_large_request_body_is_sent_whole(transport: AsyncTransport) -> None:
-    # Far more than a socket takes in one send: the rest waits for the server to read.
-    content = bytes(i % 251 for i in range(3_000_000))
-    _, body = await fetch(transport, "/echo", "POST", content=content)
-    assert json.loads(body)["body"].encode("latin-1") == content
+async def test_large_request_body_is_sent_whole(
+    transport: AsyncTransport, server: ScriptedServer
+) -> None:
+    # Far more than loopback socket buffers hold: most of it waits for the server to read.
+    content = bytes(range(256)) * (16 << 12)  # 16 MiB
+    _, body = await fetch(transport, "/digest", "POST", content=content)
+    assert json.loads(body) == {
+        "length": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+    _, body = await fetch(transport, "/cl")
+    assert body == b"hello"
+    assert server.connections_opened == 1
 
 
 async def test_base_url_path_prefix(kind: str, server: ScriptedServer) -> None:
@@ -442,6 +451,16 @@ async def test_total_timeout_covers_the_body(
     await server.wait_closed(1)
 
 
+async def test_total_timeout_before_the_head(
+    transport: AsyncTransport, server: ScriptedServer
+) -> None:
+    with pytest.raises(RequestTimeout):
+        await fetch(transport, "/stall-head", limits=Timeout(read_s=30, total_s=SHORT_S))
+    await server.wait_closed(1)
+    _, body = await fetch(transport, "/cl")
+    assert body == b"hello"
+
+
 async def test_keepalive_bytes_reset_the_read_timeout(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -524,6 +543,24 @@ async def test_write_timeout(kind: str) -> None:
             await quiet.wait_client_close(connection)
 
 
+async def test_total_timeout_while_sending(kind: str) -> None:
+    big = b"x" * (32 << 20)  # far beyond what loopback socket buffers hold
+    with quiet_server() as quiet:
+        async with make_transport(kind, quiet.url) as transport:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(quiet.accept)  # accepted, never read
+                with pytest.raises(RequestTimeout):
+                    await fetch(
+                        transport,
+                        "/",
+                        "POST",
+                        content=big,
+                        limits=Timeout(write_s=30, total_s=SHORT_S),
+                    )
+            (connection,) = quiet._connections
+            await quiet.wait_client_close(connection)
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 
@@ -562,6 +599,12 @@ async def test_malformed_response(transport: AsyncTransport, server: ScriptedSer
     await server.wait_closed(1)
     _, body = await fetch(transport, "/cl")
     assert body == b"hello"
+
+
+async def test_response_head_without_end(transport: AsyncTransport, server: ScriptedServer) -> None:
+    with pytest.raises(ProtocolError):
+        await fetch(transport, "/huge-head")
+    await server.wait_closed(1)
 
 
 async def test_unrequested_protocol_switch(kind: str, server: ScriptedServer) -> None:
