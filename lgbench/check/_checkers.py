@@ -960,7 +960,7 @@ def _judge(
                 return
     cancelled = _cancelled(run)
     if cancelled is None:
-        if not any(o.final for o in run.statuses):
+        if run.done_by == INF:
             out.unknown.append(
                 f"{_run(rid)} on {_thread(thread)} was never seen final or gone after a "
                 f"{strategy} run that should have cancelled it"
