@@ -39,7 +39,7 @@ from lgbench.check._check import (
     judge_history,
 )
 from lgbench.check._events import EventRef
-from lgbench.check._reader import History, HistoryReadError, read_history
+from lgbench.check._reader import History, read_history
 from lgbench.check._render import render_check
 from lgbench.check._result import (
     CHECK_SCHEMA_VERSION,
@@ -66,7 +66,6 @@ __all__ = [
     "CheckerResult",
     "EventRef",
     "History",
-    "HistoryReadError",
     "Profile",
     "StrategySummary",
     "ThreadResult",

@@ -69,7 +69,7 @@ def check_history(
 
     Raises:
         ValueError: unknown profile, or a parameter that is not a positive finite number.
-        HistoryReadError: a file cannot be read (a damaged file is read, not refused).
+        UsageError: a file cannot be read (a damaged file is read, not refused).
     """
     _validate(profile, stuck_after_s, slack_s)
     history = read_history(path_or_paths)

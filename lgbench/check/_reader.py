@@ -18,7 +18,7 @@ event indexes (ascending from 0 in every file):
 Several files (one per process of a distributed run) are merged on one clock: each file's
 monotonic times are shifted by the median difference to its wall-clock stamps.
 
-Failure modes: an unreadable file raises :class:`HistoryReadError` (exit code 2); an
+Failure modes: an unreadable file raises :class:`~lgbench.errors.UsageError` (exit code 2); an
 unsupported ``schema_version`` is recorded in :attr:`History.unknown`, which makes the
 whole check ``unknown``.
 """
@@ -44,7 +44,7 @@ from lgbench.check._events import (
 )
 from lgbench.errors import UsageError
 
-__all__ = ["History", "HistoryReadError", "Phantom", "read_history"]
+__all__ = ["History", "Phantom", "read_history"]
 
 _EVENT_TYPES: Final = frozenset({"invoke", "ok", "fail", "info", "marker"})
 _COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
@@ -75,10 +75,6 @@ _SALVAGE_TYPE: Final = re.compile(r'"type"\s*:\s*"([a-z]+)"')
 _SALVAGE_F: Final = re.compile(r'"f"\s*:\s*"([A-Za-z_.]+)"')
 _SALVAGE_THREAD: Final = re.compile(r'"thread_id"\s*:\s*"([^"\\]+)"')
 _SNIPPET_CHARS: Final = 80
-
-
-class HistoryReadError(UsageError):
-    """A history file cannot be read at all (missing, a directory, permission denied)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +141,7 @@ def read_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> 
     """Read one history file, or several to merge, into a :class:`History`.
 
     Raises:
-        HistoryReadError: a file cannot be opened or read.
+        UsageError: no file given, or a file cannot be opened or read.
     """
     path_list: list[Path] = []
     if isinstance(paths, str | PathLike):
@@ -153,7 +149,7 @@ def read_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> 
     else:
         path_list.extend(Path(p) for p in paths)
     if not path_list:
-        raise HistoryReadError("no history file given")
+        raise UsageError("no history file given")
     files = [_read_file(path, number) for number, path in enumerate(path_list)]
     _align_clocks(files)
     history = History(
@@ -186,7 +182,7 @@ def _read_file(path: Path, number: int) -> _FileData:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise HistoryReadError(f"cannot read history {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read history {path}: {exc.strerror or exc}") from None
     text = raw.decode("utf-8", errors="replace")
     lines = text.split("\n")
     terminated = text.endswith("\n")

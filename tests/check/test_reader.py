@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lgbench.check import HistoryReadError, check_history, read_history
+from lgbench.check import check_history, read_history
+from lgbench.errors import UsageError
 from tests.check._builder import HistoryBuilder
 from tests.check._cases import CASES, enqueue_clean
 
@@ -139,9 +140,9 @@ def test_an_unsupported_schema_version_is_unknown(tmp_path: Path) -> None:
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(HistoryReadError, match="cannot read history"):
+    with pytest.raises(UsageError, match="cannot read history"):
         check_history(tmp_path / "nope.jsonl")
-    with pytest.raises(HistoryReadError, match="no history file"):
+    with pytest.raises(UsageError, match="no history file"):
         read_history([])
 
 
