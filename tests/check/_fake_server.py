@@ -5,13 +5,16 @@ wait ``pending`` until the scheduler's next poll picks them, one at a time per t
 write ``start:<run>`` / ``end:<run>`` tokens into the thread's state; the multitask
 strategies behave as observed (interrupt and rollback cancel every in-flight run, rollback
 keeps a run with a live subscriber as ``interrupted``, a thread whose pending runs were
-interrupted reads ``idle``, a join after the end returns the thread's current values).
+interrupted reads ``idle``, a rollback cancel of a running run nobody waits on leaves the
+thread ``busy`` until another run ends, a join after the end returns the thread's current
+values).
 
 :func:`simulate` drives a burst workload against it, recording every operation in the
 docs/history.md format (via :class:`~tests.check._builder.HistoryBuilder`), the way the
 engine's burst executor does: creates, an observer polling ``runs.get`` and
 ``threads.get`` until nothing is in flight, a final ``get_state`` and ``runs.list``,
-``burst.settled``; plus streams, joins, a failing run and a late look at every thread.
+``burst.settled``; plus streams, joins, cancels, a failing run and a late look at every
+thread.
 
 Each name in :data:`BUGS` switches on one server bug, which must show up as the anomaly it
 names. Nothing here is random but the optional latency jitter (seeded).
@@ -82,6 +85,7 @@ class Thread:
     tokens: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
     quiet_idle: bool = False  # interrupted pending runs: reads idle until the next run ends
+    after_cancel: str | None = None  # the thread's status after a cancel, until a run ends
     stale_busy: bool = False
     failed: bool = False
 
@@ -172,7 +176,26 @@ class FakeServer:
             return "idle"
         if any(r.status in ("pending", "running") for r in runs):
             return "idle" if thread.quiet_idle else "busy"
+        if thread.after_cancel is not None:
+            return thread.after_cancel
         return "error" if thread.failed else "idle"
+
+    def cancel_run(self, thread_id: str, run_id: str, action: str) -> None:
+        """runs.cancel: ``interrupt`` marks the run interrupted (the thread then reads
+        ``interrupted``); ``rollback`` deletes it, and a running run nobody was waiting on
+        leaves the thread ``busy`` until another run ends on it."""
+        run = self.runs.get(run_id)
+        if run is None or run.thread_id != thread_id:
+            raise NotFound
+        if run.status not in ("pending", "running"):
+            return
+        thread = self.threads[thread_id]
+        unwatched_running = run.status == "running" and not run.subscribers
+        self._cancel(run, delete=action == "rollback")
+        if action != "rollback":
+            thread.after_cancel = "interrupted"
+        elif unwatched_running:
+            thread.after_cancel = "busy"
 
     def tokens(self, thread_id: str) -> list[str]:
         return list(self.threads[thread_id].tokens)
@@ -245,6 +268,7 @@ class FakeServer:
                 run.status = "success"
                 thread.failed = False
             thread.quiet_idle = False
+            thread.after_cancel = None
             self._final(run)
             self._poll_soon()
 
@@ -441,6 +465,18 @@ def _join(server: FakeServer, thread_id: str, run_id: str, *, streaming: bool) -
     return effect
 
 
+def _cancel(server: FakeServer, args: dict[str, Any]) -> Any:
+    def effect(complete: Any) -> None:
+        try:
+            server.cancel_run(args["thread_id"], args["run_id"], args["action"])
+        except NotFound:
+            complete("fail", None, {"class": "NotFoundError", "status": 404, "message": "nf"})
+            return
+        complete("ok", {"thread_id": args["thread_id"], "run_id": args["run_id"]}, None)
+
+    return effect
+
+
 def _read(fn: Callable[[], dict[str, Any]]) -> Any:
     def effect(complete: Any) -> None:
         try:
@@ -481,6 +517,7 @@ class ThreadPlan:
     subscribe_first: bool = False
     late_join: bool = False
     follow_up: bool = False
+    cancel_first: str | None = None  # runs.cancel of the first run, once it runs
 
 
 def default_plans(threads_per_strategy: int = 2) -> list[ThreadPlan]:
@@ -504,6 +541,8 @@ def default_plans(threads_per_strategy: int = 2) -> list[ThreadPlan]:
         ),
         ThreadPlan("enqueue", ("enqueue",), graph="failing", duration_s=0.2),
         ThreadPlan("enqueue", ("enqueue", "enqueue"), stream_first=True, late_join=True),
+        ThreadPlan("enqueue", ("enqueue",), duration_s=2.0, cancel_first="interrupt"),
+        ThreadPlan("enqueue", ("enqueue",), duration_s=2.0, cancel_first="rollback"),
     ]
     return plans
 
@@ -514,7 +553,7 @@ def simulate(
     plans: list[ThreadPlan] | None = None,
     seed: int = 0,
     max_duration_s: float = 20.0,
-    late_look_s: float = 40.0,
+    late_look_s: float = 80.0,
 ) -> HistoryBuilder:
     """Run the workload against a fake server with ``bugs``; returns its history."""
     clock = Clock()
@@ -598,6 +637,10 @@ def _thread_actor(sim: Sim, plan: ThreadPlan, threads: list[str], max_duration_s
                     ),
                     at=sim.clock.now,
                 )
+    if plan.cancel_first and run_ids:
+        yield ("sleep_until", ready + 0.8)
+        args = {"thread_id": thread_id, "run_id": run_ids[0], "action": plan.cancel_first}
+        yield ("op", "runs.cancel", args | {"wait": False}, _cancel(server, args), process, False)
     deadline = ready + max_duration_s
     yield from _observe(sim, thread_id, run_ids, plan.label, observer, deadline)
     if plan.late_join and run_ids:

@@ -16,6 +16,7 @@ from tests.check._fake_server import BUGS, default_plans, simulate
 
 #: What the documented profile flags on the correct fake, by known behaviour.
 KNOWN_FINDINGS = {
+    "busy_after_rollback_cancel": 1,
     "cancels_all_in_flight": 2,
     "idle_while_in_flight": 2,
     "join_returns_current_values": 1,
@@ -53,6 +54,7 @@ def test_the_documented_profile_flags_exactly_the_findings(tmp_path: Path) -> No
         "join_result_mismatch": 1,
         "rollback_cancelled_pending": 1,
         "rollback_not_applied": 1,
+        "stuck_thread": 1,
         "thread_idle_while_busy": 2,
     }
 
@@ -66,7 +68,7 @@ def test_every_anomaly_type_of_the_catalogue_has_a_bug_or_is_documented_only() -
 
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_each_bug_produces_its_anomaly(tmp_path: Path, bug: str) -> None:
-    # A short stuck threshold: the fake's late look comes 40 s in, and no correct run of it
+    # A short stuck threshold: the fake's late look comes 80 s in, and no correct run of it
     # stays in flight longer than 2 s.
     result = check_history(write(tmp_path, (bug,)), profile="observed", stuck_after_s=5.0)
     assert result.valid is False
