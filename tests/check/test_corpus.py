@@ -243,3 +243,15 @@ def test_unchecked_threads_are_counted_not_judged() -> None:
     thread = result.threads["T1"]
     assert (thread.checked, thread.valid) == (False, "unknown")
     assert result.strategies == {}
+
+
+def test_a_real_run_of_double_texting() -> None:
+    """Recorded against the embedded server (langgraph-api 0.16.7, runtime-inmem 0.36.7):
+    ``lgbench run workloads/double-texting.toml --vus 1 --duration 1s``."""
+    path = DIRECTORY / "real" / "double-texting-inmem-0.16.7.jsonl"
+    observed = check_history(path, profile="observed")
+    assert verdict(observed) == v(findings={"idle_while_in_flight": 1})
+    assert observed.counts["threads_checked"] == 4
+    assert verdict(check_history(path, profile="documented")) == v(
+        F, {"thread_idle_while_busy": 1}, {"idle_while_in_flight": 1}, {"status": F}
+    )
