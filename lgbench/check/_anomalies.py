@@ -8,6 +8,55 @@ between the profiles is reported as a *finding*.
 
 Verdicts are ``True``, ``False`` or ``"unknown"``; merging: false beats unknown beats
 true (:func:`merge_valid`).
+
+What each anomaly needs from the history (a proof never rests on an ``info`` operation,
+and "before" means a completion answered before the other request was sent):
+
+===============================  ===============================================================
+``concurrent_runs``              a state read (or a wait/join/stream's values) holding
+                                 ``start:A … start:B … end:A``; or one ``runs.list`` with two
+                                 runs ``running``; or A seen running before and after B was
+``fifo_violation``               two accepted runs, the later one ``enqueue``, A created before
+                                 B: B's ``start`` before A's in a read, or B started while A was
+                                 still seen ``pending``
+``duplicate_execution``          a read holding a run's ``start`` (or ``end``) token twice
+``unexpected_run``               tokens, a status or a list entry of a run id no create (not even
+                                 an unanswered one, a cron, or a copy of its thread) can explain
+``lost_run``                     a run accepted (``ok``), never executed nor final, then answered
+                                 404 (or missing from a complete ``runs.list``) with no rollback
+                                 create, cancel or delete that may explain it
+``stuck_run``                    a run's last status still ``pending``/``running``, unchanged for
+                                 ``stuck_after_s`` with nothing changing on its thread
+``stuck_thread``                 the thread's last status still ``busy``, the same way, every
+                                 run on it final
+``status_regression``            two status observations, one before the other, going from
+                                 final to non-final (or another final), or running to pending
+``thread_idle_while_busy``       ``threads.get`` idle while a run was seen in flight before and
+                                 after it
+``interrupt_not_applied``        an interrupt create accepted while the run existed, the run
+                                 seen in flight ``slack_s`` after, then ``success`` or ``end``
+``interrupt_cancelled_pending``  one interrupt create cancelling a run that never started as
+                                 well as an earlier one (documented profile only)
+``rollback_not_applied``         as interrupt_not_applied for rollback; or the run kept as
+                                 ``interrupted`` (runs.get ok) instead of deleted
+``rollback_cancelled_pending``   as interrupt_cancelled_pending, for rollback
+``reject_accepted``              a reject create accepted while an earlier run was seen in
+                                 flight after it was answered
+``reject_refused_idle``          a reject create refused (409) while every run created before it
+                                 was seen final before it was sent, and nothing unanswered could
+                                 have added one
+``wrong_final_status``           ``success`` of a ``failing`` run that executed, or ``error`` of a
+                                 run whose ``end`` token is in the state
+``result_lost``                  a join (or a wait whose run id was recorded) answered with no
+                                 values, or a stream with no event after ``metadata``, for a
+                                 run seen ``success``
+``join_result_mismatch``         a join's values lacking the run's ``end`` or holding later runs'
+                                 tokens (observed accepts it after the run ended)
+===============================  ===============================================================
+
+A thread is judged when it took part in a burst (markers) or its state was read; a verdict
+needs a state read after every accepted run was seen final (or its stream ran to its end),
+and for a burst its ``burst.settled`` marker, else it is ``unknown`` and says so.
 """
 
 from __future__ import annotations
@@ -15,7 +64,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, final
 
 from lgbench.check._events import EventRef
 
@@ -138,6 +187,7 @@ BEHAVIOURS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class Anomaly:
     """One anomaly: its type, where, a one-sentence explanation, and its witnesses.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, final
 
 __all__ = [
     "CREATING_OPS",
@@ -44,6 +44,7 @@ STRATEGIES: Final = ("enqueue", "reject", "interrupt", "rollback")
 Outcome = Literal["ok", "fail", "info"]
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class EventRef:
     """A witness: one line of the history, where it is and what it was."""

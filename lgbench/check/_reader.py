@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, final
 
 from lgbench.check._events import (
     HISTORY_SCHEMA_VERSION,
@@ -95,6 +95,7 @@ class Phantom:
         return not self.thread_ids or thread_id in self.thread_ids
 
 
+@final
 @dataclass(slots=True)
 class History:
     """Everything the checkers read from one or more history files."""
