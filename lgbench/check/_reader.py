@@ -29,6 +29,7 @@ import bisect
 import json
 import re
 import statistics
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -180,41 +181,41 @@ def _first_index(op: Operation) -> tuple[int, int]:
 
 
 def _read_file(path: Path, number: int) -> _FileData:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read history {path}: {exc.strerror or exc}") from None
-    text = raw.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    terminated = text.endswith("\n")
-    if terminated:
-        lines.pop()
-    data = _FileData(file=number, lines=len(lines))
+    """Parse one file line by line (never the whole file in memory at once)."""
+    data = _FileData(file=number)
     last_index = -1
     seen: set[int] = set()
-    for line_no, line in enumerate(lines, start=1):
-        is_last = line_no == len(lines)
-        obj = _parse(line)
-        if obj is not None and obj.get("type") == "header":
-            if line_no == 1 and data.header is None:
-                data.header = obj
-                _check_header(obj, path, data)
-            else:
-                data.issues.append(f"{path}:{line_no}: a header line after line 1, ignored")
-            continue
-        event = _to_event(obj, number, line_no) if obj is not None else None
-        if event is None or event.index in seen:
-            if event is not None:
-                data.issues.append(f"{path}:{line_no}: duplicate index {event.index}, ignored")
-            if is_last and not terminated and obj is None:
-                data.truncated = True
-            data.broken.append(_Broken(line_no, line[:_SNIPPET_CHARS], last_index))
-            continue
-        seen.add(event.index)
-        if event.index < last_index:
-            data.issues.append(f"{path}:{line_no}: index {event.index} out of order")
-        last_index = max(last_index, event.index)
-        data.events.append(event)
+    try:
+        with path.open("rb") as stream:
+            for line_no, raw in enumerate(stream, start=1):
+                data.lines = line_no
+                terminated = raw.endswith(b"\n")
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                obj = _parse(line)
+                if obj is not None and obj.get("type") == "header":
+                    if line_no == 1 and data.header is None:
+                        data.header = obj
+                        _check_header(obj, path, data)
+                    else:
+                        data.issues.append(f"{path}:{line_no}: a header line after line 1, ignored")
+                    continue
+                event = _to_event(obj, number, line_no) if obj is not None else None
+                if event is None or event.index in seen:
+                    if event is not None:
+                        data.issues.append(
+                            f"{path}:{line_no}: duplicate index {event.index}, ignored"
+                        )
+                    if not terminated and obj is None:
+                        data.truncated = True  # only the last line can lack its newline
+                    data.broken.append(_Broken(line_no, line[:_SNIPPET_CHARS], last_index))
+                    continue
+                seen.add(event.index)
+                if event.index < last_index:
+                    data.issues.append(f"{path}:{line_no}: index {event.index} out of order")
+                last_index = max(last_index, event.index)
+                data.events.append(event)
+    except OSError as exc:
+        raise UsageError(f"cannot read history {path}: {exc.strerror or exc}") from None
     if data.header is None:
         data.issues.append(f"{path}: no header line")
     if data.broken:
@@ -224,7 +225,7 @@ def _read_file(path: Path, number: int) -> _FileData:
                 f"{path}: {count} malformed line(s), first at line {data.broken[0].line}"
             )
         if data.truncated:
-            data.issues.append(f"{path}: the last line is cut short (line {len(lines)})")
+            data.issues.append(f"{path}: the last line is cut short (line {data.lines})")
     return data
 
 
@@ -286,13 +287,64 @@ def _to_event(obj: Mapping[str, Any], file: int, line: int) -> Event | None:
         wall=float(wall) if isinstance(wall, int | float) and not isinstance(wall, bool) else None,
         process=process if _is_int(process) else None,
         actor=actor if _is_int(actor) else None,
-        scenario=scenario if isinstance(scenario, str) else None,
-        f=f if isinstance(f, str) else None,
-        name=name if isinstance(name, str) else None,
+        scenario=sys.intern(scenario) if isinstance(scenario, str) else None,
+        f=sys.intern(f) if isinstance(f, str) else None,
+        name=sys.intern(name) if isinstance(name, str) else None,
         invoke_index=invoke_index if _is_int(invoke_index) else None,
-        value=value,
+        value=value if kind == "marker" else _slim(value),
         error=error,
     )
+
+
+#: The fields of an operation's ``value`` any checker reads; the rest (timestamps, event
+#: counts, kept stream events…) is dropped on reading so a long history stays small.
+_KEPT_FIELDS: Final = frozenset(
+    {
+        "thread_id",
+        "run_id",
+        "assistant_id",
+        "multitask_strategy",
+        "after_seconds",
+        "on_disconnect",
+        "cancel_on_disconnect",
+        "stream_mode",
+        "action",
+        "status",
+        "observer",
+        "limit",
+        "offset",
+        "runs",
+        "tokens",
+        "has_values",
+        "error",
+        "events",
+    }
+)
+
+
+def _interned(value: object) -> object:
+    return sys.intern(value) if isinstance(value, str) else value
+
+
+def _slim(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the fields the checkers read, with ids and tokens interned (they repeat)."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in _KEPT_FIELDS:
+            continue
+        if key == "runs" and isinstance(item, list):
+            item = [
+                {k: _interned(run.get(k)) for k in ("run_id", "status") if k in run}
+                if isinstance(run, dict)
+                else run
+                for run in item
+            ]
+        elif key == "tokens" and isinstance(item, list):
+            item = [_interned(token) for token in item]
+        else:
+            item = _interned(item)
+        out[sys.intern(key)] = item
+    return out
 
 
 def _align_clocks(files: list[_FileData]) -> None:
