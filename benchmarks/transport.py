@@ -204,12 +204,25 @@ def _run_client(name: str, url: str, connections: int, seconds: float) -> dict[s
 
 def _measure(name: str, url: str, connections: int, seconds: float) -> dict[str, Any] | None:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", name, "--url", url,
-         "--connections", str(connections), "--seconds", str(seconds)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            name,
+            "--url",
+            url,
+            "--connections",
+            str(connections),
+            "--seconds",
+            str(seconds),
+        ],
         capture_output=True,
         text=True,
-        env={**os.environ, "MALLOC_TRIM_THRESHOLD_": "1073741824",
-             "MALLOC_MMAP_THRESHOLD_": "1073741824"},
+        env={
+            **os.environ,
+            "MALLOC_TRIM_THRESHOLD_": "1073741824",
+            "MALLOC_MMAP_THRESHOLD_": "1073741824",
+        },
         check=False,
     )
     if proc.returncode != 0:
@@ -234,28 +247,42 @@ def main() -> None:
         print(json.dumps(_run_client(args.child, args.url, args.connections, args.seconds)))
         return
 
-    print(f"machine: {platform.machine()} {platform.platform()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}")
-    print(f"workload: keep-alive GET of a {len(BODY)}-byte JSON from nginx (1 worker, CPU "
-          f"{SERVER_CPU}); clients on CPU {CLIENT_CPU}; {args.connections} connections; "
-          f"{args.seconds:g} s x {args.rounds} rounds, median")
+    print(
+        f"machine: {platform.machine()} {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"workload: keep-alive GET of a {len(BODY)}-byte JSON from nginx (1 worker, CPU "
+        f"{SERVER_CPU}); clients on CPU {CLIENT_CPU}; {args.connections} connections; "
+        f"{args.seconds:g} s x {args.rounds} rounds, median"
+    )
     with tempfile.TemporaryDirectory(prefix="lgbench-bench-") as tmp:
         nginx, port = start_nginx(Path(tmp))
         url = f"http://127.0.0.1:{port}"
         try:
             results: dict[str, dict[str, float]] = {}
             for name in args.clients:
-                rounds = [r for r in (_measure(name, url, args.connections, args.seconds)
-                                      for _ in range(args.rounds)) if r]
+                rounds = [
+                    r
+                    for r in (
+                        _measure(name, url, args.connections, args.seconds)
+                        for _ in range(args.rounds)
+                    )
+                    if r
+                ]
                 if not rounds:
                     continue
                 results[name] = {
                     "req_per_s": statistics.median(r["req_per_s"] for r in rounds),
                     "cpu_us_per_request": statistics.median(
-                        r["cpu_us_per_request"] for r in rounds),
+                        r["cpu_us_per_request"] for r in rounds
+                    ),
                 }
-                print(f"  {name:26s} {results[name]['req_per_s']:>10,.0f} req/s "
-                      f"{results[name]['cpu_us_per_request']:>9.1f} CPU µs/request", flush=True)
+                print(
+                    f"  {name:26s} {results[name]['req_per_s']:>10,.0f} req/s "
+                    f"{results[name]['cpu_us_per_request']:>9.1f} CPU µs/request",
+                    flush=True,
+                )
         finally:
             os.killpg(nginx.pid, signal.SIGTERM)
             nginx.wait(timeout=10)
@@ -265,8 +292,10 @@ def main() -> None:
         print(f"ratios to {peer} (req/s; CPU/request):")
         for name, figures in results.items():
             if name.startswith("lgbench"):
-                print(f"  {name:26s} {figures['req_per_s'] / results[peer]['req_per_s']:6.1f}x;"
-                      f" {results[peer]['cpu_us_per_request'] / figures['cpu_us_per_request']:6.1f}x")
+                print(
+                    f"  {name:26s} {figures['req_per_s'] / results[peer]['req_per_s']:6.1f}x;"
+                    f" {results[peer]['cpu_us_per_request'] / figures['cpu_us_per_request']:6.1f}x"
+                )
 
 
 if __name__ == "__main__":
