@@ -292,6 +292,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     assert isinstance(result, RunResult)
     if result.summary is not None and not args.quiet:
         print_summary(console, result.summary)
+    _print_verdict(result.check, errors if args.quiet else console, quiet=args.quiet)
     if not args.quiet or result.partial:
         (errors if args.quiet else console).print(
             f"run folder: {escape(str(result.run_dir))}"
@@ -306,6 +307,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if result.anomalies_found:
         return ExitCode.ANOMALIES
     return ExitCode.OK
+
+
+def _print_verdict(verdict: object, console: Console, *, quiet: bool) -> None:
+    """The checker's verdict per strategy, with witnesses; in quiet mode only when invalid."""
+    from lgbench.check import CheckResult, render_check
+
+    if isinstance(verdict, CheckResult) and not (quiet and verdict.valid is not False):
+        render_check(verdict, console)
 
 
 def _signal_of(reason: str) -> int | None:

@@ -104,6 +104,22 @@ def test_run_writes_the_run_folder_and_exits_0(langgraph_url: str, tmp_path: Pat
 
 
 @pytest.mark.server
+def test_run_prints_the_checkers_verdict_per_strategy(langgraph_url: str, tmp_path: Path) -> None:
+    workload = ROOT / "workloads" / "double-texting.toml"
+    out = tmp_path / "out"
+    done = lgbench(
+        "run", workload, "--target", langgraph_url, "--out", out, "--no-live",
+        "--duration", "1s", "--vus", "2",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "profile observed: valid" in done.stdout
+    verdicts = done.stdout[done.stdout.index("per strategy") :]
+    for strategy in ("enqueue", "interrupt", "reject", "rollback"):
+        assert strategy in verdicts
+    assert json.loads((out / "check.json").read_text())["valid"] is True
+
+
+@pytest.mark.server
 def test_run_with_no_out_makes_a_folder_under_reports(langgraph_url: str, tmp_path: Path) -> None:
     workload = write(tmp_path / "short.toml", SHORT)
     done = lgbench(
