@@ -84,7 +84,12 @@ def _is_read(operation: str, arguments: Mapping[str, Any]) -> bool:
 
 
 def _ids(source: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: source[key] for key in _ID_KEYS if isinstance(source.get(key), str)}
+    ids: dict[str, Any] = {}
+    for key in _ID_KEYS:
+        item = source.get(key)
+        if isinstance(item, str):
+            ids[key] = item
+    return ids
 
 
 def invoke_value(operation: str, arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from 0 in file order), stamps ``time_ns`` (monotonic nanoseconds since the run s
 the clock it is given) and ``wall`` (seconds since the epoch), and hands out process ids.
 Nothing here awaits: a line is written and flushed synchronously, so a completion can be
 recorded from a cancelled task (no checkpoint in between) and a crash loses at most the line
-being written.
+being written. :meth:`HistoryWriter.open` opens the file unbuffered and hands each finished
+line to one ``os.write``, so a line is in the file as soon as the call returns.
 
 Failure modes: :class:`OSError` from the file system propagates (the run cannot be
 recorded); a value that JSON cannot represent raises :class:`TypeError` or
@@ -14,7 +15,9 @@ recorded); a value that JSON cannot represent raises :class:`TypeError` or
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -38,14 +41,49 @@ HISTORY_SCHEMA_VERSION: Final = 1
 CompletionType: TypeAlias = Literal["ok", "fail", "info"]
 
 _COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
-_encoder: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_encode: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+#: ``"scenario":…,"f":…`` per (scenario, f): a run has few of them.
+_scenario_f: dict[tuple[str, str], str] = {}
+
+
+def _int(number: int) -> str:
+    # What the encoder writes for an int, without its call overhead.
+    return int.__repr__(number) if type(number) is int else _encode(number)
+
+
+def _float(number: float) -> str:
+    # The encoder writes a finite float as its repr; anything else goes through it.
+    if type(number) is float and number - number == 0.0:
+        return float.__repr__(number)
+    return _encode(number)
+
+
+def _fields(process: int, actor: int, scenario: str, f: str) -> str:
+    """The part of an invoke line its completion repeats, as the encoder writes it."""
+    key = (scenario, f)
+    tail = _scenario_f.get(key)
+    if tail is None:
+        tail = _encode({"scenario": scenario, "f": f})[1:-1]
+        if len(_scenario_f) < 4096:
+            _scenario_f[key] = tail
+    return f'"process":{_int(process)},"actor":{_int(actor)},{tail}'
 
 
 @final
 class Invocation:
     """An ``invoke`` line that awaits its completion: what the completion line repeats."""
 
-    __slots__ = ("actor", "completed", "f", "index", "process", "scenario", "time_ns")
+    __slots__ = (
+        "_fields",
+        "actor",
+        "completed",
+        "f",
+        "index",
+        "process",
+        "scenario",
+        "time_ns",
+    )
 
     def __init__(
         self, index: int, time_ns: int, process: int, actor: int, scenario: str, f: str
@@ -57,6 +95,14 @@ class Invocation:
         self.scenario = scenario
         self.f = f
         self.completed = False
+        self._fields: str | None = None
+
+    def fields(self) -> str:
+        """``"process":…,"actor":…,"scenario":…,"f":…`` as JSON, encoded once."""
+        fields = self._fields
+        if fields is None:
+            fields = self._fields = _fields(self.process, self.actor, self.scenario, self.f)
+        return fields
 
     def __repr__(self) -> str:
         return f"<Invocation {self.index} {self.f} process={self.process}>"
@@ -71,17 +117,29 @@ class HistoryWriter:
     :meth:`close`. :meth:`open` creates the file and writes the header.
     """
 
-    __slots__ = ("_clock", "_closed", "_index", "_next_process", "_out", "origin_s", "path")
+    __slots__ = (
+        "_clock",
+        "_closed",
+        "_fd",
+        "_index",
+        "_next_process",
+        "_out",
+        "origin_s",
+        "path",
+    )
 
     def __init__(
         self,
-        out: IO[str],
+        out: IO[str] | io.FileIO,
         *,
         clock: Callable[[], float],
         origin_s: float,
         path: Path | None = None,
     ) -> None:
         self._out = out
+        # An unbuffered binary file gets each line in one os.write; a text stream gets
+        # write + flush.
+        self._fd = out.fileno() if isinstance(out, io.FileIO) else None
         self._clock = clock
         self.origin_s = origin_s
         self.path = path
@@ -103,7 +161,7 @@ class HistoryWriter:
         The header gets ``type``, ``schema_version``, ``lgbench_version`` and
         ``started_at`` (now, ISO 8601 UTC) unless ``header`` gives them.
         """
-        out = path.open("w", encoding="utf-8", newline="\n")
+        out = io.FileIO(path, "w")
         writer = cls(out, clock=clock, origin_s=origin_s, path=path)
         try:
             writer.write_header(header)
@@ -123,7 +181,7 @@ class HistoryWriter:
             "started_at": datetime.now(UTC).isoformat(),
             **fields,
         }
-        self._write(line)
+        self._write(line, indexed=False)
 
     def new_process(self) -> int:
         """A process id never handed out before in this run (from 0)."""
@@ -155,21 +213,15 @@ class HistoryWriter:
         """
         time_ns = self.now_ns() if at_s is None else self.to_ns(at_s)
         index = self._index
-        self._write(
-            {
-                "index": index,
-                "type": "invoke",
-                "time_ns": time_ns,
-                "wall": time.time(),
-                "process": process,
-                "actor": actor,
-                "scenario": scenario,
-                "f": f,
-                "value": value,
-                "error": None,
-            }
+        invocation = Invocation(index, time_ns, process, actor, scenario, f)
+        # Built as the encoder would write the dict, in the same key order; anything that
+        # cannot be encoded raises here, before the line is written.
+        self._write_text(
+            f'{{"index":{index},"type":"invoke","time_ns":{_int(time_ns)},'
+            f'"wall":{_float(time.time())},{invocation.fields()},'
+            f'"value":{_encode(value)},"error":null}}\n'
         )
-        return Invocation(index, time_ns, process, actor, scenario, f)
+        return invocation
 
     def complete(
         self,
@@ -191,20 +243,11 @@ class HistoryWriter:
             raise RuntimeError(f"{invocation!r} is already complete")
         time_ns = self.now_ns() if at_s is None else self.to_ns(at_s)
         index = self._index
-        self._write(
-            {
-                "index": index,
-                "type": type_,
-                "time_ns": time_ns,
-                "wall": time.time(),
-                "process": invocation.process,
-                "actor": invocation.actor,
-                "scenario": invocation.scenario,
-                "f": invocation.f,
-                "invoke_index": invocation.index,
-                "value": value,
-                "error": error,
-            }
+        self._write_text(
+            f'{{"index":{index},"type":"{type_}","time_ns":{_int(time_ns)},'
+            f'"wall":{_float(time.time())},{invocation.fields()},'
+            f'"invoke_index":{_int(invocation.index)},'
+            f'"value":{_encode(value)},"error":{_encode(error)}}}\n'
         )
         invocation.completed = True
         return index
@@ -230,13 +273,25 @@ class HistoryWriter:
         """Indexed lines written so far (the header not counted)."""
         return self._index
 
-    def _write(self, line: Mapping[str, Any]) -> None:
+    def _write(self, line: Mapping[str, Any], *, indexed: bool = True) -> None:
+        self._write_text(_encode(line) + "\n", indexed=indexed)  # encodes before writing
+
+    def _write_text(self, text: str, *, indexed: bool = True) -> None:
+        """Write one finished line (``text`` ends with its newline)."""
         if self._closed:
             raise RuntimeError("the history is closed")
-        text = _encoder.encode(line)  # raises before anything is written
-        self._out.write(text + "\n")
-        self._out.flush()
-        if line.get("type") != "header":
+        fd = self._fd
+        if fd is None:
+            out = self._out
+            assert not isinstance(out, io.FileIO)
+            out.write(text)
+            out.flush()
+        else:
+            data = text.encode()
+            written = os.write(fd, data)
+            while written < len(data):  # a regular file takes it all; a pipe may not
+                written += os.write(fd, data[written:])
+        if indexed:
             self._index += 1
 
     # -- closing ---------------------------------------------------------------------------

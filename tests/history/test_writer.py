@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from lgbench.history import HISTORY_SCHEMA_VERSION, HistoryWriter, read_history
+from lgbench.history import HISTORY_SCHEMA_VERSION, HistoryWriter, _writer, read_history
 
 
 class FakeClock:
@@ -119,3 +122,68 @@ def test_the_reader_drops_a_cut_off_last_line_only(tmp_path: Path) -> None:
     path.write_text('{"index": 0}\n')
     with pytest.raises(ValueError, match="header"):
         read_history(path)
+
+
+def test_a_line_is_one_os_write_and_readable_before_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[bytes] = []
+    real_write = os.write
+
+    def counting_write(fd: int, data: bytes) -> int:
+        writes.append(bytes(data))
+        return real_write(fd, data)
+
+    writer = open_writer(tmp_path, FakeClock())
+    try:
+        monkeypatch.setattr(os, "write", counting_write)
+        invocation = writer.invoke(process=0, actor=1, scenario="s", f="http.get", value={})
+        assert len(writes) == 1 and writes[0].endswith(b"\n")
+        assert lines(tmp_path / "history.jsonl")[-1]["type"] == "invoke"
+        writer.complete(invocation, "ok", value={"thread_id": "é"})
+        writer.marker("burst.start", scenario="s")
+        assert len(writes) == 3 and all(data.count(b"\n") == 1 for data in writes)
+        assert (tmp_path / "history.jsonl").read_bytes().endswith(b"".join(writes))
+    finally:
+        writer.close()
+
+
+def _as_the_encoder_writes(line: dict[str, Any]) -> str:
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def test_invoke_and_completion_lines_are_what_the_encoder_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_writer.time, "time", lambda: 1_700_000_000.123456)
+    out = io.StringIO()
+    writer = HistoryWriter(out, clock=FakeClock(), origin_s=99.5)
+    scenario = 'ünï\u2028"q\\\n\x01'
+    invocation = writer.invoke(
+        process=7, actor=3, scenario=scenario, f="runs.create", value={"n": 0.1}, at_s=100.25
+    )
+    writer.complete(
+        invocation, "info", value={"x": [1, 2.5, None, True]}, error={"class": "E"}, at_s=101
+    )
+    common = {"process": 7, "actor": 3, "scenario": scenario, "f": "runs.create"}
+    wall = 1_700_000_000.123456
+    assert out.getvalue() == _as_the_encoder_writes(
+        {"index": 0, "type": "invoke", "time_ns": 750_000_000, "wall": wall, **common}
+        | {"value": {"n": 0.1}, "error": None}
+    ) + _as_the_encoder_writes(
+        {"index": 1, "type": "info", "time_ns": 1_500_000_000, "wall": wall, **common}
+        | {"invoke_index": 0, "value": {"x": [1, 2.5, None, True]}, "error": {"class": "E"}}
+    )
+
+
+def test_an_invoke_or_completion_json_cannot_hold_writes_nothing(tmp_path: Path) -> None:
+    with open_writer(tmp_path, FakeClock()) as writer:
+        with pytest.raises(ValueError):
+            writer.invoke(process=0, actor=0, scenario="s", f="g", value={"x": float("inf")})
+        invocation = writer.invoke(process=0, actor=0, scenario="s", f="g", value=None)
+        with pytest.raises(TypeError):
+            writer.complete(invocation, "ok", value={"x": object()})
+        assert not invocation.completed
+        writer.complete(invocation, "ok")
+    history = read_history(tmp_path / "history.jsonl")
+    assert [event["index"] for event in history.events] == [0, 1]
