@@ -61,6 +61,38 @@ def _new_histogram() -> Any:
     return HdrHistogram(LOWEST_TRACKABLE_US, HIGHEST_TRACKABLE_US, SIGNIFICANT_FIGURES)
 
 
+# HdrHistogram.record_value's index arithmetic with this range's constants looked up once:
+# every histogram here has the same range and precision (_decode refuses others).
+_LAYOUT: Any = _new_histogram()
+_UNIT_MAGNITUDE: int = _LAYOUT.unit_magnitude
+_SUB_BUCKET_MASK: int = _LAYOUT.sub_bucket_mask
+_BUCKET_OFFSET: int = _LAYOUT.unit_magnitude + _LAYOUT.sub_bucket_half_count_magnitude + 1
+_HALF_COUNT_MAGNITUDE: int = _LAYOUT.sub_bucket_half_count_magnitude
+_HALF_COUNT: int = _LAYOUT.sub_bucket_half_count
+_COUNTS_LEN: int = _LAYOUT.counts_len
+del _LAYOUT
+
+
+def _record(histogram: Any, value: int) -> bool:
+    """``histogram.record_value(value)`` for an int ``0 <= value``, without its method calls."""
+    # 64 - clz(x) of hdrh is x.bit_length() for the x > 0 it is given.
+    bucket = (value | _SUB_BUCKET_MASK).bit_length() - _BUCKET_OFFSET
+    index = (
+        ((bucket + 1) << _HALF_COUNT_MAGNITUDE)
+        + (value >> (bucket + _UNIT_MAGNITUDE))
+        - _HALF_COUNT
+    )
+    if index < 0 or index >= _COUNTS_LEN:
+        return False
+    histogram.counts[index] += 1
+    histogram.total_count += 1
+    if value < histogram.min_value:
+        histogram.min_value = value
+    if value > histogram.max_value:
+        histogram.max_value = value
+    return True
+
+
 def _decode(blob: str | bytes) -> Any:
     """Decode an encoded histogram, refusing one with another range or precision."""
     decoded = HdrHistogram.decode(blob.encode("ascii") if isinstance(blob, str) else blob)
@@ -126,7 +158,11 @@ class LatencyRecorder:
 
     def record_us(self, value_us: int) -> bool:
         """Record one latency; False (and ``out_of_range`` + 1) if it is out of range."""
-        if not 0 <= value_us <= HIGHEST_TRACKABLE_US or not self._histogram.record_value(value_us):
+        if not 0 <= value_us <= HIGHEST_TRACKABLE_US or not (
+            _record(self._histogram, value_us)
+            if type(value_us) is int
+            else self._histogram.record_value(value_us)
+        ):
             self.out_of_range += 1
             return False
         self._sum_us += value_us
@@ -143,7 +179,12 @@ class LatencyRecorder:
         if not 0 <= value_us <= HIGHEST_TRACKABLE_US:
             self.out_of_range += 1
             return False
-        if not self._histogram.record_corrected_value(value_us, expected_interval_us):
+        if not (
+            _record(self._histogram, value_us)
+            if type(value_us) is int
+            and (expected_interval_us <= 0 or value_us <= expected_interval_us)
+            else self._histogram.record_corrected_value(value_us, expected_interval_us)
+        ):
             self.out_of_range += 1  # unreachable for in-range values; never hidden all the same
             return False
         if expected_interval_us > 0 and value_us > expected_interval_us:

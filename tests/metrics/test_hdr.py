@@ -162,3 +162,22 @@ def test_a_histogram_of_another_shape_is_refused() -> None:
         LatencyRecorder().merge_dict(
             {"histogram": other.encode().decode(), "sum_us": 5, "out_of_range": 0}
         )
+
+
+def test_recording_fills_the_same_counters_as_hdrh_record_value() -> None:
+    edges = [0, 1, 2, 2047, 2048, 2049, 4095, 4096, 65_535, 65_536, HIGHEST_TRACKABLE_US]
+    rng = random.Random(7)
+    values = edges + [int(10 ** rng.uniform(0, 9.55)) for _ in range(4_000)]
+    ours, corrected = LatencyRecorder(), LatencyRecorder()
+    plain = HdrHistogram(1, HIGHEST_TRACKABLE_US, 3)
+    back_filled = HdrHistogram(1, HIGHEST_TRACKABLE_US, 3)
+    for number, value in enumerate(values):
+        # no back-fill, or a few values at most: hdrh back-fills in pure Python
+        interval = (0, -5, 1_000_000_000, value // 3 + 1)[number % 4]
+        assert ours.record_us(value) is plain.record_value(value) is True
+        assert corrected.record_corrected_us(value, interval) is True
+        back_filled.record_corrected_value(value, interval)
+    for recorder, reference in ((ours, plain), (corrected, back_filled)):
+        assert recorder.encode() == reference.encode().decode("ascii")
+        assert recorder.count == reference.get_total_count()
+        assert recorder.max_us == reference.get_max_value()
