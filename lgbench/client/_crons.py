@@ -6,8 +6,8 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, final
 
-from lgbench.client._assistants import SortOrder, _compact, _listed, _path, _Resource
 from lgbench.client._http import QueryParams
+from lgbench.client._resource import SortOrder, _compact, _listed, _path, _Resource
 from lgbench.client._runs import All, Durability, MultitaskStrategy, StreamMode
 
 __all__ = ["CronClient"]

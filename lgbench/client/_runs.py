@@ -6,9 +6,9 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, final
 
-from lgbench.client._assistants import _compact, _listed, _path, _query, _Resource
 from lgbench.client._errors import ClientError
 from lgbench.client._http import QueryParams, SSEStream
+from lgbench.client._resource import _compact, _listed, _path, _query, _Resource
 
 __all__ = [
     "CancelAction",

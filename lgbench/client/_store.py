@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, final
 
-from lgbench.client._assistants import _compact, _listed, _Resource
 from lgbench.client._http import QueryParams
+from lgbench.client._resource import _compact, _listed, _Resource
 
 __all__ = ["StoreClient"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, final
 
-from lgbench.client._assistants import (
+from lgbench.client._http import QueryParams
+from lgbench.client._resource import (
     OnConflictBehavior,
     SortOrder,
     _compact,
@@ -13,7 +14,6 @@ from lgbench.client._assistants import (
     _path,
     _Resource,
 )
-from lgbench.client._http import QueryParams
 
 __all__ = ["ThreadStatus", "ThreadsClient"]
 
