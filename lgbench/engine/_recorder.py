@@ -326,6 +326,10 @@ class Recorder:
             )
         return found
 
+    def operation_scopes(self) -> list[OperationScope]:
+        """Every scope made so far (their counts are cumulative)."""
+        return list(self._scopes.values())
+
     def new_process(self) -> int:
         """A fresh process id (a new actor, or an actor after an ``info``)."""
         return self.history.new_process()

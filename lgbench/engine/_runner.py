@@ -8,8 +8,9 @@
    log in ``server.log``; stopped at the end, also on Ctrl-C);
 4. asks the target for ``GET /info`` (its version goes into the summary); a target that cannot
    be reached raises :class:`~lgbench.errors.TargetError` (exit code 3) before anything runs;
-5. opens ``history.jsonl`` and ``intervals.hlog``, and runs every scenario at its start time
-   in one task group, with a task closing an interval every second (hlog line, live view) and
+5. opens ``history.jsonl``, ``intervals.hlog`` and ``timeseries.jsonl``, and runs every
+   scenario at its start time in one task group, with a task closing an interval every second
+   (hlog and timeseries lines, live view) and
    one measuring event-loop lag (a 10 ms sleep's oversleep); every time is read from
    :func:`measurement_clock`;
 6. calls the checker hook, if any, on the finished history (its verdict goes to
@@ -59,7 +60,8 @@ from lgbench.engine._control import RunControl
 from lgbench.engine._executors import Executor, build_executor, executor_model
 from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
-from lgbench.engine._recorder import Recorder, ScenarioStats
+from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
+from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import TargetError, UsageError
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
@@ -86,6 +88,7 @@ Checker = Callable[[Path], Any]
 
 _HISTORY: Final = "history.jsonl"
 _INTERVALS: Final = "intervals.hlog"
+_TIMESERIES: Final = "timeseries.jsonl"
 _SUMMARY: Final = "summary.json"
 _SERVER_LOG: Final = "server.log"
 _CHECK: Final = "check.json"
@@ -352,6 +355,7 @@ class _Run:
         self.files: dict[str, Path] = {}
         self.crashed: BaseException | None = None
         self.result: RunResult | None = None
+        self.timeseries: TimeseriesWriter | None = None
 
     # -- the whole run -------------------------------------------------------------------
 
@@ -457,6 +461,11 @@ class _Run:
             keep_stream_events=self.workload.defaults.keep_stream_events,
         )
         recorder.on_warning = self.live.warn
+        timeseries_path = self.run_dir / _TIMESERIES
+        timeseries_file = timeseries_path.open("wb", buffering=0)
+        self.files["timeseries"] = timeseries_path
+        self.timeseries = TimeseriesWriter(timeseries_file, recorder)
+        self.timeseries.write_header(started_at=self.started_at, interval_s=self.options.interval_s)
         executors = [
             self._executor(scenario, client, recorder) for scenario in self.workload.scenarios
         ]
@@ -483,6 +492,7 @@ class _Run:
             finally:
                 history.close()
                 hlog_file.close()
+                timeseries_file.close()
 
     def _target_label(self) -> str:
         return "embedded" if self.target == "embedded" else self.url
@@ -519,11 +529,21 @@ class _Run:
         while True:
             await anyio.sleep_until(next_s)
             now_s = self.clock()
-            snapshot = recorder.snapshot(now_s)
+            snapshot = self._close_interval(recorder, now_s)
             self.live.update(snapshot, recorder, now_s)
             next_s += interval_s
             if next_s <= now_s:  # fell behind: skip to the next boundary
                 next_s += math.ceil((now_s - next_s) / interval_s) * interval_s
+
+    def _close_interval(self, recorder: Recorder, now_s: float) -> Snapshot:
+        """Close the interval at ``now_s``: hlog and timeseries lines (synchronous)."""
+        snapshot = recorder.snapshot(now_s)
+        if self.timeseries is not None:
+            try:
+                self.timeseries.write(snapshot)
+            except OSError as exc:
+                recorder.warn("timeseries", f"cannot write {_TIMESERIES}: {exc}")
+        return snapshot
 
     @staticmethod
     async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
@@ -545,7 +565,7 @@ class _Run:
     def _finish(self, recorder: Recorder, history: HistoryWriter, hlog_file: Any) -> None:
         """Write everything (synchronous: a cancelled task can run it)."""
         now_s = self.clock()
-        recorder.snapshot(now_s)
+        self._close_interval(recorder, now_s)
         hlog_file.flush()
         partial, reason = self._stop_reason()
         for warning in recorder.lag_warnings():

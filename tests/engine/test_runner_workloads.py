@@ -4,7 +4,8 @@ Each file runs with ``--duration 2s --vus 2 --graceful-stop 2s`` (arrival rates 
 5/s) on asyncio and trio, and must leave a sane run folder: a summary whose operations are
 the workload's own, with successes and no transport errors; a history whose lines pair up
 (invoke, then one completion, per process in order); an interval log hdrh can read back. The
-burst workload must also leave its markers, every burst settled. About 5 s per run.
+burst workload must also leave its markers, every burst settled; timeseries.jsonl's per-interval
+counts must add up to the summary's. About 5 s per run.
 """
 
 from __future__ import annotations
@@ -89,8 +90,29 @@ async def test_sample_workload_runs_shortened_against_the_embedded_server(
     logged = sum(LatencyRecorder.from_blob(fields[4]).count for fields in intervals)
     assert logged >= sum(op["count"] - op["errors"] for op in operations.values())
 
+    _assert_timeseries_adds_up(run_dir, summary)
+
     if path.stem == "double-texting":
         starts = history.markers("burst.start")
         settled = history.markers("burst.settled")
         assert len(starts) == len(settled) == 8  # 4 strategies x 2 threads
         assert not any(marker["value"]["timed_out"] for marker in settled)
+
+
+def _assert_timeseries_adds_up(run_dir: Path, summary: dict[str, Any]) -> None:
+    lines = [json.loads(line) for line in (run_dir / "timeseries.jsonl").read_text().splitlines()]
+    header, intervals = lines[0], lines[1:]
+    assert header["kind"] == "lgbench.timeseries"
+    assert header["schema_version"] == 1
+    assert intervals
+    assert intervals[0]["start_s"] == 0.0
+    for before, after in zip(intervals, intervals[1:], strict=False):
+        assert after["start_s"] == before["end_s"]
+    assert intervals[-1]["end_s"] == pytest.approx(summary["duration_s"], abs=1e-3)
+    for name, op in summary["operations"].items():
+        for field in ("count", "ok", "errors"):
+            logged = sum(line["operations"].get(name, {}).get(field, 0) for line in intervals)
+            assert logged == op[field], (name, field)
+    for name, scenario in summary["scenarios"].items():
+        started = sum(line["scenarios"].get(name, {}).get("started", 0) for line in intervals)
+        assert started == scenario["iterations"]["started"], name
