@@ -10,6 +10,7 @@ counts must add up to the summary's. About 5 s per run.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def _assert_timeseries_adds_up(run_dir: Path, summary: dict[str, Any]) -> None:
     assert header["schema_version"] == 1
     assert intervals
     assert intervals[0]["start_s"] == 0.0
-    for before, after in zip(intervals, intervals[1:], strict=False):
+    for before, after in itertools.pairwise(intervals):
         assert after["start_s"] == before["end_s"]
     assert intervals[-1]["end_s"] == pytest.approx(summary["duration_s"], abs=1e-3)
     for name, op in summary["operations"].items():
