@@ -90,6 +90,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--no-live", action="store_true", help="a plain progress line every few seconds"
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
+    run.add_argument(
+        "--checkpoint-every",
+        default="10s",
+        metavar="D",
+        help='write a partial summary.json this often while running (default 10s; "0" never),'
+        " so a run killed with SIGKILL still leaves one",
+    )
 
     validate = verbs.add_parser(
         "validate", help="check a workload file and print its plan, without running it"
@@ -148,18 +155,23 @@ def _add_override_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _overrides(args: argparse.Namespace) -> Overrides:
-    from lgbench.engine import Overrides
+def _seconds(flag: str, text: str | None) -> float | None:
     from lgbench.workload import DurationError, parse_duration
 
-    def seconds(flag: str, text: str | None) -> float | None:
-        if text is None:
-            return None
-        try:
-            return parse_duration(text)
-        except DurationError as exc:
-            raise UsageError(f"{flag}: {exc}") from None
+    if text is None:
+        return None
+    if text.strip() == "0":
+        return 0.0
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
 
+
+def _overrides(args: argparse.Namespace) -> Overrides:
+    from lgbench.engine import Overrides
+
+    seconds = _seconds
     return Overrides(
         duration_s=seconds("--duration", args.duration),
         vus=args.vus,
@@ -270,6 +282,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     else:
         live = "rich"
     options = RunOptions(
+        checkpoint_s=_seconds("--checkpoint-every", args.checkpoint_every) or None,
         target=args.target,
         out_dir=args.out,
         overrides=_overrides(args),

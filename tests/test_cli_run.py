@@ -156,11 +156,11 @@ steps = [{{ op = "threads.create" }}, {{ sleep = "{pause}" }}]
 """
 
 
-def _start(workload: Path, out: Path, url: str) -> subprocess.Popen[str]:
+def _start(workload: Path, out: Path, url: str, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "lgbench.cli", "run", str(workload)),
-            *("--target", url, "--out", str(out), "--no-live"),
+            *("--target", url, "--out", str(out), "--no-live", *extra),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -197,6 +197,35 @@ def test_a_signal_stops_the_run_gracefully_and_leaves_partial_results(
     assert history.events[-1]["name"] == "run.partial"
     # Graceful: iterations in flight finished (a sleep of 100 ms), nothing was cut.
     assert {e["type"] for e in history.operations()} == {"invoke", "ok"}
+
+
+@pytest.mark.server
+def test_sigkill_leaves_history_interval_log_and_a_checkpoint_summary(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    # Nothing runs after SIGKILL: whatever survives was on disk while the run went on.
+    workload = write(tmp_path / "long.toml", LONG.format(grace="30s", pause="50ms"))
+    out = tmp_path / "out"
+    process = _start(workload, out, langgraph_url, "--checkpoint-every", "1s")
+    _wait_for_operations(process, out / "history.jsonl", 4)
+    deadline = time.monotonic() + 60
+    while not (out / "summary.json").exists():
+        assert time.monotonic() < deadline, "no checkpoint summary was written"
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    process.kill()
+    process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["partial"] is True
+    assert summary["stop_reason"].startswith("running")
+    assert summary["operations"]["threads.create"]["ok"] >= 1
+    history = read_history(out / "history.jsonl")
+    assert len(history.operations()) >= 4
+    hlog = (out / "intervals.hlog").read_text()
+    assert "Tag=threads.create," in hlog
+    lines = (out / "timeseries.jsonl").read_text().splitlines()
+    assert json.loads(lines[1])["end_s"] > 0
 
 
 @pytest.mark.server
