@@ -1,0 +1,436 @@
+"""Baseline comparison: one run's summary against another's, per operation and percentile.
+
+The rules (docs/ci.md says the same for users):
+
+- **Latency** (``latency_ms``) and a stream's **time to first event** (``stream.ttfe_ms``), per
+  percentile: regressed when ``new > base * (1 + max_regression)`` *and*
+  ``new - base >= min_difference_ms``. The second condition is a noise floor: on loopback a
+  0.4 → 0.5 ms move is +25 % yet only scheduler jitter, and must not fail a build.
+- **Error rate** (``errors / count``, in percent): regressed when it grows by more than
+  ``max_regression`` relative to the base *and* by at least ``min_error_rate_increase``
+  absolute (0.1 percentage point by default). The relative part lets a flaky 5 % base move a
+  little; the absolute part means one stray error in 10,000 calls is not a regression, while
+  any error rate worth reading (from a clean base, one error in 1,000 calls or more) is.
+- A percentile ``pQ`` is only gated when both runs made at least ``1 / (1 - Q/100)`` calls
+  (100 for p99, 1,000 for p99.9; for ttfe, streams): with fewer, it is the slowest call,
+  a single observation, and one slow call would fail the build. Such rows are shown with a
+  note, not gated.
+- **Throughput** (``rate_per_s``) is shown but never gated: in a closed model it follows
+  latency, so gating it would count one regression twice, and in an open model it is the
+  workload's own setting.
+- Operations found in one summary only are listed, not gated: a changed workload is the
+  user's decision, not a regression.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, final
+
+from lgbench.errors import UsageError
+
+__all__ = [
+    "COMPARISON_SCHEMA_VERSION",
+    "DEFAULT_MAX_REGRESSION",
+    "DEFAULT_MIN_DIFFERENCE_MS",
+    "DEFAULT_MIN_ERROR_RATE_INCREASE",
+    "DEFAULT_PERCENTILES",
+    "Comparison",
+    "MetricComparison",
+    "OperationComparison",
+    "compare_summaries",
+    "min_samples",
+]
+
+#: The version of :meth:`Comparison.to_dict`'s shape (stored as summary["baseline"]).
+COMPARISON_SCHEMA_VERSION: Final = 1
+#: Relative growth allowed before a figure counts as regressed (10 %).
+DEFAULT_MAX_REGRESSION: Final = 0.10
+#: Latency noise floor: smaller absolute growth never counts as a regression.
+DEFAULT_MIN_DIFFERENCE_MS: Final = 1.0
+#: Error-rate noise floor, as a fraction (0.001 = 0.1 percentage point).
+DEFAULT_MIN_ERROR_RATE_INCREASE: Final = 0.001
+#: The latency percentiles compared, as summary.json names them.
+DEFAULT_PERCENTILES: Final = ("p50", "p90", "p95", "p99", "p99_9")
+
+
+def _percent(fraction: float) -> str:
+    """0.1 → "10%", 0.025 → "2.5%"."""
+    return f"{fraction * 100:g}%"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _label(percentile: str) -> str:
+    """summary.json's ``p99_9`` reads as ``p99.9``."""
+    return percentile.replace("_", ".")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class MetricComparison:
+    """One figure of one operation in both runs.
+
+    ``unit`` is ``"ms"`` (latency, time to first event), ``"%"`` (error rate, in percent) or
+    ``"/s"`` (throughput). ``regression`` is the readable one-liner when ``gated`` and the
+    figure regressed, else None. Either side is None when that run measured nothing.
+    """
+
+    metric: str
+    label: str
+    unit: str
+    base: float | None
+    new: float | None
+    gated: bool
+    regression: str | None = None
+    note: str | None = None
+
+    @property
+    def regressed(self) -> bool:
+        return self.regression is not None
+
+    @property
+    def difference(self) -> float | None:
+        """``new - base`` in ``unit`` (percentage points for the error rate)."""
+        if self.base is None or self.new is None:
+            return None
+        return self.new - self.base
+
+    @property
+    def change(self) -> float | None:
+        """Relative change (0.231 = +23.1 %); None when a side is missing or the base is 0."""
+        if self.base is None or self.new is None or self.base == 0:
+            return None
+        return (self.new - self.base) / self.base
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "label": self.label,
+            "unit": self.unit,
+            "base": self.base,
+            "new": self.new,
+            "difference": self.difference,
+            "change": self.change,
+            "gated": self.gated,
+            "regressed": self.regressed,
+            "regression": self.regression,
+            "note": self.note,
+        }
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class OperationComparison:
+    """Every compared figure of one operation found in both summaries."""
+
+    name: str
+    base_count: int
+    new_count: int
+    metrics: tuple[MetricComparison, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not any(m.regressed for m in self.metrics)
+
+    @property
+    def regressions(self) -> list[str]:
+        return [m.regression for m in self.metrics if m.regression is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "count": {"base": self.base_count, "new": self.new_count},
+            "metrics": [m.to_dict() for m in self.metrics],
+            "regressions": self.regressions,
+        }
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """What :func:`compare_summaries` found; ``passed`` is False when anything regressed.
+
+    ``warnings`` say why the two runs may not be comparable (another workload, server
+    version or backend, a partial run); they never fail the comparison.
+    """
+
+    base_path: str | None
+    new_path: str | None
+    max_regression: float
+    min_difference_ms: float
+    min_error_rate_increase: float
+    percentiles: tuple[str, ...]
+    operations: tuple[OperationComparison, ...]
+    only_in_base: tuple[str, ...] = ()
+    only_in_new: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return all(op.passed for op in self.operations)
+
+    @property
+    def regressions(self) -> list[str]:
+        return [line for op in self.operations for line in op.regressions]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; lgbench stores it as summary.json's ``baseline``."""
+        return {
+            "schema_version": COMPARISON_SCHEMA_VERSION,
+            "base": self.base_path,
+            "new": self.new_path,
+            "max_regression": self.max_regression,
+            "min_difference_ms": self.min_difference_ms,
+            "min_error_rate_increase": self.min_error_rate_increase,
+            "percentiles": list(self.percentiles),
+            "passed": self.passed,
+            "regressions": self.regressions,
+            "warnings": list(self.warnings),
+            "operations": {op.name: op.to_dict() for op in self.operations},
+            "only_in_base": list(self.only_in_base),
+            "only_in_new": list(self.only_in_new),
+        }
+
+
+def _number(value: object) -> float | None:
+    """A figure from summary.json: numbers pass, anything else (null, text) is "not measured"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _count(operation: Mapping[str, Any], key: str) -> int:
+    value = operation.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def min_samples(percentile: str) -> int:
+    """The fewest calls for which ``percentile`` (``"p99_9"``) is more than the maximum.
+
+    1 for names that are not ``pNN`` percentiles (``min``, ``mean``, ``max``).
+    """
+    match = re.fullmatch(r"p(\d+)(?:_(\d+))?", percentile)
+    if match is None:
+        return 1
+    quantile = float(f"{match[1]}.{match[2] or 0}") / 100
+    if quantile >= 1:
+        return 1
+    # round() first: 1 / (1 - 0.999) is 1000.0000000000009 in floating point.
+    return max(1, math.ceil(round(1 / (1 - quantile), 6)))
+
+
+def _latency_row(
+    name: str,
+    metric: str,
+    label: str,
+    base: float | None,
+    new: float | None,
+    *,
+    samples: int,
+    needed: int,
+    what: str,
+    max_regression: float,
+    min_difference_ms: float,
+) -> MetricComparison:
+    if samples < needed:
+        return MetricComparison(
+            metric,
+            label,
+            "ms",
+            base,
+            new,
+            gated=False,
+            note=f"not gated: {samples} {what} < {needed}",
+        )
+    regression = None
+    if (
+        base is not None
+        and new is not None
+        and new > base * (1 + max_regression)
+        and new - base >= min_difference_ms
+    ):
+        change = f"{(new - base) / base:+.1%} " if base > 0 else ""
+        regression = (
+            f"{name} {label} {change}({_ms(base)} → {_ms(new)} ms), "
+            f"limit +{_percent(max_regression)}"
+        )
+    return MetricComparison(metric, label, "ms", base, new, gated=True, regression=regression)
+
+
+def _error_row(
+    name: str,
+    base_op: Mapping[str, Any],
+    new_op: Mapping[str, Any],
+    *,
+    max_regression: float,
+    min_increase: float,
+) -> MetricComparison:
+    base_count, new_count = _count(base_op, "count"), _count(new_op, "count")
+    base_errors, new_errors = _count(base_op, "errors"), _count(new_op, "errors")
+    base = base_errors / base_count if base_count else None
+    new = new_errors / new_count if new_count else None
+    regression = None
+    # Compared as fractions; shown in percent. The small epsilon keeps 0.1 points, computed
+    # from counts, from missing a 0.1-point floor by a rounding error.
+    if (
+        base is not None
+        and new is not None
+        and new > base * (1 + max_regression)
+        and new - base >= min_increase - 1e-12
+    ):
+        regression = (
+            f"{name} error rate {base:.2%} → {new:.2%} "
+            f"(+{(new - base) * 100:.2f} points; {base_errors} of {base_count} → "
+            f"{new_errors} of {new_count}), limit +{_percent(max_regression)} "
+            f"and +{min_increase * 100:g} points"
+        )
+    return MetricComparison(
+        "error_rate",
+        "error rate",
+        "%",
+        None if base is None else base * 100,
+        None if new is None else new * 100,
+        gated=True,
+        regression=regression,
+    )
+
+
+def _context_warnings(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Why the two runs may not measure the same thing."""
+    warnings: list[str] = []
+
+    def dig(summary: Mapping[str, Any], *keys: str) -> object:
+        value: object = summary
+        for key in keys:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        return value
+
+    for keys, what in (
+        (("workload", "name"), "workload"),
+        (("workload", "overrides"), "command-line overrides"),
+        (("target", "url"), "target"),
+        (("server", "version"), "server version"),
+        (("backend",), "backend"),
+        (("transport",), "transport"),
+    ):
+        old, now = dig(base, *keys), dig(new, *keys)
+        if old != now:
+            warnings.append(f"{what} differs: base {old!r}, new {now!r}")
+    for side, summary in (("base", base), ("new", new)):
+        if summary.get("partial"):
+            reason = summary.get("stop_reason") or "unknown reason"
+            warnings.append(f"the {side} run is partial (stopped: {reason})")
+    return warnings
+
+
+def compare_summaries(
+    base: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    max_regression: float = DEFAULT_MAX_REGRESSION,
+    min_difference_ms: float = DEFAULT_MIN_DIFFERENCE_MS,
+    min_error_rate_increase: float = DEFAULT_MIN_ERROR_RATE_INCREASE,
+    percentiles: Sequence[str] = DEFAULT_PERCENTILES,
+    base_path: str | None = None,
+    new_path: str | None = None,
+) -> Comparison:
+    """Compare two summary.json contents (see :func:`~lgbench.gate.load_summary`).
+
+    Per operation found in both, in name order: each of ``percentiles`` of ``latency_ms``,
+    then of ``stream.ttfe_ms`` when both have streams, the error rate, and the throughput.
+    ``base_path`` / ``new_path`` only label the result. Raises
+    :class:`~lgbench.errors.UsageError` for a negative or non-finite limit.
+    """
+    for label, value in (
+        ("max_regression", max_regression),
+        ("min_difference_ms", min_difference_ms),
+        ("min_error_rate_increase", min_error_rate_increase),
+    ):
+        if not math.isfinite(value) or value < 0:
+            raise UsageError(f"{label} must be a finite number of at least 0, not {value!r}")
+    base_ops: Mapping[str, Any] = base.get("operations") or {}
+    new_ops: Mapping[str, Any] = new.get("operations") or {}
+    operations: list[OperationComparison] = []
+    for name in sorted(base_ops.keys() & new_ops.keys()):
+        base_op, new_op = base_ops[name], new_ops[name]
+        rows: list[MetricComparison] = []
+        base_stream: Mapping[str, Any] = base_op.get("stream") or {}
+        new_stream: Mapping[str, Any] = new_op.get("stream") or {}
+        for family, label_prefix, old_figures, new_figures, samples, what in (
+            (
+                "latency_ms",
+                "",
+                base_op.get("latency_ms"),
+                new_op.get("latency_ms"),
+                min(_count(base_op, "count"), _count(new_op, "count")),
+                "calls",
+            ),
+            (
+                "stream.ttfe_ms",
+                "ttfe ",
+                base_stream.get("ttfe_ms"),
+                new_stream.get("ttfe_ms"),
+                min(_count(base_stream, "streams"), _count(new_stream, "streams")),
+                "streams",
+            ),
+        ):
+            if not isinstance(old_figures, Mapping) or not isinstance(new_figures, Mapping):
+                continue
+            for percentile in percentiles:
+                rows.append(
+                    _latency_row(
+                        name,
+                        f"{family}.{percentile}",
+                        f"{label_prefix}{_label(percentile)}",
+                        _number(old_figures.get(percentile)),
+                        _number(new_figures.get(percentile)),
+                        samples=samples,
+                        needed=min_samples(percentile),
+                        what=what,
+                        max_regression=max_regression,
+                        min_difference_ms=min_difference_ms,
+                    )
+                )
+        rows.append(
+            _error_row(
+                name,
+                base_op,
+                new_op,
+                max_regression=max_regression,
+                min_increase=min_error_rate_increase,
+            )
+        )
+        rows.append(
+            MetricComparison(
+                "rate_per_s",
+                "throughput",
+                "/s",
+                _number(base_op.get("rate_per_s")),
+                _number(new_op.get("rate_per_s")),
+                gated=False,
+                note="not gated",
+            )
+        )
+        operations.append(
+            OperationComparison(
+                name, _count(base_op, "count"), _count(new_op, "count"), tuple(rows)
+            )
+        )
+    return Comparison(
+        base_path=base_path,
+        new_path=new_path,
+        max_regression=max_regression,
+        min_difference_ms=min_difference_ms,
+        min_error_rate_increase=min_error_rate_increase,
+        percentiles=tuple(percentiles),
+        operations=tuple(operations),
+        only_in_base=tuple(sorted(base_ops.keys() - new_ops.keys())),
+        only_in_new=tuple(sorted(new_ops.keys() - base_ops.keys())),
+        warnings=tuple(_context_warnings(base, new)),
+    )
