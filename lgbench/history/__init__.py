@@ -1,13 +1,24 @@
 """Operation histories: ``history.jsonl``, Jepsen-style (the format is docs/history.md).
 
-:class:`HistoryWriter` appends and flushes each line as it happens; the helpers of
+:class:`HistoryWriter` appends and flushes each line as it happens (optionally rotating
+into compressed segments, :meth:`HistoryWriter.sync` to fsync); the helpers of
 :mod:`lgbench.history._values` decide what an operation's lines carry and whether a
-failure is ``fail`` or ``info``; :func:`read_history` reads a file back.
+failure is ``fail`` or ``info``; :func:`read_history` reads a file, a run folder or a
+rotated set back; :func:`find_history_sets` and :func:`iter_lines` let other readers (the
+checker) walk the same files in bounded memory.
 """
 
 from __future__ import annotations
 
 from lgbench.history._reader import History, read_history
+from lgbench.history._segments import (
+    HistoryFile,
+    HistorySet,
+    LineReader,
+    find_history_sets,
+    iter_lines,
+    segment_path,
+)
 from lgbench.history._values import (
     READ_OPERATIONS,
     RUN_CREATING_OPERATIONS,
@@ -33,14 +44,20 @@ __all__ = [
     "CompletionType",
     "ErrorKind",
     "History",
+    "HistoryFile",
+    "HistorySet",
     "HistoryWriter",
     "Invocation",
+    "LineReader",
     "StreamSummary",
     "classify_error",
     "error_kind",
+    "find_history_sets",
     "invoke_value",
+    "iter_lines",
     "ok_value",
     "read_history",
+    "segment_path",
     "tokens_of",
 ]
 

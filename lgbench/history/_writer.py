@@ -6,7 +6,15 @@ the clock it is given) and ``wall`` (seconds since the epoch), and hands out pro
 Nothing here awaits: a line is written and flushed synchronously, so a completion can be
 recorded from a cancelled task (no checkpoint in between) and a crash loses at most the line
 being written. :meth:`HistoryWriter.open` opens the file unbuffered and hands each finished
-line to one ``os.write``, so a line is in the file as soon as the call returns.
+line to one ``os.write``, so a line is in the file (the OS page cache) as soon as the call
+returns: killing lgbench loses nothing written. :meth:`HistoryWriter.sync` (fsync), called
+once per interval by the runner, bounds what a machine crash can lose.
+
+Rotation (``rotate_bytes``): once the live file passes that size it is renamed to the next
+numbered segment (``history-0001.jsonl`` …) and a fresh live file continues it, with a header
+naming the segment it continues; a worker thread compresses each finished segment to
+``history-NNNN.jsonl.gz`` and removes the plain one only after the ``.gz`` is complete and
+fsynced, so at every instant the segment exists whole in one of the two forms.
 
 Failure modes: :class:`OSError` from the file system propagates (the run cannot be
 recorded); a value that JSON cannot represent raises :class:`TypeError` or
@@ -18,14 +26,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import time
+import zlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, Literal, TypeAlias, final
 
 import lgbench
+from lgbench.history._segments import segment_path
 
 __all__ = [
     "HISTORY_SCHEMA_VERSION",
@@ -42,6 +54,11 @@ CompletionType: TypeAlias = Literal["ok", "fail", "info"]
 
 _COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
 _encode: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+#: gzip level of rotated segments: JSON lines compress ~8x even at a low level, and the
+#: compressing thread shares two cores with the run.
+_GZIP_LEVEL: Final = 3
+_COPY_CHUNK: Final = 1 << 20
 
 #: ``"scenario":…,"f":…`` per (scenario, f): a run has few of them.
 _scenario_f: dict[tuple[str, str], str] = {}
@@ -120,10 +137,17 @@ class HistoryWriter:
     __slots__ = (
         "_clock",
         "_closed",
+        "_compressions",
+        "_compressor",
+        "_errors",
         "_fd",
+        "_header",
         "_index",
         "_next_process",
         "_out",
+        "_rotate_at",
+        "_segment",
+        "_size",
         "origin_s",
         "path",
     )
@@ -146,6 +170,14 @@ class HistoryWriter:
         self._index = 0
         self._next_process = 0
         self._closed = False
+        # Rotation state: off (never reached) unless open() was given rotate_bytes.
+        self._rotate_at = sys.maxsize
+        self._size = 0
+        self._segment = 0
+        self._header: dict[str, Any] = {}
+        self._compressor: ThreadPoolExecutor | None = None
+        self._compressions: list[Future[None]] = []
+        self._errors: list[str] = []
 
     @classmethod
     def open(
@@ -155,14 +187,35 @@ class HistoryWriter:
         clock: Callable[[], float],
         origin_s: float,
         header: Mapping[str, Any],
+        rotate_bytes: int | None = None,
     ) -> HistoryWriter:
         """Create (truncate) ``path`` and write the header line with ``header``'s fields.
 
         The header gets ``type``, ``schema_version``, ``lgbench_version`` and
         ``started_at`` (now, ISO 8601 UTC) unless ``header`` gives them.
+
+        ``rotate_bytes``: once the file passes this many bytes it becomes the next segment
+        (``<stem>-0001.jsonl``, compressed to ``.gz`` by a worker thread) and a fresh
+        ``path`` continues it; every header then carries ``segment`` (from 1), and the
+        continuing ones ``continues`` (the previous segment's number) and ``first_index``.
+        Raises :class:`ValueError` for a ``rotate_bytes`` below 1 and
+        :class:`FileExistsError` when segments of an earlier history lie beside ``path``.
         """
+        if rotate_bytes is not None:
+            if isinstance(rotate_bytes, bool) or not isinstance(rotate_bytes, int):
+                raise ValueError(f"rotate_bytes must be an int, got {rotate_bytes!r}")
+            if rotate_bytes < 1:
+                raise ValueError(f"rotate_bytes must be at least 1, got {rotate_bytes}")
+            for compressed in (False, True):
+                stale = segment_path(path, 1, compressed=compressed)
+                if stale.exists():
+                    raise FileExistsError(f"{stale} exists: a rotated history is already there")
         out = io.FileIO(path, "w")
         writer = cls(out, clock=clock, origin_s=origin_s, path=path)
+        if rotate_bytes is not None:
+            writer._rotate_at = rotate_bytes
+            writer._segment = 1
+            header = {**header, "segment": 1}
         try:
             writer.write_header(header)
         except BaseException:
@@ -181,6 +234,7 @@ class HistoryWriter:
             "started_at": datetime.now(UTC).isoformat(),
             **fields,
         }
+        self._header = line
         self._write(line, indexed=False)
 
     def new_process(self) -> int:
@@ -291,8 +345,75 @@ class HistoryWriter:
             written = os.write(fd, data)
             while written < len(data):  # a regular file takes it all; a pipe may not
                 written += os.write(fd, data[written:])
+            # The one cost rotation adds per line: a sum and a comparison.
+            self._size += written
+            if self._size > self._rotate_at:
+                if indexed:
+                    self._index += 1
+                self._rotate()
+                return
         if indexed:
             self._index += 1
+
+    # -- rotation and durability -----------------------------------------------------------
+
+    def _rotate(self) -> None:
+        """Close the live file, rename it to the next segment, continue in a fresh one."""
+        path = self.path
+        assert path is not None  # rotation is only switched on by open(), which sets it
+        self._out.close()
+        number = self._segment
+        plain = segment_path(path, number)
+        os.rename(path, plain)
+        self._segment = number + 1
+        out = io.FileIO(path, "w")
+        self._out = out
+        self._fd = out.fileno()
+        header = {
+            **self._header,
+            "segment": number + 1,
+            "continues": number,
+            "first_index": self._index,
+        }
+        data = (_encode(header) + "\n").encode()
+        written = os.write(self._fd, data)
+        while written < len(data):
+            written += os.write(self._fd, data[written:])
+        self._size = written
+        if self._compressor is None:
+            # A thread, not the event loop: compressing a segment takes far longer than a
+            # line may wait, and zlib releases the GIL while it works.
+            self._compressor = ThreadPoolExecutor(1, thread_name_prefix="lgbench-history-gz")
+        self._compressions.append(self._compressor.submit(_compress, plain))
+
+    def sync(self) -> None:
+        """fsync the live file: what was written survives a machine crash (not only a kill).
+
+        Every line is already in the OS page cache when its write returns; the runner calls
+        this once per interval. A no-op once closed or for a stream without a file.
+        """
+        if self._closed:
+            return
+        if self._fd is not None:
+            os.fsync(self._fd)
+            return
+        out = self._out
+        out.flush()
+        try:
+            fd = out.fileno()
+        except (OSError, io.UnsupportedOperation):
+            return
+        os.fsync(fd)
+
+    @property
+    def segments(self) -> int:
+        """Segments finished so far (0 without rotation)."""
+        return max(self._segment - 1, 0)
+
+    @property
+    def compression_errors(self) -> tuple[str, ...]:
+        """Segments whose compression failed (their plain file stays, whole), once closed."""
+        return tuple(self._errors)
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -302,10 +423,22 @@ class HistoryWriter:
         return self._closed
 
     def close(self) -> None:
-        """Flush and close the file (idempotent)."""
+        """Close the file and wait for pending compression (idempotent).
+
+        A failed compression does not raise: the plain segment stays whole and readable;
+        :attr:`compression_errors` says which.
+        """
         if not self._closed:
             self._closed = True
             self._out.close()
+        compressor, self._compressor = self._compressor, None
+        if compressor is not None:
+            compressor.shutdown(wait=True)
+            for future in self._compressions:
+                exc = future.exception()
+                if exc is not None:
+                    self._errors.append(f"{type(exc).__name__}: {exc}")
+            self._compressions.clear()
 
     def __enter__(self) -> HistoryWriter:
         return self
@@ -321,3 +454,32 @@ class HistoryWriter:
     def __repr__(self) -> str:
         where = f" {self.path}" if self.path is not None else ""
         return f"<HistoryWriter{where} lines={self._index}>"
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _compress(plain: Path) -> None:
+    """``plain`` → ``plain.gz``, fsynced and in place before ``plain`` is removed.
+
+    Written under a ``.tmp`` name first, so a ``.gz`` that exists is complete: a kill at any
+    moment leaves the plain segment or the whole ``.gz`` (and at worst both).
+    """
+    gz = plain.with_name(plain.name + ".gz")
+    tmp = plain.with_name(plain.name + ".gz.tmp")
+    compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+    with plain.open("rb") as source, tmp.open("wb") as target:
+        while chunk := source.read(_COPY_CHUNK):
+            target.write(compressor.compress(chunk))
+        target.write(compressor.flush())
+        target.flush()
+        os.fsync(target.fileno())
+    os.replace(tmp, gz)
+    _fsync_dir(plain.parent)  # the .gz's name is durable before the plain one goes
+    plain.unlink()
+    _fsync_dir(plain.parent)
