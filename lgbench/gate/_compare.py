@@ -321,7 +321,7 @@ def _context_warnings(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[s
     ):
         old, now = dig(base, *keys), dig(new, *keys)
         if old != now:
-            warnings.append(f"{what} differs: base {old!r}, new {now!r}")
+            warnings.append(f"not the same {what}: base {old!r}, new {now!r}")
     for side, summary in (("base", base), ("new", new)):
         if summary.get("partial"):
             reason = summary.get("stop_reason") or "unknown reason"

@@ -41,8 +41,9 @@ def load_summary(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        where = f"{path}: no {SUMMARY_FILE} in this folder" if Path(path).is_dir() else f"{file}"
-        raise UsageError(f"{where}: no such summary file") from None
+        if Path(path).is_dir():
+            raise UsageError(f"{path}: no {SUMMARY_FILE} in this run folder") from None
+        raise UsageError(f"{file}: no such summary file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{file}: cannot read it: {exc}") from None
     try:
