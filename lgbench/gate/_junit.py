@@ -72,6 +72,10 @@ def _number(value: object) -> str:
     return str(value)
 
 
+def _plural(count: object, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _with_unit(value: object, unit: object) -> str:
     if value is None:
         return "no data"
@@ -233,8 +237,8 @@ def _checker_suite(check: Mapping[str, Any]) -> _Suite:
     for name, strategy in sorted(strategies.items()):
         members = [t for t, thread in threads.items() if thread.get("strategy") == name]
         header = (
-            f"{strategy.get('threads')} threads, {strategy.get('runs')} runs "
-            f"under strategy {name} ({profile} profile)"
+            f"{_plural(strategy.get('threads'), 'thread')}, "
+            f"{_plural(strategy.get('runs'), 'run')} under strategy {name} ({profile} profile)"
         )
         suite.cases.append(
             _strategy_case(
