@@ -30,11 +30,12 @@ import json
 import re
 import statistics
 import sys
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any, Final, final
+from typing import Any, Final, Protocol, final
 
 from lgbench.check._events import (
     HISTORY_SCHEMA_VERSION,
@@ -43,9 +44,18 @@ from lgbench.check._events import (
     Operation,
     Outcome,
 )
-from lgbench.errors import UsageError
+from lgbench.history import HistorySet, find_history_sets, iter_lines
 
-__all__ = ["History", "Phantom", "read_history"]
+__all__ = [
+    "History",
+    "Phantom",
+    "Scan",
+    "Sink",
+    "marker_key",
+    "operation_key",
+    "read_history",
+    "scan_history",
+]
 
 _EVENT_TYPES: Final = frozenset({"invoke", "ok", "fail", "info", "marker"})
 _COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
@@ -117,6 +127,129 @@ class History:
     unknown: list[str] = field(default_factory=list)
     #: A ``run.partial`` marker: the run that wrote the history was interrupted.
     partial: bool = False
+    #: Every file read, segments of rotated sets included, in order.
+    segments: tuple[str, ...] = ()
+
+
+class Sink(Protocol):
+    """Where :func:`scan_history` sends each operation and marker as it is read.
+
+    They arrive on their own file's clock: the offsets onto the merged clock are known
+    only once every file was read (:meth:`Scan.operation`, :meth:`Scan.shift`).
+    """
+
+    def operation(self, op: Operation) -> None: ...
+
+    def marker(self, event: Event) -> None: ...
+
+
+@final
+@dataclass(slots=True)
+class Scan:
+    """What one streaming pass learnt about a whole history, besides its operations.
+
+    Everything here is bounded by the number of files and by the damage (lost lines,
+    issues), not by the history's length; ``copied_unknown`` grows only with info'd
+    ``threads.copy`` operations.
+    """
+
+    paths: tuple[str, ...]
+    segments: tuple[str, ...]
+    headers: tuple[Mapping[str, Any], ...]
+    #: Per file (logical history), what to add to its monotonic times.
+    offsets: tuple[float, ...]
+    lines: int = 0
+    events: int = 0
+    malformed: int = 0
+    truncated: int = 0
+    unpaired: int = 0
+    operations: int = 0
+    info: int = 0
+    phantoms: list[Phantom] = field(default_factory=list)
+    issues: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    partial: bool = False
+    copied_unknown: set[str] = field(default_factory=set)
+
+    def shift(self, event: Event) -> Event:
+        """``event`` on the merged clock."""
+        return _shift(event, self.offsets[event.file])
+
+    def operation(self, op: Operation) -> Operation:
+        """``op`` (as a :class:`Sink` received it) on the merged clock."""
+        return self.rebuild(op.invoke, op.completion, op.lo)
+
+    def rebuild(self, invoke: Event | None, completion: Event | None, lo: float) -> Operation:
+        """The operation of these events (on their file's clock), on the merged clock."""
+        source = invoke or completion
+        assert source is not None
+        offset = self.offsets[source.file]
+        if offset:
+            invoke = _shift(invoke, offset) if invoke is not None else None
+            completion = _shift(completion, offset) if completion is not None else None
+            lo += offset
+        return _operation(invoke, completion, lo)
+
+
+def operation_key(op: Operation) -> tuple[float, float, int, int]:
+    """The order of :attr:`History.operations`: by send time, answer time, then line."""
+    event = op.invoke or op.completion
+    assert event is not None
+    return (op.lo, op.hi, event.file, event.index)
+
+
+def marker_key(event: Event) -> tuple[float, int, int]:
+    """The order of :attr:`History.markers`."""
+    return (event.time_s, event.file, event.index)
+
+
+@final
+class _Collect:
+    """The in-memory :class:`Sink` behind :func:`read_history`."""
+
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+        self.markers: list[Event] = []
+
+    def operation(self, op: Operation) -> None:
+        self.operations.append(op)
+
+    def marker(self, event: Event) -> None:
+        self.markers.append(event)
+
+
+def read_history(
+    paths: str | PathLike[str] | Sequence[str | PathLike[str]],
+) -> History:
+    """Read a history into memory: one file, a run folder, a rotated set (plain and ``.gz``
+    mixed), or several files to merge (one per process of a run).
+
+    Raises:
+        UsageError: no file given, a file that cannot be opened or read, a folder without
+            a history, or a segment missing from the middle of a rotated set.
+    """
+    sink = _Collect()
+    scan = scan_history(paths, sink)
+    operations = [scan.operation(op) for op in sink.operations]
+    operations.sort(key=operation_key)
+    markers = [scan.shift(m) for m in sink.markers]
+    markers.sort(key=marker_key)
+    return History(
+        paths=scan.paths,
+        headers=scan.headers,
+        operations=operations,
+        markers=markers,
+        lines=scan.lines,
+        events=scan.events,
+        malformed=scan.malformed,
+        truncated=scan.truncated,
+        unpaired=scan.unpaired,
+        phantoms=scan.phantoms,
+        issues=scan.issues,
+        unknown=scan.unknown,
+        partial=scan.partial,
+        segments=scan.segments,
+    )
 
 
 @dataclass(slots=True)
@@ -127,106 +260,347 @@ class _Broken:
 
 
 @dataclass(slots=True)
-class _FileData:
+class _Gap:
+    """Indexes ``lo..hi`` not (yet) seen, between two readable events."""
+
+    lo: int
+    hi: int
+    before_index: int  # -1: no event before
+    before_time: float
+    after_index: int
+    after_time: float
+    after_line: int
+
+
+@dataclass(slots=True)
+class _Stream:
+    """One logical history (a file, or a rotated set) while it is read."""
+
     file: int
     header: Mapping[str, Any] | None = None
-    events: list[Event] = field(default_factory=list)
-    broken: list[_Broken] = field(default_factory=list)
     lines: int = 0
+    events: int = 0
     truncated: bool = False
-    issues: list[str] = field(default_factory=list)
+    broken: list[_Broken] = field(default_factory=list)
+    read_issues: list[str] = field(default_factory=list)
+    pair_issues: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
-    offset_s: float = 0.0
+    #: wall - time for every event, only when several files must be aligned.
+    diffs: array[float] | None = None
+    max_index: int = -1
+    max_time: float = 0.0
+    gaps: list[_Gap] = field(default_factory=list)
+    #: Lost indexes a completion names (its invoke is rebuilt, not a phantom).
+    referenced: set[int] = field(default_factory=set)
+    #: Invokes waiting for their completion: as many as were in flight, not the history.
+    in_flight: dict[int, Event] = field(default_factory=dict)
+    phantoms: list[Phantom] = field(default_factory=list)
+    dropped_issues: int = 0
+
+    def note(self, issues: list[str], text: str) -> None:
+        if len(issues) < _MAX_ISSUES:
+            issues.append(text)
+        else:
+            self.dropped_issues += 1
+
+    def gap_at(self, index: int) -> int | None:
+        """The position in :attr:`gaps` of the gap holding ``index``, if any."""
+        at = bisect.bisect_right(self.gaps, index, key=lambda g: g.lo) - 1
+        if at >= 0 and self.gaps[at].hi >= index:
+            return at
+        return None
+
+    def time_before(self, index: int) -> float:
+        """The time of the latest readable event whose index is below ``index``."""
+        if index > self.max_index:
+            return self.max_time if self.max_index >= 0 else 0.0
+        at = self.gap_at(index)
+        if at is None:  # pragma: no cover - only asked for indexes not seen
+            return self.max_time
+        gap = self.gaps[at]
+        return gap.before_time if gap.before_index >= 0 else 0.0
+
+    def accept(self, event: Event) -> bool:
+        """Record ``event``'s index; False when it was seen before (a duplicate)."""
+        index = event.index
+        if index > self.max_index:
+            if index > self.max_index + 1:
+                self.gaps.append(
+                    _Gap(
+                        self.max_index + 1,
+                        index - 1,
+                        self.max_index,
+                        self.max_time,
+                        index,
+                        event.time_s,
+                        event.line,
+                    )
+                )
+            self.max_index, self.max_time = index, event.time_s
+            return True
+        at = self.gap_at(index)
+        if at is None:
+            return False
+        # Out of order, into a gap: split it around the event.
+        gap = self.gaps[at]
+        parts = []
+        if gap.lo < index:
+            parts.append(
+                _Gap(
+                    gap.lo,
+                    index - 1,
+                    gap.before_index,
+                    gap.before_time,
+                    index,
+                    event.time_s,
+                    event.line,
+                )
+            )
+        if index < gap.hi:
+            parts.append(
+                _Gap(
+                    index + 1,
+                    gap.hi,
+                    index,
+                    event.time_s,
+                    gap.after_index,
+                    gap.after_time,
+                    gap.after_line,
+                )
+            )
+        self.gaps[at : at + 1] = parts
+        return True
 
 
-def read_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]]) -> History:
-    """Read one history file, or several to merge, into a :class:`History`.
+#: Issues kept per file and kind; the rest are counted (a wrecked file must not cost memory).
+_MAX_ISSUES: Final = 256
+
+
+def scan_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]], sink: Sink) -> Scan:
+    """Read every line once, pair invokes with completions, and hand each operation and
+    marker to ``sink``; returns what was learnt about the whole history.
+
+    Memory is bounded by the operations in flight at any one time and by the damage, not
+    by the history's length (several files to merge also keep 8 bytes per event, to align
+    their clocks on the median of their wall-clock stamps).
 
     Raises:
-        UsageError: no file given, or a file cannot be opened or read.
+        UsageError: as :func:`read_history`.
     """
-    path_list: list[Path] = []
-    if isinstance(paths, str | PathLike):
-        path_list.append(Path(paths))
-    else:
-        path_list.extend(Path(p) for p in paths)
-    if not path_list:
-        raise UsageError("no history file given")
-    files = [_read_file(path, number) for number, path in enumerate(path_list)]
-    _align_clocks(files)
-    history = History(
-        paths=tuple(str(p) for p in path_list),
-        headers=tuple(f.header for f in files if f.header is not None),
-        operations=[],
-        markers=[],
+    sets = find_history_sets(paths)
+    align = len(sets) > 1
+    streams: list[_Stream] = []
+    scan = Scan(
+        paths=tuple(s.name for s in sets),
+        segments=tuple(str(f.path) for s in sets for f in s.files),
+        headers=(),
+        offsets=(),
     )
-    for data in files:
-        _pair(data, history)
-        history.lines += data.lines
-        history.events += len(data.events)
-        history.malformed += len(data.broken) - (1 if data.truncated else 0)
-        history.truncated += 1 if data.truncated else 0
-        history.issues.extend(data.issues)
-        history.unknown.extend(data.unknown)
-    history.operations.sort(key=lambda op: (op.lo, op.hi, _first_index(op)))
-    history.markers.sort(key=lambda event: (event.time_s, event.file, event.index))
-    history.partial = any(m.name == "run.partial" for m in history.markers)
-    return history
+    for number, found in enumerate(sets):
+        stream = _Stream(file=number, diffs=array("d") if align else None)
+        stream.read_issues.extend(found.issues)
+        _read_set(found, stream, sink, scan)
+        streams.append(stream)
+    offsets = _align_clocks(streams)
+    scan.offsets = tuple(offsets)
+    scan.headers = tuple(s.header for s in streams if s.header is not None)
+    for stream in streams:
+        _find_phantoms(stream)
+        offset = offsets[stream.file]
+        scan.phantoms.extend(
+            Phantom(p.file, p.line, p.lo + offset, p.hi + offset, p.thread_ids) if offset else p
+            for p in stream.phantoms
+        )
+        scan.lines += stream.lines
+        scan.events += stream.events
+        scan.malformed += len(stream.broken) - (1 if stream.truncated else 0)
+        scan.truncated += 1 if stream.truncated else 0
+        scan.issues.extend(stream.read_issues)
+        scan.issues.extend(stream.pair_issues)
+        if stream.dropped_issues:
+            scan.issues.append(f"file {stream.file}: {stream.dropped_issues} more issue(s)")
+        scan.unknown.extend(stream.unknown)
+    return scan
 
 
-def _first_index(op: Operation) -> tuple[int, int]:
-    event = op.invoke or op.completion
-    assert event is not None
-    return (event.file, event.index)
+def _read_set(found: HistorySet, stream: _Stream, sink: Sink, scan: Scan) -> None:
+    """Parse the files of one history line by line, in order, as one sequence of lines.
 
-
-def _read_file(path: Path, number: int) -> _FileData:
-    """Parse one file line by line (never the whole file in memory at once)."""
-    data = _FileData(file=number)
-    last_index = -1
-    seen: set[int] = set()
-    try:
-        with path.open("rb") as stream:
-            for line_no, raw in enumerate(stream, start=1):
-                data.lines = line_no
-                terminated = raw.endswith(b"\n")
-                line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                obj = _parse(line)
-                if obj is not None and obj.get("type") == "header":
-                    if line_no == 1 and data.header is None:
-                        data.header = obj
-                        _check_header(obj, path, data)
-                    else:
-                        data.issues.append(f"{path}:{line_no}: a header line after line 1, ignored")
-                    continue
-                event = _to_event(obj, number, line_no) if obj is not None else None
-                if event is None or event.index in seen:
-                    if event is not None:
-                        data.issues.append(
-                            f"{path}:{line_no}: duplicate index {event.index}, ignored"
-                        )
-                    if not terminated and obj is None:
-                        data.truncated = True  # only the last line can lack its newline
-                    data.broken.append(_Broken(line_no, line[:_SNIPPET_CHARS], last_index))
-                    continue
-                seen.add(event.index)
-                if event.index < last_index:
-                    data.issues.append(f"{path}:{line_no}: index {event.index} out of order")
-                last_index = max(last_index, event.index)
-                data.events.append(event)
-    except OSError as exc:
-        raise UsageError(f"cannot read history {path}: {exc.strerror or exc}") from None
-    if data.header is None:
-        data.issues.append(f"{path}: no header line")
-    if data.broken:
-        count = len(data.broken) - (1 if data.truncated else 0)
+    Line numbers count as if the set were one file: a continuing segment's header is not
+    a line of the history.
+    """
+    last_file = found.files[-1]
+    for entry in found.files:
+        path = entry.path
+        reader = iter_lines(path)
+        for line_no, raw in enumerate(reader, start=1):
+            terminated = raw.endswith(b"\n")
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            obj = _parse(line)
+            if obj is not None and obj.get("type") == "header":
+                if line_no == 1 and stream.header is None and stream.lines == 0:
+                    stream.lines = 1
+                    stream.header = obj
+                    _check_header(obj, path, stream.unknown)
+                elif line_no == 1 and entry is not found.files[0]:
+                    pass  # a continuing segment's header
+                else:
+                    stream.lines += 1
+                    stream.note(
+                        stream.read_issues, f"{path}:{line_no}: a header line after line 1, ignored"
+                    )
+                continue
+            stream.lines += 1
+            event = _to_event(obj, stream.file, stream.lines) if obj is not None else None
+            if event is None or not stream.accept(event):
+                if event is not None:
+                    stream.note(
+                        stream.read_issues,
+                        f"{path}:{line_no}: duplicate index {event.index}, ignored",
+                    )
+                if not terminated and obj is None and entry is last_file:
+                    stream.truncated = True  # only the last line can lack its newline
+                stream.broken.append(_Broken(stream.lines, line[:_SNIPPET_CHARS], stream.max_index))
+                continue
+            if event.index < stream.max_index:
+                stream.note(
+                    stream.read_issues, f"{path}:{line_no}: index {event.index} out of order"
+                )
+            stream.events += 1
+            if stream.diffs is not None and event.wall is not None:
+                stream.diffs.append(event.wall - event.time_s)
+            _pair(stream, event, sink, scan)
+        if reader.damage is not None:
+            stream.read_issues.append(reader.damage)
+    if stream.header is None:
+        stream.read_issues.append(f"{found.name}: no header line")
+    for invoke in stream.in_flight.values():
+        scan.unpaired += 1
+        _emit(invoke, None, invoke.time_s, sink, scan)
+    stream.in_flight.clear()
+    if stream.broken:
+        count = len(stream.broken) - (1 if stream.truncated else 0)
         if count:
-            data.issues.append(
-                f"{path}: {count} malformed line(s), first at line {data.broken[0].line}"
+            stream.read_issues.append(
+                f"{found.name}: {count} malformed line(s), first at line {stream.broken[0].line}"
             )
-        if data.truncated:
-            data.issues.append(f"{path}: the last line is cut short (line {data.lines})")
-    return data
+        if stream.truncated:
+            stream.read_issues.append(
+                f"{last_file.path}: the last line is cut short (line {stream.lines})"
+            )
+
+
+def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
+    """Pair an invoke with its completion as soon as the completion is read."""
+    if event.type == "marker":
+        if event.name == "run.partial":
+            scan.partial = True
+        sink.marker(event)
+        return
+    if event.type == "invoke":
+        stream.in_flight[event.index] = event
+        return
+    invoke_index = event.invoke_index
+    assert invoke_index is not None
+    invoke = stream.in_flight.pop(invoke_index, None)
+    if invoke is not None:
+        _emit(invoke, event, invoke.time_s, sink, scan)
+        return
+    lost = invoke_index > stream.max_index or stream.gap_at(invoke_index) is not None
+    if not lost or invoke_index in stream.referenced:
+        stream.note(
+            stream.pair_issues,
+            f"file {stream.file} line {event.line}: invoke {invoke_index} was completed "
+            "before or is not an invoke; this completion is ignored",
+        )
+        return
+    # Its invoke line was lost: rebuild the operation from the completion.
+    stream.referenced.add(invoke_index)
+    lo = stream.time_before(invoke_index)
+    op = _emit(None, event, lo, sink, scan)
+    if op.thread_id is None and op.f not in _READ_ONLY_OPS:
+        # Rebuilt from a completion that names no thread: it may concern any thread.
+        stream.phantoms.append(Phantom(stream.file, event.line, lo, event.time_s, frozenset()))
+
+
+def _emit(
+    invoke: Event | None, completion: Event | None, lo: float, sink: Sink, scan: Scan
+) -> Operation:
+    """Count an operation, note what the whole check needs of it, pass it on."""
+    op = _operation(invoke, completion, lo)  # on the file's own clock
+    scan.operations += 1
+    if op.outcome == "info":
+        scan.info += 1
+        if op.f == "threads.copy" and isinstance(op.args.get("thread_id"), str):
+            scan.copied_unknown.add(op.args["thread_id"])
+    sink.operation(op)
+    return op
+
+
+def _find_phantoms(stream: _Stream) -> None:
+    """One phantom per gap in the indexes that the broken lines there do not explain."""
+    afters = [b.after_index for b in stream.broken]
+    for gap in stream.gaps:
+        missing = [i for i in range(gap.lo, gap.hi + 1) if i not in stream.referenced]
+        if not missing:
+            continue
+        previous, index = gap.before_index, gap.after_index
+        first = bisect.bisect_left(afters, previous)
+        texts = [b for b in stream.broken[first:] if b.after_index < index]
+        explained = len(texts) >= len(missing) and all(_harmless(b.text) for b in texts)
+        if explained:
+            continue
+        lo = gap.before_time if previous >= 0 else 0.0
+        threads = frozenset(m for b in texts for m in _SALVAGE_THREAD.findall(b.text))
+        if len(texts) < len(missing):
+            threads = frozenset()  # a line left no text at all: any thread
+        line = texts[0].line if texts else gap.after_line
+        stream.phantoms.append(Phantom(stream.file, line, lo, gap.after_time, threads))
+
+
+def _align_clocks(streams: list[_Stream]) -> list[float]:
+    """Each file's shift onto the first file's clock, from its wall-clock stamps."""
+    if len(streams) < 2:
+        return [0.0] * len(streams)
+    medians: list[float | None] = []
+    for stream in streams:
+        diffs = stream.diffs
+        medians.append(statistics.median(diffs) if diffs else None)
+        stream.diffs = None
+    base = next((m for m in medians if m is not None), None)
+    offsets: list[float] = []
+    for stream, median in zip(streams, medians, strict=True):
+        if median is None or base is None:
+            if stream.events:
+                stream.read_issues.append(
+                    f"file {stream.file}: no wall-clock stamps; its clock is not aligned with "
+                    "the other files"
+                )
+            offsets.append(0.0)
+            continue
+        offsets.append(median - base)
+    return offsets
+
+
+def _shift(event: Event, offset: float) -> Event:
+    if not offset:
+        return event
+    return Event(
+        file=event.file,
+        line=event.line,
+        index=event.index,
+        type=event.type,
+        time_s=event.time_s + offset,
+        wall=event.wall,
+        process=event.process,
+        actor=event.actor,
+        scenario=event.scenario,
+        f=event.f,
+        name=event.name,
+        invoke_index=event.invoke_index,
+        value=event.value,
+        error=event.error,
+    )
 
 
 def _parse(line: str) -> dict[str, Any] | None:
@@ -237,10 +611,10 @@ def _parse(line: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def _check_header(header: Mapping[str, Any], path: Path, data: _FileData) -> None:
+def _check_header(header: Mapping[str, Any], path: Path, unknown: list[str]) -> None:
     version = header.get("schema_version")
     if version != HISTORY_SCHEMA_VERSION:
-        data.unknown.append(
+        unknown.append(
             f"{path}: history schema_version {version!r} is not {HISTORY_SCHEMA_VERSION}, "
             "which this checker reads"
         )
@@ -347,99 +721,6 @@ def _slim(value: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _align_clocks(files: list[_FileData]) -> None:
-    """Shift every file's monotonic clock onto the first file's, using wall-clock stamps."""
-    if len(files) < 2:
-        return
-    offsets: list[float | None] = []
-    for data in files:
-        diffs = [e.wall - e.time_s for e in data.events if e.wall is not None]
-        offsets.append(statistics.median(diffs) if diffs else None)
-    base = next((o for o in offsets if o is not None), None)
-    for data, offset in zip(files, offsets, strict=True):
-        if offset is None or base is None:
-            if data.events:
-                data.issues.append(
-                    f"file {data.file}: no wall-clock stamps; its clock is not aligned with "
-                    "the other files"
-                )
-            continue
-        data.offset_s = offset - base
-
-
-def _shift(event: Event, offset: float) -> Event:
-    if not offset:
-        return event
-    return Event(
-        file=event.file,
-        line=event.line,
-        index=event.index,
-        type=event.type,
-        time_s=event.time_s + offset,
-        wall=event.wall,
-        process=event.process,
-        actor=event.actor,
-        scenario=event.scenario,
-        f=event.f,
-        name=event.name,
-        invoke_index=event.invoke_index,
-        value=event.value,
-        error=event.error,
-    )
-
-
-def _pair(data: _FileData, history: History) -> None:
-    """Pair invokes with completions; work out what the lost lines may have been."""
-    events = [_shift(e, data.offset_s) for e in data.events]
-    by_index = {e.index: e for e in events}
-    ordered = sorted(by_index)
-    invokes = {e.index: e for e in events if e.type == "invoke"}
-    completed: set[int] = set()
-    referenced: set[int] = set()
-    for event in events:
-        if event.type == "marker":
-            history.markers.append(event)
-            continue
-        if event.type == "invoke":
-            continue
-        assert event.invoke_index is not None
-        referenced.add(event.invoke_index)
-        invoke = invokes.get(event.invoke_index)
-        if event.invoke_index in completed:
-            data.issues.append(
-                f"file {data.file} line {event.line}: a second completion of invoke "
-                f"{event.invoke_index}, ignored"
-            )
-            continue
-        if invoke is None and event.invoke_index in by_index:
-            data.issues.append(
-                f"file {data.file} line {event.line}: invoke_index {event.invoke_index} is "
-                "not an invoke, ignored"
-            )
-            continue
-        completed.add(event.invoke_index)
-        if invoke is not None:
-            lo = invoke.time_s
-        else:
-            lo = _time_before(ordered, by_index, event.invoke_index)
-        op = _operation(invoke, event, lo)
-        history.operations.append(op)
-        if invoke is None and op.thread_id is None and op.f not in _READ_ONLY_OPS:
-            # Rebuilt from a completion that names no thread: it may concern any thread.
-            history.phantoms.append(Phantom(data.file, event.line, lo, event.time_s, frozenset()))
-    for index, invoke in invokes.items():
-        if index not in completed:
-            history.unpaired += 1
-            history.operations.append(_operation(invoke, None, invoke.time_s))
-    _find_phantoms(data, history, ordered, by_index, referenced)
-
-
-def _time_before(ordered: list[int], by_index: Mapping[int, Event], index: int) -> float:
-    """The time of the latest readable event whose index is below ``index``."""
-    at = bisect.bisect_left(ordered, index)
-    return by_index[ordered[at - 1]].time_s if at else 0.0
-
-
 def _operation(invoke: Event | None, completion: Event | None, lo: float) -> Operation:
     source = invoke or completion
     assert source is not None
@@ -462,32 +743,6 @@ def _operation(invoke: Event | None, completion: Event | None, lo: float) -> Ope
         result=completion.value if completion is not None else {},
         error=completion.error if completion is not None else None,
     )
-
-
-def _find_phantoms(
-    data: _FileData,
-    history: History,
-    ordered: list[int],
-    by_index: Mapping[int, Event],
-    referenced: set[int],
-) -> None:
-    """One phantom per gap in the indexes that the broken lines there do not explain."""
-    previous = -1
-    for index in ordered:
-        missing = [i for i in range(previous + 1, index) if i not in referenced]
-        if missing:
-            texts = [b for b in data.broken if previous <= b.after_index < index]
-            explained = len(texts) >= len(missing) and all(_harmless(b.text) for b in texts)
-            if not explained:
-                lo = by_index[previous].time_s if previous >= 0 else 0.0
-                threads = frozenset(m for b in texts for m in _SALVAGE_THREAD.findall(b.text))
-                if len(texts) < len(missing):
-                    threads = frozenset()  # a line left no text at all: any thread
-                line = texts[0].line if texts else by_index[index].line
-                history.phantoms.append(
-                    Phantom(data.file, line, lo, by_index[index].time_s, threads)
-                )
-        previous = index
 
 
 def _harmless(text: str) -> bool:
