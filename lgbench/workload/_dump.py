@@ -1,7 +1,8 @@
 """Writing a :class:`Workload` back as TOML, so that parse → dump → parse is the identity.
 
 The output is plain TOML 1.0: ``[target]``, ``[defaults]``, one ``[[scenario]]`` per
-scenario with its steps as an array of inline tables, and ``[thresholds]``.
+scenario with its steps as an array of inline tables, and ``[thresholds]`` (a threshold
+that aborts the run is written as an inline table, a windowed one as ``"< 2s in every 1m0s"``).
 Durations are written in their canonical form (``"1m30s"``); defaults are applied
 already, so steps carry their ``assistant_id`` and SDK parameter names.
 """
@@ -21,6 +22,7 @@ from lgbench.workload._model import (
     SleepStepConfig,
     StepConfig,
     TargetConfig,
+    ThresholdSpec,
     TimeoutsConfig,
     Workload,
 )
@@ -155,6 +157,21 @@ def _scenario(scenario: ScenarioConfig, defaults: DefaultsConfig) -> list[str]:
     return lines
 
 
+def _threshold(spec: ThresholdSpec) -> Any:
+    """The condition string, or a table when the threshold has options."""
+    if not spec.abort_on_fail:
+        if spec.window_s is None:
+            return spec.condition_text
+        return f"{spec.condition_text} in every {format_duration(spec.window_s)}"
+    fields: dict[str, Any] = {"condition": spec.condition_text}
+    if spec.window_s is not None:
+        fields["window"] = format_duration(spec.window_s)
+    fields["abort_on_fail"] = True
+    if spec.abort_delay_s:
+        fields["abort_delay"] = format_duration(spec.abort_delay_s)
+    return fields
+
+
 def dump_workload(workload: Workload) -> str:
     """The TOML text of ``workload``; parsing it again gives an equal :class:`Workload`."""
     sections = [
@@ -164,9 +181,9 @@ def dump_workload(workload: Workload) -> str:
     ]
     sections += [_scenario(scenario, workload.defaults) for scenario in workload.scenarios]
     if workload.thresholds:
-        grouped: dict[str, list[str]] = {}
+        grouped: dict[str, list[Any]] = {}
         for spec in workload.thresholds:
-            grouped.setdefault(spec.expression_key, []).append(spec.condition_text)
+            grouped.setdefault(spec.expression_key, []).append(_threshold(spec))
         lines = ["[thresholds]"]
         lines += [
             f"{_string(key)} = {_value(texts[0] if len(texts) == 1 else texts)}"

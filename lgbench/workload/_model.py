@@ -11,7 +11,8 @@
     ├── ScenarioConfig(name, executor: ExecutorConfig, tags, steps)   sorted by (start, name)
     │   └── steps: OperationStepConfig(op, params, save, repeat, think_time_s)
     │            | SleepStepConfig(duration_s)
-    └── ThresholdSpec(expression_key, condition_text, location)
+    └── ThresholdSpec(expression_key, condition_text, location, window_s,
+                      abort_on_fail, abort_delay_s)
 
 Defaults are already applied: each scenario's tags include ``[defaults] tags``,
 each step's ``think_time_s`` and each run step's ``assistant_id`` fall back to
@@ -187,15 +188,22 @@ class ScenarioConfig:
 
 @dataclass(frozen=True)
 class ThresholdSpec:
-    """A threshold as written: ``"runs.wait.latency.p99" = "< 2s"``.
+    """A threshold of the file: ``"runs.wait.latency.p99" = "< 2s"``, checked when loaded.
 
-    The expression grammar is parsed elsewhere; ``location`` is where the condition
-    is written, for its error messages (not part of equality).
+    ``expression_key`` is the key as written; ``condition_text`` the comparison alone, in
+    canonical form (``"< 2s"``); ``window_s`` the window from either form (``"< 2s in every
+    1m"`` or ``{ condition = "< 2s", window = "1m" }``), None for the whole run;
+    ``abort_on_fail`` / ``abort_delay_s`` stop the run early. ``location`` is where the
+    condition is written (not part of equality). :mod:`lgbench.thresholds` has the grammar
+    and turns these into thresholds it can evaluate.
     """
 
     expression_key: str
     condition_text: str
     location: Position = field(default=Position(0, 0), compare=False)
+    window_s: float | None = None
+    abort_on_fail: bool = False
+    abort_delay_s: float = 0.0
 
 
 @dataclass(frozen=True)

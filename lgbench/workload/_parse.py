@@ -272,7 +272,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     target = _read_target(reader, document.get("target", {}))
     defaults = _read_defaults(reader, document.get("defaults", {}))
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
-    thresholds = _read_thresholds(reader, document.get("thresholds", {}))
+    thresholds = _read_thresholds(reader, document.get("thresholds", {}), document)
     if target is None:
         return None
     return Workload(
@@ -1067,23 +1067,92 @@ def _check_templates(
 
 # -- [thresholds] ----------------------------------------------------------------------------
 
+_THRESHOLD_KEYS = ("condition", "window", "abort_on_fail", "abort_delay")
+_THRESHOLD_EXPECTED = (
+    'a condition such as "< 2s" or "< 1.5s in every 1m", a table '
+    '{ condition = "< 2s", window = "1m", abort_on_fail = true, abort_delay = "30s" }, '
+    "or an array of them"
+)
+
 
 def _flatten(table: Mapping[str, Any], key: KeyPath) -> Iterator[tuple[str, Any, KeyPath]]:
-    """Nested tables (``runs.wait.latency.p99 = ...`` written without quotes) as dotted keys."""
+    """Nested tables (``runs.wait.latency.p99 = ...`` written without quotes) as dotted keys.
+
+    A table with a ``condition`` is one threshold written as a table, not a level of the key.
+    """
     for name, value in table.items():
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict) and value and "condition" not in value:
             for inner, item, where in _flatten(value, (*key, name)):
                 yield f"{name}.{inner}", item, where
         else:
             yield name, value, (*key, name)
 
 
-def _read_thresholds(reader: _Reader, raw: Any) -> tuple[ThresholdSpec, ...]:
+def _selector_names(document: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Scenario names and tags as written, for threshold selectors.
+
+    Read from the raw document, so a scenario with other problems still counts as named.
+    """
+    scenarios: list[str] = []
+    tags: set[tuple[str, str]] = {("role", "observer")}
+    defaults = document.get("defaults")
+    if isinstance(defaults, dict) and isinstance(defaults.get("tags"), dict):
+        tags |= {(k, v) for k, v in defaults["tags"].items() if isinstance(v, str)}
+    raw = document.get("scenario")
+    for scenario in raw if isinstance(raw, list) else []:
+        if not isinstance(scenario, dict):
+            continue
+        if isinstance(scenario.get("name"), str):
+            scenarios.append(scenario["name"])
+        if isinstance(scenario.get("tags"), dict):
+            tags |= {(k, v) for k, v in scenario["tags"].items() if isinstance(v, str)}
+    return scenarios, sorted(tags)
+
+
+def _read_threshold_table(
+    reader: _Reader, table: dict[str, Any], place: KeyPath, name: str
+) -> tuple[Any, dict[str, Any]] | None:
+    """The condition of a threshold written as a table, and its options as read."""
+    reader.check_keys(table, place, _THRESHOLD_KEYS, f"threshold {quote(name)}")
+    options: dict[str, Any] = {"window_s": None, "abort_on_fail": False, "abort_delay_s": None}
+    ok = True
+    if "window" in table:
+        options["window_s"] = reader.duration(
+            table["window"], (*place, "window"), "window", positive=True
+        )
+        ok = ok and options["window_s"] is not None
+    if "abort_on_fail" in table:
+        if isinstance(table["abort_on_fail"], bool):
+            options["abort_on_fail"] = table["abort_on_fail"]
+        else:
+            reader.issue(
+                (*place, "abort_on_fail"),
+                f"abort_on_fail must be a boolean, not {toml_type(table['abort_on_fail'])}",
+                "true or false",
+            )
+            ok = False
+    if "abort_delay" in table:
+        options["abort_delay_s"] = reader.duration(
+            table["abort_delay"], (*place, "abort_delay"), "abort_delay"
+        )
+        ok = ok and options["abort_delay_s"] is not None
+    if "condition" not in table:
+        reader.issue(place, f"threshold {quote(name)} has no condition", 'condition = "< 2s"')
+        return None
+    return (table["condition"], options) if ok else None
+
+
+def _read_thresholds(
+    reader: _Reader, raw: Any, document: Mapping[str, Any]
+) -> tuple[ThresholdSpec, ...]:
+    # lgbench.thresholds reads operation names from this package, so it is imported late.
+    from lgbench.thresholds import Threshold, build_threshold
+
     base: KeyPath = ("thresholds",)
     table = reader.table(raw, base, "[thresholds]")
     if table is None:
         return ()
-    expected = 'a condition string such as "< 2s", or an array of them'
+    scenarios, tags = _selector_names(document)
     specs: list[ThresholdSpec] = []
     for name, value, where in _flatten(table, base):
         conditions = (
@@ -1092,16 +1161,45 @@ def _read_thresholds(reader: _Reader, raw: Any) -> tuple[ThresholdSpec, ...]:
             else [(item, (*where, index)) for index, item in enumerate(value)]
         )
         if isinstance(value, list) and not value:
-            reader.issue(where, f"threshold {quote(name)} has no condition", expected)
-        for condition, place in conditions:
+            reader.issue(where, f"threshold {quote(name)} has no condition", _THRESHOLD_EXPECTED)
+        for item, place in conditions:
+            options: dict[str, Any] = {}
+            condition, condition_at = item, place
+            if isinstance(item, dict) and item:
+                read = _read_threshold_table(reader, item, place, name)
+                if read is None:
+                    continue
+                condition, options = read
+                condition_at = (*place, "condition")
             if not isinstance(condition, str):
                 reader.issue(
-                    place,
-                    f"threshold {quote(name)} must be a string, not {toml_type(condition)}",
-                    expected,
+                    condition_at,
+                    f"threshold {quote(name)} must be a string or a table, "
+                    f"not {toml_type(condition)}",
+                    _THRESHOLD_EXPECTED,
                 )
-            elif not condition.strip():
-                reader.issue(place, f"threshold {quote(name)} is empty", expected)
-            else:
-                specs.append(ThresholdSpec(name, condition, reader.position(place)))
+                continue
+            if not condition.strip():
+                reader.issue(condition_at, f"threshold {quote(name)} is empty", _THRESHOLD_EXPECTED)
+                continue
+            built = build_threshold(name, condition, scenarios=scenarios, tags=tags, **options)
+            if isinstance(built, Threshold):
+                specs.append(
+                    ThresholdSpec(
+                        name,
+                        built.condition,
+                        reader.position(condition_at),
+                        window_s=built.window_s,
+                        abort_on_fail=built.abort_on_fail,
+                        abort_delay_s=built.abort_delay_s,
+                    )
+                )
+                continue
+            for problem in built:
+                if problem.part == "key":
+                    reader.issue(where, problem.message, problem.expected, at_key=True)
+                elif not isinstance(item, dict) or problem.part not in item:
+                    reader.issue(condition_at, problem.message, problem.expected)
+                else:
+                    reader.issue((*place, problem.part), problem.message, problem.expected)
     return tuple(specs)

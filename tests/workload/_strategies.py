@@ -267,9 +267,54 @@ defaults_configs = st.builds(
     tags=string_tables.map(MappingProxyType),
 )
 
-thresholds = st.dictionaries(texts, texts.filter(lambda text: bool(text.strip())), max_size=3).map(
-    lambda table: tuple(ThresholdSpec(key, value) for key, value in table.items())
-)
+# Valid thresholds, with conditions in the canonical form parsing gives back.
+_WINDOWABLE_THRESHOLDS = [
+    ("runs.wait", "latency.p99", "< 2s"),
+    ("runs.stream", "ttfe.p99.9", "<= 1m30s"),
+    ("runs.stream", "queue_wait.mean", "> 0.5ms"),
+    ("threads.create", "errors.rate", "< 0.01"),
+    ("http.get", "rate", ">= 50/s"),
+    ("", "errors.rate", "< 1%"),
+    ("", "errors.count", "== 0"),
+    ("", "count", "!= 3"),
+]
+_END_ONLY_THRESHOLDS = [
+    ("anomalies", "== 0"),
+    ("dropped_iterations", "<= 10"),
+    ("runs.wait.latency.p99.drift", "< 20%/h"),
+    ("runs.wait.errors.rate.drift", "< -1.5%/h"),
+    ("schedule_lag.p99", "< 10ms"),
+]
+
+
+@st.composite
+def threshold_specs(draw: st.DrawFn, scenario_names: list[str]) -> ThresholdSpec:
+    if draw(st.booleans()):
+        key, condition = draw(st.sampled_from(_END_ONLY_THRESHOLDS))
+        return ThresholdSpec(key, condition)
+    operation, metric, condition = draw(st.sampled_from(_WINDOWABLE_THRESHOLDS))
+    selector = ""
+    if draw(st.booleans()):
+        selector = f"{{scenario={draw(st.sampled_from(scenario_names))}}}"
+    key = f"{operation}{selector}.{metric}" if operation else f"{metric}{selector}"
+    window_s = draw(st.none() | durations_s(min_ns=10**9, max_ns=10**13))
+    abort_on_fail = draw(st.booleans())
+    abort_delay_s = draw(durations_s(max_ns=10**12)) if abort_on_fail else 0.0
+    return ThresholdSpec(
+        key,
+        condition,
+        window_s=window_s,
+        abort_on_fail=abort_on_fail,
+        abort_delay_s=abort_delay_s,
+    )
+
+
+def _grouped(specs: list[ThresholdSpec]) -> tuple[ThresholdSpec, ...]:
+    """Conditions of one key together, as a TOML table (one entry per key) keeps them."""
+    order: dict[str, int] = {}
+    for spec in specs:
+        order.setdefault(spec.expression_key, len(order))
+    return tuple(sorted(specs, key=lambda spec: order[spec.expression_key]))
 
 
 @st.composite
@@ -283,7 +328,7 @@ def workloads(draw: st.DrawFn) -> Workload:
         target=draw(targets()),
         defaults=defaults,
         scenarios=tuple(sorted(drawn, key=lambda s: (s.start_time_s, s.name))),
-        thresholds=draw(thresholds),
+        thresholds=_grouped(draw(st.lists(threshold_specs(scenario_names), max_size=3))),
     )
 
 

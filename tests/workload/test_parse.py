@@ -218,7 +218,7 @@ def test_full() -> None:
         thresholds=(
             ThresholdSpec("runs.wait.latency.p99", "< 2s"),
             ThresholdSpec("errors.rate", "< 1%"),
-            ThresholdSpec("errors.rate", "< 5"),
+            ThresholdSpec("errors.rate", "< 0.05"),
             ThresholdSpec("anomalies", "== 0"),
         ),
     )

@@ -1,0 +1,80 @@
+"""Print a threshold report for people: one table row per threshold, then why each failed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from lgbench.thresholds._format import format_value
+from lgbench.workload._duration import format_duration
+
+__all__ = ["render_thresholds"]
+
+_STATUS: Final = {
+    "passed": "[green]passed[/]",
+    "failed": "[bold red]FAILED[/]",
+    "no_data": "[bold red]NO DATA[/]",
+}
+
+
+def _condition(result: Mapping[str, Any]) -> str:
+    window = result.get("window_s")
+    text = str(result.get("condition", ""))
+    if isinstance(window, int | float):
+        text += f" in every {format_duration(float(window))}"
+    if result.get("abort_on_fail"):
+        text += " (abort)"
+    return text
+
+
+def _value(result: Mapping[str, Any]) -> str:
+    value = result.get("value")
+    if not isinstance(value, int | float):
+        return "-"
+    shown = format_value(float(value), str(result.get("unit", "")))
+    windows = result.get("windows")
+    if isinstance(windows, Mapping):
+        return f"{shown} worst, {windows.get('failed', 0)}/{windows.get('evaluated', 0)} failed"
+    return shown
+
+
+def render_thresholds(report: Mapping[str, Any], console: Console) -> None:
+    """Print ``report`` (:meth:`ThresholdReport.to_dict`'s form, e.g. from summary.json).
+
+    Prints nothing when there are no thresholds.
+    """
+    results = [r for r in report.get("results", ()) if isinstance(r, Mapping)]
+    if not results:
+        return
+    failed = [r for r in results if not r.get("passed")]
+    verdict = (
+        "[bold green]passed[/]"
+        if not failed
+        else f"[bold red]{len(failed)} of {len(results)} failed[/]"
+    )
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    table.add_column("threshold")
+    table.add_column("condition")
+    table.add_column("value", justify="right")
+    table.add_column("status")
+    for result in results:
+        name = escape(str(result.get("name", "")))
+        if result.get("aborted_run"):
+            name += " [red](stopped the run)[/]"
+        table.add_row(
+            name,
+            escape(_condition(result)),
+            escape(_value(result)),
+            _STATUS.get(str(result.get("status")), escape(str(result.get("status")))),
+        )
+    console.print(f"[bold]thresholds[/]: {verdict}")
+    console.print(table)
+    for result in failed:
+        console.print(
+            f"  • {escape(str(result.get('name', '')))}: {escape(str(result.get('reason', '')))}",
+            soft_wrap=True,
+        )
