@@ -64,10 +64,12 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
     Regressions are red, changes over the limit but under the noise floor yellow,
     improvements green; throughput is dim, being shown but not gated.
     """
-    title = "baseline comparison"
-    if comparison.base_path or comparison.new_path:
-        title += f": {comparison.base_path or 'base'} → {comparison.new_path or 'this run'}"
-    table = Table(title=escape(title), title_justify="left")
+    # The paths go on their own line, not in the table's title, which wraps at the table's
+    # width and would cut a path in two.
+    base = comparison.base_path or "base"
+    new = comparison.new_path or "this run"
+    console.print(f"[bold]baseline comparison[/]: {escape(base)} → {escape(new)}", soft_wrap=True)
+    table = Table()
     table.add_column("operation")
     table.add_column("figure")
     table.add_column("base", justify="right")
