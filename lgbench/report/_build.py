@@ -1,0 +1,102 @@
+"""``build_report``: a run folder in, one self-contained report.html out."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Final
+
+import plotly.offline
+from rich.console import Console
+from rich.markup import escape
+
+from lgbench import __version__
+from lgbench.errors import UsageError
+from lgbench.exitcodes import ExitCode
+from lgbench.report._context import build_context, get
+from lgbench.report._html import Raw, esc, page
+from lgbench.report._inputs import read_inputs
+from lgbench.report._sections import SECTIONS, header
+
+__all__ = ["REPORT_FILE", "build_report", "render_report", "report_command"]
+
+REPORT_FILE: Final = "report.html"
+
+
+def render_report(run_dir: Path) -> str:
+    """The report's HTML for the run folder ``run_dir`` (see :func:`build_report`)."""
+    inputs = read_inputs(run_dir)
+    ctx = build_context(inputs)
+    top = header(ctx)
+    rendered: list[tuple[str, str, Raw]] = []
+    for section in SECTIONS:
+        content = section.render(ctx)
+        if content is not None:
+            rendered.append((section.anchor, section.title, content))
+    nav = "".join(f'<a href="#{esc(anchor)}">{esc(title)}</a>' for anchor, title, _ in rendered)
+    sections = "".join(
+        f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{content.html}</section>'
+        for anchor, title, content in rendered
+    )
+    built = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    footer = (
+        f"<footer>Built by lgbench {esc(__version__)} on {esc(built)} from "
+        f"<code>{esc(run_dir)}</code>. Self-contained: works offline; plots by plotly.js "
+        "(MIT).</footer>"
+    )
+    name = (
+        get(ctx.summary, "workload", "name")
+        or get(inputs.history_header, "workload")
+        or run_dir.name
+    )
+    body = f'{top.html}<nav class="sections">{nav}</nav><main>{sections}</main>{footer}'
+    return page(
+        title=f"lgbench report: {name}",
+        body=body,
+        figures=ctx.figures,
+        plotly_js=plotly.offline.get_plotlyjs(),
+    )
+
+
+def build_report(run_dir: Path, *, out: Path | None = None) -> Path:
+    """Write ``report.html`` for the run folder ``run_dir`` and return its path.
+
+    ``out`` defaults to ``run_dir / "report.html"``. The file is written whole (a temporary
+    file in the same folder, then renamed). A folder without summary.json (a killed run)
+    gives a report marked partial, built from intervals.hlog, timeseries.jsonl and the
+    history header. Raises :class:`~lgbench.errors.UsageError` naming the folder when it
+    holds none of the run files, or when the report cannot be written.
+    """
+    run_dir = Path(run_dir)
+    target = Path(out) if out is not None else run_dir / REPORT_FILE
+    document = render_report(run_dir)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write the report: {exc}") from None
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(document)
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise UsageError(f"{target}: cannot write the report: {exc}") from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def report_command(run_dir: Path, console: Console) -> int:
+    """``lgbench report RUN_DIR``: rebuild report.html, print its path; the exit code.
+
+    Errors are raised (:class:`~lgbench.errors.UsageError`) for the CLI's one handler.
+    """
+    written = build_report(run_dir)
+    console.print(f"written: {escape(str(written))}")
+    return int(ExitCode.OK)

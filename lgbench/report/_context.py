@@ -1,0 +1,160 @@
+"""Everything one report is built from, read and merged once, for the sections to draw on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Final, final
+
+from lgbench.report._figures import COLORS, Fault, Figure, TimeAxis
+from lgbench.report._grid import Grid
+from lgbench.report._histograms import HlogData, read_hlog, scan_hlog
+from lgbench.report._html import Raw, esc
+from lgbench.report._inputs import RunInputs
+from lgbench.report._series import Series, bucket_timeseries, timeseries_end_s
+
+__all__ = ["AUX_KINDS", "Context", "build_context", "get", "number", "split_tag"]
+
+AUX_KINDS: Final = ("ttfe", "queue_wait", "event_gap", "service_time")
+"""Suffixes of the .hlog tags that time part of an operation (``runs.stream.ttfe``)."""
+
+_LGBENCH_PREFIX: Final = "lgbench."
+
+
+def get(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]…`` or None when any step is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """``("operation", name)``, ``("aux", kind)`` or ``("lgbench", what)`` for an .hlog tag.
+
+    For aux tags the operation is the tag without its last part.
+    """
+    if tag.startswith(_LGBENCH_PREFIX):
+        return "lgbench", tag[len(_LGBENCH_PREFIX) :]
+    head, _, last = tag.rpartition(".")
+    if head and last in AUX_KINDS:
+        return "aux", last
+    return "operation", tag
+
+
+@final
+@dataclass(slots=True)
+class Context:
+    inputs: RunInputs
+    summary: dict[str, Any] | None
+    partial: bool
+    span_s: float
+    grid: Grid
+    axis: TimeAxis
+    hlog: HlogData | None
+    series: Series | None
+    operations: list[str]
+    colors: dict[str, str]
+    figures: list[Figure] = field(default_factory=list)
+
+    def plot(self, figure: Figure, *, css: str = "") -> Raw:
+        """Register ``figure`` to be drawn and return the element it is drawn into."""
+        self.figures.append(figure)
+        extra = f" {esc(css)}" if css else ""
+        return Raw(f'<div class="plot{extra}" id="{esc(figure["id"])}"></div>')
+
+    def figure_id(self, name: str) -> str:
+        return f"plot-{len(self.figures) + 1}-{name}"
+
+    def tag_names(self) -> list[str]:
+        if self.hlog is None:
+            return []
+        return sorted(set(self.hlog.buckets) | set(self.hlog.totals))
+
+    def stream_operations(self) -> list[str]:
+        """Operations that have a time to first event (streams)."""
+        found = {
+            op
+            for op in self.operations
+            if get(self.summary, "operations", op, "stream") is not None
+            or (self.hlog is not None and f"{op}.ttfe" in self.hlog.buckets)
+        }
+        return [op for op in self.operations if op in found]
+
+
+def _faults(summary: dict[str, Any] | None) -> tuple[Fault, ...]:
+    raw = get(summary, "faults")
+    if not isinstance(raw, list):
+        return ()
+    faults: list[Fault] = []
+    for item in raw:
+        start = number(get(item, "start_s"))
+        if start is None:
+            continue
+        faults.append(
+            Fault(
+                name=str(get(item, "name") or "fault"),
+                kind=str(get(item, "kind") or ""),
+                start_s=start,
+                end_s=number(get(item, "end_s")),
+            )
+        )
+    return tuple(faults)
+
+
+def build_context(inputs: RunInputs) -> Context:
+    """Decide the time grid from every source's span, then decode the hlog and timeseries."""
+    summary = inputs.summary
+    scan = scan_hlog(inputs.hlog) if inputs.hlog is not None else None
+    interval_s = (
+        number(get(inputs.timeseries_header, "interval_s"))
+        or (scan.interval_s if scan is not None else None)
+        or 1.0
+    )
+    span_s = max(
+        number(get(summary, "duration_s")) or 0.0,
+        timeseries_end_s(inputs.timeseries),
+        scan.end_s if scan is not None else 0.0,
+    )
+    grid = Grid.for_span(span_s, interval_s)
+    span_s = span_s or grid.width_s
+    hlog = read_hlog(inputs.hlog, grid, scan) if inputs.hlog is not None and scan else None
+    series = bucket_timeseries(inputs.timeseries, grid) if inputs.timeseries else None
+    operations = _operations(summary, hlog, series)
+    colors = {op: COLORS[i % len(COLORS)] for i, op in enumerate(operations)}
+    partial = summary is None or bool(summary.get("partial"))
+    return Context(
+        inputs=inputs,
+        summary=summary,
+        partial=partial,
+        span_s=span_s,
+        grid=grid,
+        axis=TimeAxis(span_s=span_s, faults=_faults(summary)),
+        hlog=hlog,
+        series=series,
+        operations=operations,
+        colors=colors,
+    )
+
+
+def _operations(
+    summary: dict[str, Any] | None, hlog: HlogData | None, series: Series | None
+) -> list[str]:
+    names: set[str] = set()
+    from_summary = get(summary, "operations")
+    if isinstance(from_summary, dict):
+        names.update(str(name) for name in from_summary)
+    else:
+        if hlog is not None:
+            names.update(tag for tag in hlog.buckets if split_tag(tag)[0] == "operation")
+        if series is not None:
+            names.update(series.operations)
+    names.discard("(untagged)")
+    return sorted(names)
