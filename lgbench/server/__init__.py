@@ -11,6 +11,7 @@ from lgbench.server._embedded import (
     DEFAULT_N_JOBS_PER_WORKER,
     DEFAULT_STARTUP_TIMEOUT_S,
     STOP_TIMEOUT_S,
+    AsyncEmbeddedServer,
     EmbeddedServer,
     ServerConfigError,
     open_embedded_server,
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_N_JOBS_PER_WORKER",
     "DEFAULT_STARTUP_TIMEOUT_S",
     "STOP_TIMEOUT_S",
+    "AsyncEmbeddedServer",
     "EmbeddedServer",
     "ServerConfigError",
     "open_embedded_server",
@@ -28,6 +30,12 @@ __all__ = [
 ]
 
 # Show the public names as lgbench.server.X in reprs, docs and tracebacks.
-for _obj in (EmbeddedServer, ServerConfigError, open_embedded_server, server_extra_installed):
+for _obj in (
+    AsyncEmbeddedServer,
+    EmbeddedServer,
+    ServerConfigError,
+    open_embedded_server,
+    server_extra_installed,
+):
     _obj.__module__ = __name__
 del _obj

@@ -15,6 +15,17 @@ The server goes away however lgbench ends:
 - lgbench killed outright (SIGKILL): the child notices through ``PR_SET_PDEATHSIG`` (Linux)
   and through a pipe only lgbench holds (any Unix), and shuts itself down.
 
+Faults, for :mod:`lgbench.faults`: ``kill()`` SIGKILLs the process group (a crash),
+``restart()`` stops the server if it runs and starts it again on the same port (the
+in-memory server comes back empty: threads, runs, assistants' versions and the store
+are lost), ``pause()`` / ``resume()`` send SIGSTOP / SIGCONT to the process group (a
+hung server: connections are accepted by the kernel and then nothing answers). A paused
+server would stay stopped forever if lgbench died (a stopped process cannot act on the
+parent-death signal or the pipe), so while it is paused a tiny guard process, in a
+session of its own, waits on a pipe only lgbench holds and sends SIGCONT to the group
+when lgbench is gone; the usual cleanup then runs. Stopping a paused server sends
+SIGCONT after SIGTERM so that it shuts down gracefully.
+
 Failure modes (all :class:`~lgbench.errors.ServerError`, exit code 3): langgraph-api is not
 installed (the ``lgbench[server]`` extra), the process exits during startup, or it is not
 healthy within ``startup_timeout_s``; the message carries the tail of the server log.
@@ -60,6 +71,7 @@ __all__ = [
     "DEFAULT_N_JOBS_PER_WORKER",
     "DEFAULT_STARTUP_TIMEOUT_S",
     "STOP_TIMEOUT_S",
+    "AsyncEmbeddedServer",
     "EmbeddedServer",
     "ServerConfigError",
     "open_embedded_server",
@@ -83,6 +95,23 @@ _POLL_INTERVAL_S: Final = 0.1
 _PROBE_TIMEOUT_S: Final = 2.0
 _LOG_TAIL_BYTES: Final = 4000
 _ANSI_ESCAPE: Final = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KILL_WAIT_S: Final = 10.0
+# The pause guard: blocks on a pipe only lgbench holds, and at end of file (lgbench gone,
+# however it died) lets the stopped server group continue so its own cleanup can run.
+# -S: no site import, so it is up in milliseconds.
+_PAUSE_GUARD_CODE: Final = (
+    "import os, signal, sys\n"
+    "fd, pgid = int(sys.argv[1]), int(sys.argv[2])\n"
+    "try:\n"
+    "    while os.read(fd, 64):\n"
+    "        pass\n"
+    "except OSError:\n"
+    "    pass\n"
+    "try:\n"
+    "    os.killpg(pgid, signal.SIGCONT)\n"
+    "except OSError:\n"
+    "    pass\n"
+)
 
 # Set for the server process so it never reaches the network: no LangSmith tracing, no
 # PyPI version check, no OpenTelemetry export; plain logs and unbuffered output in the file.
@@ -193,6 +222,25 @@ def _exit_status(process: subprocess.Popen[bytes]) -> int | None:
     return result.si_status if result.si_code == os.CLD_EXITED else -result.si_status
 
 
+def _wait_stopped(process: subprocess.Popen[bytes]) -> None:
+    """Wait (briefly) until the leader has acted on SIGSTOP, which it does asynchronously.
+
+    ``waitid(WSTOPPED | WNOWAIT)`` only looks: the state stays for anyone else to see.
+    """
+    if not hasattr(os, "waitid"):
+        return
+    deadline = time.monotonic() + _KILL_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            result = os.waitid(os.P_PID, process.pid, os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if result is not None or _exit_status(process) is not None:
+            return
+        time.sleep(0.005)
+    raise ServerError(f"the embedded server (pid {process.pid}) did not stop on SIGSTOP")
+
+
 def _signal_group(pgid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
@@ -205,6 +253,8 @@ def _terminate_group(process: subprocess.Popen[bytes], timeout_s: float) -> None
     try:
         if _exit_status(process) is None:
             _signal_group(pgid, signal.SIGTERM)
+            # A paused (SIGSTOPped) server only acts on SIGTERM once it continues.
+            _signal_group(pgid, signal.SIGCONT)
             deadline = time.monotonic() + timeout_s
             while _exit_status(process) is None and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -297,7 +347,22 @@ class _Session:
     workdir: Path | None = None
     watch_fd: int | None = None
     healthy: bool = False
+    # Killed by kill(): its death is no reason to keep the log.
+    killed: bool = False
+    pause_guard: subprocess.Popen[bytes] | None = None
+    pause_guard_fd: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def end_pause_guard(self) -> None:
+        with self.lock:
+            guard, guard_fd = self.pause_guard, self.pause_guard_fd
+            self.pause_guard = self.pause_guard_fd = None
+        if guard is not None:
+            guard.kill()
+            guard.wait()
+        if guard_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(guard_fd)
 
     def end_process(self) -> None:
         with self.lock:
@@ -307,6 +372,7 @@ class _Session:
             if process is not None:
                 _terminate_group(process, STOP_TIMEOUT_S)
         finally:
+            self.end_pause_guard()
             # Only after the group is dead: closing it tells the child we are gone.
             if watch_fd is not None:
                 with contextlib.suppress(OSError):
@@ -315,7 +381,9 @@ class _Session:
                 shutil.rmtree(workdir, ignore_errors=True)
 
     def close(self) -> None:
-        died_on_its_own = self.process is not None and _exit_status(self.process) is not None
+        died_on_its_own = (
+            self.process is not None and _exit_status(self.process) is not None and not self.killed
+        )
         try:
             self.end_process()
         finally:
@@ -391,6 +459,8 @@ class EmbeddedServer:
         self._attempts = 0
         self._started_at = 0.0
         self._startup_s: float | None = None
+        # During restart(): the port must come back as it was, never move.
+        self._restarting = False
 
     # -- what callers read ---------------------------------------------------------------
 
@@ -503,6 +573,128 @@ class EmbeddedServer:
         finalizer = self._finalizer
         if finalizer is not None:
             finalizer()
+
+    # -- faults (lgbench.faults) ---------------------------------------------------------
+
+    def is_paused(self) -> bool:
+        """Whether :meth:`pause` stopped the server and :meth:`resume` has not yet run."""
+        return self._session is not None and self._session.pause_guard is not None
+
+    def kill(self) -> None:
+        """SIGKILL the server's whole process group, as a crash would, and wait for it to die.
+
+        The working directory and log stay until :meth:`restart` or :meth:`stop`. Does
+        nothing when the server is not running.
+
+        Raises:
+            ServerError: the process did not die within a few seconds (it should).
+        """
+        session = self._session
+        process = session.process if session is not None else None
+        if session is None or process is None or _exit_status(process) is not None:
+            return
+        session.killed = True
+        _signal_group(process.pid, signal.SIGKILL)
+        session.end_pause_guard()
+        deadline = time.monotonic() + _KILL_WAIT_S
+        # Not reaped (see _exit_status): the group id stays ours until stop() or restart().
+        while _exit_status(process) is None:
+            if time.monotonic() > deadline:
+                raise ServerError(f"the embedded server (pid {process.pid}) survived SIGKILL")
+            time.sleep(0.01)
+
+    def pause(self) -> None:
+        """SIGSTOP the server's process group: it holds its connections and answers nothing.
+
+        Idempotent. A guard process makes sure the server continues (and so cleans up)
+        if lgbench dies while it is paused.
+
+        Raises:
+            ServerError: the server is not running, or the guard cannot be started.
+        """
+        session = self._session
+        process = session.process if session is not None else None
+        if session is None or process is None or _exit_status(process) is not None:
+            raise ServerError("cannot pause the embedded server: it is not running")
+        if session.pause_guard is not None:
+            return
+        # The guard first: were lgbench to die right after SIGSTOP, the server would
+        # otherwise stay stopped for ever.
+        guard_read, guard_write = os.pipe()
+        try:
+            guard = subprocess.Popen(
+                [sys.executable, "-S", "-c", _PAUSE_GUARD_CODE, str(guard_read), str(process.pid)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                pass_fds=(guard_read,),
+            )
+        except OSError as exc:
+            os.close(guard_write)
+            raise ServerError(f"cannot start the pause guard process: {exc}") from exc
+        finally:
+            os.close(guard_read)
+        with session.lock:
+            session.pause_guard, session.pause_guard_fd = guard, guard_write
+        _signal_group(process.pid, signal.SIGSTOP)
+        _wait_stopped(process)
+
+    def resume(self) -> None:
+        """SIGCONT the server's process group after :meth:`pause`. Idempotent."""
+        session = self._session
+        if session is None:
+            return
+        process = session.process
+        if process is not None and _exit_status(process) is None:
+            _signal_group(process.pid, signal.SIGCONT)
+        session.end_pause_guard()
+
+    def restart(self) -> None:
+        """Stop the server if it runs (gracefully, as :meth:`stop`), then start it again
+        on the same port and wait until it is healthy. The log continues.
+
+        The in-memory server loses all its state: threads, runs, crons, the store and
+        assistants other than the bundled graphs' defaults are gone after a restart.
+
+        Raises:
+            ServerError: the server was never started, could not get its port back (another
+                process took it), or was not healthy within ``startup_timeout_s``.
+        """
+        self._prepare_restart()
+        try:
+            self._session_or_fail().end_process()
+            self._relaunch_same_port()
+            while not self._check_ready():
+                time.sleep(_POLL_INTERVAL_S)
+        except BaseException:
+            self._restarting = False
+            self.stop()
+            raise
+        self._restarting = False
+        self._ready()
+
+    def _session_or_fail(self) -> _Session:
+        if self._session is None or self._finalizer is None or not self._finalizer.alive:
+            raise ServerError("cannot restart the embedded server: it is not started")
+        return self._session
+
+    def _prepare_restart(self) -> None:
+        self._session_or_fail().end_pause_guard()
+        # SIGCONT in case it was paused: a stopped server would take the whole stop timeout.
+        if self.is_running():
+            _signal_group(self.pid, signal.SIGCONT)
+
+    def _relaunch_same_port(self) -> None:
+        """Launch again after end_process(), on the same port (no waiting)."""
+        session = self._session_or_fail()
+        session.killed = False
+        self._restarting = True
+        self._started_at = time.monotonic()
+        self._deadline = self._started_at + self._startup_timeout_s
+        self._attempts = 0
+        self._startup_s = None
+        self._launch()
 
     def __enter__(self) -> EmbeddedServer:
         self.start()
@@ -649,6 +841,8 @@ class EmbeddedServer:
         raise self._error(f"{how} during startup")
 
     def _port_taken(self) -> NoReturn:
+        if self._restarting:
+            raise self._error(f"could not get its port {self._port} back: another process took it")
         if self._fixed_port:
             raise self._error(f"could not bind port {self._port} on {self._host}: it is in use")
         if self._attempts >= _PORT_ATTEMPTS:
@@ -688,6 +882,127 @@ class EmbeddedServer:
         return ServerError(message)
 
 
+@final
+class AsyncEmbeddedServer:
+    """The handle :func:`open_embedded_server` yields: an :class:`EmbeddedServer` for async code.
+
+    Reads as the server it wraps (``url``, ``port``, ``pid``...) and adds the faults as
+    coroutines that never block the event loop: :meth:`kill`, :meth:`restart`,
+    :meth:`pause`, :meth:`resume`. The wrapped sync server is :attr:`server`.
+    """
+
+    def __init__(self, server: EmbeddedServer) -> None:
+        self._server = server
+        # restart() must not run twice at once (two launches would race for the port).
+        self._restart_lock = anyio.Lock()
+
+    @property
+    def server(self) -> EmbeddedServer:
+        """The wrapped :class:`EmbeddedServer`."""
+        return self._server
+
+    @property
+    def host(self) -> str:
+        """The loopback address the server binds."""
+        return self._server.host
+
+    @property
+    def port(self) -> int:
+        """The server's port (the same across restarts)."""
+        return self._server.port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:43817`` (no trailing slash)."""
+        return self._server.url
+
+    @property
+    def pid(self) -> int:
+        """Process id of the server (a new one after each restart)."""
+        return self._server.pid
+
+    @property
+    def log_path(self) -> Path:
+        """Where the server's output goes (restarts append to it)."""
+        return self._server.log_path
+
+    @property
+    def workdir(self) -> Path | None:
+        """The server's temporary working directory while it runs."""
+        return self._server.workdir
+
+    @property
+    def n_jobs_per_worker(self) -> int:
+        """Runs the server executes at once."""
+        return self._server.n_jobs_per_worker
+
+    @property
+    def graphs(self) -> tuple[str, ...]:
+        """Graph ids registered on the server (also usable as assistant ids)."""
+        return self._server.graphs
+
+    @property
+    def startup_s(self) -> float | None:
+        """Seconds the last start or restart took until ``/ok`` answered."""
+        return self._server.startup_s
+
+    def is_running(self) -> bool:
+        """Whether the server process is alive (a paused one is)."""
+        return self._server.is_running()
+
+    def is_paused(self) -> bool:
+        """Whether the server is paused."""
+        return self._server.is_paused()
+
+    async def info(self) -> dict[str, Any]:
+        """The server's ``GET /info`` (see :meth:`EmbeddedServer.info`)."""
+        return await anyio.to_thread.run_sync(self._server.info)
+
+    async def kill(self) -> None:
+        """SIGKILL the process group and wait until the server is dead (a crash)."""
+        await anyio.to_thread.run_sync(self._server.kill)
+
+    async def pause(self) -> None:
+        """SIGSTOP the process group (see :meth:`EmbeddedServer.pause`)."""
+        await anyio.to_thread.run_sync(self._server.pause)
+
+    async def resume(self) -> None:
+        """SIGCONT the process group after :meth:`pause`."""
+        await anyio.to_thread.run_sync(self._server.resume)
+
+    async def restart(self) -> None:
+        """Stop the server if it runs, start it again on the same port, wait for ``/ok``.
+
+        The in-memory server comes back empty (see :meth:`EmbeddedServer.restart`). If
+        cancelled or failing, the server is stopped, as when the ``async with`` ends.
+
+        Raises:
+            ServerError: as :meth:`EmbeddedServer.restart`.
+        """
+        server = self._server
+        async with self._restart_lock:
+            server._prepare_restart()
+            try:
+                await anyio.to_thread.run_sync(server._session_or_fail().end_process)
+                # From the event loop's thread, as the first launch: the parent-death signal
+                # follows the thread that forks.
+                server._relaunch_same_port()
+                while True:
+                    if await anyio.to_thread.run_sync(server._check_ready):
+                        break
+                    await anyio.sleep(_POLL_INTERVAL_S)
+            except BaseException:
+                server._restarting = False
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(server.stop)
+                raise
+            server._restarting = False
+            server._ready()
+
+    def __repr__(self) -> str:
+        return f"<AsyncEmbeddedServer {self._server!r}>"
+
+
 @contextlib.asynccontextmanager
 async def open_embedded_server(
     *,
@@ -697,8 +1012,11 @@ async def open_embedded_server(
     n_jobs_per_worker: int | None = None,
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
     env: Mapping[str, str] | None = None,
-) -> AsyncIterator[EmbeddedServer]:
+) -> AsyncIterator[AsyncEmbeddedServer]:
     """Run an :class:`EmbeddedServer` for the duration of an ``async with`` block.
+
+    Yields an :class:`AsyncEmbeddedServer`: the server's properties plus the faults
+    (kill, restart, pause, resume) as coroutines.
 
     Works on asyncio and trio. Readiness probes run in worker threads while this task
     sleeps between them, so startup can be cancelled; the server is stopped however the
@@ -728,7 +1046,7 @@ async def open_embedded_server(
                 continue
             await anyio.sleep(_POLL_INTERVAL_S)
         server._ready()
-        yield server
+        yield AsyncEmbeddedServer(server)
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(server.stop)
