@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import shutil
 import signal
 import sys
 import time
@@ -91,6 +92,30 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors")
     run.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="another threshold, e.g. 'runs.wait.latency.p99<2s' (repeatable; docs/thresholds.md)",
+    )
+    run.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="BASE",
+        help="compare with this summary.json (or run folder) at the end; a regression exits 4",
+    )
+    _add_regression_flags(run)
+    run.add_argument(
+        "--json", type=Path, default=None, metavar="PATH", help="also copy summary.json here"
+    )
+    run.add_argument(
+        "--junit", type=Path, default=None, metavar="PATH", help="also copy junit.xml here"
+    )
+    run.add_argument(
+        "--no-report", action="store_true", help="do not write report.html (lgbench report can)"
+    )
+    run.add_argument(
         "--checkpoint-every",
         default="10s",
         metavar="D",
@@ -113,7 +138,13 @@ def _build_parser() -> argparse.ArgumentParser:
             " verdict when too little was observed to judge."
         ),
     )
-    check.add_argument("history", type=Path, nargs="+", metavar="HISTORY.jsonl")
+    check.add_argument(
+        "history",
+        type=Path,
+        nargs="+",
+        metavar="HISTORY",
+        help="a run folder, or history files (history.jsonl, rotated history-NNNN.jsonl.gz)",
+    )
     check.add_argument(
         "--profile",
         choices=("documented", "observed"),
@@ -128,7 +159,46 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="no progress for this long makes a run or thread stuck (default 60)",
     )
+    report = verbs.add_parser(
+        "report", help="rebuild report.html from a run folder (also one left by a killed run)"
+    )
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    compare = verbs.add_parser(
+        "compare",
+        help="compare two runs per operation and percentile; exit 4 on a regression",
+    )
+    compare.add_argument("base", type=Path, metavar="BASE", help="summary.json or run folder")
+    compare.add_argument("new", type=Path, metavar="NEW", help="summary.json or run folder")
+    _add_regression_flags(compare)
     return parser
+
+
+def _add_regression_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-regression",
+        default="10%",
+        metavar="PCT",
+        help="how much worse a percentile or the error rate may get (default 10%%)",
+    )
+    parser.add_argument(
+        "--min-difference",
+        default="1ms",
+        metavar="D",
+        help="latency differences below this are noise, never regressions (default 1ms)",
+    )
+
+
+def _regression_limits(args: argparse.Namespace) -> tuple[float, float]:
+    from lgbench.gate import parse_percentage
+
+    try:
+        max_regression = parse_percentage(args.max_regression)
+    except LgbenchError as exc:
+        raise UsageError(f"--max-regression: {exc}") from None
+    min_difference_s = _seconds("--min-difference", args.min_difference)
+    assert min_difference_s is not None
+    return max_regression, min_difference_s * 1000.0
 
 
 def _add_override_flags(parser: argparse.ArgumentParser) -> None:
@@ -270,9 +340,13 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 def _run(args: argparse.Namespace, console: Console) -> int:
     from lgbench.engine import RunOptions, find_checker, print_summary, run_workload
+    from lgbench.thresholds import parse_threshold_option
     from lgbench.workload import load_workload
 
     workload = load_workload(args.file)
+    scenarios = [scenario.name for scenario in workload.scenarios]
+    thresholds = tuple(parse_threshold_option(text, scenarios=scenarios) for text in args.threshold)
+    max_regression, min_difference_ms = _regression_limits(args)
     errors = Console(stderr=True, highlight=False)
     live: LiveMode
     if args.quiet:
@@ -289,6 +363,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         transport=args.transport,
         live=live,
         handle_signals=True,
+        thresholds=thresholds,
+        baseline=args.baseline,
+        max_regression=max_regression,
+        min_difference_ms=min_difference_ms,
+        report=not args.no_report,
     )
     checker = find_checker()
     result = _run_async(
@@ -303,9 +382,13 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     from lgbench.engine import RunResult
 
     assert isinstance(result, RunResult)
+    out = errors if args.quiet else console
     if result.summary is not None and not args.quiet:
         print_summary(console, result.summary)
-    _print_verdict(result.check, errors if args.quiet else console, quiet=args.quiet)
+    _print_verdict(result.check, out, quiet=args.quiet)
+    if result.summary is not None:
+        _print_gates(result.summary, result.comparison, out, quiet=args.quiet)
+        _copy_outputs(result.files, args)
     if not args.quiet or result.partial:
         (errors if args.quiet else console).print(
             f"run folder: {escape(str(result.run_dir))}"
@@ -319,7 +402,36 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             return 130
     if result.anomalies_found:
         return ExitCode.ANOMALIES
+    if not result.thresholds_passed:
+        return ExitCode.THRESHOLDS
     return ExitCode.OK
+
+
+def _print_gates(
+    summary: dict[str, object], comparison: object, console: Console, *, quiet: bool
+) -> None:
+    """Thresholds and the baseline comparison; in quiet mode only what failed."""
+    from lgbench.gate import Comparison, render_comparison
+    from lgbench.thresholds import render_thresholds
+
+    thresholds = summary.get("thresholds")
+    if isinstance(thresholds, dict) and not (quiet and thresholds.get("passed")):
+        render_thresholds(thresholds, console)
+    if isinstance(comparison, Comparison) and not (quiet and comparison.passed):
+        render_comparison(comparison, console)
+
+
+def _copy_outputs(files: dict[str, Path], args: argparse.Namespace) -> None:
+    """``--json`` and ``--junit``: copies of the run folder's files where CI expects them."""
+    for flag, key in (("json", "summary"), ("junit", "junit")):
+        target: Path | None = getattr(args, flag)
+        if target is None or key not in files:
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(files[key], target)
+        except OSError as exc:
+            raise UsageError(f"--{flag} {target}: {exc}") from None
 
 
 def _print_verdict(verdict: object, console: Console, *, quiet: bool) -> None:
@@ -357,8 +469,29 @@ def _check(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.ANOMALIES if result.valid is False else ExitCode.OK
 
 
+def _report(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.report import report_command
+
+    return report_command(args.run_dir, console)
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.gate import compare_command
+
+    max_regression, min_difference_ms = _regression_limits(args)
+    return compare_command(
+        args.base,
+        args.new,
+        max_regression=max_regression,
+        min_difference_ms=min_difference_ms,
+        console=console,
+    )
+
+
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "check": _check,
+    "compare": _compare,
+    "report": _report,
     "run": _run,
     "serve": _serve,
     "validate": _validate,

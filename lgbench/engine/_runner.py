@@ -63,9 +63,11 @@ from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.engine._timeseries import TimeseriesWriter
-from lgbench.errors import TargetError, UsageError
+from lgbench.errors import LgbenchError, TargetError, UsageError
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
+from lgbench.observe import DriftTracker, ProcessSampler, ServerSampler
+from lgbench.thresholds import Threshold, ThresholdEvaluator, workload_thresholds
 from lgbench.workload import Workload
 
 __all__ = [
@@ -93,6 +95,10 @@ _TIMESERIES: Final = "timeseries.jsonl"
 _SUMMARY: Final = "summary.json"
 _SERVER_LOG: Final = "server.log"
 _CHECK: Final = "check.json"
+_JUNIT: Final = "junit.xml"
+_REPORT: Final = "report.html"
+#: The target's sampled figures kept in timeseries.jsonl (the rest are cumulative counters).
+_SERVER_FIGURES: Final = ("queue.", "workers.")
 _CHECKPOINT_REASON: Final = "running (checkpoint: lgbench was still running when written)"
 _CLOSE_TIMEOUT_S: Final = 5.0
 _UNSAFE_FILE_CHARS: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -110,6 +116,12 @@ class RunOptions:
     ``handle_signals``: SIGINT/SIGTERM stop the run (graceful, then at once); main thread only.
     ``checkpoint_s``: how often a partial ``summary.json`` is written while the run goes (None:
     only at the end), so a run killed with SIGKILL still leaves one.
+    ``thresholds``: more thresholds (the command line's), judged after the workload's.
+    ``baseline``: a summary.json (or run folder) to compare with at the end; a latency or error
+    rate worse by more than ``max_regression`` (and ``min_difference_ms``) fails the run.
+    ``drift_window_s``: the window of drift detection. ``sample_target``: read the target's
+    ``/metrics`` and the embedded server's CPU and RSS each interval. ``report``: write
+    ``report.html`` at the end.
     """
 
     target: str | None = None
@@ -123,6 +135,13 @@ class RunOptions:
     handle_signals: bool = False
     plain_every_s: float = 5.0
     checkpoint_s: float | None = 10.0
+    thresholds: tuple[Threshold, ...] = ()
+    baseline: Path | None = None
+    max_regression: float = 0.10
+    min_difference_ms: float = 1.0
+    drift_window_s: float = 60.0
+    sample_target: bool = True
+    report: bool = True
 
     def __post_init__(self) -> None:
         if self.transport not in (None, "fast", "httpx"):
@@ -142,6 +161,20 @@ class RunResult:
     stop_reason: str
     check: Any = None
     files: dict[str, Path] = field(default_factory=dict)
+    comparison: Any = None
+    """The baseline comparison (:class:`lgbench.gate.Comparison`), when one was asked for."""
+
+    @property
+    def thresholds_passed(self) -> bool:
+        """False when a threshold failed (or had no data) or the baseline comparison failed."""
+        if self.summary is None:
+            return True
+        thresholds = self.summary.get("thresholds")
+        baseline = self.summary.get("baseline")
+        return not (
+            (thresholds is not None and thresholds.get("passed") is False)
+            or (baseline is not None and baseline.get("passed") is False)
+        )
 
     @property
     def anomalies_found(self) -> bool:
@@ -232,6 +265,12 @@ def _check_summary(verdict: Any) -> dict[str, Any] | None:
     if isinstance(data, dict) and "error" in data:
         short["error"] = data["error"]
     return short
+
+
+def _check_dict(verdict: Any) -> dict[str, Any] | None:
+    """The checker's verdict as check.json has it, or None when there is none."""
+    found = _to_jsonable(verdict)
+    return found if isinstance(found, dict) else None
 
 
 def _to_jsonable(verdict: Any) -> Any:
@@ -369,10 +408,23 @@ class _Run:
         self.result: RunResult | None = None
         self.timeseries: TimeseriesWriter | None = None
         self.summary_lock = threading.Lock()
+        self.evaluator = ThresholdEvaluator(workload_thresholds(workload, options.thresholds))
+        self.drift = DriftTracker(options.drift_window_s)
+        self.baseline: dict[str, Any] | None = None
+        self.comparison: Any = None
+        self.server: Any = None
+        self.server_sampler: ServerSampler | None = None
+        self.process_samplers: dict[str, ProcessSampler] = {}
+        self.samples: dict[str, dict[str, Any]] = {}
 
     # -- the whole run -------------------------------------------------------------------
 
     async def execute(self) -> RunResult:
+        if self.options.baseline is not None:
+            from lgbench.gate import load_summary
+
+            # Before anything runs: a bad baseline must not cost a whole run.
+            self.baseline = load_summary(self.options.baseline)
         created = not self.run_dir.exists()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -389,6 +441,11 @@ class _Run:
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
                 await self._probe(client)
+                if self.options.sample_target:
+                    # Its own connections: sampling must not queue behind the load's requests.
+                    observer = self._client()
+                    stack.push_async_callback(_close_client, observer)
+                    await self._start_sampling(observer)
                 await self._run(client)
         if self.result is None:
             # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).
@@ -412,6 +469,7 @@ class _Run:
                 n_jobs_per_worker=embedded.n_jobs_per_worker,
             )
         )
+        self.server = server
         url: str = server.url
         return url
 
@@ -428,6 +486,51 @@ class _Run:
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+
+    async def _start_sampling(self, observer: LangGraphClient) -> None:
+        self.server_sampler = ServerSampler(
+            observer.http, on_warning=lambda message: self.live.warn(message)
+        )
+        self.process_samplers["lgbench"] = ProcessSampler(os.getpid(), include_children=False)
+        pid = getattr(self.server, "pid", None)
+        if pid is not None:
+            self.process_samplers["server"] = ProcessSampler(pid)
+
+    async def _sample(self, recorder: Recorder) -> None:
+        """Once per interval: the target's /metrics, and CPU and RSS (its own task, so a slow
+        target never delays the interval's close; the newest sample goes into the next line).
+        """
+        interval_s = self.options.interval_s
+        while True:
+            samples: dict[str, dict[str, Any]] = {}
+            sampler = self.server_sampler
+            if sampler is not None and sampler.active:
+                figures = await sampler.sample()
+                server = {
+                    key: value
+                    for key, value in figures.items()
+                    if key.startswith(_SERVER_FIGURES) and value is not None
+                }
+                for key in ("cpu_percent", "rss_bytes"):
+                    value = figures.get(f"process.{key}")
+                    if value is not None:
+                        server[key] = value
+                if server:
+                    samples["server"] = server
+            for name, process in self.process_samplers.items():
+                if name == "server":
+                    process.set_pid(getattr(self.server, "pid", None))
+                sample = process.sample()
+                if sample.alive:
+                    measured: dict[str, float | None] = {
+                        "cpu_percent": sample.cpu_percent,
+                        "rss_bytes": sample.rss_bytes,
+                    }
+                    found = samples.setdefault(name, {})
+                    # The process's own measure wins over what the server says of itself.
+                    found.update({k: v for k, v in measured.items() if v is not None})
+            self.samples = samples
+            await anyio.sleep(interval_s)
 
     async def _probe(self, client: LangGraphClient) -> None:
         try:
@@ -487,6 +590,8 @@ class _Run:
         try:
             async with anyio.create_task_group() as services:
                 services.start_soon(self._intervals, recorder)
+                if self.process_samplers:
+                    services.start_soon(self._sample, recorder)
                 if self.options.loop_lag_interval_s:
                     services.start_soon(self._loop_lag, recorder, self.options.loop_lag_interval_s)
                 async with anyio.create_task_group() as scenarios:
@@ -557,10 +662,18 @@ class _Run:
         """Close the interval at ``now_s``: hlog and timeseries lines (synchronous)."""
         snapshot = recorder.snapshot(now_s)
         if self.timeseries is not None:
+            samples, self.samples = self.samples, {}
             try:
-                self.timeseries.write(snapshot)
+                self.timeseries.write(snapshot, samples)
             except OSError as exc:
                 recorder.warn("timeseries", f"cannot write {_TIMESERIES}: {exc}")
+        self.drift.observe(snapshot.operations)
+        if self.evaluator.needs_intervals:
+            for breach in self.evaluator.observe(snapshot.operations, snapshot.derived):
+                if not self.control.stopping:
+                    message = f"threshold {breach.threshold.name} failed: {breach.reason}"
+                    self.live.warn(f"{message}; stopping the run (abort_on_fail)")
+                    self.control.request_stop(f"threshold: {message}")
         return snapshot
 
     async def _checkpoint(self, recorder: Recorder, now_s: float) -> None:
@@ -619,11 +732,63 @@ class _Run:
         hgrm = self._write_hgrm(recorder)
         check = self._check(recorder)
         summary = self._summary(recorder, now_s, partial, reason, hgrm, check)
+        self._judge(recorder, summary, check)
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
             _write_json_atomically(summary_path, summary)
         self.files["summary"] = summary_path
-        self.result = RunResult(self.run_dir, summary, partial, reason, check, dict(self.files))
+        self._write_junit(recorder, summary, check)
+        self._write_report(recorder)
+        self.result = RunResult(
+            self.run_dir, summary, partial, reason, check, dict(self.files), self.comparison
+        )
+
+    def _judge(self, recorder: Recorder, summary: dict[str, Any], check: Any) -> None:
+        """Drift, thresholds and the baseline comparison, into the summary."""
+        self.drift.finish()
+        summary["drift"] = self.drift.to_dict()
+        if self.server_sampler is not None:
+            summary["server"]["sampling"] = {
+                "status": self.server_sampler.status,
+                "sources": list(self.server_sampler.sources),
+            }
+        if self.evaluator.thresholds:
+            report = self.evaluator.finish(summary, _check_dict(check))
+            summary["thresholds"] = report.to_dict()
+        if self.baseline is not None:
+            from lgbench.gate import compare_summaries, summary_path
+
+            assert self.options.baseline is not None
+            comparison = compare_summaries(
+                self.baseline,
+                summary,
+                max_regression=self.options.max_regression,
+                min_difference_ms=self.options.min_difference_ms,
+                base_path=str(summary_path(self.options.baseline)),
+            )
+            summary["baseline"] = comparison.to_dict()
+            self.comparison = comparison
+
+    def _write_junit(self, recorder: Recorder, summary: dict[str, Any], check: Any) -> None:
+        from lgbench.gate import write_junit
+
+        try:
+            self.files["junit"] = write_junit(
+                self.run_dir / _JUNIT, summary, _check_dict(check), summary.get("baseline")
+            )
+        except (OSError, ValueError, TypeError) as exc:
+            recorder.warn("junit", f"cannot write {_JUNIT}: {exc}")
+
+    def _write_report(self, recorder: Recorder) -> None:
+        if not self.options.report:
+            return
+        from lgbench.report import build_report
+
+        try:
+            self.files["report"] = build_report(self.run_dir)
+        except (LgbenchError, OSError, ValueError, KeyError, TypeError) as exc:
+            # The results are on disk already; `lgbench report` can try again.
+            recorder.warn("report", f"cannot write {_REPORT}: {type(exc).__name__}: {exc}")
 
     def _check(self, recorder: Recorder) -> Any:
         """Run the checker hook on the history; its full verdict goes to ``check.json``."""
@@ -734,6 +899,8 @@ class _Run:
             "files": {
                 **{key: path.name for key, path in self.files.items() if key != "server_log"},
                 "summary": _SUMMARY,
+                "junit": _JUNIT,
+                **({"report": _REPORT} if self.options.report else {}),
                 "hgrm": hgrm,
                 **(
                     {"server_log": str(self.files["server_log"])}
