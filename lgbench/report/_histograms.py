@@ -265,7 +265,7 @@ class _TagReader:
         previous = buckets.count[index]
         buckets.count[index] = previous + count
         values = values_at_percentiles(histogram, BUCKET_PERCENTILES)
-        # The line's own maximum is exact; an hlog written without one gives the bucket edge.
+        # The maximum the lines logged; an hlog written without one: the histogram's.
         top_ms = self._open_max_ms or histogram.get_max_value() / 1000
         for percentile, value_us in zip(BUCKET_PERCENTILES, values, strict=True):
             # A bucket reopened (lines out of time order) keeps its larger figures.

@@ -22,6 +22,7 @@ __all__ = [
     "fmt_number",
     "fmt_percent",
     "fmt_seconds",
+    "fmt_short",
     "page",
     "table",
 ]
@@ -65,6 +66,17 @@ def fmt_number(value: float | None, digits: int = 4) -> str:
     magnitude = math.floor(math.log10(abs(value)))
     decimals = max(0, digits - 1 - magnitude)
     return f"{value:,.{decimals}f}"
+
+
+def fmt_short(value: float | None) -> str:
+    """A float as briefly as it reads well: ``4.8``, ``0.0125``, ``1,235``; — for None."""
+    if value is None or isinstance(value, bool):
+        return "—"
+    if not math.isfinite(value):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
 
 
 def fmt_ms(value: object) -> str:

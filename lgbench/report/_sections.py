@@ -22,6 +22,7 @@ from lgbench.report._html import (
     fmt_number,
     fmt_percent,
     fmt_seconds,
+    fmt_short,
     table,
 )
 
@@ -879,7 +880,7 @@ def _threshold_value(value: Any, unit: Any) -> str:
     figure = number(value)
     if figure is None:
         return "—"
-    return f"{fmt_number(figure)}{(' ' + str(unit)) if unit else ''}"
+    return f"{fmt_short(figure)}{(' ' + str(unit)) if unit else ''}"
 
 
 def _thresholds(ctx: Context) -> Raw | None:
@@ -909,8 +910,8 @@ def _thresholds(ctx: Context) -> Raw | None:
             if isinstance(worst, dict):
                 window_text += (
                     f"; worst {_threshold_value(worst.get('value'), result.get('unit'))} at "
-                    f"{fmt_number(number(worst.get('start_s')))}-"
-                    f"{fmt_number(number(worst.get('end_s')))} s"
+                    f"{fmt_short(number(worst.get('start_s')))}-"
+                    f"{fmt_short(number(worst.get('end_s')))} s"
                 )
             failures = windows.get("failures")
             if isinstance(failures, list) and failures:
@@ -955,8 +956,8 @@ def _thresholds(ctx: Context) -> Raw | None:
 def _failure_text(failure: Any, result: dict[str, Any]) -> str:
     if isinstance(failure, dict) and "start_s" in failure:
         return (
-            f"{fmt_number(number(failure.get('start_s')))}-"
-            f"{fmt_number(number(failure.get('end_s')))} s: "
+            f"{fmt_short(number(failure.get('start_s')))}-"
+            f"{fmt_short(number(failure.get('end_s')))} s: "
             f"{_threshold_value(failure.get('value'), result.get('unit'))}"
         )
     return json.dumps(failure, sort_keys=True)

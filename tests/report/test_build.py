@@ -1,0 +1,201 @@
+"""build_report on synthetic run folders: what the page holds, partial folders, the command."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from lgbench.errors import UsageError
+from lgbench.report import REPORT_FILE, build_report, report_command
+from tests.report._fixtures import (
+    synthetic_run,
+    timeseries_line,
+    write_history,
+    write_hlog,
+    write_timeseries,
+)
+
+
+class Elements(HTMLParser):
+    """Every element's tag and attributes, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs)))
+
+
+def elements(document: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Elements()
+    parser.feed(document)
+    return parser.found
+
+
+def figures(document: str) -> list[dict[str, Any]]:
+    match = re.search(
+        r'<script type="application/json" id="lgbench-figures">(.*?)</script>', document, re.S
+    )
+    assert match is not None
+    specs: list[dict[str, Any]] = json.loads(match.group(1))
+    return specs
+
+
+def with_attr(document: str, name: str) -> dict[str, dict[str, str | None]]:
+    return {str(a[name]): a for _, a in elements(document) if a.get(name) is not None}
+
+
+def test_a_whole_run_report(tmp_path: Path) -> None:
+    summary = synthetic_run(tmp_path / "run")
+    path = build_report(tmp_path / "run")
+    assert path == tmp_path / "run" / REPORT_FILE
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []
+    document = path.read_text(encoding="utf-8")
+    assert document.startswith("<!DOCTYPE html>")
+    # Self-contained: no script, style or image loaded from elsewhere.
+    for tag, attrs in elements(document):
+        assert not (attrs.get("src") or "").startswith(("http:", "https:", "//")), tag
+        assert tag != "link", attrs
+    assert "plotly.js v" in document
+
+    verdicts = with_attr(document, "data-verdict")
+    assert verdicts["overall"]["data-state"] == "fail"  # anomalies win over thresholds
+    assert verdicts["thresholds"]["data-state"] == "fail"
+    assert verdicts["checker"]["data-state"] == "fail"
+    assert verdicts["baseline"]["data-state"] == "fail"
+    assert verdicts["run"]["data-state"] == "pass"
+    assert "anomalies found" in document
+
+    rows = with_attr(document, "data-operation")
+    for op, figures_ in summary["operations"].items():
+        assert rows[op]["data-count"] == str(figures_["count"])
+        assert float(str(rows[op]["data-p99"])) == figures_["latency_ms"]["p99"]
+        assert float(str(rows[op]["data-max"])) == figures_["latency_ms"]["max"]
+
+    thresholds = with_attr(document, "data-threshold")
+    assert {k: v["data-status"] for k, v in thresholds.items()} == {
+        "runs.wait.latency.p99": "failed",
+        "runs.wait.latency.p50 in 10s windows": "passed",
+        "errors.rate": "failed",
+    }
+    assert "10-20 s: 4.8 %" in document  # the failed window
+    assert "runs.wait p99: 60.2 ms -&gt; 89.1 ms" in document  # baseline regression
+    assert "+120.0 %/h" in document  # drift of p99
+    strategies = with_attr(document, "data-strategy")
+    assert strategies["interrupt"]["data-state"] == "fail"
+    assert strategies["enqueue"]["data-state"] == "pass"
+    # Text from the run is escaped, never markup.
+    assert "still running &lt;on thread-1&gt;" in document
+    assert "&lt;because every VU was busy&gt;" in document
+    assert "#14 at 1.700 s: threads.get_state: start:run-b" in document
+
+    specs = figures(document)
+    ids = [spec["id"] for spec in specs]
+    assert len(set(ids)) == len(ids)
+    divs = with_attr(document, "id")
+    assert all(divs[i]["class"] == "plot" for i in ids)
+    by_name = {spec["id"].split("-", 2)[2]: spec for spec in specs}
+    assert set(by_name) >= {
+        "distribution",
+        "aux-distribution",
+        "throughput",
+        "latency",
+        "errors",
+        "vus",
+        "ttfe",
+        "queue-runs.stream",
+        "server-queue",
+        "cpu",
+        "memory",
+        "lag",
+    }
+    for name, spec in by_name.items():
+        if "distribution" in name:
+            assert "shapes" not in spec["layout"]
+            continue
+        bands = spec["layout"]["shapes"]
+        assert [(b["x0"], b["x1"]) for b in bands] == [(10.0, 15.0), (25.0, 30.0)], name
+    throughput = {t["name"]: t for t in by_name["throughput"]["data"]}
+    assert throughput["runs.wait"]["y"][12] == 22.0  # 20 ok + 2 errors in 1 s
+    errors = {t["name"]: t["y"] for t in by_name["errors"]["data"]}
+    assert errors["runs.wait"][10:15] == [2, 2, 2, 2, 2]
+    assert errors["dropped: chat"][20] == 1
+    distribution = {t["name"]: t for t in by_name["distribution"]["data"]}
+    assert distribution["runs.wait"]["x"][0] == 1.0  # percentile 0
+    assert distribution["runs.wait"]["x"][-1] == pytest.approx(600.0)  # 600 values
+    memory = {t["name"]: t["y"] for t in by_name["memory"]["data"]}
+    assert memory["lgbench rss"][0] == pytest.approx(60_000_000 / 2**20)
+
+
+def test_out_writes_elsewhere_and_replaces_a_previous_report(tmp_path: Path) -> None:
+    synthetic_run(tmp_path / "run")
+    out = tmp_path / "elsewhere" / "r.html"
+    out.parent.mkdir()
+    out.write_text("old")
+    assert build_report(tmp_path / "run", out=out) == out
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not (tmp_path / "run" / REPORT_FILE).exists()
+    assert [p.name for p in out.parent.iterdir()] == ["r.html"]
+
+
+def test_a_killed_run_gives_a_partial_report(tmp_path: Path) -> None:
+    write_history(tmp_path / "history.jsonl", cut_last=True)
+    write_hlog(
+        tmp_path / "intervals.hlog",
+        {"runs.wait": [[1000, 2000], [3000], [4000, 5000, 6000]]},
+        truncate_last=True,
+    )
+    lines = [
+        timeseries_line(
+            float(s),
+            float(s + 1),
+            operations={"runs.wait": {"count": 3, "ok": 2, "errors": 1, "http_errors": {"409": 1}}},
+        )
+        for s in range(3)
+    ]
+    write_timeseries(tmp_path / "timeseries.jsonl", lines, cut_last=True)
+    document = build_report(tmp_path).read_text(encoding="utf-8")
+    verdicts = with_attr(document, "data-verdict")
+    assert verdicts["run"]["data-state"] == "partial"
+    assert verdicts["overall"]["data-state"] == "partial"
+    assert verdicts["checker"]["data-state"] == "none"
+    assert with_attr(document, "data-partial")
+    assert "lgbench report: synthetic" in document  # from the history header
+    assert "langgraph-api 0.16.7" in document
+    row = with_attr(document, "data-operation")["runs.wait"]
+    assert row["data-count"] == "6"  # two whole timeseries lines
+    assert float(str(row["data-max"])) == 3.001  # two whole hlog lines: 1, 2 and 3 ms
+    assert "intervals.hlog: 1 damaged line(s) skipped" in document
+    assert "timeseries.jsonl: the last line was cut short (ignored)" in document
+    names = {spec["id"].split("-", 2)[2] for spec in figures(document)}
+    assert {"distribution", "throughput", "latency", "errors"} <= names
+
+
+def test_only_a_history_header_still_gives_a_page(tmp_path: Path) -> None:
+    write_history(tmp_path / "history.jsonl")
+    document = build_report(tmp_path).read_text(encoding="utf-8")
+    assert with_attr(document, "data-partial")
+    assert figures(document) == []
+    assert "no intervals.hlog" in document
+
+
+def test_report_command_prints_the_path(tmp_path: Path) -> None:
+    synthetic_run(tmp_path / "run")
+    out = io.StringIO()
+    code = report_command(tmp_path / "run", Console(file=out, width=300))
+    assert code == 0
+    assert out.getvalue().strip() == f"written: {tmp_path / 'run' / REPORT_FILE}"
+
+
+def test_a_folder_with_nothing_of_a_run_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=str(tmp_path)):
+        build_report(tmp_path)
+    assert list(tmp_path.iterdir()) == []
