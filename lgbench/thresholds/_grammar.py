@@ -102,8 +102,8 @@ _RUN_METRICS_HELP: Final = (
 )
 _STATS_HELP: Final = ", ".join(_STAT_NAMES)
 _WINDOWABLE_HELP: Final = (
-    "windows apply to latency, ttfe, queue_wait, schedule_lag and event_loop_lag statistics, "
-    "errors.rate, errors.count, rate and count"
+    "a metric lgbench sees interval by interval: a latency, ttfe, queue_wait, schedule_lag or "
+    "event_loop_lag statistic, errors.rate, errors.count, rate or count"
 )
 _RUN_WIDE_NAMES: Final = (
     *_COUNTERS,
@@ -485,7 +485,9 @@ def _run_metric(path: str, key: str, problems: _Problems) -> tuple[str, str | No
         )
         return None
     first_two = ".".join(path.split(".")[:2])
-    if series in _RESOURCES or did_you_mean(first_two, OPERATIONS):
+    if series in _RESOURCES or (
+        not did_you_mean(path, _RUN_WIDE_NAMES) and did_you_mean(first_two, OPERATIONS)
+    ):
         problems.add(
             "key",
             f"threshold key {quote(key)}: unknown operation {quote(first_two)}"
@@ -708,11 +710,11 @@ def _read_condition(
             "condition", f"condition {quote(text)} has no number after {operator}", expected
         )
         return None
-    unit = comparison[number.end() :].strip()
-    if re.search(r"\s", unit) or " in " in f" {unit} ":
+    unit, _, extra = comparison[number.end() :].strip().partition(" ")
+    if extra:
         problems.add(
             "condition",
-            f"condition {quote(text)}: unexpected {quote(unit)} after the limit",
+            f"condition {quote(text)}: unexpected {quote(extra.strip())} after the limit",
             'one limit with its unit, and a window written "in every 1m"',
         )
         return None
@@ -774,7 +776,7 @@ def build_threshold(
         problems.add(
             "abort_on_fail",
             f"{metric.key} cannot abort the run: it is known only at the end of the run",
-            "abort_on_fail on a metric windows apply to; " + _WINDOWABLE_HELP,
+            _WINDOWABLE_HELP,
         )
     if abort_delay_s is not None and not abort_on_fail:
         problems.add(

@@ -1078,10 +1078,11 @@ _THRESHOLD_EXPECTED = (
 def _flatten(table: Mapping[str, Any], key: KeyPath) -> Iterator[tuple[str, Any, KeyPath]]:
     """Nested tables (``runs.wait.latency.p99 = ...`` written without quotes) as dotted keys.
 
-    A table with a ``condition`` is one threshold written as a table, not a level of the key.
+    A table with a ``condition`` (or another threshold option) is one threshold written as a
+    table, not a level of the key.
     """
     for name, value in table.items():
-        if isinstance(value, dict) and value and "condition" not in value:
+        if isinstance(value, dict) and value and not any(k in value for k in _THRESHOLD_KEYS):
             for inner, item, where in _flatten(value, (*key, name)):
                 yield f"{name}.{inner}", item, where
         else:

@@ -102,6 +102,23 @@ CASES = [
         id="bad-thresholds",
     ),
     pytest.param(
+        "bad-threshold-expressions",
+        [
+            (9, 1, 'unknown operation "runs.wiat" (did you mean "runs.wait"?)'),
+            (10, 1, 'unknown statistic "p98" (did you mean "p99"?)'),
+            (11, 29, 'runs.stream.latency.p99 is a duration, and "1%" is not one'),
+            (12, 26, 'a bare ratio is a fraction from 0 to 1 (write "5%" for percent)'),
+            (13, 1, 'no scenario is called "caht" (did you mean "chat"?)'),
+            (14, 15, "anomalies cannot be windowed"),
+            (15, 75, "the window is given twice"),
+            (16, 62, "dropped_iterations cannot abort the run"),
+            (17, 55, 'window: invalid duration "1x"'),
+            (17, 61, 'unknown key "abort" in threshold "runs.stream.rate"'),
+            (18, 23, 'threshold "runs.stream.count" has no condition'),
+        ],
+        id="bad-threshold-expressions",
+    ),
+    pytest.param(
         "bad-timeouts",
         [
             (2, 11, "timeouts.connect must be more than 0s"),
