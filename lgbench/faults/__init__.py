@@ -28,13 +28,36 @@ from lgbench.faults._proxy import (
     StallFault,
     ThrottleFault,
 )
+from lgbench.faults._runner import (
+    FaultEvent,
+    FaultPhase,
+    run_fault_schedule,
+)
+from lgbench.faults._schedule import (
+    FAULT_KINDS,
+    PROXY_KINDS,
+    SERVER_KINDS,
+    FaultIssue,
+    FaultKind,
+    FaultSpec,
+    check_schedule,
+    validate_fault_table,
+)
 
 __all__ = [
     "DIRECTIONS",
+    "FAULT_KINDS",
+    "PROXY_KINDS",
+    "SERVER_KINDS",
     "AppliedFault",
     "CutFault",
     "Direction",
+    "FaultEvent",
+    "FaultIssue",
+    "FaultKind",
+    "FaultPhase",
     "FaultProxy",
+    "FaultSpec",
     "LatencyFault",
     "ProxyFault",
     "ProxyStats",
@@ -42,10 +65,15 @@ __all__ = [
     "ResetFault",
     "StallFault",
     "ThrottleFault",
+    "check_schedule",
+    "run_fault_schedule",
+    "validate_fault_table",
 ]
 
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("lgbench.faults._"):
+    if (isinstance(_obj, type) or callable(_obj)) and getattr(_obj, "__module__", "").startswith(
+        "lgbench.faults._"
+    ):
         _obj.__module__ = __name__
 del _name, _obj
