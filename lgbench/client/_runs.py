@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, final
+from types import TracebackType
+from typing import Any, Final, Literal, final
 
-from lgbench.client._errors import ClientError
+import anyio
+
+from lgbench.client._errors import ClientError, TransportError
 from lgbench.client._http import QueryParams, SSEStream
+from lgbench.client._models import StreamPart
 from lgbench.client._resource import _compact, _listed, _path, _query, _Resource
 
 __all__ = [
@@ -17,6 +22,7 @@ __all__ = [
     "IfNotExists",
     "MultitaskStrategy",
     "OnCompletionBehavior",
+    "ResumableStream",
     "RunError",
     "RunStatus",
     "RunsClient",
@@ -62,6 +68,229 @@ class RunError(ClientError):
         self.message = message
         self.body = body
         super().__init__(f"{error}: {message}")
+
+
+#: Reconnections an interrupted stream may try in a row, with no event in between.
+_RECONNECTS: Final = 3
+#: The pause before the first reconnection; it doubles after each failed one, up to the cap.
+_BACKOFF_S: Final = 0.05
+_MAX_BACKOFF_S: Final = 1.0
+# The event ids langgraph-api hands out: "<ms>-<seq>" (in-memory runtime, Redis streams) or
+# integers. Ids of these forms can be ordered, so replayed events older than the last one
+# delivered are recognised.
+_ORDERED_ID: Final = re.compile(r"(\d+)(?:-(\d+))?")
+# Sorts before every id of those forms: "replay from the run's first event".
+_FIRST_ID: Final = "0"
+
+
+def _id_key(event_id: str) -> tuple[int, int] | None:
+    match = _ORDERED_ID.fullmatch(event_id)
+    if match is None:
+        return None
+    millis, sequence = match.groups()
+    return int(millis), int(sequence or 0)
+
+
+@final
+class ResumableStream:
+    """A run's event stream that reconnects, without duplicates or gaps, when its connection
+    breaks: ``ResumableStream(client.runs, client.runs.stream(thread_id, ...), thread_id)``.
+
+    ``stream`` comes from :meth:`RunsClient.stream` (then ``run_id`` is None: the
+    ``metadata`` event names the run) or :meth:`RunsClient.join_stream` (pass its
+    ``run_id``, and its ``last_event_id`` if it had one). ``cancel_on_disconnect`` and
+    ``stream_mode`` are used when joining again: pass what the original stream had
+    (``on_disconnect="cancel"`` of a new run means ``cancel_on_disconnect=True``).
+    ``max_reconnects`` defaults to 3; 0 never reconnects. Iterate it like the
+    :class:`~lgbench.client.SSEStream` it wraps. When reading fails with
+    a :class:`~lgbench.client.TransportError` (reset, cut, read timeout between events) and
+    the stream has given event ids (a run created with ``stream_resumable=True``), it joins
+    the run's stream again (``GET /threads/{thread_id}/runs/{run_id}/stream`` with
+    ``Last-Event-ID``), up to ``max_reconnects`` times in a row (the count starts again
+    after a new event arrives), pausing ``backoff_s``, then twice that, ... (at most 1 s)
+    before each try; then the last error is raised. Without event ids, a run id (from the
+    ``metadata`` event) or a thread (stateless runs cannot be joined), the error is raised
+    at once, as from a plain stream. An error status on reconnecting is raised as is.
+
+    Why not simply resume after the last id: langgraph-api's in-memory runtime gives every
+    event of one millisecond the same id (``"<ms>-0"``), and replays only events whose id is
+    greater. So it asks for the replay from the id *before* the last one (``"0"``, the first
+    event, when there is none and the stream was read from the run's start) and drops what
+    it delivered already: replayed events with the last id that equal the ones delivered
+    with it, in order, and events whose ordered id (``<int>-<int>`` or an integer) is older.
+    The server may also send an event twice around the switch from replay to live events;
+    the same checks drop those. One limit: two events with the same id and the same data,
+    only the first of which had arrived, count as one.
+
+    ``reconnects`` counts the reconnections that succeeded; ``run_id`` and ``thread_id``
+    name the run. One consumer at a time; close it with ``async with`` or :meth:`aclose`.
+    """
+
+    __slots__ = (
+        "_backoff_s",
+        "_before_id",
+        "_cancel_on_disconnect",
+        "_closed",
+        "_failures",
+        "_from_start",
+        "_group",
+        "_last_id",
+        "_matched",
+        "_max_reconnects",
+        "_resumed",
+        "_runs",
+        "_stream",
+        "_stream_mode",
+        "reconnects",
+        "run_id",
+        "thread_id",
+    )
+
+    def __init__(
+        self,
+        runs: RunsClient,
+        stream: SSEStream,
+        thread_id: str | None,
+        run_id: str | None = None,
+        *,
+        max_reconnects: int | None = None,
+        backoff_s: float = _BACKOFF_S,
+        cancel_on_disconnect: bool = False,
+        stream_mode: StreamMode | Sequence[StreamMode] | None = None,
+        last_event_id: str | None = None,
+    ) -> None:
+        if max_reconnects is None:
+            max_reconnects = _RECONNECTS
+        if max_reconnects < 0:
+            raise ValueError(f"max_reconnects must be >= 0, not {max_reconnects}")
+        self._runs = runs
+        self._stream = stream
+        self.thread_id = thread_id
+        self.run_id = run_id
+        self._max_reconnects = max_reconnects
+        self._backoff_s = backoff_s
+        self._cancel_on_disconnect = cancel_on_disconnect
+        self._stream_mode = stream_mode
+        self.reconnects = 0
+        self._closed = False
+        # A new run's stream is read from its first event; a join starts wherever it joined.
+        self._from_start = run_id is None and not last_event_id
+        # The id of the last event delivered, the events delivered with it, and the id
+        # before it: what a reconnection resumes from.
+        self._last_id: str | None = None
+        self._group: list[tuple[str, Any]] = []
+        self._before_id = last_event_id or None
+        # After a reconnection: how many of ``_group`` the replay has shown again.
+        self._resumed = False
+        self._matched = 0
+        # Reconnections tried since the last event arrived.
+        self._failures = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<ResumableStream run={self.run_id} reconnects={self.reconnects}"
+            f" {'closed' if self._closed else 'open'}>"
+        )
+
+    @property
+    def last_event_id(self) -> str:
+        """The id of the last event delivered (``""`` if none)."""
+        return self._last_id or ""
+
+    def __aiter__(self) -> ResumableStream:
+        return self
+
+    async def __aenter__(self) -> ResumableStream:
+        await self._stream.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: close the current connection."""
+        self._closed = True
+        await self._stream.aclose()
+
+    async def __anext__(self) -> StreamPart:
+        while True:
+            try:
+                part = await self._stream.__anext__()
+            except TransportError as exc:
+                await self._reconnect(exc)
+                continue
+            event_id = part.id
+            if event_id is not None:
+                if self._resumed and self._delivered(part, event_id):
+                    continue
+                if event_id == self._last_id:
+                    self._group.append((part.event, part.data))
+                else:
+                    if self._last_id is not None:
+                        self._before_id = self._last_id
+                    self._last_id = event_id
+                    self._group = [(part.event, part.data)]
+                    self._matched = 0
+            if self.run_id is None and part.event == "metadata" and isinstance(part.data, dict):
+                run_id = part.data.get("run_id")
+                if isinstance(run_id, str):
+                    self.run_id = run_id
+            # Only a new event is progress: a replay cut before it counts as a failed try.
+            self._failures = 0
+            return part
+
+    def _delivered(self, part: StreamPart, event_id: str) -> bool:
+        """Whether a part that came after a reconnection was delivered already."""
+        last_id = self._last_id
+        if last_id is None:
+            return False
+        if event_id == last_id:
+            item = (part.event, part.data)
+            group = self._group
+            for index in range(self._matched, len(group)):
+                if group[index] == item:
+                    self._matched = index + 1
+                    return True
+            return False
+        key, last_key = _id_key(event_id), _id_key(last_id)
+        return key is not None and last_key is not None and key < last_key
+
+    async def _reconnect(self, error: TransportError) -> None:
+        """Join the run's stream again after ``error``, or raise ``error``."""
+        last_id, run_id, thread_id = self._last_id, self.run_id, self.thread_id
+        if self._closed or last_id is None or run_id is None or not thread_id:
+            raise error
+        resume_from = self._before_id
+        if resume_from is None:
+            resume_from = _FIRST_ID if self._from_start and _id_key(last_id) else last_id
+        while True:
+            if self._failures >= self._max_reconnects:
+                raise error
+            delay_s = min(self._backoff_s * 2**self._failures, _MAX_BACKOFF_S)
+            self._failures += 1
+            await anyio.sleep(delay_s)
+            stream = self._runs.join_stream(
+                thread_id,
+                run_id,
+                cancel_on_disconnect=self._cancel_on_disconnect,
+                stream_mode=self._stream_mode,
+                last_event_id=resume_from,
+            )
+            try:
+                await stream.__aenter__()
+            except TransportError as exc:
+                error = exc
+                continue
+            self._stream = stream
+            self.reconnects += 1
+            self._resumed = True
+            self._matched = 0
+            return
 
 
 def _nodes(value: All | Sequence[str] | None) -> Any:

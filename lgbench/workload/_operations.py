@@ -17,6 +17,11 @@ the caller then passes ``None`` (``ParamSpec.python_required`` marks every param
 the call cannot omit). ``graph_id`` of ``assistants.create`` is required, although
 typed ``Optional``, since the server needs it.
 
+A few parameters are lgbench's own step options (``ParamSpec.option``), not parameters of
+the SDK method: ``reconnect`` of ``runs.stream`` and ``runs.join_stream`` (how many times to
+reconnect an interrupted resumable stream). :meth:`OperationSpec.arguments` leaves them out
+of the call; :meth:`OperationSpec.options` gives them to the engine.
+
 Four aliases make steps shorter: ``thread`` for ``thread_id``, ``assistant`` for
 ``assistant_id``, ``run`` for ``run_id`` and ``cron`` for ``cron_id``, wherever the
 operation takes the long name. Id parameters (:attr:`ParamType.ID`) also accept a
@@ -118,7 +123,8 @@ class ParamSpec:
     """One parameter of an operation.
 
     ``kind`` and ``python_required`` (no default in the Python signature) describe
-    the SDK call; ``type``, ``choices`` and ``minimum`` what the TOML may hold.
+    the SDK call; ``type``, ``choices`` and ``minimum`` what the TOML may hold. ``option``
+    marks lgbench's own step options, which the engine reads and the client never sees.
     """
 
     name: str
@@ -127,6 +133,7 @@ class ParamSpec:
     python_required: bool = False
     choices: frozenset[str] = frozenset()
     minimum: int | None = None
+    option: bool = False
 
     @property
     def id_kind(self) -> str | None:
@@ -201,6 +208,8 @@ class OperationSpec:
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         for name, param in self.params.items():
+            if param.option:
+                continue
             if name in values:
                 value = values[name]
                 if param.id_kind is not None and value is not None:
@@ -214,6 +223,20 @@ class OperationSpec:
             else:
                 kwargs[name] = value
         return tuple(args), kwargs
+
+    @property
+    def sdk_params(self) -> Mapping[str, ParamSpec]:
+        """The parameters of the SDK method, in its order (step options left out)."""
+        return MappingProxyType({n: p for n, p in self.params.items() if not p.option})
+
+    def options(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The step options (``ParamSpec.option``) among ``values``: for the engine, not
+        the client."""
+        return {
+            name: values[name]
+            for name, param in self.params.items()
+            if param.option and name in values
+        }
 
 
 # -- the table -------------------------------------------------------------------------
@@ -230,8 +253,9 @@ def _p(
     needed: bool = False,
     choices: Iterable[str] = (),
     minimum: int | None = None,
+    option: bool = False,
 ) -> ParamSpec:
-    return ParamSpec(name, type_, kind, needed, frozenset(choices), minimum)
+    return ParamSpec(name, type_, kind, needed, frozenset(choices), minimum, option)
 
 
 def _arg(name: str, type_: ParamType = ParamType.ID) -> ParamSpec:
@@ -259,6 +283,9 @@ _ON_DISCONNECT = _p("on_disconnect", _S, choices=DISCONNECT_MODES)
 _AFTER_SECONDS = _p("after_seconds", _I, minimum=0)
 _STREAM_MODE = _p("stream_mode", ParamType.STRING_OR_STRINGS, choices=STREAM_MODES)
 _STREAM_SUBGRAPHS = _p("stream_subgraphs", _B)
+_STREAM_RESUMABLE = _p("stream_resumable", _B)
+# lgbench's own: how many reconnections an interrupted resumable stream may try in a row.
+_RECONNECT = _p("reconnect", _I, minimum=0, option=True)
 _SCHEDULE = _p("schedule", _S, needed=True)
 _RUN_IDS = (_arg("thread_id"), _arg("assistant_id"))
 _THREAD_RUN = (_arg("thread_id"), _arg("run_id"))
@@ -397,6 +424,7 @@ _TABLE = [
             _COMMAND,
             _STREAM_MODE,
             _STREAM_SUBGRAPHS,
+            _STREAM_RESUMABLE,
             _METADATA,
             _CONFIG,
             _CHECKPOINT,
@@ -410,6 +438,7 @@ _TABLE = [
             _MULTITASK,
             _IF_NOT_EXISTS,
             _AFTER_SECONDS,
+            _RECONNECT,
         ],
         ["assistant_id"],
     ),
@@ -422,6 +451,7 @@ _TABLE = [
             _COMMAND,
             _STREAM_MODE,
             _STREAM_SUBGRAPHS,
+            _STREAM_RESUMABLE,
             _METADATA,
             _CONFIG,
             _CHECKPOINT,
@@ -482,7 +512,7 @@ _TABLE = [
     _op(
         "runs.join_stream",
         "AsyncIterator[StreamPart]",
-        [*_THREAD_RUN, _p("cancel_on_disconnect", _B)],
+        [*_THREAD_RUN, _p("cancel_on_disconnect", _B), _RECONNECT],
         ["thread_id", "run_id"],
     ),
     _op("runs.delete", "None", _THREAD_RUN, ["thread_id", "run_id"]),
