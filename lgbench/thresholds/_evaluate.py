@@ -391,10 +391,13 @@ def _drift_value(metric: Metric, summary: Mapping[str, Any]) -> tuple[float | No
         return None, "the summary has no drift section (drift is measured in soak runs)"
     field = metric.stat if metric.name == "latency" else "error_rate"
     assert field is not None
-    relative = _number(_get(drift, "operations", metric.operation or "", field, "relative_per_h"))
-    if relative is None:
+    # A latency drifts relative to its own level; an error rate (often near 0, where a
+    # relative change means nothing) by percentage points.
+    figure = "relative_per_h" if field != "error_rate" else "slope_per_h"
+    per_h = _number(_get(drift, "operations", metric.operation or "", field, figure))
+    if per_h is None:
         return None, f"no drift of {metric.operation} {field} was measured"
-    return relative * 100.0, ""
+    return per_h * 100.0, ""
 
 
 def _anomalies(check: Mapping[str, Any] | None) -> tuple[float | None, str]:

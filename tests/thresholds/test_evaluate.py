@@ -100,7 +100,14 @@ SUMMARY: dict[str, Any] = {
     "dropped_iterations": 7,
     "schedule_lag_ms": {"count": 0, **latency_stats(None)},
     "event_loop_lag_ms": {"count": 700, **latency_stats(1.8)},
-    "drift": {"operations": {"runs.wait": {"p99": {"relative_per_h": 0.25}}}},
+    "drift": {
+        "operations": {
+            "runs.wait": {
+                "p99": {"relative_per_h": 0.25},
+                "error_rate": {"slope_per_h": 0.004, "first": 0.0, "last": 0.004},
+            }
+        }
+    },
 }
 CHECK_VALID = {"valid": True, "unknown": [], "counts": {"anomalies": 0}}
 CHECK_INVALID = {"valid": False, "unknown": [], "counts": {"anomalies": 3}}
@@ -157,6 +164,8 @@ WHOLE_RUN = [
     pytest.param("runs.wait.latency.p99.drift", "< 20%/h", None, "failed", 25.0,
                  "drift of the p99 latency of runs.wait was +25 %/h, limit < +20 %/h",
                  id="drift"),
+    pytest.param("runs.wait.errors.rate.drift", "< 0.5%/h", None, "passed", 0.4,
+                 "drift of the error rate of runs.wait was +0.4 %/h", id="error-rate-drift"),
     pytest.param("runs.stream.latency.p99.drift", "< 20%/h", None, "no_data", None,
                  "no data: no drift of runs.stream p99 was measured", id="no-drift"),
 ]  # fmt: skip
