@@ -13,9 +13,13 @@ edges HdrHistogram's own ``get_value_at_percentile`` gives), not from hdrh's Pyt
 
 from __future__ import annotations
 
+import base64
 import binascii
 import contextlib
+import ctypes
+import importlib
 import math
+import struct
 import zlib
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
@@ -57,6 +61,8 @@ _DECODE_ERRORS: Final = (
     HdrCookieException,
     HdrLengthException,
     HdrHistogramSettingsException,
+    OverflowError,
+    struct.error,
 )
 
 
@@ -215,11 +221,125 @@ class HlogData:
     damaged_lines: int = 0
 
 
+# HdrHistogram's V2 encoding (what .hlog lines hold): base64 of an 8-byte header and a
+# zlib-compressed payload, whose 40-byte header precedes ZigZag LEB128 counts.
+_COMPRESSED = struct.Struct(">II")
+_PAYLOAD = struct.Struct(">IIIIQQd")
+_COMPRESSED_COOKIE: Final = 0x1C849304
+_ENCODING_COOKIE: Final = 0x1C849303
+_COOKIE_MASK: Final = ~0xF0
+_WORD_BYTES: Final = 8
+# hdrh's own C extension: varint decoding and array addition, as hdrh's codec uses them.
+_native: Any = importlib.import_module("pyhdrh")
+
+
+@final
+class _Adder:
+    """Adds encoded histograms into an accumulating ``HdrHistogram``.
+
+    ``HdrHistogram.decode`` builds a whole histogram object per line (~25 µs of Python) and
+    ``add`` then sums all ~23,500 counters. Here the counts are decoded by hdrh's native
+    varint decoder into one reused scratch array and only the non-zero range is added (and
+    zeroed again), natively: about a third of the cost. Encodings it does not expect (a
+    normalizing offset, other settings than the accumulator's) take hdrh's own path.
+    """
+
+    __slots__ = ("_scratch",)
+
+    def __init__(self) -> None:
+        self._scratch: Any = None
+
+    def add(self, blob: str, into: Any) -> tuple[Any, int]:
+        """Add ``blob`` into ``into`` (created when None); the accumulator and values added."""
+        raw = base64.b64decode(blob, validate=True)
+        cookie, length = _COMPRESSED.unpack_from(raw)
+        if cookie & _COOKIE_MASK != _COMPRESSED_COOKIE or length != len(raw) - _COMPRESSED.size:
+            raise ValueError("not an HdrHistogram V2 compressed encoding")
+        data = zlib.decompress(raw[_COMPRESSED.size :])
+        cookie, _, offset, figures, lowest, highest, _ = _PAYLOAD.unpack_from(data)
+        if cookie & _COOKIE_MASK != _ENCODING_COOKIE:
+            raise ValueError("not an HdrHistogram V2 encoding")
+        if into is None:
+            into = HdrHistogram(lowest, highest, figures)
+        if offset or (
+            lowest,
+            highest,
+            figures,
+        ) != (into.lowest_trackable_value, into.highest_trackable_value, into.significant_figures):
+            return self._slow(blob, into)
+        counts_len: int = into.counts_len
+        scratch = self._scratch
+        if scratch is None or len(scratch) != counts_len:
+            scratch = self._scratch = (ctypes.c_int64 * counts_len)()
+        found = _native.decode(data, _PAYLOAD.size, ctypes.addressof(scratch), counts_len, 8)
+        total: int = found["total"]
+        low: int = found["min_nonzero_index"]
+        high: int = found["max_nonzero_index"]
+        if high < 0:
+            return into, 0
+        low = max(low, 0)
+        start = low * _WORD_BYTES
+        size = high - low + 1
+        base = ctypes.addressof(scratch)
+        if total > 0:
+            _native.add_array(ctypes.addressof(into.counts) + start, base + start, size, 8)
+            into.total_count += total
+            into.min_value = min(into.min_value, into.get_value_from_index(low))
+            top = into.get_highest_equivalent_value(into.get_value_from_index(high))
+            into.max_value = max(into.max_value, top)
+        ctypes.memset(base + start, 0, size * _WORD_BYTES)
+        return into, max(total, 0)
+
+    @staticmethod
+    def _slow(blob: str, into: Any) -> tuple[Any, int]:
+        decoded = HdrHistogram.decode(blob)
+        total: int = decoded.get_total_count()
+        if total > 0:
+            merge(into, decoded)
+        return into, total
+
+
+def _same_settings(one: Any, other: Any) -> bool:
+    return bool(
+        one.bucket_count == other.bucket_count
+        and one.sub_bucket_count == other.sub_bucket_count
+        and one.unit_magnitude == other.unit_magnitude
+        and one.word_size == other.word_size
+    )
+
+
+def merge(into: Any, other: Any) -> None:
+    """Add the non-empty histogram ``other`` into ``into``, whatever their settings.
+
+    hdrh's ``add`` is native for equal settings; across settings its fallback loses the
+    values, so each non-zero counter is recorded here at its value (within ``other``'s
+    precision). hdrh's add also lowers the minimum to 0 for an empty ``other``: callers
+    never pass one.
+    """
+    if _same_settings(into, other):
+        into.add(other)
+        return
+    counts = other.counts
+    for index in range(other.counts_len):
+        count = counts[index]
+        if count > 0:
+            into.record_value(other.get_value_from_index(index), count)
+
+
 @final
 class _TagReader:
-    __slots__ = ("_buckets", "_empty_blob", "_open", "_open_index", "_open_max_ms", "_total")
+    __slots__ = (
+        "_adder",
+        "_buckets",
+        "_empty_blob",
+        "_open",
+        "_open_index",
+        "_open_max_ms",
+        "_total",
+    )
 
-    def __init__(self, grid: Grid) -> None:
+    def __init__(self, grid: Grid, adder: _Adder) -> None:
+        self._adder = adder
         self._buckets = TagBuckets(
             count=[0] * grid.count,
             percentiles_ms={p: [None] * grid.count for p in BUCKET_PERCENTILES},
@@ -241,17 +361,12 @@ class _TagReader:
         if line.blob == self._empty_blob:
             return True  # quiet intervals repeat one blob: nothing to decode or add
         try:
-            decoded = HdrHistogram.decode(line.blob)
+            self._open, added = self._adder.add(line.blob, self._open)
         except _DECODE_ERRORS:
             return False
-        if decoded.get_total_count() <= 0:
+        if added <= 0:
             self._empty_blob = line.blob
             return True
-        if self._open is None:
-            self._open = _empty_like(decoded)
-            self._open_max_ms = 0.0
-        # hdrh's add lowers the minimum to 0 when merging an empty histogram: skipped above.
-        self._open.add(decoded)
         self._open_max_ms = max(self._open_max_ms, line.max_ms)
         return True
 
@@ -260,13 +375,16 @@ class _TagReader:
         if histogram is None or index < 0:
             return
         self._open = None
+        top_ms, self._open_max_ms = self._open_max_ms, 0.0
         count: int = histogram.get_total_count()
+        if count <= 0:
+            return
         buckets = self._buckets
         previous = buckets.count[index]
         buckets.count[index] = previous + count
         values = values_at_percentiles(histogram, BUCKET_PERCENTILES)
         # The maximum the lines logged; an hlog written without one: the histogram's.
-        top_ms = self._open_max_ms or histogram.get_max_value() / 1000
+        top_ms = top_ms or histogram.get_max_value() / 1000
         for percentile, value_us in zip(BUCKET_PERCENTILES, values, strict=True):
             # A bucket reopened (lines out of time order) keeps its larger figures.
             old = buckets.percentiles_ms[percentile][index]
@@ -276,7 +394,7 @@ class _TagReader:
         buckets.max_ms[index] = top_ms if old_max is None else max(old_max, top_ms)
         if self._total is None:
             self._total = _empty_like(histogram)
-        self._total.add(histogram)
+        merge(self._total, histogram)
 
     def finish(self) -> tuple[TagTotals | None, TagBuckets]:
         self._close()
@@ -313,6 +431,7 @@ def read_hlog(path: Path, grid: Grid, scan: HlogScan | None = None) -> HlogData:
     """
     scan = scan if scan is not None else scan_hlog(path)
     readers: dict[str, _TagReader] = {}
+    adder = _Adder()
     damaged = 0
     for raw, parsed in _lines(path):
         if parsed is None:
@@ -321,7 +440,7 @@ def read_hlog(path: Path, grid: Grid, scan: HlogScan | None = None) -> HlogData:
             continue
         reader = readers.get(parsed.tag)
         if reader is None:
-            reader = readers[parsed.tag] = _TagReader(grid)
+            reader = readers[parsed.tag] = _TagReader(grid, adder)
         if not reader.add(grid.index(parsed.start_s), parsed):
             damaged += 1
     data = HlogData(scan.start_epoch_s, scan.end_s, scan.interval_s, damaged_lines=damaged)

@@ -137,3 +137,31 @@ def test_a_long_run_stays_within_the_bucket_limit(tmp_path: Path) -> None:
     assert grid.count == 600 and grid.width_s == 12.0
     assert buckets.count == [12] * 600
     assert data.totals["runs.wait"].count == seconds
+
+
+def test_lines_of_other_settings_and_zero_values_merge_like_hdrh(tmp_path: Path) -> None:
+    """Lines encoded with other histogram settings (another tool's .hlog) take hdrh's own
+    decoding path; zeros and the native path's ranges add up all the same."""
+    ours = [0, 0, 5, 1_000, 2_500_000]
+    other_values = [7, 300, 45_000, 60_000_000]
+    other = HdrHistogram(1, 120_000_000, 2)
+    for value in other_values:
+        other.record_value(value)
+    path = tmp_path / "i.hlog"
+    write_hlog(path, {"runs.wait": [ours]})
+    with path.open("a") as file:
+        file.write(f"Tag=runs.wait,1.000,1.000,60000.0,{other.encode().decode()}\n")
+    data = read_hlog(path, Grid.for_span(2.0, 1.0))
+    # Foreign values land at their bucket's lowest value in the foreign histogram.
+    merged = histogram_of(ours + [other.get_lowest_equivalent_value(v) for v in other_values])
+    wanted = [0.0, 50.0, 90.0, 99.0, 99.9, 100.0]
+    expected = merged.get_percentile_to_value_dict(wanted)
+    totals = data.totals["runs.wait"]
+    assert totals.count == len(ours) + len(other_values)
+    assert totals.min_ms == 0.0
+    assert [totals.percentiles_ms[p] for p in (50.0, 90.0, 99.0, 99.9)] == [
+        expected[p] / 1000 for p in (50.0, 90.0, 99.0, 99.9)
+    ]
+    assert totals.max_ms == expected[100.0] / 1000
+    assert data.buckets["runs.wait"].count == [5, 4]
+    assert data.damaged_lines == 0
