@@ -294,6 +294,7 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
     from lgbench.engine import apply_overrides, executor_model, planned_duration_s
+    from lgbench.thresholds import workload_thresholds
     from lgbench.workload import format_duration, load_workload
 
     workload = apply_overrides(load_workload(args.file), _overrides(args))
@@ -331,10 +332,10 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         f" {format_duration(workload.total_duration_s())} with graceful stops;"
         f" up to {workload.max_vus()} VUs at once"
     )
-    for threshold in workload.thresholds:
-        console.print(
-            f"threshold: {escape(threshold.expression_key)} {escape(threshold.condition_text)}"
-        )
+    for threshold in workload_thresholds(workload):
+        console.print(f"threshold: {escape(threshold.describe())}", soft_wrap=True)
+    for fault in workload.faults:
+        console.print(f"fault: {escape(fault.describe())}", soft_wrap=True)
     return ExitCode.OK
 
 

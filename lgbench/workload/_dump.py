@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lgbench.workload._duration import format_duration
 from lgbench.workload._model import (
@@ -26,6 +26,9 @@ from lgbench.workload._model import (
     TimeoutsConfig,
     Workload,
 )
+
+if TYPE_CHECKING:
+    from lgbench.faults import FaultSpec
 
 __all__ = ["dump_workload"]
 
@@ -190,4 +193,26 @@ def dump_workload(workload: Workload) -> str:
             for key, texts in grouped.items()
         ]
         sections.append(lines)
+    sections += [_fault(spec) for spec in workload.faults]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def _fault(spec: FaultSpec) -> list[str]:
+    fields: dict[str, Any] = {
+        "name": spec.name,
+        "kind": spec.kind,
+        "at": format_duration(spec.at_s),
+    }
+    if spec.for_s is not None:
+        fields["for"] = format_duration(spec.for_s)
+    if spec.kind == "latency":
+        fields["latency"] = format_duration(spec.latency_s)
+        if spec.jitter_s:
+            fields["jitter"] = format_duration(spec.jitter_s)
+    elif spec.kind == "throttle":
+        fields["bytes_per_s"] = spec.bytes_per_s
+    elif spec.kind == "cut":
+        fields["after_bytes"] = spec.after_bytes
+    if spec.kind in ("latency", "throttle") and spec.direction != "both":
+        fields["direction"] = spec.direction
+    return ["[[fault]]", *_lines(fields)]

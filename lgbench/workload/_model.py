@@ -2,7 +2,7 @@
 
 ::
 
-    Workload(name, path, target, defaults, scenarios, thresholds)
+    Workload(name, path, target, defaults, scenarios, thresholds, faults)
     ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded)
     │   ├── TimeoutsConfig(connect_s, read_s, total_s)
     │   └── EmbeddedConfig(port, n_jobs_per_worker, log)
@@ -11,8 +11,9 @@
     ├── ScenarioConfig(name, executor: ExecutorConfig, tags, steps)   sorted by (start, name)
     │   └── steps: OperationStepConfig(op, params, save, repeat, think_time_s)
     │            | SleepStepConfig(duration_s)
-    └── ThresholdSpec(expression_key, condition_text, location, window_s,
-                      abort_on_fail, abort_delay_s)
+    ├── ThresholdSpec(expression_key, condition_text, location, window_s,
+    │                 abort_on_fail, abort_delay_s)
+    └── FaultSpec (lgbench.faults)                                       sorted by (at, name)
 
 Defaults are already applied: each scenario's tags include ``[defaults] tags``,
 each step's ``think_time_s`` and each run step's ``assistant_id`` fall back to
@@ -26,11 +27,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from lgbench.workload._executors import ExecutorConfig
 from lgbench.workload._locate import Position
 from lgbench.workload._operations import OPERATIONS, OperationSpec
+
+if TYPE_CHECKING:
+    # lgbench.faults reads durations from this package: only its type is needed here.
+    from lgbench.faults import FaultSpec
 
 __all__ = [
     "DefaultsConfig",
@@ -216,6 +221,7 @@ class Workload:
     defaults: DefaultsConfig = DefaultsConfig()
     scenarios: tuple[ScenarioConfig, ...] = ()
     thresholds: tuple[ThresholdSpec, ...] = ()
+    faults: tuple[FaultSpec, ...] = ()
 
     def scenario(self, name: str) -> ScenarioConfig:
         """The scenario called ``name``; raises :class:`KeyError` if there is none."""

@@ -20,7 +20,7 @@ import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli
 
@@ -45,9 +45,12 @@ from lgbench.workload._operations import OPERATIONS, OperationSpec, ParamSpec, P
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
 from lgbench.workload._text import did_you_mean, one_of, quote, toml_type
 
+if TYPE_CHECKING:
+    from lgbench.faults import FaultSpec
+
 __all__ = ["load_workload", "parse_workload"]
 
-_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds")
+_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds", "fault")
 _TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
@@ -273,6 +276,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     defaults = _read_defaults(reader, document.get("defaults", {}))
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
     thresholds = _read_thresholds(reader, document.get("thresholds", {}), document)
+    faults = _read_faults(reader, document.get("fault"))
     if target is None:
         return None
     return Workload(
@@ -282,7 +286,40 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
         defaults=defaults,
         scenarios=tuple(sorted(scenarios, key=lambda s: (s.start_time_s, s.name))),
         thresholds=thresholds,
+        faults=faults,
     )
+
+
+# -- [[fault]] --------------------------------------------------------------------------------
+
+
+def _read_faults(reader: _Reader, raw: Any) -> tuple[FaultSpec, ...]:
+    # Imported here: lgbench.faults reads durations from this package's submodules.
+    from lgbench.faults import check_schedule, validate_fault_table
+
+    base: KeyPath = ("fault",)
+    example = '[[fault]] tables with name, kind and at (see docs/faults.md)'
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        reader.issue(
+            base, "fault must be an array of tables: write [[fault]]", example, at_key=True
+        )
+        return ()
+    specs: list[FaultSpec] = []
+    for index, item in enumerate(raw):
+        spec, issues = validate_fault_table(item)
+        for issue in issues:
+            reader.issue(
+                (*base, index, *issue.key), issue.message, issue.expected, at_key=issue.at_key
+            )
+        if spec is not None:
+            specs.append(spec)
+    # What the target may not offer (the embedded server's kill, pause) is checked when the
+    # run knows its target; contradictions within the schedule are the file's own mistakes.
+    for problem in check_schedule(specs, has_proxy=True, has_server=True):
+        reader.issue(base, problem, "", at_key=True)
+    return tuple(sorted(specs, key=lambda spec: (spec.at_s, spec.name)))
 
 
 # -- [target] ----------------------------------------------------------------------------
