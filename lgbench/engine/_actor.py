@@ -14,6 +14,14 @@ of the operation: it is counted as a run error and the iteration goes on. A temp
 cannot be rendered (a saved object without the field) ends the iteration with a warning.
 A stream step saves the stream's summary (``run_id``, ``events``, ``tokens``...).
 
+A ``runs.stream`` step with ``stream_resumable = true`` on a thread, and every
+``runs.join_stream`` step, read a stream that reconnects when its connection breaks
+(:class:`~lgbench.client.ResumableStream`: it joins the run again with
+``Last-Event-ID`` and delivers each event once), up to the step's ``reconnect`` option
+(default 3) times in a row; ``reconnect = 0`` turns that off. A stream without event ids
+(not resumable) is never reconnected: its transport error ends the operation as ``info``.
+A reconnected stream is still one operation: its ``ok`` value carries ``reconnects``.
+
 Every operation goes through :meth:`Actor.call`, which times it, feeds the
 :class:`~lgbench.engine.Recorder` and turns exceptions into outcomes. Cancellation (graceful
 stop expired, a VU ramped down) is recorded as ``cancelled`` and re-raised.
@@ -24,11 +32,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, final
 
 import anyio
 
 from lgbench.client import LangGraphClient, RunError
+from lgbench.client._runs import ResumableStream
 from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
 from lgbench.history import Invocation, StreamSummary
 from lgbench.workload import (
@@ -47,6 +57,7 @@ __all__ = ["Actor", "CallResult", "IterationOutcome", "ScenarioContext"]
 IterationOutcome: TypeAlias = Literal["finished", "failed", "interrupted"]
 
 _US: Final = 1_000_000
+_NO_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 @final
@@ -219,6 +230,7 @@ class Actor:
         recorder = ctx.recorder
         try:
             args, kwargs = spec.arguments(values)
+            options = spec.options(values) if spec.streams else _NO_OPTIONS
         except (KeyError, TemplateError) as exc:
             recorder.warn(
                 f"arguments:{ctx.name}:{spec.name}",
@@ -242,7 +254,16 @@ class Actor:
         try:
             if spec.streams:
                 return await self._stream(
-                    scope, invocation, method, args, kwargs, start_s, latency_start_s, expected_us
+                    scope,
+                    invocation,
+                    spec,
+                    method,
+                    args,
+                    kwargs,
+                    options,
+                    start_s,
+                    latency_start_s,
+                    expected_us,
                 )
             try:
                 result = await method(*args, **kwargs)
@@ -306,9 +327,11 @@ class Actor:
         self,
         scope: OperationScope,
         invocation: Invocation,
+        spec: OperationSpec,
         method: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        options: Mapping[str, Any],
         start_s: float,
         latency_start_s: float,
         expected_us: int,
@@ -320,19 +343,28 @@ class Actor:
         metadata_s: float | None = None
         first_s: float | None = None
         previous_s: float | None = None
-        async with method(*args, **kwargs) as stream:
-            async for part in stream:
-                now_s = clock()
-                was_metadata = summary.metadata_ns is None and part.event == "metadata"
-                summary.add(part.event, part.data, to_ns(now_s))
-                if was_metadata and summary.metadata_ns is not None:
-                    metadata_s = now_s
-                    continue
-                if first_s is None:
-                    first_s = now_s
-                elif previous_s is not None:
-                    scope.record_gap(previous_s, now_s)
-                previous_s = now_s
+        stream = method(*args, **kwargs)
+        resumable = self._resumable(spec, stream, kwargs, options)
+        if resumable is not None:
+            stream = resumable
+        try:
+            async with stream:
+                async for part in stream:
+                    now_s = clock()
+                    was_metadata = summary.metadata_ns is None and part.event == "metadata"
+                    summary.add(part.event, part.data, to_ns(now_s))
+                    if was_metadata and summary.metadata_ns is not None:
+                        metadata_s = now_s
+                        continue
+                    if first_s is None:
+                        first_s = now_s
+                    elif previous_s is not None:
+                        scope.record_gap(previous_s, now_s)
+                    previous_s = now_s
+        except BaseException:
+            if resumable is not None and resumable.reconnects:
+                recorder.stream_reconnects(scope, resumable.reconnects)
+            raise
         value = recorder.stream_ok(
             scope,
             invocation,
@@ -344,5 +376,40 @@ class Actor:
             metadata_s=metadata_s,
             first_event_s=first_s,
             expected_interval_us=expected_us,
+            reconnects=resumable.reconnects if resumable is not None else 0,
         )
         return CallResult(True, value)
+
+    def _resumable(
+        self,
+        spec: OperationSpec,
+        stream: Any,
+        kwargs: Mapping[str, Any],
+        options: Mapping[str, Any],
+    ) -> ResumableStream | None:
+        """``stream`` made to reconnect, when the step's run can be resumed (module docstring)."""
+        attempts: int | None = options.get("reconnect")
+        if attempts == 0:
+            return None
+        runs = self.ctx.client.runs
+        if spec.name == "runs.stream":
+            thread_id = kwargs.get("thread_id")
+            if not kwargs.get("stream_resumable") or not thread_id:
+                return None  # no event ids, or a stateless run, which cannot be joined
+            return ResumableStream(
+                runs,
+                stream,
+                thread_id,
+                max_reconnects=attempts,
+                cancel_on_disconnect=kwargs.get("on_disconnect") == "cancel",
+            )
+        if spec.name == "runs.join_stream":
+            return ResumableStream(
+                runs,
+                stream,
+                kwargs["thread_id"],
+                kwargs["run_id"],
+                max_reconnects=attempts,
+                cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
+            )
+        return None

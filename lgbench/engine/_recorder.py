@@ -22,9 +22,10 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
 - **streams**: time to first event after ``metadata`` (``ttfe_ms``, same start as latency),
   the gaps between events (``event_gap_ms``), events per stream, and ``queue_wait_ms``: from
   sending to the ``metadata`` event, which langgraph-api sends when a worker picks the run up
-  (so it is the run's wait in the server's queue plus one round trip). For ``runs.wait`` and
-  ``runs.join`` the queue wait cannot be told apart from the run's own time without extra
-  requests, so it is not reported.
+  (so it is the run's wait in the server's queue plus one round trip), and ``reconnects``:
+  how often interrupted resumable streams were joined again (see the actor). For
+  ``runs.wait`` and ``runs.join`` the queue wait cannot be told apart from the run's own time
+  without extra requests, so it is not reported.
 - **the tool itself**: ``schedule_lag`` (how late arrival-rate iterations and staggered burst
   runs started against their schedule) and ``loop_lag`` (how much a 10 ms sleep overslept):
   when either's p99 (of at least 100 samples) passes 10 ms, the summary warns that lgbench
@@ -92,17 +93,20 @@ _LATENCY_BASIS: Final[dict[str, str]] = {
 class _Counts:
     """Outcomes :class:`OperationMetrics` has no place for."""
 
-    __slots__ = ("cancelled", "other", "run")
+    __slots__ = ("cancelled", "other", "reconnects", "run")
 
     def __init__(self) -> None:
         self.run = 0
         self.cancelled = 0
         self.other = 0
+        # Not an outcome: reconnections of interrupted resumable streams, whatever their end.
+        self.reconnects = 0
 
     def merge(self, other: _Counts) -> None:
         self.run += other.run
         self.cancelled += other.cancelled
         self.other += other.other
+        self.reconnects += other.reconnects
 
 
 @final
@@ -434,8 +438,13 @@ class Recorder:
         metadata_s: float | None,
         first_event_s: float | None,
         expected_interval_us: int = 0,
+        reconnects: int = 0,
     ) -> dict[str, Any]:
-        """A stream read to its end; returns the ok line's value (what ``save`` keeps)."""
+        """A stream read to its end; returns the ok line's value (what ``save`` keeps).
+
+        ``reconnects``: how often the stream was reconnected (a resumable run's stream whose
+        connection broke); when any, the value says so (``reconnects``).
+        """
         self._time(
             scope,
             start_s=start_s,
@@ -453,8 +462,16 @@ class Recorder:
         if summary.error_event is not None:
             scope.counts.run += 1
         value = summary.to_value(arguments)
+        if reconnects:
+            scope.counts.reconnects += reconnects
+            value["reconnects"] = reconnects
         self.history.complete(invocation, "ok", value=value, at_s=end_s)
         return value
+
+    def stream_reconnects(self, scope: OperationScope, reconnects: int) -> None:
+        """Reconnections of a stream that then failed (its completion goes through
+        :meth:`failed`): counted in the summary all the same."""
+        scope.counts.reconnects += reconnects
 
     def failed(
         self,
@@ -636,6 +653,7 @@ class Recorder:
                 "ttfe_ms": _ms_stats(ttfe.latency if ttfe else LatencyRecorder()),
                 "event_gap_ms": _ms_stats(gaps.latency if gaps else LatencyRecorder()),
                 "queue_wait_ms": _ms_stats(queue.latency if queue else LatencyRecorder()),
+                "reconnects": extra.reconnects,
             }
         return summary
 
