@@ -622,7 +622,13 @@ def _vus_figure(ctx: Context, x: list[float]) -> Raw | None:
     series = ctx.series
     if series is None or not series.active_vus:
         return None
-    traces = [trace(name, x, values) for name, values in sorted(series.active_vus.items())]
+    # timeseries.jsonl leaves out a scenario with nothing to say: no VU active then.
+    logged = [seconds > 0 for seconds in series.covered_s]
+    traces = [
+        trace(name, x, [v if v is not None else (0.0 if seen else None) for v, seen in pairs])
+        for name, values in sorted(series.active_vus.items())
+        for pairs in [list(zip(values, logged, strict=True))]
+    ]
     for line in traces:
         line["line"]["shape"] = "hv"
     figure = time_figure(
