@@ -29,6 +29,7 @@ The API key comes only from the environment variable the workload's ``api_key_en
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -37,6 +38,7 @@ import re
 import signal
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,6 +66,7 @@ from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import LgbenchError, TargetError, UsageError
+from lgbench.faults import PROXY_KINDS, FaultEvent, FaultProxy, check_schedule, run_fault_schedule
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, ProcessSampler, ServerSampler
@@ -416,6 +419,9 @@ class _Run:
         self.server_sampler: ServerSampler | None = None
         self.process_samplers: dict[str, ProcessSampler] = {}
         self.samples: dict[str, dict[str, Any]] = {}
+        self.proxy: FaultProxy | None = None
+        self.direct_url = self.target
+        self.faults: list[dict[str, Any]] = []
 
     # -- the whole run -------------------------------------------------------------------
 
@@ -425,6 +431,7 @@ class _Run:
 
             # Before anything runs: a bad baseline must not cost a whole run.
             self.baseline = load_summary(self.options.baseline)
+        self._check_faults()
         created = not self.run_dir.exists()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -437,13 +444,14 @@ class _Run:
         with anyio.CancelScope() as hard:
             self.control.bind(hard)
             async with contextlib.AsyncExitStack() as stack:
-                self.url = await self._start_target(stack)
+                self.url = self.direct_url = await self._start_target(stack)
+                await self._start_proxy(stack)
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
                 await self._probe(client)
                 if self.options.sample_target:
                     # Its own connections: sampling must not queue behind the load's requests.
-                    observer = self._client()
+                    observer = self._client(self.direct_url)
                     stack.push_async_callback(_close_client, observer)
                     await self._start_sampling(observer)
                 await self._run(client)
@@ -473,12 +481,62 @@ class _Run:
         url: str = server.url
         return url
 
-    def _client(self) -> LangGraphClient:
+    def _check_faults(self) -> None:
+        problems = check_schedule(
+            self.workload.faults, has_proxy=True, has_server=self.target == "embedded"
+        )
+        if problems:
+            raise UsageError(
+                "the fault schedule cannot run against this target:\n"
+                + "\n".join(f"- {problem}" for problem in problems)
+            )
+
+    async def _start_proxy(self, stack: contextlib.AsyncExitStack) -> None:
+        """Network faults need a proxy between lgbench and the target: the load goes through
+        it, the target's /metrics sampling does not (it reports on the target, not the path).
+        """
+        if not any(spec.kind in PROXY_KINDS for spec in self.workload.faults):
+            return
+        parts = urllib.parse.urlsplit(self.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if parts.scheme != "http" or parts.hostname is None:
+            raise UsageError(f"network faults need a plain http:// target, not {self.url}")
+        self.proxy = await stack.enter_async_context(FaultProxy(parts.hostname, port))
+        self.url = self.proxy.url
+
+    async def _play_faults(self, recorder: Recorder) -> None:
+        def on_change(event: FaultEvent) -> None:
+            recorder.marker(
+                f"fault.{event.phase}",
+                scenario="",
+                value={"name": event.name, "kind": event.kind, "at_s": round(event.at_s, 6)},
+            )
+            if event.phase == "start":
+                self.faults.append(
+                    {"name": event.name, "kind": event.kind, "start_s": event.at_s, "end_s": None}
+                )
+                self.live.warn(f"fault {event.spec.describe()}: on")
+            else:
+                for fault in self.faults:
+                    if fault["name"] == event.name and fault["end_s"] is None:
+                        fault["end_s"] = event.at_s
+                self.live.warn(f"fault {event.name!r}: over")
+
+        await run_fault_schedule(
+            self.workload.faults,
+            proxy=self.proxy,
+            server=self.server if self.target == "embedded" else None,
+            origin_s=self.origin_s,
+            on_change=on_change,
+            clock=self.clock,
+        )
+
+    def _client(self, url: str | None = None) -> LangGraphClient:
         target = self.workload.target
         transport_name = self.options.transport or target.transport
         try:
             return get_client(
-                url=self.url,
+                url=url or self.url,
                 api_key=_api_key(self.workload),
                 headers=dict(target.headers),
                 timeout=_timeout(self.workload),
@@ -592,6 +650,8 @@ class _Run:
                 services.start_soon(self._intervals, recorder)
                 if self.process_samplers:
                     services.start_soon(self._sample, recorder)
+                if self.workload.faults:
+                    services.start_soon(self._play_faults, recorder)
                 if self.options.loop_lag_interval_s:
                     services.start_soon(self._loop_lag, recorder, self.options.loop_lag_interval_s)
                 async with anyio.create_task_group() as scenarios:
@@ -752,6 +812,10 @@ class _Run:
                 "status": self.server_sampler.status,
                 "sources": list(self.server_sampler.sources),
             }
+        if self.workload.faults:
+            summary["faults"] = [dict(fault) for fault in self.faults]
+            if self.proxy is not None:
+                summary["proxy"] = dataclasses.asdict(self.proxy.stats())
         if self.evaluator.thresholds:
             report = self.evaluator.finish(summary, _check_dict(check))
             summary["thresholds"] = report.to_dict()

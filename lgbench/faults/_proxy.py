@@ -329,8 +329,9 @@ def _loopback(host: str) -> str:
 
 async def _close(stream: anyio.abc.SocketStream, *, reset: bool) -> None:
     if reset:
-        # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
-        with contextlib.suppress(OSError, anyio.TypedAttributeLookupError):
+        # SO_LINGER with a zero timeout: close() sends RST instead of FIN. On asyncio a
+        # stream whose transport is already gone has no socket left (AttributeError).
+        with contextlib.suppress(OSError, AttributeError, anyio.TypedAttributeLookupError):
             raw = stream.extra(SocketAttribute.raw_socket)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
     with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
