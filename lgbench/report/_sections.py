@@ -854,6 +854,10 @@ def _drift_cell(figures: Any, *, percent: bool = False) -> Cell:
     text += f"{fmt(last_v * 100 if percent and last_v is not None else last_v)}"
     if slope is not None:
         text += f" ({slope * 100:+.1f} %/h)"
+    points = number(figures.get("slope_per_h")) if percent else None
+    if points is not None:
+        # An error rate drifts in percentage points: relative to a rate near 0 means nothing.
+        text += f" ({points * 100:+.2f} pp/h)"
     return text
 
 
@@ -876,10 +880,33 @@ def _drift(ctx: Context) -> Raw | None:
     window = number(get(drift, "window_s"))
     headers = ["operation", "windows", "p50 (ms): first → last", "p99 (ms)", "error rate"]
     note = (
-        f'<p class="note">Per {fmt_seconds(window)} window; the slope is the change per hour '
-        "relative to the first window.</p>"
+        f'<p class="note">Per {fmt_seconds(window)} window; first and last are medians of the '
+        "first and last windows; the slope (Theil-Sen) is per hour, relative to the median "
+        "(latency) or in percentage points (error rate).</p>"
     )
-    return Raw(table(headers, rows, numeric_from=1).html + note)
+    traces: list[dict[str, Any]] = []
+    for op, figures in sorted(operations.items()):
+        points = [p for p in get(figures, "points") or [] if isinstance(p, list) and len(p) == 5]
+        if not points:
+            continue
+        x = ctx.axis.x([number(p[0]) or 0.0 for p in points])
+        color = ctx.colors.get(op)
+        traces.append(trace(f"{op} p99", x, [number(p[2]) for p in points], color=color, unit="ms"))
+        traces.append(
+            trace(f"{op} p50", x, [number(p[1]) for p in points], color=color, dash="dot")
+        )
+    plot = ""
+    if traces:
+        figure = time_figure(
+            ctx.figure_id("drift"),
+            "Latency per drift window: p99 (solid), p50 (dotted), at each window's end",
+            traces,
+            ctx.axis,
+            y_title="ms",
+            log_y=True,
+        )
+        plot = ctx.plot(figure).html
+    return Raw(table(headers, rows, numeric_from=1).html + note + plot)
 
 
 def _threshold_value(value: Any, unit: Any) -> str:

@@ -335,7 +335,7 @@ def synthetic_run(run_dir: Path, *, seconds: int = 30, seed: int = 3) -> dict[st
                     "windows": 3,
                     "p50": {"relative_per_h": 0.5, "first_ms": 60.0, "last_ms": 65.0},
                     "p99": {"relative_per_h": 1.2, "first_ms": 80.0, "last_ms": 89.0},
-                    "error_rate": None,
+                    "error_rate": {"slope_per_h": 0.03, "first": 0.0, "last": 0.016},
                     "points": [[10, 60.0, 80.0, 0.0, 200], [20, 62.0, 85.0, 0.05, 210]],
                 }
             },

@@ -89,6 +89,7 @@ def test_a_whole_run_report(tmp_path: Path) -> None:
     assert "10-20 s: 4.8 %" in document  # the failed window
     assert "runs.wait p99: 60.2 ms -&gt; 89.1 ms" in document  # baseline regression
     assert "+120.0 %/h" in document  # drift of p99
+    assert "0.00% → 1.60% (+3.00 pp/h)" in document  # drift of the error rate
     strategies = with_attr(document, "data-strategy")
     assert strategies["interrupt"]["data-state"] == "fail"
     assert strategies["enqueue"]["data-state"] == "pass"
@@ -116,6 +117,7 @@ def test_a_whole_run_report(tmp_path: Path) -> None:
         "cpu",
         "memory",
         "lag",
+        "drift",
     }
     for name, spec in by_name.items():
         if "distribution" in name:
