@@ -31,7 +31,7 @@ from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
 from lgbench.client._httpx_transport import HttpxTransport
 from lgbench.client._models import Request, Response, StreamPart, Timeout
-from lgbench.client._runs import RunError, RunsClient
+from lgbench.client._runs import ResumableStream, RunError, RunsClient
 from lgbench.client._sse import ServerSentEvent, SSEDecoder, iter_sse
 from lgbench.client._store import StoreClient
 from lgbench.client._sync import (
@@ -75,6 +75,7 @@ __all__ = [
     "Request",
     "RequestTimeout",
     "Response",
+    "ResumableStream",
     "RunError",
     "RunsClient",
     "SSEDecoder",

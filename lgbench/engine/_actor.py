@@ -37,8 +37,7 @@ from typing import Any, Final, Literal, TypeAlias, final
 
 import anyio
 
-from lgbench.client import LangGraphClient, RunError
-from lgbench.client._runs import ResumableStream
+from lgbench.client import LangGraphClient, ResumableStream, RunError
 from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
 from lgbench.history import Invocation, StreamSummary
 from lgbench.workload import (

@@ -449,7 +449,8 @@ class _Run:
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
                 await self._probe(client)
-                if self.options.sample_target:
+                # A given transport (a test's mock) serves the load alone, not sampling.
+                if self.options.sample_target and self.transport is None:
                     # Its own connections: sampling must not queue behind the load's requests.
                     observer = self._client(self.direct_url)
                     stack.push_async_callback(_close_client, observer)

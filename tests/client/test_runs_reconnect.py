@@ -15,10 +15,8 @@ from typing import Any
 import anyio
 import pytest
 
-from lgbench.client import LangGraphClient, StreamPart, TransportError, get_client
-
 # Exported from lgbench.client once wired in; the private module defines it.
-from lgbench.client._runs import ResumableStream
+from lgbench.client import LangGraphClient, ResumableStream, StreamPart, TransportError, get_client
 from tests.client._cut_proxy import open_cut_proxy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from lgbench.engine import Overrides, RunOptions, run_workload
+from lgbench.faults import SERVER_KINDS
 from lgbench.history import read_history
 from lgbench.metrics import LatencyRecorder
 from lgbench.workload import OperationStepConfig, load_workload
@@ -49,10 +50,13 @@ async def test_sample_workload_runs_shortened_against_the_embedded_server(
     path: Path, langgraph_url: str, tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "run"
+    workload = load_workload(path)
+    # Server faults (kill, pause) need a server of lgbench's own: not the shared one.
+    own_server = any(fault.kind in SERVER_KINDS for fault in workload.faults)
     result = await run_workload(
-        load_workload(path),
+        workload,
         RunOptions(
-            target=langgraph_url,
+            target="embedded" if own_server else langgraph_url,
             out_dir=run_dir,
             overrides=Overrides(duration_s=2.0, vus=2, rate_per_s=5.0, graceful_stop_s=2.0),
         ),
