@@ -1,0 +1,140 @@
+"""A run through faults on a server of its own: nothing lost, nothing misjudged.
+
+The workload streams, waits and double-texts while the network is slowed, connections are
+reset, streams are cut mid-event, and the embedded server is killed and restarted. The run
+must carry on and finish; leave a history that is complete and well formed, with the faults'
+markers; mark the outages in summary.json; record operations caught by a fault as ``info``
+(outcome unknown) or ``fail``, never as success; get back to successes after the restart;
+and the checker, on a correct server, must say valid or unknown, never invalid. About 20 s
+per backend, most of it the server's restart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lgbench.check import check_history
+from lgbench.engine import RunOptions, run_workload
+from lgbench.history import read_history
+from lgbench.workload import load_workload
+from tests.engine._history_checks import assert_well_formed
+
+pytestmark = [pytest.mark.anyio, pytest.mark.server]
+
+WORKLOAD = """
+name = "through-faults"
+
+[target.timeouts]
+connect = "2s"
+read = "4s"
+
+[defaults]
+seed = 7
+graceful_stop = "5s"
+
+[[scenario]]
+name = "chat"
+executor = "constant-vus"
+vus = 2
+duration = "11s"
+steps = [
+  { op = "threads.create", save = "thread" },
+  { op = "runs.stream", thread = "$thread", assistant = "streamer",
+    input = { n = 6, gap_s = 0.05 }, stream_mode = "values", stream_resumable = true },
+  { op = "threads.get_state", thread = "$thread" },
+  { sleep = "200ms" },
+]
+
+[[scenario]]
+name = "bursts"
+executor = "burst"
+start_time = "1s"
+threads = 2
+burst = 3
+strategy = "enqueue"
+assistant = "sleepy"
+input = { seconds = 0.1 }
+max_duration = "20s"
+
+[[fault]]
+name = "slow"
+kind = "latency"
+at = "0.5s"
+for = "2s"
+latency = "100ms"
+
+[[fault]]
+name = "cut"
+kind = "cut"
+at = "3s"
+for = "1s"
+after_bytes = 400
+
+[[fault]]
+name = "resets"
+kind = "reset"
+at = "4.5s"
+for = "0.5s"
+
+[[fault]]
+name = "crash"
+kind = "kill"
+at = "5.5s"
+for = "0.5s"
+"""
+
+
+@pytest.fixture(params=[pytest.param("asyncio"), pytest.param("trio")])
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    return (request.param, {})
+
+
+async def test_a_run_through_faults_and_a_server_crash_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "faults.toml"
+    path.write_text(WORKLOAD)
+    run_dir = tmp_path / "run"
+    result = await run_workload(
+        load_workload(path), RunOptions(target="embedded", out_dir=run_dir, report=False)
+    )
+    assert not result.partial, result.stop_reason
+    summary = json.loads((run_dir / "summary.json").read_text())
+
+    faults = {fault["name"]: fault for fault in summary["faults"]}
+    assert set(faults) == {"slow", "cut", "resets", "crash"}
+    for fault in faults.values():
+        assert fault["end_s"] is not None and fault["end_s"] > fault["start_s"]
+    crash = faults["crash"]
+    assert crash["start_s"] >= 5.5
+    assert summary["proxy"]["connections_reset"] >= 1
+
+    history = read_history(run_dir / "history.jsonl")
+    assert not history.truncated
+    assert_well_formed(history)
+    assert len(history.events) == summary["history"]["events"]
+    markers = [
+        (m["name"], m["value"]["name"]) for m in history.markers() if m["name"].startswith("fault.")
+    ]
+    for name in faults:
+        assert ("fault.start", name) in markers and ("fault.end", name) in markers
+
+    # Operations the crash caught have an unknown outcome, or certainly failed: none is
+    # taken for a success. After the restart the load succeeds again.
+    completions = [e for e in history.operations() if e["type"] in ("ok", "fail", "info")]
+    during = [
+        e
+        for e in completions
+        if crash["start_s"] + 0.2 < e["time_ns"] / 1e9 < crash["end_s"] - 0.2
+        and e["f"] == "threads.create"
+    ]
+    assert all(e["type"] != "ok" for e in during)
+    assert any(e["type"] == "info" for e in completions)
+    after = [e for e in completions if e["time_ns"] / 1e9 > crash["end_s"] + 0.5]
+    assert any(e["type"] == "ok" for e in after)
+
+    verdict = check_history(run_dir / "history.jsonl")
+    # Valid or unknown, never invalid: a fault alone is no anomaly.
+    assert verdict.valid is not False, verdict.to_dict()
