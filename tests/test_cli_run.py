@@ -226,6 +226,14 @@ def test_sigkill_leaves_history_interval_log_and_a_checkpoint_summary(
     assert "Tag=threads.create," in hlog
     lines = (out / "timeseries.jsonl").read_text().splitlines()
     assert json.loads(lines[1])["end_s"] > 0
+    # What is left is enough to judge and to see: check and report work on it.
+    checked = lgbench("check", out / "history.jsonl")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "verdict" in checked.stdout
+    reported = lgbench("report", out)
+    assert reported.returncode == 0, reported.stderr
+    page = (out / "report.html").read_text()
+    assert "partial" in page.lower()
 
 
 @pytest.mark.server
