@@ -76,6 +76,11 @@ class LiveView:
         self._live: Live | None = None
         self._last_plain_s = 0.0
         self._rows: list[_Row] = []
+        self.window_s = 60.0
+        #: Per operation, the last closed drift window (``WindowPoint``-like: ``end_s``,
+        #: ``p50_ms``, ``p99_ms``, ``error_rate``, ``count``), set by the runner: a soak's
+        #: current figures beside the one-second ones.
+        self.window: Mapping[str, Any] = {}
 
     def start(self) -> None:
         """Show the display (rich mode)."""
@@ -166,11 +171,21 @@ class LiveView:
         vus = sum(stats.active_vus for stats in recorder.scenarios.values())
         dropped = sum(stats.dropped for stats in recorder.scenarios.values())
         worst = max((row.p99_ms for row in rows if row.p99_ms is not None), default=None)
-        return (
+        line = (
             f"{self.title} {_duration(elapsed_s)}/{_duration(self.planned_s)}"
             f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms(worst)} ms"
             f"  active VUs {vus}  dropped {dropped}"
         )
+        if self.window:
+            points = list(self.window.values())
+            p99 = max((p.p99_ms for p in points if p.p99_ms is not None), default=None)
+            count = sum(p.count for p in points)
+            failed = sum(p.error_rate * p.count for p in points)
+            line += (
+                f"  last {_duration(self.window_s)}: worst p99 {_ms(p99)} ms,"
+                f" errors {100 * failed / count if count else 0:.2f} %"
+            )
+        return line
 
     def _render(self, rows: list[_Row], recorder: Recorder, elapsed_s: float, now_s: float) -> Any:
         scenarios = Table(title=self.title, expand=False, title_justify="left")
@@ -199,7 +214,27 @@ class LiveView:
             total=max(self.planned_s, 1e-9), completed=min(elapsed_s, self.planned_s), width=40
         )
         footer = Text(f"elapsed {_duration(elapsed_s)} of about {_duration(self.planned_s)}  ")
-        return Group(scenarios, operations, Group(footer, overall))
+        parts: list[Any] = [scenarios, operations]
+        if self.window:
+            parts.append(self._window_table())
+        return Group(*parts, Group(footer, overall))
+
+    def _window_table(self) -> Table:
+        """The last closed window per operation: what a soak is doing now."""
+        table = Table(
+            title=f"last {_duration(self.window_s)} window", title_justify="left", expand=False
+        )
+        for column in ("operation", "count", "p50 ms", "p99 ms", "errors"):
+            table.add_column(column, justify="left" if column == "operation" else "right")
+        for operation, point in sorted(self.window.items()):
+            table.add_row(
+                operation,
+                str(point.count),
+                _ms(point.p50_ms),
+                _ms(point.p99_ms),
+                f"{100 * point.error_rate:.2f} %",
+            )
+        return table
 
     @staticmethod
     def _scenario_cells(stats: ScenarioStats, now_s: float) -> list[Any]:

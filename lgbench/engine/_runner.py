@@ -413,6 +413,7 @@ class _Run:
         self.summary_lock = threading.Lock()
         self.evaluator = ThresholdEvaluator(workload_thresholds(workload, options.thresholds))
         self.drift = DriftTracker(options.drift_window_s)
+        self.live.window_s = options.drift_window_s
         self.baseline: dict[str, Any] | None = None
         self.comparison: Any = None
         self.server: Any = None
@@ -711,6 +712,7 @@ class _Run:
             await anyio.sleep_until(next_s)
             now_s = self.clock()
             snapshot = self._close_interval(recorder, now_s)
+            self.live.window = self.drift.current()
             self.live.update(snapshot, recorder, now_s)
             if checkpoint_s and now_s >= next_checkpoint_s:
                 next_checkpoint_s = now_s + checkpoint_s

@@ -6,8 +6,9 @@ import io
 
 from rich.console import Console
 
-from lgbench.engine import LiveView, Recorder, ScenarioStats, print_summary
+from lgbench.engine import LiveMode, LiveView, Recorder, ScenarioStats, print_summary
 from lgbench.history import HistoryWriter
+from lgbench.observe import DriftTracker
 
 
 class Clock:
@@ -129,3 +130,28 @@ def test_the_summary_table_never_squeezes_its_numbers() -> None:
     assert "812" in text  # time to first event of the stream
     assert "dropped iterations 3" in text
     assert "warning: scenario 'x': iterations were dropped" in text
+
+
+def test_a_soaks_last_window_shows_beside_the_interval() -> None:
+    modes: tuple[LiveMode, ...] = ("rich", "plain")
+    for mode in modes:
+        clock = Clock()
+        recorder = busy_recorder(clock)
+        drift = DriftTracker(window_s=1.0)
+        out = io.StringIO()
+        console = Console(file=out, force_terminal=True, width=200, color_system=None)
+        view = LiveView(mode, console, title="soak", planned_s=10.0, plain_every_s=1.0)
+        view.window_s = 1.0
+        view.start()
+        snapshot = recorder.snapshot(1.0)
+        drift.observe(snapshot.operations)
+        drift.finish()
+        view.window = drift.current()
+        view.update(snapshot, recorder, snapshot.end_s)
+        view.stop()
+        text = out.getvalue()
+        assert "last 1s" in text, (mode, text)
+        if mode == "rich":
+            assert "last 1s window" in text and "runs.wait" in text
+        else:
+            assert "worst p99" in text and "errors 0.00 %" in text
