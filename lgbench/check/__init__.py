@@ -1,8 +1,9 @@
 """The semantics checker: did the LangGraph server keep its promises about runs and threads?
 
-:func:`check_history` reads a history.jsonl (docs/history.md) and judges every thread
-against a profile: ``observed`` (the in-memory server's actual behaviour, its known quirks
-accepted) or ``documented`` (the LangGraph docs). The result is ``valid`` true, false or
+:func:`check_history` reads a history (docs/history.md: a history.jsonl, a run folder, or
+a rotated set of segments) and judges every thread against a profile: ``observed`` (the
+in-memory server's actual behaviour, its known quirks accepted) or ``documented`` (the
+LangGraph docs). The result is ``valid`` true, false or
 ``"unknown"``, per thread, per checker and overall, with every anomaly named (see
 :data:`ANOMALY_TYPES`) and witnessed by run ids and history events. Behaviours the
 documented profile flags but the observed one accepts are reported as *findings*
@@ -10,7 +11,8 @@ documented profile flags but the observed one accepts are reported as *findings*
 
 An ``info`` operation (outcome unknown) is never proof of a violation; a history too thin
 to judge gives ``unknown`` and says what was missing; damaged lines only matter when they
-may hide an operation a verdict depends on.
+may hide an operation a verdict depends on. Memory stays bounded whatever the history's
+length: the operations are spilled to disk by thread and judged a partition at a time.
 
     result = check_history("reports/run/history.jsonl", profile="observed")
     write_check_json(result, "reports/run/check.json")
@@ -50,12 +52,14 @@ from lgbench.check._result import (
     ThreadResult,
     write_check_json,
 )
+from lgbench.check._spill import DEFAULT_PARTITION_BYTES
 
 __all__ = [
     "ANOMALY_TYPES",
     "BEHAVIOURS",
     "CHECKERS",
     "CHECK_SCHEMA_VERSION",
+    "DEFAULT_PARTITION_BYTES",
     "DEFAULT_SLACK_S",
     "DEFAULT_STUCK_AFTER_S",
     "MAX_EXAMPLES",

@@ -10,13 +10,20 @@ anomalies, ``"unknown"`` when the checker raised or says what it could not see, 
 otherwise; a checker that does not apply to a thread (no reject run on it, say) gives no
 verdict there. Threads, checkers, strategies and the whole history merge their verdicts:
 false beats unknown beats true.
+
+:func:`check_history` holds one part of the history at a time: a streaming pass spills the
+operations by thread to disk (:mod:`lgbench.check._spill`) and notes the facts that span
+threads (lost lines, which thread created each run, copies whose answer was lost); then each
+partition's threads are modelled and judged, and their verdicts folded into running totals
+(:class:`_Verdicts`). :func:`judge_history` judges a history already in memory the same way.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from lgbench.check._anomalies import (
@@ -29,8 +36,9 @@ from lgbench.check._anomalies import (
     merge_valid,
 )
 from lgbench.check._checkers import CHECKER_FUNCTIONS, Context, ThreadCheck
+from lgbench.check._events import CREATING_OPS
 from lgbench.check._model import ThreadModel, build_threads
-from lgbench.check._reader import History, read_history
+from lgbench.check._reader import History, Phantom, Scan, scan_history
 from lgbench.check._result import (
     MAX_EXAMPLES,
     CheckerResult,
@@ -38,8 +46,14 @@ from lgbench.check._result import (
     StrategySummary,
     ThreadResult,
 )
+from lgbench.check._spill import DEFAULT_PARTITION_BYTES, Spill
 
-__all__ = ["DEFAULT_SLACK_S", "DEFAULT_STUCK_AFTER_S", "check_history", "judge_history"]
+__all__ = [
+    "DEFAULT_SLACK_S",
+    "DEFAULT_STUCK_AFTER_S",
+    "check_history",
+    "judge_history",
+]
 
 #: A run or thread still pending, running or busy this long with no progress on its
 #: thread, after its burst settled, is stuck. Keep it above the longest run of the workload.
@@ -56,24 +70,41 @@ def check_history(
     profile: Profile = "observed",
     stuck_after_s: float = DEFAULT_STUCK_AFTER_S,
     slack_s: float = DEFAULT_SLACK_S,
+    partition_bytes: int = DEFAULT_PARTITION_BYTES,
 ) -> CheckResult:
-    """Check one history.jsonl (or several, merged) against a semantics profile.
+    """Check a history against a semantics profile, in bounded memory.
 
     Args:
-        path_or_paths: a history file, or a list of them (one per process of one run).
+        path_or_paths: a history file, a run folder, or a list of files: the segments of a
+            rotated history (plain and ``.gz`` mixed, any order) and/or one history per
+            process of one run (merged on the wall clock).
         profile: ``"observed"`` (what the in-memory server does, its known behaviours
             accepted) or ``"documented"`` (what the LangGraph docs promise).
         stuck_after_s: seconds without progress after which a run or thread is stuck.
         slack_s: seconds a cancelled run may take to stop after the cancelling run was
             accepted.
+        partition_bytes: how much spilled history one partition may hold before it is
+            split again; memory while judging is about twelve times this, or what the
+            largest single thread takes if that is more. The verdict does not depend on it.
 
     Raises:
         ValueError: unknown profile, or a parameter that is not a positive finite number.
-        UsageError: a file cannot be read (a damaged file is read, not refused).
+        UsageError: a file cannot be read, a folder holds no history, or a segment is
+            missing from the middle of a rotated set (a damaged file is read, not refused).
     """
     _validate(profile, stuck_after_s, slack_s)
-    history = read_history(path_or_paths)
-    return judge_history(history, profile=profile, stuck_after_s=stuck_after_s, slack_s=slack_s)
+    if isinstance(partition_bytes, bool) or not isinstance(partition_bytes, int):
+        raise ValueError(f"partition_bytes must be an int, got {partition_bytes!r}")
+    with Spill(partition_bytes) as spill:
+        scan = scan_history(path_or_paths, spill, intern_ids=False)
+        verdicts = _Verdicts(profile, scan.unknown)
+        ctx = Context(
+            stuck_after_s, slack_s, tuple(scan.phantoms), spill.runs, frozenset(scan.copied_unknown)
+        )
+        for part in spill.partitions(scan):
+            _judge_part(part, ctx, verdicts)
+            del part
+        return verdicts.result(scan, scan.operations, scan.info, stuck_after_s, slack_s)
 
 
 def _validate(profile: str, stuck_after_s: float, slack_s: float) -> None:
@@ -95,13 +126,14 @@ def judge_history(
 ) -> CheckResult:
     """Check an already read :class:`History` (see :func:`check_history`)."""
     _validate(profile, stuck_after_s, slack_s)
-    unknown = list(history.unknown)
-    try:
-        threads = build_threads(history)
-    except Exception as exc:  # a bug must not crash the run that wrote the history
-        threads = {}
-        unknown.append(f"the history could not be modelled: {type(exc).__name__}: {exc}")
-    run_threads = {c.run_id: t.thread_id for t in threads.values() for c in t.creations if c.run_id}
+    verdicts = _Verdicts(profile, history.unknown)
+    run_threads: dict[str, str] = {}
+    for op in sorted(history.operations, key=lambda op: op.thread_id or ""):
+        thread_id = op.thread_id
+        if thread_id is not None and op.f in CREATING_OPS and op.outcome != "fail":
+            run_id = op.result.get("run_id")
+            if isinstance(run_id, str) and run_id:
+                run_threads[run_id] = thread_id  # the greatest thread id wins
     copied_unknown = frozenset(
         op.args["thread_id"]
         for op in history.operations
@@ -110,15 +142,26 @@ def judge_history(
         and isinstance(op.args.get("thread_id"), str)
     )
     ctx = Context(stuck_after_s, slack_s, tuple(history.phantoms), run_threads, copied_unknown)
-    raw: dict[str, dict[str, ThreadCheck]] = {}
+    _judge_part(history, ctx, verdicts)
+    info = sum(1 for op in history.operations if op.outcome == "info")
+    return verdicts.result(history, len(history.operations), info, stuck_after_s, slack_s)
+
+
+def _judge_part(part: History, ctx: Context, verdicts: _Verdicts) -> None:
+    """Model and judge every thread of ``part`` (all of each thread's operations)."""
+    try:
+        threads = build_threads(part)
+    except Exception as exc:  # a bug must not crash the run that wrote the history
+        verdicts.unknown.append(f"the history could not be modelled: {type(exc).__name__}: {exc}")
+        return
     for thread_id, thread in threads.items():
-        raw[thread_id] = {}
+        raw: dict[str, ThreadCheck] = {}
         for name, check in CHECKER_FUNCTIONS.items():
             try:
-                raw[thread_id][name] = check(ctx, thread)
+                raw[name] = check(ctx, thread)
             except Exception as exc:  # a checker that raises gives unknown, never a crash
-                raw[thread_id][name] = ThreadCheck(error=f"{type(exc).__name__}: {exc}")
-    return _assemble(history, threads, raw, profile, unknown, stuck_after_s, slack_s)
+                raw[name] = ThreadCheck(error=f"{type(exc).__name__}: {exc}")
+        verdicts.add(thread_id, thread, raw)
 
 
 def _verdict(check: ThreadCheck, profile: Profile, checked: bool) -> Valid | None:
@@ -135,33 +178,82 @@ def _sort_key(anomaly: Anomaly) -> tuple[str, float, str, tuple[str, ...]]:
     return (anomaly.type, anomaly.first_time_s, anomaly.thread_id, anomaly.run_ids)
 
 
-def _assemble(
-    history: History,
-    threads: Mapping[str, ThreadModel],
-    raw: Mapping[str, Mapping[str, ThreadCheck]],
-    profile: Profile,
-    unknown: list[str],
-    stuck_after_s: float,
-    slack_s: float,
-) -> CheckResult:
-    every: dict[tuple[str, str, tuple[str, ...]], Anomaly] = {}
-    thread_results: dict[str, ThreadResult] = {}
-    per_checker: dict[str, list[tuple[Valid, ThreadCheck]]] = {name: [] for name in CHECKERS}
-    for thread_id, thread in threads.items():
+class _Checker:
+    """One sub-checker's running totals over the threads judged so far."""
+
+    __slots__ = ("anomalies", "error", "reasons", "threads", "unknown_count", "valid")
+
+    def __init__(self) -> None:
+        self.valid: Valid = True
+        self.anomalies = 0
+        self.threads = 0
+        self.unknown_count = 0
+        #: The first reasons in thread order: (thread id, position, reason), kept short.
+        self.reasons: list[tuple[str, int, str]] = []
+        self.error: tuple[str, str] | None = None
+
+    def add(self, thread_id: str, verdict: Valid, check: ThreadCheck, profile: Profile) -> None:
+        self.valid = merge_valid((self.valid, verdict))
+        self.threads += 1
+        self.anomalies += sum(1 for a in check.anomalies if profile in a.flagged_by)
+        if verdict == UNKNOWN and check.unknown:
+            self.unknown_count += len(check.unknown)
+            self.reasons.extend((thread_id, i, r) for i, r in enumerate(check.unknown))
+            if len(self.reasons) > MAX_EXAMPLES:
+                self.reasons.sort()
+                del self.reasons[MAX_EXAMPLES:]
+        if check.error is not None and (self.error is None or thread_id < self.error[0]):
+            self.error = (thread_id, check.error)
+
+    def result(self, name: str) -> CheckerResult:
+        self.reasons.sort()
+        return CheckerResult(
+            name=name,
+            valid=self.valid if self.threads else True,
+            anomaly_types=CHECKERS[name],
+            anomalies=self.anomalies,
+            threads=self.threads,
+            unknown=tuple(r for _, _, r in self.reasons[:MAX_EXAMPLES]),
+            unknown_count=self.unknown_count,
+            error=self.error[1] if self.error is not None else None,
+        )
+
+
+class _Verdicts:
+    """Verdicts folded in thread by thread, in any thread order; the result is the same as
+    if every thread had been judged at once, in sorted order."""
+
+    def __init__(self, profile: Profile, unknown: Iterable[str]) -> None:
+        self.profile = profile
+        self.unknown = list(unknown)
+        self.threads: dict[str, ThreadResult] = {}
+        self.anomalies: dict[tuple[str, str, tuple[str, ...]], Anomaly] = {}
+        self.checkers = {name: _Checker() for name in CHECKERS}
+        self.runs = 0
+        # Threads mostly share their verdicts: one dict per distinct content, not per thread.
+        self._shared: dict[tuple[tuple[str, Any], ...], Mapping[str, Any]] = {}
+
+    def _share(self, mapping: dict[str, Any]) -> Mapping[str, Any]:
+        key = tuple(mapping.items())
+        return self._shared.setdefault(key, mapping) if len(self._shared) < 4096 else mapping
+
+    def add(self, thread_id: str, thread: ThreadModel, raw: Mapping[str, ThreadCheck]) -> None:
+        profile = self.profile
         checked = thread.checkable
         verdicts: dict[str, Valid] = {}
         reasons: list[str] = []
         counts: dict[str, int] = {}
-        for name, check in raw[thread_id].items():
+        self.runs += len(thread.runs)
+        for name, check in raw.items():
             for anomaly in check.anomalies:
-                every.setdefault(anomaly.key, anomaly)
+                self.anomalies.setdefault(anomaly.key, anomaly)
                 if profile in anomaly.flagged_by:
                     counts[anomaly.type] = counts.get(anomaly.type, 0) + 1
             verdict = _verdict(check, profile, checked)
             if verdict is None:
                 continue
             verdicts[name] = verdict
-            per_checker[name].append((verdict, check))
+            self.checkers[name].add(thread_id, verdict, check, profile)
             if verdict == UNKNOWN:
                 reasons.extend(
                     [f"{name}: {check.error}"]
@@ -172,58 +264,53 @@ def _assemble(
         if not checked:
             valid = False if valid is False else UNKNOWN
             reasons = [*reasons, _NOT_CHECKED] if valid is not False else reasons
-        thread_results[thread_id] = ThreadResult(
+        self.threads[thread_id] = ThreadResult(
             thread_id=thread_id,
-            strategy=thread.strategy_label,
+            strategy=sys.intern(thread.strategy_label),  # one per strategy, not per thread
             checked=checked,
             valid=valid,
             runs=len(thread.runs),
-            checkers=verdicts,
-            anomalies=counts,
+            checkers=self._share(verdicts),
+            anomalies=self._share(counts),
             unknown=tuple(reasons[:MAX_EXAMPLES]),
         )
-    ordered = sorted(every.values(), key=_sort_key)
-    anomalies = tuple(a for a in ordered if profile in a.flagged_by)
-    findings = tuple(
-        a for a in ordered if "documented" in a.flagged_by and "observed" not in a.flagged_by
-    )
-    checkers = {name: _checker_result(name, per_checker[name], profile) for name in CHECKERS}
-    checked_threads = [t for t in thread_results.values() if t.checked]
-    if not checked_threads:
-        unknown.append(
-            "no checkable thread: no burst marker and no threads.get_state in the history"
+
+    def result(
+        self,
+        history: History | Scan,
+        operations: int,
+        info: int,
+        stuck_after_s: float,
+        slack_s: float,
+    ) -> CheckResult:
+        profile = self.profile
+        unknown = self.unknown
+        thread_results = dict(sorted(self.threads.items()))
+        ordered = sorted(self.anomalies.values(), key=_sort_key)
+        anomalies = tuple(a for a in ordered if profile in a.flagged_by)
+        findings = tuple(
+            a for a in ordered if "documented" in a.flagged_by and "observed" not in a.flagged_by
         )
-    valid = merge_valid([c.valid for c in checkers.values()] + ([UNKNOWN] if unknown else []))
-    return CheckResult(
-        profile=profile,
-        valid=valid,
-        unknown=tuple(unknown),
-        anomalies=anomalies,
-        findings=findings,
-        checkers=checkers,
-        threads=thread_results,
-        strategies=_strategies(thread_results),
-        counts=_counts(history, threads, thread_results, anomalies, findings),
-        history=_history_summary(history),
-        parameters={"stuck_after_s": stuck_after_s, "slack_s": slack_s},
-    )
-
-
-def _checker_result(
-    name: str, judged: Sequence[tuple[Valid, ThreadCheck]], profile: Profile
-) -> CheckerResult:
-    reasons = [r for verdict, check in judged if verdict == UNKNOWN for r in check.unknown]
-    errors = [check.error for _, check in judged if check.error is not None]
-    return CheckerResult(
-        name=name,
-        valid=merge_valid(v for v, _ in judged),
-        anomaly_types=CHECKERS[name],
-        anomalies=sum(1 for _, check in judged for a in check.anomalies if profile in a.flagged_by),
-        threads=len(judged),
-        unknown=tuple(reasons[:MAX_EXAMPLES]),
-        unknown_count=len(reasons),
-        error=errors[0] if errors else None,
-    )
+        checkers = {name: self.checkers[name].result(name) for name in CHECKERS}
+        checked_threads = [t for t in thread_results.values() if t.checked]
+        if not checked_threads:
+            unknown.append(
+                "no checkable thread: no burst marker and no threads.get_state in the history"
+            )
+        valid = merge_valid([c.valid for c in checkers.values()] + ([UNKNOWN] if unknown else []))
+        return CheckResult(
+            profile=profile,
+            valid=valid,
+            unknown=tuple(unknown),
+            anomalies=anomalies,
+            findings=findings,
+            checkers=checkers,
+            threads=thread_results,
+            strategies=_strategies(thread_results),
+            counts=_counts(operations, info, self.runs, thread_results, anomalies, findings),
+            history=_history_summary(history, operations),
+            parameters={"stuck_after_s": stuck_after_s, "slack_s": slack_s},
+        )
 
 
 def _strategies(threads: Mapping[str, ThreadResult]) -> dict[str, StrategySummary]:
@@ -248,8 +335,9 @@ def _strategies(threads: Mapping[str, ThreadResult]) -> dict[str, StrategySummar
 
 
 def _counts(
-    history: History,
-    threads: Mapping[str, ThreadModel],
+    operations: int,
+    info: int,
+    runs: int,
     results: Mapping[str, ThreadResult],
     anomalies: Sequence[Anomaly],
     findings: Sequence[Anomaly],
@@ -259,28 +347,30 @@ def _counts(
         "threads": len(results),
         "threads_checked": len(checked),
         "threads_unchecked": len(results) - len(checked),
-        "runs": sum(len(t.runs) for t in threads.values()),
+        "runs": runs,
         "runs_checked": sum(t.runs for t in checked),
-        "operations": len(history.operations),
-        "info": sum(1 for op in history.operations if op.outcome == "info"),
+        "operations": operations,
+        "info": info,
         "anomalies": len(anomalies),
         "findings": len(findings),
     }
 
 
-def _history_summary(history: History) -> dict[str, Any]:
+def _history_summary(history: History | Scan, operations: int) -> dict[str, Any]:
     header = history.headers[0] if history.headers else {}
     keep = ("lgbench_version", "started_at", "workload", "target", "server", "backend")
+    phantoms: Sequence[Phantom] = history.phantoms
     return {
         "files": list(history.paths),
+        "segments": list(history.segments),
         "header": {k: header[k] for k in keep if k in header},
         "lines": history.lines,
         "events": history.events,
-        "operations": len(history.operations),
+        "operations": operations,
         "malformed_lines": history.malformed,
         "truncated_files": history.truncated,
         "unpaired_invokes": history.unpaired,
-        "lost_lines": len(history.phantoms),
+        "lost_lines": len(phantoms),
         "partial": history.partial,
         "issues": history.issues[:MAX_EXAMPLES],
     }

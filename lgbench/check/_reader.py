@@ -31,7 +31,7 @@ import re
 import statistics
 import sys
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -376,7 +376,12 @@ class _Stream:
 _MAX_ISSUES: Final = 256
 
 
-def scan_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]], sink: Sink) -> Scan:
+def scan_history(
+    paths: str | PathLike[str] | Sequence[str | PathLike[str]],
+    sink: Sink,
+    *,
+    intern_ids: bool = True,
+) -> Scan:
     """Read every line once, pair invokes with completions, and hand each operation and
     marker to ``sink``; returns what was learnt about the whole history.
 
@@ -384,10 +389,16 @@ def scan_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]], sin
     by the history's length (several files to merge also keep 8 bytes per event, to align
     their clocks on the median of their wall-clock stamps).
 
+    ``intern_ids`` shares repeated ids and tokens between operations kept in memory; a sink
+    that does not keep them should say False (interning would only churn the interpreter's
+    global table).
+
     Raises:
         UsageError: as :func:`read_history`.
     """
     sets = find_history_sets(paths)
+    ids: Callable[[str], str] = sys.intern if intern_ids else str
+    names = sys.intern if intern_ids else _names()
     align = len(sets) > 1
     streams: list[_Stream] = []
     scan = Scan(
@@ -399,7 +410,7 @@ def scan_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]], sin
     for number, found in enumerate(sets):
         stream = _Stream(file=number, diffs=array("d") if align else None)
         stream.read_issues.extend(found.issues)
-        _read_set(found, stream, sink, scan)
+        _read_set(found, stream, sink, scan, ids, names)
         streams.append(stream)
     offsets = _align_clocks(streams)
     scan.offsets = tuple(offsets)
@@ -423,7 +434,14 @@ def scan_history(paths: str | PathLike[str] | Sequence[str | PathLike[str]], sin
     return scan
 
 
-def _read_set(found: HistorySet, stream: _Stream, sink: Sink, scan: Scan) -> None:
+def _read_set(
+    found: HistorySet,
+    stream: _Stream,
+    sink: Sink,
+    scan: Scan,
+    ids: Callable[[str], str],
+    names: Callable[[str], str],
+) -> None:
     """Parse the files of one history line by line, in order, as one sequence of lines.
 
     Line numbers count as if the set were one file: a continuing segment's header is not
@@ -451,7 +469,9 @@ def _read_set(found: HistorySet, stream: _Stream, sink: Sink, scan: Scan) -> Non
                     )
                 continue
             stream.lines += 1
-            event = _to_event(obj, stream.file, stream.lines) if obj is not None else None
+            event = (
+                _to_event(obj, stream.file, stream.lines, ids, names) if obj is not None else None
+            )
             if event is None or not stream.accept(event):
                 if event is not None:
                     stream.note(
@@ -624,7 +644,13 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _to_event(obj: Mapping[str, Any], file: int, line: int) -> Event | None:
+def _to_event(
+    obj: Mapping[str, Any],
+    file: int,
+    line: int,
+    ids: Callable[[str], str] = sys.intern,
+    names: Callable[[str], str] = sys.intern,
+) -> Event | None:
     kind = obj.get("type")
     index = obj.get("index")
     time_ns = obj.get("time_ns")
@@ -661,11 +687,11 @@ def _to_event(obj: Mapping[str, Any], file: int, line: int) -> Event | None:
         wall=float(wall) if isinstance(wall, int | float) and not isinstance(wall, bool) else None,
         process=process if _is_int(process) else None,
         actor=actor if _is_int(actor) else None,
-        scenario=sys.intern(scenario) if isinstance(scenario, str) else None,
-        f=sys.intern(f) if isinstance(f, str) else None,
-        name=sys.intern(name) if isinstance(name, str) else None,
+        scenario=names(scenario) if isinstance(scenario, str) else None,
+        f=names(f) if isinstance(f, str) else None,
+        name=names(name) if isinstance(name, str) else None,
         invoke_index=invoke_index if _is_int(invoke_index) else None,
-        value=value if kind == "marker" else _slim(value),
+        value=value if kind == "marker" else _slim(value, ids, names),
         error=error,
     )
 
@@ -696,11 +722,32 @@ _KEPT_FIELDS: Final = frozenset(
 )
 
 
-def _interned(value: object) -> object:
-    return sys.intern(value) if isinstance(value, str) else value
+def _names() -> Callable[[str], str]:
+    """Shares operation names, scenarios and field names (a few dozen in any history)
+    without the interpreter's intern table, whose resizes would cost a spilling pass
+    memory at random moments; capped so arbitrary junk cannot grow it."""
+    seen: dict[str, str] = {}
+
+    def share(text: str) -> str:
+        found = seen.get(text)
+        if found is None:
+            if len(seen) < 4096:
+                seen[text] = text
+            return text
+        return found
+
+    return share
 
 
-def _slim(value: Mapping[str, Any]) -> dict[str, Any]:
+def _interned(value: object, intern: Callable[[str], str]) -> object:
+    return intern(value) if isinstance(value, str) else value
+
+
+def _slim(
+    value: Mapping[str, Any],
+    intern: Callable[[str], str] = sys.intern,
+    names: Callable[[str], str] = sys.intern,
+) -> dict[str, Any]:
     """Keep the fields the checkers read, with ids and tokens interned (they repeat)."""
     out: dict[str, Any] = {}
     for key, item in value.items():
@@ -708,16 +755,16 @@ def _slim(value: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if key == "runs" and isinstance(item, list):
             item = [
-                {k: _interned(run.get(k)) for k in ("run_id", "status") if k in run}
+                {k: _interned(run.get(k), intern) for k in ("run_id", "status") if k in run}
                 if isinstance(run, dict)
                 else run
                 for run in item
             ]
         elif key == "tokens" and isinstance(item, list):
-            item = [_interned(token) for token in item]
+            item = [_interned(token, intern) for token in item]
         else:
-            item = _interned(item)
-        out[sys.intern(key)] = item
+            item = _interned(item, intern)
+        out[names(key)] = item
     return out
 
 

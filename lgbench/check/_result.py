@@ -7,8 +7,10 @@ check.json (``schema_version`` 1), every key always present::
     valid            true | false | "unknown"   (false beats unknown beats true)
     unknown          [str]       why the top-level verdict is unknown, if it is
     parameters       {stuck_after_s, slack_s}
-    history          {files, header, lines, events, operations, malformed_lines,
-                      truncated_files, unpaired_invokes, lost_lines, partial, issues}
+    history          {files, segments, header, lines, events, operations,
+                      malformed_lines, truncated_files, unpaired_invokes, lost_lines,
+                      partial, issues}    files: one per history (a rotated set is one);
+                                          segments: every file read, in order
     counts           {threads, threads_checked, threads_unchecked, runs, runs_checked,
                       operations, info, anomalies, findings}
     strategies       {strategy: {valid, threads, runs, anomalies: {type: n}}}
@@ -20,8 +22,8 @@ check.json (``schema_version`` 1), every key always present::
                                   anomalies: {type: n}, unknown: [str]}}
 
 An anomaly is ``{type, thread_id, run_ids, explanation, events: [{index, time_s, what}],
-flagged_by, behaviour?}``; ``events`` carry a ``file`` number when several history files
-were merged. Dicts are sorted by key, lists by time, so two checks of one history give
+flagged_by, behaviour?}``; ``events`` carry a ``file`` number when several histories
+were merged (the segments of one rotated history are one file, numbered as one). Dicts are sorted by key, lists by time, so two checks of one history give
 identical files.
 """
 
