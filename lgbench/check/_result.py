@@ -23,8 +23,8 @@ check.json (``schema_version`` 1), every key always present::
 
 An anomaly is ``{type, thread_id, run_ids, explanation, events: [{index, time_s, what}],
 flagged_by, behaviour?}``; ``events`` carry a ``file`` number when several histories
-were merged (the segments of one rotated history are one file, numbered as one). Dicts are sorted by key, lists by time, so two checks of one history give
-identical files.
+were merged (the segments of one rotated history are one file, numbered as one). Dicts
+are sorted by key, lists by time, so two checks of one history give identical files.
 """
 
 from __future__ import annotations
