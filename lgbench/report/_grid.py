@@ -20,6 +20,8 @@ class Grid:
 
     width_s: float
     count: int
+    interval_s: float = 0.0
+    """The logging interval; 0 for a grid not made of whole intervals."""
 
     @classmethod
     def for_span(cls, span_s: float, interval_s: float, *, max_buckets: int = MAX_BUCKETS) -> Grid:
@@ -36,12 +38,20 @@ class Grid:
         intervals = math.ceil(span_s / interval_s - 1e-9)
         per_bucket = max(1, math.ceil(intervals / max_buckets))
         width_s = per_bucket * interval_s
-        return cls(width_s=width_s, count=max(1, math.ceil(span_s / width_s - 1e-9)))
+        count = max(1, math.ceil(span_s / width_s - 1e-9))
+        return cls(width_s=width_s, count=count, interval_s=interval_s)
 
     def index(self, start_s: float) -> int:
         """The bucket of an interval starting at ``start_s`` (clamped into the grid)."""
-        # A small tolerance: interval starts are written rounded to the millisecond.
-        bucket = math.floor(start_s / self.width_s + 1e-6)
+        if self.interval_s > 0:
+            # Intervals close on a timer that may fire a hair early or late (5.9996 s, 6.0004 s):
+            # the interval's number is the nearest whole one, so none lands in its
+            # neighbour's bucket and leaves a gap.
+            number = round(start_s / self.interval_s)
+            bucket = number // max(1, round(self.width_s / self.interval_s))
+        else:
+            # A small tolerance: interval starts are written rounded to the millisecond.
+            bucket = math.floor(start_s / self.width_s + 1e-6)
         return min(max(bucket, 0), self.count - 1)
 
     def start_s(self, index: int) -> float:

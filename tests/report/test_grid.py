@@ -31,11 +31,18 @@ def test_grid_for_span(span_s: float, interval_s: float, width_s: float, count: 
 def test_index_places_interval_starts_and_clamps() -> None:
     grid = Grid.for_span(8 * 3600.0, 1.0)
     assert grid.index(0.0) == 0
-    assert grid.index(47.999) == 0
+    assert grid.index(47.0) == 0
     assert grid.index(48.0) == 1
-    assert grid.index(47.9999999) == 1  # starts are rounded to the ms when written
+    assert grid.index(47.9996) == 1  # the 48th interval, its timer fired a hair early
+    assert grid.index(48.0004) == 1
     assert grid.index(-1.0) == 0
     assert grid.index(10 * 3600.0) == grid.count - 1
+
+
+def test_intervals_a_hair_early_or_late_each_get_their_own_bucket() -> None:
+    grid = Grid.for_span(60.0, 1.0)
+    starts = [k + (-0.0004 if k % 3 else 0.0006) for k in range(1, 60)]
+    assert [grid.index(start) for start in starts] == list(range(1, 60))
 
 
 @given(
