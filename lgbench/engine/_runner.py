@@ -124,7 +124,9 @@ class RunOptions:
     rate worse by more than ``max_regression`` (and ``min_difference_ms``) fails the run.
     ``drift_window_s``: the window of drift detection. ``sample_target``: read the target's
     ``/metrics`` and the embedded server's CPU and RSS each interval. ``report``: write
-    ``report.html`` at the end.
+    ``report.html`` at the end. ``history_rotate_bytes``: past this size ``history.jsonl``
+    becomes a compressed segment and a fresh file continues it (None: never), so a soak's
+    history stays readable and its disk use modest.
     """
 
     target: str | None = None
@@ -145,6 +147,7 @@ class RunOptions:
     drift_window_s: float = 60.0
     sample_target: bool = True
     report: bool = True
+    history_rotate_bytes: int | None = 256 * 2**20
 
     def __post_init__(self) -> None:
         if self.transport not in (None, "fast", "httpx"):
@@ -615,6 +618,7 @@ class _Run:
             history_path,
             clock=clock,
             origin_s=origin_s,
+            rotate_bytes=self.options.history_rotate_bytes,
             header={
                 "workload": self.workload.name,
                 "target": self._target_label(),
@@ -654,6 +658,7 @@ class _Run:
                     services.start_soon(self._sample, recorder)
                 if self.workload.faults:
                     services.start_soon(self._play_faults, recorder)
+                services.start_soon(self._sync_files, recorder, history, hlog_file)
                 if self.options.loop_lag_interval_s:
                     services.start_soon(self._loop_lag, recorder, self.options.loop_lag_interval_s)
                 async with anyio.create_task_group() as scenarios:
@@ -761,6 +766,28 @@ class _Run:
             await anyio.to_thread.run_sync(write, abandon_on_cancel=True)
         except OSError as exc:
             recorder.warn("checkpoint", f"cannot write a checkpoint summary.json: {exc}")
+
+    async def _sync_files(self, recorder: Recorder, history: HistoryWriter, hlog: Any) -> None:
+        """fsync the files written as the run goes, once per interval, in a worker thread.
+
+        Every line is in the OS's page cache as soon as it is written, so killing lgbench
+        loses nothing; this bounds what a crash of the machine itself can lose to about one
+        interval. fsync may take long on a busy disk: never on the event loop.
+        """
+        timeseries = self.run_dir / _TIMESERIES
+
+        def sync() -> None:
+            history.sync()
+            os.fsync(hlog.fileno())
+            if self.timeseries is not None:
+                self.timeseries.sync()
+
+        while True:
+            await anyio.sleep(self.options.interval_s)
+            try:
+                await anyio.to_thread.run_sync(sync, abandon_on_cancel=True)
+            except (OSError, ValueError) as exc:  # ValueError: a file closed meanwhile
+                recorder.warn("fsync", f"cannot sync the run's files ({timeseries.parent}): {exc}")
 
     @staticmethod
     async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
@@ -962,7 +989,11 @@ class _Run:
                 name: op["out_of_range"] for name, op in operations.items() if op["out_of_range"]
             },
             "warnings": list(recorder.warnings),
-            "history": {"events": recorder.history.lines_written},
+            "history": {
+                "events": recorder.history.lines_written,
+                "segments": recorder.history.segments,
+                "compression_errors": list(recorder.history.compression_errors),
+            },
             "files": {
                 **{key: path.name for key, path in self.files.items() if key != "server_log"},
                 "summary": _SUMMARY,

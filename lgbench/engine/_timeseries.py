@@ -134,6 +134,10 @@ class TimeseriesWriter:
             found[name] = entry
         return found
 
+    def sync(self) -> None:
+        """fsync the file (see the runner's durability policy)."""
+        os.fsync(self._fd)
+
     def _write(self, line: Mapping[str, Any]) -> None:
         data = (json.dumps(line, separators=(",", ":"), allow_nan=False) + "\n").encode()
         # One write per line: a killed run leaves whole lines (a short write is retried).
