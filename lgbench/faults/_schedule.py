@@ -18,7 +18,6 @@ not have (the proxy, the embedded server) and which faults contradict each other
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ from lgbench.faults._proxy import (
 from lgbench.workload._duration import DURATION_FORMS, format_duration, parse_duration
 from lgbench.workload._errors import DurationError
 from lgbench.workload._locate import KeyPath
+from lgbench.workload._text import quote as _quote
+from lgbench.workload._text import toml_type as _toml_type
 
 __all__ = [
     "FAULT_KINDS",
@@ -164,26 +165,6 @@ class FaultIssue:
     message: str
     expected: str = ""
     at_key: bool = False
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _toml_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list | tuple):
-        return "an array"
-    return f"a {type(value).__name__}"
 
 
 def _one_of(options: Sequence[str]) -> str:
