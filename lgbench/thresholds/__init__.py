@@ -11,6 +11,8 @@ the report's form are documented in ``docs/thresholds.md``.
 
 from __future__ import annotations
 
+import inspect
+
 from lgbench.thresholds._evaluate import (
     MAX_WINDOW_FAILURES,
     Status,
@@ -63,6 +65,7 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("lgbench.thresholds._"):
+    claimable = inspect.isclass(_obj) or inspect.isfunction(_obj)
+    if claimable and _obj.__module__.startswith("lgbench.thresholds._"):
         _obj.__module__ = __name__
-del _name, _obj
+del _name, _obj, claimable, inspect

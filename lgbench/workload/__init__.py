@@ -8,6 +8,8 @@ or raise a :class:`WorkloadError` that lists every issue with its line and colum
 
 from __future__ import annotations
 
+import inspect
+
 from lgbench.workload._dump import (
     dump_workload,
 )
@@ -160,6 +162,7 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("lgbench.workload._"):
+    claimable = inspect.isclass(_obj) or inspect.isfunction(_obj)
+    if claimable and _obj.__module__.startswith("lgbench.workload._"):
         _obj.__module__ = __name__
-del _name, _obj
+del _name, _obj, claimable, inspect

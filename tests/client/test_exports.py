@@ -1,58 +1,9 @@
-"""``lgbench.client``'s public surface: ``__all__`` is exactly it, each name defined once."""
+"""``lgbench.client`` is shaped like the LangGraph SDK (tests/test_public_api.py checks the
+rules every package's surface follows)."""
 
 from __future__ import annotations
-import __future__
-
-import importlib
-import inspect
-import pkgutil
-from types import ModuleType
-
-import pytest
 
 import lgbench.client
-
-
-def private_modules() -> list[ModuleType]:
-    return [
-        importlib.import_module(f"lgbench.client.{info.name}")
-        for info in pkgutil.iter_modules(lgbench.client.__path__)
-        if info.name.startswith("_")
-    ]
-
-
-def test_all_is_sorted_and_unique() -> None:
-    names = lgbench.client.__all__
-    assert names == sorted(names)
-    assert len(names) == len(set(names))
-
-
-def test_all_is_every_public_name() -> None:
-    public = {
-        name
-        for name, value in vars(lgbench.client).items()
-        if not name.startswith("_")
-        # ``from __future__ import annotations`` binds a name, which is not part of the API.
-        and not isinstance(value, __future__._Feature)
-        and not inspect.ismodule(value)
-    }
-    assert set(lgbench.client.__all__) == public
-
-
-@pytest.mark.parametrize("name", lgbench.client.__all__)
-def test_each_name_is_defined_once(name: str) -> None:
-    exported = getattr(lgbench.client, name)
-    owners = [
-        module.__name__ for module in private_modules() if name in vars(module).get("__all__", ())
-    ]
-    assert len(owners) == 1, f"{name} is listed in the __all__ of {owners}"
-    assert getattr(importlib.import_module(owners[0]), name) is exported
-
-
-def test_module_all_names_exist() -> None:
-    for module in private_modules():
-        for name in getattr(module, "__all__", ()):
-            assert hasattr(module, name), f"{module.__name__}.__all__ lists missing {name}"
 
 
 def test_sdk_shaped_surface() -> None:
