@@ -298,7 +298,7 @@ def _read_faults(reader: _Reader, raw: Any) -> tuple[FaultSpec, ...]:
     from lgbench.faults import check_schedule, validate_fault_table
 
     base: KeyPath = ("fault",)
-    example = '[[fault]] tables with name, kind and at (see docs/faults.md)'
+    example = "[[fault]] tables with name, kind and at (see docs/faults.md)"
     if raw is None:
         return ()
     if not isinstance(raw, list):
