@@ -18,12 +18,16 @@ handled here so no other module has to know:
   from an exact running sum instead.
 - Percentiles are bucket edges: the highest value equivalent to the bucket (the lowest for the
   minimum), so ``max`` may exceed the largest recorded value by the precision (0.1 %).
+- A histogram and its encoder refer to each other: left so, a dropped histogram waits for the
+  cycle collector, and a soak's replaced histograms pile up. Each one made here has the cycle
+  broken (a weak proxy), so reference counting frees it at once.
 - Histograms do not pickle; ``encode()`` (base64 of the compressed V2 format, as HdrHistogram
   writes into .hlog files) and ``decode_and_add`` cross process boundaries, natively and fast.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, final
 
@@ -57,8 +61,20 @@ SUMMARY_PERCENTILES: dict[str, float] = {
 """The percentiles a summary reports, by the key it reports them under."""
 
 
+def _untangled(histogram: Any) -> Any:
+    """``histogram``, its encoder pointing back at it through a weak proxy.
+
+    An hdrh histogram and its encoder refer to each other, so a dropped one is freed only
+    by the cycle collector, which large but few objects rarely trigger: with every live
+    histogram replaced each second, hundreds of dead 190 kB ones piled up (RSS +30 MiB a
+    minute in a soak). Without the cycle, reference counting frees each one at once.
+    """
+    histogram.encoder.histogram = weakref.proxy(histogram)
+    return histogram
+
+
 def _new_histogram() -> Any:
-    return HdrHistogram(LOWEST_TRACKABLE_US, HIGHEST_TRACKABLE_US, SIGNIFICANT_FIGURES)
+    return _untangled(HdrHistogram(LOWEST_TRACKABLE_US, HIGHEST_TRACKABLE_US, SIGNIFICANT_FIGURES))
 
 
 # HdrHistogram.record_value's index arithmetic with this range's constants looked up once:
@@ -95,7 +111,9 @@ def _record(histogram: Any, value: int) -> bool:
 
 def _decode(blob: str | bytes) -> Any:
     """Decode an encoded histogram, refusing one with another range or precision."""
-    decoded = HdrHistogram.decode(blob.encode("ascii") if isinstance(blob, str) else blob)
+    decoded = _untangled(
+        HdrHistogram.decode(blob.encode("ascii") if isinstance(blob, str) else blob)
+    )
     if (
         decoded.lowest_trackable_value != LOWEST_TRACKABLE_US
         or decoded.highest_trackable_value != HIGHEST_TRACKABLE_US
