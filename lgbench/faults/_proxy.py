@@ -720,7 +720,10 @@ class FaultProxy:
                     delay_s = max(0.0, delay_s + rng.uniform(-jitter_s, jitter_s))
                 # Never ahead of the chunk before it: jitter must not reorder bytes.
                 last_due_s = max(anyio.current_time() + delay_s, last_due_s)
-                await queue.send((last_due_s, chunk))
+                try:
+                    await queue.send((last_due_s, chunk))
+                except anyio.BrokenResourceError:
+                    return  # the writer is done with this direction (a cut, a reset)
 
     async def _write(
         self,
