@@ -9,7 +9,9 @@ workload's seed, the scenario's name and the VU number, so a run repeats), its v
 An iteration runs the steps in order: a sleep step sleeps; an operation step renders its
 parameters (templates), calls the client ``repeat`` times, saves the result, and pauses
 ``think_time`` after each call. An operation that fails (``fail`` or ``info``) ends the
-iteration (the next steps usually need its result); a run whose graph failed is not a failure
+iteration (the next steps usually need its result), after the pauses the iteration still had
+to take (think times and sleeps), so a VU whose target is down keeps its pace rather than
+spinning through thousands of failing iterations a second; a run whose graph failed is not a failure
 of the operation: it is counted as a run error and the iteration goes on. A template that
 cannot be rendered (a saved object without the field) ends the iteration with a warning.
 A stream step saves the stream's summary (``run_id``, ``events``, ``tokens``...).
@@ -30,7 +32,7 @@ stop expired, a VU ramped down) is recorded as ``cancelled`` and re-raised.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeAlias, final
@@ -46,6 +48,7 @@ from lgbench.workload import (
     OperationStepConfig,
     ScenarioConfig,
     SleepStepConfig,
+    StepConfig,
     TemplateError,
     render,
 )
@@ -178,14 +181,15 @@ class Actor:
 
     async def _steps(self, number: int, intended_s: float | None) -> IterationOutcome:
         ctx = self.ctx
-        for step in ctx.scenario.steps:
+        steps = ctx.scenario.steps
+        for position, step in enumerate(steps):
             if isinstance(step, SleepStepConfig):
                 await anyio.sleep(step.duration_s)
                 intended_s = None  # the schedule is for the iteration's start, not after a pause
                 continue
             assert isinstance(step, OperationStepConfig)
             spec = OPERATIONS[step.op]
-            for _ in range(step.repeat):
+            for call_number in range(step.repeat):
                 try:
                     values = render(step.params, self.variables, self.rng, self.vu, number)
                 except TemplateError as exc:
@@ -202,6 +206,9 @@ class Actor:
                 )
                 intended_s = None  # only the iteration's first operation was scheduled
                 if not result.ok:
+                    # The pauses still to come are taken all the same: a VU whose target is
+                    # down keeps its pace instead of spinning through failing iterations.
+                    await anyio.sleep(_pauses_after(steps, position, step.repeat - call_number - 1))
                     return "failed"
                 if step.save:
                     self.variables[step.save] = result.value
@@ -412,3 +419,17 @@ class Actor:
                 cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
             )
         return None
+
+
+def _pauses_after(steps: Sequence[StepConfig], position: int, calls_left: int) -> float:
+    """The think times and sleeps an iteration would still take after a call of
+    ``steps[position]`` with ``calls_left`` more calls of it to go."""
+    current = steps[position]
+    assert isinstance(current, OperationStepConfig)
+    total_s = current.think_time_s * (calls_left + 1)
+    for step in steps[position + 1 :]:
+        if isinstance(step, SleepStepConfig):
+            total_s += step.duration_s
+        elif isinstance(step, OperationStepConfig):
+            total_s += step.think_time_s * step.repeat
+    return total_s
