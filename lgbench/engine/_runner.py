@@ -53,6 +53,7 @@ from lgbench import _backend
 from lgbench.client import (
     ApiError,
     AsyncTransport,
+    FastTransport,
     LangGraphClient,
     Timeout,
     TransportError,
@@ -99,6 +100,7 @@ _SUMMARY: Final = "summary.json"
 _SERVER_LOG: Final = "server.log"
 _CHECK: Final = "check.json"
 _JUNIT: Final = "junit.xml"
+_MIN_CONNECTIONS: Final = 256
 _REPORT: Final = "report.html"
 #: The target's sampled figures kept in timeseries.jsonl (the rest are cumulative counters).
 _SERVER_FIGURES: Final = ("queue.", "workers.")
@@ -456,7 +458,7 @@ class _Run:
                 # A given transport (a test's mock) serves the load alone, not sampling.
                 if self.options.sample_target and self.transport is None:
                     # Its own connections: sampling must not queue behind the load's requests.
-                    observer = self._client(self.direct_url)
+                    observer = self._client(self.direct_url, for_load=False)
                     stack.push_async_callback(_close_client, observer)
                     await self._start_sampling(observer)
                 await self._run(client)
@@ -536,16 +538,23 @@ class _Run:
             clock=self.clock,
         )
 
-    def _client(self, url: str | None = None) -> LangGraphClient:
+    def _client(self, url: str | None = None, *, for_load: bool = True) -> LangGraphClient:
         target = self.workload.target
         transport_name = self.options.transport or target.transport
+        base_url = url or self.url
         try:
+            transport: Any = self.transport if self.transport is not None else transport_name
+            if for_load and transport == "fast" and base_url.startswith("http://"):
+                # One connection per operation in flight: a pool smaller than the VUs would
+                # queue them inside lgbench, and that queueing would read as server latency.
+                connections = max(_MIN_CONNECTIONS, 2 * self.workload.max_vus())
+                transport = FastTransport(base_url, max_connections=connections)
             return get_client(
-                url=url or self.url,
+                url=base_url,
                 api_key=_api_key(self.workload),
                 headers=dict(target.headers),
                 timeout=_timeout(self.workload),
-                transport=self.transport if self.transport is not None else transport_name,  # type: ignore[arg-type]
+                transport=transport,
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
