@@ -55,6 +55,16 @@ def test_a_missing_baseline_exits_2_before_the_run(tmp_path: Path) -> None:
     assert not out.exists()  # nothing ran
 
 
+def test_server_faults_against_an_outside_target_exit_2_before_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = lgbench(
+        "run", ROOT / "workloads" / "faults.toml", "--target", "http://127.0.0.1:9", "--out", out
+    )
+    assert done.returncode == 2
+    assert 'fault "crash" (kill)' in done.stderr and 'fault "hung server" (pause)' in done.stderr
+    assert not out.exists()
+
+
 def test_a_failed_threshold_exits_4_with_the_reason_in_terminal_summary_and_junit(
     langgraph_url: str, tmp_path: Path
 ) -> None:
