@@ -26,7 +26,7 @@ never reaches an exception message or a repr through this layer.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeAlias, final
 from urllib.parse import quote, urlencode
@@ -38,12 +38,15 @@ from lgbench.client._models import DEFAULT_TIMEOUT, Request, Response, StreamPar
 from lgbench.client._sse import ServerSentEvent, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
-__all__ = ["HttpClient", "QueryParams", "SSEStream"]
+__all__ = ["HttpClient", "QueryParams", "ResponseHook", "SSEStream"]
 
 QueryScalar: TypeAlias = str | int | float | bool | None
 #: Query parameters: ``None`` values are dropped, booleans sent as ``true``/``false``,
 #: sequences as the key repeated once per item.
 QueryParams: TypeAlias = Mapping[str, QueryScalar | Sequence[QueryScalar]]
+#: Called with a 2xx response as soon as its status and headers arrive, before its body
+#: is read (as the SDK's ``on_response``): e.g. to read ``Content-Location``.
+ResponseHook: TypeAlias = Callable[[Response], None]
 
 _JSON: Final = "application/json"
 _EVENT_STREAM: Final = "text/event-stream"
@@ -243,9 +246,12 @@ class HttpClient:
         json: Any | None,
         params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
+        on_response: ResponseHook | None = None,
     ) -> Any:
         """``POST path`` with ``json`` as the body (no body when ``None``)."""
-        return await self.request_json("POST", path, json=json, params=params, headers=headers)
+        return await self.request_json(
+            "POST", path, json=json, params=params, headers=headers, on_response=on_response
+        )
 
     async def put(
         self,
@@ -289,15 +295,18 @@ class HttpClient:
         json: Any | None = None,
         params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
+        on_response: ResponseHook | None = None,
     ) -> Any:
         """Send ``method path`` with an optional JSON body; return the decoded JSON answer.
 
         An empty body gives ``None``; whitespace before the JSON (the ``\\n``
         keep-alives LangGraph's ``wait``/``join`` send while a run is going) is
-        skipped.
+        skipped. ``on_response`` is called with a 2xx answer once its headers are in,
+        before the body (which may take as long as a run) is read; if it raises, the
+        response is discarded and the exception propagates.
         """
         request = self._request(method, path, json, params, headers, stream=False)
-        return await self._send(request, path, decode=True)
+        return await self._send(request, path, decode=True, on_response=on_response)
 
     def stream(
         self,
@@ -350,16 +359,31 @@ class HttpClient:
             self.timeout,
         )
 
-    async def _send(self, request: Request, path: str, *, decode: bool) -> Any:
+    async def _send(
+        self,
+        request: Request,
+        path: str,
+        *,
+        decode: bool,
+        on_response: ResponseHook | None = None,
+    ) -> Any:
         total_s = request.timeout.total_s
         if total_s is None:
-            return await self._exchange(request, path, decode)
+            return await self._exchange(request, path, decode, on_response)
         with anyio.move_on_after(total_s):
-            return await self._exchange(request, path, decode)
+            return await self._exchange(request, path, decode, on_response)
         raise RequestTimeout(f"{request.method} {path} took longer than {total_s} s in total")
 
-    async def _exchange(self, request: Request, path: str, decode: bool) -> Any:
+    async def _exchange(
+        self, request: Request, path: str, decode: bool, on_response: ResponseHook | None
+    ) -> Any:
         response = await self.transport.handle(request)
+        if on_response is not None and 200 <= response.status_code < 300:
+            try:
+                on_response(response)
+            except BaseException:
+                await _discard(response)
+                raise
         body = await response.aread()  # reads the whole body, then closes the response
         status = response.status_code
         if not 200 <= status < 300:

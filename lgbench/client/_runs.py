@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import builtins
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, final
+from typing import Any, Final, Literal, TypedDict, final
+from urllib.parse import unquote
 
 import anyio
 
 from lgbench.client._errors import ClientError, TransportError
-from lgbench.client._http import QueryParams, SSEStream
-from lgbench.client._models import StreamPart
+from lgbench.client._http import QueryParams, ResponseHook, SSEStream
+from lgbench.client._models import Response, StreamPart
 from lgbench.client._resource import _compact, _listed, _path, _query, _Resource
 
 __all__ = [
@@ -23,10 +24,12 @@ __all__ = [
     "MultitaskStrategy",
     "OnCompletionBehavior",
     "ResumableStream",
+    "RunCreateMetadata",
     "RunError",
     "RunStatus",
     "RunsClient",
     "StreamMode",
+    "run_metadata_from_location",
 ]
 
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
@@ -68,6 +71,51 @@ class RunError(ClientError):
         self.message = message
         self.body = body
         super().__init__(f"{error}: {message}")
+
+
+class RunCreateMetadata(TypedDict):
+    """The run a request created, as its answer's ``Content-Location`` header names it.
+
+    ``thread_id`` is None for a stateless background run (``/runs/{run_id}``); a stateless
+    ``wait`` names the temporary thread it ran on.
+    """
+
+    run_id: str
+    thread_id: str | None
+
+
+def run_metadata_from_location(location: str | None) -> RunCreateMetadata | None:
+    """The run (and thread) a ``Content-Location`` value names, or None if it names none.
+
+    langgraph-api answers run-creating requests with ``/threads/{thread_id}/runs/{run_id}``
+    or, for a stateless background run, ``/runs/{run_id}``; a mount prefix, an absolute URL
+    or a query are tolerated. The ids are percent-decoded.
+    """
+    if not location:
+        return None
+    path = location.partition("?")[0].partition("#")[0].rstrip("/")
+    head, found, run_id = path.rpartition("/runs/")
+    if not found or not run_id or "/" in run_id:
+        return None
+    _, found, thread_id = head.rpartition("/threads/")
+    if not found:
+        thread: str | None = None
+    elif thread_id and "/" not in thread_id:
+        thread = unquote(thread_id)
+    else:
+        return None
+    return {"run_id": unquote(run_id), "thread_id": thread}
+
+
+def _on_run_created(callback: Callable[[RunCreateMetadata], None]) -> ResponseHook:
+    """A response hook that hands ``callback`` the run the answer's headers name."""
+
+    def hook(response: Response) -> None:
+        metadata = run_metadata_from_location(response.headers.get("content-location"))
+        if metadata is not None:
+            callback(metadata)
+
+    return hook
 
 
 #: Reconnections an interrupted stream may try in a row, with no event in between.
@@ -515,6 +563,7 @@ class RunsClient(_Resource):
         langsmith_tracing: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         params: QueryParams | None = None,
+        on_run_created: Callable[[RunCreateMetadata], None] | None = None,
     ) -> builtins.list[dict[str, Any]] | dict[str, Any]:
         """Create a run, wait for it to end, and return the thread's final values.
 
@@ -522,6 +571,11 @@ class RunsClient(_Resource):
         body. A graph that raises comes back as HTTP 200 with an ``__error__``
         field: with ``raise_error`` (the default) that raises :class:`RunError`,
         otherwise the body is returned as is.
+
+        The values do not say which run produced them: ``on_run_created``, as in the
+        SDK, is called with the run's id (and thread's) from the answer's
+        ``Content-Location`` header as soon as the headers arrive, before the run ends;
+        it is not called when the answer names no run.
         """
         payload = _run_payload(
             assistant_id,
@@ -546,8 +600,13 @@ class RunsClient(_Resource):
                 "langsmith_tracer": langsmith_tracing,
             },
         )
-        body = await self._send(
-            "POST", _runs_path(thread_id, "/wait"), json=payload, params=params, headers=headers
+        body = await self.http.request_json(
+            "POST",
+            _runs_path(thread_id, "/wait"),
+            json=payload,
+            params=params or None,
+            headers=headers,
+            on_response=None if on_run_created is None else _on_run_created(on_run_created),
         )
         if raise_error and isinstance(body, dict) and isinstance(body.get("__error__"), dict):
             error = body["__error__"]
