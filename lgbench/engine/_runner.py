@@ -439,7 +439,12 @@ class _Run:
             self.baseline = load_summary(self.options.baseline)
         self._check_faults()
         created = not self.run_dir.exists()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file in the way, a read-only or missing place
+            raise UsageError(
+                f"cannot create the run folder {self.run_dir}: {exc.strerror or exc}"
+            ) from None
         try:
             return await self._execute()
         finally:
@@ -767,6 +772,8 @@ class _Run:
                 summary = self._summary(recorder, now_s, True, _CHECKPOINT_REASON, {}, None)
             except RuntimeError:  # a dict grew under the iteration: skip this one
                 return
+            if self.workload.faults:
+                summary["faults"] = [dict(fault) for fault in list(self.faults)]
             with self.summary_lock:
                 if self.running:
                     _write_json_atomically(self.run_dir / _SUMMARY, summary)
