@@ -109,6 +109,26 @@ class ScenarioContext:
         return found
 
 
+@final
+class _CreatedRun:
+    """``runs.wait``'s ``on_run_created``: keeps the run id, so its ok line can name the run."""
+
+    __slots__ = ("run_id",)
+
+    def __init__(self) -> None:
+        self.run_id: str | None = None
+
+    def __call__(self, metadata: Mapping[str, object]) -> None:
+        run_id = metadata.get("run_id")
+        self.run_id = run_id if isinstance(run_id, str) else None
+
+    def arguments(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The call's arguments with the run id, for the history's ok value."""
+        if self.run_id is None:
+            return kwargs
+        return {**kwargs, "run_id": self.run_id}
+
+
 def actor_seed(seed: int, scenario: str, vu: int) -> str:
     """The seed of one VU's generator: the workload seed, the scenario and the VU number."""
     return f"{seed}:{scenario}:{vu}"
@@ -271,13 +291,19 @@ class Actor:
                     latency_start_s,
                     expected_us,
                 )
+            created: _CreatedRun | None = None
             try:
-                result = await method(*args, **kwargs)
+                if spec.name == "runs.wait":
+                    # The values say nothing of the run: its id comes from the answer's header.
+                    created = _CreatedRun()
+                    result = await method(*args, on_run_created=created, **kwargs)
+                else:
+                    result = await method(*args, **kwargs)
             except RunError as exc:
                 recorder.ok(
                     scope,
                     invocation,
-                    kwargs,
+                    kwargs if created is None else created.arguments(kwargs),
                     exc.body,
                     start_s=start_s,
                     latency_start_s=latency_start_s,
@@ -320,7 +346,7 @@ class Actor:
         recorder.ok(
             scope,
             invocation,
-            kwargs,
+            kwargs if created is None else created.arguments(kwargs),
             result,
             start_s=start_s,
             latency_start_s=latency_start_s,

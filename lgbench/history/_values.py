@@ -161,6 +161,10 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
     thread's status; ``threads.get_state`` the tokens, ``next`` and the interrupt count;
     ``runs.wait``/``runs.join`` the tokens, the ``__error__`` body and whether values came
     back. Anything else keeps only the ids it addressed or returned.
+
+    A wait's values do not name its run: the caller passes the run id its answer's
+    ``Content-Location`` named as ``arguments["run_id"]`` (the engine does), and it is
+    kept like any addressed id.
     """
     addressed = _ids(arguments)
     if operation in ("runs.create", "crons.create", "crons.create_for_thread"):
