@@ -47,9 +47,11 @@ and "before" means a completion answered before the other request was sent):
                                  have added one
 ``wrong_final_status``           ``success`` of a ``failing`` run that executed, or ``error`` of a
                                  run whose ``end`` token is in the state
-``result_lost``                  a join (or a wait whose run id was recorded) answered with no
-                                 values, or a stream with no event after ``metadata``, for a
-                                 run seen ``success``
+``result_lost``                  for a run seen ``success``: a join answered with no values; a
+                                 wait (its run id from ``Content-Location``) with no values or
+                                 without the run's ``end`` token, once a read shows the run
+                                 executed (``start``/``end``) or ended (``end``); a stream
+                                 with no event after ``metadata``
 ``join_result_mismatch``         a join's values lacking the run's ``end`` or holding later runs'
                                  tokens (observed accepts it after the run ended)
 ===============================  ===============================================================
@@ -123,7 +125,8 @@ ANOMALY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "reject_accepted": "a reject run was accepted while another run was in flight",
         "reject_refused_idle": "a reject run was refused (409) while the thread was idle",
         "result_lost": (
-            "a wait, join or stream of a successful run returned no values or no event"
+            "a wait, join or stream of a successful run returned no values or no event, "
+            "or a wait's values lacked its run's end"
         ),
         "rollback_cancelled_pending": (
             "a rollback deleted a pending run besides the current one "

@@ -28,6 +28,7 @@ from lgbench.check._model import (
     short_id,
 )
 from lgbench.check._reader import Phantom
+from lgbench.graphs import end_token
 
 __all__ = ["CHECKER_FUNCTIONS", "PER_THREAD", "Context", "ThreadCheck", "coverage_gap"]
 
@@ -1170,7 +1171,10 @@ def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
             continue
         lost = False
         what = ""
-        if op.f in ("runs.wait", "runs.join"):
+        proof: tuple[EventRef, ...] = ()
+        if op.f == "runs.wait":
+            lost, what, proof = _wait_lost(thread, run, op)
+        elif op.f == "runs.join":
             lost = op.result.get("has_values") is False and not op.result.get("error")
             what = "returned no values"
         elif op.f == "runs.stream":
@@ -1187,13 +1191,45 @@ def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                     f"the {op.f} of {_run(run.run_id)} on {_thread(thread)} {what} (event "
                     f"{op.ref().index}) although the run succeeded (event "
                     f"{success.ref().index})",
-                    (op.ref(), success.ref()),
+                    (op.ref(), success.ref(), *proof),
                 )
             )
             continue
         if op.f == "runs.join":
             _join_mismatch(thread, run, op, out)
     return out
+
+
+def _wait_lost(
+    thread: ThreadModel, run: RunModel, op: Operation
+) -> tuple[bool, str, tuple[EventRef, ...]]:
+    """Whether a wait's answer lost its (successful) run's result; what it lacked; proof.
+
+    A wait answers with its own run's final values, so they hold the run's ``end`` token.
+    Only a run that provably executed is judged: a run created without input executes
+    nothing yet ends ``success`` with no token, and one stopped by ``interrupt(...)`` or
+    ``interrupt_before`` ends ``success`` without its ``end`` (the bundled graphs, on
+    langgraph-api 0.16). So empty values count only once a read shows the run's ``start``
+    or ``end``, and values without ``end`` only once a read shows that token.
+    """
+    if op.result.get("error"):
+        return False, "", ()
+    ended = thread.ended(run)
+    if op.result.get("has_values") is False:
+        executed = ended or thread.started(run)
+        if executed is None:
+            return False, "", ()
+        return True, "returned no values", (executed.ref(),)
+    if ended is None:
+        return False, "", ()
+    tokens = op.result.get("tokens")
+    if isinstance(tokens, list) and end_token(run.run_id) in tokens:
+        return False, "", ()
+    return (
+        True,
+        f"returned values without its end:{short_id(run.run_id)} token",
+        (ended.ref(),),
+    )
 
 
 def _join_mismatch(thread: ThreadModel, run: RunModel, op: Operation, out: ThreadCheck) -> None:
