@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import math
+import os
 import shutil
 import signal
 import sys
@@ -41,7 +43,41 @@ class _ArgumentParser(argparse.ArgumentParser):
     """Exits with ExitCode.USAGE (2) on bad usage, as argparse does, but through our errors."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.endswith("expected one argument"):
+            # argparse reads "--duration -1s" as two flags; the user meant a value.
+            message += " (a value that starts with '-' needs '=', e.g. --duration=-1s)"
         raise UsageError(f"{self.prog}: {message}")
+
+
+def _path(text: str) -> Path:
+    """A path argument; an empty one would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
+def _int_from(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            limits = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {limits}, not {value}")
+        return value
+
+    return parse
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -55,11 +91,16 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = verbs.add_parser(
         "serve", help="run the embedded LangGraph server with lgbench's graphs until Ctrl-C"
     )
-    serve.add_argument("--port", type=int, default=None, help="port (default: a free one)")
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
-    serve.add_argument("--log", type=Path, default=None, help="write the server's log here")
     serve.add_argument(
-        "--n-jobs-per-worker", type=int, default=None, help="runs the server executes at once"
+        "--port", type=_int_from(1, 65535), default=None, help="port (default: a free one)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve.add_argument("--log", type=_path, default=None, help="write the server's log here")
+    serve.add_argument(
+        "--n-jobs-per-worker",
+        type=_int_from(1),
+        default=None,
+        help="runs the server executes at once",
     )
 
     run = verbs.add_parser(
@@ -71,13 +112,13 @@ def _build_parser() -> argparse.ArgumentParser:
             " graceful_stop); a second one stops at once. The run folder is written either way."
         ),
     )
-    run.add_argument("file", type=Path, metavar="FILE.toml", help="the workload")
+    run.add_argument("file", type=_path, metavar="FILE.toml", help="the workload")
     run.add_argument(
         "--target", default=None, help='base URL of the server under test, or "embedded"'
     )
     run.add_argument(
         "--out",
-        type=Path,
+        type=_path,
         default=None,
         metavar="DIR",
         help="run folder (default: reports/<workload>-<UTC time>/)",
@@ -100,17 +141,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--baseline",
-        type=Path,
+        type=_path,
         default=None,
         metavar="BASE",
         help="compare with this summary.json (or run folder) at the end; a regression exits 4",
     )
     _add_regression_flags(run)
     run.add_argument(
-        "--json", type=Path, default=None, metavar="PATH", help="also copy summary.json here"
+        "--json", type=_path, default=None, metavar="PATH", help="also copy summary.json here"
     )
     run.add_argument(
-        "--junit", type=Path, default=None, metavar="PATH", help="also copy junit.xml here"
+        "--junit", type=_path, default=None, metavar="PATH", help="also copy junit.xml here"
     )
     run.add_argument(
         "--no-report", action="store_true", help="do not write report.html (lgbench report can)"
@@ -126,7 +167,7 @@ def _build_parser() -> argparse.ArgumentParser:
     validate = verbs.add_parser(
         "validate", help="check a workload file and print its plan, without running it"
     )
-    validate.add_argument("file", type=Path, metavar="FILE.toml", help="the workload")
+    validate.add_argument("file", type=_path, metavar="FILE.toml", help="the workload")
     _add_override_flags(validate)
 
     check = verbs.add_parser(
@@ -134,13 +175,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="check a history.jsonl against LangGraph's run and thread semantics",
         description=(
             "Judge every thread of HISTORY.jsonl (several files: one run's processes, merged)."
-            " Exit code 5 when anomalies are found, 0 when valid, and 0 with an 'unknown'"
-            " verdict when too little was observed to judge."
+            " Exit code 5 when anomalies are found, 0 when valid, 0 with an 'unknown'"
+            " verdict when too little was observed to judge, and 2 when no line is a history"
+            " event (not an lgbench history)."
         ),
     )
     check.add_argument(
         "history",
-        type=Path,
+        type=_path,
         nargs="+",
         metavar="HISTORY",
         help="a run folder, or history files (history.jsonl, rotated history-NNNN.jsonl.gz)",
@@ -151,10 +193,10 @@ def _build_parser() -> argparse.ArgumentParser:
         default="observed",
         help="what the server is held to (default: observed, the in-memory server's behaviour)",
     )
-    check.add_argument("--out", type=Path, default=None, help="also write the verdict here (JSON)")
+    check.add_argument("--out", type=_path, default=None, help="also write the verdict here (JSON)")
     check.add_argument(
         "--stuck-after",
-        type=float,
+        type=_positive_seconds,
         default=None,
         metavar="SECONDS",
         help="no progress for this long makes a run or thread stuck (default 60)",
@@ -162,14 +204,14 @@ def _build_parser() -> argparse.ArgumentParser:
     report = verbs.add_parser(
         "report", help="rebuild report.html from a run folder (also one left by a killed run)"
     )
-    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    report.add_argument("run_dir", type=_path, metavar="RUN_DIR")
 
     compare = verbs.add_parser(
         "compare",
         help="compare two runs per operation and percentile; exit 4 on a regression",
     )
-    compare.add_argument("base", type=Path, metavar="BASE", help="summary.json or run folder")
-    compare.add_argument("new", type=Path, metavar="NEW", help="summary.json or run folder")
+    compare.add_argument("base", type=_path, metavar="BASE", help="summary.json or run folder")
+    compare.add_argument("new", type=_path, metavar="NEW", help="summary.json or run folder")
     _add_regression_flags(compare)
     return parser
 
@@ -275,6 +317,7 @@ def _run_async(backend: str, fn: Callable[[], Awaitable[object]]) -> object:
 def _serve(args: argparse.Namespace, console: Console) -> int:
     from lgbench.server import EmbeddedServer
 
+    _check_file_flag("--log", args.log)
     with EmbeddedServer(
         host=args.host, port=args.port, log_path=args.log, n_jobs_per_worker=args.n_jobs_per_worker
     ) as server:
@@ -348,6 +391,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     scenarios = [scenario.name for scenario in workload.scenarios]
     thresholds = tuple(parse_threshold_option(text, scenarios=scenarios) for text in args.threshold)
     max_regression, min_difference_ms = _regression_limits(args)
+    if args.target is not None:
+        _check_target_flag(args.target)
+    _check_transport(args, workload.target.url, workload.target.transport)
+    _check_out_paths(args)
     errors = Console(stderr=True, highlight=False)
     live: LiveMode
     if args.quiet:
@@ -408,6 +455,74 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
+def _check_target_flag(url: str) -> None:
+    """``--target`` held to the rules the workload file's ``[target] url`` follows."""
+    from urllib.parse import urlsplit
+
+    problem: str | None = None
+    if url == "embedded":
+        return
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as exc:
+        parts, port_ok, problem = None, False, str(exc)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = problem or "not an http:// or https:// URL with a host"
+    elif not port_ok:
+        problem = "an invalid port"
+    elif parts.username is not None or parts.password is not None:
+        problem = "credentials in a URL are not sent; put the API key in [target] api_key_env"
+    elif parts.query or parts.fragment:
+        problem = "a base URL has no query or fragment"
+    elif any(char.isspace() for char in url):
+        problem = "it contains spaces"
+    if problem is not None:
+        raise UsageError(
+            f"--target {url!r}: {problem}"
+            ' (expected "embedded" or a base URL such as http://127.0.0.1:8123)'
+        )
+
+
+def _check_transport(args: argparse.Namespace, file_url: str, file_transport: str) -> None:
+    """lgbench's fast transport speaks plain HTTP: say so before the run, naming the source."""
+    url = args.target if args.target is not None else file_url
+    transport = args.transport or file_transport
+    if transport == "fast" and url.startswith("https://"):
+        source = "--target" if args.target is not None else f"{args.file} [target] url"
+        raise UsageError(
+            f"{source} {url!r}: the fast transport speaks plain http:// only;"
+            ' use --transport httpx (or transport = "httpx" in [target]) for https'
+        )
+
+
+def _check_out_paths(args: argparse.Namespace) -> None:
+    """Refuse, before anything runs, output paths that cannot be written as asked."""
+    if args.out is not None:
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"--out {args.out}: a file, not a folder (the run folder goes there)")
+        _check_parent("--out", args.out)
+    for flag in ("--json", "--junit"):
+        _check_file_flag(flag, getattr(args, flag[2:]))
+
+
+def _check_file_flag(flag: str, path: Path | None) -> None:
+    """``flag PATH`` names a file to write: not a folder, and no file where a folder goes."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: a folder; give the file to write")
+    _check_parent(flag, path)
+
+
+def _check_parent(flag: str, path: Path) -> None:
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{flag} {path}: {parent} is a file, not a folder")
+            return
+
+
 def _print_gates(
     summary: dict[str, object], comparison: object, console: Console, *, quiet: bool
 ) -> None:
@@ -429,10 +544,19 @@ def _copy_outputs(files: dict[str, Path], args: argparse.Namespace) -> None:
         if target is None or key not in files:
             continue
         try:
+            if target.exists() and os.path.samefile(target, files[key]):
+                continue  # --json pointing into the run folder: already there
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(files[key], target)
         except OSError as exc:
-            raise UsageError(f"--{flag} {target}: {exc}") from None
+            raise UsageError(f"--{flag} {target}: cannot write it: {_os_reason(exc)}") from None
+
+
+def _os_reason(exc: OSError) -> str:
+    """An OSError's reason without Python's reprs (``[Errno 2] ... 'x'``)."""
+    if exc.strerror and exc.filename is not None:
+        return f"{exc.strerror}: {exc.filename}"
+    return exc.strerror or str(exc)
 
 
 def _print_verdict(verdict: object, console: Console, *, quiet: bool) -> None:
@@ -459,13 +583,28 @@ def _check(args: argparse.Namespace, console: Console) -> int:
     )
 
     stuck_after_s = DEFAULT_STUCK_AFTER_S if args.stuck_after is None else args.stuck_after
+    _check_file_flag("--out", args.out)
     try:
         result = check_history(args.history, profile=args.profile, stuck_after_s=stuck_after_s)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    history = result.history
+    issues = [str(issue) for issue in history.get("issues", ())]
+    if history.get("header") == {} and history.get("events") == 0:
+        # Not one line was a history event: judging it would print a hollow "unknown".
+        files = ", ".join(str(name) for name in history.get("files", ()))
+        raise UsageError(f"{files}: not an lgbench history ({'; '.join(issues)})")
     render_check(result, console)
+    errors = Console(stderr=True, highlight=False)
+    for issue in issues:
+        # A damaged segment is read around, not refused: say what was skipped.
+        errors.print(f"warning: {escape(issue)}", soft_wrap=True)
     if args.out is not None:
-        console.print(f"written: {escape(str(write_check_json(result, args.out)))}")
+        try:
+            written = write_check_json(result, args.out)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: cannot write it: {_os_reason(exc)}") from None
+        console.print(f"written: {escape(str(written))}")
     # An unknown verdict is not a failure: it says what was missing to judge (see above).
     return ExitCode.ANOMALIES if result.valid is False else ExitCode.OK
 
@@ -477,9 +616,14 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 
 
 def _compare(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.gate import compare_command
+    from lgbench.gate import compare_command, summary_path
 
     max_regression, min_difference_ms = _regression_limits(args)
+    base, new = (summary_path(path) for path in (args.base, args.new))
+    if base.exists() and new.exists() and os.path.samefile(base, new):
+        raise UsageError(
+            f"BASE and NEW are the same file ({base}): a run compared with itself always passes"
+        )
     return compare_command(
         args.base,
         args.new,
