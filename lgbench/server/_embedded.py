@@ -727,7 +727,12 @@ class EmbeddedServer:
             )
         if self._requested_log_path is not None:
             log_path = self._requested_log_path
-            log_path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file in the way, a read-only or missing place
+                raise ServerConfigError(
+                    f"cannot write the embedded server's log {log_path}: {exc.strerror or exc}"
+                ) from None
             delete_log = False
         else:
             fd, name = tempfile.mkstemp(prefix="lgbench-server-", suffix=".log")
@@ -736,7 +741,9 @@ class EmbeddedServer:
         try:
             log_file = log_path.open("wb")
         except OSError as exc:
-            raise ServerError(f"cannot write the embedded server's log {log_path}: {exc}") from exc
+            raise ServerConfigError(
+                f"cannot write the embedded server's log {log_path}: {exc.strerror or exc}"
+            ) from None
         session = _Session(log_path=log_path, log_file=log_file, delete_log=delete_log)
         self._session = session
         self._finalizer = weakref.finalize(self, session.close)
