@@ -124,7 +124,8 @@ def read_inputs(run_dir: Path) -> RunInputs:
     holds none of summary.json, intervals.hlog, timeseries.jsonl and history.jsonl.
     """
     if not run_dir.is_dir():
-        raise UsageError(f"{run_dir}: not a run folder (no such directory)")
+        what = "a file; give the folder that holds it" if run_dir.exists() else "no such directory"
+        raise UsageError(f"{run_dir}: not a run folder ({what})")
     found = RunInputs(run_dir=run_dir)
     notes = found.notes
     found.summary = _read_json(run_dir / SUMMARY_FILE, notes)
