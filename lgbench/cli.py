@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib.util
 import math
 import os
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 BACKENDS = ("asyncio", "trio")
+_NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+_PATH_MAX = 4096  # bytes in a whole path (Linux)
 TRANSPORTS = ("fast", "httpx")
 
 
@@ -53,7 +56,13 @@ def _path(text: str) -> Path:
     """A path argument; an empty one would silently mean the current folder."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path")
-    return Path(text)
+    path = Path(text)
+    # pathlib's exists() and is_dir() raise on a name too long instead of answering False.
+    if len(os.fsencode(text)) >= _PATH_MAX or any(
+        len(os.fsencode(part)) > _NAME_MAX for part in path.parts
+    ):
+        raise argparse.ArgumentTypeError(f"{os.strerror(errno.ENAMETOOLONG)}: {text}")
+    return path
 
 
 def _int_from(low: int, high: int | None = None) -> Callable[[str], int]:

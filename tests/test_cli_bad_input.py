@@ -22,6 +22,7 @@ from tests.test_cli_run import ROOT, lgbench, write
 
 HISTORIES = ROOT / "tests" / "data" / "histories"
 UNREACHABLE = "http://127.0.0.1:9"  # refused before anything connects, in every row below
+LONG_NAME = "missing/" + "x" * 300  # pathlib's exists() raises on it, it does not say False
 
 WORKLOAD = """
 name = "bad-input"
@@ -124,6 +125,17 @@ CASES = [
     pytest.param(("validate", "{tmp}/syntax.toml"), 2, ["syntax.toml:2:"], id="toml-syntax"),
     pytest.param(("run", "{tmp}/folder"), 2, ["folder"], id="run-a-directory"),
     pytest.param(("validate", ""), 2, ["FILE.toml", "empty path"], id="empty-path"),
+    *(
+        pytest.param((*argv, LONG_NAME), 2, [flag, "too long"], id=f"name-too-long-{argv[0]}")
+        for argv, flag in [
+            (("validate",), "FILE.toml"),
+            (("report",), "RUN_DIR"),
+            (("check",), "HISTORY"),
+            (("compare", "{tmp}/summary.json"), "NEW"),
+            (("serve", "--log"), "--log"),
+            ((*RUN[:-2], "--out"), "--out"),
+        ]
+    ),
     # -- override flags ---------------------------------------------------------------------
     pytest.param(
         ("validate", "{tmp}/w.toml", "--duration", "-1s"),
