@@ -599,10 +599,11 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(str(exc)) from None
     history = result.history
     issues = [str(issue) for issue in history.get("issues", ())]
-    if history.get("header") == {} and history.get("events") == 0:
-        # Not one line was a history event: judging it would print a hollow "unknown".
+    if history.get("events") == 0 and not _any_history_header(args.history):
+        # No header and not one event: judging it would print a hollow "unknown".
         files = ", ".join(str(name) for name in history.get("files", ()))
-        raise UsageError(f"{files}: not an lgbench history ({'; '.join(issues)})")
+        why = "; ".join(issues) or "no header line"
+        raise UsageError(f"{files}: not an lgbench history ({why})")
     render_check(result, console)
     errors = Console(stderr=True, highlight=False)
     for issue in issues:
@@ -616,6 +617,24 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         console.print(f"written: {escape(str(written))}")
     # An unknown verdict is not a failure: it says what was missing to judge (see above).
     return ExitCode.ANOMALIES if result.valid is False else ExitCode.OK
+
+
+def _any_history_header(paths: Sequence[Path]) -> bool:
+    """Whether one of the histories in ``paths`` starts with a header line."""
+    import json
+
+    from lgbench.history import find_history_sets, iter_lines
+
+    for found in find_history_sets(paths):
+        for raw in iter_lines(found.files[0].path):
+            try:
+                first = json.loads(raw)
+            except ValueError:
+                break
+            if isinstance(first, dict) and first.get("type") == "header":
+                return True
+            break
+    return False
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
