@@ -27,6 +27,11 @@ REPORT_FILE: Final = "report.html"
 
 def render_report(run_dir: Path) -> str:
     """The report's HTML for the run folder ``run_dir`` (see :func:`build_report`)."""
+    return _render(run_dir)[0]
+
+
+def _render(run_dir: Path) -> tuple[str, list[str]]:
+    """The HTML, and the notes on what of the inputs was skipped (also in the page)."""
     inputs = read_inputs(run_dir)
     ctx = build_context(inputs)
     top = header(ctx)
@@ -52,12 +57,13 @@ def render_report(run_dir: Path) -> str:
         or run_dir.name
     )
     body = f'{top.html}<nav class="sections">{nav}</nav><main>{sections}</main>{footer}'
-    return page(
+    document = page(
         title=f"lgbench report: {name}",
         body=body,
         figures=ctx.figures,
         plotly_js=plotly.offline.get_plotlyjs(),
     )
+    return document, list(inputs.notes)
 
 
 def build_report(run_dir: Path, *, out: Path | None = None) -> Path:
@@ -69,9 +75,13 @@ def build_report(run_dir: Path, *, out: Path | None = None) -> Path:
     history header. Raises :class:`~lgbench.errors.UsageError` naming the folder when it
     holds none of the run files, or when the report cannot be written.
     """
+    return _build(run_dir, out)[0]
+
+
+def _build(run_dir: Path, out: Path | None) -> tuple[Path, list[str]]:
     run_dir = Path(run_dir)
     target = Path(out) if out is not None else run_dir / REPORT_FILE
-    document = render_report(run_dir)
+    document, notes = _render(run_dir)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=target.parent)
@@ -89,7 +99,7 @@ def build_report(run_dir: Path, *, out: Path | None = None) -> Path:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return target
+    return target, notes
 
 
 def report_command(run_dir: Path, console: Console) -> int:
@@ -97,6 +107,9 @@ def report_command(run_dir: Path, console: Console) -> int:
 
     Errors are raised (:class:`~lgbench.errors.UsageError`) for the CLI's one handler.
     """
-    written = build_report(run_dir)
+    written, notes = _build(run_dir, None)
+    # What was skipped is in the page too; said here so a script sees it without opening it.
+    for note in notes:
+        console.print(f"[yellow]warning[/]: {escape(note)}", soft_wrap=True)
     console.print(f"written: {escape(str(written))}")
     return int(ExitCode.OK)
