@@ -31,7 +31,13 @@ from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
 from lgbench.client._httpx_transport import HttpxTransport
 from lgbench.client._models import Request, Response, StreamPart, Timeout
-from lgbench.client._runs import ResumableStream, RunError, RunsClient
+from lgbench.client._runs import (
+    ResumableStream,
+    RunCreateMetadata,
+    RunError,
+    RunsClient,
+    run_metadata_from_location,
+)
 from lgbench.client._sse import ServerSentEvent, SSEDecoder, iter_sse
 from lgbench.client._store import StoreClient
 from lgbench.client._sync import (
@@ -76,6 +82,7 @@ __all__ = [
     "RequestTimeout",
     "Response",
     "ResumableStream",
+    "RunCreateMetadata",
     "RunError",
     "RunsClient",
     "SSEDecoder",
@@ -100,6 +107,7 @@ __all__ = [
     "get_client",
     "get_sync_client",
     "iter_sse",
+    "run_metadata_from_location",
 ]
 
 # Public objects say they come from the package, not from its private modules (httpx does the same).
