@@ -12,7 +12,8 @@ start is then about ``3.00 - due`` for those 99 iterations and 1 s for the froze
 
 while the time from the *actual* send (``service_time_ms``, what a naive tool reports) has
 only the one frozen request above a few tens of milliseconds: its p99 stays tiny. The bounds
-below are generous (a busy machine adds milliseconds, not hundreds of them) and nothing else
+below are generous (a busy machine adds milliseconds to the catch-up after the freeze, at
+worst a few hundred: seen 832 ms for p90 on a loaded 2-core machine) and nothing else
 depends on wall-clock timing. Real time: about 5 s per backend.
 """
 
@@ -69,7 +70,7 @@ async def test_open_model_p99_includes_the_stall_the_naive_figure_does_not(
     latency = op["latency_ms"]
     naive = op["service_time_ms"]
     assert 800 <= latency["p99"] <= 1400, latency
-    assert 350 <= latency["p90"] <= 800, latency
+    assert 350 <= latency["p90"] <= 950, latency
     assert latency["p50"] < 100, latency
     assert latency["max"] >= 950, latency
     assert naive["p99"] < 250, naive  # the freeze is invisible from the actual send...
