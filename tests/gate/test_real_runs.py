@@ -23,8 +23,8 @@ pytestmark = pytest.mark.server
 ROOT = Path(__file__).parent.parent.parent
 
 
-def quickstart(out: Path) -> Path:
-    """One short quickstart run on the embedded server; its run folder."""
+def quickstart(out: Path, target: str) -> Path:
+    """One short quickstart run against the session's embedded server; its run folder."""
     done = subprocess.run(
         [
             sys.executable,
@@ -34,6 +34,8 @@ def quickstart(out: Path) -> Path:
             str(ROOT / "workloads" / "quickstart.toml"),
             "--duration",
             "3s",
+            "--target",
+            target,
             "--out",
             str(out),
             "--quiet",
@@ -50,10 +52,9 @@ def quickstart(out: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
+def two_runs(tmp_path_factory: pytest.TempPathFactory, langgraph_url: str) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("gate-runs")
-    return quickstart(base / "a"), quickstart(base / "b")
+    return quickstart(base / "a", langgraph_url), quickstart(base / "b", langgraph_url)
 
 
 def console() -> Console:
