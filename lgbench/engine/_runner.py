@@ -65,12 +65,13 @@ from lgbench.engine._executors import Executor, build_executor, executor_model
 from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
+from lgbench.engine._sampling import RunSampler
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import LgbenchError, TargetError, UsageError
 from lgbench.faults import PROXY_KINDS, FaultEvent, FaultProxy, check_schedule, run_fault_schedule
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
-from lgbench.observe import DriftTracker, ProcessSampler, ServerSampler
+from lgbench.observe import DriftTracker
 from lgbench.thresholds import Threshold, ThresholdEvaluator, workload_thresholds
 from lgbench.workload import Workload
 
@@ -102,8 +103,6 @@ _CHECK: Final = "check.json"
 _JUNIT: Final = "junit.xml"
 _MIN_CONNECTIONS: Final = 256
 _REPORT: Final = "report.html"
-#: The target's sampled figures kept in timeseries.jsonl (the rest are cumulative counters).
-_SERVER_FIGURES: Final = ("queue.", "workers.")
 _CHECKPOINT_REASON: Final = "running (checkpoint: lgbench was still running when written)"
 _CLOSE_TIMEOUT_S: Final = 5.0
 _UNSAFE_FILE_CHARS: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -422,9 +421,7 @@ class _Run:
         self.baseline: dict[str, Any] | None = None
         self.comparison: Any = None
         self.server: Any = None
-        self.server_sampler: ServerSampler | None = None
-        self.process_samplers: dict[str, ProcessSampler] = {}
-        self.samples: dict[str, dict[str, Any]] = {}
+        self.sampler: RunSampler | None = None
         self.proxy: FaultProxy | None = None
         self.direct_url = self.target
         self.faults: list[dict[str, Any]] = []
@@ -465,7 +462,7 @@ class _Run:
                     # Its own connections: sampling must not queue behind the load's requests.
                     observer = self._client(self.direct_url, for_load=False)
                     stack.push_async_callback(_close_client, observer)
-                    await self._start_sampling(observer)
+                    self._start_sampling(observer)
                 await self._run(client)
         if self.result is None:
             # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).
@@ -564,50 +561,13 @@ class _Run:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
 
-    async def _start_sampling(self, observer: LangGraphClient) -> None:
-        self.server_sampler = ServerSampler(
-            observer.http, on_warning=lambda message: self.live.warn(message)
+    def _start_sampling(self, observer: LangGraphClient) -> None:
+        server = self.server
+        self.sampler = RunSampler(
+            observer.http,
+            server_pid=(lambda: getattr(server, "pid", None)) if server is not None else None,
+            on_warning=self.live.warn,
         )
-        self.process_samplers["lgbench"] = ProcessSampler(os.getpid(), include_children=False)
-        pid = getattr(self.server, "pid", None)
-        if pid is not None:
-            self.process_samplers["server"] = ProcessSampler(pid)
-
-    async def _sample(self, recorder: Recorder) -> None:
-        """Once per interval: the target's /metrics, and CPU and RSS (its own task, so a slow
-        target never delays the interval's close; the newest sample goes into the next line).
-        """
-        interval_s = self.options.interval_s
-        while True:
-            samples: dict[str, dict[str, Any]] = {}
-            sampler = self.server_sampler
-            if sampler is not None and sampler.active:
-                figures = await sampler.sample()
-                server = {
-                    key: value
-                    for key, value in figures.items()
-                    if key.startswith(_SERVER_FIGURES) and value is not None
-                }
-                for key in ("cpu_percent", "rss_bytes"):
-                    value = figures.get(f"process.{key}")
-                    if value is not None:
-                        server[key] = value
-                if server:
-                    samples["server"] = server
-            for name, process in self.process_samplers.items():
-                if name == "server":
-                    process.set_pid(getattr(self.server, "pid", None))
-                sample = process.sample()
-                if sample.alive:
-                    measured: dict[str, float | None] = {
-                        "cpu_percent": sample.cpu_percent,
-                        "rss_bytes": sample.rss_bytes,
-                    }
-                    found = samples.setdefault(name, {})
-                    # The process's own measure wins over what the server says of itself.
-                    found.update({k: v for k, v in measured.items() if v is not None})
-            self.samples = samples
-            await anyio.sleep(interval_s)
 
     async def _probe(self, client: LangGraphClient) -> None:
         try:
@@ -668,8 +628,8 @@ class _Run:
         try:
             async with anyio.create_task_group() as services:
                 services.start_soon(self._intervals, recorder)
-                if self.process_samplers:
-                    services.start_soon(self._sample, recorder)
+                if self.sampler is not None:
+                    services.start_soon(self.sampler.run, self.options.interval_s)
                 if self.workload.faults:
                     services.start_soon(self._play_faults, recorder)
                 services.start_soon(self._sync_files, recorder, history, hlog_file)
@@ -744,7 +704,7 @@ class _Run:
         """Close the interval at ``now_s``: hlog and timeseries lines (synchronous)."""
         snapshot = recorder.snapshot(now_s)
         if self.timeseries is not None:
-            samples, self.samples = self.samples, {}
+            samples = self.sampler.take() if self.sampler is not None else {}
             try:
                 self.timeseries.write(snapshot, samples)
             except OSError as exc:
@@ -853,11 +813,8 @@ class _Run:
         """Drift, thresholds and the baseline comparison, into the summary."""
         self.drift.finish()
         summary["drift"] = self.drift.to_dict()
-        if self.server_sampler is not None:
-            summary["server"]["sampling"] = {
-                "status": self.server_sampler.status,
-                "sources": list(self.server_sampler.sources),
-            }
+        if self.sampler is not None:
+            summary["server"]["sampling"] = self.sampler.status()
         if self.workload.faults:
             summary["faults"] = [dict(fault) for fault in self.faults]
             if self.proxy is not None:

@@ -121,3 +121,7 @@ def _assert_timeseries_adds_up(run_dir: Path, summary: dict[str, Any]) -> None:
     for name, scenario in summary["scenarios"].items():
         started = sum(line["scenarios"].get(name, {}).get("started", 0) for line in intervals)
         assert started == scenario["iterations"]["started"], name
+    # Sampled beside the figures: lgbench's own memory, and the target's queue and workers.
+    assert any(line.get("lgbench", {}).get("rss_bytes", 0) > 0 for line in intervals)
+    assert any("workers.max" in line.get("server", {}) for line in intervals)
+    assert summary["server"]["sampling"]["status"] == "sampling"
