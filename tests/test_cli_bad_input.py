@@ -425,6 +425,8 @@ def test_check_reads_around_a_damaged_segment_and_warns_naming_it(inputs: Path) 
     assert "history-0002.jsonl.gz: the compressed stream is damaged" in done.stderr.replace(
         "\n", ""
     )
+    # Lines were lost after the damage: the verdict cannot be "valid".
+    assert "verdict (observed profile): unknown" in done.stdout
 
 
 @pytest.mark.server

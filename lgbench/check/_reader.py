@@ -492,6 +492,12 @@ def _read_set(
             _pair(stream, event, sink, scan)
         if reader.damage is not None:
             stream.read_issues.append(reader.damage)
+            # What followed the damage is gone, with no index gap to tell which threads it
+            # touched (a segment's tail, or the segments after it): nothing can be called valid.
+            stream.unknown.append(
+                f"{reader.damage}: the lines after the damage are lost, so a thread they"
+                " concerned may look correct when it was not"
+            )
     if stream.header is None:
         stream.read_issues.append(f"{found.name}: no header line")
     for invoke in stream.in_flight.values():
