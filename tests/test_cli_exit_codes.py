@@ -128,8 +128,8 @@ def test_a_baseline_regression_exits_4_and_an_improvement_passes(
 ) -> None:
     # The in-memory server answers a wait about a second late (its queue's poll period):
     # the slow run's graph sleeps long enough to stand out of that.
-    fast = write(tmp_path / "fast.toml", WAITS.format(iterations=4, seconds=0.01))
-    slow = write(tmp_path / "slow.toml", WAITS.format(iterations=4, seconds=2.5))
+    fast = write(tmp_path / "fast.toml", WAITS.format(iterations=2, seconds=0.01))
+    slow = write(tmp_path / "slow.toml", WAITS.format(iterations=2, seconds=2.5))
     base = tmp_path / "base"
     done = lgbench("run", fast, "--target", langgraph_url, "--out", base, "--quiet")
     assert done.returncode == 0, done.stderr
