@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, final
 
+from lgbench._atomic import write_atomically
 from lgbench.check._anomalies import (
     ANOMALY_TYPES,
     BEHAVIOURS,
@@ -206,12 +207,6 @@ def write_check_json(result: CheckResult, path: str | os.PathLike[str]) -> Path:
     The file is written to a temporary name beside it and renamed, so a reader never sees
     half a file. Raises OSError when the directory is not writable.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(
-        json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-        encoding="utf-8",
+    return write_atomically(
+        path, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     )
-    partial.replace(target)
-    return target

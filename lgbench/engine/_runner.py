@@ -50,6 +50,7 @@ from rich.console import Console
 
 import lgbench
 from lgbench import _backend
+from lgbench._atomic import write_atomically
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -340,10 +341,7 @@ async def run_workload(
 
 
 def _write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    """Whole or not at all: a temporary file renamed over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 async def _close_client(client: LangGraphClient) -> None:
@@ -868,9 +866,9 @@ class _Run:
             return {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}
         path = self.run_dir / _CHECK
         try:
-            path.write_text(
+            write_atomically(
+                path,
                 json.dumps(_to_jsonable(verdict), indent=2, ensure_ascii=False, default=str) + "\n",
-                encoding="utf-8",
             )
             self.files["check"] = path
         except (OSError, TypeError, ValueError) as exc:

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from lgbench._atomic import write_atomically
+
 __all__ = ["JUNIT_SUITES", "write_junit"]
 
 #: The suite names, in the order they are written.
@@ -424,17 +426,7 @@ def write_junit(
         suites.append(_checker_suite(check))
     if comparison is not None:
         suites.append(_baseline_suite(comparison))
-    tree = ET.ElementTree(_element(suites, summary))
-    ET.indent(tree)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("wb") as file:
-            tree.write(file, encoding="utf-8", xml_declaration=True)
-            file.write(b"\n")
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return target
+    root = _element(suites, summary)
+    ET.indent(root)
+    document = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return write_atomically(path, document + b"\n")

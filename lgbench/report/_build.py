@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Final
@@ -13,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from lgbench import __version__
+from lgbench._atomic import write_atomically
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
 from lgbench.report._context import build_context, get
@@ -83,22 +82,9 @@ def _build(run_dir: Path, out: Path | None) -> tuple[Path, list[str]]:
     target = Path(out) if out is not None else run_dir / REPORT_FILE
     document, notes = _render(run_dir)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=target.parent)
+        write_atomically(target, document)
     except OSError as exc:
         raise UsageError(f"{target}: cannot write the report: {exc}") from None
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(document)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise UsageError(f"{target}: cannot write the report: {exc}") from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return target, notes
 
 
