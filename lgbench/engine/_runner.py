@@ -263,22 +263,16 @@ def _api_key(workload: Workload) -> str | None:
     return value or None
 
 
-def _check_summary(verdict: Any) -> dict[str, Any] | None:
-    """The checker's verdict in short, for summary.json (the whole of it is in check.json)."""
+def _check_summary(verdict: Any, data: Any) -> dict[str, Any] | None:
+    """The checker's verdict in short, for summary.json (the whole of it, ``data``, is in
+    check.json)."""
     if verdict is None:
         return None
-    data = _to_jsonable(verdict)
     valid = data.get("valid") if isinstance(data, dict) else getattr(verdict, "valid", None)
     short: dict[str, Any] = {"valid": valid, "file": _CHECK}
     if isinstance(data, dict) and "error" in data:
         short["error"] = data["error"]
     return short
-
-
-def _check_dict(verdict: Any) -> dict[str, Any] | None:
-    """The checker's verdict as check.json has it, or None when there is none."""
-    found = _to_jsonable(verdict)
-    return found if isinstance(found, dict) else None
 
 
 def _to_jsonable(verdict: Any) -> Any:
@@ -748,7 +742,6 @@ class _Run:
         loses nothing; this bounds what a crash of the machine itself can lose to about one
         interval. fsync may take long on a busy disk: never on the event loop.
         """
-        timeseries = self.run_dir / _TIMESERIES
 
         def sync() -> None:
             history.sync()
@@ -761,7 +754,7 @@ class _Run:
             try:
                 await anyio.to_thread.run_sync(sync, abandon_on_cancel=True)
             except (OSError, ValueError) as exc:  # ValueError: a file closed meanwhile
-                recorder.warn("fsync", f"cannot sync the run's files ({timeseries.parent}): {exc}")
+                recorder.warn("fsync", f"cannot sync the run's files ({self.run_dir}): {exc}")
 
     @staticmethod
     async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
@@ -794,20 +787,25 @@ class _Run:
             )
         history.close()
         hgrm = self._write_hgrm(recorder)
-        check = self._check(recorder)
-        summary = self._summary(recorder, now_s, partial, reason, hgrm, check)
-        self._judge(recorder, summary, check)
+        check, judged = self._check(recorder)
+        # The verdict as check.json has it, made once: a long run's verdict is not small.
+        check_data = _to_jsonable(check)
+        check_dict = check_data if isinstance(check_data, dict) else None
+        if judged:
+            self._write_check(recorder, check_data)
+        summary = self._summary(recorder, now_s, partial, reason, hgrm, check, check_data)
+        self._judge(summary, check_dict)
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
             _write_json_atomically(summary_path, summary)
         self.files["summary"] = summary_path
-        self._write_junit(recorder, summary, check)
+        self._write_junit(recorder, summary, check_dict)
         self._write_report(recorder)
         self.result = RunResult(
             self.run_dir, summary, partial, reason, check, dict(self.files), self.comparison
         )
 
-    def _judge(self, recorder: Recorder, summary: dict[str, Any], check: Any) -> None:
+    def _judge(self, summary: dict[str, Any], check: dict[str, Any] | None) -> None:
         """Drift, thresholds and the baseline comparison, into the summary."""
         self.drift.finish()
         summary["drift"] = self.drift.to_dict()
@@ -818,7 +816,7 @@ class _Run:
             if self.proxy is not None:
                 summary["proxy"] = dataclasses.asdict(self.proxy.stats())
         if self.evaluator.thresholds:
-            report = self.evaluator.finish(summary, _check_dict(check))
+            report = self.evaluator.finish(summary, check)
             summary["thresholds"] = report.to_dict()
         if self.baseline is not None:
             from lgbench.gate import compare_summaries, summary_path
@@ -834,12 +832,14 @@ class _Run:
             summary["baseline"] = comparison.to_dict()
             self.comparison = comparison
 
-    def _write_junit(self, recorder: Recorder, summary: dict[str, Any], check: Any) -> None:
+    def _write_junit(
+        self, recorder: Recorder, summary: dict[str, Any], check: dict[str, Any] | None
+    ) -> None:
         from lgbench.gate import write_junit
 
         try:
             self.files["junit"] = write_junit(
-                self.run_dir / _JUNIT, summary, _check_dict(check), summary.get("baseline")
+                self.run_dir / _JUNIT, summary, check, summary.get("baseline")
             )
         except (OSError, ValueError, TypeError) as exc:
             recorder.warn("junit", f"cannot write {_JUNIT}: {exc}")
@@ -855,25 +855,27 @@ class _Run:
             # The results are on disk already; `lgbench report` can try again.
             recorder.warn("report", f"cannot write {_REPORT}: {type(exc).__name__}: {exc}")
 
-    def _check(self, recorder: Recorder) -> Any:
-        """Run the checker hook on the history; its full verdict goes to ``check.json``."""
+    def _check(self, recorder: Recorder) -> tuple[Any, bool]:
+        """Run the checker hook on the history: its verdict (None when there is no checker),
+        and whether it judged (a checker that failed gives an ``unknown`` stand-in)."""
         if self.checker is None:
-            return None
+            return None, False
         try:
-            verdict = self.checker(self.files["history"])
+            return self.checker(self.files["history"]), True
         except Exception as exc:  # a checker bug must not lose the run's results
             recorder.warn("checker", f"the checker failed: {type(exc).__name__}: {exc}")
-            return {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}
+            return {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}, False
+
+    def _write_check(self, recorder: Recorder, check_data: Any) -> None:
+        """The checker's full verdict, ``check.json``."""
         path = self.run_dir / _CHECK
         try:
             write_atomically(
-                path,
-                json.dumps(_to_jsonable(verdict), indent=2, ensure_ascii=False, default=str) + "\n",
+                path, json.dumps(check_data, indent=2, ensure_ascii=False, default=str) + "\n"
             )
             self.files["check"] = path
         except (OSError, TypeError, ValueError) as exc:
             recorder.warn("check.json", f"cannot write {path}: {exc}")
-        return verdict
 
     def _write_hgrm(self, recorder: Recorder) -> dict[str, str]:
         written: dict[str, str] = {}
@@ -895,6 +897,7 @@ class _Run:
         reason: str,
         hgrm: dict[str, str],
         check: Any,
+        check_data: Any = None,
     ) -> dict[str, Any]:
         duration_s = max(now_s - self.origin_s, 0.0)
         schedule_lag, loop_lag = recorder.lag_summary()
@@ -977,5 +980,5 @@ class _Run:
                     else {}
                 ),
             },
-            "check": _check_summary(check),
+            "check": _check_summary(check, check_data),
         }
