@@ -51,14 +51,31 @@ and "before" means a completion answered before the other request was sent):
                                  wait (its run id from ``Content-Location``) with no values or
                                  without the run's ``end`` token, once a read shows the run
                                  executed (``start``/``end``) or ended (``end``); a stream
-                                 with no event after ``metadata``
+                                 with no event after ``metadata``; and, whatever its status, a
+                                 wait answered ``{}`` or a stream with no event of a bundled
+                                 graph given input, on a thread nothing could cancel it on,
+                                 or stateless
 ``join_result_mismatch``         a join's values lacking the run's ``end`` or holding later runs'
                                  tokens (observed accepts it after the run ended)
+``lost_write``                   a run seen ``success`` that wrote its ``end`` token (a read held
+                                 it, or a bundled graph given input always writes it), absent
+                                 from a state read sent ``slack_s`` after the success was seen,
+                                 with no rollback, state update, copy or delete on the thread
+``busy_without_run``             ``threads.get`` busy, sent after every run of the thread was
+                                 seen final (``slack_s`` before it; the observed profile allows
+                                 ``busy_grace_s``), with no create unanswered
 ===============================  ===============================================================
 
-A thread is judged when it took part in a burst (markers) or its state was read; a verdict
-needs a state read after every accepted run was seen final (or its stream ran to its end),
-and for a burst its ``burst.settled`` marker, else it is ``unknown`` and says so.
+A thread is judged when it took part in a burst (markers) or its state was read
+(``threads.get_state``, or ``threads.get`` with its values' tokens); a verdict needs a state
+read after every accepted run was seen final (or its stream ran to its end), and for a burst
+its ``burst.settled`` marker, else it is ``unknown`` and says so. Stateless runs (no thread)
+are judged by their own answers, together, as the pseudo-thread ``stateless``.
+
+``stuck_run`` and ``stuck_thread`` also need the server to have made progress elsewhere
+meanwhile: a run created after the stuck one was last seen changing, finished before the
+last observation. Without it the server may just be overloaded, and the verdict is
+``unknown`` ("server overloaded"), never a violation.
 """
 
 from __future__ import annotations
@@ -121,6 +138,10 @@ ANOMALY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
             "a run kept executing to success after an interrupt run was accepted on its thread"
         ),
         "join_result_mismatch": "a join returned values that are not the joined run's result",
+        "lost_write": (
+            "a run ended success but its writes are missing from a later read of its thread"
+        ),
+        "busy_without_run": "a thread read busy although every run on it had ended",
         "lost_run": "an accepted run vanished without executing or reaching a final status",
         "reject_accepted": "a reject run was accepted while another run was in flight",
         "reject_refused_idle": "a reject run was refused (409) while the thread was idle",
@@ -155,12 +176,13 @@ CHECKERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "unexpected": ("unexpected_run",),
         "lost": ("lost_run",),
         "stuck": ("stuck_run", "stuck_thread"),
-        "status": ("status_regression", "thread_idle_while_busy"),
+        "status": ("status_regression", "thread_idle_while_busy", "busy_without_run"),
         "interrupt": ("interrupt_not_applied", "interrupt_cancelled_pending"),
         "rollback": ("rollback_not_applied", "rollback_cancelled_pending"),
         "reject": ("reject_accepted", "reject_refused_idle"),
         "final_status": ("wrong_final_status",),
         "results": ("result_lost", "join_result_mismatch"),
+        "writes": ("lost_write",),
     }
 )
 
@@ -183,6 +205,7 @@ BEHAVIOURS: Final[Mapping[str, str]] = MappingProxyType(
         "busy_after_rollback_cancel": (
             "a rollback cancel leaves the thread busy until another run finishes on it"
         ),
+        "busy_after_final": ("a thread may read busy for a few seconds after its last run ended"),
         "join_returns_current_values": (
             "a join after the run ended returns the thread's current values, not that run's result"
         ),

@@ -35,9 +35,18 @@ from lgbench.check._anomalies import (
     Valid,
     merge_valid,
 )
-from lgbench.check._checkers import CHECKER_FUNCTIONS, Context, ThreadCheck
-from lgbench.check._events import CREATING_OPS
-from lgbench.check._model import ThreadModel, build_threads
+from lgbench.check._checkers import (
+    CHECKER_FUNCTIONS,
+    OVERLOADED,
+    PER_THREAD,
+    WRITES_END,
+    Context,
+    ThreadCheck,
+    empty_answer,
+)
+from lgbench.check._events import CREATING_OPS, Event, Operation
+from lgbench.check._model import ThreadModel, build_threads, graph_of, short_id
+from lgbench.check._progress import Progress
 from lgbench.check._reader import History, Phantom, Scan, scan_history
 from lgbench.check._result import (
     MAX_EXAMPLES,
@@ -47,10 +56,12 @@ from lgbench.check._result import (
     ThreadResult,
 )
 from lgbench.check._spill import DEFAULT_PARTITION_BYTES, Spill
+from lgbench.graphs import end_token
 
 __all__ = [
     "DEFAULT_SLACK_S",
     "DEFAULT_STUCK_AFTER_S",
+    "STATELESS",
     "check_history",
     "judge_history",
 ]
@@ -62,6 +73,8 @@ DEFAULT_STUCK_AFTER_S: Final = 60.0
 #: be seen in flight before that counts against the server.
 DEFAULT_SLACK_S: Final = 1.0
 _NOT_CHECKED: Final = "not checked: no burst marker and no state read for this thread"
+#: The pseudo-thread under which stateless runs are judged.
+STATELESS: Final = "stateless"
 
 
 def check_history(
@@ -96,15 +109,108 @@ def check_history(
     if isinstance(partition_bytes, bool) or not isinstance(partition_bytes, int):
         raise ValueError(f"partition_bytes must be an int, got {partition_bytes!r}")
     with Spill(partition_bytes) as spill:
-        scan = scan_history(path_or_paths, spill, intern_ids=False)
-        verdicts = _Verdicts(profile, scan.unknown)
-        ctx = Context(
-            stuck_after_s, slack_s, tuple(scan.phantoms), spill.runs, frozenset(scan.copied_unknown)
-        )
-        for part in spill.partitions(scan):
-            _judge_part(part, ctx, verdicts)
-            del part
-        return verdicts.result(scan, scan.operations, scan.info, stuck_after_s, slack_s)
+        progress = Progress(spill.folder / "progress.sqlite")
+        try:
+            stateless = _Stateless()
+            scan = scan_history(path_or_paths, _Sink(spill, progress, stateless), intern_ids=False)
+            progress.seal(scan.offsets)
+            verdicts = _Verdicts(profile, scan.unknown)
+            ctx = Context(
+                stuck_after_s,
+                slack_s,
+                tuple(scan.phantoms),
+                spill.runs,
+                frozenset(scan.copied_unknown),
+                progress,
+            )
+            for part in spill.partitions(scan):
+                _judge_part(part, ctx, verdicts)
+                del part
+            verdicts.add_stateless(stateless, scan)
+            return verdicts.result(scan, scan.operations, scan.info, stuck_after_s, slack_s)
+        finally:
+            progress.close()
+
+
+class _Sink:
+    """The streaming pass's sink: operations to the spill (by thread), to the progress
+    index and to the stateless runs' judge."""
+
+    def __init__(self, spill: Spill, progress: Progress, stateless: _Stateless) -> None:
+        self._spill = spill
+        self._progress = progress
+        self._stateless = stateless
+
+    def operation(self, op: Operation) -> None:
+        self._progress.operation(op)
+        if op.stateless:
+            self._stateless.operation(op)
+        else:
+            self._spill.operation(op)
+
+    def marker(self, event: Event) -> None:
+        self._spill.marker(event)
+
+
+class _Stateless:
+    """Stateless runs (no thread), judged by their own answers: a wait or stream of a
+    bundled graph given input that came back empty, or a wait whose values lack its own
+    run's end token, lost the run's result (nothing else can touch a stateless run)."""
+
+    def __init__(self) -> None:
+        self.judged = 0
+        self.lost = 0
+        #: The first flagged operations and what they lacked (on their files' clocks).
+        self.flagged: list[tuple[Operation, str]] = []
+
+    def operation(self, op: Operation) -> None:
+        if op.outcome != "ok" or op.f not in ("runs.wait", "runs.stream"):
+            return
+        what = empty_answer(op)
+        if what is None and op.f == "runs.wait":
+            what = self._without_end(op)
+        if op.args.get("has_input") is True and graph_of(op.args.get("assistant_id")):
+            self.judged += 1
+        if what is None:
+            return
+        self.lost += 1
+        if len(self.flagged) < PER_THREAD:
+            self.flagged.append((op, what))
+
+    @staticmethod
+    def _without_end(op: Operation) -> str | None:
+        run_id = op.run_id
+        tokens = op.result.get("tokens")
+        if (
+            run_id is None
+            or op.result.get("error")
+            or op.args.get("has_input") is not True
+            or graph_of(op.args.get("assistant_id")) not in WRITES_END
+            or not isinstance(tokens, list)
+        ):
+            return None
+        if end_token(run_id) in tokens:
+            return None
+        return f"returned values without its end:{short_id(run_id)} token"
+
+    def anomalies(self, shift: Any) -> list[Anomaly]:
+        out: list[Anomaly] = []
+        for op, what in self.flagged:
+            op = shift(op)
+            rid = op.run_id
+            out.append(
+                Anomaly(
+                    "result_lost",
+                    STATELESS,
+                    (rid,) if rid else (),
+                    f"the stateless {op.f} of {'run ' + short_id(rid) if rid else 'a run'} of "
+                    f"the bundled graph {op.args.get('assistant_id')} {what} (event "
+                    f"{op.ref().index}), although that graph given an input always returns "
+                    "values",
+                    (op.ref(),),
+                )
+            )
+        return out
 
 
 def _validate(profile: str, stuck_after_s: float, slack_s: float) -> None:
@@ -141,8 +247,26 @@ def judge_history(
         and op.outcome == "info"
         and isinstance(op.args.get("thread_id"), str)
     )
-    ctx = Context(stuck_after_s, slack_s, tuple(history.phantoms), run_threads, copied_unknown)
-    _judge_part(history, ctx, verdicts)
+    progress = Progress()
+    stateless = _Stateless()
+    try:
+        for op in history.operations:
+            progress.operation(op)
+            if op.stateless:
+                stateless.operation(op)
+        progress.seal()
+        ctx = Context(
+            stuck_after_s,
+            slack_s,
+            tuple(history.phantoms),
+            run_threads,
+            copied_unknown,
+            progress,
+        )
+        _judge_part(history, ctx, verdicts)
+    finally:
+        progress.close()
+    verdicts.add_stateless(stateless, None)
     info = sum(1 for op in history.operations if op.outcome == "info")
     return verdicts.result(history, len(history.operations), info, stuck_after_s, slack_s)
 
@@ -230,6 +354,8 @@ class _Verdicts:
         self.anomalies: dict[tuple[str, str, tuple[str, ...]], Anomaly] = {}
         self.checkers = {name: _Checker() for name in CHECKERS}
         self.runs = 0
+        #: Runs and threads not called stuck because the server may only be overloaded.
+        self.overloaded = 0
         # Threads mostly share their verdicts: one dict per distinct content, not per thread.
         self._shared: dict[tuple[tuple[str, Any], ...], Mapping[str, Any]] = {}
 
@@ -245,6 +371,7 @@ class _Verdicts:
         counts: dict[str, int] = {}
         self.runs += len(thread.runs)
         for name, check in raw.items():
+            self.overloaded += sum(1 for r in check.unknown if r.startswith(OVERLOADED))
             for anomaly in check.anomalies:
                 self.anomalies.setdefault(anomaly.key, anomaly)
                 if profile in anomaly.flagged_by:
@@ -275,6 +402,30 @@ class _Verdicts:
             unknown=tuple(reasons[:MAX_EXAMPLES]),
         )
 
+    def add_stateless(self, stateless: _Stateless, scan: Scan | None) -> None:
+        """The stateless runs' verdict, as the pseudo-thread :data:`STATELESS`."""
+        if not stateless.judged and not stateless.lost:
+            return
+        shift = scan.operation if scan is not None else (lambda op: op)
+        anomalies = stateless.anomalies(shift)
+        check = ThreadCheck(anomalies=anomalies)
+        for anomaly in anomalies:
+            self.anomalies.setdefault(anomaly.key, anomaly)
+        valid: Valid = not stateless.lost
+        self.checkers["results"].add(STATELESS, valid, check, self.profile)
+        self.checkers["results"].anomalies += stateless.lost - len(anomalies)
+        self.runs += stateless.judged
+        self.threads[STATELESS] = ThreadResult(
+            thread_id=STATELESS,
+            strategy=STATELESS,
+            checked=True,
+            valid=valid,
+            runs=stateless.judged,
+            checkers={"results": valid},
+            anomalies={"result_lost": stateless.lost} if stateless.lost else {},
+            unknown=(),
+        )
+
     def result(
         self,
         history: History | Scan,
@@ -293,9 +444,17 @@ class _Verdicts:
         )
         checkers = {name: self.checkers[name].result(name) for name in CHECKERS}
         checked_threads = [t for t in thread_results.values() if t.checked]
+        if self.overloaded:
+            unknown.append(
+                f"{OVERLOADED}: {self.overloaded} run(s) or thread(s) stayed in flight with no "
+                "run created after them finishing meanwhile, so they were not called stuck: "
+                "the server was too slow to tell (lighten the load or raise --stuck-after)"
+            )
         if not checked_threads:
             unknown.append(
-                "no checkable thread: no burst marker and no threads.get_state in the history"
+                "no checkable thread: no burst marker, no thread state read and no stateless "
+                "run result in the history: add a threads.get_state step after the runs, or "
+                "keep the post-run audit on"
             )
         valid = merge_valid([c.valid for c in checkers.values()] + ([UNKNOWN] if unknown else []))
         return CheckResult(

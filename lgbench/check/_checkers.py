@@ -25,12 +25,26 @@ from lgbench.check._model import (
     Snapshot,
     StatusObs,
     ThreadModel,
+    graph_of,
     short_id,
 )
+from lgbench.check._progress import NO_PROGRESS, Progress
 from lgbench.check._reader import Phantom
 from lgbench.graphs import end_token
 
-__all__ = ["CHECKER_FUNCTIONS", "PER_THREAD", "Context", "ThreadCheck", "coverage_gap"]
+__all__ = [
+    "CHECKER_FUNCTIONS",
+    "OVERLOADED",
+    "PER_THREAD",
+    "WRITES_END",
+    "Context",
+    "ThreadCheck",
+    "coverage_gap",
+    "empty_answer",
+]
+
+#: How an ``unknown`` reason that blames a slow server, not a stuck run, begins.
+OVERLOADED: Final = "server overloaded"
 
 _RANK: Final = {"pending": 0, "running": 1} | {s: 2 for s in FINAL_STATUSES}
 #: Stream modes that yield at least one event for every bundled graph that runs.
@@ -56,6 +70,10 @@ class Context:
     run_threads: Mapping[str, str]
     #: Threads copied by a threads.copy whose answer was lost: any thread may be the copy.
     copied_unknown: frozenset[str] = frozenset()
+    #: Where the server made progress over the whole history (for stuck vs overloaded).
+    progress: Progress = field(default_factory=lambda: NO_PROGRESS)
+    #: How long the observed profile lets a thread read busy after its last run ended.
+    busy_grace_s: float = 10.0
 
 
 @dataclass(slots=True)
@@ -77,10 +95,16 @@ def _thread(thread: ThreadModel) -> str:
 
 
 def coverage_gap(thread: ThreadModel) -> str | None:
-    """Why the thread's state reads cannot show every run's tokens, or None if they can."""
-    states = thread.state_snapshots
+    """Why the thread's state reads cannot show every run's tokens, or None if they can.
+
+    The reasons say what the history lacked and what would supply it.
+    """
+    states = thread.reads
     if not states:
-        return f"no threads.get_state recorded for {_thread(thread)}"
+        return (
+            f"no state read of {_thread(thread)} (threads.get_state or threads.get): add one "
+            "after its runs, or keep the post-run audit on"
+        )
     if not any(s.present for s in states) and any(
         o.status in ("running", "success", "error")
         for r in thread.runs.values()
@@ -88,7 +112,8 @@ def coverage_gap(thread: ThreadModel) -> str | None:
     ):
         return (
             f"the state of {_thread(thread)} never held a tokens list although runs executed "
-            "on it: its graph does not record run tokens"
+            "on it: its graph does not record run tokens (run lgbench's bundled graphs to "
+            "check a server's run semantics)"
         )
     if thread.is_burst and thread.settle is None:
         return f"no burst.settled marker for {_thread(thread)}: the history may be cut short"
@@ -96,9 +121,15 @@ def coverage_gap(thread: ThreadModel) -> str | None:
     for run in thread.accepted_runs:
         done_by = run.done_by
         if done_by == INF:
-            return f"{_run(run.run_id)} on {_thread(thread)} was never observed final"
+            return (
+                f"{_run(run.run_id)} on {_thread(thread)} was never observed final: wait for "
+                "it (runs.join, runs.get) or give the post-run audit more time"
+            )
         if last.lo < done_by:
-            return f"no state read of {_thread(thread)} after {_run(run.run_id)} was seen final"
+            return (
+                f"no state read of {_thread(thread)} after {_run(run.run_id)} was seen final: "
+                "read the thread after its runs end, or keep the post-run audit on"
+            )
     return None
 
 
@@ -615,6 +646,14 @@ def check_stuck(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                 f"observation (event {last.ref().index}), not long enough to call it stuck"
             )
             continue
+        elsewhere = ctx.progress.elsewhere(before.hi, last.lo, run.run_id)
+        if elsewhere is None:
+            out.unknown.append(
+                f"{OVERLOADED}: {_run(run.run_id)} stayed {last.status} on {_thread(thread)} "
+                f"from event {before.ref().index} to event {last.ref().index}, but no run "
+                "created after it finished meanwhile, so the server may be slow, not stuck"
+            )
+            continue
         out.anomalies.append(
             Anomaly(
                 "stuck_run",
@@ -622,8 +661,9 @@ def check_stuck(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                 (run.run_id,),
                 f"{_run(run.run_id)} stayed {last.status} on {_thread(thread)} from event "
                 f"{before.ref().index} to event {last.ref().index} "
-                f"({last.lo - before.hi:.1f} s) with no progress on the thread",
-                (before.ref(), last.ref()),
+                f"({last.lo - before.hi:.1f} s) with no progress on the thread, while a run "
+                f"created after it finished elsewhere (event {elsewhere.index})",
+                (before.ref(), elsewhere, last.ref()),
             )
         )
     _stuck_thread(ctx, thread, changes, out)
@@ -668,6 +708,14 @@ def _stuck_thread(
             "a rollback cancel, which leaves a thread busy"
         )
         return
+    elsewhere = ctx.progress.elsewhere(before.hi, last.lo, None)
+    if elsewhere is None:
+        out.unknown.append(
+            f"{OVERLOADED}: {_thread(thread)} stayed busy from event {before.ref().index} to "
+            f"event {last.ref().index}, but no run created meanwhile finished, so the server "
+            "may be slow, not stuck"
+        )
+        return
     out.anomalies.append(
         Anomaly(
             "stuck_thread",
@@ -675,8 +723,8 @@ def _stuck_thread(
             (),
             f"{_thread(thread)} stayed busy from event {before.ref().index} to event "
             f"{last.ref().index} ({last.lo - before.hi:.1f} s) although every run on it was "
-            "final",
-            (before.ref(), last.ref()),
+            f"final, while a run created meanwhile finished elsewhere (event {elsewhere.index})",
+            (before.ref(), elsewhere, last.ref()),
             DOCUMENTED_ONLY if excused else BOTH,
             "busy_after_rollback_cancel" if excused else None,
         )
@@ -724,6 +772,7 @@ def check_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
             )
             break
     _idle_while_busy(ctx, thread, out)
+    _busy_without_run(ctx, thread, out)
     return out
 
 
@@ -1128,6 +1177,20 @@ def check_final_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                 )
             )
             continue
+        failed = _failed_answer(thread, run)
+        if failed is not None and success is not None:
+            out.anomalies.append(
+                Anomaly(
+                    "wrong_final_status",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_run(run.run_id)} ended success on {_thread(thread)} (event "
+                    f"{success.ref().index}) although its own {failed.f} returned the graph's "
+                    f"error (event {failed.ref().index})",
+                    (failed.ref(), success.ref()),
+                )
+            )
+            continue
         error = thread.status_seen(run, ("error",))
         end = thread.ended(run)
         if error is not None and end is not None:
@@ -1145,6 +1208,21 @@ def check_final_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
     return out
 
 
+def _failed_answer(thread: ThreadModel, run: RunModel) -> Operation | None:
+    """The run's own wait or stream that answered with the graph's error: proof it failed.
+
+    Joins are left out: a join after the run ended answers with the thread's current error,
+    which may be a later run's.
+    """
+    for op in run.finished:
+        if op.run_id != run.run_id or op.f not in ("runs.wait", "runs.stream"):
+            continue
+        error = op.result.get("error") if op.f == "runs.wait" else op.result.get("error_event")
+        if error:
+            return op
+    return None
+
+
 # -- results --------------------------------------------------------------------------------
 
 
@@ -1158,12 +1236,78 @@ def _modes(value: object) -> set[str]:
     return set()
 
 
+def empty_answer(op: Operation) -> str | None:
+    """What a wait or stream answered ``ok`` lacked, when it cannot lawfully be empty.
+
+    A run of a bundled graph given an input or a command always returns values (every
+    bundled graph writes its ``start`` token first; ``failing`` returns its error), and its
+    stream always carries events in a mode that emits for every step. So a wait answered
+    ``{}`` or a stream that closed with no event, for such a run, lost its result, whatever
+    the run's status says. The caller makes sure nothing could have cancelled the run.
+    """
+    if op.outcome != "ok" or op.args.get("has_input") is not True:
+        return None
+    if graph_of(op.args.get("assistant_id")) is None:
+        return None
+    if op.f == "runs.wait":
+        if op.result.get("error") or op.result.get("has_values") is not False:
+            return None
+        return "returned no values"
+    if op.f == "runs.stream":
+        if op.result.get("error_event") is not None or op.result.get("events") != 0:
+            return None
+        if not _modes(op.args.get("stream_mode")) & _ALWAYS_EMITTING:
+            return None
+        if op.result.get("run_id") is None:
+            return "closed with no event at all, not even metadata"
+        return "closed with no event after metadata"
+    return None
+
+
+def _cancellable(thread: ThreadModel, op: Operation) -> bool:
+    """Something on the thread may have cancelled or removed the run ``op`` created."""
+    if thread.cancels or thread.deletes:
+        return True
+    return any(c.op is not op and c.maybe and c.strategy in _CANCELLING for c in thread.creations)
+
+
 def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    # Waits and streams whose answer cannot lawfully be empty (see empty_answer).
+    creating = [
+        op
+        for op in thread.results
+        if op.f in ("runs.wait", "runs.stream")
+        and op.args.get("has_input") is True
+        and graph_of(op.args.get("assistant_id")) is not None
+    ]
     ops = [op for op in thread.results if op.run_id is not None and op.run_id in thread.runs]
-    if not ops:
+    if not ops and not creating:
         return ThreadCheck(applicable=False)
     out = ThreadCheck()
+    flagged: set[int] = set()
+    for op in creating:
+        what = empty_answer(op)
+        if what is None or len(out.anomalies) >= PER_THREAD:
+            continue
+        if _cancellable(thread, op) or _phantom(ctx, thread, op.hi) is not None:
+            continue
+        flagged.add(id(op))
+        rid = op.run_id
+        out.anomalies.append(
+            Anomaly(
+                "result_lost",
+                thread.thread_id,
+                (rid,) if rid else (),
+                f"the {op.f} of {_run(rid) if rid else 'a run'} of the bundled graph "
+                f"{op.args.get('assistant_id')} on {_thread(thread)} {what} (event "
+                f"{op.ref().index}), although that graph given an input always returns values "
+                "and nothing on the thread could have cancelled the run",
+                (op.ref(),),
+            )
+        )
     for op in ops:
+        if id(op) in flagged:
+            continue
         assert op.run_id is not None
         run = thread.runs[op.run_id]
         success = thread.status_seen(run, ("success",))
@@ -1262,6 +1406,141 @@ def _join_mismatch(thread: ThreadModel, run: RunModel, op: Operation, out: Threa
     )
 
 
+# -- writes ---------------------------------------------------------------------------------
+
+#: Graphs whose successful run always ends by writing its ``end`` token, given an input
+#: (``interrupting`` ends success at its interrupt without one; ``failing`` never succeeds).
+WRITES_END: Final = frozenset({"sleepy", "streamer", "subgraph", "storing"})
+
+
+def _wrote_end(thread: ThreadModel, run: RunModel) -> tuple[EventRef, str] | None:
+    """Proof that the run wrote its ``end`` token: a read that held it, or a create of a
+    graph that always writes it, given an input; and how to say it."""
+    ended = thread.ended(run)
+    if ended is not None:
+        return ended.ref(), "a read held it"
+    creation = run.creation
+    if creation is not None and creation.has_input and creation.graph in WRITES_END:
+        return creation.ref(), f"its {creation.graph} graph, given an input, always writes it"
+    return None
+
+
+def _rewrites(thread: ThreadModel) -> list[Operation]:
+    """Operations that may take tokens out of a thread's state: a rollback (create or
+    cancel), a state update, a copy into it, a delete."""
+    ops = [c.op for c in thread.creations if c.maybe and c.strategy in ("rollback", "unknown")]
+    ops += [op for op in thread.cancels if _action(op) in ("rollback", None)]
+    ops += thread.deletes
+    ops += thread.updates
+    return ops
+
+
+def check_writes(ctx: Context, thread: ThreadModel) -> ThreadCheck:
+    """A run seen ``success`` whose ``end`` token a later read of its thread lacks."""
+    runs = [r for r in thread.runs.values() if any(o.status == "success" for o in r.statuses)]
+    if not runs or not thread.reads:
+        return ThreadCheck(applicable=False)
+    out = ThreadCheck()
+    rewrites = _rewrites(thread)
+    for run in runs:
+        success = min((o for o in run.statuses if o.status == "success"), key=lambda o: o.hi)
+        proof = _wrote_end(thread, run)
+        if proof is None:
+            continue
+        wrote, how = proof
+        after = success.hi + ctx.slack_s
+        for read in thread.reads:
+            if read.lo < after or not read.present or read.has("end", run.run_id):
+                continue
+            if read.kind == "thread" and _thread_busy_at(thread, read.op):
+                continue  # a busy thread's values may still be an older checkpoint's
+            if any(op.lo < read.hi for op in rewrites) or thread.copied_from:
+                out.unknown.append(
+                    f"the read at event {read.ref().index} lacks end:{short_id(run.run_id)} of "
+                    f"{_run(run.run_id)}, seen success on {_thread(thread)}, but a rollback, "
+                    "state update, copy or delete may have removed it"
+                )
+                break
+            phantom = _phantom(ctx, thread, read.hi)
+            if phantom is not None:
+                out.unknown.append(
+                    f"the read at event {read.ref().index} lacks end:{short_id(run.run_id)}, "
+                    f"but {phantom} may have removed it"
+                )
+                break
+            out.anomalies.append(
+                Anomaly(
+                    "lost_write",
+                    thread.thread_id,
+                    (run.run_id,),
+                    f"{_run(run.run_id)} ended success on {_thread(thread)} (event "
+                    f"{success.ref().index}) and wrote end:{short_id(run.run_id)} ({how}: event "
+                    f"{wrote.index}), but the read at event {read.ref().index}, sent later, "
+                    "lacks it: the run's writes were lost (overwritten by a concurrent run?)",
+                    (wrote, success.ref(), read.ref()),
+                )
+            )
+            break
+        if len(out.anomalies) >= PER_THREAD:
+            break
+    return out
+
+
+def _thread_busy_at(thread: ThreadModel, op: Operation) -> bool:
+    """The thread read this ``op`` made reported ``busy``."""
+    return any(o.op is op and o.status == "busy" for o in thread.thread_statuses)
+
+
+def _busy_without_run(ctx: Context, thread: ThreadModel, out: ThreadCheck) -> None:
+    """``threads.get`` busy although every run on the thread had ended before it was sent."""
+    runs = [r for r in thread.runs.values() if r.statuses or r.accepted]
+    if not runs or any(c.maybe and c.run_id is None for c in thread.creations) or thread.crons:
+        return
+    for obs in thread.thread_statuses:
+        if obs.status != "busy":
+            continue
+        slack_at = obs.lo - ctx.slack_s
+        if not all(thread.final_before(r, slack_at) for r in runs):
+            continue
+        if any(
+            c.lo < obs.hi and c.op.outcome != "fail" and c.hi > slack_at for c in thread.creations
+        ):
+            continue  # a run created just before may already make the thread busy
+        if _phantom(ctx, thread, obs.hi) is not None:
+            return
+        lasting = all(thread.final_before(r, obs.lo - ctx.busy_grace_s) for r in runs)
+        rollback = any(
+            _action(op) in ("rollback", None) and op.lo < obs.lo for op in thread.cancels
+        )
+        last = max(
+            (thread.final_before(r, slack_at) for r in runs),
+            key=lambda o: o.hi if o is not None else -INF,
+        )
+        assert last is not None
+        flagged_by: frozenset[Profile]
+        if rollback:
+            flagged_by, behaviour = DOCUMENTED_ONLY, "busy_after_rollback_cancel"
+        elif lasting:
+            flagged_by, behaviour = BOTH, None
+        else:
+            flagged_by, behaviour = DOCUMENTED_ONLY, "busy_after_final"
+        out.anomalies.append(
+            Anomaly(
+                "busy_without_run",
+                thread.thread_id,
+                tuple(sorted(r.run_id for r in runs))[:4],
+                f"{_thread(thread)} read busy at event {obs.ref().index}, "
+                f"{obs.lo - last.hi:.1f} s after its last run was seen final (event "
+                f"{last.ref().index}), with no run pending or running on it",
+                (last.ref(), obs.ref()),
+                flagged_by,
+                behaviour,
+            )
+        )
+        if flagged_by == BOTH:
+            return
+
+
 CHECKER_FUNCTIONS: Final[Mapping[str, Callable[[Context, ThreadModel], ThreadCheck]]] = {
     "concurrency": check_concurrency,
     "fifo": check_fifo,
@@ -1275,4 +1554,5 @@ CHECKER_FUNCTIONS: Final[Mapping[str, Callable[[Context, ThreadModel], ThreadChe
     "reject": check_reject,
     "final_status": check_final_status,
     "results": check_results,
+    "writes": check_writes,
 }

@@ -116,6 +116,11 @@ class Operation:
         return value if isinstance(value, str) and value else None
 
     @property
+    def stateless(self) -> bool:
+        """A run created with no thread (the server runs it on a temporary one)."""
+        return self.f in CREATING_OPS and self.invoke is not None and not self.args.get("thread_id")
+
+    @property
     def observer(self) -> bool:
         return bool(self.args.get("observer") or self.result.get("observer"))
 

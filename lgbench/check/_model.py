@@ -45,6 +45,7 @@ __all__ = [
     "ThreadModel",
     "ThreadObs",
     "build_threads",
+    "graph_of",
     "short_id",
 ]
 
@@ -128,13 +129,15 @@ class ListObs:
 class Snapshot:
     """The thread's token list at one instant inside ``[lo, hi]``.
 
-    ``kind`` is ``state`` for ``threads.get_state`` and ``result`` for the values a wait,
-    join or stream returned.
+    ``kind`` is ``state`` for ``threads.get_state``, ``thread`` for the values a
+    ``threads.get`` returned (a server may refresh them only when a run ends, so they
+    never serve as proof that a run was still in flight) and ``result`` for the values a
+    wait, join or stream returned.
     """
 
     tokens: tuple[tuple[str, str], ...]
     op: Operation
-    kind: Literal["state", "result"]
+    kind: Literal["state", "thread", "result"]
     #: False when the values held no ``tokens`` list (no bundled-graph run wrote one yet).
     present: bool = True
     #: Each token's first position.
@@ -145,7 +148,7 @@ class Snapshot:
         cls,
         tokens: tuple[tuple[str, str], ...],
         op: Operation,
-        kind: Literal["state", "result"],
+        kind: Literal["state", "thread", "result"],
         present: bool = True,
     ) -> Snapshot:
         first: dict[tuple[str, str], int] = {}
@@ -186,6 +189,8 @@ class Creation:
     strategy_given: str | None
     graph: str | None
     delayed: bool
+    #: An input or command was sent; None when the history does not say (older files).
+    has_input: bool | None = None
 
     @property
     def lo(self) -> float:
@@ -262,6 +267,8 @@ class ThreadModel:
     cancels: list[Operation] = field(default_factory=list)
     #: runs.delete / threads.delete on the thread (ok or info).
     deletes: list[Operation] = field(default_factory=list)
+    #: threads.update_state / threads.update on the thread (ok or info): may rewrite values.
+    updates: list[Operation] = field(default_factory=list)
     #: runs.wait / runs.join / runs.stream / runs.join_stream answered ``ok``.
     results: list[Operation] = field(default_factory=list)
     #: crons.create_for_thread: runs may appear that no create names.
@@ -273,6 +280,8 @@ class ThreadModel:
     bad_tokens: int = 0
     #: Built by :meth:`index` once every fact is in.
     state_snapshots: list[Snapshot] = field(default_factory=list)
+    #: State reads of either kind (``threads.get_state`` and ``threads.get``), by time.
+    reads: list[Snapshot] = field(default_factory=list)
     _state_los: list[float] = field(default_factory=list)
     _first_read: dict[tuple[str, str], Snapshot] = field(default_factory=dict)
     _last_end_read: dict[str, Snapshot] = field(default_factory=dict)
@@ -283,6 +292,7 @@ class ThreadModel:
         self.thread_statuses.sort(key=lambda o: (o.lo, o.hi))
         self.creations.sort(key=lambda c: (c.lo, c.hi))
         self.state_snapshots = [s for s in self.snapshots if s.kind == "state"]
+        self.reads = [s for s in self.snapshots if s.kind != "result"]
         self._state_los = [s.lo for s in self.state_snapshots]
         for snap in self.snapshots:
             for token in snap.first:
@@ -300,8 +310,9 @@ class ThreadModel:
 
     @property
     def checkable(self) -> bool:
-        """Subject to a verdict: part of a burst, or its state was read."""
-        return self.is_burst or bool(self.state_snapshots)
+        """Subject to a verdict: part of a burst, or its state was read (``get_state``, or
+        ``threads.get`` with the tokens of its values)."""
+        return self.is_burst or bool(self.reads)
 
     @property
     def settle(self) -> Event | None:
@@ -376,7 +387,8 @@ class ThreadModel:
         return next((o for o in run.statuses if o.status in wanted), None)
 
 
-def _graph_of(assistant: object) -> str | None:
+def graph_of(assistant: object) -> str | None:
+    """The bundled graph an ``assistant_id`` (graph id or default assistant) runs, if any."""
     return _GRAPH_BY_ASSISTANT.get(assistant) if isinstance(assistant, str) else None
 
 
@@ -421,20 +433,22 @@ def build_threads(history: History) -> dict[str, ThreadModel]:
     # Creations first, so every later fact about a run id finds its creation.
     for op in ops:
         thread_id = op.thread_id
-        if op.f not in CREATING_OPS or thread_id is None:
+        if op.f not in CREATING_OPS or thread_id is None or op.stateless:
             continue
         model = thread(thread_id)
         strategy, given = _strategy(op)
         run_id = op.result.get("run_id") if op.outcome != "fail" else None
         run_id = run_id if isinstance(run_id, str) and run_id else None
         after = op.args.get("after_seconds")
+        has_input = op.args.get("has_input")
         creation = Creation(
             op=op,
             run_id=run_id,
             strategy=strategy,
             strategy_given=given,
-            graph=_graph_of(op.args.get("assistant_id")),
+            graph=graph_of(op.args.get("assistant_id")),
             delayed=isinstance(after, int | float) and not isinstance(after, bool) and after > 0,
+            has_input=has_input if isinstance(has_input, bool) else None,
         )
         model.creations.append(creation)
         if run_id is not None:
@@ -445,8 +459,8 @@ def build_threads(history: History) -> dict[str, ThreadModel]:
                 found.subscribers.append(op)
     for op in ops:
         thread_id = op.thread_id
-        if thread_id is None:
-            continue
+        if thread_id is None or op.stateless:
+            continue  # stateless runs are judged by their answers alone
         model = thread(thread_id)
         _observe(model, op, run)
     for marker in history.markers:
@@ -504,6 +518,9 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
         status = op.result.get("status")
         if isinstance(status, str):
             model.thread_statuses.append(ThreadObs(status, op))
+        if "tokens" in op.result:  # histories before thread reads kept tokens lack the key
+            tokens = _tokens(op.result.get("tokens"), model)
+            model.snapshots.append(Snapshot.of(tokens or (), op, "thread", tokens is not None))
     elif f == "threads.get_state" and op.outcome == "ok":
         tokens = _tokens(op.result.get("tokens"), model)
         model.snapshots.append(Snapshot.of(tokens or (), op, "state", tokens is not None))
@@ -517,6 +534,8 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
             run(model, run_id).cancels.append(op)
     elif f == "threads.delete" and op.outcome != "fail":
         model.deletes.append(op)
+    elif f in ("threads.update_state", "threads.update", "threads.prune") and op.outcome != "fail":
+        model.updates.append(op)
     elif f in ("runs.join", "runs.join_stream"):
         if run_id is not None:
             run(model, run_id).subscribers.append(op)

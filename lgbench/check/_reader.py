@@ -723,7 +723,9 @@ _KEPT_FIELDS: Final = frozenset(
         "tokens",
         "has_values",
         "error",
+        "error_event",
         "events",
+        "has_input",
     }
 )
 

@@ -97,14 +97,20 @@ def invoke_value(operation: str, arguments: Mapping[str, Any]) -> dict[str, Any]
 
     ``arguments`` are the call's keyword arguments (ids already resolved to strings).
     Run-creating operations always carry ``multitask_strategy`` (``None`` when the call
-    left it out, so the server's default applies), ``stream_mode``, ``on_disconnect`` and
-    ``after_seconds``; ``runs.cancel`` carries ``action`` and ``wait``.
+    left it out, so the server's default applies), ``stream_mode``, ``on_disconnect``,
+    ``after_seconds`` and ``has_input`` (an input or a command was sent); ``runs.cancel``
+    carries ``action`` and ``wait``.
     """
     value = _ids(arguments)
     if operation in RUN_CREATING_OPERATIONS:
         for key in _RUN_OPTIONS:
             option = arguments.get(key)
             value[key] = list(option) if isinstance(option, list | tuple) else option
+        # A run with neither input nor command resumes its thread and may execute nothing:
+        # the checker holds only runs that had work to do to returning values.
+        value["has_input"] = (
+            arguments.get("input") is not None or arguments.get("command") is not None
+        )
     elif operation == "runs.cancel":
         value["action"] = arguments.get("action")
         value["wait"] = bool(arguments.get("wait", False))
@@ -158,7 +164,8 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
 
     See docs/history.md: run-creating operations give the run's ids, status and creation
     time; ``runs.get`` its status and times; ``runs.list`` every run's; ``threads.get`` the
-    thread's status; ``threads.get_state`` the tokens, ``next`` and the interrupt count;
+    thread's status and the tokens of its values; ``threads.get_state`` the tokens, ``next``
+    and the interrupt count;
     ``runs.wait``/``runs.join`` the tokens, the ``__error__`` body and whether values came
     back. Anything else keeps only the ids it addressed or returned.
 
@@ -188,8 +195,14 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
             ]
         }
     if operation == "threads.get":
-        status = result.get("status") if isinstance(result, Mapping) else None
-        return {**addressed, "status": status}
+        thread = result if isinstance(result, Mapping) else {}
+        # The thread's values hold the bundled graphs' tokens: kept (ids only, never the
+        # rest of the values) so that a thread read counts as a read of its state.
+        return {
+            **addressed,
+            "status": thread.get("status"),
+            "tokens": tokens_of(thread.get("values")),
+        }
     if operation == "threads.get_state":
         state = result if isinstance(result, Mapping) else {}
         nodes = state.get("next")

@@ -66,6 +66,80 @@ def finish(
     h.settled(thread, strategy, t + 0.12, list(runs), timed_out=timed_out)
 
 
+# -- evidence in the answers ------------------------------------------------------------------
+
+
+def lost_write(*, lost: bool = True) -> HistoryBuilder:
+    """A and B (sleepy, given input) end success; a later read lacks A's tokens."""
+    h = HistoryBuilder(workload="writes")
+    h.create("T1", "A", 0.01, 0.02, args={"has_input": True})
+    h.create("T1", "B", 0.03, 0.04, args={"has_input": True})
+    h.get("T1", "A", 1.5, "success")
+    h.get("T1", "B", 2.5, "success")
+    tokens = [s("B"), e("B")] if lost else [s("A"), e("A"), s("B"), e("B")]
+    h.state("T1", 4.0, tokens)
+    return h
+
+
+def busy_without_run(after_s: float) -> HistoryBuilder:
+    """A ends success at 1.5 s; the thread reads busy ``after_s`` later, then idle."""
+    h = HistoryBuilder(workload="busy")
+    h.create("T1", "A", 0.01, 0.02, args={"has_input": True})
+    h.get("T1", "A", 1.5, "success")
+    h.thread("T1", 1.5 + after_s, "busy")
+    h.thread("T1", 1.6 + after_s, "idle")
+    h.state("T1", 1.7 + after_s, [s("A"), e("A")])
+    return h
+
+
+def wait(
+    thread: str | None, answer: dict[str, object], *, status: str = "success"
+) -> HistoryBuilder:
+    """A runs.wait of sleepy given input (stateless when ``thread`` is None), answered
+    ``answer``; a stateful run is then seen ``status`` and its state read."""
+    h = HistoryBuilder(workload="wait")
+    args: dict[str, object] = {"assistant_id": "sleepy", "has_input": True}
+    if thread is not None:
+        args["thread_id"] = thread
+    invoke = {
+        "multitask_strategy": None,
+        "stream_mode": None,
+        "on_disconnect": None,
+        "after_seconds": None,
+        **args,
+    }
+    h.op("runs.wait", 0.01, 1.0, args=invoke, result={**args, "run_id": "A", **answer})
+    if thread is not None:
+        h.get(thread, "A", 1.1, status)
+        h.state(thread, 1.2, [s("A"), e("A")] if status == "success" else [s("A")])
+    return h
+
+
+def stateless_stream(events: int) -> HistoryBuilder:
+    """A stateless runs.stream of streamer given input, with ``events`` events."""
+    h = HistoryBuilder(workload="stateless")
+    args = {
+        "assistant_id": "streamer",
+        "has_input": True,
+        "multitask_strategy": None,
+        "stream_mode": ["values"],
+        "on_disconnect": None,
+        "after_seconds": None,
+    }
+    result = {
+        "assistant_id": "streamer",
+        "run_id": "A" if events else None,
+        "events": events,
+        "event_counts": {"values": events} if events else {},
+        "first_event_ns": None,
+        "last_event_ns": None,
+        "error_event": None,
+        "tokens": [s("A"), e("A")] if events else None,
+    }
+    h.op("runs.stream", 0.01, 1.0, args=args, result=result)
+    return h
+
+
 # -- enqueue ----------------------------------------------------------------------------------
 
 
@@ -181,14 +255,25 @@ def lost_run() -> HistoryBuilder:
     return h
 
 
-def stuck_run() -> HistoryBuilder:
-    """B stays pending for 100 s after A finished; the burst's settle times out."""
+def elsewhere(h: HistoryBuilder, t: float) -> None:
+    """On thread T9, run Z created at ``t`` and seen success 2 s later: the server made
+    progress elsewhere (what tells a stuck run from an overloaded server)."""
+    h.create("T9", "Z", t, t + 0.01)
+    h.get("T9", "Z", t + 2.0, "success")
+
+
+def stuck_run(*, progress: bool = True) -> HistoryBuilder:
+    """B stays pending for 100 s after A finished; the burst's settle times out. With
+    ``progress``, a run created on another thread meanwhile finished: B is stuck; without,
+    the server may only be overloaded."""
     h = HistoryBuilder(workload="enqueue")
     h.burst("T1", "enqueue", 0.0, runs=2)
     h.create("T1", "A", 0.01, 0.02)
     h.create("T1", "B", 0.03, 0.04)
     observe(h, "T1", 0.1, {"A": "pending", "B": "pending"}, "busy")
     observe(h, "T1", 1.5, {"A": "success", "B": "pending"}, "busy", [s("A"), e("A")])
+    if progress:
+        elsewhere(h, 10.0)
     for t in (30.0, 60.0, 90.0):
         observe(h, "T1", t, {"A": "success", "B": "pending"}, "busy")
     observe(h, "T1", 120.0, {"A": "success", "B": "pending"}, "busy")
@@ -199,8 +284,10 @@ def stuck_run() -> HistoryBuilder:
 
 
 def stuck_thread(*, after_rollback_cancel: bool = False) -> HistoryBuilder:
-    """Both runs are final by 1.5 s, the thread still reads busy 100 s later."""
+    """Both runs are final by 1.5 s, the thread still reads busy 100 s later (while a run
+    created on another thread meanwhile finished)."""
     h = HistoryBuilder(workload="enqueue")
+    elsewhere(h, 10.0)
     h.burst("T1", "enqueue", 0.0, runs=2)
     h.create("T1", "A", 0.01, 0.02)
     h.create("T1", "B", 0.03, 0.04)
@@ -618,6 +705,7 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "unexpected_run_after_info": unexpected_run_after_info,
     "lost_run": lost_run,
     "stuck_run": stuck_run,
+    "stuck_run_overloaded": lambda: stuck_run(progress=False),
     "stuck_thread": stuck_thread,
     "stuck_thread_after_rollback_cancel": lambda: stuck_thread(after_rollback_cancel=True),
     "status_regression": status_regression,
@@ -647,6 +735,25 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "no_settle": no_settle,
     "no_state": no_state,
     "header_only": header_only,
+    "lost_write": lost_write,
+    "lost_write_clean": lambda: lost_write(lost=False),
+    "busy_without_run": lambda: busy_without_run(20.0),
+    "busy_briefly_after_run": lambda: busy_without_run(2.0),
+    "wait_empty": lambda: wait("T1", {"tokens": None, "error": None, "has_values": False}),
+    "wait_error_then_success": lambda: wait(
+        "T1", {"tokens": None, "error": {"error": "ValueError"}, "has_values": False}
+    ),
+    "stateless_wait_clean": lambda: wait(
+        None, {"tokens": [s("A"), e("A")], "error": None, "has_values": True}
+    ),
+    "stateless_wait_empty": lambda: wait(
+        None, {"tokens": None, "error": None, "has_values": False}
+    ),
+    "stateless_wait_foreign": lambda: wait(
+        None, {"tokens": [s("X"), e("X")], "error": None, "has_values": True}
+    ),
+    "stateless_stream_clean": lambda: stateless_stream(3),
+    "stateless_stream_empty": lambda: stateless_stream(0),
 }
 
 

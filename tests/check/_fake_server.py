@@ -51,6 +51,8 @@ BUGS: dict[str, str] = {
     "swallow_error": "wrong_final_status",
     "empty_stream": "result_lost",
     "early_join": "join_result_mismatch",
+    "lose_write": "lost_write",
+    "busy_lingering": "busy_without_run",
 }
 
 POLL_S = 0.25  # the scheduler's poll period
@@ -88,6 +90,7 @@ class Thread:
     after_cancel: str | None = None  # the thread's status after a cancel, until a run ends
     stale_busy: bool = False
     failed: bool = False
+    last_final_at: float = 0.0
 
 
 class Clock:
@@ -170,6 +173,9 @@ class FakeServer:
         thread = self.threads[thread_id]
         runs = self._runs_of(thread)
         if "busy_forever" in self.bugs and runs and runs[0].strategy == "enqueue":
+            return "busy"
+        lingering = self.clock.now < thread.last_final_at + 100.0
+        if "busy_lingering" in self.bugs and runs and runs[0].strategy == "enqueue" and lingering:
             return "busy"
         running = [r for r in runs if r.status == "running"]
         if "idle_when_busy" in self.bugs and running and running[0].strategy == "enqueue":
@@ -263,12 +269,17 @@ class FakeServer:
             else:
                 if run.graph != "failing":
                     thread.tokens.append(f"end:{run.run_id}")
+                    if "lose_write" in self.bugs and run.strategy == "enqueue":
+                        # Written from the checkpoint the run started from, as if the runs
+                        # before it had never happened.
+                        thread.tokens = [f"start:{run.run_id}", f"end:{run.run_id}"]
                     if "rerun" in self.bugs and run.strategy == "enqueue":
                         thread.tokens += [f"start:{run.run_id}", f"end:{run.run_id}"]
                 run.status = "success"
                 thread.failed = False
             thread.quiet_idle = False
             thread.after_cancel = None
+            thread.last_final_at = self.clock.now
             self._final(run)
             self._poll_soon()
 
@@ -377,6 +388,7 @@ def _create_args(thread_id: str, strategy: str | None, graph: str) -> dict[str, 
         "stream_mode": None,
         "on_disconnect": None,
         "after_seconds": None,
+        "has_input": True,
     }
 
 

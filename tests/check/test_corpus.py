@@ -68,10 +68,20 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
         {"stuck_run": 1},
         checkers={"concurrency": U, "fifo": U, "duplicates": U, "stuck": F},
     ),
-    "stuck_thread": flagged("stuck_thread", "stuck"),
+    "stuck_run_overloaded": v(
+        U, checkers={"concurrency": U, "fifo": U, "duplicates": U, "stuck": U}
+    ),
+    "stuck_thread": v(
+        F, {"stuck_thread": 1, "busy_without_run": 1}, checkers={"stuck": F, "status": F}
+    ),
     "stuck_thread_after_rollback_cancel": (
-        v(findings={"busy_after_rollback_cancel": 1}),
-        v(F, {"stuck_thread": 1}, {"busy_after_rollback_cancel": 1}, {"stuck": F}),
+        v(findings={"busy_after_rollback_cancel": 2}),
+        v(
+            F,
+            {"stuck_thread": 1, "busy_without_run": 1},
+            {"busy_after_rollback_cancel": 2},
+            {"stuck": F, "status": F},
+        ),
     ),
     "status_regression": flagged("status_regression", "status"),
     "thread_idle_while_busy": flagged("thread_idle_while_busy", "status"),
@@ -129,6 +139,20 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "no_state": v(U),
     "header_only": v(U),
+    "lost_write": flagged("lost_write", "writes"),
+    "lost_write_clean": v(),
+    "busy_without_run": flagged("busy_without_run", "status"),
+    "busy_briefly_after_run": (
+        v(findings={"busy_after_final": 1}),
+        v(F, {"busy_without_run": 1}, {"busy_after_final": 1}, {"status": F}),
+    ),
+    "wait_empty": flagged("result_lost", "results"),
+    "wait_error_then_success": flagged("wrong_final_status", "final_status"),
+    "stateless_wait_clean": v(),
+    "stateless_wait_empty": flagged("result_lost", "results"),
+    "stateless_wait_foreign": flagged("result_lost", "results"),
+    "stateless_stream_clean": v(),
+    "stateless_stream_empty": flagged("result_lost", "results"),
 }
 
 # anomaly → (case that must flag it, its profile), (case that must pass, its profile).
@@ -166,6 +190,11 @@ PAIRS: dict[str, tuple[tuple[str, Profile], tuple[str, Profile]]] = {
     "thread_idle_while_busy": (("interrupt_clean", "documented"), ("interrupt_clean", "observed")),
     "unexpected_run": (("unexpected_run", "observed"), ("unexpected_run_after_info", "documented")),
     "wrong_final_status": (("failing_success", "observed"), ("failing_clean", "documented")),
+    "lost_write": (("lost_write", "observed"), ("lost_write_clean", "documented")),
+    "busy_without_run": (
+        ("busy_briefly_after_run", "documented"),
+        ("busy_briefly_after_run", "observed"),
+    ),
 }
 
 
@@ -227,12 +256,15 @@ def test_witnesses_name_runs_events_and_times() -> None:
 def test_unknown_says_what_was_missing() -> None:
     result = check_history(path("no_settle"))
     assert result.threads["T1"].unknown[0] == (
-        "concurrency: no threads.get_state recorded for thread T1"
+        "concurrency: no state read of thread T1 (threads.get_state or threads.get): add one "
+        "after its runs, or keep the post-run audit on"
     )
     stuck = result.checkers["stuck"]
     assert stuck.unknown[0] == "no burst.settled marker for thread T1: the history may be cut short"
     assert check_history(path("header_only")).unknown == (
-        "no checkable thread: no burst marker and no threads.get_state in the history",
+        "no checkable thread: no burst marker, no thread state read and no stateless run "
+        "result in the history: add a threads.get_state step after the runs, or keep the "
+        "post-run audit on",
     )
 
 

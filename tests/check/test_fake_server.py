@@ -16,7 +16,7 @@ from tests.check._fake_server import BUGS, default_plans, simulate
 
 #: What the documented profile flags on the correct fake, by known behaviour.
 KNOWN_FINDINGS = {
-    "busy_after_rollback_cancel": 1,
+    "busy_after_rollback_cancel": 2,
     "cancels_all_in_flight": 2,
     "idle_while_in_flight": 2,
     "join_returns_current_values": 1,
@@ -50,6 +50,7 @@ def test_the_documented_profile_flags_exactly_the_findings(tmp_path: Path) -> No
     assert result.valid is False
     assert set(result.anomalies) == set(result.findings)
     assert result.anomaly_counts() == {
+        "busy_without_run": 1,
         "interrupt_cancelled_pending": 1,
         "join_result_mismatch": 1,
         "rollback_cancelled_pending": 1,

@@ -30,7 +30,12 @@ def test_run_creating_invokes_carry_the_strategy_even_when_omitted() -> None:
         "stream_mode": ["values", "updates"],
         "on_disconnect": None,
         "after_seconds": None,
+        "has_input": False,
     }
+    with_input = invoke_value("runs.wait", {"assistant_id": "a", "input": {}})
+    assert with_input["has_input"] is True
+    resumed = invoke_value("runs.create", {"thread_id": "t", "command": {"resume": 1}})
+    assert resumed["has_input"] is True
     cancel = invoke_value("runs.cancel", {"thread_id": "t", "run_id": "r", "action": "rollback"})
     assert cancel == {"thread_id": "t", "run_id": "r", "action": "rollback", "wait": False}
     assert invoke_value("store.put_item", {"key": "k", "value": {"big": "payload"}}) == {}
@@ -97,9 +102,16 @@ RUN = {
         pytest.param(
             "threads.get",
             {"thread_id": "t"},
-            {"thread_id": "t", "status": "busy", "values": {"tokens": ["x"]}},
-            {"thread_id": "t", "status": "busy"},
+            {"thread_id": "t", "status": "busy", "values": {"tokens": ["x"], "big": "no"}},
+            {"thread_id": "t", "status": "busy", "tokens": ["x"]},
             id="threads.get",
+        ),
+        pytest.param(
+            "threads.get",
+            {"thread_id": "t"},
+            {"thread_id": "t", "status": "idle", "values": {}},
+            {"thread_id": "t", "status": "idle", "tokens": None},
+            id="threads.get-no-tokens",
         ),
         pytest.param(
             "threads.get_state",
