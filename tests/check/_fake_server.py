@@ -113,9 +113,14 @@ class Clock:
 class FakeServer:
     """Threads, runs and a scheduler, with switchable bugs."""
 
-    def __init__(self, clock: Clock, bugs: Iterable[str] = ()) -> None:
+    def __init__(
+        self, clock: Clock, bugs: Iterable[str] = (), *, workers: int | None = None
+    ) -> None:
         self.clock = clock
         self.bugs = frozenset(bugs)
+        #: At most this many runs execute at once over all threads (a saturated server's
+        #: queue), in creation order; None: no limit.
+        self.workers = workers
         unknown = self.bugs - set(BUGS)
         assert not unknown, f"unknown bugs {unknown}"
         self.threads: dict[str, Thread] = {}
@@ -228,6 +233,22 @@ class FakeServer:
     def _poll(self) -> None:
         self._polling = False
         waiting = False
+        busy = sum(1 for r in self.runs.values() if r.status == "running")
+        if self.workers is not None:
+            # A correct but saturated server: one queue, first come first served.
+            for run in sorted(self.runs.values(), key=lambda r: int(r.run_id[1:])):
+                if run.status != "pending":
+                    continue
+                waiting = True
+                thread_busy = any(
+                    r.status == "running" for r in self._runs_of(self.threads[run.thread_id])
+                )
+                if busy < self.workers and not thread_busy:
+                    self._start(run)
+                    busy += 1
+            if waiting:
+                self._poll_soon()
+            return
         for thread in self.threads.values():
             runs = self._runs_of(thread)
             pending = [r for r in runs if r.status == "pending"]
@@ -566,10 +587,12 @@ def simulate(
     seed: int = 0,
     max_duration_s: float = 20.0,
     late_look_s: float = 80.0,
+    workers: int | None = None,
 ) -> HistoryBuilder:
-    """Run the workload against a fake server with ``bugs``; returns its history."""
+    """Run the workload against a fake server with ``bugs`` (and at most ``workers`` runs
+    executing at once); returns its history."""
     clock = Clock()
-    server = FakeServer(clock, bugs)
+    server = FakeServer(clock, bugs, workers=workers)
     sim = Sim(server, clock, HistoryBuilder(workload="fake"), random.Random(seed))
     threads: list[str] = []
     for i, plan in enumerate(plans if plans is not None else default_plans()):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lgbench.check import check_history
-from tests.check._fake_server import BUGS, default_plans, simulate
+from tests.check._fake_server import BUGS, ThreadPlan, default_plans, simulate
 
 #: What the documented profile flags on the correct fake, by known behaviour.
 KNOWN_FINDINGS = {
@@ -81,3 +81,26 @@ def test_each_bug_produces_its_anomaly(tmp_path: Path, bug: str) -> None:
 def test_the_correct_fake_with_a_short_stuck_threshold(tmp_path: Path) -> None:
     result = check_history(write(tmp_path), profile="observed", stuck_after_s=5.0)
     assert result.valid is True
+
+
+def test_a_saturated_correct_server_is_never_called_stuck(tmp_path: Path) -> None:
+    # One worker for every thread: runs wait their turn far longer than stuck_after_s, the
+    # observers give up, and the last look still sees runs pending. No run created after a
+    # waiting one finished first, so nothing proves the server stalled: unknown, not invalid.
+    plans = [ThreadPlan("enqueue", ("enqueue",) * 3, duration_s=2.0) for _ in range(5)]
+    history = simulate(plans=plans, workers=1, max_duration_s=20.0, late_look_s=25.0)
+    result = check_history(history.write(tmp_path / "h.jsonl"), stuck_after_s=5.0)
+    assert result.anomalies == ()
+    assert result.valid == "unknown"
+    assert any(reason.startswith("server overloaded") for reason in result.unknown)
+    assert result.checkers["stuck"].valid == "unknown"
+
+
+def test_a_stall_while_the_server_progresses_elsewhere_is_stuck(tmp_path: Path) -> None:
+    # Each enqueue thread's last run is skipped for good, while a run created seconds later
+    # on another thread starts and finishes: the skipped runs are stuck.
+    plans = [ThreadPlan("enqueue", ("enqueue",) * 3, duration_s=0.5) for _ in range(3)]
+    plans.append(ThreadPlan("reject", ("reject", "reject"), duration_s=0.5, stagger_s=3.0))
+    history = simulate(("stall",), plans=plans, max_duration_s=20.0, late_look_s=25.0)
+    result = check_history(history.write(tmp_path / "h.jsonl"), stuck_after_s=5.0)
+    assert "stuck_run" in result.anomaly_counts()
