@@ -1492,31 +1492,30 @@ def _thread_busy_at(thread: ThreadModel, op: Operation) -> bool:
 
 
 def _busy_without_run(ctx: Context, thread: ThreadModel, out: ThreadCheck) -> None:
-    """``threads.get`` busy although every run on the thread had ended before it was sent."""
+    """``threads.get`` busy although every run on the thread had ended before it was sent
+    (seen final or gone, or its wait, join or stream ran to its end)."""
     runs = [r for r in thread.runs.values() if r.statuses or r.accepted]
     if not runs or any(c.maybe and c.run_id is None for c in thread.creations) or thread.crons:
         return
+    done = max(r.done_by for r in runs)
+    if done == INF:
+        return
+    last = max(runs, key=lambda r: r.done_by)
+    witness = next(
+        (o.ref() for o in last.statuses if o.hi == done),
+        next((op.ref() for op in last.finished if op.hi == done), None),
+    )
     for obs in thread.thread_statuses:
-        if obs.status != "busy":
+        if obs.status != "busy" or obs.lo - ctx.slack_s < done:
             continue
-        slack_at = obs.lo - ctx.slack_s
-        if not all(thread.final_before(r, slack_at) for r in runs):
-            continue
-        if any(
-            c.lo < obs.hi and c.op.outcome != "fail" and c.hi > slack_at for c in thread.creations
-        ):
-            continue  # a run created just before may already make the thread busy
-        if _phantom(ctx, thread, obs.hi) is not None:
+        if any(c.op.outcome != "fail" and c.lo < obs.hi and c.hi > done for c in thread.creations):
+            return  # a run created since may already make the thread busy
+        if _phantom(ctx, thread, obs.hi) is not None or witness is None:
             return
-        lasting = all(thread.final_before(r, obs.lo - ctx.busy_grace_s) for r in runs)
+        lasting = obs.lo - ctx.busy_grace_s >= done
         rollback = any(
             _action(op) in ("rollback", None) and op.lo < obs.lo for op in thread.cancels
         )
-        last = max(
-            (thread.final_before(r, slack_at) for r in runs),
-            key=lambda o: o.hi if o is not None else -INF,
-        )
-        assert last is not None
         flagged_by: frozenset[Profile]
         if rollback:
             flagged_by, behaviour = DOCUMENTED_ONLY, "busy_after_rollback_cancel"
@@ -1530,9 +1529,9 @@ def _busy_without_run(ctx: Context, thread: ThreadModel, out: ThreadCheck) -> No
                 thread.thread_id,
                 tuple(sorted(r.run_id for r in runs))[:4],
                 f"{_thread(thread)} read busy at event {obs.ref().index}, "
-                f"{obs.lo - last.hi:.1f} s after its last run was seen final (event "
-                f"{last.ref().index}), with no run pending or running on it",
-                (last.ref(), obs.ref()),
+                f"{obs.lo - done:.1f} s after its last run ended (event {witness.index}), with "
+                "no run pending or running on it",
+                (witness, obs.ref()),
                 flagged_by,
                 behaviour,
             )
