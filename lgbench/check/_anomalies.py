@@ -238,7 +238,12 @@ class Anomaly:
 
     @property
     def key(self) -> tuple[str, str, tuple[str, ...]]:
-        return (self.type, self.thread_id, self.run_ids)
+        """What makes two anomalies the same; one naming no run (a stream that never said
+        which run it was) is told apart by its first witness."""
+        if self.run_ids or not self.events:
+            return (self.type, self.thread_id, self.run_ids)
+        first = self.events[0]
+        return (self.type, self.thread_id, (f"@{first.file}:{first.index}",))
 
     @property
     def first_time_s(self) -> float:
