@@ -52,7 +52,7 @@ def rewriting_proxy(
         protocol_version = "HTTP/1.1"
         upstream: http.client.HTTPConnection | None = None
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: the test output is the run's
 
         def _forward(self) -> None:
