@@ -1410,7 +1410,9 @@ def _join_mismatch(thread: ThreadModel, run: RunModel, op: Operation, out: Threa
 
 #: Graphs whose successful run always ends by writing its ``end`` token, given an input
 #: (``interrupting`` ends success at its interrupt without one; ``failing`` never succeeds).
-WRITES_END: Final = frozenset({"sleepy", "streamer", "subgraph", "storing"})
+WRITES_END: Final = frozenset(
+    {"sleepy", "streamer", "subgraph", "storing", "chat", "agent", "fanout"}
+)
 
 
 def _wrote_end(thread: ThreadModel, run: RunModel) -> tuple[EventRef, str] | None:

@@ -1,7 +1,7 @@
 """lgbench's bundled test graphs for the embedded LangGraph server.
 
-Six real LangGraph graphs, registered on the embedded server under these graph ids (each
-module's docstring lists its input keys and what it returns):
+Nine real LangGraph graphs, registered on the embedded server under these graph ids (each
+module's docstring lists its input keys and what it returns; docs/graphs.md has them all):
 
 ========================  ================================================================
 ``sleepy``                sleeps ``seconds``; the workhorse for multitask semantics
@@ -10,6 +10,9 @@ module's docstring lists its input keys and what it returns):
 ``failing``               raises: the run and the thread end in ``error``
 ``subgraph``              a parent graph with a compiled subgraph node
 ``storing``               writes and reads the store
+``chat``                  a scripted chat model streams ``reply_tokens`` tokens, turn by turn
+``agent``                 a tool-calling loop: ``steps`` rounds of tools, then an answer
+``fanout``                benchmark shapes: one node, ``expand`` parallel branches, a chain
 ========================  ================================================================
 
 Every graph appends ``start:<run_id>`` and ``end:<run_id>`` tokens to the ``tokens`` list
@@ -33,6 +36,7 @@ from lgbench.graphs._registry import (
     default_assistant_id,
     server_graphs_config,
 )
+from lgbench.graphs._reply import reply_text, reply_tokens
 from lgbench.graphs._tokens import TOKENS_KEY, TokenKind, end_token, parse_token, start_token
 
 __all__ = [
@@ -44,6 +48,8 @@ __all__ = [
     "default_assistant_id",
     "end_token",
     "parse_token",
+    "reply_text",
+    "reply_tokens",
     "server_graphs_config",
     "start_token",
 ]
@@ -54,6 +60,8 @@ for _obj in (
     default_assistant_id,
     end_token,
     parse_token,
+    reply_text,
+    reply_tokens,
     server_graphs_config,
     start_token,
 ):

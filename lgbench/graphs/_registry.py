@@ -87,6 +87,21 @@ _register(
     "_storing",
     "Writes `value` to the store at (`namespace`, `key`) and returns what it read back.",
 )
+_register(
+    "chat",
+    "_chat",
+    "A chat model streaming `reply_tokens` tokens, `token_gap_s` apart, turn after turn.",
+)
+_register(
+    "agent",
+    "_agent",
+    "A tool-calling loop: `steps` rounds of `tool_calls` tools, then a streamed answer.",
+)
+_register(
+    "fanout",
+    "_fanout",
+    "Benchmark shapes: `mode` single, parallel or sequential, `expand` items of `data_size`.",
+)
 
 #: Every bundled graph by graph id (read-only).
 BUNDLED_GRAPHS: Final[Mapping[str, BundledGraph]] = MappingProxyType(_registry)

@@ -9,7 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
-from lgbench.graphs import BUNDLED_GRAPHS, GRAPH_IDS, default_assistant_id, end_token, start_token
+from lgbench.graphs import (
+    BUNDLED_GRAPHS,
+    GRAPH_IDS,
+    default_assistant_id,
+    end_token,
+    reply_text,
+    reply_tokens,
+    start_token,
+)
 from tests.server._support import parse_sse, wait_until
 
 pytestmark = pytest.mark.server
@@ -228,3 +236,87 @@ def test_storing_writes_an_item_readable_through_the_store_api(client: httpx.Cli
     values = join(client, thread_id, second)
     assert values["previous"] == {"value": {"x": 1}, "run_id": first}
     assert values["read"] == {"value": 2, "run_id": second}
+
+
+def reply_chunks(events: list[tuple[str, Any]], run_id: str) -> list[str]:
+    """The reply's tokens as the messages-tuple mode streamed them, in order."""
+    return [
+        data[0]["content"]
+        for name, data in events
+        if name == "messages" and data[0].get("id") == f"reply:{run_id}"
+    ]
+
+
+def test_chat_streams_its_reply_token_by_token_and_the_conversation_grows(
+    client: httpx.Client,
+) -> None:
+    thread_id = new_thread(client)
+    for turn in (1, 2, 3):
+        events = stream(
+            client,
+            f"/threads/{thread_id}/runs/stream",
+            assistant_id="chat",
+            input={"message": f"turn {turn}", "reply_tokens": 4, "token_gap_s": 0.01},
+            stream_mode=["messages-tuple", "values"],
+        )
+        run_id = events[0][1]["run_id"]
+        assert reply_chunks(events, run_id) == reply_tokens(run_id, turn, 4)
+        final = [data for name, data in events if name == "values"][-1]
+        assert final["turn"] == turn
+        assert len(final["messages"]) == 2 * turn  # the user's and the reply, each turn
+        assert final["messages"][-1]["content"] == reply_text(run_id, turn, 4)
+        assert final["tokens"][-2:] == [start_token(run_id), end_token(run_id)]
+
+
+def test_chat_rejects_a_bad_reply_length_as_a_run_error(client: httpx.Client) -> None:
+    response = client.post(
+        "/runs/wait", json={"assistant_id": "chat", "input": {"reply_tokens": -1}}
+    )
+    response.raise_for_status()
+    assert "reply_tokens" in str(response.json()["__error__"])
+
+
+def test_agent_calls_tools_round_after_round_then_streams_the_answer(
+    client: httpx.Client,
+) -> None:
+    events = stream(
+        client,
+        "/runs/stream",
+        assistant_id="agent",
+        input={"steps": 2, "tool_calls": 3, "tool_s": 0.01, "payload_bytes": 64,
+               "reply_tokens": 5},
+        stream_mode=["messages-tuple", "values"],
+    )  # fmt: skip
+    run_id = events[0][1]["run_id"]
+    assert reply_chunks(events, run_id) == reply_tokens(run_id, 1, 5)
+    final = [data for name, data in events if name == "values"][-1]
+    kinds = [m["type"] for m in final["messages"]]
+    assert kinds == ["human", "ai", "tool", "tool", "tool", "ai", "tool", "tool", "tool", "ai"]
+    tools = [m for m in final["messages"] if m["type"] == "tool"]
+    assert all(len(m["content"]) == 64 for m in tools)
+    assert tools[0]["tool_call_id"] == f"call:{run_id}:0:0"
+    assert final["round"] == 2
+    assert final["tokens"] == [start_token(run_id), end_token(run_id)]
+
+
+@pytest.mark.parametrize("mode", ["single", "parallel", "sequential"])
+def test_fanout_writes_expand_items_of_data_size_in_each_shape(
+    client: httpx.Client, mode: str
+) -> None:
+    thread_id = new_thread(client)
+    for _ in range(2):  # the second run starts from the first one's state
+        body = {"assistant_id": "fanout", "input": {"mode": mode, "expand": 5, "data_size": 80}}
+        response = client.post(f"/threads/{thread_id}/runs/wait", json=body)
+        response.raise_for_status()
+        values = response.json()
+        assert values["done"] == 5
+        assert sorted(len(item) for item in values["data"]) == [80] * 5
+    updates = stream(
+        client,
+        "/runs/stream",
+        assistant_id="fanout",
+        input={"mode": mode, "expand": 4},
+        stream_mode="updates",
+    )
+    works = sum(1 for name, data in updates if name == "updates" and "work" in data)
+    assert works == (1 if mode == "single" else 4)
