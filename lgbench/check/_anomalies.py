@@ -57,6 +57,10 @@ and "before" means a completion answered before the other request was sent):
                                  or stateless
 ``join_result_mismatch``         a join's values lacking the run's ``end`` or holding later runs'
                                  tokens (observed accepts it after the run ended)
+``reply_mismatch``               a stream of the ``chat`` or ``agent`` graph whose reply chunks are
+                                 not exactly the run's reply (``lgbench.graphs.reply_tokens`` of
+                                 its run id and turn): a token lost, repeated or out of order,
+                                 or cut short with nothing on the thread that could cancel it
 ``lost_write``                   a run seen ``success`` that wrote its ``end`` token (a read held
                                  it, or a bundled graph given input always writes it), absent
                                  from a state read sent ``slack_s`` after the success was seen,
@@ -145,6 +149,10 @@ ANOMALY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "lost_run": "an accepted run vanished without executing or reaching a final status",
         "reject_accepted": "a reject run was accepted while another run was in flight",
         "reject_refused_idle": "a reject run was refused (409) while the thread was idle",
+        "reply_mismatch": (
+            "a stream delivered a chat reply that is not the run's: a token lost, repeated, "
+            "out of order, or the reply cut short"
+        ),
         "result_lost": (
             "a wait, join or stream of a successful run returned no values or no event, "
             "or a wait's values lacked its run's end"
@@ -181,7 +189,7 @@ CHECKERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "rollback": ("rollback_not_applied", "rollback_cancelled_pending"),
         "reject": ("reject_accepted", "reject_refused_idle"),
         "final_status": ("wrong_final_status",),
-        "results": ("result_lost", "join_result_mismatch"),
+        "results": ("result_lost", "join_result_mismatch", "reply_mismatch"),
         "writes": ("lost_write",),
     }
 )

@@ -43,6 +43,7 @@ from lgbench.check._checkers import (
     Context,
     ThreadCheck,
     empty_answer,
+    reply_problem,
 )
 from lgbench.check._events import CREATING_OPS, Event, Operation
 from lgbench.check._model import ThreadModel, build_threads, graph_of, short_id
@@ -160,22 +161,30 @@ class _Stateless:
     def __init__(self) -> None:
         self.judged = 0
         self.lost = 0
-        #: The first flagged operations and what they lacked (on their files' clocks).
-        self.flagged: list[tuple[Operation, str]] = []
+        self.counts: dict[str, int] = {}
+        #: The first flagged operations: anomaly type and what was wrong (on their files'
+        #: clocks).
+        self.flagged: list[tuple[Operation, str, str]] = []
 
     def operation(self, op: Operation) -> None:
         if op.outcome != "ok" or op.f not in ("runs.wait", "runs.stream"):
             return
+        kind = "result_lost"
         what = empty_answer(op)
         if what is None and op.f == "runs.wait":
             what = self._without_end(op)
-        if op.args.get("has_input") is True and graph_of(op.args.get("assistant_id")):
+        if what is None and op.f == "runs.stream":
+            kind, what = "reply_mismatch", reply_problem(op, may_be_cut=False)
+        if (op.args.get("has_input") is True and graph_of(op.args.get("assistant_id"))) or (
+            "reply" in op.result
+        ):
             self.judged += 1
         if what is None:
             return
         self.lost += 1
+        self.counts[kind] = self.counts.get(kind, 0) + 1
         if len(self.flagged) < PER_THREAD:
-            self.flagged.append((op, what))
+            self.flagged.append((op, kind, what))
 
     @staticmethod
     def _without_end(op: Operation) -> str | None:
@@ -195,18 +204,22 @@ class _Stateless:
 
     def anomalies(self, shift: Any) -> list[Anomaly]:
         out: list[Anomaly] = []
-        for op, what in self.flagged:
+        for op, kind, what in self.flagged:
             op = shift(op)
             rid = op.run_id
+            why = (
+                ", although that graph given an input always returns values"
+                if kind == "result_lost"
+                else ""
+            )
             out.append(
                 Anomaly(
-                    "result_lost",
+                    kind,
                     STATELESS,
                     (rid,) if rid else (),
                     f"the stateless {op.f} of {'run ' + short_id(rid) if rid else 'a run'} of "
                     f"the bundled graph {op.args.get('assistant_id')} {what} (event "
-                    f"{op.ref().index}), although that graph given an input always returns "
-                    "values",
+                    f"{op.ref().index}){why}",
                     (op.ref(),),
                 )
             )
@@ -422,7 +435,7 @@ class _Verdicts:
             valid=valid,
             runs=stateless.judged,
             checkers={"results": valid},
-            anomalies={"result_lost": stateless.lost} if stateless.lost else {},
+            anomalies=dict(sorted(stateless.counts.items())),
             unknown=(),
         )
 

@@ -10,7 +10,9 @@ only excuse (an info'd create may have created the run nobody else did) or block
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -30,7 +32,7 @@ from lgbench.check._model import (
 )
 from lgbench.check._progress import NO_PROGRESS, Progress
 from lgbench.check._reader import Phantom
-from lgbench.graphs import end_token
+from lgbench.graphs import end_token, reply_text, reply_tokens
 
 __all__ = [
     "CHECKER_FUNCTIONS",
@@ -41,7 +43,10 @@ __all__ = [
     "ThreadCheck",
     "coverage_gap",
     "empty_answer",
+    "reply_problem",
 ]
+
+_REPLY_TOKEN: Final = re.compile(r"t(\d+)\.\d+-")
 
 #: How an ``unknown`` reason that blames a slow server, not a stuck run, begins.
 OVERLOADED: Final = "server overloaded"
@@ -1264,6 +1269,44 @@ def empty_answer(op: Operation) -> str | None:
     return None
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def reply_problem(op: Operation, *, may_be_cut: bool) -> str | None:
+    """What is wrong with the chat reply a stream delivered, or None when it is exactly the
+    run's (:func:`lgbench.graphs.reply_tokens`: every token once, in order, to the last).
+
+    A reply cut short after an intact prefix is wrong only when nothing could have cancelled
+    the run (``may_be_cut`` False); tokens lost in the middle, repeated or out of order are
+    wrong always.
+    """
+    reply = op.result.get("reply")
+    run_id = op.run_id
+    if op.outcome != "ok" or not isinstance(reply, Mapping) or run_id is None:
+        return None
+    chunks = reply.get("chunks")
+    first = reply.get("first")
+    digest = reply.get("sha256")
+    if not isinstance(chunks, int) or not isinstance(first, str) or not isinstance(digest, str):
+        return None
+    found = _REPLY_TOKEN.match(first)
+    if found is None:
+        return f"streamed a reply whose first chunk {first[:24]!r} is no reply token"
+    turn = int(found.group(1))
+    if _digest(reply_text(run_id, turn, chunks)) == digest:
+        return None
+    prefix = "".join(reply_tokens(run_id, turn, chunks + 1)[:chunks])
+    if _digest(prefix) == digest:
+        if may_be_cut or op.result.get("error_event") is not None:
+            return None
+        return f"streamed only the first {chunks} tokens of the reply, then ended"
+    return (
+        f"streamed {chunks} reply chunks that are not the run's reply: a token was lost, "
+        "repeated or out of order"
+    )
+
+
 def _cancellable(thread: ThreadModel, op: Operation) -> bool:
     """Something on the thread may have cancelled or removed the run ``op`` created."""
     if thread.cancels or thread.deletes:
@@ -1281,7 +1324,8 @@ def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
         and graph_of(op.args.get("assistant_id")) is not None
     ]
     ops = [op for op in thread.results if op.run_id is not None and op.run_id in thread.runs]
-    if not ops and not creating:
+    replies = [op for op in thread.results if "reply" in op.result]
+    if not ops and not creating and not replies:
         return ThreadCheck(applicable=False)
     out = ThreadCheck()
     flagged: set[int] = set()
@@ -1302,6 +1346,23 @@ def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
                 f"{op.args.get('assistant_id')} on {_thread(thread)} {what} (event "
                 f"{op.ref().index}), although that graph given an input always returns values "
                 "and nothing on the thread could have cancelled the run",
+                (op.ref(),),
+            )
+        )
+    for op in thread.results:
+        if op.f not in ("runs.stream", "runs.join_stream") or len(out.anomalies) >= PER_THREAD:
+            continue
+        problem = reply_problem(op, may_be_cut=_cancellable(thread, op))
+        if problem is None:
+            continue
+        flagged.add(id(op))
+        out.anomalies.append(
+            Anomaly(
+                "reply_mismatch",
+                thread.thread_id,
+                (op.run_id,) if op.run_id else (),
+                f"the {op.f} of {_run(op.run_id or '?')} on {_thread(thread)} {problem} "
+                f"(event {op.ref().index})",
                 (op.ref(),),
             )
         )

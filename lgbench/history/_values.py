@@ -13,6 +13,8 @@ Pure: no clock, no I/O. Times in a :class:`StreamSummary` are whatever the calle
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias, final
 
@@ -286,8 +288,10 @@ class StreamSummary:
 
     Call :meth:`add` for each event with its arrival time; :meth:`to_value` gives
     ``run_id`` (from ``metadata``), ``events`` (after ``metadata``), ``event_counts``,
-    ``first_event_ns``/``last_event_ns``, ``error_event`` and ``tokens`` (of the last
-    ``values`` event), plus ``stream_events`` when ``keep_events``.
+    ``first_event_ns``/``last_event_ns``, ``error_event``, ``tokens`` (of the last
+    ``values`` event) and, when the stream carried a chat graph's reply (``messages``
+    chunks of id ``reply:<run_id>``), ``reply``: its chunk count, first chunk and a digest of
+    the chunks joined; plus ``stream_events`` when ``keep_events``.
     """
 
     __slots__ = (
@@ -300,6 +304,9 @@ class StreamSummary:
         "last_event_ns",
         "last_values",
         "metadata_ns",
+        "reply_chunks",
+        "reply_digest",
+        "reply_first",
         "run_id",
     )
 
@@ -314,6 +321,11 @@ class StreamSummary:
         self.error_event: Any = None
         self.last_values: Any = None
         self.kept: list[list[Any]] = []
+        # The chat graphs' reply as streamed (messages-tuple chunks of id reply:<run_id>):
+        # folded into a digest as it arrives, so a long reply costs no memory.
+        self.reply_chunks = 0
+        self.reply_digest: Any = None
+        self.reply_first: str | None = None
 
     def add(self, event: str, data: Any, at_ns: int) -> None:
         """One event, arrived at ``at_ns``."""
@@ -333,6 +345,18 @@ class StreamSummary:
             self.error_event = data
         elif event == "values":
             self.last_values = data
+        elif event == "messages" and isinstance(data, list) and data:
+            chunk = data[0]
+            if isinstance(chunk, Mapping) and str(chunk.get("id", "")).startswith("reply:"):
+                self._reply(chunk.get("content"))
+
+    def _reply(self, content: Any) -> None:
+        text = content if isinstance(content, str) else json.dumps(content)
+        if self.reply_digest is None:
+            self.reply_digest = hashlib.sha256()
+            self.reply_first = text[:64]
+        self.reply_digest.update(text.encode())
+        self.reply_chunks += 1
 
     def to_value(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The ok line's ``value``."""
@@ -346,6 +370,12 @@ class StreamSummary:
             "error_event": self.error_event,
             "tokens": tokens_of(self.last_values),
         }
+        if self.reply_digest is not None:
+            value["reply"] = {
+                "chunks": self.reply_chunks,
+                "first": self.reply_first,
+                "sha256": self.reply_digest.hexdigest()[:32],
+            }
         if self.keep_events:
             value["stream_events"] = self.kept
         return value

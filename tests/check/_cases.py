@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from lgbench.graphs import reply_tokens
+from lgbench.history import StreamSummary
 from tests.check._builder import HistoryBuilder
 
 __all__ = ["CASES", "DIRECTORY", "write_all"]
@@ -112,6 +114,30 @@ def wait(
     if thread is not None:
         h.get(thread, "A", 1.1, status)
         h.state(thread, 1.2, [s("A"), e("A")] if status == "success" else [s("A")])
+    return h
+
+
+def chat_stream(chunks: list[str], *, thread: str | None = "T1") -> HistoryBuilder:
+    """A runs.stream of the chat graph (run A, turn 1) that delivered ``chunks``."""
+    h = HistoryBuilder(workload="chat")
+    summary = StreamSummary()
+    summary.add("metadata", {"run_id": "A"}, 1)
+    for i, chunk in enumerate(chunks):
+        summary.add("messages", [{"content": chunk, "id": "reply:A"}, {}], 2 + i)
+    args: dict[str, object] = {
+        "assistant_id": "chat",
+        "has_input": True,
+        "multitask_strategy": None,
+        "stream_mode": ["messages-tuple"],
+        "on_disconnect": None,
+        "after_seconds": None,
+    }
+    if thread is not None:
+        args["thread_id"] = thread
+    h.op("runs.stream", 0.01, 1.0, args=args, result=summary.to_value(args))
+    if thread is not None:
+        h.get(thread, "A", 1.1, "success")
+        h.state(thread, 1.2, [s("A"), e("A")])
     return h
 
 
@@ -753,6 +779,15 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
         None, {"tokens": [s("X"), e("X")], "error": None, "has_values": True}
     ),
     "stateless_stream_clean": lambda: stateless_stream(3),
+    "chat_reply_clean": lambda: chat_stream(reply_tokens("A", 1, 5)),
+    "chat_reply_gap": lambda: chat_stream(
+        reply_tokens("A", 1, 5)[:2] + reply_tokens("A", 1, 5)[3:]
+    ),
+    "chat_reply_repeated": lambda: chat_stream(
+        reply_tokens("A", 1, 5)[:3] + reply_tokens("A", 1, 5)[2:]
+    ),
+    "chat_reply_cut": lambda: chat_stream(reply_tokens("A", 1, 5)[:3]),
+    "stateless_chat_reply_cut": lambda: chat_stream(reply_tokens("A", 1, 5)[:3], thread=None),
     "stateless_stream_empty": lambda: stateless_stream(0),
 }
 

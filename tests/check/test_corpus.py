@@ -153,6 +153,11 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     "stateless_wait_foreign": flagged("result_lost", "results"),
     "stateless_stream_clean": v(),
     "stateless_stream_empty": flagged("result_lost", "results"),
+    "chat_reply_clean": v(),
+    "chat_reply_gap": flagged("reply_mismatch", "results"),
+    "chat_reply_repeated": flagged("reply_mismatch", "results"),
+    "chat_reply_cut": flagged("reply_mismatch", "results"),
+    "stateless_chat_reply_cut": flagged("reply_mismatch", "results"),
 }
 
 # anomaly → (case that must flag it, its profile), (case that must pass, its profile).
@@ -191,6 +196,7 @@ PAIRS: dict[str, tuple[tuple[str, Profile], tuple[str, Profile]]] = {
     "unexpected_run": (("unexpected_run", "observed"), ("unexpected_run_after_info", "documented")),
     "wrong_final_status": (("failing_success", "observed"), ("failing_clean", "documented")),
     "lost_write": (("lost_write", "observed"), ("lost_write_clean", "documented")),
+    "reply_mismatch": (("chat_reply_gap", "observed"), ("chat_reply_clean", "documented")),
     "busy_without_run": (
         ("busy_briefly_after_run", "documented"),
         ("busy_briefly_after_run", "observed"),
