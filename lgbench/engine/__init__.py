@@ -47,6 +47,7 @@ from lgbench.engine._plan import (
     VuStage,
 )
 from lgbench.engine._recorder import (
+    BUSY_CPU_PERCENT,
     LAG_WARNING_MS,
     THREAD_LEDGER_CAP,
     LoadModel,
@@ -55,6 +56,7 @@ from lgbench.engine._recorder import (
     ScenarioStats,
     Snapshot,
     ThreadLedger,
+    bottleneck_warnings,
 )
 from lgbench.engine._runner import (
     SUMMARY_SCHEMA_VERSION,
@@ -71,6 +73,7 @@ from lgbench.engine._schedule import run_paced
 
 __all__ = [
     "AUDIT_SCENARIO",
+    "BUSY_CPU_PERCENT",
     "LAG_WARNING_MS",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
@@ -118,6 +121,7 @@ __all__ = [
     "VuPlan",
     "VuStage",
     "apply_overrides",
+    "bottleneck_warnings",
     "build_executor",
     "default_run_dir",
     "executor_model",

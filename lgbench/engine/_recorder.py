@@ -27,9 +27,11 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
   ``runs.wait`` and ``runs.join`` the queue wait cannot be told apart from the run's own time
   without extra requests, so it is not reported.
 - **the tool itself**: ``schedule_lag`` (how late arrival-rate iterations and staggered burst
-  runs started against their schedule) and ``loop_lag`` (how much a 10 ms sleep overslept):
-  when either's p99 (of at least 100 samples) passes 10 ms, the summary warns that lgbench
-  was the bottleneck.
+  runs started against their schedule: only timers that fired late, never a run due while
+  the previous request was still awaited) and ``loop_lag`` (how much a 10 ms sleep
+  overslept): when either's p99 (of at least 100 samples) passes 10 ms, the summary warns,
+  naming lgbench as the bottleneck only when its own CPU was near a full core, else the busy
+  machine (:func:`bottleneck_warnings`).
 
 Every second the runner calls :meth:`Recorder.snapshot`, which closes the interval, writes one
 ``intervals.hlog`` line per operation (``Tag=runs.wait``) and per derived series
@@ -64,6 +66,7 @@ from lgbench.metrics import (
 )
 
 __all__ = [
+    "BUSY_CPU_PERCENT",
     "LAG_WARNING_MS",
     "THREAD_LEDGER_CAP",
     "LoadModel",
@@ -72,13 +75,16 @@ __all__ = [
     "ScenarioStats",
     "Snapshot",
     "ThreadLedger",
+    "bottleneck_warnings",
 ]
 
 #: Open (arrival rate), closed (VUs looping) or burst.
 LoadModel: TypeAlias = Literal["open", "closed", "burst"]
 
 LAG_WARNING_MS: Final = 10.0
-"""Schedule or event-loop lag whose p99 exceeds this means lgbench was the bottleneck."""
+"""Schedule or event-loop lag whose p99 exceeds this means lgbench (or the machine) was late."""
+BUSY_CPU_PERCENT: Final = 80.0
+"""lgbench's process CPU (100 = one core) from which its own lag is its own doing."""
 
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
@@ -806,20 +812,61 @@ class Recorder:
 
         return stats(_SCHEDULE_LAG), stats(_LOOP_LAG)
 
-    def lag_warnings(self) -> list[str]:
-        """Warnings when the tool itself was the bottleneck (p99 lag above 10 ms)."""
+    def lag_warnings(self, cpu_peaks: Mapping[str, float] | None = None) -> list[str]:
+        """Warnings when lgbench's own lag was high (see :func:`bottleneck_warnings`)."""
         schedule, loop = self.lag_summary()
-        found: list[str] = []
-        for label, stats, meaning in (
-            ("schedule lag", schedule, "iterations started late"),
-            ("event-loop lag", loop, "the event loop was too busy to wake on time"),
-        ):
-            p99 = stats.get("p99")
-            # A p99 of a handful of samples is just their maximum: not a finding.
-            if p99 is not None and stats["count"] >= _MIN_LAG_SAMPLES and p99 > LAG_WARNING_MS:
-                found.append(
-                    f"lgbench itself was a bottleneck: p99 {label} {p99:.1f} ms ({meaning});"
-                    " latencies include the tool's own delay: use fewer VUs or a lower rate"
-                    " per process, or a faster machine"
-                )
-        return found
+        return bottleneck_warnings(schedule, loop, cpu_peaks)
+
+
+def _high_p99(stats: Mapping[str, Any]) -> float | None:
+    p99 = stats.get("p99")
+    # A p99 of a handful of samples is just their maximum: not a finding.
+    if p99 is not None and stats.get("count", 0) >= _MIN_LAG_SAMPLES and p99 > LAG_WARNING_MS:
+        return float(p99)
+    return None
+
+
+def bottleneck_warnings(
+    schedule: Mapping[str, Any],
+    loop: Mapping[str, Any],
+    cpu_peaks: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Who made lgbench late, when its schedule or event-loop lag p99 passed 10 ms.
+
+    Schedule lag counts only timers that fired late (never time spent awaiting the server),
+    so a late timer is either lgbench's own load or the machine's. ``cpu_peaks`` holds the
+    highest one-interval CPU use (100 = one core) of ``lgbench`` and of the embedded
+    ``server``: lgbench near a full core (``BUSY_CPU_PERCENT``) means lgbench itself was the
+    bottleneck; below that, the machine was busy (with the server, when its CPU was high);
+    without CPU samples the warning says the cause is unknown.
+    """
+    lags = [
+        f"p99 {label} {p99:.1f} ms"
+        for label, stats in (("schedule lag", schedule), ("event-loop lag", loop))
+        if (p99 := _high_p99(stats)) is not None
+    ]
+    if not lags:
+        return []
+    late = " and ".join(lags) + " (lgbench's timers fired late)"
+    own = (cpu_peaks or {}).get("lgbench")
+    server = (cpu_peaks or {}).get("server")
+    if own is None:
+        return [
+            f"lgbench or the machine was a bottleneck: {late}; lgbench's CPU was not sampled,"
+            " so which of them is unknown; latencies may include that delay"
+        ]
+    if own >= BUSY_CPU_PERCENT:
+        return [
+            f"lgbench itself was a bottleneck: {late} while its process used up to"
+            f" {own:.0f} % of a core; latencies include the tool's own delay: use fewer VUs"
+            " or a lower rate per process, or a faster machine"
+        ]
+    by_whom = (
+        f"the embedded server used up to {server:.0f} % CPU"
+        if server is not None
+        else "by other processes (the target was not sampled)"
+    )
+    return [
+        f"the machine was busy, not lgbench: {late} while lgbench used at most {own:.0f} % of"
+        f" a core; {by_whom}; latencies may include that delay"
+    ]

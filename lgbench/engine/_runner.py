@@ -799,7 +799,8 @@ class _Run:
         self._close_interval(recorder, now_s)
         hlog_file.flush()
         partial, reason = self._stop_reason()
-        for warning in recorder.lag_warnings():
+        peaks = self.sampler.cpu_peaks if self.sampler is not None else None
+        for warning in recorder.lag_warnings(peaks):
             recorder.warn(warning, warning)
         if partial:
             recorder.marker(
