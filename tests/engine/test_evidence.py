@@ -123,7 +123,11 @@ async def test_audit_makes_a_chat_like_workload_checkable(
     lines = _operations(tmp_path / "run" / "history.jsonl")
     markers = [line["name"] for line in lines if line.get("type") == "marker"]
     assert markers.count("audit.start") == 1 and markers.count("audit.end") == 1
-    audit_ops = [line for line in lines if line.get("scenario") == "audit"]
+    audit_ops = [
+        line
+        for line in lines
+        if line.get("scenario") == "audit" and line.get("type") in ("invoke", "ok", "fail")
+    ]
     assert audit_ops and all(line["value"].get("observer") for line in audit_ops)
     assert result.check.valid is True
     assert result.check.counts["threads_checked"] == 3
