@@ -121,7 +121,6 @@ class _Audit:
         self.progress = progress
         self.clock = recorder.clock
         self.deadline_s = math.inf
-        self.process = recorder.new_process()
         self._scopes: dict[str, OperationScope] = {}
 
     def _scope(self, operation: str) -> OperationScope:
@@ -142,15 +141,20 @@ class _Audit:
         return False
 
     async def call(
-        self, operation: str, method: Callable[..., Any], arguments: Mapping[str, Any]
+        self,
+        process: int,
+        operation: str,
+        method: Callable[..., Any],
+        arguments: Mapping[str, Any],
     ) -> tuple[bool, Any]:
-        """One request, recorded; ``(ok, result or error)``."""
+        """One request, recorded under ``process`` (one per worker: a process never has two
+        operations in flight); ``(ok, result or error)``."""
         recorder = self.recorder
         scope = self._scope(operation)
         self.progress.requests += 1
         start_s = self.clock()
         invocation = recorder.invoke(
-            scope, process=self.process, actor=0, arguments=arguments, at_s=start_s
+            scope, process=process, actor=0, arguments=arguments, at_s=start_s
         )
         try:
             result = await method(**arguments)
@@ -201,7 +205,7 @@ class _Audit:
         )
         return True, result
 
-    async def read_live(self, thread_id: str) -> None:
+    async def read_live(self, process: int, thread_id: str) -> None:
         """List the thread's runs until none is in flight (backing off), then read its state."""
         progress = self.progress
         runs = self.client.runs
@@ -211,7 +215,7 @@ class _Audit:
                 progress.unsettled += 1
                 return
             ok, listed = await self.call(
-                "runs.list", runs.list, {"thread_id": thread_id, "limit": _LIST_LIMIT}
+                process, "runs.list", runs.list, {"thread_id": thread_id, "limit": _LIST_LIMIT}
             )
             if not ok and isinstance(listed, NotFoundError):
                 progress.gone += 1
@@ -233,16 +237,22 @@ class _Audit:
             progress.unsettled += 1
             return
         await self.call(
-            "threads.get_state", self.client.threads.get_state, {"thread_id": thread_id}
+            process,
+            "threads.get_state",
+            self.client.threads.get_state,
+            {"thread_id": thread_id},
         )
         progress.settled += 1
 
-    async def read_deleted(self, thread_id: str) -> None:
+    async def read_deleted(self, process: int, thread_id: str) -> None:
         """One state read of a deleted thread: a 404 shows the delete took effect."""
         if self.exhausted():
             return
         ok, _ = await self.call(
-            "threads.get_state", self.client.threads.get_state, {"thread_id": thread_id}
+            process,
+            "threads.get_state",
+            self.client.threads.get_state,
+            {"thread_id": thread_id},
         )
         if ok:
             self.progress.undeleted += 1  # still there after its delete: the checker judges
@@ -252,15 +262,16 @@ class _Audit:
     async def run(self, ledger: ThreadLedger) -> None:
         live = [thread_id for thread_id, deleted in ledger.threads.items() if not deleted]
         deleted = [thread_id for thread_id, gone in ledger.threads.items() if gone]
-        work: list[tuple[Callable[[str], Any], str]] = [(self.read_live, t) for t in live]
+        work: list[tuple[Callable[[int, str], Any], str]] = [(self.read_live, t) for t in live]
         work += [(self.read_deleted, t) for t in deleted]
         position = [0]
 
         async def worker() -> None:
+            process = self.recorder.new_process()
             while position[0] < len(work) and not self.exhausted():
                 read, thread_id = work[position[0]]
                 position[0] += 1
-                await read(thread_id)
+                await read(process, thread_id)
 
         async with anyio.create_task_group() as workers:
             for _ in range(max(1, min(self.options.concurrency, len(work)))):

@@ -208,8 +208,7 @@ async def test_empty_waits_and_event_less_streams_are_counted(tmp_path: Path) ->
     server = _EmptyServer()
     path = tmp_path / "w.toml"
     path.write_text(
-        EMPTY
-        + '\n[thresholds]\n"runs.stream.empty" = "== 0"\n"runs.wait.empty.rate" = "< 1%"\n',
+        EMPTY + '\n[thresholds]\n"runs.stream.empty" = "== 0"\n"runs.wait.empty.rate" = "< 1%"\n',
         encoding="utf-8",
     )
     result = await run_workload(
