@@ -166,6 +166,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--no-report", action="store_true", help="do not write report.html (lgbench report can)"
     )
     run.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="do not read every thread back after the load (the post-run audit)",
+    )
+    run.add_argument(
         "--checkpoint-every",
         default="10s",
         metavar="D",
@@ -392,7 +397,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.engine import RunOptions, find_checker, print_summary, run_workload
+    from lgbench.engine import AuditOptions, RunOptions, find_checker, print_summary, run_workload
     from lgbench.thresholds import parse_threshold_option
     from lgbench.workload import load_workload
 
@@ -425,6 +430,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         max_regression=max_regression,
         min_difference_ms=min_difference_ms,
         report=not args.no_report,
+        audit=AuditOptions(enabled=not args.no_audit),
     )
     checker = find_checker()
     result = _run_async(

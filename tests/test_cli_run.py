@@ -100,7 +100,11 @@ def test_run_writes_the_run_folder_and_exits_0(langgraph_url: str, tmp_path: Pat
     }
     history = read_history(out / "history.jsonl")
     assert history.header["target"] == langgraph_url
-    assert len(history.operations()) == 80  # 40 operations, invoke + completion each
+    load = [e for e in history.operations() if e["scenario"] != "audit"]
+    assert len(load) == 80  # 40 operations, invoke + completion each
+    # Then the post-run audit read each of the 20 threads back: its runs, then its state.
+    assert len(history.operations()) - len(load) == 80
+    assert summary["audit"]["settled"] == 20
 
 
 @pytest.mark.server

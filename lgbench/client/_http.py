@@ -316,14 +316,16 @@ class HttpClient:
         json: Any | None = None,
         params: QueryParams | None = None,
         headers: Mapping[str, str] | None = None,
+        on_response: ResponseHook | None = None,
     ) -> SSEStream:
         """A server-sent event stream; the request is sent on first iteration or ``async with``.
 
         ``json`` is encoded now: a value JSON cannot represent (NaN too)
         raises ``TypeError``/``ValueError`` here, as it does in every method.
+        ``on_response`` is called with a 2xx answer once its headers are in.
         """
         request = self._request(method, path, json, params, headers, stream=True)
-        return SSEStream(request, path, self.transport)
+        return SSEStream(request, path, self.transport, on_response)
 
     async def aclose(self) -> None:
         """Close the transport and its connections."""
@@ -447,14 +449,22 @@ class SSEStream:
         "_decoder",
         "_events",
         "_index",
+        "_on_response",
         "_path",
         "_request",
         "_response",
         "_transport",
     )
 
-    def __init__(self, request: Request, path: str, transport: AsyncTransport) -> None:
+    def __init__(
+        self,
+        request: Request,
+        path: str,
+        transport: AsyncTransport,
+        on_response: ResponseHook | None = None,
+    ) -> None:
         self._request = request
+        self._on_response = on_response
         self._path = path
         self._transport = transport
         self._response: Response | None = None
@@ -536,6 +546,8 @@ class SSEStream:
                     f"{request.method} {self._path}: expected a {_EVENT_STREAM} answer, "
                     f"got {media_type!r}"
                 )
+        if self._on_response is not None:
+            self._on_response(response)
         return response
 
     async def _next_event(self) -> ServerSentEvent:

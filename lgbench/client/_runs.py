@@ -410,6 +410,7 @@ class RunsClient(_Resource):
         langsmith_tracing: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         params: QueryParams | None = None,
+        on_run_created: Callable[[RunCreateMetadata], None] | None = None,
     ) -> SSEStream:
         """Create a run and stream its events; the request is sent on first iteration.
 
@@ -417,7 +418,10 @@ class RunsClient(_Resource):
         event per stream mode and step, and ``error`` if the graph fails; the
         stream ends when the run does. Use as ``async with`` or ``aclose()`` it
         when stopping early. ``input`` and ``command`` (e.g.
-        ``{"resume": value}``) are exclusive.
+        ``{"resume": value}``) are exclusive. ``on_run_created``, as for
+        :meth:`wait`, is handed the run (and thread) the answer's
+        ``Content-Location`` header names once the headers arrive: the run is
+        known even when the stream carries no event at all.
         """
         payload = _run_payload(
             assistant_id,
@@ -452,6 +456,7 @@ class RunsClient(_Resource):
             json=payload,
             params=params,
             headers=headers,
+            on_response=None if on_run_created is None else _on_run_created(on_run_created),
         )
 
     async def create(

@@ -10,6 +10,7 @@ operation into metrics and history lines, and the run folder gets ``summary.json
 from __future__ import annotations
 
 from lgbench.engine._actor import Actor, CallResult, IterationOutcome, ScenarioContext
+from lgbench.engine._audit import AUDIT_SCENARIO, AuditOptions, AuditProgress, run_audit
 from lgbench.engine._control import RunControl
 from lgbench.engine._executors import (
     BurstExecutor,
@@ -46,12 +47,16 @@ from lgbench.engine._plan import (
     VuStage,
 )
 from lgbench.engine._recorder import (
+    BUSY_CPU_PERCENT,
     LAG_WARNING_MS,
+    THREAD_LEDGER_CAP,
     LoadModel,
     OperationScope,
     Recorder,
     ScenarioStats,
     Snapshot,
+    ThreadLedger,
+    bottleneck_warnings,
 )
 from lgbench.engine._runner import (
     SUMMARY_SCHEMA_VERSION,
@@ -67,11 +72,16 @@ from lgbench.engine._runner import (
 from lgbench.engine._schedule import run_paced
 
 __all__ = [
+    "AUDIT_SCENARIO",
+    "BUSY_CPU_PERCENT",
     "LAG_WARNING_MS",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
     "SUMMARY_SCHEMA_VERSION",
+    "THREAD_LEDGER_CAP",
     "Actor",
+    "AuditOptions",
+    "AuditProgress",
     "Burst",
     "BurstExecutor",
     "BurstStart",
@@ -106,10 +116,12 @@ __all__ = [
     "SharedIterationsExecutor",
     "Snapshot",
     "Stage",
+    "ThreadLedger",
     "VuChange",
     "VuPlan",
     "VuStage",
     "apply_overrides",
+    "bottleneck_warnings",
     "build_executor",
     "default_run_dir",
     "executor_model",
@@ -117,6 +129,7 @@ __all__ = [
     "measurement_clock",
     "planned_duration_s",
     "print_summary",
+    "run_audit",
     "run_paced",
     "run_workload",
 ]

@@ -111,22 +111,31 @@ class ScenarioContext:
 
 @final
 class _CreatedRun:
-    """``runs.wait``'s ``on_run_created``: keeps the run id, so its ok line can name the run."""
+    """``on_run_created`` of ``runs.wait`` and ``runs.stream``: keeps the run id (and the
+    thread of a stateless run) the answer's headers named, so its ok line can name the run
+    even when the answer itself says nothing of it (an empty wait, an event-less stream)."""
 
-    __slots__ = ("run_id",)
+    __slots__ = ("run_id", "thread_id")
 
     def __init__(self) -> None:
         self.run_id: str | None = None
+        self.thread_id: str | None = None
 
     def __call__(self, metadata: Mapping[str, object]) -> None:
         run_id = metadata.get("run_id")
+        thread_id = metadata.get("thread_id")
         self.run_id = run_id if isinstance(run_id, str) else None
+        self.thread_id = thread_id if isinstance(thread_id, str) else None
 
     def arguments(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The call's arguments with the run id, for the history's ok value."""
+        """The call's arguments with the run id (and the thread id the call did not give),
+        for the history's ok value."""
         if self.run_id is None:
             return kwargs
-        return {**kwargs, "run_id": self.run_id}
+        extra: dict[str, Any] = {"run_id": self.run_id}
+        if self.thread_id is not None and not kwargs.get("thread_id"):
+            extra["thread_id"] = self.thread_id
+        return {**kwargs, **extra}
 
 
 def actor_seed(seed: int, scenario: str, vu: int) -> str:
@@ -375,7 +384,12 @@ class Actor:
         metadata_s: float | None = None
         first_s: float | None = None
         previous_s: float | None = None
-        stream = method(*args, **kwargs)
+        created: _CreatedRun | None = None
+        if spec.name == "runs.stream":
+            created = _CreatedRun()
+            stream = method(*args, on_run_created=created, **kwargs)
+        else:
+            stream = method(*args, **kwargs)
         resumable = self._resumable(spec, stream, kwargs, options)
         if resumable is not None:
             stream = resumable
@@ -400,7 +414,7 @@ class Actor:
         value = recorder.stream_ok(
             scope,
             invocation,
-            kwargs,
+            kwargs if created is None else created.arguments(kwargs),
             summary,
             start_s=start_s,
             latency_start_s=latency_start_s,

@@ -23,10 +23,13 @@ Policies:
 - **Iteration plans** (per-VU and shared iterations) end early when the work is done.
 - **Burst**: for each thread one actor creates it, writes a ``burst.start`` marker, and starts
   ``burst`` runs back to back (run ``r`` not before ``r * stagger`` after the thread exists);
-  then an observer (its own process id) polls ``runs.get`` of each run and ``threads.get``
-  every ``observe_interval`` until no run is pending or running, or ``max_duration`` after the
-  scenario's start passes (or a stop is requested), reads ``threads.get_state`` and
-  ``runs.list``, and writes ``burst.settled``.
+  then an observer (its own process id) polls one ``runs.list`` of the thread per tick (and
+  ``threads.get`` when the list changed), every ``observe_interval`` at first and backing off
+  while nothing changes, until no run is pending or running, or ``max_duration`` after the
+  scenario's start passes (or a stop is requested); then it reads ``threads.get`` and
+  ``threads.get_state`` (and ``runs.list`` again if the last one did not show the thread
+  settled), after a ``runs.get`` of each run missing from the list, and writes
+  ``burst.settled``.
 
 Every loop yields to the event loop once per iteration, so a target that fails instantly
 cannot starve the clock.
@@ -78,6 +81,10 @@ __all__ = [
 ]
 
 _PENDING: Final = frozenset({"pending", "running"})
+#: A burst observer's pause grows to this many ``observe_interval`` while nothing changes.
+_BACKOFF_CAP: Final = 16
+#: The smallest ``runs.list`` page a burst observer asks for.
+_MIN_LIST_LIMIT: Final = 10
 
 
 class Executor(abc.ABC):
@@ -487,7 +494,9 @@ class BurstExecutor(Executor):
                 intended_s = ready_s + run * config.stagger_s
                 if intended_s > self.clock():
                     await anyio.sleep_until(intended_s)
-                recorder.schedule_lag(intended_s, self.clock())
+                    # Only a timer that fired late is lgbench's lag: a run due while the
+                    # previous runs.create was still awaited is late because of the server.
+                    recorder.schedule_lag(intended_s, self.clock())
             run_input = render(dict(config.input), {}, actor.rng, actor.vu, run)
             result = await actor.call(
                 OPERATIONS["runs.create"],
@@ -506,47 +515,55 @@ class BurstExecutor(Executor):
         return "finished" if settled else "failed"
 
     async def _observe(self, actor: Actor, thread_id: str, run_ids: list[str]) -> bool:
-        """Poll until the runs settle or the deadline passes; True if they settled."""
+        """Poll until the runs settle or the deadline passes; True if they settled.
+
+        One ``runs.list`` of the thread per tick (not one request per run); a ``threads.get``
+        only when the list changed; the pause doubles while nothing changes, up to
+        ``_BACKOFF_CAP`` times ``observe_interval``, and is back to ``observe_interval`` after a
+        change. The list that shows every run final (or gone) is the thread's final list.
+        """
         ctx = self.ctx
         config = self.config
         process = ctx.recorder.new_process()
         deadline_s = self.start_s + config.max_duration_s
         statuses: dict[str, str | None] = {}
         timed_out = False
+        limit = max(_MIN_LIST_LIMIT, 2 * max(len(run_ids), config.burst))
+        base_s = config.observe_interval_s
+        cap_s = base_s * _BACKOFF_CAP
 
         async def observe(operation: str, values: dict[str, Any]) -> Any:
             return await actor.call(OPERATIONS[operation], values, observer=True, process=process)
 
-        first_poll_s = self.clock()
-        polls = 0
+        pause_s = base_s
+        seen: object = None
+        final_list = False
         while True:
-            busy = False
-            for run_id in run_ids:
-                got = await observe("runs.get", {"thread_id": thread_id, "run_id": run_id})
-                if got.ok and isinstance(got.value, dict):
-                    status = got.value.get("status")
-                    statuses[run_id] = status
-                    busy = busy or status in _PENDING
-                elif isinstance(got.error, NotFoundError):
-                    statuses[run_id] = "deleted"
-                else:
-                    busy = True
-            await observe("threads.get", {"thread_id": thread_id})
+            listed = await observe("runs.list", {"thread_id": thread_id, "limit": limit})
+            busy, key = _list_statuses(listed, run_ids, limit, statuses)
+            changed = key != seen
+            seen = key
             if not busy:
+                final_list = listed.ok
                 break
+            if changed:
+                await observe("threads.get", {"thread_id": thread_id})
             if self.stopping or self.clock() >= deadline_s:
                 timed_out = True
                 break
-            # Polls on a grid from the first one (no drift); a slow round skips grid points.
-            polls += 1
-            while first_poll_s + polls * config.observe_interval_s <= self.clock():
-                polls += 1
-            wake_s = min(first_poll_s + polls * config.observe_interval_s, deadline_s)
+            pause_s = base_s if changed else min(pause_s * 2, cap_s)
+            wake_s = min(self.clock() + pause_s, deadline_s)
             if not await self.wait_until(wake_s, self._stopping_event):
                 timed_out = True  # a stop was requested, or the scenario is stopping
                 break
+        for run_id in run_ids:
+            if statuses.get(run_id) == "deleted":
+                # Its 404 on record, before the state read that must follow every final run.
+                await observe("runs.get", {"thread_id": thread_id, "run_id": run_id})
+        await observe("threads.get", {"thread_id": thread_id})
         await observe("threads.get_state", {"thread_id": thread_id})
-        await observe("runs.list", {"thread_id": thread_id, "limit": max(10, 2 * len(run_ids))})
+        if not final_list:
+            await observe("runs.list", {"thread_id": thread_id, "limit": limit})
         ctx.recorder.marker(
             "burst.settled",
             scenario=ctx.name,
@@ -558,7 +575,41 @@ class BurstExecutor(Executor):
                 "timed_out": timed_out,
             },
         )
+        if not timed_out:
+            ctx.recorder.threads.settled(thread_id)  # read back settled: the audit may skip it
         return not timed_out
+
+
+def _list_statuses(
+    listed: Any, run_ids: list[str], limit: int, statuses: dict[str, str | None]
+) -> tuple[bool, object]:
+    """Fold one ``runs.list`` answer into ``statuses``: whether a run may still be in flight,
+    and what changes when a run's status does (to tell a changed list from the same one).
+
+    A run missing from a complete list (fewer runs than ``limit``) is ``deleted``; a thread
+    that is gone (404) has every run deleted; any other failure says nothing (still busy).
+    """
+    if not listed.ok:
+        if isinstance(listed.error, NotFoundError):
+            for run_id in run_ids:
+                statuses[run_id] = "deleted"
+            return False, "gone"
+        return True, None
+    runs = listed.value if isinstance(listed.value, list) else []
+    found: dict[str, Any] = {}
+    for run in runs:
+        if isinstance(run, dict) and isinstance(run.get("run_id"), str):
+            found[run["run_id"]] = run.get("status")
+    complete = len(runs) < limit
+    busy = any(status in _PENDING for status in found.values())
+    for run_id in run_ids:
+        if run_id in found:
+            statuses[run_id] = found[run_id]
+        elif complete:
+            statuses[run_id] = "deleted"
+        else:
+            busy = True  # beyond the page: not seen, so not known to be final
+    return busy, tuple(sorted(found.items(), key=lambda item: item[0]))
 
 
 _EXECUTORS: Final[dict[type[ExecutorConfig], type[Executor]]] = {

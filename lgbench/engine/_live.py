@@ -22,6 +22,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from lgbench.engine._audit import AuditProgress
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.workload import format_duration
 
@@ -49,6 +50,12 @@ def _ms(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _observation(recorder: Recorder) -> str:
+    """lgbench's own status reads among the requests so far: ``observation 120 (4 %)``."""
+    total, observation = recorder.requests()
+    return f"observation {observation} ({100 * observation / total if total else 0:.0f} %)"
 
 
 def _duration(seconds: float) -> str:
@@ -81,6 +88,8 @@ class LiveView:
         #: ``p50_ms``, ``p99_ms``, ``error_rate``, ``count``), set by the runner: a soak's
         #: current figures beside the one-second ones.
         self.window: Mapping[str, Any] = {}
+        #: The post-run audit's progress, once it has begun.
+        self.audit: AuditProgress | None = None
 
     def start(self) -> None:
         """Show the display (rich mode)."""
@@ -174,8 +183,10 @@ class LiveView:
         line = (
             f"{self.title} {_duration(elapsed_s)}/{_duration(self.planned_s)}"
             f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms(worst)} ms"
-            f"  active VUs {vus}  dropped {dropped}"
+            f"  active VUs {vus}  dropped {dropped}  {_observation(recorder)}"
         )
+        if self.audit is not None:
+            line += f"  {self.audit.line()}"
         if self.window:
             points = list(self.window.values())
             p99 = max((p.p99_ms for p in points if p.p99_ms is not None), default=None)
@@ -213,7 +224,12 @@ class LiveView:
         overall = ProgressBar(
             total=max(self.planned_s, 1e-9), completed=min(elapsed_s, self.planned_s), width=40
         )
-        footer = Text(f"elapsed {_duration(elapsed_s)} of about {_duration(self.planned_s)}  ")
+        footer = Text(
+            f"elapsed {_duration(elapsed_s)} of about {_duration(self.planned_s)}"
+            f"  {_observation(recorder)}"
+            + (f"  {self.audit.line()}" if self.audit is not None else "")
+            + "  "
+        )
         parts: list[Any] = [scenarios, operations]
         if self.window:
             parts.append(self._window_table())

@@ -27,9 +27,11 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
   ``runs.wait`` and ``runs.join`` the queue wait cannot be told apart from the run's own time
   without extra requests, so it is not reported.
 - **the tool itself**: ``schedule_lag`` (how late arrival-rate iterations and staggered burst
-  runs started against their schedule) and ``loop_lag`` (how much a 10 ms sleep overslept):
-  when either's p99 (of at least 100 samples) passes 10 ms, the summary warns that lgbench
-  was the bottleneck.
+  runs started against their schedule: only timers that fired late, never a run due while
+  the previous request was still awaited) and ``loop_lag`` (how much a 10 ms sleep
+  overslept): when either's p99 (of at least 100 samples) passes 10 ms, the summary warns,
+  naming lgbench as the bottleneck only when its own CPU was near a full core, else the busy
+  machine (:func:`bottleneck_warnings`).
 
 Every second the runner calls :meth:`Recorder.snapshot`, which closes the interval, writes one
 ``intervals.hlog`` line per operation (``Tag=runs.wait``) and per derived series
@@ -64,23 +66,35 @@ from lgbench.metrics import (
 )
 
 __all__ = [
+    "BUSY_CPU_PERCENT",
     "LAG_WARNING_MS",
+    "THREAD_LEDGER_CAP",
     "LoadModel",
     "OperationScope",
     "Recorder",
     "ScenarioStats",
     "Snapshot",
+    "ThreadLedger",
+    "bottleneck_warnings",
 ]
 
 #: Open (arrival rate), closed (VUs looping) or burst.
 LoadModel: TypeAlias = Literal["open", "closed", "burst"]
 
 LAG_WARNING_MS: Final = 10.0
-"""Schedule or event-loop lag whose p99 exceeds this means lgbench was the bottleneck."""
+"""Schedule or event-loop lag whose p99 exceeds this means lgbench (or the machine) was late."""
+BUSY_CPU_PERCENT: Final = 80.0
+"""lgbench's process CPU (100 = one core) from which its own lag is its own doing."""
 
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
 _MAX_WARNINGS: Final = 50
+#: Operations whose ok answer is empty when it carries no values and no error.
+_WAITS: Final = frozenset({"runs.wait", "runs.join"})
+#: Operations whose empty answers the summary counts (``empty``): waits, joins and streams.
+_EMPTY_OPERATIONS: Final = _WAITS | {"runs.stream", "runs.join_stream"}
+#: How many thread ids the ledger remembers for the post-run audit (the most recent ones).
+THREAD_LEDGER_CAP: Final = 10_000
 _MIN_LAG_SAMPLES: Final = 100
 _LATENCY_BASIS: Final[dict[str, str]] = {
     "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
@@ -93,7 +107,7 @@ _LATENCY_BASIS: Final[dict[str, str]] = {
 class _Counts:
     """Outcomes :class:`OperationMetrics` has no place for."""
 
-    __slots__ = ("cancelled", "other", "reconnects", "run")
+    __slots__ = ("cancelled", "empty", "other", "reconnects", "requests", "run")
 
     def __init__(self) -> None:
         self.run = 0
@@ -101,12 +115,19 @@ class _Counts:
         self.other = 0
         # Not an outcome: reconnections of interrupted resumable streams, whatever their end.
         self.reconnects = 0
+        # Ok answers that carried no result: a stream with no event after metadata, a wait
+        # or join answered with no values and no error.
+        self.empty = 0
+        # Requests sent (every invoke), whatever their outcome.
+        self.requests = 0
 
     def merge(self, other: _Counts) -> None:
         self.run += other.run
         self.cancelled += other.cancelled
         self.other += other.other
         self.reconnects += other.reconnects
+        self.empty += other.empty
+        self.requests += other.requests
 
 
 @final
@@ -119,6 +140,7 @@ class OperationScope:
     __slots__ = (
         "_aux",
         "_recorder",
+        "audit",
         "counts",
         "events",
         "key",
@@ -130,15 +152,25 @@ class OperationScope:
     )
 
     def __init__(
-        self, recorder: Recorder, key: MetricKey, model: LoadModel, *, observer: bool
+        self,
+        recorder: Recorder,
+        key: MetricKey,
+        model: LoadModel,
+        *,
+        observer: bool,
+        audit: bool = False,
     ) -> None:
         self._recorder = recorder
         self.key = key
         self.operation = key.operation
         self.scenario = key.scenario
         self.model = model
-        self.observer = observer
-        self.metrics = recorder.registry.metrics_for(key)
+        self.observer = observer or audit
+        # The post-run audit's operations live in a registry of their own: never in the
+        # workload's latencies, tables, thresholds or baseline comparisons.
+        self.audit = audit
+        registry = recorder.audit_registry if audit else recorder.registry
+        self.metrics = registry.metrics_for(key)
         self.counts = _Counts()
         self.events: LatencyRecorder | None = None
         self._aux: dict[str, OperationMetrics] = {}
@@ -148,7 +180,8 @@ class OperationScope:
         found = self._aux.get(series)
         if found is None:
             key = MetricKey(f"{self.operation}.{series}", self.key.scenario, self.key.tags)
-            found = self._aux[series] = self._recorder.aux.metrics_for(key)
+            registry = self._recorder.audit_registry if self.audit else self._recorder.aux
+            found = self._aux[series] = registry.metrics_for(key)
         return found
 
     def record_gap(self, previous_s: float, now_s: float) -> None:
@@ -228,6 +261,51 @@ class ScenarioStats:
 
 
 @final
+class ThreadLedger:
+    """The threads the workload created, for the post-run audit: in creation order, with
+    whether the workload deleted them; at most ``cap`` (the oldest are forgotten first, and
+    counted in ``forgotten``), so a soak's memory stays bounded."""
+
+    __slots__ = ("cap", "forgotten", "threads")
+
+    def __init__(self, cap: int = THREAD_LEDGER_CAP) -> None:
+        self.cap = cap
+        self.forgotten = 0
+        #: thread id -> deleted by the workload (an ok ``threads.delete``).
+        self.threads: dict[str, bool] = {}
+
+    def add(self, thread_id: str) -> None:
+        if thread_id in self.threads:
+            return
+        self.threads[thread_id] = False
+        if len(self.threads) > self.cap:
+            del self.threads[next(iter(self.threads))]
+            self.forgotten += 1
+
+    def deleted(self, thread_id: str) -> None:
+        if thread_id in self.threads:
+            self.threads[thread_id] = True
+
+    def settled(self, thread_id: str) -> None:
+        """Read back after its runs settled (a burst's observer did): the audit may skip it."""
+        self.threads.pop(thread_id, None)
+
+    def saw(self, operation: str, arguments: Mapping[str, Any], result: Any) -> None:
+        """An ok answer of the workload: a thread created, or deleted."""
+        if operation in ("threads.create", "threads.copy"):
+            thread_id = result.get("thread_id") if isinstance(result, Mapping) else None
+            if isinstance(thread_id, str):
+                self.add(thread_id)
+        elif operation == "threads.delete":
+            thread_id = arguments.get("thread_id")
+            if isinstance(thread_id, str):
+                self.deleted(thread_id)
+
+    def __len__(self) -> int:
+        return len(self.threads)
+
+
+@final
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """One closed interval: operation metrics and derived series, seconds since the start."""
@@ -292,10 +370,12 @@ class Recorder:
         self.keep_stream_events = keep_stream_events
         self.registry = MetricsRegistry(origin_s)
         self.aux = MetricsRegistry(origin_s)
+        self.audit_registry = MetricsRegistry(origin_s)
+        self.threads = ThreadLedger()
         self.scenarios: dict[str, ScenarioStats] = {}
         self.warnings: list[str] = []
         self._warned: set[str] = set()
-        self._scopes: dict[tuple[MetricKey, bool], OperationScope] = {}
+        self._scopes: dict[tuple[MetricKey, bool, bool], OperationScope] = {}
         self._schedule_lag = self.aux.metrics(_SCHEDULE_LAG)
         self._loop_lag = self.aux.metrics(_LOOP_LAG)
         self.on_warning: Callable[[str], None] | None = None
@@ -317,22 +397,29 @@ class Recorder:
         model: LoadModel,
         *,
         observer: bool = False,
+        audit: bool = False,
     ) -> OperationScope:
-        """The scope of ``operation`` in ``scenario`` (observers get a ``role=observer`` tag)."""
+        """The scope of ``operation`` in ``scenario`` (observers get a ``role=observer`` tag,
+        the post-run audit's operations ``role=audit``)."""
         all_tags = dict(tags or {})
-        if observer:
+        if audit:
+            all_tags["role"] = "audit"
+        elif observer:
             all_tags["role"] = "observer"
         key = MetricKey.of(operation, scenario, all_tags)
-        found = self._scopes.get((key, observer))
+        found = self._scopes.get((key, observer, audit))
         if found is None:
-            found = self._scopes[key, observer] = OperationScope(
-                self, key, model, observer=observer
+            found = self._scopes[key, observer, audit] = OperationScope(
+                self, key, model, observer=observer, audit=audit
             )
         return found
 
     def operation_scopes(self) -> list[OperationScope]:
         """Every scope made so far (their counts are cumulative)."""
         return list(self._scopes.values())
+
+    def _load_scopes(self) -> list[OperationScope]:
+        return [scope for scope in self._scopes.values() if not scope.audit]
 
     def new_process(self) -> int:
         """A fresh process id (a new actor, or an actor after an ``info``)."""
@@ -360,6 +447,7 @@ class Recorder:
         at_s: float,
     ) -> Invocation:
         """The ``invoke`` line, written before the request goes out."""
+        scope.counts.requests += 1
         value = invoke_value(scope.operation, arguments)
         if scope.observer:
             value["observer"] = True
@@ -421,6 +509,10 @@ class Recorder:
         value = ok_value(scope.operation, arguments, result)
         if run_error is not None or (isinstance(value, dict) and value.get("error") is not None):
             scope.counts.run += 1
+        elif scope.operation in _WAITS and not value.get("has_values"):
+            scope.counts.empty += 1
+        if not scope.observer:
+            self.threads.saw(scope.operation, arguments, result)
         if scope.observer:
             value["observer"] = True
         self.history.complete(invocation, "ok", value=value, at_s=end_s)
@@ -461,6 +553,8 @@ class Recorder:
         scope.events.record_us(summary.events)
         if summary.error_event is not None:
             scope.counts.run += 1
+        elif not summary.events:
+            scope.counts.empty += 1
         value = summary.to_value(arguments)
         if reconnects:
             scope.counts.reconnects += reconnects
@@ -569,7 +663,7 @@ class Recorder:
 
     def tags(self) -> list[tuple[str, str]]:
         """Every ``(name, value)`` tag some operation was recorded under, sorted."""
-        return sorted({tag for scope in self._scopes.values() for tag in scope.key.tags})
+        return sorted({tag for scope in self._load_scopes() for tag in scope.key.tags})
 
     def operations_summary(
         self,
@@ -585,7 +679,7 @@ class Recorder:
         counts: dict[str, _Counts] = {}
         events: dict[str, LatencyRecorder] = {}
         models: dict[str, set[str]] = {}
-        for scope in self._scopes.values():
+        for scope in self._load_scopes():
             if not self._selected(scope.key, scenario, tag):
                 continue
             counts.setdefault(scope.operation, _Counts()).merge(scope.counts)
@@ -637,6 +731,9 @@ class Recorder:
             "latency_ms": _ms_stats(metrics.latency),
             "out_of_range": metrics.out_of_range,
         }
+        if operation in _EMPTY_OPERATIONS:
+            summary["empty"] = extra.empty
+            summary["empty_rate"] = extra.empty / metrics.ok if metrics.ok else 0.0
         if metrics.corrected is not None:
             summary["corrected_latency_ms"] = _ms_stats(metrics.corrected)
         service = derived.get(f"{operation}.service_time")
@@ -657,6 +754,53 @@ class Recorder:
             }
         return summary
 
+    def requests(self) -> tuple[int, int]:
+        """Requests the load sent (the audit's apart), and how many of them were observation
+        (a burst's polling and its reads after settling)."""
+        total = observation = 0
+        for scope in self._load_scopes():
+            total += scope.counts.requests
+            if scope.observer:
+                observation += scope.counts.requests
+        return total, observation
+
+    def observation_summary(self) -> dict[str, Any]:
+        """``summary.json``'s ``observation``: lgbench's own status reads during the load."""
+        total, observation = self.requests()
+        by_operation: dict[str, int] = {}
+        for scope in self._load_scopes():
+            if scope.observer and scope.counts.requests:
+                by_operation[scope.operation] = (
+                    by_operation.get(scope.operation, 0) + scope.counts.requests
+                )
+        return {
+            "requests": observation,
+            "all_requests": total,
+            "share": observation / total if total else 0.0,
+            "by_operation": dict(sorted(by_operation.items())),
+        }
+
+    def audit_operations(self, duration_s: float) -> dict[str, Any]:
+        """Per operation, the post-run audit's summary (its own registry, closed now)."""
+        self.audit_registry.snapshot_interval(self.origin_s + self.registry.elapsed_s)
+        totals = self._totals(self.audit_registry, None, None)
+        counts: dict[str, _Counts] = {}
+        for scope in self._scopes.values():
+            if scope.audit:
+                counts.setdefault(scope.operation, _Counts()).merge(scope.counts)
+        return {
+            operation: self._operation(
+                operation,
+                totals.get(operation, OperationMetrics()),
+                counts.get(operation, _Counts()),
+                {},
+                None,
+                ["burst"],
+                duration_s,
+            )
+            for operation in sorted(set(totals) | set(counts))
+        }
+
     def lag_summary(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Schedule lag and event-loop lag: ``{"count", "latency"...}`` in ms, from the totals."""
         totals = self.aux.totals
@@ -668,20 +812,61 @@ class Recorder:
 
         return stats(_SCHEDULE_LAG), stats(_LOOP_LAG)
 
-    def lag_warnings(self) -> list[str]:
-        """Warnings when the tool itself was the bottleneck (p99 lag above 10 ms)."""
+    def lag_warnings(self, cpu_peaks: Mapping[str, float] | None = None) -> list[str]:
+        """Warnings when lgbench's own lag was high (see :func:`bottleneck_warnings`)."""
         schedule, loop = self.lag_summary()
-        found: list[str] = []
-        for label, stats, meaning in (
-            ("schedule lag", schedule, "iterations started late"),
-            ("event-loop lag", loop, "the event loop was too busy to wake on time"),
-        ):
-            p99 = stats.get("p99")
-            # A p99 of a handful of samples is just their maximum: not a finding.
-            if p99 is not None and stats["count"] >= _MIN_LAG_SAMPLES and p99 > LAG_WARNING_MS:
-                found.append(
-                    f"lgbench itself was a bottleneck: p99 {label} {p99:.1f} ms ({meaning});"
-                    " latencies include the tool's own delay: use fewer VUs or a lower rate"
-                    " per process, or a faster machine"
-                )
-        return found
+        return bottleneck_warnings(schedule, loop, cpu_peaks)
+
+
+def _high_p99(stats: Mapping[str, Any]) -> float | None:
+    p99 = stats.get("p99")
+    # A p99 of a handful of samples is just their maximum: not a finding.
+    if p99 is not None and stats.get("count", 0) >= _MIN_LAG_SAMPLES and p99 > LAG_WARNING_MS:
+        return float(p99)
+    return None
+
+
+def bottleneck_warnings(
+    schedule: Mapping[str, Any],
+    loop: Mapping[str, Any],
+    cpu_peaks: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Who made lgbench late, when its schedule or event-loop lag p99 passed 10 ms.
+
+    Schedule lag counts only timers that fired late (never time spent awaiting the server),
+    so a late timer is either lgbench's own load or the machine's. ``cpu_peaks`` holds the
+    highest one-interval CPU use (100 = one core) of ``lgbench`` and of the embedded
+    ``server``: lgbench near a full core (``BUSY_CPU_PERCENT``) means lgbench itself was the
+    bottleneck; below that, the machine was busy (with the server, when its CPU was high);
+    without CPU samples the warning says the cause is unknown.
+    """
+    lags = [
+        f"p99 {label} {p99:.1f} ms"
+        for label, stats in (("schedule lag", schedule), ("event-loop lag", loop))
+        if (p99 := _high_p99(stats)) is not None
+    ]
+    if not lags:
+        return []
+    late = " and ".join(lags) + " (lgbench's timers fired late)"
+    own = (cpu_peaks or {}).get("lgbench")
+    server = (cpu_peaks or {}).get("server")
+    if own is None:
+        return [
+            f"lgbench or the machine was a bottleneck: {late}; lgbench's CPU was not sampled,"
+            " so which of them is unknown; latencies may include that delay"
+        ]
+    if own >= BUSY_CPU_PERCENT:
+        return [
+            f"lgbench itself was a bottleneck: {late} while its process used up to"
+            f" {own:.0f} % of a core; latencies include the tool's own delay: use fewer VUs"
+            " or a lower rate per process, or a faster machine"
+        ]
+    by_whom = (
+        f"the embedded server used up to {server:.0f} % CPU"
+        if server is not None
+        else "by other processes (the target was not sampled)"
+    )
+    return [
+        f"the machine was busy, not lgbench: {late} while lgbench used at most {own:.0f} % of"
+        f" a core; {by_whom}; latencies may include that delay"
+    ]

@@ -61,6 +61,7 @@ from lgbench.client import (
     get_client,
 )
 from lgbench.engine._actor import ScenarioContext
+from lgbench.engine._audit import AuditOptions, AuditProgress, run_audit
 from lgbench.engine._control import RunControl
 from lgbench.engine._executors import Executor, build_executor, executor_model
 from lgbench.engine._live import LiveMode, LiveView
@@ -128,7 +129,8 @@ class RunOptions:
     ``/metrics`` and the embedded server's CPU and RSS each interval. ``report``: write
     ``report.html`` at the end. ``history_rotate_bytes``: past this size ``history.jsonl``
     becomes a compressed segment and a fresh file continues it (None: never), so a soak's
-    history stays readable and its disk use modest.
+    history stays readable and its disk use modest. ``audit``: the post-run audit and its
+    budget (it also needs the workload's ``audit``; ``--no-audit`` turns it off).
     """
 
     target: str | None = None
@@ -150,6 +152,7 @@ class RunOptions:
     sample_target: bool = True
     report: bool = True
     history_rotate_bytes: int | None = 256 * 2**20
+    audit: AuditOptions = field(default_factory=AuditOptions)
 
     def __post_init__(self) -> None:
         if self.transport not in (None, "fast", "httpx"):
@@ -417,6 +420,7 @@ class _Run:
         self.proxy: FaultProxy | None = None
         self.direct_url = self.target
         self.faults: list[dict[str, Any]] = []
+        self.audit: AuditProgress | None = None
 
     # -- the whole run -------------------------------------------------------------------
 
@@ -630,6 +634,7 @@ class _Run:
                 async with anyio.create_task_group() as scenarios:
                     for executor in executors:
                         scenarios.start_soon(executor.run)
+                await self._audit(client, recorder)
                 services.cancel_scope.cancel()
         except BaseException as exc:
             if not isinstance(exc, anyio.get_cancelled_exc_class()):
@@ -644,6 +649,21 @@ class _Run:
                 history.close()
                 hlog_file.close()
                 timeseries_file.close()
+
+    async def _audit(self, client: LangGraphClient, recorder: Recorder) -> None:
+        """The post-run audit (lgbench/engine/_audit.py), unless it is off or the run was
+        stopped (an interrupted run goes straight to its results)."""
+        options = self.options.audit
+        if not (options.enabled and self.workload.audit) or self.control.stopping:
+            return
+        progress = self.audit = AuditProgress()
+        self.live.audit = progress
+        if self.options.live != "quiet":
+            self.live.console.print(
+                f"audit: reading back {len(recorder.threads)} threads ({options.describe()})",
+                soft_wrap=True,
+            )
+        await run_audit(client, recorder, options, progress)
 
     def _target_label(self) -> str:
         return "embedded" if self.target == "embedded" else self.url
@@ -779,7 +799,8 @@ class _Run:
         self._close_interval(recorder, now_s)
         hlog_file.flush()
         partial, reason = self._stop_reason()
-        for warning in recorder.lag_warnings():
+        peaks = self.sampler.cpu_peaks if self.sampler is not None else None
+        for warning in recorder.lag_warnings(peaks):
             recorder.warn(warning, warning)
         if partial:
             recorder.marker(
@@ -831,6 +852,19 @@ class _Run:
             )
             summary["baseline"] = comparison.to_dict()
             self.comparison = comparison
+
+    def _audit_summary(self, recorder: Recorder) -> dict[str, Any]:
+        progress = self.audit
+        if progress is None:
+            enabled = self.options.audit.enabled and self.workload.audit
+            return {
+                "ran": False,
+                "reason": "interrupted" if enabled else "turned off",
+            }
+        summary = progress.to_dict()
+        summary["ran"] = True
+        summary["operations"] = recorder.audit_operations(summary["duration_s"])
+        return summary
 
     def _write_junit(
         self, recorder: Recorder, summary: dict[str, Any], check: dict[str, Any] | None
@@ -957,6 +991,8 @@ class _Run:
                 for name, value in recorder.tags()
             },
             "dropped_iterations": sum(s.dropped for s in recorder.scenarios.values()),
+            "observation": recorder.observation_summary(),
+            "audit": self._audit_summary(recorder),
             "schedule_lag_ms": schedule_lag,
             "event_loop_lag_ms": loop_lag,
             "out_of_range": {

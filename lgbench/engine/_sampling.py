@@ -29,7 +29,7 @@ class RunSampler:
     """Samples once per interval. ``server_pid`` gives the embedded server's pid, which a
     restart (fault injection) changes; None for a target lgbench did not start."""
 
-    __slots__ = ("_latest", "_processes", "_server_pid", "target")
+    __slots__ = ("_latest", "_processes", "_server_pid", "cpu_peaks", "target")
 
     def __init__(
         self,
@@ -44,6 +44,9 @@ class RunSampler:
         if server_pid is not None:
             self._processes["server"] = ProcessSampler(server_pid())
         self._latest: dict[str, dict[str, Any]] = {}
+        #: The highest one-interval CPU use (100 = one core) seen per process, ``lgbench`` and
+        #: ``server``: whether lgbench's lag was its own doing or the machine's.
+        self.cpu_peaks: dict[str, float] = {}
 
     def take(self) -> dict[str, dict[str, Any]]:
         """The newest sample, once (empty when none came since the last take)."""
@@ -79,6 +82,8 @@ class RunSampler:
                 process.set_pid(self._server_pid())
             sample = process.sample()
             if sample.alive:
+                if sample.cpu_percent is not None:
+                    self.cpu_peaks[name] = max(self.cpu_peaks.get(name, 0.0), sample.cpu_percent)
                 measured = {"cpu_percent": sample.cpu_percent, "rss_bytes": sample.rss_bytes}
                 # The process's own measure wins over what the server says of itself.
                 samples.setdefault(name, {}).update(

@@ -344,6 +344,12 @@ def _operations_section(metric: Metric, summary: Mapping[str, Any]) -> tuple[Any
 
 
 def _counter(metric: Metric, entries: list[Mapping[str, Any]]) -> float | None:
+    if metric.name in ("empty", "empty.rate"):
+        empty = sum(_number(entry.get("empty")) or 0.0 for entry in entries)
+        if metric.name == "empty":
+            return empty
+        ok = sum(_number(entry.get("ok")) or 0.0 for entry in entries)
+        return 100.0 * empty / ok if ok else None
     count = sum(_number(entry.get("count")) or 0.0 for entry in entries)
     errors = sum(_number(entry.get("errors")) or 0.0 for entry in entries)
     if metric.name == "errors.rate":

@@ -9,6 +9,7 @@ The grammar (``docs/thresholds.md`` explains each metric)::
     selector    := "{" name "=" value "}"              scenario=NAME or TAG=VALUE, one only
     op-metric   := series "." stat | "errors.rate" | "errors.count" | "rate" | "count"
                  | "latency.p50.drift" | "latency.p99.drift" | "errors.rate.drift"
+                 | "empty" | "empty.rate"          empty: waits, joins and streams
     series      := "latency" | "ttfe" | "queue_wait"   ttfe, queue_wait: streaming operations
     run-metric  := "errors.rate" | "errors.count" | "rate" | "count"
                  | "dropped_iterations" | "anomalies"
@@ -91,10 +92,13 @@ _STREAM_SERIES: Final = frozenset({"ttfe", "queue_wait"})
 _LAG_SERIES: Final = ("schedule_lag", "event_loop_lag")
 _COUNTERS: Final = ("errors.rate", "errors.count", "rate", "count")
 _DRIFTS: Final = ("latency.p50.drift", "latency.p99.drift", "errors.rate.drift")
+#: Ok answers without a result (summary ``empty``), of the operations that return one.
+_EMPTY_METRICS: Final = ("empty", "empty.rate")
+_EMPTY_OPERATIONS: Final = ("runs.join", "runs.join_stream", "runs.stream", "runs.wait")
 
 _OP_METRICS_HELP: Final = (
     "latency.<stat>, ttfe.<stat>, queue_wait.<stat>, errors.rate, errors.count, rate, count, "
-    "latency.p50.drift, latency.p99.drift or errors.rate.drift"
+    "latency.p50.drift, latency.p99.drift, errors.rate.drift, empty or empty.rate"
 )
 _RUN_METRICS_HELP: Final = (
     "errors.rate, errors.count, rate, count, dropped_iterations, anomalies, "
@@ -183,7 +187,7 @@ class Metric:
             return MetricKind.DRIFT
         if self.stat is not None:
             return MetricKind.DURATION
-        if self.name == "errors.rate":
+        if self.name in ("errors.rate", "empty.rate"):
             return MetricKind.RATIO
         if self.name == "rate":
             return MetricKind.RATE
@@ -192,7 +196,11 @@ class Metric:
     @property
     def windowable(self) -> bool:
         """Whether lgbench sees it interval by interval (so it can be windowed or abort)."""
-        return not self.drift and self.name not in ("dropped_iterations", "anomalies")
+        return not self.drift and self.name not in (
+            "dropped_iterations",
+            "anomalies",
+            *_EMPTY_METRICS,
+        )
 
     @property
     def stat_label(self) -> str:
@@ -253,6 +261,8 @@ class Metric:
             "errors.count": "errors",
             "rate": "rate",
             "count": "operations",
+            "empty": "empty answers",
+            "empty.rate": "share of empty answers",
         }
         return f"{label[self.name]} of {self.subject()}"
 
@@ -424,6 +434,15 @@ def _operation_metric(
         return rest, None, False
     if rest == "errors.rate.drift":
         return "errors.rate", None, True
+    if rest in _EMPTY_METRICS:
+        if operation not in _EMPTY_OPERATIONS:
+            problems.add(
+                "key",
+                f"threshold key {quote(key)}: {operation} returns no result, so it has no {rest}",
+                f"{rest} of {', '.join(_EMPTY_OPERATIONS)}",
+            )
+            return None
+        return rest, None, False
     series, _, stat_text = rest.partition(".")
     if series in _SERIES:
         if series in _STREAM_SERIES and not OPERATIONS[operation].streams:

@@ -178,7 +178,7 @@ def _threshold(spec: ThresholdSpec) -> Any:
 def dump_workload(workload: Workload) -> str:
     """The TOML text of ``workload``; parsing it again gives an equal :class:`Workload`."""
     sections = [
-        [f"name = {_string(workload.name)}"],
+        [f"name = {_string(workload.name)}"] + ([] if workload.audit else ["audit = false"]),
         _target(workload.target),
         _defaults(workload.defaults),
     ]

@@ -222,6 +222,8 @@ class Workload:
     scenarios: tuple[ScenarioConfig, ...] = ()
     thresholds: tuple[ThresholdSpec, ...] = ()
     faults: tuple[FaultSpec, ...] = ()
+    #: Read every thread the load created back after it (``audit = false`` turns it off).
+    audit: bool = True
 
     def scenario(self, name: str) -> ScenarioConfig:
         """The scenario called ``name``; raises :class:`KeyError` if there is none."""

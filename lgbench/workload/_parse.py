@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["load_workload", "parse_workload"]
 
-_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds", "fault")
+_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds", "fault", "audit")
 _TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
@@ -277,6 +277,16 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
     thresholds = _read_thresholds(reader, document.get("thresholds", {}), document)
     faults = _read_faults(reader, document.get("fault"))
+    audit = True
+    if "audit" in document:
+        if isinstance(document["audit"], bool):
+            audit = document["audit"]
+        else:
+            reader.issue(
+                ("audit",),
+                f"audit must be true or false, not {toml_type(document['audit'])}",
+                "true (read every thread back after the load) or false",
+            )
     if target is None:
         return None
     return Workload(
@@ -287,6 +297,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
         scenarios=tuple(sorted(scenarios, key=lambda s: (s.start_time_s, s.name))),
         thresholds=thresholds,
         faults=faults,
+        audit=audit,
     )
 
 

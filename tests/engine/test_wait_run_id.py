@@ -89,8 +89,10 @@ async def test_waits_name_their_runs_and_are_judged_valid(
     for value in waits:
         run_id = value["run_id"]
         thread_id = value.get("thread_id")
-        if thread_id is None:
-            # Stateless: the temporary thread is not recorded; the run is, and its tokens.
+        if thread_id not in listed:
+            # Stateless: the run is recorded, its tokens, and the temporary thread it ran on,
+            # as the answer's Content-Location named it.
+            assert isinstance(thread_id, str)
             assert value["tokens"] == [f"start:{run_id}", f"end:{run_id}"]
         else:
             assert run_id in listed[thread_id]
