@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
+from lgbench.observe import server_label
 from lgbench.workload import format_duration
 
 __all__ = ["LiveMode", "LiveView", "print_summary"]
@@ -256,9 +257,9 @@ class LiveView:
 def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
     """The end-of-run table: one row per operation, then dropped iterations, lags, warnings."""
     title = f"lgbench run — {summary.get('workload', {}).get('name', '?')}"
-    server = summary.get("server", {}).get("version")
+    server = summary.get("server")
     if server:
-        title += f" — langgraph-api {server}"
+        title += f" — {server.get('label') or server_label(server)}"
     if summary.get("partial"):
         title += " (partial)"
     operations: Mapping[str, Any] = summary.get("operations", {})

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, final
 
+from lgbench.observe import server_label
 from lgbench.report._context import Context, get, number, split_tag
 from lgbench.report._figures import distribution_figure, time_figure, trace
 from lgbench.report._histograms import BUCKET_PERCENTILES
@@ -191,10 +192,11 @@ def _settings(ctx: Context) -> Raw:
     target = get(summary, "target", "url") or get(hist, "target")
     if target is not None:
         rows.append(("target", str(target)))
-    version = get(summary, "server", "version") or get(hist, "server", "version")
-    if version is not None:
-        text = f"langgraph-api {version}"
-        langgraph = get(summary, "server", "langgraph_py_version")
+    server = get(summary, "server") or get(hist, "server")
+    if isinstance(server, dict):
+        # What the server said it is (its /info), never an assumed name.
+        text = str(server.get("label") or server_label(server))
+        langgraph = server.get("langgraph_py_version")
         if langgraph:
             text += f", langgraph {langgraph}"
         rows.append(("server", text))
