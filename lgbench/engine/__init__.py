@@ -53,6 +53,12 @@ from lgbench.engine._recorder import (
     ScenarioStats,
     Snapshot,
 )
+from lgbench.engine._routes import (
+    MAX_PROBES,
+    RouteSupport,
+    UnsupportedRoute,
+    is_generic_not_found,
+)
 from lgbench.engine._runner import (
     SUMMARY_SCHEMA_VERSION,
     Checker,
@@ -68,6 +74,7 @@ from lgbench.engine._schedule import run_paced
 
 __all__ = [
     "LAG_WARNING_MS",
+    "MAX_PROBES",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
     "SUMMARY_SCHEMA_VERSION",
@@ -96,6 +103,7 @@ __all__ = [
     "RampingVus",
     "RampingVusExecutor",
     "Recorder",
+    "RouteSupport",
     "RunControl",
     "RunOptions",
     "RunResult",
@@ -106,6 +114,7 @@ __all__ = [
     "SharedIterationsExecutor",
     "Snapshot",
     "Stage",
+    "UnsupportedRoute",
     "VuChange",
     "VuPlan",
     "VuStage",
@@ -114,6 +123,7 @@ __all__ = [
     "default_run_dir",
     "executor_model",
     "find_checker",
+    "is_generic_not_found",
     "measurement_clock",
     "planned_duration_s",
     "print_summary",

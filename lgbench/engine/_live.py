@@ -305,5 +305,30 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
         f"   event-loop lag p99 {_ms(loop.get('p99'))} ms",
         soft_wrap=True,
     )
+    for line in _skipped_lines(summary):
+        console.print(line, soft_wrap=True)
     for warning in summary.get("warnings", []):
         console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
+
+
+def _skipped_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Calls not made: per scenario, those an earlier failure skipped; per unsupported
+    operation, how often it was answered 404/405 and how often not sent."""
+    lines: list[str] = []
+    for name, scenario in summary.get("scenarios", {}).items():
+        skipped = [
+            f"{escape(op)} {figures['skipped']['after_failure']}"
+            for op, figures in scenario.get("operations", {}).items()
+            if figures.get("skipped", {}).get("after_failure")
+        ]
+        if skipped:
+            lines.append(
+                f"skipped after an earlier failure in {escape(name)}: {', '.join(skipped)}"
+            )
+    for route in summary.get("unsupported", []):
+        lines.append(
+            f"[yellow]unsupported[/]: {escape(route['operation'])} ({route['method']}"
+            f" {escape(route['path'])} answered {route['status']}): {route['answered']} answered,"
+            f" {route['skipped']} not sent"
+        )
+    return lines

@@ -18,7 +18,9 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
 - **outcomes**: ok; ``http`` errors by status (still timed); ``transport`` errors and
   ``timeout`` (not timed); ``run`` errors (the graph failed: an ``__error__`` body or an
   ``error`` event; timed and counted as errors); ``cancelled`` (cut by a graceful stop or a
-  ramp-down); ``other`` (an unexpected exception, also reported as a warning).
+  ramp-down); ``other`` (an unexpected exception, also reported as a warning). Calls never
+  made are counted apart (``skipped``): after an earlier operation of the iteration failed,
+  and of operations the server does not implement (:attr:`Recorder.routes`).
 - **streams**: time to first event after ``metadata`` (``ttfe_ms``, same start as latency),
   the gaps between events (``event_gap_ms``), events per stream, and ``queue_wait_ms``: from
   sending to the ``metadata`` event, which langgraph-api sends when a worker picks the run up
@@ -44,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
 from lgbench.client import ApiError, RunError, TimeoutError, TransportError
+from lgbench.engine._routes import RouteSupport
 from lgbench.history import (
     CompletionType,
     HistoryWriter,
@@ -93,7 +96,7 @@ _LATENCY_BASIS: Final[dict[str, str]] = {
 class _Counts:
     """Outcomes :class:`OperationMetrics` has no place for."""
 
-    __slots__ = ("cancelled", "other", "reconnects", "run")
+    __slots__ = ("cancelled", "other", "reconnects", "run", "skipped", "unsupported")
 
     def __init__(self) -> None:
         self.run = 0
@@ -101,12 +104,18 @@ class _Counts:
         self.other = 0
         # Not an outcome: reconnections of interrupted resumable streams, whatever their end.
         self.reconnects = 0
+        # Calls never made: after an earlier operation of the iteration failed, or of an
+        # operation the server does not implement (see the actor).
+        self.skipped = 0
+        self.unsupported = 0
 
     def merge(self, other: _Counts) -> None:
         self.run += other.run
         self.cancelled += other.cancelled
         self.other += other.other
         self.reconnects += other.reconnects
+        self.skipped += other.skipped
+        self.unsupported += other.unsupported
 
 
 @final
@@ -299,6 +308,7 @@ class Recorder:
         self._schedule_lag = self.aux.metrics(_SCHEDULE_LAG)
         self._loop_lag = self.aux.metrics(_LOOP_LAG)
         self.on_warning: Callable[[str], None] | None = None
+        self.routes = RouteSupport(self.warn)
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -636,6 +646,8 @@ class Recorder:
             "latency_basis": "; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),
             "latency_ms": _ms_stats(metrics.latency),
             "out_of_range": metrics.out_of_range,
+            # Calls not made (not in count): see the actor's module docstring.
+            "skipped": {"after_failure": extra.skipped, "unsupported": extra.unsupported},
         }
         if metrics.corrected is not None:
             summary["corrected_latency_ms"] = _ms_stats(metrics.corrected)

@@ -933,6 +933,9 @@ class _Run:
                 "dropped_iterations": stats.dropped,
                 "operations": recorder.operations_summary(active_s, name),
             }
+            scenarios[name]["iterations"]["skipped_operations"] = sum(
+                op["skipped"]["after_failure"] for op in scenarios[name]["operations"].values()
+            )
         return {
             "schema_version": SUMMARY_SCHEMA_VERSION,
             "lgbench_version": lgbench.__version__,
@@ -964,6 +967,7 @@ class _Run:
             "out_of_range": {
                 name: op["out_of_range"] for name, op in operations.items() if op["out_of_range"]
             },
+            "unsupported": recorder.routes.to_list(),
             "warnings": list(recorder.warnings),
             "history": {
                 "events": recorder.history.lines_written,
