@@ -37,6 +37,7 @@ for _obj in (
     EmbeddedServer,
     ServerConfigError,
     open_embedded_server,
+    probe_ready,
     server_extra_installed,
 ):
     _obj.__module__ = __name__
