@@ -26,8 +26,9 @@ error) leaves the question open for later failures, up to :data:`MAX_PROBES` pro
 
 Routes are told apart by operation *and* shape: ``runs.wait`` on a thread (``POST
 /threads/{thread_id}/runs/wait``) and stateless (``POST /runs/wait``) are separate, and so
-are the raw ``http.*`` operations per path. The path template replaces every segment equal
-to one of the call's ids with its name (``/threads/{thread_id}/copy``).
+are the raw ``http.*`` operations per path (UUIDs in it count as one). The path template
+replaces every segment equal to one of the call's ids with its name
+(``/threads/{thread_id}/copy``), and any other UUID segment with ``{id}``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ _GENERIC: Final = re.compile(
     re.IGNORECASE,
 )
 _REASONS: Final = {404: "Not Found", 405: "Method Not Allowed"}
+_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 #: (operation, stateless, raw path, raw method): the routes one operation may take.
 RouteKey: TypeAlias = tuple[str, bool, str | None, str | None]
@@ -67,13 +69,14 @@ def route_key(operation: str, kwargs: Mapping[str, Any]) -> RouteKey:
     return (
         operation,
         "thread_id" in kwargs and kwargs["thread_id"] is None,
-        path.split("?", 1)[0] if isinstance(path, str) else None,
+        path_template(path, {}) if isinstance(path, str) else None,
         method.upper() if isinstance(method, str) else None,
     )
 
 
 def path_template(path: str, kwargs: Mapping[str, Any]) -> str:
-    """``path`` (no query) with each segment equal to one of the call's ids named instead."""
+    """``path`` (no query) with each segment equal to one of the call's ids named instead,
+    and any other segment that is a UUID written ``{id}`` (a raw ``http.*`` path's ids)."""
     path = path.split("?", 1)[0]
     ids = {
         str(kwargs[name]): name
@@ -85,6 +88,8 @@ def path_template(path: str, kwargs: Mapping[str, Any]) -> str:
         name = ids.get(urllib.parse.unquote(segment))
         if name is not None:
             segments[index] = "{" + name + "}"
+        elif _UUID.fullmatch(segment):
+            segments[index] = "{id}"
     return "/".join(segments)
 
 

@@ -388,3 +388,16 @@ async def test_a_successful_repeat_saves_what_a_failed_one_did_not(tmp_path: Pat
         2,
         {"after_failure": 0, "unsupported": 0},
     )
+
+
+def test_raw_paths_with_different_ids_are_one_route() -> None:
+    from lgbench.engine._routes import path_template, route_key
+
+    first = route_key("http.post", {"path": "/threads/0a1b2c3d-0000-4000-8000-00000000000a/x?y=1"})
+    second = route_key("http.post", {"path": "/threads/0a1b2c3d-0000-4000-8000-00000000000b/x"})
+    assert first == second == ("http.post", False, "/threads/{id}/x", None)
+    kwargs = {"thread_id": "t-1", "run_id": "0a1b2c3d-0000-4000-8000-00000000000a"}
+    assert (
+        path_template("/threads/t-1/runs/0a1b2c3d-0000-4000-8000-00000000000a/join", kwargs)
+        == "/threads/{thread_id}/runs/{run_id}/join"
+    )
