@@ -222,7 +222,7 @@ async def test_a_missing_route_family_is_reported_once_as_unsupported(
     tmp_path: Path, status: int
 ) -> None:
     server = PartialServer(info={"name": "partial", "version": "1"}, copy_status=status)
-    result = await _run(server, _workload(COPY_STEPS, iterations=5), tmp_path)
+    result = await _run(server, _workload(COPY_STEPS, iterations=5), tmp_path, report=True)
     summary = result.summary
     assert summary is not None
     assert summary["unsupported"] == [
@@ -260,6 +260,15 @@ async def test_a_missing_route_family_is_reported_once_as_unsupported(
     text = out.getvalue()
     assert f"unsupported: threads.copy (POST /threads/{{thread_id}}/copy answered {status})" in text
     assert text.count("does not implement threads.copy") == 1
+    report = (result.run_dir / "report.html").read_text(encoding="utf-8")
+    assert (
+        "the server does not implement <code>threads.copy</code> (POST"
+        f" <code>/threads/{{thread_id}}/copy</code> answered {status}): 1 answered, 4 not sent"
+    ) in report
+    assert (
+        "skipped after an earlier failure in scenario users: <code>threads.get_state</code> 1"
+        in report
+    )
 
 
 async def test_a_missing_resource_behind_a_generic_404_is_not_an_unsupported_route(
