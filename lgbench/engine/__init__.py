@@ -58,6 +58,12 @@ from lgbench.engine._recorder import (
     ThreadLedger,
     bottleneck_warnings,
 )
+from lgbench.engine._routes import (
+    MAX_PROBES,
+    RouteSupport,
+    UnsupportedRoute,
+    is_generic_not_found,
+)
 from lgbench.engine._runner import (
     SUMMARY_SCHEMA_VERSION,
     Checker,
@@ -75,6 +81,7 @@ __all__ = [
     "AUDIT_SCENARIO",
     "BUSY_CPU_PERCENT",
     "LAG_WARNING_MS",
+    "MAX_PROBES",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
     "SUMMARY_SCHEMA_VERSION",
@@ -106,6 +113,7 @@ __all__ = [
     "RampingVus",
     "RampingVusExecutor",
     "Recorder",
+    "RouteSupport",
     "RunControl",
     "RunOptions",
     "RunResult",
@@ -117,6 +125,7 @@ __all__ = [
     "Snapshot",
     "Stage",
     "ThreadLedger",
+    "UnsupportedRoute",
     "VuChange",
     "VuPlan",
     "VuStage",
@@ -126,6 +135,7 @@ __all__ = [
     "default_run_dir",
     "executor_model",
     "find_checker",
+    "is_generic_not_found",
     "measurement_clock",
     "planned_duration_s",
     "print_summary",

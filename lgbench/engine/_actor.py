@@ -8,12 +8,24 @@ workload's seed, the scenario's name and the VU number, so a run repeats), its v
 
 An iteration runs the steps in order: a sleep step sleeps; an operation step renders its
 parameters (templates), calls the client ``repeat`` times, saves the result, and pauses
-``think_time`` after each call. An operation that fails (``fail`` or ``info``) ends the
-iteration (the next steps usually need its result), after the pauses the iteration still had
-to take (think times and sleeps), so a VU whose target is down keeps its pace rather than
-spinning through thousands of failing iterations a second; a run whose graph failed is not a failure
-of the operation: it is counted as a run error and the iteration goes on. A template that
-cannot be rendered (a saved object without the field) ends the iteration with a warning.
+``think_time`` after each call. What a failed operation (``fail`` or ``info``) does depends on
+its step's ``on_error``, else its scenario's:
+
+- ``"stop"`` (the default) ends the iteration (the next steps usually need its result), after
+  the pauses the iteration still had to take (think times and sleeps), so a VU whose target
+  is down keeps its pace rather than spinning through thousands of failing iterations a
+  second;
+- ``"continue"`` goes on with the next call. The failed step saved nothing, so a later step
+  that reads its variable is skipped (no call, no pause), and what *that* step saves is
+  missing too.
+
+Either way the iteration counts as failed, and every call it did not make because of the
+failure is counted per operation (``skipped.after_failure`` in the summary). A run whose graph
+failed is not a failure of the operation: it is counted as a run error and the iteration goes
+on. A template that cannot be rendered (a saved object without the field) is a failed call,
+with a warning. An operation the server does not implement (:class:`~lgbench.engine.RouteSupport`)
+is not sent at all once lgbench knows: the call is counted as ``skipped.unsupported`` and the
+iteration goes on without its result, whatever ``on_error`` says.
 A stream step saves the stream's summary (``run_id``, ``events``, ``tokens``...).
 
 A ``runs.stream`` step with ``stream_resumable = true`` on a thread, and every
@@ -39,7 +51,7 @@ from typing import Any, Final, Literal, TypeAlias, final
 
 import anyio
 
-from lgbench.client import LangGraphClient, ResumableStream, RunError
+from lgbench.client import ApiError, ClientError, LangGraphClient, ResumableStream, RunError
 from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
 from lgbench.history import Invocation, StreamSummary
 from lgbench.workload import (
@@ -50,6 +62,7 @@ from lgbench.workload import (
     SleepStepConfig,
     StepConfig,
     TemplateError,
+    parse_template,
     render,
 )
 
@@ -70,6 +83,8 @@ class CallResult:
     ok: bool
     value: Any = None
     error: BaseException | None = None
+    unsupported: bool = False
+    """Not sent: the server does not implement the operation (see the module docstring)."""
 
 
 @final
@@ -86,6 +101,7 @@ class ScenarioContext:
     keep_stream_events: bool = False
     _methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
     _scopes: dict[tuple[str, bool], OperationScope] = field(default_factory=dict)
+    _needs: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -97,6 +113,17 @@ class ScenarioContext:
         if found is None:
             found = getattr(getattr(self.client, spec.resource), spec.method)
             self._methods[spec.name] = found
+        return found
+
+    def needs(self, position: int) -> frozenset[str]:
+        """The saved variables the step at ``position`` reads (looked up once per step)."""
+        found = self._needs.get(position)
+        if found is None:
+            step = self.scenario.steps[position]
+            found = frozenset()
+            if isinstance(step, OperationStepConfig):
+                found = _variables(step.params)
+            self._needs[position] = found
         return found
 
     def scope(self, operation: str, *, observer: bool = False) -> OperationScope:
@@ -211,22 +238,37 @@ class Actor:
     async def _steps(self, number: int, intended_s: float | None) -> IterationOutcome:
         ctx = self.ctx
         steps = ctx.scenario.steps
+        failed = False
+        # Variables a failed or skipped step did not save: the steps that read one are skipped.
+        missing: set[str] = set()
         for position, step in enumerate(steps):
             if isinstance(step, SleepStepConfig):
                 await anyio.sleep(step.duration_s)
                 intended_s = None  # the schedule is for the iteration's start, not after a pause
                 continue
             assert isinstance(step, OperationStepConfig)
+            if missing and not missing.isdisjoint(ctx.needs(position)):
+                ctx.scope(step.op).counts.skipped += step.repeat
+                self._unsaved(step, missing)
+                continue
             spec = OPERATIONS[step.op]
+            stop = (step.on_error or ctx.scenario.on_error) == "stop"
             for call_number in range(step.repeat):
+                calls_left = step.repeat - call_number - 1
                 try:
                     values = render(step.params, self.variables, self.rng, self.vu, number)
                 except TemplateError as exc:
                     ctx.recorder.warn(
                         f"template:{ctx.name}:{step.op}",
-                        f"scenario {ctx.name!r}, {step.op}: {exc} (the iteration was skipped)",
+                        f"scenario {ctx.name!r}, {step.op}: {exc} (the call was skipped)",
                     )
-                    return "failed"
+                    failed = True
+                    if stop:
+                        self._skip_rest(position, calls_left + 1)
+                        return "failed"
+                    ctx.scope(step.op).counts.skipped += calls_left + 1
+                    self._unsaved(step, missing)
+                    break
                 result = await self.call(
                     spec,
                     values,
@@ -234,16 +276,43 @@ class Actor:
                     think_time_s=step.think_time_s,
                 )
                 intended_s = None  # only the iteration's first operation was scheduled
+                if result.unsupported:
+                    # Not sent, no pause: the server lacks the operation; the rest goes on.
+                    self._unsaved(step, missing)
+                    continue
                 if not result.ok:
-                    # The pauses still to come are taken all the same: a VU whose target is
-                    # down keeps its pace instead of spinning through failing iterations.
-                    await anyio.sleep(_pauses_after(steps, position, step.repeat - call_number - 1))
-                    return "failed"
-                if step.save:
+                    failed = True
+                    if stop:
+                        # The pauses still to come are taken all the same: a VU whose target
+                        # is down keeps its pace instead of spinning through failing iterations.
+                        await anyio.sleep(_pauses_after(steps, position, calls_left))
+                        self._skip_rest(position, calls_left)
+                        return "failed"
+                    self._unsaved(step, missing)
+                elif step.save:
                     self.variables[step.save] = result.value
+                    missing.discard(step.save)
                 if step.think_time_s:
                     await anyio.sleep(step.think_time_s)
-        return "finished"
+        return "failed" if failed else "finished"
+
+    def _unsaved(self, step: OperationStepConfig, missing: set[str]) -> None:
+        """``step`` saved nothing this time: what it saves is missing, unless saved before."""
+        if step.save and step.save not in self.variables:
+            missing.add(step.save)
+
+    def _skip_rest(self, position: int, calls_left: int) -> None:
+        """Count what an iteration stopped at ``steps[position]`` leaves undone: the step's
+        ``calls_left`` calls and every later operation step's."""
+        ctx = self.ctx
+        steps = ctx.scenario.steps
+        current = steps[position]
+        assert isinstance(current, OperationStepConfig)
+        if calls_left:
+            ctx.scope(current.op).counts.skipped += calls_left
+        for step in steps[position + 1 :]:
+            if isinstance(step, OperationStepConfig):
+                ctx.scope(step.op).counts.skipped += step.repeat
 
     # -- one operation ----------------------------------------------------------------------
 
@@ -273,6 +342,13 @@ class Actor:
             )
             return CallResult(False)
         scope = ctx.scope(spec.name, observer=observer)
+        routes = recorder.routes
+        if routes:
+            unsupported = routes.unsupported(spec.name, kwargs)
+            if unsupported is not None:
+                unsupported.skipped += 1
+                scope.counts.unsupported += 1
+                return CallResult(False, unsupported=True)
         method = ctx.method(spec)
         clock = recorder.clock
         expected_us = self.expected_interval_us(think_time_s) if scope.model == "closed" else 0
@@ -351,6 +427,8 @@ class Actor:
             )
             if type_ == "info" and own_process:
                 self.process = recorder.new_process()
+            if isinstance(exc, ApiError) and exc.status_code in (404, 405):
+                await routes.judge(spec.name, kwargs, exc, self._probe)
             return CallResult(False, error=exc)
         recorder.ok(
             scope,
@@ -426,6 +504,17 @@ class Actor:
         )
         return CallResult(True, value)
 
+    async def _probe(self, path: str) -> int | None:
+        """``OPTIONS path``: the status it answered, None when none came (see
+        :class:`~lgbench.engine.RouteSupport`)."""
+        try:
+            await self.ctx.client.http.request_json("OPTIONS", path)
+        except ApiError as exc:
+            return exc.status_code
+        except ClientError:
+            return None
+        return 200
+
     def _resumable(
         self,
         spec: OperationSpec,
@@ -473,3 +562,19 @@ def _pauses_after(steps: Sequence[StepConfig], position: int, calls_left: int) -
         elif isinstance(step, OperationStepConfig):
             total_s += step.think_time_s * step.repeat
     return total_s
+
+
+def _variables(value: Any) -> frozenset[str]:
+    """The saved variables the templates in ``value`` (at any depth) read."""
+    if isinstance(value, str):
+        if "$" not in value:
+            return frozenset()
+        try:
+            return parse_template(value).variables()
+        except TemplateError:
+            return frozenset()  # reported when the step renders
+    if isinstance(value, Mapping):
+        return frozenset().union(*(_variables(item) for item in value.values()))
+    if isinstance(value, list | tuple):
+        return frozenset().union(*(_variables(item) for item in value))
+    return frozenset()

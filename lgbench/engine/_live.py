@@ -24,6 +24,7 @@ from rich.text import Text
 
 from lgbench.engine._audit import AuditProgress
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
+from lgbench.observe import server_label
 from lgbench.workload import format_duration
 
 __all__ = ["LiveMode", "LiveView", "print_summary"]
@@ -272,9 +273,9 @@ class LiveView:
 def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
     """The end-of-run table: one row per operation, then dropped iterations, lags, warnings."""
     title = f"lgbench run — {summary.get('workload', {}).get('name', '?')}"
-    server = summary.get("server", {}).get("version")
+    server = summary.get("server")
     if server:
-        title += f" — langgraph-api {server}"
+        title += f" — {server.get('label') or server_label(server)}"
     if summary.get("partial"):
         title += " (partial)"
     operations: Mapping[str, Any] = summary.get("operations", {})
@@ -320,5 +321,30 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
         f"   event-loop lag p99 {_ms(loop.get('p99'))} ms",
         soft_wrap=True,
     )
+    for line in _skipped_lines(summary):
+        console.print(line, soft_wrap=True)
     for warning in summary.get("warnings", []):
         console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
+
+
+def _skipped_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Calls not made: per scenario, those an earlier failure skipped; per unsupported
+    operation, how often it was answered 404/405 and how often not sent."""
+    lines: list[str] = []
+    for name, scenario in summary.get("scenarios", {}).items():
+        skipped = [
+            f"{escape(op)} {figures['skipped']['after_failure']}"
+            for op, figures in scenario.get("operations", {}).items()
+            if figures.get("skipped", {}).get("after_failure")
+        ]
+        if skipped:
+            lines.append(
+                f"skipped after an earlier failure in {escape(name)}: {', '.join(skipped)}"
+            )
+    for route in summary.get("unsupported", []):
+        lines.append(
+            f"[yellow]unsupported[/]: {escape(route['operation'])} ({route['method']}"
+            f" {escape(route['path'])} answered {route['status']}): {route['answered']} answered,"
+            f" {route['skipped']} not sent"
+        )
+    return lines

@@ -18,7 +18,9 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
 - **outcomes**: ok; ``http`` errors by status (still timed); ``transport`` errors and
   ``timeout`` (not timed); ``run`` errors (the graph failed: an ``__error__`` body or an
   ``error`` event; timed and counted as errors); ``cancelled`` (cut by a graceful stop or a
-  ramp-down); ``other`` (an unexpected exception, also reported as a warning).
+  ramp-down); ``other`` (an unexpected exception, also reported as a warning). Calls never
+  made are counted apart (``skipped``): after an earlier operation of the iteration failed,
+  and of operations the server does not implement (:attr:`Recorder.routes`).
 - **streams**: time to first event after ``metadata`` (``ttfe_ms``, same start as latency),
   the gaps between events (``event_gap_ms``), events per stream, and ``queue_wait_ms``: from
   sending to the ``metadata`` event, which langgraph-api sends when a worker picks the run up
@@ -46,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
 from lgbench.client import ApiError, RunError, TimeoutError, TransportError
+from lgbench.engine._routes import RouteSupport
 from lgbench.history import (
     CompletionType,
     HistoryWriter,
@@ -107,7 +110,16 @@ _LATENCY_BASIS: Final[dict[str, str]] = {
 class _Counts:
     """Outcomes :class:`OperationMetrics` has no place for."""
 
-    __slots__ = ("cancelled", "empty", "other", "reconnects", "requests", "run")
+    __slots__ = (
+        "cancelled",
+        "empty",
+        "other",
+        "reconnects",
+        "requests",
+        "run",
+        "skipped",
+        "unsupported",
+    )
 
     def __init__(self) -> None:
         self.run = 0
@@ -120,6 +132,10 @@ class _Counts:
         self.empty = 0
         # Requests sent (every invoke), whatever their outcome.
         self.requests = 0
+        # Calls never made: after an earlier operation of the iteration failed, or of an
+        # operation the server does not implement (see the actor).
+        self.skipped = 0
+        self.unsupported = 0
 
     def merge(self, other: _Counts) -> None:
         self.run += other.run
@@ -128,6 +144,8 @@ class _Counts:
         self.reconnects += other.reconnects
         self.empty += other.empty
         self.requests += other.requests
+        self.skipped += other.skipped
+        self.unsupported += other.unsupported
 
 
 @final
@@ -379,6 +397,7 @@ class Recorder:
         self._schedule_lag = self.aux.metrics(_SCHEDULE_LAG)
         self._loop_lag = self.aux.metrics(_LOOP_LAG)
         self.on_warning: Callable[[str], None] | None = None
+        self.routes = RouteSupport(self.warn)
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -730,6 +749,8 @@ class Recorder:
             "latency_basis": "; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),
             "latency_ms": _ms_stats(metrics.latency),
             "out_of_range": metrics.out_of_range,
+            # Calls not made (not in count): see the actor's module docstring.
+            "skipped": {"after_failure": extra.skipped, "unsupported": extra.unsupported},
         }
         if operation in _EMPTY_OPERATIONS:
             summary["empty"] = extra.empty

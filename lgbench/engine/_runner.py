@@ -6,8 +6,10 @@
 2. makes the run folder (``reports/<workload>-<UTC time>/`` or ``RunOptions.out_dir``);
 3. starts the embedded server when the target is ``"embedded"`` (on a free loopback port, its
    log in ``server.log``; stopped at the end, also on Ctrl-C);
-4. asks the target for ``GET /info`` (its version goes into the summary); a target that cannot
-   be reached raises :class:`~lgbench.errors.TargetError` (exit code 3) before anything runs;
+4. asks the target for ``GET /info`` (what the server says it is goes into the summary, see
+   :func:`~lgbench.observe.describe_server`; a target without ``/info`` is an "unknown
+   server", not an error); a target that cannot be reached raises
+   :class:`~lgbench.errors.TargetError` (exit code 3) before anything runs;
 5. opens ``history.jsonl``, ``intervals.hlog`` and ``timeseries.jsonl``, and runs every
    scenario at its start time in one task group, with a task closing an interval every second
    (hlog and timeseries lines, live view) and
@@ -73,7 +75,7 @@ from lgbench.errors import LgbenchError, TargetError, UsageError
 from lgbench.faults import PROXY_KINDS, FaultEvent, FaultProxy, check_schedule, run_fault_schedule
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
-from lgbench.observe import DriftTracker
+from lgbench.observe import DriftTracker, describe_server
 from lgbench.thresholds import Threshold, ThresholdEvaluator, workload_thresholds
 from lgbench.workload import Workload
 
@@ -399,7 +401,7 @@ class _Run:
         )
         self.running = False
         self.signal: int | None = None
-        self.server_info: dict[str, Any] = {}
+        self.server_info: dict[str, Any] = describe_server(None)
         self.url = self.target
         self.recorder: Recorder | None = None
         self.started_at = datetime.now(UTC)
@@ -576,8 +578,11 @@ class _Run:
                     f"the target {self.url} refused lgbench ({exc.status_code}): check the API"
                     " key (the variable named by api_key_env)"
                 ) from None
-            info = None
-        self.server_info = info if isinstance(info, dict) else {}
+            # No /info (or a broken one) is no reason to refuse the target: it is then an
+            # "unknown server", and the load shows whether it speaks the API.
+            self.server_info = describe_server(None, status=exc.status_code)
+            return
+        self.server_info = describe_server(info)
 
     async def _run(self, client: LangGraphClient) -> None:
         clock = self.clock = measurement_clock()
@@ -592,7 +597,7 @@ class _Run:
             header={
                 "workload": self.workload.name,
                 "target": self._target_label(),
-                "server": {"version": self.server_info.get("version")},
+                "server": {key: self.server_info.get(key) for key in ("name", "version", "label")},
                 "backend": _backend_name(),
                 "seed": self.seed,
             },
@@ -962,6 +967,9 @@ class _Run:
                 "dropped_iterations": stats.dropped,
                 "operations": recorder.operations_summary(active_s, name),
             }
+            scenarios[name]["iterations"]["skipped_operations"] = sum(
+                op["skipped"]["after_failure"] for op in scenarios[name]["operations"].values()
+            )
         return {
             "schema_version": SUMMARY_SCHEMA_VERSION,
             "lgbench_version": lgbench.__version__,
@@ -972,10 +980,7 @@ class _Run:
                 "overrides": self.options.overrides.to_dict(),
             },
             "target": {"url": self._target_label(), "embedded": self.target == "embedded"},
-            "server": {
-                "version": self.server_info.get("version"),
-                "langgraph_py_version": self.server_info.get("langgraph_py_version"),
-            },
+            "server": dict(self.server_info),
             "backend": _backend_name(),
             "transport": self.options.transport or self.workload.target.transport,
             "started_at": self.started_at.isoformat(),
@@ -998,6 +1003,7 @@ class _Run:
             "out_of_range": {
                 name: op["out_of_range"] for name, op in operations.items() if op["out_of_range"]
             },
+            "unsupported": recorder.routes.to_list(),
             "warnings": list(recorder.warnings),
             "history": {
                 "events": recorder.history.lines_written,

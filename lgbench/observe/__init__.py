@@ -4,6 +4,7 @@
   the trend of p50, p99 and error rate (:func:`drift_from_points` does the same offline).
 - :class:`ServerSampler` reads the target's ``/metrics`` (queue, workers, its process) and
   ``/info``, and steps aside quietly when the target offers none or stops answering.
+- :func:`describe_server` says what the target is, from its own ``/info`` (never assumed).
 - :class:`ProcessSampler` measures a process tree's CPU and RSS through psutil: the embedded
   server's, and lgbench's own.
 
@@ -21,6 +22,13 @@ from lgbench.observe._drift import (
     drift_from_points,
     theil_sen_slope,
 )
+from lgbench.observe._identity import (
+    REFERENCE_SERVER,
+    UNKNOWN_SERVER,
+    compact_info,
+    describe_server,
+    server_label,
+)
 from lgbench.observe._process import ProcessSample, ProcessSampler
 from lgbench.observe._server import (
     FIGURES,
@@ -35,15 +43,20 @@ __all__ = [
     "FIGURES",
     "MAX_PAIRS",
     "MIN_WINDOWS",
+    "REFERENCE_SERVER",
+    "UNKNOWN_SERVER",
     "DriftTracker",
     "ProcessSample",
     "ProcessSampler",
     "ServerSampler",
     "WindowPoint",
+    "compact_info",
+    "describe_server",
     "drift_from_points",
     "figures_from_metrics_json",
     "figures_from_prometheus",
     "parse_prometheus_text",
+    "server_label",
     "theil_sen_slope",
 ]
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, final
 
+from lgbench.observe import server_label
 from lgbench.report._context import Context, get, number, split_tag
 from lgbench.report._figures import distribution_figure, time_figure, trace
 from lgbench.report._histograms import BUCKET_PERCENTILES
@@ -191,10 +192,11 @@ def _settings(ctx: Context) -> Raw:
     target = get(summary, "target", "url") or get(hist, "target")
     if target is not None:
         rows.append(("target", str(target)))
-    version = get(summary, "server", "version") or get(hist, "server", "version")
-    if version is not None:
-        text = f"langgraph-api {version}"
-        langgraph = get(summary, "server", "langgraph_py_version")
+    server = get(summary, "server") or get(hist, "server")
+    if isinstance(server, dict):
+        # What the server said it is (its /info), never an assumed name.
+        text = str(server.get("label") or server_label(server))
+        langgraph = server.get("langgraph_py_version")
         if langgraph:
             text += f", langgraph {langgraph}"
         rows.append(("server", text))
@@ -371,6 +373,7 @@ def _operations(ctx: Context) -> Raw | None:
         f'<p class="note">Latencies in ms, HdrHistogram bucket edges, {esc(source)}. '
         "Hover an error count for its kinds.</p>"
     )
+    parts.append(_not_made(ctx))
     scenarios = _scenarios_table(ctx)
     if scenarios is not None:
         parts.append(f"<h3>Scenarios</h3>{scenarios.html}")
@@ -378,6 +381,40 @@ def _operations(ctx: Context) -> Raw | None:
     if aux is not None:
         parts.append(f"<h3>Other timings (whole run, from intervals.hlog)</h3>{aux.html}")
     return Raw("".join(parts))
+
+
+def _not_made(ctx: Context) -> str:
+    """Calls not made: operations the server does not implement, and those skipped because
+    an earlier operation of their iteration failed (per scenario)."""
+    items: list[str] = []
+    unsupported = get(ctx.summary, "unsupported")
+    for route in unsupported if isinstance(unsupported, list) else []:
+        if not isinstance(route, dict):
+            continue
+        items.append(
+            f'<li class="unsupported"><b>unsupported</b>: the server does not implement '
+            f"<code>{esc(route.get('operation'))}</code> ({esc(route.get('method'))} "
+            f"<code>{esc(route.get('path'))}</code> answered {esc(route.get('status'))}):"
+            f" {fmt_count(number(route.get('answered')))} answered,"
+            f" {fmt_count(number(route.get('skipped')))} not sent</li>"
+        )
+    scenarios = get(ctx.summary, "scenarios")
+    for name, scenario in scenarios.items() if isinstance(scenarios, dict) else ():
+        operations = get(scenario, "operations")
+        skipped = [
+            f"<code>{esc(op)}</code> {fmt_count(number(get(figures, 'skipped', 'after_failure')))}"
+            for op, figures in (operations.items() if isinstance(operations, dict) else ())
+            if number(get(figures, "skipped", "after_failure"))
+        ]
+        if skipped:
+            items.append(
+                f'<li class="skipped">skipped after an earlier failure in scenario'
+                f" {esc(name)}: {', '.join(skipped)}</li>"
+            )
+    if not items:
+        return ""
+    listed = "".join(items)
+    return f'<div class="warnings"><b>Calls not made</b><ul class="plain">{listed}</ul></div>'
 
 
 def _scenarios_table(ctx: Context) -> Raw | None:

@@ -15,6 +15,7 @@ from lgbench.server._embedded import (
     EmbeddedServer,
     ServerConfigError,
     open_embedded_server,
+    probe_ready,
     server_extra_installed,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "EmbeddedServer",
     "ServerConfigError",
     "open_embedded_server",
+    "probe_ready",
     "server_extra_installed",
 ]
 
@@ -35,6 +37,7 @@ for _obj in (
     EmbeddedServer,
     ServerConfigError,
     open_embedded_server,
+    probe_ready,
     server_extra_installed,
 ):
     _obj.__module__ = __name__

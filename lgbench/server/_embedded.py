@@ -75,6 +75,7 @@ __all__ = [
     "EmbeddedServer",
     "ServerConfigError",
     "open_embedded_server",
+    "probe_ready",
     "server_extra_installed",
 ]
 
@@ -201,6 +202,26 @@ def _http_get(host: str, port: int, path: str, timeout_s: float) -> tuple[int, b
         return response.status, response.read()
     finally:
         connection.close()
+
+
+def probe_ready(host: str, port: int, timeout_s: float) -> bool:
+    """Whether the server at ``host:port`` answers as a running API: ``GET /ok`` 200.
+
+    A server without ``/ok`` (404 or 405 there) is asked ``GET /info`` (a 2xx will do), then
+    its root ``/`` (any 2xx or 4xx answer: the application is up and routing requests). A 5xx
+    anywhere means not ready yet. Raises :class:`OSError` or
+    :class:`http.client.HTTPException` when the server cannot be reached.
+    """
+    status, _ = _http_get(host, port, "/ok", timeout_s)
+    if status == 200:
+        return True
+    if status not in (404, 405):
+        return False
+    status, _ = _http_get(host, port, "/info", timeout_s)
+    if 200 <= status < 300:
+        return True
+    status, _ = _http_get(host, port, "/", timeout_s)
+    return 200 <= status < 500
 
 
 def _exit_status(process: subprocess.Popen[bytes]) -> int | None:
@@ -811,7 +832,8 @@ class EmbeddedServer:
         self._launch()
 
     def _check_ready(self) -> bool:
-        """One readiness probe: True once ``/ok`` answers 200 from our process.
+        """One readiness probe: True once :func:`probe_ready` (``/ok`` answers 200) from our
+        process.
 
         Raises:
             _PortTaken: lost the port during startup and may retry on another.
@@ -827,10 +849,9 @@ class EmbeddedServer:
         if time.monotonic() > self._deadline:
             raise self._error(f"was not healthy within {self._startup_timeout_s:g} s")
         try:
-            http_status, _ = _http_get(self._host, self._port, "/ok", _PROBE_TIMEOUT_S)
+            if not probe_ready(self._host, self._port, _PROBE_TIMEOUT_S):
+                return False
         except (OSError, http.client.HTTPException):
-            return False
-        if http_status != 200:
             return False
         if _listens_on(process.pid, self._port) is False:
             # Someone else answered on our port: ours failed or will fail to bind it.

@@ -51,8 +51,10 @@ from lgbench.workload._locate import (
     SourceMap,
 )
 from lgbench.workload._model import (
+    ON_ERROR,
     DefaultsConfig,
     EmbeddedConfig,
+    OnError,
     OperationStepConfig,
     ScenarioConfig,
     SleepStepConfig,
@@ -109,6 +111,7 @@ __all__ = [
     "MAX_VUS",
     "MULTITASK_STRATEGIES",
     "ON_COMPLETION",
+    "ON_ERROR",
     "OPERATIONS",
     "RUN_STATUSES",
     "STREAM_MODES",
@@ -123,6 +126,7 @@ __all__ = [
     "ExecutorConfig",
     "Expression",
     "KeyPath",
+    "OnError",
     "OperationSpec",
     "OperationStepConfig",
     "OptionSpec",

@@ -138,6 +138,8 @@ def _step(step: StepConfig, defaults: DefaultsConfig) -> str:
         fields["repeat"] = step.repeat
     if step.think_time_s != defaults.think_time_s:
         fields["think_time"] = format_duration(step.think_time_s)
+    if step.on_error is not None:
+        fields["on_error"] = step.on_error
     return _value(fields)
 
 
@@ -151,6 +153,8 @@ def _scenario(scenario: ScenarioConfig, defaults: DefaultsConfig) -> list[str]:
     tags = {k: v for k, v in scenario.tags.items() if defaults.tags.get(k) != v}
     if tags:
         fields["tags"] = tags
+    if scenario.on_error != "stop":
+        fields["on_error"] = scenario.on_error
     fields.update(executor.options())
     lines = ["[[scenario]]", *_lines(fields)]
     if scenario.steps:

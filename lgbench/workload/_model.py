@@ -8,8 +8,8 @@
     │   └── EmbeddedConfig(port, n_jobs_per_worker, log)
     ├── DefaultsConfig(seed, think_time_s, graceful_stop_s, assistant, tags,
     │                  keep_stream_events)
-    ├── ScenarioConfig(name, executor: ExecutorConfig, tags, steps)   sorted by (start, name)
-    │   └── steps: OperationStepConfig(op, params, save, repeat, think_time_s)
+    ├── ScenarioConfig(name, executor, tags, steps, on_error)         sorted by (start, name)
+    │   └── steps: OperationStepConfig(op, params, save, repeat, think_time_s, on_error)
     │            | SleepStepConfig(duration_s)
     ├── ThresholdSpec(expression_key, condition_text, location, window_s,
     │                 abort_on_fail, abort_delay_s)
@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from lgbench.faults import FaultSpec
 
 __all__ = [
+    "ON_ERROR",
     "DefaultsConfig",
     "EmbeddedConfig",
+    "OnError",
     "OperationStepConfig",
     "ScenarioConfig",
     "SleepStepConfig",
@@ -55,6 +57,11 @@ __all__ = [
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
+
+#: What an iteration does after a failed operation: end there, or go on with the next steps.
+OnError: TypeAlias = Literal["stop", "continue"]
+#: The values of ``on_error``.
+ON_ERROR: tuple[OnError, ...] = ("stop", "continue")
 
 #: The HTTP client lgbench drives the target with.
 Transport: TypeAlias = Literal["fast", "httpx"]
@@ -129,7 +136,8 @@ class OperationStepConfig:
 
     ``params`` are keyed by the SDK's parameter names and may hold templates;
     ``save`` names the variable the result is stored in; the call is made ``repeat``
-    times, each followed by ``think_time_s`` of pause.
+    times, each followed by ``think_time_s`` of pause. ``on_error`` (None: the scenario's)
+    says whether the iteration goes on after a failed call of this step.
     """
 
     op: str
@@ -137,6 +145,7 @@ class OperationStepConfig:
     save: str | None = None
     repeat: int = 1
     think_time_s: float = 0.0
+    on_error: OnError | None = None
 
     @property
     def spec(self) -> OperationSpec:
@@ -159,13 +168,15 @@ StepConfig: TypeAlias = OperationStepConfig | SleepStepConfig
 class ScenarioConfig:
     """A named scenario: how it schedules iterations, and the steps of one iteration.
 
-    Burst scenarios have no steps (their executor config says what to run).
+    Burst scenarios have no steps (their executor config says what to run). ``on_error``:
+    what an iteration does after a failed operation, unless the step says otherwise.
     """
 
     name: str
     executor: ExecutorConfig
     tags: Mapping[str, str] = field(default_factory=_empty)
     steps: tuple[StepConfig, ...] = ()
+    on_error: OnError = "stop"
 
     @property
     def executor_name(self) -> str:

@@ -29,8 +29,10 @@ from lgbench.workload._errors import DurationError, TemplateError, WorkloadError
 from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
 from lgbench.workload._locate import KeyPath, Position, SourceMap
 from lgbench.workload._model import (
+    ON_ERROR,
     DefaultsConfig,
     EmbeddedConfig,
+    OnError,
     OperationStepConfig,
     ScenarioConfig,
     SleepStepConfig,
@@ -62,8 +64,8 @@ _DEFAULTS_KEYS = (
     "tags",
     "keep_stream_events",
 )
-_SCENARIO_KEYS = ("name", "executor", "start_time", "graceful_stop", "tags", "steps")
-_STEP_KEYS = ("op", "save", "repeat", "think_time")
+_SCENARIO_KEYS = ("name", "executor", "start_time", "graceful_stop", "tags", "steps", "on_error")
+_STEP_KEYS = ("op", "save", "repeat", "think_time", "on_error")
 _TRANSPORTS: tuple[Transport, ...] = ("fast", "httpx")
 _ALL_OPTIONS = frozenset(name for cls in EXECUTORS.values() for name in cls.OPTIONS)
 
@@ -134,6 +136,21 @@ class _Reader:
         if isinstance(value, str):
             return value
         self.issue(key, f"{what} must be a string, not {toml_type(value)}", expected)
+        return None
+
+    def on_error(self, value: Any, key: KeyPath) -> OnError | None:
+        """An ``on_error`` value (``"stop"`` or ``"continue"``), or None after an issue."""
+        given = self.string(value, key, "on_error", one_of(ON_ERROR))
+        if given is None:
+            return None
+        for choice in ON_ERROR:
+            if given == choice:
+                return choice
+        self.issue(
+            key,
+            f"unknown on_error {quote(given)}{did_you_mean(given, ON_ERROR)}",
+            one_of(ON_ERROR),
+        )
         return None
 
     def integer(
@@ -706,6 +723,18 @@ def _read_scenario(
             _check_json(reader, options["input"], (*key, "input"))
             _check_templates(reader, options["input"], (*key, "input"), {}, {})
 
+    on_error: OnError = "stop"
+    if "on_error" in table:
+        if cls is BurstConfig:
+            reader.issue(
+                (*key, "on_error"),
+                "a burst scenario has no steps, so on_error has nothing to apply to",
+                "no on_error in a burst scenario",
+                at_key=True,
+            )
+        else:
+            on_error = reader.on_error(table["on_error"], (*key, "on_error")) or on_error
+
     steps: tuple[StepConfig, ...] = ()
     if cls is BurstConfig:
         if "steps" in table:
@@ -725,7 +754,13 @@ def _read_scenario(
         steps = _read_steps(reader, table["steps"], (*key, "steps"), defaults)
     if executor is None or len(reader.issues) > issues_before:
         return None
-    return ScenarioConfig(name=name, executor=executor, tags=MappingProxyType(tags), steps=steps)
+    return ScenarioConfig(
+        name=name,
+        executor=executor,
+        tags=MappingProxyType(tags),
+        steps=steps,
+        on_error=on_error,
+    )
 
 
 def _check_scenario_keys(
@@ -861,6 +896,9 @@ def _read_step(
     if "think_time" in table:
         read = reader.duration(table["think_time"], (*key, "think_time"), "think_time")
         think_time_s = think_time_s if read is None else read
+    on_error: OnError | None = None
+    if "on_error" in table:
+        on_error = reader.on_error(table["on_error"], (*key, "on_error"))
     if len(reader.issues) > issues_before:
         return None
     return OperationStepConfig(
@@ -869,6 +907,7 @@ def _read_step(
         save=save,
         repeat=repeat,
         think_time_s=think_time_s,
+        on_error=on_error,
     )
 
 

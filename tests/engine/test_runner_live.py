@@ -99,7 +99,7 @@ def test_the_summary_table_never_squeezes_its_numbers() -> None:
     out = io.StringIO()
     summary = {
         "workload": {"name": "chat"},
-        "server": {"version": "0.16.7"},
+        "server": {"name": "langgraph-api", "version": "0.16.7", "label": "langgraph-api 0.16.7"},
         "partial": True,
         "duration_s": 12.5,
         "dropped_iterations": 3,

@@ -100,7 +100,7 @@ def write_history(path: Path, *, cut_last: bool = False) -> None:
         "started_at": STARTED_AT,
         "workload": "synthetic",
         "target": "http://127.0.0.1:9",
-        "server": {"version": "0.16.7"},
+        "server": {"name": "langgraph-api", "version": "0.16.7", "label": "langgraph-api 0.16.7"},
         "backend": "trio",
         "seed": 7,
     }
@@ -198,7 +198,12 @@ def synthetic_run(run_dir: Path, *, seconds: int = 30, seed: int = 3) -> dict[st
         "lgbench_version": "0.1.0",
         "workload": {"name": "synthetic", "path": "w.toml", "seed": 7, "overrides": {}},
         "target": {"url": "http://127.0.0.1:9", "embedded": False},
-        "server": {"version": "0.16.7", "langgraph_py_version": "1.2.24"},
+        "server": {
+            "name": "langgraph-api",
+            "version": "0.16.7",
+            "langgraph_py_version": "1.2.24",
+            "label": "langgraph-api 0.16.7",
+        },
         "backend": "trio",
         "transport": "fast",
         "started_at": STARTED_AT,

@@ -127,6 +127,7 @@ def operation_steps(draw: st.DrawFn, defaults: DefaultsConfig) -> OperationStepC
         save=save,
         repeat=draw(st.integers(1, 5)),
         think_time_s=draw(st.just(defaults.think_time_s) | durations_s(max_ns=10**10)),
+        on_error=draw(st.sampled_from([None, "stop", "continue"])),
     )
 
 
@@ -216,6 +217,9 @@ def scenarios(draw: st.DrawFn, name: str, defaults: DefaultsConfig) -> ScenarioC
         executor=executor,
         tags=MappingProxyType(tags),
         steps=() if isinstance(executor, BurstConfig) else draw(steps(defaults)),
+        on_error="stop"
+        if isinstance(executor, BurstConfig)
+        else draw(st.sampled_from(["stop", "continue"])),
     )
 
 
