@@ -1263,7 +1263,7 @@ def empty_answer(op: Operation) -> str | None:
             return None
         if not _modes(op.args.get("stream_mode")) & _ALWAYS_EMITTING:
             return None
-        if op.result.get("run_id") is None:
+        if op.result.get("metadata") is False or op.result.get("run_id") is None:
             return "closed with no event at all, not even metadata"
         return "closed with no event after metadata"
     return None

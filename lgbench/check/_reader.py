@@ -726,6 +726,7 @@ _KEPT_FIELDS: Final = frozenset(
         "error_event",
         "events",
         "has_input",
+        "metadata",
         "reply",
     }
 )

@@ -363,6 +363,7 @@ class StreamSummary:
         value: dict[str, Any] = {
             **_ids(arguments),
             "run_id": self.run_id or arguments.get("run_id"),
+            "metadata": self.metadata_ns is not None,
             "events": self.events,
             "event_counts": dict(self.event_counts),
             "first_event_ns": self.first_event_ns,

@@ -19,7 +19,7 @@ import pytest
 from rich.console import Console
 
 from lgbench.client import MockTransport, Request, Response
-from lgbench.engine import RunOptions, RunResult, print_summary, run_workload
+from lgbench.engine import AuditOptions, RunOptions, RunResult, print_summary, run_workload
 from lgbench.observe import UNKNOWN_SERVER, describe_server, server_label
 from lgbench.workload import parse_workload
 
@@ -125,6 +125,8 @@ async def _run(server: PartialServer, workload: Any, tmp_path: Path, **options: 
             out_dir=tmp_path / "run",
             report=options.pop("report", False),
             loop_lag_interval_s=None,
+            # The requests counted here are the workload's: no post-run audit.
+            audit=AuditOptions(enabled=False),
             **options,
         ),
         transport=server.transport(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from lgbench.client import (
     ProtocolError,
     ReadTimeout,
 )
+from lgbench.graphs import reply_text, reply_tokens
 from lgbench.history import StreamSummary, classify_error, invoke_value, ok_value
 
 
@@ -207,6 +209,7 @@ def test_a_stream_summary_counts_after_metadata() -> None:
     assert value == {
         "thread_id": "t",
         "run_id": "r",
+        "metadata": True,
         "events": 3,
         "event_counts": {"values": 1, "updates": 1, "error": 1},
         "first_event_ns": 20,
@@ -214,3 +217,19 @@ def test_a_stream_summary_counts_after_metadata() -> None:
         "error_event": {"error": "Boom"},
         "tokens": ["start:r"],
     }
+
+
+def test_a_stream_summary_folds_a_chat_reply_into_a_digest() -> None:
+    tokens = reply_tokens("r", 2, 4)
+    summary = StreamSummary()
+    summary.add("metadata", {"run_id": "r"}, 10)
+    for i, token in enumerate(tokens):
+        summary.add("messages", [{"content": token, "id": "reply:r"}, {}], 20 + i)
+    summary.add("messages", [{"content": "hi", "id": "user:r"}, {}], 30)
+    value = summary.to_value({})
+    reply = value["reply"]
+    assert reply["chunks"] == 4 and reply["first"] == tokens[0]
+    assert reply["sha256"] == hashlib.sha256(reply_text("r", 2, 4).encode()).hexdigest()[:32]
+    assert "reply" not in StreamSummary().to_value({})
+    empty = StreamSummary().to_value({})
+    assert empty["metadata"] is False and empty["events"] == 0
