@@ -472,6 +472,7 @@ def build_threads(history: History) -> dict[str, ThreadModel]:
         elif marker.name == "burst.settled":
             thread(thread_id).burst_settles.append(marker)
     for model in threads.values():
+        _absent_from_lists(model)
         model.index()
         _register_token_runs(model)
         for found in model.runs.values():
@@ -547,6 +548,23 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
         source = op.args.get("thread_id")
         if isinstance(source, str) and source != model.thread_id:
             model.copied_from.add(source)
+
+
+def _absent_from_lists(model: ThreadModel) -> None:
+    """A run accepted before a complete ``runs.list`` was sent, and missing from it, was
+    gone when the list was read: as good as a 404 of ``runs.get``."""
+    for listing in model.lists:
+        if not listing.complete:
+            continue
+        for found in model.runs.values():
+            creation = found.creation
+            if (
+                creation is not None
+                and creation.accepted
+                and creation.hi < listing.op.lo
+                and found.run_id not in listing.runs
+            ):
+                found.statuses.append(StatusObs(found.run_id, ABSENT, listing.op))
 
 
 def _results(model: ThreadModel, op: Operation) -> None:

@@ -28,7 +28,7 @@ Policies:
   while nothing changes, until no run is pending or running, or ``max_duration`` after the
   scenario's start passes (or a stop is requested); then it reads ``threads.get`` and
   ``threads.get_state`` (and ``runs.list`` again if the last one did not show the thread
-  settled), after a ``runs.get`` of each run missing from the list, and writes
+  settled; a run missing from a complete list is gone, for the checker too), and writes
   ``burst.settled``.
 
 Every loop yields to the event loop once per iteration, so a target that fails instantly
@@ -556,10 +556,6 @@ class BurstExecutor(Executor):
             if not await self.wait_until(wake_s, self._stopping_event):
                 timed_out = True  # a stop was requested, or the scenario is stopping
                 break
-        for run_id in run_ids:
-            if statuses.get(run_id) == "deleted":
-                # Its 404 on record, before the state read that must follow every final run.
-                await observe("runs.get", {"thread_id": thread_id, "run_id": run_id})
         await observe("threads.get", {"thread_id": thread_id})
         await observe("threads.get_state", {"thread_id": thread_id})
         if not final_list:
