@@ -8,17 +8,16 @@ the real one behind a proxy that rewrites some answers: the only fake the checke
 
 from __future__ import annotations
 
+import itertools
 import json
-import socket
-import socketserver
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
+from tests._rewriting_proxy import rewriting_proxy
 from tests.test_cli_run import ROOT, lgbench, write
 
 pytestmark = pytest.mark.server
@@ -146,65 +145,23 @@ def test_a_baseline_regression_exits_4_and_an_improvement_passes(
     assert lgbench("compare", base, tmp_path / "new").returncode == 4
 
 
-class _Flapping(socketserver.ThreadingTCPServer):
-    """Forwards to the real server; every other one of the first answers saying a run succeeded
-    says pending instead (then it behaves, so bursts still settle)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.answers = 0
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Forward)
-
-    def rewrite(self, chunk: bytes) -> bytes:
-        success = b'"status":"success"'
-        if success not in chunk:
-            return chunk
-        with self.lock:
-            self.answers += 1
-            flap = self.answers % 2 == 0 and self.answers <= 16
-        return chunk.replace(success, b'"status":"pending"') if flap else chunk
-
-
-class _Forward(socketserver.BaseRequestHandler):
-    server: _Flapping
-
-    def handle(self) -> None:
-        upstream = socket.create_connection(self.server.upstream)
-        client: socket.socket = self.request
-
-        def pump_up() -> None:
-            try:
-                while data := client.recv(65536):
-                    upstream.sendall(data)
-            except OSError:
-                pass
-            finally:
-                upstream.close()
-
-        threading.Thread(target=pump_up, daemon=True).start()
-        try:
-            while data := upstream.recv(65536):
-                client.sendall(self.server.rewrite(data))
-        except OSError:
-            pass
-
-
 @pytest.fixture
 def flapping_server(langgraph_url: str) -> Iterator[str]:
-    parts = urlsplit(langgraph_url)
-    assert parts.hostname is not None and parts.port is not None
-    server = _Flapping((parts.hostname, parts.port))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The real server behind a proxy: every other one of the first answers saying a run
+    succeeded says pending instead (then it behaves, so bursts still settle)."""
+    answers = itertools.count(1)
+    lock = threading.Lock()
+
+    def flap(method: str, path: str, body: bytes) -> bytes:
+        success = b'"status":"success"'
+        if success not in body:
+            return body
+        with lock:
+            n = next(answers)
+        return body.replace(success, b'"status":"pending"') if n % 2 == 0 and n <= 16 else body
+
+    with rewriting_proxy(langgraph_url, flap) as url:
+        yield url
 
 
 def test_anomalies_exit_5_and_win_over_a_failed_threshold(

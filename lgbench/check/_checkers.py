@@ -1169,45 +1169,36 @@ def check_final_status(ctx: Context, thread: ThreadModel) -> ThreadCheck:
         success = thread.status_seen(run, ("success",))
         started = thread.started(run)
         graph = run.creation.graph if run.creation is not None else None
-        if graph == "failing" and success is not None and started is not None:
-            out.anomalies.append(
-                Anomaly(
-                    "wrong_final_status",
-                    thread.thread_id,
-                    (run.run_id,),
-                    f"{_run(run.run_id)} of the failing graph ended success on "
-                    f"{_thread(thread)} (event {success.ref().index}) although it executed "
-                    f"(event {started.ref().index}) and that graph always raises",
-                    (started.ref(), success.ref()),
-                )
-            )
-            continue
         failed = _failed_answer(thread, run)
-        if failed is not None and success is not None:
-            out.anomalies.append(
-                Anomaly(
-                    "wrong_final_status",
-                    thread.thread_id,
-                    (run.run_id,),
-                    f"{_run(run.run_id)} ended success on {_thread(thread)} (event "
-                    f"{success.ref().index}) although its own {failed.f} returned the graph's "
-                    f"error (event {failed.ref().index})",
-                    (failed.ref(), success.ref()),
-                )
-            )
-            continue
         error = thread.status_seen(run, ("error",))
         end = thread.ended(run)
-        if error is not None and end is not None:
+        found: tuple[str, tuple[EventRef, ...]] | None = None
+        if graph == "failing" and success is not None and started is not None:
+            found = (
+                f"{_run(run.run_id)} of the failing graph ended success on {_thread(thread)} "
+                f"(event {success.ref().index}) although it executed (event "
+                f"{started.ref().index}) and that graph always raises",
+                (started.ref(), success.ref()),
+            )
+        elif failed is not None and success is not None:
+            found = (
+                f"{_run(run.run_id)} ended success on {_thread(thread)} (event "
+                f"{success.ref().index}) although its own {failed.f} returned the graph's "
+                f"error (event {failed.ref().index})",
+                (failed.ref(), success.ref()),
+            )
+        elif error is not None and end is not None:
+            found = (
+                f"{_run(run.run_id)} ended error on {_thread(thread)} (event "
+                f"{error.ref().index}) although its last step completed: end:"
+                f"{short_id(run.run_id)} is in the read at event {end.ref().index}",
+                (end.ref(), error.ref()),
+            )
+        if found is not None:
+            explanation, witnesses = found
             out.anomalies.append(
                 Anomaly(
-                    "wrong_final_status",
-                    thread.thread_id,
-                    (run.run_id,),
-                    f"{_run(run.run_id)} ended error on {_thread(thread)} (event "
-                    f"{error.ref().index}) although its last step completed: end:"
-                    f"{short_id(run.run_id)} is in the read at event {end.ref().index}",
-                    (end.ref(), error.ref()),
+                    "wrong_final_status", thread.thread_id, (run.run_id,), explanation, witnesses
                 )
             )
     return out
