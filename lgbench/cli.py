@@ -392,7 +392,13 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.engine import RunOptions, find_checker, print_summary, run_workload
+    from lgbench.engine import (
+        RunOptions,
+        find_checker,
+        print_failures,
+        print_summary,
+        run_workload,
+    )
     from lgbench.thresholds import parse_threshold_option
     from lgbench.workload import load_workload
 
@@ -440,8 +446,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
     assert isinstance(result, RunResult)
     out = errors if args.quiet else console
-    if result.summary is not None and not args.quiet:
-        print_summary(console, result.summary)
+    if result.summary is not None:
+        if args.quiet:
+            print_failures(errors, result.summary)
+        else:
+            print_summary(console, result.summary)
     _print_verdict(result.check, out, quiet=args.quiet)
     if result.summary is not None:
         _print_gates(result.summary, result.comparison, out, quiet=args.quiet)
@@ -459,7 +468,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             return 130
     if result.anomalies_found:
         return ExitCode.ANOMALIES
-    if not result.thresholds_passed:
+    if not result.thresholds_passed or result.operations_failed:
         return ExitCode.THRESHOLDS
     return ExitCode.OK
 

@@ -11,6 +11,16 @@ from __future__ import annotations
 
 from lgbench.engine._actor import Actor, CallResult, IterationOutcome, ScenarioContext
 from lgbench.engine._control import RunControl
+from lgbench.engine._error_tally import (
+    MAX_DISTINCT,
+    MAX_MESSAGE_CHARS,
+    ErrorTally,
+    describe_error,
+    error_message,
+    never_succeeded,
+    never_succeeded_message,
+    run_error_message,
+)
 from lgbench.engine._executors import (
     BurstExecutor,
     ConstantArrivalRateExecutor,
@@ -23,7 +33,7 @@ from lgbench.engine._executors import (
     build_executor,
     executor_model,
 )
-from lgbench.engine._live import LiveMode, LiveView, print_summary
+from lgbench.engine._live import LiveMode, LiveView, print_failures, print_summary
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._pacer import (
     MAX_RATE_PER_S,
@@ -68,6 +78,8 @@ from lgbench.engine._schedule import run_paced
 
 __all__ = [
     "LAG_WARNING_MS",
+    "MAX_DISTINCT",
+    "MAX_MESSAGE_CHARS",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
     "SUMMARY_SCHEMA_VERSION",
@@ -81,6 +93,7 @@ __all__ = [
     "ConstantRate",
     "ConstantVus",
     "ConstantVusExecutor",
+    "ErrorTally",
     "Executor",
     "IterationOutcome",
     "LiveMode",
@@ -112,11 +125,17 @@ __all__ = [
     "apply_overrides",
     "build_executor",
     "default_run_dir",
+    "describe_error",
+    "error_message",
     "executor_model",
     "find_checker",
     "measurement_clock",
+    "never_succeeded",
+    "never_succeeded_message",
     "planned_duration_s",
+    "print_failures",
     "print_summary",
+    "run_error_message",
     "run_paced",
     "run_workload",
 ]

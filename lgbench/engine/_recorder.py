@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
 from lgbench.client import ApiError, RunError, TimeoutError, TransportError
+from lgbench.engine._error_tally import ErrorTally, error_message, run_error_message
 from lgbench.history import (
     CompletionType,
     HistoryWriter,
@@ -81,6 +82,7 @@ LAG_WARNING_MS: Final = 10.0
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
 _MAX_WARNINGS: Final = 50
+_TOP_ERRORS: Final = 5
 _MIN_LAG_SAMPLES: Final = 100
 _LATENCY_BASIS: Final[dict[str, str]] = {
     "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
@@ -93,7 +95,7 @@ _LATENCY_BASIS: Final[dict[str, str]] = {
 class _Counts:
     """Outcomes :class:`OperationMetrics` has no place for."""
 
-    __slots__ = ("cancelled", "other", "reconnects", "run")
+    __slots__ = ("cancelled", "errors", "other", "reconnects", "run")
 
     def __init__(self) -> None:
         self.run = 0
@@ -101,12 +103,22 @@ class _Counts:
         self.other = 0
         # Not an outcome: reconnections of interrupted resumable streams, whatever their end.
         self.reconnects = 0
+        self.errors: ErrorTally | None = None  # made on the first error: most scopes have none
+
+    def error(self, kind: str, status: int | None, message: str) -> None:
+        if self.errors is None:
+            self.errors = ErrorTally()
+        self.errors.add(kind, status, message)
 
     def merge(self, other: _Counts) -> None:
         self.run += other.run
         self.cancelled += other.cancelled
         self.other += other.other
         self.reconnects += other.reconnects
+        if other.errors is not None:
+            if self.errors is None:
+                self.errors = ErrorTally()
+            self.errors.merge(other.errors)
 
 
 @final
@@ -268,6 +280,13 @@ def _count_stats(recorder: LatencyRecorder) -> dict[str, Any]:
     }
 
 
+def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
+    """``top_errors`` (the most frequent messages) and ``top_errors_unlisted`` (the errors
+    not in that list), see docs/summary.md."""
+    top = tally.top(_TOP_ERRORS) if tally is not None else []
+    return {"top_errors": top, "top_errors_unlisted": max(errors - sum(e["count"] for e in top), 0)}
+
+
 @final
 class Recorder:
     """Metrics and history of one run, fed by every actor; see the module docstring.
@@ -421,6 +440,8 @@ class Recorder:
         value = ok_value(scope.operation, arguments, result)
         if run_error is not None or (isinstance(value, dict) and value.get("error") is not None):
             scope.counts.run += 1
+            found = run_error if run_error is not None else value.get("error")
+            scope.counts.error("run", None, run_error_message(found))
         if scope.observer:
             value["observer"] = True
         self.history.complete(invocation, "ok", value=value, at_s=end_s)
@@ -461,6 +482,7 @@ class Recorder:
         scope.events.record_us(summary.events)
         if summary.error_event is not None:
             scope.counts.run += 1
+            scope.counts.error("run", None, run_error_message(summary.error_event))
         value = summary.to_value(arguments)
         if reconnects:
             scope.counts.reconnects += reconnects
@@ -513,6 +535,11 @@ class Recorder:
                 f"other:{scope.operation}:{type(exc).__name__}",
                 f"{scope.operation}: unexpected {type(exc).__name__}: {exc}",
             )
+        scope.counts.error(
+            kind,
+            exc.status_code if isinstance(exc, ApiError) else None,
+            error_message(exc, cancelled=cancelled),
+        )
         type_, error = classify_error(scope.operation, arguments, exc, cancelled=cancelled)
         value: dict[str, Any] | None = {"observer": True} if scope.observer else None
         self.history.complete(invocation, type_, value=value, error=error, at_s=end_s)
@@ -636,6 +663,7 @@ class Recorder:
             "latency_basis": "; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),
             "latency_ms": _ms_stats(metrics.latency),
             "out_of_range": metrics.out_of_range,
+            **_top_errors(extra.errors, errors),
         }
         if metrics.corrected is not None:
             summary["corrected_latency_ms"] = _ms_stats(metrics.corrected)

@@ -51,8 +51,10 @@ from lgbench.workload._locate import (
     SourceMap,
 )
 from lgbench.workload._model import (
+    ERROR_KINDS,
     DefaultsConfig,
     EmbeddedConfig,
+    ExpectedErrors,
     OperationStepConfig,
     ScenarioConfig,
     SleepStepConfig,
@@ -98,6 +100,7 @@ __all__ = [
     "CANCEL_ACTIONS",
     "DISCONNECT_MODES",
     "DURATION_FORMS",
+    "ERROR_KINDS",
     "EXECUTORS",
     "ID_ALIASES",
     "IF_EXISTS",
@@ -121,6 +124,7 @@ __all__ = [
     "DurationError",
     "EmbeddedConfig",
     "ExecutorConfig",
+    "ExpectedErrors",
     "Expression",
     "KeyPath",
     "OperationSpec",

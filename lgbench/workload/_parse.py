@@ -29,8 +29,10 @@ from lgbench.workload._errors import DurationError, TemplateError, WorkloadError
 from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
 from lgbench.workload._locate import KeyPath, Position, SourceMap
 from lgbench.workload._model import (
+    ERROR_KINDS,
     DefaultsConfig,
     EmbeddedConfig,
+    ExpectedErrors,
     OperationStepConfig,
     ScenarioConfig,
     SleepStepConfig,
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["load_workload", "parse_workload"]
 
-_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds", "fault")
+_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds", "fault", "expected_errors")
 _TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
@@ -277,6 +279,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
     thresholds = _read_thresholds(reader, document.get("thresholds", {}), document)
     faults = _read_faults(reader, document.get("fault"))
+    expected = _read_expected_errors(reader, document.get("expected_errors", {}))
     if target is None:
         return None
     return Workload(
@@ -287,7 +290,63 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
         scenarios=tuple(sorted(scenarios, key=lambda s: (s.start_time_s, s.name))),
         thresholds=thresholds,
         faults=faults,
+        expected_errors=expected,
     )
+
+
+# -- [expected_errors] ------------------------------------------------------------------------
+
+_EXPECTED_ERRORS_FORM = (
+    'an array of HTTP statuses (100-599) and error kinds, e.g. "runs.cancel" = [404, 409] '
+    f"(kinds: {', '.join(ERROR_KINDS)})"
+)
+
+
+def _read_expected_errors(reader: _Reader, raw: Any) -> tuple[ExpectedErrors, ...]:
+    """``[expected_errors]``: per operation, the errors it may meet without failing the run
+    when it never succeeds (docs/workload.md)."""
+    base: KeyPath = ("expected_errors",)
+    table = reader.table(raw, base, "[expected_errors]")
+    if table is None:
+        return ()
+    found: list[ExpectedErrors] = []
+    for operation, value in table.items():
+        key = (*base, operation)
+        if operation not in OPERATIONS:
+            reader.issue(
+                key,
+                f"unknown operation {quote(operation)} in [expected_errors]"
+                f"{did_you_mean(operation, OPERATIONS)}",
+                "an operation such as runs.wait, runs.cancel (docs/workload.md)",
+                at_key=True,
+            )
+            continue
+        if not isinstance(value, list) or not value:
+            reader.issue(
+                key,
+                f"expected errors of {quote(operation)} must be a non-empty array, "
+                f"not {toml_type(value) if value != [] else 'an empty array'}",
+                _EXPECTED_ERRORS_FORM,
+            )
+            continue
+        statuses: set[int] = set()
+        kinds: set[str] = set()
+        for index, item in enumerate(value):
+            if isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599:
+                statuses.add(item)
+            elif isinstance(item, str) and item in ERROR_KINDS:
+                kinds.add(item)
+            else:
+                plain = isinstance(item, int | str) and not isinstance(item, bool)
+                shown = repr(item) if plain else toml_type(item)
+                reader.issue(
+                    (*key, index),
+                    f"{shown} is neither an HTTP status nor an error kind"
+                    + (did_you_mean(item, ERROR_KINDS) if isinstance(item, str) else ""),
+                    _EXPECTED_ERRORS_FORM,
+                )
+        found.append(ExpectedErrors(operation, frozenset(statuses), frozenset(kinds)))
+    return tuple(sorted(found, key=lambda entry: entry.operation))
 
 
 # -- [[fault]] --------------------------------------------------------------------------------
