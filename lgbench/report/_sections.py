@@ -73,13 +73,17 @@ def verdicts(ctx: Context) -> list[Verdict]:
         results = [r for r in thresholds.get("results") or [] if isinstance(r, dict)]
         failed = [str(r.get("name")) for r in results if r.get("status") == "failed"]
         no_data = sum(1 for r in results if r.get("status") == "no_data")
+        too_short = sum(1 for r in results if r.get("status") == "too_short")
         thresholds_failed = thresholds.get("passed") is False
         text = "failed" if thresholds_failed else "passed"
-        detail = f"{len(results) - len(failed)} of {len(results)} passed"
+        passed = sum(1 for r in results if r.get("status") == "passed")
+        detail = f"{passed} of {len(results)} passed"
         if failed:
             detail += ": failed " + ", ".join(failed[:4]) + (" …" if len(failed) > 4 else "")
         if no_data:
             detail += f"; {no_data} without data"
+        if too_short:
+            detail += f"; {too_short} not judged: the run was too short"
         found.append(Verdict("thresholds", "fail" if thresholds_failed else "pass", text, detail))
     else:
         found.append(Verdict("thresholds", "none", "none set"))
