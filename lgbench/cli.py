@@ -345,7 +345,9 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
+    from lgbench._fit import print_wide
     from lgbench.engine import apply_overrides, executor_model, planned_duration_s
+    from lgbench.faults import faults_after
     from lgbench.thresholds import workload_thresholds
     from lgbench.workload import format_duration, load_workload
 
@@ -378,16 +380,22 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             str(scenario.max_vus()),
             format_duration(scenario.start_time_s + executor.total_duration_s()),
         )
-    console.print(table)
+    print_wide(console, table)
+    load_s = planned_duration_s(workload)
     console.print(
-        f"load for about {format_duration(planned_duration_s(workload))}; at most"
+        f"load for about {format_duration(load_s)}; at most"
         f" {format_duration(workload.total_duration_s())} with graceful stops;"
         f" up to {workload.max_vus()} VUs at once"
     )
     for threshold in workload_thresholds(workload):
         console.print(f"threshold: {escape(threshold.describe())}", soft_wrap=True)
+    skipped = faults_after(workload.faults, load_s)
     for fault in workload.faults:
-        console.print(f"fault: {escape(fault.describe())}", soft_wrap=True)
+        note = f" [yellow](skipped: the load ends at {format_duration(load_s)})[/]"
+        console.print(
+            f"fault: {escape(fault.describe())}" + (note if fault in skipped else ""),
+            soft_wrap=True,
+        )
     return ExitCode.OK
 
 
@@ -399,12 +407,16 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         print_summary,
         run_workload,
     )
-    from lgbench.thresholds import parse_threshold_option
+    from lgbench.thresholds import parse_threshold_option, unjudgeable_reason
     from lgbench.workload import load_workload
 
     workload = load_workload(args.file)
     scenarios = [scenario.name for scenario in workload.scenarios]
     thresholds = tuple(parse_threshold_option(text, scenarios=scenarios) for text in args.threshold)
+    for text, threshold in zip(args.threshold, thresholds, strict=True):
+        never = unjudgeable_reason(threshold.metric, workload.scenarios)
+        if never is not None:
+            raise UsageError(f"--threshold {text!r}: {never}")
     max_regression, min_difference_ms = _regression_limits(args)
     if args.target is not None:
         _check_target_flag(args.target)

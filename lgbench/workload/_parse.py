@@ -277,7 +277,11 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     target = _read_target(reader, document.get("target", {}))
     defaults = _read_defaults(reader, document.get("defaults", {}))
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
-    thresholds = _read_thresholds(reader, document.get("thresholds", {}), document)
+    # Which operations the scenarios call is known only when every one could be read.
+    complete = not reader.issues
+    thresholds = _read_thresholds(
+        reader, document.get("thresholds", {}), document, scenarios if complete else None
+    )
     faults = _read_faults(reader, document.get("fault"))
     expected = _read_expected_errors(reader, document.get("expected_errors", {}))
     if target is None:
@@ -1240,10 +1244,15 @@ def _read_threshold_table(
 
 
 def _read_thresholds(
-    reader: _Reader, raw: Any, document: Mapping[str, Any]
+    reader: _Reader,
+    raw: Any,
+    document: Mapping[str, Any],
+    parsed: list[ScenarioConfig] | None = None,
 ) -> tuple[ThresholdSpec, ...]:
+    """The thresholds; with the ``parsed`` scenarios, also those that can never be judged
+    (their operation is called by no selected scenario) are issues."""
     # lgbench.thresholds reads operation names from this package, so it is imported late.
-    from lgbench.thresholds import Threshold, build_threshold
+    from lgbench.thresholds import Threshold, build_threshold, unjudgeable_reason
 
     base: KeyPath = ("thresholds",)
     table = reader.table(raw, base, "[thresholds]")
@@ -1281,6 +1290,15 @@ def _read_thresholds(
                 continue
             built = build_threshold(name, condition, scenarios=scenarios, tags=tags, **options)
             if isinstance(built, Threshold):
+                never = unjudgeable_reason(built.metric, parsed) if parsed is not None else None
+                if never is not None:
+                    reader.issue(
+                        where,
+                        f"threshold {quote(name)}: {never}",
+                        "a threshold on an operation some step calls",
+                        at_key=True,
+                    )
+                    continue
                 specs.append(
                     ThresholdSpec(
                         name,
