@@ -52,6 +52,7 @@ from rich.markup import escape
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
+from lgbench._numbers import rounded
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -359,7 +360,7 @@ async def run_workload(
 
 
 def _write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(path, json.dumps(rounded(data), indent=2, ensure_ascii=False) + "\n")
 
 
 async def _close_client(client: LangGraphClient) -> None:
@@ -828,6 +829,7 @@ class _Run:
         summary["never_succeeded"] = failing
         summary["warnings"] += [never_succeeded_message(entry) for entry in failing]
         self._judge(summary, check_dict)
+        summary = rounded(summary)  # what the file holds is what the caller gets
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
             _write_json_atomically(summary_path, summary)
