@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich import box
 from rich.table import Table
 
 from lgbench._fit import fit_table, print_wide

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, final
 
+from lgbench.engine import describe_error, never_succeeded_message
 from lgbench.report._context import Context, get, number, split_tag
 from lgbench.report._figures import distribution_figure, time_figure, trace
 from lgbench.report._histograms import BUCKET_PERCENTILES
@@ -120,10 +121,21 @@ def verdicts(ctx: Context) -> list[Verdict]:
         )
     else:
         found.append(Verdict("baseline", "none", "no baseline"))
+    never_succeeded = [
+        str(entry.get("operation"))
+        for entry in get(summary, "never_succeeded") or []
+        if isinstance(entry, dict) and not entry.get("expected")
+    ]
     if anomalies_found:
         overall = Verdict("overall", "fail", "anomalies found", "exit code 5")
-    elif thresholds_failed or baseline_failed:
-        why = "thresholds failed" if thresholds_failed else "baseline regressed"
+    elif thresholds_failed or baseline_failed or never_succeeded:
+        why = (
+            "thresholds failed"
+            if thresholds_failed
+            else "baseline regressed"
+            if baseline_failed
+            else f"{never_succeeded[0]} never succeeded"
+        )
         overall = Verdict("overall", "fail", why, "exit code 4")
     elif ctx.partial:
         overall = Verdict("overall", "partial", "partial run", _stop_reason(ctx))
@@ -375,6 +387,9 @@ def _operations(ctx: Context) -> Raw | None:
         f'<p class="note">Latencies in ms, HdrHistogram bucket edges, {esc(source)}. '
         "Hover an error count for its kinds.</p>"
     )
+    errors = _top_errors(ctx)
+    if errors is not None:
+        parts.append(errors.html)
     scenarios = _scenarios_table(ctx)
     if scenarios is not None:
         parts.append(f"<h3>Scenarios</h3>{scenarios.html}")
@@ -382,6 +397,35 @@ def _operations(ctx: Context) -> Raw | None:
     if aux is not None:
         parts.append(f"<h3>Other timings (whole run, from intervals.hlog)</h3>{aux.html}")
     return Raw("".join(parts))
+
+
+def _top_errors(ctx: Context) -> Raw | None:
+    """The operations that never succeeded, then each operation's most frequent errors, in
+    the server's words (summary.json's ``never_succeeded`` and ``top_errors``)."""
+    operations = get(ctx.summary, "operations")
+    if not isinstance(operations, dict):
+        return None
+    parts: list[str] = []
+    for entry in get(ctx.summary, "never_succeeded") or []:
+        if isinstance(entry, dict):
+            css = "note" if entry.get("expected") else "err"
+            text = never_succeeded_message(entry)
+            parts.append(f'<p class="{css}"><strong>{esc(text)}</strong></p>')
+    rows: list[list[Cell]] = []
+    for op, figures in operations.items():
+        for error in get(figures, "top_errors") or []:
+            if isinstance(error, dict):
+                rows.append(
+                    [
+                        Raw(f"<code>{esc(op)}</code>"),
+                        describe_error(error),
+                        fmt_count(error.get("count")),
+                    ]
+                )
+    if rows:
+        parts.append("<h3>Most frequent errors</h3>")
+        parts.append(table(["operation", "error", "count"], rows, numeric_from=2).html)
+    return Raw("".join(parts)) if parts else None
 
 
 def _scenarios_table(ctx: Context) -> Raw | None:
