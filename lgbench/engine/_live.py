@@ -29,6 +29,9 @@ from lgbench.workload import format_duration
 
 __all__ = ["LiveMode", "LiveView", "print_failures", "print_summary"]
 
+#: Executors whose duration is a cap: their iterations may all be done before it.
+_ITERATIONS = frozenset({"shared-iterations", "per-vu-iterations"})
+
 #: How a run reports progress.
 LiveMode: TypeAlias = Literal["rich", "plain", "quiet"]
 
@@ -195,7 +198,15 @@ class LiveView:
         """Where the run is: its load phase (``load 7s/20s``) or, once the load is over, its
         drain phase (iterations in flight within their graceful stop, bursts settling)."""
         if elapsed_s < self.planned_s or self.planned_s <= 0:
-            return f"load {_duration(elapsed_s)}/{_duration(self.planned_s)}"
+            # Iterations may end the load before its cap: then the cap is only a bound.
+            last = [
+                stats
+                for stats in recorder.scenarios.values()
+                if stats.start_time_s + stats.planned_s >= self.planned_s - 1e-9
+            ]
+            capped = bool(last) and all(stats.executor in _ITERATIONS for stats in last)
+            bound = "≤" if capped else ""
+            return f"load {_duration(elapsed_s)}/{bound}{_duration(self.planned_s)}"
         over = f"+{_duration(elapsed_s - self.planned_s)}"
         if short:
             return f"load {_duration(self.planned_s)} done, draining {over}"
@@ -318,7 +329,8 @@ class LiveView:
         elif elapsed_s > stats.planned_s:
             time = f"stopping +{_duration(elapsed_s - stats.planned_s)}"
         else:
-            time = f"{_duration(elapsed_s)}/{_duration(stats.planned_s)}"
+            bound = "≤" if stats.executor in _ITERATIONS else ""
+            time = f"{_duration(elapsed_s)}/{bound}{_duration(stats.planned_s)}"
         done = stats.ended_s is not None
         bar = ProgressBar(
             total=planned_s, completed=planned_s if done else min(elapsed_s, planned_s), width=20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -157,3 +158,47 @@ def test_a_soaks_last_window_shows_beside_the_interval() -> None:
             assert "last 1s window" in text and "runs.wait" in text
         else:
             assert "worst p99" in text and "errors 0.00 %" in text
+
+
+def test_progress_shows_the_drain_after_the_load_never_more_than_planned() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    view = LiveView(
+        "plain", Console(file=out, width=200), title="run", planned_s=1.0, plain_every_s=1.0
+    )
+    recorder.snapshot(1.0)
+    clock.now_s = 2.5
+    view.update(recorder.snapshot(2.5), recorder, 2.5)
+    line = out.getvalue()
+    assert line.startswith("run load 1s done, draining +1.5s  ops 100"), line
+    assert "2.5s/1s" not in line
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=140, color_system=None)
+    view = LiveView("rich", console, title="run", planned_s=1.0)
+    view.start()
+    view.update(recorder.snapshot(3.0), recorder, 3.0)
+    view.stop()
+    text = out.getvalue()
+    assert "load 1s done; draining +2s: iterations in flight finishing (graceful stop)" in text
+    assert "3s/10s" in text  # the scenario's own time: within its planned 10 s
+
+
+def test_the_live_tables_fit_60_columns_by_leaving_columns_out() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=60, color_system=None)
+    view = LiveView("rich", console, title="lgbench run chat", planned_s=10.0)
+    view.start()
+    clock.now_s = 1.0
+    view.update(recorder.snapshot(1.0), recorder, 1.0)
+    view.stop()
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue()).splitlines()
+    assert all(len(line) <= 60 for line in lines), max(lines, key=len)
+    text = "\n".join(lines)
+    assert "…" not in text
+    assert "runs.wait" in text and "p99 ms" in text and "errors" in text
+    assert "p50 ms" not in text  # left out first
+    assert "load 1s/10s" in text
