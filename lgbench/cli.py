@@ -33,6 +33,7 @@ from lgbench.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from lgbench.engine import LiveMode, Overrides
+    from lgbench.workload import Workload
 
 __all__ = ["main"]
 
@@ -345,8 +346,8 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
-    from lgbench._fit import print_wide
-    from lgbench.engine import apply_overrides, executor_model, planned_duration_s
+    from lgbench._fit import fit_table, print_wide
+    from lgbench.engine import apply_overrides, planned_duration_s
     from lgbench.faults import faults_after
     from lgbench.thresholds import workload_thresholds
     from lgbench.workload import format_duration, load_workload
@@ -366,20 +367,11 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     )
     seed = workload.defaults.seed
     console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
-    table = Table(title="scenarios, by start time", title_justify="left")
-    for column in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by"):
-        table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
-    for scenario in workload.scenarios:
-        executor = scenario.executor
-        table.add_row(
-            format_duration(scenario.start_time_s),
-            escape(scenario.name),
-            scenario.executor_name,
-            executor_model(executor),
-            escape(executor.describe()),
-            str(scenario.max_vus()),
-            format_duration(scenario.start_time_s + executor.total_duration_s()),
-        )
+    table = fit_table(
+        console,
+        lambda dropped: _plan_table(workload, dropped),
+        ("model", "ends by", "max VUs", "executor"),
+    )
     print_wide(console, table)
     load_s = planned_duration_s(workload)
     console.print(
@@ -397,6 +389,34 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             soft_wrap=True,
         )
     return ExitCode.OK
+
+
+def _plan_table(workload: Workload, dropped: frozenset[str]) -> Table:
+    """``lgbench validate``'s scenarios, by start time, without the ``dropped`` columns."""
+    from lgbench.engine import executor_model
+    from lgbench.workload import format_duration
+
+    columns = [
+        c
+        for c in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by")
+        if c not in dropped
+    ]
+    table = Table(title="scenarios, by start time", title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
+    for scenario in workload.scenarios:
+        executor = scenario.executor
+        cells = {
+            "start": format_duration(scenario.start_time_s),
+            "scenario": escape(scenario.name),
+            "executor": scenario.executor_name,
+            "model": executor_model(executor),
+            "plan": escape(executor.describe()),
+            "max VUs": str(scenario.max_vus()),
+            "ends by": format_duration(scenario.start_time_s + executor.total_duration_s()),
+        }
+        table.add_row(*(cells[column] for column in columns))
+    return table
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
