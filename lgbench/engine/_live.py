@@ -197,7 +197,9 @@ class LiveView:
     def _phase(self, recorder: Recorder, elapsed_s: float, *, short: bool = False) -> str:
         """Where the run is: its load phase (``load 7s/20s``) or, once the load is over, its
         drain phase (iterations in flight within their graceful stop, bursts settling)."""
-        if elapsed_s < self.planned_s or self.planned_s <= 0:
+        # An interval closing a hair after the load's end is still the load's last one.
+        if elapsed_s < self.planned_s + 0.05 or self.planned_s <= 0:
+            elapsed_s = min(elapsed_s, self.planned_s) if self.planned_s > 0 else elapsed_s
             # Iterations may end the load before its cap: then the cap is only a bound.
             last = [
                 stats
@@ -326,7 +328,7 @@ class LiveView:
         elif burst:
             # A burst's max_duration is a deadline for its runs to settle, not a length.
             time = f"settling {_duration(elapsed_s)} (≤{_duration(stats.planned_s)})"
-        elif elapsed_s > stats.planned_s:
+        elif elapsed_s > stats.planned_s + 0.05:
             time = f"stopping +{_duration(elapsed_s - stats.planned_s)}"
         else:
             bound = "≤" if stats.executor in _ITERATIONS else ""
