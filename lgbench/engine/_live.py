@@ -54,6 +54,11 @@ def _ms(value: float | None) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _ms_unit(value: float | None) -> str:
+    """``12.5 ms``, or ``-`` alone when nothing was measured (no unit on a dash)."""
+    return "-" if value is None else f"{_ms(value)} ms"
+
+
 def _duration(seconds: float) -> str:
     return format_duration(round(max(seconds, 0.0), 1))
 
@@ -180,7 +185,7 @@ class LiveView:
         worst = max((row.p99_ms for row in rows if row.p99_ms is not None), default=None)
         line = (
             f"{self.title} {self._phase(recorder, elapsed_s, short=True)}"
-            f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms(worst)} ms"
+            f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms_unit(worst)}"
             f"  active VUs {vus}  dropped {dropped}"
         )
         if self.window:
@@ -189,7 +194,7 @@ class LiveView:
             count = sum(p.count for p in points)
             failed = sum(p.error_rate * p.count for p in points)
             line += (
-                f"  last {_duration(self.window_s)}: worst p99 {_ms(p99)} ms,"
+                f"  last {_duration(self.window_s)}: worst p99 {_ms_unit(p99)},"
                 f" errors {100 * failed / count if count else 0:.2f} %"
             )
         return line
