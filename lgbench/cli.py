@@ -33,6 +33,7 @@ from lgbench.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from lgbench.engine import LiveMode, Overrides
+    from lgbench.workload import Workload
 
 __all__ = ["main"]
 
@@ -350,7 +351,9 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.engine import apply_overrides, executor_model, planned_duration_s
+    from lgbench._fit import fit_table, print_wide
+    from lgbench.engine import apply_overrides, planned_duration_s
+    from lgbench.faults import faults_after
     from lgbench.thresholds import workload_thresholds
     from lgbench.workload import format_duration, load_workload
 
@@ -369,41 +372,77 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     )
     seed = workload.defaults.seed
     console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
-    table = Table(title="scenarios, by start time", title_justify="left")
-    for column in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by"):
-        table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
-    for scenario in workload.scenarios:
-        executor = scenario.executor
-        table.add_row(
-            format_duration(scenario.start_time_s),
-            escape(scenario.name),
-            scenario.executor_name,
-            executor_model(executor),
-            escape(executor.describe()),
-            str(scenario.max_vus()),
-            format_duration(scenario.start_time_s + executor.total_duration_s()),
-        )
-    console.print(table)
+    table = fit_table(
+        console,
+        lambda dropped: _plan_table(workload, dropped),
+        ("model", "ends by", "max VUs", "executor"),
+    )
+    print_wide(console, table)
+    load_s = planned_duration_s(workload)
     console.print(
-        f"load for about {format_duration(planned_duration_s(workload))}; at most"
+        f"load for about {format_duration(load_s)}; at most"
         f" {format_duration(workload.total_duration_s())} with graceful stops;"
         f" up to {workload.max_vus()} VUs at once"
     )
     for threshold in workload_thresholds(workload):
         console.print(f"threshold: {escape(threshold.describe())}", soft_wrap=True)
+    skipped = faults_after(workload.faults, load_s)
     for fault in workload.faults:
-        console.print(f"fault: {escape(fault.describe())}", soft_wrap=True)
+        note = f" [yellow](skipped: the load ends at {format_duration(load_s)})[/]"
+        console.print(
+            f"fault: {escape(fault.describe())}" + (note if fault in skipped else ""),
+            soft_wrap=True,
+        )
     return ExitCode.OK
 
 
+def _plan_table(workload: Workload, dropped: frozenset[str]) -> Table:
+    """``lgbench validate``'s scenarios, by start time, without the ``dropped`` columns."""
+    from lgbench.engine import executor_model
+    from lgbench.workload import format_duration
+
+    columns = [
+        c
+        for c in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by")
+        if c not in dropped
+    ]
+    table = Table(title="scenarios, by start time", title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
+    for scenario in workload.scenarios:
+        executor = scenario.executor
+        cells = {
+            "start": format_duration(scenario.start_time_s),
+            "scenario": escape(scenario.name),
+            "executor": scenario.executor_name,
+            "model": executor_model(executor),
+            "plan": escape(executor.describe()),
+            "max VUs": str(scenario.max_vus()),
+            "ends by": format_duration(scenario.start_time_s + executor.total_duration_s()),
+        }
+        table.add_row(*(cells[column] for column in columns))
+    return table
+
+
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.engine import AuditOptions, RunOptions, find_checker, print_summary, run_workload
-    from lgbench.thresholds import parse_threshold_option
+    from lgbench.engine import (
+        AuditOptions,
+        RunOptions,
+        find_checker,
+        print_failures,
+        print_summary,
+        run_workload,
+    )
+    from lgbench.thresholds import parse_threshold_option, unjudgeable_reason
     from lgbench.workload import load_workload
 
     workload = load_workload(args.file)
     scenarios = [scenario.name for scenario in workload.scenarios]
     thresholds = tuple(parse_threshold_option(text, scenarios=scenarios) for text in args.threshold)
+    for text, threshold in zip(args.threshold, thresholds, strict=True):
+        never = unjudgeable_reason(threshold.metric, workload.scenarios)
+        if never is not None:
+            raise UsageError(f"--threshold {text!r}: {never}")
     max_regression, min_difference_ms = _regression_limits(args)
     if args.target is not None:
         _check_target_flag(args.target)
@@ -446,8 +485,11 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
     assert isinstance(result, RunResult)
     out = errors if args.quiet else console
-    if result.summary is not None and not args.quiet:
-        print_summary(console, result.summary)
+    if result.summary is not None:
+        if args.quiet:
+            print_failures(errors, result.summary)
+        else:
+            print_summary(console, result.summary)
     _print_verdict(result.check, out, quiet=args.quiet)
     if result.summary is not None:
         _print_gates(result.summary, result.comparison, out, quiet=args.quiet)
@@ -465,7 +507,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             return 130
     if result.anomalies_found:
         return ExitCode.ANOMALIES
-    if not result.thresholds_passed:
+    if not result.thresholds_passed or result.operations_failed:
         return ExitCode.THRESHOLDS
     return ExitCode.OK
 

@@ -65,8 +65,12 @@ _GRAPH_BY_ASSISTANT: Final = {default_assistant_id(g): g for g in GRAPH_IDS} | {
 
 
 def short_id(run_id: str) -> str:
-    """A run or thread id shortened for sentences (full ids stay in the witnesses)."""
-    return run_id if len(run_id) <= 13 else f"{run_id[:8]}…{run_id[-4:]}"
+    """A run or thread id shortened for sentences (full ids stay in the witnesses).
+
+    The tail, not the head: a UUIDv7 starts with its creation time, so ids made in the same
+    minute share their first 8 characters, whereas its last 12 are random (48 bits).
+    """
+    return run_id if len(run_id) <= 13 else f"…{run_id[-12:]}"
 
 
 @dataclass(frozen=True, slots=True)

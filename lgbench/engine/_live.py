@@ -22,14 +22,17 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from lgbench._fit import fit_table, print_wide
 from lgbench.engine._audit import AuditProgress
+from lgbench.engine._error_tally import describe_error, never_succeeded_message
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.observe import server_label
 from lgbench.workload import format_duration
 
-__all__ = ["LiveMode", "LiveView", "print_summary"]
+__all__ = ["LiveMode", "LiveView", "print_failures", "print_summary"]
 
-_PLAIN_WIDTH = 110
+#: Executors whose duration is a cap: their iterations may all be done before it.
+_ITERATIONS = frozenset({"shared-iterations", "per-vu-iterations"})
 
 #: How a run reports progress.
 LiveMode: TypeAlias = Literal["rich", "plain", "quiet"]
@@ -57,6 +60,11 @@ def _observation(recorder: Recorder) -> str:
     """lgbench's own status reads among the requests so far: ``observation 120 (4 %)``."""
     total, observation = recorder.requests()
     return f"observation {observation} ({100 * observation / total if total else 0:.0f} %)"
+
+
+def _ms_unit(value: float | None) -> str:
+    """``12.5 ms``, or ``-`` alone when nothing was measured (no unit on a dash)."""
+    return "-" if value is None else f"{_ms(value)} ms"
 
 
 def _duration(seconds: float) -> str:
@@ -112,14 +120,18 @@ class LiveView:
             self._live = None
 
     def warn(self, message: str) -> None:
-        """A warning, printed as it happens (not in quiet mode: the summary keeps them)."""
-        if self.mode == "quiet":
+        """A warning, printed once as it happens, in every mode (quiet prints warnings and
+        errors); the summary keeps them."""
+        self.note(f"[yellow]warning[/]: {escape(message)}")
+
+    def note(self, markup: str) -> None:
+        """A line of news that is no warning (a fault starting), printed as it happens."""
+        if self.mode == "quiet" and not markup.startswith("[yellow]warning"):
             return
-        text = f"[yellow]warning[/]: {escape(message)}"
         if self._live is not None:
-            self._live.console.print(text)
+            self._live.console.print(markup)
         else:
-            self.console.print(text, soft_wrap=True)
+            self.console.print(markup, soft_wrap=True)
 
     def update(self, snapshot: Snapshot, recorder: Recorder, now_s: float) -> None:
         """A new interval closed at ``now_s`` (clock seconds)."""
@@ -182,8 +194,8 @@ class LiveView:
         dropped = sum(stats.dropped for stats in recorder.scenarios.values())
         worst = max((row.p99_ms for row in rows if row.p99_ms is not None), default=None)
         line = (
-            f"{self.title} {_duration(elapsed_s)}/{_duration(self.planned_s)}"
-            f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms(worst)} ms"
+            f"{self.title} {self._phase(recorder, elapsed_s, short=True)}"
+            f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms_unit(worst)}"
             f"  active VUs {vus}  dropped {dropped}  {_observation(recorder)}"
         )
         if self.audit is not None:
@@ -194,47 +206,118 @@ class LiveView:
             count = sum(p.count for p in points)
             failed = sum(p.error_rate * p.count for p in points)
             line += (
-                f"  last {_duration(self.window_s)}: worst p99 {_ms(p99)} ms,"
+                f"  last {_duration(self.window_s)}: worst p99 {_ms_unit(p99)},"
                 f" errors {100 * failed / count if count else 0:.2f} %"
             )
         return line
 
+    def _phase(self, recorder: Recorder, elapsed_s: float, *, short: bool = False) -> str:
+        """Where the run is: its load phase (``load 7s/20s``) or, once the load is over, its
+        drain phase (iterations in flight within their graceful stop, bursts settling)."""
+        # An interval closing a hair after the load's end is still the load's last one.
+        if elapsed_s < self.planned_s + 0.05 or self.planned_s <= 0:
+            elapsed_s = min(elapsed_s, self.planned_s) if self.planned_s > 0 else elapsed_s
+            # Iterations may end the load before its cap: then the cap is only a bound.
+            last = [
+                stats
+                for stats in recorder.scenarios.values()
+                if stats.start_time_s + stats.planned_s >= self.planned_s - 1e-9
+            ]
+            capped = bool(last) and all(stats.executor in _ITERATIONS for stats in last)
+            bound = "≤" if capped else ""
+            return f"load {_duration(elapsed_s)}/{bound}{_duration(self.planned_s)}"
+        over = f"+{_duration(elapsed_s - self.planned_s)}"
+        if short:
+            return f"load {_duration(self.planned_s)} done, draining {over}"
+        running = [stats for stats in recorder.scenarios.values() if stats.running]
+        waits = []
+        if any(stats.executor == "burst" for stats in running):
+            waits.append("bursts settling")
+        if any(stats.executor != "burst" for stats in running):
+            waits.append("iterations in flight finishing (graceful stop)")
+        what = " and ".join(waits) or "writing the results"
+        return f"load {_duration(self.planned_s)} done; draining {over}: {what}"
+
     def _render(self, rows: list[_Row], recorder: Recorder, elapsed_s: float, now_s: float) -> Any:
-        scenarios = Table(title=self.title, expand=False, title_justify="left")
-        for column in ("scenario", "executor", "VUs", "iterations", "dropped", "progress", "time"):
-            scenarios.add_column(column, justify="left" if column != "VUs" else "right")
-        for stats in recorder.scenarios.values():
-            scenarios.add_row(*self._scenario_cells(stats, now_s))
-        operations = Table(expand=False)
-        for column in ("scenario", "operation", "rate/s", "p50 ms", "p95 ms", "p99 ms", "total"):
-            operations.add_column(
-                column, justify="left" if column in ("scenario", "operation") else "right"
-            )
-        operations.add_column("errors", justify="right")
-        for row in rows:
-            operations.add_row(
-                row.scenario,
-                row.operation,
-                f"{row.rate_per_s:.1f}",
-                _ms(row.p50_ms),
-                _ms(row.p95_ms),
-                _ms(row.p99_ms),
-                str(row.total),
-                f"[red]{row.errors}[/]" if row.errors else "0",
-            )
-        overall = ProgressBar(
-            total=max(self.planned_s, 1e-9), completed=min(elapsed_s, self.planned_s), width=40
+        console = self._live.console if self._live is not None else self.console
+        scenarios = fit_table(
+            console,
+            lambda dropped: self._scenario_table(recorder, now_s, dropped),
+            ("executor", "dropped", "progress", "iterations"),
         )
-        footer = Text(
-            f"elapsed {_duration(elapsed_s)} of about {_duration(self.planned_s)}"
-            f"  {_observation(recorder)}"
-            + (f"  {self.audit.line()}" if self.audit is not None else "")
-            + "  "
+        operations = fit_table(
+            console,
+            lambda dropped: self._operations_table(rows, dropped),
+            ("p50 ms", "p95 ms", "total", "rate/s"),
         )
+        phase = self._phase(recorder, elapsed_s)
+        # lgbench's own reads, apart from the load: the observers' share, then the audit.
+        own = _observation(recorder) + (f"  {self.audit.line()}" if self.audit is not None else "")
         parts: list[Any] = [scenarios, operations]
         if self.window:
             parts.append(self._window_table())
-        return Group(*parts, Group(footer, overall))
+        parts.append(Text(own, overflow="fold"))
+        bar_width = min(40, console.width - len(phase) - 2)
+        if elapsed_s < self.planned_s and bar_width >= 10:
+            overall = ProgressBar(
+                total=max(self.planned_s, 1e-9), completed=elapsed_s, width=bar_width
+            )
+            footer: Any = Table.grid(padding=(0, 2))
+            footer.add_row(Text(phase), overall)
+        else:
+            footer = Text(phase, overflow="fold")
+        return Group(*parts, footer)
+
+    def _scenario_table(self, recorder: Recorder, now_s: float, dropped: frozenset[str]) -> Table:
+        columns = [
+            c
+            for c in ("scenario", "executor", "VUs", "iterations", "dropped", "progress", "time")
+            if c not in dropped
+        ]
+        table = Table(title=self.title, expand=False, title_justify="left")
+        for column in columns:
+            table.add_column(column, justify="right" if column == "VUs" else "left", no_wrap=True)
+        for stats in recorder.scenarios.values():
+            cells = self._scenario_cells(stats, now_s)
+            table.add_row(*(cells[column] for column in columns))
+        return table
+
+    @staticmethod
+    def _operations_table(rows: list[_Row], dropped: frozenset[str]) -> Table:
+        columns = [
+            c
+            for c in (
+                "scenario",
+                "operation",
+                "rate/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "total",
+                "errors",
+            )
+            if c not in dropped
+        ]
+        table = Table(expand=False)
+        for column in columns:
+            table.add_column(
+                column,
+                justify="left" if column in ("scenario", "operation") else "right",
+                no_wrap=True,
+            )
+        for row in rows:
+            cells = {
+                "scenario": row.scenario,
+                "operation": row.operation,
+                "rate/s": f"{row.rate_per_s:.1f}",
+                "p50 ms": _ms(row.p50_ms),
+                "p95 ms": _ms(row.p95_ms),
+                "p99 ms": _ms(row.p99_ms),
+                "total": str(row.total),
+                "errors": f"[red]{row.errors}[/]" if row.errors else "0",
+            }
+            table.add_row(*(cells[column] for column in columns))
+        return table
 
     def _window_table(self) -> Table:
         """The last closed window per operation: what a soak is doing now."""
@@ -254,24 +337,112 @@ class LiveView:
         return table
 
     @staticmethod
-    def _scenario_cells(stats: ScenarioStats, now_s: float) -> list[Any]:
+    def _scenario_cells(stats: ScenarioStats, now_s: float) -> dict[str, Any]:
         elapsed_s = stats.elapsed_s(now_s)
         planned_s = max(stats.planned_s, 1e-9)
-        state = "waiting" if stats.started_s is None else "done" if stats.ended_s else "running"
-        bar = ProgressBar(total=planned_s, completed=min(elapsed_s, planned_s), width=20)
-        return [
-            stats.name,
-            stats.executor,
-            f"{stats.active_vus}/{stats.allocated_vus}",
-            f"{stats.finished} ok, {stats.failed} failed",
-            str(stats.dropped),
-            bar,
-            f"{state} {_duration(elapsed_s)}/{_duration(stats.planned_s)}",
-        ]
+        burst = stats.executor == "burst"
+        if stats.started_s is None:
+            time = f"starts at {_duration(stats.start_time_s)}"
+        elif stats.ended_s is not None:
+            time = f"done in {_duration(elapsed_s)}"
+        elif burst:
+            # A burst's max_duration is a deadline for its runs to settle, not a length.
+            time = f"settling {_duration(elapsed_s)} (≤{_duration(stats.planned_s)})"
+        elif elapsed_s > stats.planned_s + 0.05:
+            time = f"stopping +{_duration(elapsed_s - stats.planned_s)}"
+        else:
+            bound = "≤" if stats.executor in _ITERATIONS else ""
+            time = f"{_duration(elapsed_s)}/{bound}{_duration(stats.planned_s)}"
+        done = stats.ended_s is not None
+        bar = ProgressBar(
+            total=planned_s, completed=planned_s if done else min(elapsed_s, planned_s), width=20
+        )
+        return {
+            "scenario": stats.name,
+            "executor": stats.executor,
+            "VUs": f"{stats.active_vus}/{stats.allocated_vus}",
+            "iterations": f"{stats.finished} ok, {stats.failed} failed",
+            "dropped": str(stats.dropped),
+            "progress": bar,
+            "time": time,
+        }
+
+
+_SUMMARY_DROP_ORDER = ("rate/s", "p90", "max", "ttfe p95", "p50", "count")
+"""Columns of the final table left out, in this order, when the terminal is too narrow."""
+
+_TOP_ERRORS_SHOWN = 3
+
+
+def _summary_table(title: str, operations: Mapping[str, Any], dropped: frozenset[str]) -> Table:
+    streams = any(op.get("stream") for op in operations.values())
+    columns = [
+        c
+        for c in ("count", "errors", "rate/s", "p50", "p90", "p99", "max", "ttfe p95")
+        if c not in dropped and (c != "ttfe p95" or streams)
+    ]
+    caption = "latencies in ms"
+    if "ttfe p95" in columns:
+        caption += "; ttfe: time to first event"
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("operation", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
+    for name, op in operations.items():
+        latency = op.get("latency_ms", {})
+        stream = op.get("stream")
+        cells = {
+            "count": str(op.get("count", 0)),
+            "errors": f"[red]{op['errors']}[/]" if op.get("errors") else "0",
+            "rate/s": f"{op.get('rate_per_s', 0.0):.1f}",
+            "p50": _ms(latency.get("p50")),
+            "p90": _ms(latency.get("p90")),
+            "p99": _ms(latency.get("p99")),
+            "max": _ms(latency.get("max")),
+            "ttfe p95": _ms(stream["ttfe_ms"].get("p95")) if stream else "",
+        }
+        table.add_row(name, *(cells[column] for column in columns))
+    return table
+
+
+def print_failures(console: Console, summary: Mapping[str, Any]) -> None:
+    """Operations that never succeeded, loudly (also in quiet mode)."""
+    for entry in summary.get("never_succeeded") or []:
+        label = "note" if entry.get("expected") else "[bold red]error[/]"
+        console.print(f"{label}: {escape(never_succeeded_message(entry))}", soft_wrap=True)
+
+
+def _print_top_errors(console: Console, operations: Mapping[str, Any]) -> None:
+    """Per operation with errors, its most frequent messages (what the server said)."""
+    failing = {name: op for name, op in operations.items() if op.get("top_errors")}
+    if not failing:
+        return
+    console.print("most frequent errors:")
+    for name, op in failing.items():
+        for entry in op["top_errors"][:_TOP_ERRORS_SHOWN]:
+            console.print(
+                f"  {escape(name)}: {escape(describe_error(entry))} ({entry['count']})",
+                soft_wrap=True,
+            )
+        rest = sum(e["count"] for e in op["top_errors"][_TOP_ERRORS_SHOWN:])
+        rest += op.get("top_errors_unlisted", 0)
+        if rest:
+            console.print(
+                f"  {escape(name)}: other errors ({rest}; summary.json lists more)", soft_wrap=True
+            )
 
 
 def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
-    """The end-of-run table: one row per operation, then dropped iterations, lags, warnings."""
+    """The end-of-run table: one row per operation (fewer columns on a narrow terminal), the
+    most frequent errors, dropped iterations and lags, and the operations that never
+    succeeded. Warnings are not repeated: the run printed them as they came."""
     title = f"lgbench run — {summary.get('workload', {}).get('name', '?')}"
     server = summary.get("server")
     if server:
@@ -279,52 +450,27 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
     if summary.get("partial"):
         title += " (partial)"
     operations: Mapping[str, Any] = summary.get("operations", {})
-    streams = any(op.get("stream") for op in operations.values())
-    table = Table(
-        title=title,
-        title_justify="left",
-        caption="latencies in ms; ttfe: time to first event",
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
+    table = fit_table(
+        console,
+        lambda dropped: _summary_table(title, operations, dropped),
+        _SUMMARY_DROP_ORDER,
     )
-    table.add_column("operation", no_wrap=True)
-    for column in ("count", "errors", "rate/s", "p50", "p90", "p99", "max"):
-        table.add_column(column, justify="right", no_wrap=True)
-    if streams:
-        table.add_column("ttfe p95", justify="right", no_wrap=True)
-    for name, op in operations.items():
-        latency = op.get("latency_ms", {})
-        stream = op.get("stream")
-        cells = [
-            name,
-            str(op.get("count", 0)),
-            f"[red]{op['errors']}[/]" if op.get("errors") else "0",
-            f"{op.get('rate_per_s', 0.0):.1f}",
-            _ms(latency.get("p50")),
-            _ms(latency.get("p90")),
-            _ms(latency.get("p99")),
-            _ms(latency.get("max")),
-        ]
-        if streams:
-            cells.append(_ms(stream["ttfe_ms"].get("p95")) if stream else "")
-        table.add_row(*cells)
-    if not console.is_terminal and console.width < _PLAIN_WIDTH:
-        # Logs and pipes: never squeeze the numbers, let the lines be long.
-        console = Console(file=console.file, width=_PLAIN_WIDTH, highlight=False)
-    console.print(table)
+    print_wide(console, table)
+    _print_top_errors(console, operations)
     schedule = summary.get("schedule_lag_ms", {})
     loop = summary.get("event_loop_lag_ms", {})
-    console.print(
-        f"duration {summary.get('duration_s', 0.0):.1f} s   dropped iterations"
-        f" {summary.get('dropped_iterations', 0)}   schedule lag p99 {_ms(schedule.get('p99'))} ms"
-        f"   event-loop lag p99 {_ms(loop.get('p99'))} ms",
-        soft_wrap=True,
-    )
+    parts = [
+        f"duration {summary.get('duration_s', 0.0):.1f} s",
+        f"dropped iterations {summary.get('dropped_iterations', 0)}",
+    ]
+    if schedule.get("p99") is not None:
+        parts.append(f"schedule lag p99 {_ms(schedule.get('p99'))} ms")
+    if loop.get("p99") is not None:
+        parts.append(f"event-loop lag p99 {_ms(loop.get('p99'))} ms")
+    console.print(" · ".join(parts))
+    print_failures(console, summary)
     for line in _skipped_lines(summary):
         console.print(line, soft_wrap=True)
-    for warning in summary.get("warnings", []):
-        console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
 
 
 def _skipped_lines(summary: Mapping[str, Any]) -> list[str]:

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
 from lgbench.client import ApiError, RunError, TimeoutError, TransportError
+from lgbench.engine._error_tally import ErrorTally, error_message, run_error_message
 from lgbench.engine._routes import RouteSupport
 from lgbench.history import (
     CompletionType,
@@ -98,6 +99,7 @@ _WAITS: Final = frozenset({"runs.wait", "runs.join"})
 _EMPTY_OPERATIONS: Final = _WAITS | {"runs.stream", "runs.join_stream"}
 #: How many thread ids the ledger remembers for the post-run audit (the most recent ones).
 THREAD_LEDGER_CAP: Final = 10_000
+_TOP_ERRORS: Final = 5
 _MIN_LAG_SAMPLES: Final = 100
 _LATENCY_BASIS: Final[dict[str, str]] = {
     "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
@@ -113,6 +115,7 @@ class _Counts:
     __slots__ = (
         "cancelled",
         "empty",
+        "errors",
         "other",
         "reconnects",
         "requests",
@@ -136,6 +139,12 @@ class _Counts:
         # operation the server does not implement (see the actor).
         self.skipped = 0
         self.unsupported = 0
+        self.errors: ErrorTally | None = None  # made on the first error: most scopes have none
+
+    def error(self, kind: str, status: int | None, message: str) -> None:
+        if self.errors is None:
+            self.errors = ErrorTally()
+        self.errors.add(kind, status, message)
 
     def merge(self, other: _Counts) -> None:
         self.run += other.run
@@ -146,6 +155,10 @@ class _Counts:
         self.requests += other.requests
         self.skipped += other.skipped
         self.unsupported += other.unsupported
+        if other.errors is not None:
+            if self.errors is None:
+                self.errors = ErrorTally()
+            self.errors.merge(other.errors)
 
 
 @final
@@ -364,6 +377,13 @@ def _count_stats(recorder: LatencyRecorder) -> dict[str, Any]:
     }
 
 
+def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
+    """``top_errors`` (the most frequent messages) and ``top_errors_unlisted`` (the errors
+    not in that list), see docs/summary.md."""
+    top = tally.top(_TOP_ERRORS) if tally is not None else []
+    return {"top_errors": top, "top_errors_unlisted": max(errors - sum(e["count"] for e in top), 0)}
+
+
 @final
 class Recorder:
     """Metrics and history of one run, fed by every actor; see the module docstring.
@@ -528,6 +548,8 @@ class Recorder:
         value = ok_value(scope.operation, arguments, result)
         if run_error is not None or (isinstance(value, dict) and value.get("error") is not None):
             scope.counts.run += 1
+            found = run_error if run_error is not None else value.get("error")
+            scope.counts.error("run", None, run_error_message(found))
         elif scope.operation in _WAITS and not value.get("has_values"):
             scope.counts.empty += 1
         if not scope.observer:
@@ -572,6 +594,7 @@ class Recorder:
         scope.events.record_us(summary.events)
         if summary.error_event is not None:
             scope.counts.run += 1
+            scope.counts.error("run", None, run_error_message(summary.error_event))
         elif not summary.events:
             scope.counts.empty += 1
         value = summary.to_value(arguments)
@@ -626,6 +649,11 @@ class Recorder:
                 f"other:{scope.operation}:{type(exc).__name__}",
                 f"{scope.operation}: unexpected {type(exc).__name__}: {exc}",
             )
+        scope.counts.error(
+            kind,
+            exc.status_code if isinstance(exc, ApiError) else None,
+            error_message(exc, cancelled=cancelled),
+        )
         type_, error = classify_error(scope.operation, arguments, exc, cancelled=cancelled)
         value: dict[str, Any] | None = {"observer": True} if scope.observer else None
         self.history.complete(invocation, type_, value=value, error=error, at_s=end_s)
@@ -751,6 +779,7 @@ class Recorder:
             "out_of_range": metrics.out_of_range,
             # Calls not made (not in count): see the actor's module docstring.
             "skipped": {"after_failure": extra.skipped, "unsupported": extra.unsupported},
+            **_top_errors(extra.errors, errors),
         }
         if operation in _EMPTY_OPERATIONS:
             summary["empty"] = extra.empty

@@ -49,10 +49,12 @@ from typing import Any, Final, final
 
 import anyio
 from rich.console import Console
+from rich.markup import escape
 
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
+from lgbench._numbers import rounded
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -65,6 +67,7 @@ from lgbench.client import (
 from lgbench.engine._actor import ScenarioContext
 from lgbench.engine._audit import AuditOptions, AuditProgress, run_audit
 from lgbench.engine._control import RunControl
+from lgbench.engine._error_tally import never_succeeded, never_succeeded_message
 from lgbench.engine._executors import Executor, build_executor, executor_model
 from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
@@ -72,12 +75,19 @@ from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.engine._sampling import RunSampler
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import LgbenchError, TargetError, UsageError
-from lgbench.faults import PROXY_KINDS, FaultEvent, FaultProxy, check_schedule, run_fault_schedule
+from lgbench.faults import (
+    PROXY_KINDS,
+    FaultEvent,
+    FaultProxy,
+    check_schedule,
+    faults_after,
+    run_fault_schedule,
+)
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, describe_server
 from lgbench.thresholds import Threshold, ThresholdEvaluator, workload_thresholds
-from lgbench.workload import Workload
+from lgbench.workload import BurstConfig, ScenarioConfig, Workload, format_duration
 
 __all__ = [
     "SUMMARY_SCHEMA_VERSION",
@@ -190,6 +200,13 @@ class RunResult:
         )
 
     @property
+    def operations_failed(self) -> bool:
+        """True when an operation never succeeded and ``[expected_errors]`` does not cover
+        its errors (exit code 4, like a failed threshold)."""
+        failing = (self.summary or {}).get("never_succeeded") or []
+        return any(not entry.get("expected") for entry in failing)
+
+    @property
     def anomalies_found(self) -> bool:
         """True when the checker ran and said the history is not valid."""
         verdict = self.check
@@ -199,11 +216,19 @@ class RunResult:
 
 
 def planned_duration_s(workload: Workload) -> float:
-    """When the last scenario's active phase ends, from the run's start (no graceful stops)."""
-    return max(
-        (s.start_time_s + s.executor.active_duration_s() for s in workload.scenarios),
-        default=0.0,
-    )
+    """When the load phase ends: the last scenario's active phase, from the run's start.
+
+    Graceful stops are not load, and neither is a burst's ``max_duration`` (the deadline for
+    its runs to settle): a burst's load is its runs being sent. What comes after is the drain.
+    """
+
+    def load_s(scenario: ScenarioConfig) -> float:
+        executor = scenario.executor
+        if isinstance(executor, BurstConfig):
+            return executor.stagger_s * (executor.burst - 1)
+        return executor.active_duration_s()
+
+    return max((s.start_time_s + load_s(s) for s in workload.scenarios), default=0.0)
 
 
 def default_run_dir(reports_dir: Path, name: str, now: datetime | None = None) -> Path:
@@ -340,7 +365,7 @@ async def run_workload(
 
 
 def _write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    write_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(path, json.dumps(rounded(data), indent=2, ensure_ascii=False) + "\n")
 
 
 async def _close_client(client: LangGraphClient) -> None:
@@ -522,15 +547,21 @@ class _Run:
                 self.faults.append(
                     {"name": event.name, "kind": event.kind, "start_s": event.at_s, "end_s": None}
                 )
-                self.live.warn(f"fault {event.spec.describe()}: on")
+                self.live.note(f"fault {escape(event.spec.describe())}: started")
             else:
                 for fault in self.faults:
                     if fault["name"] == event.name and fault["end_s"] is None:
                         fault["end_s"] = event.at_s
-                self.live.warn(f"fault {event.name!r}: over")
+                self.live.note(f"fault {escape(json.dumps(event.name, ensure_ascii=False))}: ended")
 
+        skipped = faults_after(self.workload.faults, self.planned_s)
+        for spec in skipped:
+            self.live.note(
+                f"fault {escape(spec.describe())}: skipped, the load ends at"
+                f" {format_duration(self.planned_s)}"
+            )
         await run_fault_schedule(
-            self.workload.faults,
+            [spec for spec in self.workload.faults if spec not in skipped],
             proxy=self.proxy,
             server=self.server if self.target == "embedded" else None,
             origin_s=self.origin_s,
@@ -820,7 +851,11 @@ class _Run:
         if judged:
             self._write_check(recorder, check_data)
         summary = self._summary(recorder, now_s, partial, reason, hgrm, check, check_data)
+        failing = never_succeeded(summary["operations"], self.workload.expected)
+        summary["never_succeeded"] = failing
+        summary["warnings"] += [never_succeeded_message(entry) for entry in failing]
         self._judge(summary, check_dict)
+        summary = rounded(summary)  # what the file holds is what the caller gets
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
             _write_json_atomically(summary_path, summary)
@@ -839,6 +874,10 @@ class _Run:
             summary["server"]["sampling"] = self.sampler.status()
         if self.workload.faults:
             summary["faults"] = [dict(fault) for fault in self.faults]
+            summary["faults_skipped"] = [
+                {"name": spec.name, "kind": spec.kind, "at_s": spec.at_s}
+                for spec in faults_after(self.workload.faults, self.planned_s)
+            ]
             if self.proxy is not None:
                 summary["proxy"] = dataclasses.asdict(self.proxy.stats())
         if self.evaluator.thresholds:

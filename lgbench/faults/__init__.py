@@ -41,6 +41,7 @@ from lgbench.faults._schedule import (
     FaultKind,
     FaultSpec,
     check_schedule,
+    faults_after,
     validate_fault_table,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "StallFault",
     "ThrottleFault",
     "check_schedule",
+    "faults_after",
     "run_fault_schedule",
     "validate_fault_table",
 ]

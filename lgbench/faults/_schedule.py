@@ -19,7 +19,7 @@ not have (the proxy, the embedded server) and which faults contradict each other
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, get_args
 
@@ -51,6 +51,7 @@ __all__ = [
     "FaultKind",
     "FaultSpec",
     "check_schedule",
+    "faults_after",
     "validate_fault_table",
 ]
 
@@ -150,6 +151,12 @@ class FaultSpec:
             span = ""
         text = f"{_quote(self.name)}: {self.kind}{details} at {format_duration(self.at_s)}"
         return f"{text} {span}".rstrip()
+
+
+def faults_after(specs: Iterable[FaultSpec], end_s: float) -> tuple[FaultSpec, ...]:
+    """The faults that start at or after ``end_s`` (when the load ends): a run shortened with
+    ``--duration`` never reaches them, so they are skipped and said to be."""
+    return tuple(spec for spec in specs if spec.at_s >= end_s - 1e-9)
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,8 +164,9 @@ def _thresholds_suite(summary: Mapping[str, Any]) -> _Suite:
         case = _Case(name)
         details = _threshold_details(result)
         status = result.get("status")
-        if status == "passed" and result.get("passed") is True:
-            case.out = details
+        if status in ("passed", "too_short") and result.get("passed") is True:
+            # too_short: not judged because the run was shorter than the threshold needs.
+            case.out = details if status == "passed" else [*details, str(result.get("reason"))]
         else:
             kind = "no_data" if status == "no_data" else "threshold_failed"
             message = str(result.get("reason") or f"{name}: {status}")

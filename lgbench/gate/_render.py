@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lgbench._fit import fit_table, print_wide
 from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import (
     DEFAULT_MIN_DIFFERENCE_MS,
@@ -58,6 +60,40 @@ def _change(row: MetricComparison, comparison: Comparison) -> str:
     return text
 
 
+def _table(comparison: Comparison, dropped: frozenset[str]) -> Table:
+    columns = [
+        c for c in ("operation", "figure", "base", "new", "change", "note") if c not in dropped
+    ]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("base", "new", "change") else "left",
+            style="dim" if column == "note" else "",
+        )
+    for index, operation in enumerate(comparison.operations):
+        for position, row in enumerate(operation.metrics):
+            name = operation.name if position == 0 else ""
+            if position == 0 and not operation.passed:
+                name = f"[bold red]{escape(name)}[/]"
+            else:
+                name = escape(name)
+            cells = {
+                "operation": name,
+                "figure": escape(row.label),
+                "base": _value(row.base, row.unit),
+                "new": _value(row.new, row.unit),
+                "change": _change(row, comparison),
+                "note": escape(row.note or ""),
+            }
+            table.add_row(
+                *(cells[column] for column in columns),
+                end_section=position == len(operation.metrics) - 1
+                and index < len(comparison.operations) - 1,
+            )
+    return table
+
+
 def render_comparison(comparison: Comparison, console: Console) -> None:
     """Print one table (operation, figure, base, new, change), then the verdict line.
 
@@ -69,31 +105,8 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
     base = comparison.base_path or "base"
     new = comparison.new_path or "this run"
     console.print(f"[bold]baseline comparison[/]: {escape(base)} → {escape(new)}", soft_wrap=True)
-    table = Table()
-    table.add_column("operation")
-    table.add_column("figure")
-    table.add_column("base", justify="right")
-    table.add_column("new", justify="right")
-    table.add_column("change", justify="right")
-    table.add_column("note", style="dim")
-    for index, operation in enumerate(comparison.operations):
-        for position, row in enumerate(operation.metrics):
-            name = operation.name if position == 0 else ""
-            if position == 0 and not operation.passed:
-                name = f"[bold red]{escape(name)}[/]"
-            else:
-                name = escape(name)
-            table.add_row(
-                name,
-                escape(row.label),
-                _value(row.base, row.unit),
-                _value(row.new, row.unit),
-                _change(row, comparison),
-                escape(row.note or ""),
-                end_section=position == len(operation.metrics) - 1
-                and index < len(comparison.operations) - 1,
-            )
-    console.print(table)
+    table = fit_table(console, lambda dropped: _table(comparison, dropped), ("note", "base"))
+    print_wide(console, table)
     if comparison.only_in_base:
         console.print(
             f"only in the base (not compared): {escape(', '.join(comparison.only_in_base))}"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, final
 
+from lgbench.engine import describe_error, never_succeeded_message
 from lgbench.observe import server_label
 from lgbench.report._context import Context, get, number, split_tag
 from lgbench.report._figures import distribution_figure, time_figure, trace
@@ -74,13 +75,17 @@ def verdicts(ctx: Context) -> list[Verdict]:
         results = [r for r in thresholds.get("results") or [] if isinstance(r, dict)]
         failed = [str(r.get("name")) for r in results if r.get("status") == "failed"]
         no_data = sum(1 for r in results if r.get("status") == "no_data")
+        too_short = sum(1 for r in results if r.get("status") == "too_short")
         thresholds_failed = thresholds.get("passed") is False
         text = "failed" if thresholds_failed else "passed"
-        detail = f"{len(results) - len(failed)} of {len(results)} passed"
+        passed = sum(1 for r in results if r.get("status") == "passed")
+        detail = f"{passed} of {len(results)} passed"
         if failed:
             detail += ": failed " + ", ".join(failed[:4]) + (" …" if len(failed) > 4 else "")
         if no_data:
             detail += f"; {no_data} without data"
+        if too_short:
+            detail += f"; {too_short} not judged: the run was too short"
         found.append(Verdict("thresholds", "fail" if thresholds_failed else "pass", text, detail))
     else:
         found.append(Verdict("thresholds", "none", "none set"))
@@ -117,10 +122,21 @@ def verdicts(ctx: Context) -> list[Verdict]:
         )
     else:
         found.append(Verdict("baseline", "none", "no baseline"))
+    never_succeeded = [
+        str(entry.get("operation"))
+        for entry in get(summary, "never_succeeded") or []
+        if isinstance(entry, dict) and not entry.get("expected")
+    ]
     if anomalies_found:
         overall = Verdict("overall", "fail", "anomalies found", "exit code 5")
-    elif thresholds_failed or baseline_failed:
-        why = "thresholds failed" if thresholds_failed else "baseline regressed"
+    elif thresholds_failed or baseline_failed or never_succeeded:
+        why = (
+            "thresholds failed"
+            if thresholds_failed
+            else "baseline regressed"
+            if baseline_failed
+            else f"{never_succeeded[0]} never succeeded"
+        )
         overall = Verdict("overall", "fail", why, "exit code 4")
     elif ctx.partial:
         overall = Verdict("overall", "partial", "partial run", _stop_reason(ctx))
@@ -374,6 +390,9 @@ def _operations(ctx: Context) -> Raw | None:
         "Hover an error count for its kinds.</p>"
     )
     parts.append(_not_made(ctx))
+    errors = _top_errors(ctx)
+    if errors is not None:
+        parts.append(errors.html)
     scenarios = _scenarios_table(ctx)
     if scenarios is not None:
         parts.append(f"<h3>Scenarios</h3>{scenarios.html}")
@@ -415,6 +434,35 @@ def _not_made(ctx: Context) -> str:
         return ""
     listed = "".join(items)
     return f'<div class="warnings"><b>Calls not made</b><ul class="plain">{listed}</ul></div>'
+
+
+def _top_errors(ctx: Context) -> Raw | None:
+    """The operations that never succeeded, then each operation's most frequent errors, in
+    the server's words (summary.json's ``never_succeeded`` and ``top_errors``)."""
+    operations = get(ctx.summary, "operations")
+    if not isinstance(operations, dict):
+        return None
+    parts: list[str] = []
+    for entry in get(ctx.summary, "never_succeeded") or []:
+        if isinstance(entry, dict):
+            css = "note" if entry.get("expected") else "err"
+            text = never_succeeded_message(entry)
+            parts.append(f'<p class="{css}"><strong>{esc(text)}</strong></p>')
+    rows: list[list[Cell]] = []
+    for op, figures in operations.items():
+        for error in get(figures, "top_errors") or []:
+            if isinstance(error, dict):
+                rows.append(
+                    [
+                        Raw(f"<code>{esc(op)}</code>"),
+                        describe_error(error),
+                        fmt_count(error.get("count")),
+                    ]
+                )
+    if rows:
+        parts.append("<h3>Most frequent errors</h3>")
+        parts.append(table(["operation", "error", "count"], rows, numeric_from=2).html)
+    return Raw("".join(parts)) if parts else None
 
 
 def _scenarios_table(ctx: Context) -> Raw | None:

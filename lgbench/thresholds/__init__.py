@@ -37,9 +37,16 @@ from lgbench.thresholds._grammar import (
     parse_threshold_option,
     workload_thresholds,
 )
+from lgbench.thresholds._judgeable import (
+    BURST_OBSERVER_OPERATIONS,
+    BURST_OPERATIONS,
+    unjudgeable_reason,
+)
 from lgbench.thresholds._render import render_thresholds
 
 __all__ = [
+    "BURST_OBSERVER_OPERATIONS",
+    "BURST_OPERATIONS",
     "MAX_WINDOW_FAILURES",
     "OPERATORS",
     "STATS",
@@ -60,6 +67,7 @@ __all__ = [
     "parse_threshold_option",
     "render_thresholds",
     "summary_value",
+    "unjudgeable_reason",
     "workload_thresholds",
 ]
 

@@ -51,8 +51,10 @@ __all__ = [
 #: Failed windows listed per threshold (all are counted).
 MAX_WINDOW_FAILURES: Final = 20
 
-#: A threshold's outcome; ``no_data`` counts as failed.
-Status: TypeAlias = Literal["passed", "failed", "no_data"]
+#: A threshold's outcome; ``no_data`` counts as failed; ``too_short`` (the run was shorter
+#: than the threshold needs: a window longer than the run, drift over too few windows) does
+#: not, and says so.
+Status: TypeAlias = Literal["passed", "failed", "no_data", "too_short"]
 
 _DERIVED: Final = {
     "ttfe": "ttfe",
@@ -112,7 +114,8 @@ class ThresholdResult:
 
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        """Not failed: ``passed``, or ``too_short`` (not judged, by the run's length alone)."""
+        return self.status in ("passed", "too_short")
 
     def to_dict(self) -> dict[str, Any]:
         """The result as summary.json, JUnit and the HTML report read it."""
@@ -451,6 +454,33 @@ def summary_value(
 # -- the evaluator -------------------------------------------------------------------------
 
 
+def _span_words(seconds: float) -> str:
+    """``1-minute``, ``30-second``, ``2-hour``; else the canonical duration (``1m30s``)."""
+    for unit_s, word in ((3600.0, "hour"), (60.0, "minute"), (1.0, "second")):
+        count = seconds / unit_s
+        if count >= 1 and count == int(count):
+            return f"{int(count)}-{word}"
+    return format_duration(seconds)
+
+
+def _too_short_for_drift(threshold: Threshold, summary: Mapping[str, Any]) -> str | None:
+    """Why a drift threshold could not be judged when the run was shorter than the
+    :data:`~lgbench.observe.MIN_WINDOWS` windows drift needs, else None."""
+    if not threshold.metric.drift:
+        return None
+    from lgbench.observe import MIN_WINDOWS
+
+    window_s = _number(_get(summary, "drift", "window_s"))
+    duration_s = _number(_get(summary, "duration_s"))
+    if window_s is None or duration_s is None or duration_s >= MIN_WINDOWS * window_s:
+        return None
+    return (
+        f"the run was too short for drift: it needs {MIN_WINDOWS} windows of"
+        f" {format_duration(window_s)} ({format_duration(MIN_WINDOWS * window_s)}),"
+        f" it ran {format_duration(round(duration_s))}"
+    )
+
+
 def _limit_text(threshold: Threshold) -> str:
     return f"limit {threshold.operator} {format_value(threshold.limit, threshold.unit)}"
 
@@ -592,6 +622,9 @@ class ThresholdEvaluator:
     ) -> ThresholdResult:
         value, why = summary_value(threshold.metric, summary, check)
         if value is None:
+            short = _too_short_for_drift(threshold, summary)
+            if short is not None:
+                return ThresholdResult(threshold, "too_short", None, short)
             return ThresholdResult(threshold, "no_data", None, f"no data: {why}")
         status: Status = "passed" if threshold.holds(value) else "failed"
         return ThresholdResult(threshold, status, value, _whole_run_reason(threshold, value))
@@ -602,6 +635,16 @@ class ThresholdEvaluator:
             assert threshold.window_s is not None
             if not self._observed:
                 why = "no interval was observed during the run"
+            elif windows.last_end_s < threshold.window_s / 2:
+                return ThresholdResult(
+                    threshold,
+                    "too_short",
+                    None,
+                    f"the run was too short for a {_span_words(threshold.window_s)} window"
+                    f" (it ran {format_duration(round(windows.last_end_s))}; a window is"
+                    " judged once it covers half its length)",
+                    stats,
+                )
             else:
                 why = (
                     f"no window of {format_duration(threshold.window_s)} could be judged "

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lgbench._fit import fit_table, print_wide
 from lgbench.thresholds._format import format_value
 from lgbench.workload._duration import format_duration
 
@@ -18,7 +20,9 @@ _STATUS: Final = {
     "passed": "[green]passed[/]",
     "failed": "[bold red]FAILED[/]",
     "no_data": "[bold red]NO DATA[/]",
+    "too_short": "[yellow]too short[/]",
 }
+_DROP_ORDER: Final = ("value", "condition")
 
 
 def _condition(result: Mapping[str, Any]) -> str:
@@ -56,25 +60,33 @@ def render_thresholds(report: Mapping[str, Any], console: Console) -> None:
         if not failed
         else f"[bold red]{len(failed)} of {len(results)} failed[/]"
     )
-    table = Table(title=None, show_edge=False, pad_edge=False)
-    table.add_column("threshold")
-    table.add_column("condition")
-    table.add_column("value", justify="right")
-    table.add_column("status")
-    for result in results:
-        name = escape(str(result.get("name", "")))
-        if result.get("aborted_run"):
-            name += " [red](stopped the run)[/]"
-        table.add_row(
-            name,
-            escape(_condition(result)),
-            escape(_value(result)),
-            _STATUS.get(str(result.get("status")), escape(str(result.get("status")))),
-        )
+    short = sum(1 for r in results if r.get("status") == "too_short")
+    if short:
+        verdict += f" ({short} not judged: the run was too short)"
+    table = fit_table(console, lambda dropped: _table(results, dropped), _DROP_ORDER)
     console.print(f"[bold]thresholds[/]: {verdict}")
-    console.print(table)
-    for result in failed:
+    print_wide(console, table)
+    for result in failed + [r for r in results if r.get("status") == "too_short"]:
         console.print(
             f"  • {escape(str(result.get('name', '')))}: {escape(str(result.get('reason', '')))}",
             soft_wrap=True,
         )
+
+
+def _table(results: list[Mapping[str, Any]], dropped: frozenset[str]) -> Table:
+    columns = [c for c in ("threshold", "condition", "value", "status") if c not in dropped]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for result in results:
+        name = escape(str(result.get("name", "")))
+        if result.get("aborted_run"):
+            name += " [red](stopped the run)[/]"
+        cells = {
+            "threshold": name,
+            "condition": escape(_condition(result)),
+            "value": escape(_value(result)),
+            "status": _STATUS.get(str(result.get("status")), escape(str(result.get("status")))),
+        }
+        table.add_row(*(cells[column] for column in columns))
+    return table

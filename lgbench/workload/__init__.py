@@ -51,9 +51,11 @@ from lgbench.workload._locate import (
     SourceMap,
 )
 from lgbench.workload._model import (
+    ERROR_KINDS,
     ON_ERROR,
     DefaultsConfig,
     EmbeddedConfig,
+    ExpectedErrors,
     OnError,
     OperationStepConfig,
     ScenarioConfig,
@@ -100,6 +102,7 @@ __all__ = [
     "CANCEL_ACTIONS",
     "DISCONNECT_MODES",
     "DURATION_FORMS",
+    "ERROR_KINDS",
     "EXECUTORS",
     "ID_ALIASES",
     "IF_EXISTS",
@@ -124,6 +127,7 @@ __all__ = [
     "DurationError",
     "EmbeddedConfig",
     "ExecutorConfig",
+    "ExpectedErrors",
     "Expression",
     "KeyPath",
     "OnError",

@@ -198,6 +198,16 @@ def dump_workload(workload: Workload) -> str:
         ]
         sections.append(lines)
     sections += [_fault(spec) for spec in workload.faults]
+    if workload.expected_errors:
+        sections.append(
+            [
+                "[expected_errors]",
+                *(
+                    f"{_string(e.operation)} = {_value([*sorted(e.statuses), *sorted(e.kinds)])}"
+                    for e in workload.expected_errors
+                ),
+            ]
+        )
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-    Workload(name, path, target, defaults, scenarios, thresholds, faults)
+    Workload(name, path, target, defaults, scenarios, thresholds, faults, expected_errors)
     ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded)
     │   ├── TimeoutsConfig(connect_s, read_s, total_s)
     │   └── EmbeddedConfig(port, n_jobs_per_worker, log)
@@ -13,7 +13,8 @@
     │            | SleepStepConfig(duration_s)
     ├── ThresholdSpec(expression_key, condition_text, location, window_s,
     │                 abort_on_fail, abort_delay_s)
-    └── FaultSpec (lgbench.faults)                                       sorted by (at, name)
+    ├── FaultSpec (lgbench.faults)                                       sorted by (at, name)
+    └── ExpectedErrors(operation, statuses, kinds)                       sorted by operation
 
 Defaults are already applied: each scenario's tags include ``[defaults] tags``,
 each step's ``think_time_s`` and each run step's ``assistant_id`` fall back to
@@ -38,9 +39,11 @@ if TYPE_CHECKING:
     from lgbench.faults import FaultSpec
 
 __all__ = [
+    "ERROR_KINDS",
     "ON_ERROR",
     "DefaultsConfig",
     "EmbeddedConfig",
+    "ExpectedErrors",
     "OnError",
     "OperationStepConfig",
     "ScenarioConfig",
@@ -222,6 +225,29 @@ class ThresholdSpec:
     abort_delay_s: float = 0.0
 
 
+#: The error kinds of the summary's ``errors_by_kind``, usable in ``[expected_errors]``.
+ERROR_KINDS: tuple[str, ...] = ("http", "timeout", "transport", "run", "cancelled", "other")
+
+
+@dataclass(frozen=True)
+class ExpectedErrors:
+    """Errors an operation is expected to meet (``[expected_errors]``): HTTP ``statuses``
+    and whole error ``kinds`` (``http`` is every status). An operation whose every error is
+    expected may fail every time without failing the run."""
+
+    operation: str
+    statuses: frozenset[int] = frozenset()
+    kinds: frozenset[str] = frozenset()
+
+    def covers(self, kind: str, status: int | None) -> bool:
+        """Whether an error of ``kind`` (with its HTTP ``status``) is expected."""
+        return kind in self.kinds or (kind == "http" and status in self.statuses)
+
+    def describe(self) -> str:
+        """``"404, 409, timeout"``: the statuses, then the kinds."""
+        return ", ".join([str(s) for s in sorted(self.statuses)] + sorted(self.kinds))
+
+
 @dataclass(frozen=True)
 class Workload:
     """A parsed, valid workload. ``path`` is the file it came from, as given."""
@@ -235,6 +261,14 @@ class Workload:
     faults: tuple[FaultSpec, ...] = ()
     #: Read every thread the load created back after it (``audit = false`` turns it off).
     audit: bool = True
+    expected_errors: tuple[ExpectedErrors, ...] = ()
+
+    def expected(self, operation: str) -> ExpectedErrors | None:
+        """What ``[expected_errors]`` says of ``operation`` (None: nothing is expected)."""
+        for entry in self.expected_errors:
+            if entry.operation == operation:
+                return entry
+        return None
 
     def scenario(self, name: str) -> ScenarioConfig:
         """The scenario called ``name``; raises :class:`KeyError` if there is none."""

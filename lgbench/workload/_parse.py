@@ -29,9 +29,11 @@ from lgbench.workload._errors import DurationError, TemplateError, WorkloadError
 from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
 from lgbench.workload._locate import KeyPath, Position, SourceMap
 from lgbench.workload._model import (
+    ERROR_KINDS,
     ON_ERROR,
     DefaultsConfig,
     EmbeddedConfig,
+    ExpectedErrors,
     OnError,
     OperationStepConfig,
     ScenarioConfig,
@@ -52,7 +54,16 @@ if TYPE_CHECKING:
 
 __all__ = ["load_workload", "parse_workload"]
 
-_TOP_KEYS = ("name", "target", "defaults", "scenario", "thresholds", "fault", "audit")
+_TOP_KEYS = (
+    "name",
+    "target",
+    "defaults",
+    "scenario",
+    "thresholds",
+    "fault",
+    "audit",
+    "expected_errors",
+)
 _TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
@@ -292,7 +303,11 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     target = _read_target(reader, document.get("target", {}))
     defaults = _read_defaults(reader, document.get("defaults", {}))
     scenarios = _read_scenarios(reader, document.get("scenario"), defaults)
-    thresholds = _read_thresholds(reader, document.get("thresholds", {}), document)
+    # Which operations the scenarios call is known only when every one could be read.
+    complete = not reader.issues
+    thresholds = _read_thresholds(
+        reader, document.get("thresholds", {}), document, scenarios if complete else None
+    )
     faults = _read_faults(reader, document.get("fault"))
     audit = True
     if "audit" in document:
@@ -304,6 +319,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
                 f"audit must be true or false, not {toml_type(document['audit'])}",
                 "true (read every thread back after the load) or false",
             )
+    expected = _read_expected_errors(reader, document.get("expected_errors", {}))
     if target is None:
         return None
     return Workload(
@@ -315,7 +331,63 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
         thresholds=thresholds,
         faults=faults,
         audit=audit,
+        expected_errors=expected,
     )
+
+
+# -- [expected_errors] ------------------------------------------------------------------------
+
+_EXPECTED_ERRORS_FORM = (
+    'an array of HTTP statuses (100-599) and error kinds, e.g. "runs.cancel" = [404, 409] '
+    f"(kinds: {', '.join(ERROR_KINDS)})"
+)
+
+
+def _read_expected_errors(reader: _Reader, raw: Any) -> tuple[ExpectedErrors, ...]:
+    """``[expected_errors]``: per operation, the errors it may meet without failing the run
+    when it never succeeds (docs/workload.md)."""
+    base: KeyPath = ("expected_errors",)
+    table = reader.table(raw, base, "[expected_errors]")
+    if table is None:
+        return ()
+    found: list[ExpectedErrors] = []
+    for operation, value in table.items():
+        key = (*base, operation)
+        if operation not in OPERATIONS:
+            reader.issue(
+                key,
+                f"unknown operation {quote(operation)} in [expected_errors]"
+                f"{did_you_mean(operation, OPERATIONS)}",
+                "an operation such as runs.wait, runs.cancel (docs/workload.md)",
+                at_key=True,
+            )
+            continue
+        if not isinstance(value, list) or not value:
+            reader.issue(
+                key,
+                f"expected errors of {quote(operation)} must be a non-empty array, "
+                f"not {toml_type(value) if value != [] else 'an empty array'}",
+                _EXPECTED_ERRORS_FORM,
+            )
+            continue
+        statuses: set[int] = set()
+        kinds: set[str] = set()
+        for index, item in enumerate(value):
+            if isinstance(item, int) and not isinstance(item, bool) and 100 <= item <= 599:
+                statuses.add(item)
+            elif isinstance(item, str) and item in ERROR_KINDS:
+                kinds.add(item)
+            else:
+                plain = isinstance(item, int | str) and not isinstance(item, bool)
+                shown = repr(item) if plain else toml_type(item)
+                reader.issue(
+                    (*key, index),
+                    f"{shown} is neither an HTTP status nor an error kind"
+                    + (did_you_mean(item, ERROR_KINDS) if isinstance(item, str) else ""),
+                    _EXPECTED_ERRORS_FORM,
+                )
+        found.append(ExpectedErrors(operation, frozenset(statuses), frozenset(kinds)))
+    return tuple(sorted(found, key=lambda entry: entry.operation))
 
 
 # -- [[fault]] --------------------------------------------------------------------------------
@@ -1231,10 +1303,15 @@ def _read_threshold_table(
 
 
 def _read_thresholds(
-    reader: _Reader, raw: Any, document: Mapping[str, Any]
+    reader: _Reader,
+    raw: Any,
+    document: Mapping[str, Any],
+    parsed: list[ScenarioConfig] | None = None,
 ) -> tuple[ThresholdSpec, ...]:
+    """The thresholds; with the ``parsed`` scenarios, also those that can never be judged
+    (their operation is called by no selected scenario) are issues."""
     # lgbench.thresholds reads operation names from this package, so it is imported late.
-    from lgbench.thresholds import Threshold, build_threshold
+    from lgbench.thresholds import Threshold, build_threshold, unjudgeable_reason
 
     base: KeyPath = ("thresholds",)
     table = reader.table(raw, base, "[thresholds]")
@@ -1272,6 +1349,15 @@ def _read_thresholds(
                 continue
             built = build_threshold(name, condition, scenarios=scenarios, tags=tags, **options)
             if isinstance(built, Threshold):
+                never = unjudgeable_reason(built.metric, parsed) if parsed is not None else None
+                if never is not None:
+                    reader.issue(
+                        where,
+                        f"threshold {quote(name)}: {never}",
+                        "a threshold on an operation some step calls",
+                        at_key=True,
+                    )
+                    continue
                 specs.append(
                     ThresholdSpec(
                         name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -65,7 +66,7 @@ def test_rich_mode_draws_scenarios_and_operations_once_per_interval() -> None:
     assert "lgbench run chat" in text
     assert "constant-vus" in text and "2/2" in text  # active / allocated VUs
     assert "runs.wait" in text and "100.0" in text  # 100 operations in a 1 s interval
-    assert "elapsed 1s" in text
+    assert "load 1s/10s" in text
 
 
 def test_plain_mode_prints_one_line_every_few_seconds() -> None:
@@ -79,20 +80,21 @@ def test_plain_mode_prints_one_line_every_few_seconds() -> None:
         view.update(recorder.snapshot(second), recorder, second)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2  # at 2 s and 4 s
-    assert lines[0].startswith("run 2s/10s  ops 100")
+    assert lines[0].startswith("run load 2s/10s  ops 100")
     assert "active VUs 2" in lines[0]
 
 
-def test_quiet_mode_prints_nothing_not_even_warnings() -> None:
+def test_quiet_mode_prints_warnings_and_nothing_else() -> None:
     clock = Clock()
     recorder = busy_recorder(clock)
     out = io.StringIO()
     view = LiveView("quiet", Console(file=out), title="run", planned_s=10.0)
     view.start()
     view.update(recorder.snapshot(1.0), recorder, 1.0)
+    view.note("fault 'x' on")
     view.warn("something")
     view.stop()
-    assert out.getvalue() == ""
+    assert out.getvalue() == "warning: something\n"
 
 
 def test_the_summary_table_never_squeezes_its_numbers() -> None:
@@ -129,7 +131,8 @@ def test_the_summary_table_never_squeezes_its_numbers() -> None:
     assert "threads.get_state" in text and "12345" in text and "1234" in text
     assert "812" in text  # time to first event of the stream
     assert "dropped iterations 3" in text
-    assert "warning: scenario 'x': iterations were dropped" in text
+    # Warnings were printed as they came: the summary does not repeat them.
+    assert "warning" not in text
 
 
 def test_a_soaks_last_window_shows_beside_the_interval() -> None:
@@ -155,3 +158,47 @@ def test_a_soaks_last_window_shows_beside_the_interval() -> None:
             assert "last 1s window" in text and "runs.wait" in text
         else:
             assert "worst p99" in text and "errors 0.00 %" in text
+
+
+def test_progress_shows_the_drain_after_the_load_never_more_than_planned() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    view = LiveView(
+        "plain", Console(file=out, width=200), title="run", planned_s=1.0, plain_every_s=1.0
+    )
+    recorder.snapshot(1.0)
+    clock.now_s = 2.5
+    view.update(recorder.snapshot(2.5), recorder, 2.5)
+    line = out.getvalue()
+    assert line.startswith("run load 1s done, draining +1.5s  ops 100"), line
+    assert "2.5s/1s" not in line
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=140, color_system=None)
+    view = LiveView("rich", console, title="run", planned_s=1.0)
+    view.start()
+    view.update(recorder.snapshot(3.0), recorder, 3.0)
+    view.stop()
+    text = out.getvalue()
+    assert "load 1s done; draining +2s: iterations in flight finishing (graceful stop)" in text
+    assert "3s/10s" in text  # the scenario's own time: within its planned 10 s
+
+
+def test_the_live_tables_fit_60_columns_by_leaving_columns_out() -> None:
+    clock = Clock()
+    recorder = busy_recorder(clock)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=60, color_system=None)
+    view = LiveView("rich", console, title="lgbench run chat", planned_s=10.0)
+    view.start()
+    clock.now_s = 1.0
+    view.update(recorder.snapshot(1.0), recorder, 1.0)
+    view.stop()
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue()).splitlines()
+    assert all(len(line) <= 60 for line in lines), max(lines, key=len)
+    text = "\n".join(lines)
+    assert "…" not in text
+    assert "runs.wait" in text and "p99 ms" in text and "errors" in text
+    assert "p50 ms" not in text  # left out first
+    assert "load 1s/10s" in text

@@ -129,7 +129,8 @@ def test_every_executor_under_duration_vus_rate_iterations_and_graceful_stop() -
     assert isinstance(burst, BurstConfig)
     # A burst keeps its settle deadline; its start time is capped at the duration.
     assert (burst.threads, burst.max_duration_s, burst.start_time_s) == (4, 120.0, 5.0)
-    assert planned_duration_s(workload) == 5.0 + 120.0
+    # The load ends when the last runs are sent: the settle deadline is drain, not load.
+    assert planned_duration_s(workload) == 5.0
 
 
 def test_scenarios_stay_sorted_by_start_time_after_capping() -> None:

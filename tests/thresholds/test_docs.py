@@ -17,7 +17,10 @@ name = "arrivals"
 executor = "constant-vus"
 vus = 1
 duration = "1s"
-steps = [{ op = "runs.stream", assistant = "streamer" }]
+steps = [
+  { op = "runs.stream", assistant = "streamer" },
+  { op = "runs.wait", assistant = "sleepy" },
+]
 """
 
 

@@ -383,12 +383,31 @@ def test_windows_without_data_are_no_data() -> None:
     assert "no data: no window of 10s could be judged (3 skipped" in result.reason
 
 
-def test_a_run_shorter_than_half_a_window_is_no_data() -> None:
+def test_a_run_shorter_than_half_a_window_is_too_short_and_does_not_fail() -> None:
     evaluator = ThresholdEvaluator([threshold("runs.wait.latency.p99", "< 1s in every 1m")])
     feed(evaluator, 20, slow_middle)
     (result,) = evaluator.finish(SUMMARY).results
-    assert result.status == "no_data"
+    assert result.status == "too_short" and result.passed and result.value is None
+    assert result.reason.startswith("the run was too short for a 1-minute window (it ran 20s;")
     assert result.windows is not None and result.windows.skipped == 1
+
+
+def test_drift_over_fewer_windows_than_it_needs_is_too_short() -> None:
+    summary = {"duration_s": 20.4, "drift": {"window_s": 60.0, "operations": {}}}
+    report = ThresholdEvaluator([threshold("runs.wait.latency.p99.drift", "< 20%/h")]).finish(
+        summary
+    )
+    (result,) = report.results
+    assert result.status == "too_short" and report.passed
+    assert result.reason == (
+        "the run was too short for drift: it needs 3 windows of 1m0s (3m0s), it ran 20s"
+    )
+    # Long enough and still nothing measured: no data, which fails.
+    summary = {"duration_s": 200.0, "drift": {"window_s": 60.0, "operations": {}}}
+    report = ThresholdEvaluator([threshold("runs.wait.latency.p99.drift", "< 20%/h")]).finish(
+        summary
+    )
+    assert report.results[0].status == "no_data" and not report.passed
 
 
 def test_nothing_observed_is_no_data() -> None:

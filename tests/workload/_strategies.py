@@ -10,7 +10,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from lgbench.thresholds import Threshold, build_threshold, unjudgeable_reason
 from lgbench.workload import (
+    ERROR_KINDS,
     EXECUTORS,
     MULTITASK_STRATEGIES,
     OPERATIONS,
@@ -20,6 +22,7 @@ from lgbench.workload import (
     DefaultsConfig,
     EmbeddedConfig,
     ExecutorConfig,
+    ExpectedErrors,
     OperationStepConfig,
     ParamSpec,
     ParamType,
@@ -332,8 +335,35 @@ def workloads(draw: st.DrawFn) -> Workload:
         target=draw(targets()),
         defaults=defaults,
         scenarios=tuple(sorted(drawn, key=lambda s: (s.start_time_s, s.name))),
-        thresholds=_grouped(draw(st.lists(threshold_specs(scenario_names), max_size=3))),
+        thresholds=_grouped(
+            [
+                spec
+                for spec in draw(st.lists(threshold_specs(scenario_names), max_size=3))
+                if _judgeable(spec, drawn)
+            ]
+        ),
+        expected_errors=tuple(
+            sorted(
+                draw(st.lists(expected_errors, max_size=2, unique_by=lambda e: e.operation)),
+                key=lambda e: e.operation,
+            )
+        ),
     )
+
+
+def _judgeable(spec: ThresholdSpec, drawn: list[ScenarioConfig]) -> bool:
+    """Whether some drawn scenario feeds the threshold (the parser refuses the others)."""
+    built = build_threshold(spec.expression_key, spec.condition_text)
+    assert isinstance(built, Threshold)
+    return unjudgeable_reason(built.metric, drawn) is None
+
+
+expected_errors = st.builds(
+    ExpectedErrors,
+    st.sampled_from(sorted(OPERATIONS)),
+    st.frozensets(st.integers(100, 599), max_size=3),
+    st.frozensets(st.sampled_from(ERROR_KINDS), max_size=2),
+).filter(lambda entry: bool(entry.statuses or entry.kinds))
 
 
 # -- raw TOML documents ---------------------------------------------------------------------

@@ -20,6 +20,11 @@ vus = 1
 duration = "1s"
 steps = [{ op = "threads.create" }]
 """
+# The [thresholds] examples name these: a threshold no step feeds is refused.
+FED = (
+    'steps = [{ op = "threads.create" }, { op = "runs.wait", assistant = "sleepy" },'
+    ' { op = "runs.stream", assistant = "streamer" }]\n'
+)
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block-{i}" for i in range(len(BLOCKS))])
@@ -27,7 +32,7 @@ def test_toml_examples_parse(block: str) -> None:
     if block.startswith("steps = ["):
         block = SCENARIO.replace('steps = [{ op = "threads.create" }]\n', block)
     elif "[[scenario]]" not in block:
-        block += SCENARIO
+        block += SCENARIO.replace('steps = [{ op = "threads.create" }]\n', FED)
     parse_workload(block, "doc.toml")
 
 

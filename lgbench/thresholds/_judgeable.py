@@ -1,0 +1,64 @@
+"""Thresholds a run can never judge, found before it starts.
+
+A threshold on an operation that no step of the selected scenarios calls would end the run as
+NO DATA (which fails) however well the server did: ``lgbench validate`` and ``lgbench run``
+say so at once instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from lgbench.thresholds._grammar import Metric
+from lgbench.workload import BurstConfig, OperationStepConfig, ScenarioConfig
+from lgbench.workload._text import quote
+
+__all__ = ["BURST_OBSERVER_OPERATIONS", "BURST_OPERATIONS", "unjudgeable_reason"]
+
+#: What a burst scenario calls itself: its thread, then its runs.
+BURST_OPERATIONS: Final = frozenset({"threads.create", "runs.create"})
+#: What a burst scenario's observers call (recorded with the ``role=observer`` tag).
+BURST_OBSERVER_OPERATIONS: Final = frozenset(
+    {"runs.get", "threads.get", "threads.get_state", "runs.list"}
+)
+_OBSERVER: Final = ("role", "observer")
+
+
+def _calls(scenario: ScenarioConfig, *, observers_only: bool) -> frozenset[str]:
+    if isinstance(scenario.executor, BurstConfig):
+        if observers_only:
+            return BURST_OBSERVER_OPERATIONS
+        return BURST_OPERATIONS | BURST_OBSERVER_OPERATIONS
+    if observers_only:
+        return frozenset()
+    return frozenset(step.op for step in scenario.steps if isinstance(step, OperationStepConfig))
+
+
+def unjudgeable_reason(metric: Metric, scenarios: Iterable[ScenarioConfig]) -> str | None:
+    """Why a threshold on ``metric`` can never be judged in a workload of ``scenarios`` (no
+    selected scenario calls its operation), or None when it can be."""
+    operation = metric.operation
+    if operation is None:
+        return None
+    observers_only = metric.tag == _OBSERVER
+    calls: set[str] = set()
+    for scenario in scenarios:
+        if metric.scenario is not None and scenario.name != metric.scenario:
+            continue
+        if metric.tag is not None and not observers_only:
+            name, value = metric.tag
+            if scenario.tags.get(name) != value:
+                continue
+        calls |= _calls(scenario, observers_only=observers_only)
+    if operation in calls:
+        return None
+    if metric.scenario is not None:
+        where = f"scenario {quote(metric.scenario)} never calls {operation}"
+    elif observers_only:
+        where = f"no burst observer calls {operation}"
+    elif metric.tag is not None:
+        where = f"no scenario tagged {metric.tag[0]}={metric.tag[1]} calls {operation}"
+    else:
+        where = f"no scenario calls {operation}"
+    return f"this threshold can never be judged: {where}"

@@ -1,0 +1,65 @@
+"""Every workload under workloads/ passes on the embedded server as a new user first runs it:
+shortened with ``--duration 20s`` (exit code 0). Thresholds a 20 s run cannot judge (a
+1-minute window, drift) say so and do not fail; faults after the end are listed as skipped.
+
+Slow: each workload starts its own embedded server, as ``lgbench run`` does without a target.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli_run import ROOT, lgbench
+
+WORKLOADS = sorted((ROOT / "workloads").glob("*.toml"))
+
+_CHAT_NEEDS_AUDIT = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "chat.toml's 'anomalies == 0' has no data: its history holds no burst marker and no"
+        " threads.get_state, so the checker finds no checkable thread; the post-run audit that"
+        " reads back every thread a run created will give it something to judge"
+    ),
+)
+
+
+def _param(path: Path) -> object:
+    marks = [_CHAT_NEEDS_AUDIT] if path.name == "chat.toml" else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [_param(path) for path in WORKLOADS])
+def test_a_bundled_workload_shortened_to_20s_passes(path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
+    out = tmp_path / "run"
+    done = lgbench(
+        "run",
+        path,
+        "--duration",
+        "20s",
+        "--out",
+        out,
+        "--no-live",
+        "--no-report",
+        timeout_s=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert not summary["never_succeeded"]
+    results = (summary.get("thresholds") or {}).get("results", [])
+    assert all(result["status"] in ("passed", "too_short") for result in results)
+    for result in results:
+        if result["status"] == "too_short":
+            assert result["reason"].startswith("the run was too short for")
+            assert f"{result['name']}: the run was too short" in done.stdout
+    if path.name == "faults.toml":
+        skipped = {fault["name"] for fault in summary["faults_skipped"]}
+        assert skipped and skipped.isdisjoint(fault["name"] for fault in summary["faults"])
+        for name in skipped:
+            assert f'fault "{name}":' in done.stdout and "skipped" in done.stdout
+    if path.name == "soak.toml":
+        assert {r["status"] for r in results} == {"passed", "too_short"}
