@@ -2,15 +2,13 @@
 
 0 and 3 are covered in tests/test_cli_run.py; here: 2 (a bad ``--threshold`` or baseline,
 refused before anything runs), 4 (a threshold, an ``abort_on_fail`` threshold, a baseline
-regression) and 5 (a server that breaks its promises; 5 wins over 4). The broken server is
+regression) and 5 (a server that loses every wait's result; 5 wins over 4). The broken server is
 the real one behind a proxy that rewrites some answers: the only fake the checker needs.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,38 +144,32 @@ def test_a_baseline_regression_exits_4_and_an_improvement_passes(
 
 
 @pytest.fixture
-def flapping_server(langgraph_url: str) -> Iterator[str]:
-    """The real server behind a proxy: every other one of the first answers saying a run
-    succeeded says pending instead (then it behaves, so bursts still settle)."""
-    answers = itertools.count(1)
-    lock = threading.Lock()
+def lying_server(langgraph_url: str) -> Iterator[str]:
+    """The real server behind a proxy that answers every runs.wait with ``{}``: each run
+    executes, and its result is lost on the way (as seen on a multi-worker deployment)."""
 
-    def flap(method: str, path: str, body: bytes) -> bytes:
-        success = b'"status":"success"'
-        if success not in body:
-            return body
-        with lock:
-            n = next(answers)
-        return body.replace(success, b'"status":"pending"') if n % 2 == 0 and n <= 16 else body
+    def lose_results(method: str, path: str, body: bytes) -> bytes:
+        return b"{}" if path.endswith("/runs/wait") else body
 
-    with rewriting_proxy(langgraph_url, flap) as url:
+    with rewriting_proxy(langgraph_url, lose_results) as url:
         yield url
 
 
 def test_anomalies_exit_5_and_win_over_a_failed_threshold(
-    flapping_server: str, tmp_path: Path
+    lying_server: str, tmp_path: Path
 ) -> None:
+    workload = write(tmp_path / "w.toml", WAITS.format(iterations=4, seconds=0.01))
     out = tmp_path / "out"
     done = lgbench(
-        "run", ROOT / "workloads" / "double-texting.toml", "--target", flapping_server,
-        "--out", out, "--quiet", "--duration", "1s", "--vus", "2",
-        "--threshold", "runs.create.latency.p50 < 1us",
+        "run", workload, "--target", lying_server, "--out", out, "--quiet",
+        "--threshold", "runs.wait.latency.p50 < 1us",
     )  # fmt: skip
     assert done.returncode == 5, done.stdout + done.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["thresholds"]["passed"] is False
     check = json.loads((out / "check.json").read_text())
     assert check["valid"] is False
+    assert check["anomalies"]["result_lost"]["count"] == 4
     junit = ET.parse(out / "junit.xml").getroot()
     checker = junit.find("testsuite[@name='lgbench.checker']")
     assert checker is not None and int(checker.get("failures", "0")) >= 1

@@ -191,7 +191,9 @@ def never_succeeded_message(entry: Mapping[str, Any]) -> str:
     """The warning for one :func:`never_succeeded` entry."""
     text = f"{entry['operation']} never succeeded: {entry['errors']} of {entry['count']} failed"
     top = entry.get("top_errors") or []
-    if top:
+    if entry.get("unsupported"):
+        text += ": the server does not implement it (see unsupported)"
+    elif top:
         shown = describe_error(top[0], max_chars=_WARNING_MESSAGE_CHARS)
         text += f", most often {shown} ({top[0]['count']} times)"
     if entry.get("expected"):

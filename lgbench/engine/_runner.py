@@ -853,7 +853,15 @@ class _Run:
         summary = self._summary(recorder, now_s, partial, reason, hgrm, check, check_data)
         failing = never_succeeded(summary["operations"], self.workload.expected)
         summary["never_succeeded"] = failing
-        summary["warnings"] += [never_succeeded_message(entry) for entry in failing]
+        # An operation the server does not implement was already warned about, by name.
+        unsupported = {route["operation"] for route in summary.get("unsupported", [])}
+        for entry in failing:
+            entry["unsupported"] = entry["operation"] in unsupported
+        summary["warnings"] += [
+            never_succeeded_message(entry)
+            for entry in failing
+            if entry["operation"] not in unsupported
+        ]
         self._judge(summary, check_dict)
         summary = rounded(summary)  # what the file holds is what the caller gets
         summary_path = self.run_dir / _SUMMARY

@@ -52,6 +52,8 @@ steps = [
 
 FAILED_RUN = """
 name = "failed-run"
+[expected_errors]
+"runs.wait" = ["run"]   # the failing graph fails: that is the point
 [[scenario]]
 name = "fails"
 executor = "per-vu-iterations"

@@ -52,7 +52,12 @@ def summary(operations: dict[str, Any], **top: Any) -> dict[str, Any]:
         "lgbench_version": "0.1.0",
         "workload": {"name": "unit", "path": "workloads/unit.toml", "seed": 1, "overrides": {}},
         "target": {"url": "embedded", "embedded": True},
-        "server": {"version": "0.16.7", "langgraph_py_version": "1.2.24"},
+        "server": {
+            "name": "langgraph-api",
+            "version": "0.16.7",
+            "langgraph_py_version": "1.2.24",
+            "label": "langgraph-api 0.16.7",
+        },
         "backend": "asyncio",
         "transport": "fast",
         "started_at": "2026-01-02T03:04:05.678901+00:00",
