@@ -215,6 +215,30 @@ class ScenarioStats:
         self.allocated_vus = 0
         self.iteration_time = LatencyRecorder()
 
+    def copy(self) -> ScenarioStats:
+        """An independent copy (the iteration-time histogram copied too)."""
+        twin = ScenarioStats(
+            name=self.name,
+            executor=self.executor,
+            model=self.model,
+            description=self.description,
+            tags=self.tags,
+            start_time_s=self.start_time_s,
+            planned_s=self.planned_s,
+            max_vus=self.max_vus,
+        )
+        twin.started_s = self.started_s
+        twin.ended_s = self.ended_s
+        twin.started = self.started
+        twin.finished = self.finished
+        twin.failed = self.failed
+        twin.interrupted = self.interrupted
+        twin.dropped = self.dropped
+        twin.active_vus = self.active_vus
+        twin.allocated_vus = self.allocated_vus
+        twin.iteration_time = self.iteration_time.copy()
+        return twin
+
     @property
     def running(self) -> bool:
         """Started and not ended."""
@@ -299,6 +323,48 @@ class Recorder:
         self._schedule_lag = self.aux.metrics(_SCHEDULE_LAG)
         self._loop_lag = self.aux.metrics(_LOOP_LAG)
         self.on_warning: Callable[[str], None] | None = None
+        self._history_figures: dict[str, Any] | None = None  # a copy's, frozen
+
+    def copy(self) -> Recorder:
+        """Everything a summary reads, copied, for another thread to summarise.
+
+        The event loop records into this recorder without a lock, so no other thread may read
+        it: hdrh's percentile scan over a histogram that changes under it misses the top
+        percentile (``KeyError: 100.0``), and dicts change size under iteration. The copy
+        (cumulative totals, each scope's counts and stream events, the scenarios, the warnings,
+        the history's figures) costs one C-level histogram add per key, not the
+        percentile scans, so it is taken on the loop. A copy is for reading: it writes no
+        history or .hlog line and its figures never change.
+        """
+        twin = Recorder(
+            clock=self.clock,
+            origin_s=self.origin_s,
+            history=self.history,
+            keep_stream_events=self.keep_stream_events,
+        )
+        twin.registry = self.registry.copy()
+        twin.aux = self.aux.copy()
+        twin.scenarios = {name: stats.copy() for name, stats in self.scenarios.items()}
+        twin.warnings = list(self.warnings)
+        twin._warned = set(self._warned)
+        for (key, observer), scope in self._scopes.items():
+            copied = OperationScope(twin, key, scope.model, observer=observer)
+            copied.counts.merge(scope.counts)
+            if scope.events is not None:
+                copied.events = scope.events.copy()
+            twin._scopes[key, observer] = copied
+        twin._history_figures = self.history_figures()
+        return twin
+
+    def history_figures(self) -> dict[str, Any]:
+        """The history's lines written, finished segments and failed compressions."""
+        if self._history_figures is not None:
+            return dict(self._history_figures)
+        return {
+            "events": self.history.lines_written,
+            "segments": self.history.segments,
+            "compression_errors": list(self.history.compression_errors),
+        }
 
     # -- set-up ----------------------------------------------------------------------------
 

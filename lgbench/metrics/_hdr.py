@@ -288,6 +288,17 @@ class LatencyRecorder:
 
     # --- merging and transport ------------------------------------------------------------------
 
+    def copy(self) -> LatencyRecorder:
+        """An independent copy (about 50 µs: one C-level add, no percentile scan).
+
+        A copy is how a histogram the event loop records into is read from another thread:
+        hdrh's percentile scan over a histogram that changes under it can miss the top
+        percentile (``KeyError: 100.0``).
+        """
+        twin = LatencyRecorder()
+        twin.merge(self)
+        return twin
+
     def merge(self, other: LatencyRecorder) -> None:
         """Add ``other``'s values and counters into this recorder (``other`` is unchanged)."""
         if other.count:

@@ -201,6 +201,12 @@ class OperationMetrics:
         self.transport_errors += other.transport_errors
         self.timeouts += other.timeouts
 
+    def copy(self) -> OperationMetrics:
+        """An independent copy (histograms copied, not shared)."""
+        twin = OperationMetrics()
+        twin.merge(self)
+        return twin
+
     def take(self) -> OperationMetrics:
         """Hand everything recorded so far to a new object and start again empty.
 
