@@ -478,6 +478,7 @@ def test_observe_after_finish_is_a_bug() -> None:
 # -- memory ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # thousands of intervals
 def test_state_does_not_grow_with_the_run() -> None:
     evaluator = ThresholdEvaluator(
         [
