@@ -346,8 +346,7 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
     from lgbench.engine import apply_overrides, executor_model, planned_duration_s
-    from lgbench.thresholds import workload_thresholds
-    from lgbench.workload import format_duration, load_workload
+    from lgbench.workload import format_duration, load_workload, workload_thresholds
 
     workload = apply_overrides(load_workload(args.file), _overrides(args))
     overrides = _overrides(args).describe()
@@ -393,8 +392,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 def _run(args: argparse.Namespace, console: Console) -> int:
     from lgbench.engine import RunOptions, find_checker, print_summary, run_workload
-    from lgbench.thresholds import parse_threshold_option
-    from lgbench.workload import load_workload
+    from lgbench.workload import load_workload, parse_threshold_option
 
     workload = load_workload(args.file)
     scenarios = [scenario.name for scenario in workload.scenarios]

@@ -73,8 +73,8 @@ from lgbench.faults import PROXY_KINDS, FaultEvent, FaultProxy, check_schedule, 
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker
-from lgbench.thresholds import Threshold, ThresholdEvaluator, workload_thresholds
-from lgbench.workload import Workload
+from lgbench.thresholds import ThresholdEvaluator
+from lgbench.workload import Threshold, Workload, workload_thresholds
 
 __all__ = [
     "SUMMARY_SCHEMA_VERSION",

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lgbench._toml import format_duration
 from lgbench.thresholds._format import format_value
-from lgbench.workload._duration import format_duration
 
 __all__ = ["render_thresholds"]
 

@@ -1,9 +1,11 @@
-"""Workload files: the TOML schema, its validation, templating and durations.
+"""Workload files: the TOML schema, its validation, templating, durations and thresholds.
 
 :func:`load_workload` / :func:`parse_workload` turn a file into a :class:`Workload`
 or raise a :class:`WorkloadError` that lists every issue with its line and column;
-:func:`dump_workload` writes a workload back. The schema is documented in
-``docs/workload.md``.
+:func:`dump_workload` writes a workload back. Threshold expressions are read here too
+(:func:`build_threshold`, :func:`parse_threshold_option` for ``--threshold``,
+:func:`workload_thresholds`); :mod:`lgbench.thresholds` judges them. The schema is
+documented in ``docs/workload.md``.
 """
 
 from __future__ import annotations
@@ -12,18 +14,6 @@ import inspect
 
 from lgbench.workload._dump import (
     dump_workload,
-)
-from lgbench.workload._duration import (
-    DURATION_FORMS,
-    MAX_DURATION_S,
-    format_duration,
-    parse_duration,
-)
-from lgbench.workload._errors import (
-    DurationError,
-    TemplateError,
-    WorkloadError,
-    WorkloadIssue,
 )
 from lgbench.workload._executors import (
     EXECUTORS,
@@ -44,11 +34,6 @@ from lgbench.workload._executors import (
     SharedIterationsConfig,
     StageConfig,
     register_executor,
-)
-from lgbench.workload._locate import (
-    KeyPath,
-    Position,
-    SourceMap,
 )
 from lgbench.workload._model import (
     DefaultsConfig,
@@ -84,6 +69,19 @@ from lgbench.workload._parse import (
     load_workload,
     parse_workload,
 )
+from lgbench.workload._shared import (
+    DURATION_FORMS,
+    MAX_DURATION_S,
+    DurationError,
+    KeyPath,
+    Position,
+    SourceMap,
+    TemplateError,
+    WorkloadError,
+    WorkloadIssue,
+    format_duration,
+    parse_duration,
+)
 from lgbench.workload._templating import (
     BUILTIN_NAMES,
     Expression,
@@ -91,6 +89,18 @@ from lgbench.workload._templating import (
     parse_template,
     render,
     resolve_id,
+)
+from lgbench.workload._thresholds import (
+    OPERATORS,
+    STATS,
+    Metric,
+    MetricKind,
+    Operator,
+    Threshold,
+    ThresholdProblem,
+    build_threshold,
+    parse_threshold_option,
+    workload_thresholds,
 )
 
 __all__ = [
@@ -110,7 +120,9 @@ __all__ = [
     "MULTITASK_STRATEGIES",
     "ON_COMPLETION",
     "OPERATIONS",
+    "OPERATORS",
     "RUN_STATUSES",
+    "STATS",
     "STREAM_MODES",
     "THREAD_STATUSES",
     "BurstConfig",
@@ -123,8 +135,11 @@ __all__ = [
     "ExecutorConfig",
     "Expression",
     "KeyPath",
+    "Metric",
+    "MetricKind",
     "OperationSpec",
     "OperationStepConfig",
+    "Operator",
     "OptionSpec",
     "OptionType",
     "ParamKind",
@@ -143,26 +158,32 @@ __all__ = [
     "TargetConfig",
     "Template",
     "TemplateError",
+    "Threshold",
+    "ThresholdProblem",
     "ThresholdSpec",
     "TimeoutsConfig",
     "Transport",
     "Workload",
     "WorkloadError",
     "WorkloadIssue",
+    "build_threshold",
     "dump_workload",
     "format_duration",
     "load_workload",
     "parse_duration",
     "parse_template",
+    "parse_threshold_option",
     "parse_workload",
     "register_executor",
     "render",
     "resolve_id",
+    "workload_thresholds",
 ]
 
 for _name in __all__:
     _obj = globals()[_name]
     claimable = inspect.isclass(_obj) or inspect.isfunction(_obj)
-    if claimable and _obj.__module__.startswith("lgbench.workload._"):
+    # The shared TOML pieces too: lgbench._toml is private, this package is their home.
+    if claimable and _obj.__module__.startswith(("lgbench.workload._", "lgbench._toml.")):
         _obj.__module__ = __name__
 del _name, _obj, claimable, inspect

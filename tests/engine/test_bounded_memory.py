@@ -20,7 +20,8 @@ from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder
 from lgbench.observe import DriftTracker
-from lgbench.thresholds import ThresholdEvaluator, parse_threshold_option
+from lgbench.thresholds import ThresholdEvaluator
+from lgbench.workload import parse_threshold_option
 
 OPERATIONS = ("threads.create", "runs.wait", "runs.stream", "threads.get_state", "store.put_item")
 

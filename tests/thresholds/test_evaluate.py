@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 
 from lgbench.metrics import IntervalSnapshot, MetricKey, OperationMetrics
-from lgbench.thresholds import (
-    MAX_WINDOW_FAILURES,
-    Threshold,
-    ThresholdEvaluator,
-    build_threshold,
-)
+from lgbench.thresholds import MAX_WINDOW_FAILURES, ThresholdEvaluator
+from lgbench.workload import Threshold, build_threshold
 
 EMPTY = IntervalSnapshot(0.0, 0.0, {})
 
