@@ -363,21 +363,32 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     )
     seed = workload.defaults.seed
     console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
-    table = Table(title="scenarios, by start time", title_justify="left")
-    for column in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by"):
-        table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
-    for scenario in workload.scenarios:
-        executor = scenario.executor
-        table.add_row(
+    columns = ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by")
+    rows = [
+        (
             format_duration(scenario.start_time_s),
-            escape(scenario.name),
+            scenario.name,
             scenario.executor_name,
-            executor_model(executor),
-            escape(executor.describe()),
+            executor_model(scenario.executor),
+            scenario.executor.describe(),
             str(scenario.max_vus()),
-            format_duration(scenario.start_time_s + executor.total_duration_s()),
+            format_duration(scenario.start_time_s + scenario.executor.total_duration_s()),
         )
-    console.print(table)
+        for scenario in workload.scenarios
+    ]
+    right = {columns.index("start"), columns.index("max VUs")}
+    if console.is_terminal:
+        table = Table(title="scenarios, by start time", title_justify="left")
+        for index, column in enumerate(columns):
+            table.add_column(column, justify="right" if index in right else "left")
+        for row in rows:
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
+    else:
+        # A CI log has no width: a table squeezed into 80 columns would wrap every plan.
+        console.print("scenarios, by start time:")
+        for line in _plain_table(columns, rows, right):
+            console.print(escape(line), soft_wrap=True)
     console.print(
         f"load for about {format_duration(planned_duration_s(workload))}; at most"
         f" {format_duration(workload.total_duration_s())} with graceful stops;"
@@ -388,6 +399,21 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     for fault in workload.faults:
         console.print(f"fault: {escape(fault.describe())}", soft_wrap=True)
     return ExitCode.OK
+
+
+def _plain_table(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]
+) -> list[str]:
+    """Rows as lines of aligned columns, as wide as their cells: for output that is not a
+    terminal, where nothing should wrap."""
+    widths = [max(len(row[i]) for row in [columns, *rows]) for i in range(len(columns))]
+    return [
+        "  ".join(
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in [columns, *rows]
+    ]
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
