@@ -369,7 +369,8 @@ def _operations(ctx: Context) -> Raw | None:
     )
     parts.append(
         f'<p class="note">Latencies in ms, HdrHistogram bucket edges, {esc(source)}. '
-        "Hover an error count for its kinds.</p>"
+        "Hover an error count for its kinds. Queue wait: on the in-memory server, mostly its "
+        "polling for queued runs (every 0.5 s), also inside runs.wait's latency.</p>"
     )
     scenarios = _scenarios_table(ctx)
     if scenarios is not None:
