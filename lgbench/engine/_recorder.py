@@ -82,6 +82,7 @@ _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
 _MAX_WARNINGS: Final = 50
 _MIN_LAG_SAMPLES: Final = 100
+_NO_METRICS: Final = OperationMetrics()  # the live metrics of a copied scope: never used
 _LATENCY_BASIS: Final[dict[str, str]] = {
     "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
     "closed": "from the actual send; corrected_latency_ms back-fills coordinated omission",
@@ -150,6 +151,23 @@ class OperationScope:
             key = MetricKey(f"{self.operation}.{series}", self.key.scenario, self.key.tags)
             found = self._aux[series] = self._recorder.aux.metrics_for(key)
         return found
+
+    def copied(self, recorder: Recorder) -> OperationScope:
+        """This scope's counts and stream events, copied into ``recorder`` (a
+        :meth:`Recorder.copy`), without live metrics: a copy records nothing."""
+        twin = OperationScope.__new__(OperationScope)
+        twin._recorder = recorder
+        twin.key = self.key
+        twin.operation = self.operation
+        twin.scenario = self.scenario
+        twin.model = self.model
+        twin.observer = self.observer
+        twin.metrics = _NO_METRICS
+        twin.counts = _Counts()
+        twin.counts.merge(self.counts)
+        twin.events = None if self.events is None else self.events.copy()
+        twin._aux = {}
+        return twin
 
     def record_gap(self, previous_s: float, now_s: float) -> None:
         """The gap between two events of a stream."""
@@ -332,8 +350,8 @@ class Recorder:
         it: hdrh's percentile scan over a histogram that changes under it misses the top
         percentile (``KeyError: 100.0``), and dicts change size under iteration. The copy
         (cumulative totals, each scope's counts and stream events, the scenarios, the warnings,
-        the history's figures) costs one C-level histogram add per key, not the
-        percentile scans, so it is taken on the loop. A copy is for reading: it writes no
+        the history's figures) costs one block copy per histogram, not a percentile scan, so
+        it is taken on the loop. A copy is for reading: it writes no
         history or .hlog line and its figures never change.
         """
         twin = Recorder(
@@ -347,12 +365,7 @@ class Recorder:
         twin.scenarios = {name: stats.copy() for name, stats in self.scenarios.items()}
         twin.warnings = list(self.warnings)
         twin._warned = set(self._warned)
-        for (key, observer), scope in self._scopes.items():
-            copied = OperationScope(twin, key, scope.model, observer=observer)
-            copied.counts.merge(scope.counts)
-            if scope.events is not None:
-                copied.events = scope.events.copy()
-            twin._scopes[key, observer] = copied
+        twin._scopes = {place: scope.copied(twin) for place, scope in self._scopes.items()}
         twin._history_figures = self.history_figures()
         return twin
 

@@ -714,9 +714,10 @@ class _Run:
         """A partial summary.json of what the closed intervals hold, so SIGKILL leaves one.
 
         The event loop records into the recorder without a lock, so the worker thread never
-        reads it: a copy is taken here, on the loop (one C-level add per histogram), and the
-        percentiles (about 1 ms per histogram in Python) are computed from the copy in a
-        worker thread, so the loop (and every latency it measures) does not stall for them.
+        reads it: a copy is taken here, on the loop (a block copy per histogram, about 10 ms
+        for 200), and the percentiles (about 1 ms per histogram in Python) are computed from
+        the copy in a worker thread, so the loop (and every latency it measures) does not
+        stall for them.
         A checkpoint that lands after the final summary is not written.
         """
         frozen = recorder.copy()

@@ -203,8 +203,13 @@ class OperationMetrics:
 
     def copy(self) -> OperationMetrics:
         """An independent copy (histograms copied, not shared)."""
-        twin = OperationMetrics()
-        twin.merge(self)
+        twin = OperationMetrics.__new__(OperationMetrics)  # no histograms made only to be dropped
+        twin.latency = self.latency.copy()
+        twin._corrected = None if self._corrected is None else self._corrected.copy()
+        twin.ok = self.ok
+        twin.http_errors = dict(self.http_errors)
+        twin.transport_errors = self.transport_errors
+        twin.timeouts = self.timeouts
         return twin
 
     def take(self) -> OperationMetrics:
