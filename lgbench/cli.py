@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import anyio
 from rich.console import Console
@@ -354,8 +354,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     from lgbench._fit import fit_table, print_wide
     from lgbench.engine import apply_overrides, planned_duration_s
     from lgbench.faults import faults_after
-    from lgbench.thresholds import workload_thresholds
-    from lgbench.workload import format_duration, load_workload
+    from lgbench.workload import format_duration, load_workload, workload_thresholds
 
     workload = apply_overrides(load_workload(args.file), _overrides(args))
     overrides = _overrides(args).describe()
@@ -372,12 +371,18 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     )
     seed = workload.defaults.seed
     console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
-    table = fit_table(
-        console,
-        lambda dropped: _plan_table(workload, dropped),
-        ("model", "ends by", "max VUs", "executor"),
-    )
-    print_wide(console, table)
+    if console.is_terminal:
+        table = fit_table(
+            console,
+            lambda dropped: _plan_table(workload, dropped),
+            ("model", "ends by", "max VUs", "executor"),
+        )
+        print_wide(console, table)
+    else:
+        # A CI log has no width: a table squeezed into 80 columns would wrap every plan.
+        console.print("scenarios, by start time:")
+        for line in _plain_plan(workload):
+            console.print(escape(line), soft_wrap=True)
     load_s = planned_duration_s(workload)
     console.print(
         f"load for about {format_duration(load_s)}; at most"
@@ -396,31 +401,54 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
-def _plan_table(workload: Workload, dropped: frozenset[str]) -> Table:
-    """``lgbench validate``'s scenarios, by start time, without the ``dropped`` columns."""
+_PLAN_COLUMNS: Final = ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by")
+
+
+def _plan_cells(workload: Workload) -> list[dict[str, str]]:
+    """``lgbench validate``'s scenarios, by start time: one cell per column (plain text)."""
     from lgbench.engine import executor_model
     from lgbench.workload import format_duration
 
-    columns = [
-        c
-        for c in ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by")
-        if c not in dropped
+    rows = []
+    for scenario in workload.scenarios:
+        executor = scenario.executor
+        rows.append(
+            {
+                "start": format_duration(scenario.start_time_s),
+                "scenario": scenario.name,
+                "executor": scenario.executor_name,
+                "model": executor_model(executor),
+                "plan": executor.describe(),
+                "max VUs": str(scenario.max_vus()),
+                "ends by": format_duration(scenario.start_time_s + executor.total_duration_s()),
+            }
+        )
+    return rows
+
+
+def _plain_plan(workload: Workload) -> list[str]:
+    """The plan as lines of aligned columns, as wide as their cells: for output that is not
+    a terminal, where nothing should wrap."""
+    rows = [dict(zip(_PLAN_COLUMNS, _PLAN_COLUMNS, strict=True)), *_plan_cells(workload)]
+    widths = {c: max(len(row[c]) for row in rows) for c in _PLAN_COLUMNS}
+    right = ("start", "max VUs")
+    return [
+        "  ".join(
+            row[c].rjust(widths[c]) if c in right else row[c].ljust(widths[c])
+            for c in _PLAN_COLUMNS
+        ).rstrip()
+        for row in rows
     ]
+
+
+def _plan_table(workload: Workload, dropped: frozenset[str]) -> Table:
+    """``lgbench validate``'s scenarios, by start time, without the ``dropped`` columns."""
+    columns = [c for c in _PLAN_COLUMNS if c not in dropped]
     table = Table(title="scenarios, by start time", title_justify="left")
     for column in columns:
         table.add_column(column, justify="right" if column in ("start", "max VUs") else "left")
-    for scenario in workload.scenarios:
-        executor = scenario.executor
-        cells = {
-            "start": format_duration(scenario.start_time_s),
-            "scenario": escape(scenario.name),
-            "executor": scenario.executor_name,
-            "model": executor_model(executor),
-            "plan": escape(executor.describe()),
-            "max VUs": str(scenario.max_vus()),
-            "ends by": format_duration(scenario.start_time_s + executor.total_duration_s()),
-        }
-        table.add_row(*(cells[column] for column in columns))
+    for cells in _plan_cells(workload):
+        table.add_row(*(escape(cells[column]) for column in columns))
     return table
 
 
@@ -433,8 +461,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         print_summary,
         run_workload,
     )
-    from lgbench.thresholds import parse_threshold_option, unjudgeable_reason
-    from lgbench.workload import load_workload
+    from lgbench.workload import load_workload, parse_threshold_option, unjudgeable_reason
 
     workload = load_workload(args.file)
     scenarios = [scenario.name for scenario in workload.scenarios]

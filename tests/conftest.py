@@ -29,6 +29,20 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     return backend
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The real embedded server (``server``: started per test or once per session) and
+    headless Chromium take seconds per test: such tests are ``slow`` too, so that
+    ``pytest -m "not slow"`` answers fast; a test marked ``smoke`` stays in it."""
+    for item in items:
+        heavy = (
+            item.get_closest_marker("server") is not None
+            or item.get_closest_marker("chromium") is not None
+            or "embedded_server" in getattr(item, "fixturenames", ())
+        )
+        if heavy and item.get_closest_marker("smoke") is None:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The real LangGraph in-memory server with lgbench's bundled graphs, for the session.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lgbench.client import ApiError
-from lgbench.engine import ErrorTally, error_message, never_succeeded
+from lgbench.history import ErrorTally, error_message, never_succeeded
 from lgbench.workload import ExpectedErrors
 from tests.test_cli_run import lgbench, write
 

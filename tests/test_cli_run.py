@@ -263,6 +263,7 @@ def test_a_second_ctrl_c_stops_at_once(langgraph_url: str, tmp_path: Path) -> No
 
 
 @pytest.mark.server
+@pytest.mark.smoke  # the README's main job, end to end, in the fast subset
 def test_run_starts_and_stops_the_embedded_server_when_there_is_no_target(
     tmp_path: Path,
 ) -> None:

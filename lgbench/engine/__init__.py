@@ -12,16 +12,6 @@ from __future__ import annotations
 from lgbench.engine._actor import Actor, CallResult, IterationOutcome, ScenarioContext
 from lgbench.engine._audit import AUDIT_SCENARIO, AuditOptions, AuditProgress, run_audit
 from lgbench.engine._control import RunControl
-from lgbench.engine._error_tally import (
-    MAX_DISTINCT,
-    MAX_MESSAGE_CHARS,
-    ErrorTally,
-    describe_error,
-    error_message,
-    never_succeeded,
-    never_succeeded_message,
-    run_error_message,
-)
 from lgbench.engine._executors import (
     BurstExecutor,
     ConstantArrivalRateExecutor,
@@ -91,8 +81,6 @@ __all__ = [
     "AUDIT_SCENARIO",
     "BUSY_CPU_PERCENT",
     "LAG_WARNING_MS",
-    "MAX_DISTINCT",
-    "MAX_MESSAGE_CHARS",
     "MAX_PROBES",
     "MAX_RATE_PER_S",
     "MIN_DURATION_S",
@@ -110,7 +98,6 @@ __all__ = [
     "ConstantRate",
     "ConstantVus",
     "ConstantVusExecutor",
-    "ErrorTally",
     "Executor",
     "IterationOutcome",
     "LiveMode",
@@ -146,19 +133,14 @@ __all__ = [
     "bottleneck_warnings",
     "build_executor",
     "default_run_dir",
-    "describe_error",
-    "error_message",
     "executor_model",
     "find_checker",
     "is_generic_not_found",
     "measurement_clock",
-    "never_succeeded",
-    "never_succeeded_message",
     "planned_duration_s",
     "print_failures",
     "print_summary",
     "run_audit",
-    "run_error_message",
     "run_paced",
     "run_workload",
 ]

@@ -24,8 +24,8 @@ from rich.text import Text
 
 from lgbench._fit import fit_table, print_wide
 from lgbench.engine._audit import AuditProgress
-from lgbench.engine._error_tally import describe_error, never_succeeded_message
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
+from lgbench.history import describe_error, never_succeeded_message
 from lgbench.observe import server_label
 from lgbench.workload import format_duration
 

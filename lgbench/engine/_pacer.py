@@ -51,6 +51,7 @@ from itertools import accumulate
 from typing import Protocol, final
 
 from lgbench.errors import UsageError
+from lgbench.workload import format_duration
 
 __all__ = [
     "MAX_RATE_PER_S",
@@ -110,8 +111,6 @@ class Pacer(Protocol):
 
 def _duration_text(seconds: float) -> str:
     """A finite duration as the workload files write it: ``1m30s``, ``250ms``."""
-    from lgbench.workload import format_duration  # deferred: the workload layer builds plans
-
     return format_duration(seconds)
 
 

@@ -48,17 +48,19 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
 from lgbench.client import ApiError, RunError, TimeoutError, TransportError
-from lgbench.engine._error_tally import ErrorTally, error_message, run_error_message
 from lgbench.engine._routes import RouteSupport
 from lgbench.history import (
     CompletionType,
+    ErrorTally,
     HistoryWriter,
     Invocation,
     StreamSummary,
     classify_error,
     error_kind,
+    error_message,
     invoke_value,
     ok_value,
+    run_error_message,
 )
 from lgbench.metrics import (
     HlogWriter,
@@ -101,6 +103,7 @@ _EMPTY_OPERATIONS: Final = _WAITS | {"runs.stream", "runs.join_stream"}
 THREAD_LEDGER_CAP: Final = 10_000
 _TOP_ERRORS: Final = 5
 _MIN_LAG_SAMPLES: Final = 100
+_NO_METRICS: Final = OperationMetrics()  # the live metrics of a copied scope: never used
 _LATENCY_BASIS: Final[dict[str, str]] = {
     "open": "from the intended start (the pacer's schedule) for an iteration's first operation",
     "closed": "from the actual send; corrected_latency_ms back-fills coordinated omission",
@@ -215,6 +218,24 @@ class OperationScope:
             found = self._aux[series] = registry.metrics_for(key)
         return found
 
+    def copied(self, recorder: Recorder) -> OperationScope:
+        """This scope's counts and stream events, copied into ``recorder`` (a
+        :meth:`Recorder.copy`), without live metrics: a copy records nothing."""
+        twin = OperationScope.__new__(OperationScope)
+        twin._recorder = recorder
+        twin.key = self.key
+        twin.operation = self.operation
+        twin.scenario = self.scenario
+        twin.model = self.model
+        twin.observer = self.observer
+        twin.audit = self.audit
+        twin.metrics = _NO_METRICS
+        twin.counts = _Counts()
+        twin.counts.merge(self.counts)
+        twin.events = None if self.events is None else self.events.copy()
+        twin._aux = {}
+        return twin
+
     def record_gap(self, previous_s: float, now_s: float) -> None:
         """The gap between two events of a stream."""
         self.aux("event_gap").record(previous_s, now_s)
@@ -278,6 +299,30 @@ class ScenarioStats:
         self.active_vus = 0
         self.allocated_vus = 0
         self.iteration_time = LatencyRecorder()
+
+    def copy(self) -> ScenarioStats:
+        """An independent copy (the iteration-time histogram copied too)."""
+        twin = ScenarioStats(
+            name=self.name,
+            executor=self.executor,
+            model=self.model,
+            description=self.description,
+            tags=self.tags,
+            start_time_s=self.start_time_s,
+            planned_s=self.planned_s,
+            max_vus=self.max_vus,
+        )
+        twin.started_s = self.started_s
+        twin.ended_s = self.ended_s
+        twin.started = self.started
+        twin.finished = self.finished
+        twin.failed = self.failed
+        twin.interrupted = self.interrupted
+        twin.dropped = self.dropped
+        twin.active_vus = self.active_vus
+        twin.allocated_vus = self.allocated_vus
+        twin.iteration_time = self.iteration_time.copy()
+        return twin
 
     @property
     def running(self) -> bool:
@@ -418,6 +463,45 @@ class Recorder:
         self._loop_lag = self.aux.metrics(_LOOP_LAG)
         self.on_warning: Callable[[str], None] | None = None
         self.routes = RouteSupport(self.warn)
+        self._history_figures: dict[str, Any] | None = None  # a copy's, frozen
+
+    def copy(self) -> Recorder:
+        """Everything a summary reads, copied, for another thread to summarise.
+
+        The event loop records into this recorder without a lock, so no other thread may read
+        it: hdrh's percentile scan over a histogram that changes under it misses the top
+        percentile (``KeyError: 100.0``), and dicts change size under iteration. The copy
+        (cumulative totals, each scope's counts and stream events, the scenarios, the warnings,
+        the history's figures) costs one block copy per histogram, not a percentile scan, so
+        it is taken on the loop. A copy is for reading: it writes no
+        history or .hlog line and its figures never change.
+        """
+        twin = Recorder(
+            clock=self.clock,
+            origin_s=self.origin_s,
+            history=self.history,
+            keep_stream_events=self.keep_stream_events,
+        )
+        twin.registry = self.registry.copy()
+        twin.aux = self.aux.copy()
+        twin.audit_registry = self.audit_registry.copy()
+        twin.routes = self.routes.copy()
+        twin.scenarios = {name: stats.copy() for name, stats in self.scenarios.items()}
+        twin.warnings = list(self.warnings)
+        twin._warned = set(self._warned)
+        twin._scopes = {place: scope.copied(twin) for place, scope in self._scopes.items()}
+        twin._history_figures = self.history_figures()
+        return twin
+
+    def history_figures(self) -> dict[str, Any]:
+        """The history's lines written, finished segments and failed compressions."""
+        if self._history_figures is not None:
+            return dict(self._history_figures)
+        return {
+            "events": self.history.lines_written,
+            "segments": self.history.segments,
+            "compression_errors": list(self.history.compression_errors),
+        }
 
     # -- set-up ----------------------------------------------------------------------------
 

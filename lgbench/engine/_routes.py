@@ -33,6 +33,7 @@ replaces every segment equal to one of the call's ids with its name
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
@@ -242,3 +243,10 @@ class RouteSupport:
     def to_list(self) -> list[dict[str, Any]]:
         """``summary.json``'s ``unsupported``."""
         return [route.to_dict() for route in self.routes()]
+
+    def copy(self) -> RouteSupport:
+        """What is known so far, frozen for a summary in another thread (it judges nothing)."""
+        twin = RouteSupport(self._warn)
+        twin._unsupported = {key: dataclasses.replace(r) for key, r in self._unsupported.items()}
+        twin._exists = set(self._exists)
+        return twin

@@ -23,6 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, get_args
 
+# The submodules, not the package: the workload parser will read [[fault]] tables with
+# this module, and importing lgbench.workload from here would then be circular.
+from lgbench._toml import DURATION_FORMS, DurationError, KeyPath, format_duration, parse_duration
+from lgbench._toml import quote as _quote
+from lgbench._toml import toml_type as _toml_type
 from lgbench.faults._proxy import (
     DIRECTIONS,
     CutFault,
@@ -34,14 +39,6 @@ from lgbench.faults._proxy import (
     StallFault,
     ThrottleFault,
 )
-
-# The submodules, not the package: the workload parser will read [[fault]] tables with
-# this module, and importing lgbench.workload from here would then be circular.
-from lgbench.workload._duration import DURATION_FORMS, format_duration, parse_duration
-from lgbench.workload._errors import DurationError
-from lgbench.workload._locate import KeyPath
-from lgbench.workload._text import quote as _quote
-from lgbench.workload._text import toml_type as _toml_type
 
 __all__ = [
     "FAULT_KINDS",

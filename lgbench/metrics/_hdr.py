@@ -21,12 +21,15 @@ handled here so no other module has to know:
 - A histogram and its encoder refer to each other: left so, a dropped histogram waits for the
   cycle collector, and a soak's replaced histograms pile up. Each one made here has the cycle
   broken (a weak proxy), so reference counting frees it at once.
+- Copying: ``counts`` is a ctypes array, copied as one block; ``total_count``,
+  ``min_value`` and ``max_value`` are the rest of a histogram's state (timestamps unused).
 - Histograms do not pickle; ``encode()`` (base64 of the compressed V2 format, as HdrHistogram
   writes into .hlog files) and ``decode_and_add`` cross process boundaries, natively and fast.
 """
 
 from __future__ import annotations
 
+import ctypes
 import weakref
 from dataclasses import dataclass
 from typing import Any, final
@@ -287,6 +290,23 @@ class LatencyRecorder:
         return value
 
     # --- merging and transport ------------------------------------------------------------------
+
+    def copy(self) -> LatencyRecorder:
+        """An independent copy: the counters copied as one block of memory (about 10 µs).
+
+        A copy is how a histogram the event loop records into is read from another thread:
+        hdrh's percentile scan over a histogram that changes under it can miss the top
+        percentile (``KeyError: 100.0``).
+        """
+        twin = LatencyRecorder()
+        source, target = self._histogram, twin._histogram
+        ctypes.memmove(target.counts, source.counts, ctypes.sizeof(source.counts))
+        target.total_count = source.total_count
+        target.min_value = source.min_value
+        target.max_value = source.max_value
+        twin._sum_us = self._sum_us
+        twin.out_of_range = self.out_of_range
+        return twin
 
     def merge(self, other: LatencyRecorder) -> None:
         """Add ``other``'s values and counters into this recorder (``other`` is unchanged)."""

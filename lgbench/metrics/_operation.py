@@ -201,6 +201,17 @@ class OperationMetrics:
         self.transport_errors += other.transport_errors
         self.timeouts += other.timeouts
 
+    def copy(self) -> OperationMetrics:
+        """An independent copy (histograms copied, not shared)."""
+        twin = OperationMetrics.__new__(OperationMetrics)  # no histograms made only to be dropped
+        twin.latency = self.latency.copy()
+        twin._corrected = None if self._corrected is None else self._corrected.copy()
+        twin.ok = self.ok
+        twin.http_errors = dict(self.http_errors)
+        twin.transport_errors = self.transport_errors
+        twin.timeouts = self.timeouts
+        return twin
+
     def take(self) -> OperationMetrics:
         """Hand everything recorded so far to a new object and start again empty.
 

@@ -173,6 +173,17 @@ class MetricsRegistry:
             for operation, each in self.totals_by_operation().items()
         }
 
+    def copy(self) -> MetricsRegistry:
+        """A registry holding a copy of these totals (live metrics start empty in it).
+
+        Taken where the recording happens, it can be summarised in another thread while
+        recording goes on here.
+        """
+        twin = MetricsRegistry(self.origin_s)
+        twin._totals = {key: metrics.copy() for key, metrics in self._totals.items()}
+        twin._elapsed_s = self._elapsed_s
+        return twin
+
     def to_dict(self) -> dict[str, Any]:
         """The totals as JSON-ready data (histograms encoded), for another process to merge."""
         return {

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, final
 
-from lgbench.engine import describe_error, never_succeeded_message
+from lgbench.history import describe_error, never_succeeded_message
 from lgbench.observe import server_label
 from lgbench.report._context import Context, get, number, split_tag
 from lgbench.report._figures import distribution_figure, time_figure, trace
@@ -387,7 +387,8 @@ def _operations(ctx: Context) -> Raw | None:
     )
     parts.append(
         f'<p class="note">Latencies in ms, HdrHistogram bucket edges, {esc(source)}. '
-        "Hover an error count for its kinds.</p>"
+        "Hover an error count for its kinds. Queue wait: on the in-memory server, mostly its "
+        "polling for queued runs (every 0.5 s), also inside runs.wait's latency.</p>"
     )
     parts.append(_not_made(ctx))
     errors = _top_errors(ctx)

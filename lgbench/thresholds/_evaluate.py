@@ -31,10 +31,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
+from lgbench._toml import format_duration
 from lgbench.metrics import IntervalSnapshot, LatencyRecorder, MetricKey
 from lgbench.thresholds._format import format_value
-from lgbench.thresholds._grammar import Metric, Threshold
-from lgbench.workload._duration import format_duration
+from lgbench.workload import Metric, Threshold
 
 __all__ = [
     "MAX_WINDOW_FAILURES",

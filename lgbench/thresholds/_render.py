@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench._fit import fit_table, print_wide
+from lgbench._toml import format_duration
 from lgbench.thresholds._format import format_value
-from lgbench.workload._duration import format_duration
 
 __all__ = ["render_thresholds"]
 

@@ -1,9 +1,11 @@
-"""Workload files: the TOML schema, its validation, templating and durations.
+"""Workload files: the TOML schema, its validation, templating, durations and thresholds.
 
 :func:`load_workload` / :func:`parse_workload` turn a file into a :class:`Workload`
 or raise a :class:`WorkloadError` that lists every issue with its line and column;
-:func:`dump_workload` writes a workload back. The schema is documented in
-``docs/workload.md``.
+:func:`dump_workload` writes a workload back. Threshold expressions are read here too
+(:func:`build_threshold`, :func:`parse_threshold_option` for ``--threshold``,
+:func:`workload_thresholds`); :mod:`lgbench.thresholds` judges them. The schema is
+documented in ``docs/workload.md``.
 """
 
 from __future__ import annotations
@@ -12,18 +14,6 @@ import inspect
 
 from lgbench.workload._dump import (
     dump_workload,
-)
-from lgbench.workload._duration import (
-    DURATION_FORMS,
-    MAX_DURATION_S,
-    format_duration,
-    parse_duration,
-)
-from lgbench.workload._errors import (
-    DurationError,
-    TemplateError,
-    WorkloadError,
-    WorkloadIssue,
 )
 from lgbench.workload._executors import (
     EXECUTORS,
@@ -45,10 +35,10 @@ from lgbench.workload._executors import (
     StageConfig,
     register_executor,
 )
-from lgbench.workload._locate import (
-    KeyPath,
-    Position,
-    SourceMap,
+from lgbench.workload._judgeable import (
+    BURST_OBSERVER_OPERATIONS,
+    BURST_OPERATIONS,
+    unjudgeable_reason,
 )
 from lgbench.workload._model import (
     ERROR_KINDS,
@@ -88,6 +78,19 @@ from lgbench.workload._parse import (
     load_workload,
     parse_workload,
 )
+from lgbench.workload._shared import (
+    DURATION_FORMS,
+    MAX_DURATION_S,
+    DurationError,
+    KeyPath,
+    Position,
+    SourceMap,
+    TemplateError,
+    WorkloadError,
+    WorkloadIssue,
+    format_duration,
+    parse_duration,
+)
 from lgbench.workload._templating import (
     BUILTIN_NAMES,
     Expression,
@@ -96,9 +99,23 @@ from lgbench.workload._templating import (
     render,
     resolve_id,
 )
+from lgbench.workload._thresholds import (
+    OPERATORS,
+    STATS,
+    Metric,
+    MetricKind,
+    Operator,
+    Threshold,
+    ThresholdProblem,
+    build_threshold,
+    parse_threshold_option,
+    workload_thresholds,
+)
 
 __all__ = [
     "BUILTIN_NAMES",
+    "BURST_OBSERVER_OPERATIONS",
+    "BURST_OPERATIONS",
     "CANCEL_ACTIONS",
     "DISCONNECT_MODES",
     "DURATION_FORMS",
@@ -116,7 +133,9 @@ __all__ = [
     "ON_COMPLETION",
     "ON_ERROR",
     "OPERATIONS",
+    "OPERATORS",
     "RUN_STATUSES",
+    "STATS",
     "STREAM_MODES",
     "THREAD_STATUSES",
     "BurstConfig",
@@ -130,9 +149,12 @@ __all__ = [
     "ExpectedErrors",
     "Expression",
     "KeyPath",
+    "Metric",
+    "MetricKind",
     "OnError",
     "OperationSpec",
     "OperationStepConfig",
+    "Operator",
     "OptionSpec",
     "OptionType",
     "ParamKind",
@@ -151,26 +173,33 @@ __all__ = [
     "TargetConfig",
     "Template",
     "TemplateError",
+    "Threshold",
+    "ThresholdProblem",
     "ThresholdSpec",
     "TimeoutsConfig",
     "Transport",
     "Workload",
     "WorkloadError",
     "WorkloadIssue",
+    "build_threshold",
     "dump_workload",
     "format_duration",
     "load_workload",
     "parse_duration",
     "parse_template",
+    "parse_threshold_option",
     "parse_workload",
     "register_executor",
     "render",
     "resolve_id",
+    "unjudgeable_reason",
+    "workload_thresholds",
 ]
 
 for _name in __all__:
     _obj = globals()[_name]
     claimable = inspect.isclass(_obj) or inspect.isfunction(_obj)
-    if claimable and _obj.__module__.startswith("lgbench.workload._"):
+    # The shared TOML pieces too: lgbench._toml is private, this package is their home.
+    if claimable and _obj.__module__.startswith(("lgbench.workload._", "lgbench._toml.")):
         _obj.__module__ = __name__
 del _name, _obj, claimable, inspect

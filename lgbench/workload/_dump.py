@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lgbench.workload._duration import format_duration
+from lgbench._toml import format_duration
+from lgbench.faults import FaultSpec
 from lgbench.workload._model import (
     DefaultsConfig,
     EmbeddedConfig,
@@ -26,9 +27,6 @@ from lgbench.workload._model import (
     TimeoutsConfig,
     Workload,
 )
-
-if TYPE_CHECKING:
-    from lgbench.faults import FaultSpec
 
 __all__ = ["dump_workload"]
 

@@ -35,11 +35,18 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, ClassVar, Self, TypeVar
 
-from lgbench.workload._duration import DURATION_FORMS, format_duration, parse_duration
-from lgbench.workload._errors import DurationError
-from lgbench.workload._locate import KeyPath
+from lgbench._toml import (
+    DURATION_FORMS,
+    DurationError,
+    KeyPath,
+    did_you_mean,
+    format_duration,
+    one_of,
+    parse_duration,
+    quote,
+    toml_type,
+)
 from lgbench.workload._operations import MULTITASK_STRATEGIES
-from lgbench.workload._text import did_you_mean, one_of, quote, toml_type
 
 __all__ = [
     "EXECUTORS",

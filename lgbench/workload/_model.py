@@ -28,15 +28,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
+from lgbench._toml import Position
+from lgbench.faults import FaultSpec
 from lgbench.workload._executors import ExecutorConfig
-from lgbench.workload._locate import Position
 from lgbench.workload._operations import OPERATIONS, OperationSpec
-
-if TYPE_CHECKING:
-    # lgbench.faults reads durations from this package: only its type is needed here.
-    from lgbench.faults import FaultSpec
 
 __all__ = [
     "ERROR_KINDS",
@@ -213,8 +210,8 @@ class ThresholdSpec:
     canonical form (``"< 2s"``); ``window_s`` the window from either form (``"< 2s in every
     1m"`` or ``{ condition = "< 2s", window = "1m" }``), None for the whole run;
     ``abort_on_fail`` / ``abort_delay_s`` stop the run early. ``location`` is where the
-    condition is written (not part of equality). :mod:`lgbench.thresholds` has the grammar
-    and turns these into thresholds it can evaluate.
+    condition is written (not part of equality). :func:`~lgbench.workload.workload_thresholds`
+    turns these into thresholds :mod:`lgbench.thresholds` can evaluate.
     """
 
     expression_key: str

@@ -20,14 +20,28 @@ import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import tomli
 
-from lgbench.workload._duration import DURATION_FORMS, parse_duration
-from lgbench.workload._errors import DurationError, TemplateError, WorkloadError, WorkloadIssue
+from lgbench._toml import (
+    DURATION_FORMS,
+    DurationError,
+    KeyPath,
+    Position,
+    SourceMap,
+    TemplateError,
+    WorkloadError,
+    WorkloadIssue,
+    did_you_mean,
+    one_of,
+    parse_duration,
+    quote,
+    toml_type,
+)
+from lgbench.faults import FaultSpec, check_schedule, validate_fault_table
 from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
-from lgbench.workload._locate import KeyPath, Position, SourceMap
+from lgbench.workload._judgeable import unjudgeable_reason
 from lgbench.workload._model import (
     ERROR_KINDS,
     ON_ERROR,
@@ -47,10 +61,7 @@ from lgbench.workload._model import (
 )
 from lgbench.workload._operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
-from lgbench.workload._text import did_you_mean, one_of, quote, toml_type
-
-if TYPE_CHECKING:
-    from lgbench.faults import FaultSpec
+from lgbench.workload._thresholds import Threshold, build_threshold
 
 __all__ = ["load_workload", "parse_workload"]
 
@@ -394,9 +405,6 @@ def _read_expected_errors(reader: _Reader, raw: Any) -> tuple[ExpectedErrors, ..
 
 
 def _read_faults(reader: _Reader, raw: Any) -> tuple[FaultSpec, ...]:
-    # Imported here: lgbench.faults reads durations from this package's submodules.
-    from lgbench.faults import check_schedule, validate_fault_table
-
     base: KeyPath = ("fault",)
     example = "[[fault]] tables with name, kind and at (see docs/faults.md)"
     if raw is None:
@@ -1310,9 +1318,6 @@ def _read_thresholds(
 ) -> tuple[ThresholdSpec, ...]:
     """The thresholds; with the ``parsed`` scenarios, also those that can never be judged
     (their operation is called by no selected scenario) are issues."""
-    # lgbench.thresholds reads operation names from this package, so it is imported late.
-    from lgbench.thresholds import Threshold, build_threshold, unjudgeable_reason
-
     base: KeyPath = ("thresholds",)
     table = reader.table(raw, base, "[thresholds]")
     if table is None:

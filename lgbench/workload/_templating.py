@@ -44,8 +44,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from lgbench.workload._errors import TemplateError
-from lgbench.workload._text import quote
+from lgbench._toml import TemplateError, quote
 
 __all__ = [
     "BUILTIN_NAMES",

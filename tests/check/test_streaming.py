@@ -147,6 +147,7 @@ def peak_bytes(check: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # a history big enough to tell memory apart
 def test_memory_follows_the_partition_not_the_history(tmp_path: Path) -> None:
     small, large = tmp_path / "small", tmp_path / "large"
     small.mkdir()

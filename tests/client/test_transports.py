@@ -50,6 +50,10 @@ from tests._scripted_server import (
 
 pytestmark = pytest.mark.anyio
 
+#: Timeouts and slow peers that play out in real time (tenths of a second per case, times
+#: every backend and transport): left out of the fast subset.
+_WALL_CLOCK = pytest.mark.slow
+
 #: Generous limits for requests that must succeed: deadlines, not measurements.
 SAFE = Timeout(connect_s=10.0, read_s=10.0, write_s=10.0, total_s=30.0)
 #: A short limit for requests that must time out.
@@ -131,6 +135,7 @@ async def test_large_body_arrives_in_several_chunks(transport: AsyncTransport) -
     assert response.closed
 
 
+@_WALL_CLOCK
 async def test_slow_reader_gets_the_whole_body(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -329,6 +334,7 @@ async def test_pool_is_bounded_and_waiters_are_served(kind: str, server: Scripte
     assert server.max_open == 2
 
 
+@_WALL_CLOCK
 async def test_pool_wait_counts_against_the_total_timeout(
     kind: str, server: ScriptedServer
 ) -> None:
@@ -343,6 +349,7 @@ async def test_pool_wait_counts_against_the_total_timeout(
     assert server.connections_opened == 1
 
 
+@_WALL_CLOCK
 async def test_cancelled_pool_waiter_leaves_the_pool_usable(
     kind: str, server: ScriptedServer
 ) -> None:
@@ -407,6 +414,7 @@ async def test_post_lost_to_the_keepalive_race_is_not_resent(
 # -- timeouts ----------------------------------------------------------------------------------
 
 
+@_WALL_CLOCK
 async def test_connect_timeout(kind: str) -> None:
     with unaccepting_listener() as (host, port):
         async with make_transport(kind, f"http://{host}:{port}") as transport:
@@ -414,6 +422,7 @@ async def test_connect_timeout(kind: str) -> None:
                 await fetch(transport, "/", limits=Timeout(connect_s=SHORT_S, total_s=30))
 
 
+@_WALL_CLOCK
 async def test_total_timeout_while_connecting(kind: str) -> None:
     with unaccepting_listener() as (host, port):
         async with make_transport(kind, f"http://{host}:{port}") as transport:
@@ -421,6 +430,7 @@ async def test_total_timeout_while_connecting(kind: str) -> None:
                 await fetch(transport, "/", limits=Timeout(connect_s=30, total_s=SHORT_S))
 
 
+@_WALL_CLOCK
 async def test_read_timeout_before_the_head(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -431,11 +441,13 @@ async def test_read_timeout_before_the_head(
     assert body == b"hello"
 
 
+@_WALL_CLOCK
 async def test_slow_first_byte_within_the_read_timeout(transport: AsyncTransport) -> None:
     _, body = await fetch(transport, "/slow-head?delay=0.2")
     assert body == b"late"
 
 
+@_WALL_CLOCK
 async def test_read_timeout_mid_body(transport: AsyncTransport, server: ScriptedServer) -> None:
     response = await get(transport, "/stall-body", Timeout(read_s=SHORT_S, total_s=30))
     assert response.status_code == 200
@@ -447,6 +459,7 @@ async def test_read_timeout_mid_body(transport: AsyncTransport, server: Scripted
     assert server.connections_opened == 2
 
 
+@_WALL_CLOCK
 async def test_total_timeout_covers_the_body(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -456,6 +469,7 @@ async def test_total_timeout_covers_the_body(
     await server.wait_closed(1)
 
 
+@_WALL_CLOCK
 async def test_total_timeout_before_the_head(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -466,6 +480,7 @@ async def test_total_timeout_before_the_head(
     assert body == b"hello"
 
 
+@_WALL_CLOCK
 async def test_keepalive_bytes_reset_the_read_timeout(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -480,6 +495,7 @@ async def test_keepalive_bytes_reset_the_read_timeout(
     await server.wait_closed(1)
 
 
+@_WALL_CLOCK
 async def test_short_read_timeouts_fire_while_a_long_one_waits(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -502,6 +518,7 @@ async def test_short_read_timeouts_fire_while_a_long_one_waits(
         tg.cancel_scope.cancel()
 
 
+@_WALL_CLOCK
 async def test_reused_connection_forgets_the_previous_read_limit(
     transport: AsyncTransport, server: ScriptedServer
 ) -> None:
@@ -533,6 +550,7 @@ async def test_trio_watchdog_lives_as_long_as_its_connections(server: ScriptedSe
     await server.wait_closed(1)
 
 
+@_WALL_CLOCK
 async def test_write_timeout(kind: str) -> None:
     big = b"x" * (32 << 20)  # far beyond what loopback socket buffers hold
     with quiet_server() as quiet:
@@ -548,6 +566,7 @@ async def test_write_timeout(kind: str) -> None:
             await quiet.wait_client_close(connection)
 
 
+@_WALL_CLOCK
 async def test_total_timeout_while_sending(kind: str) -> None:
     big = b"x" * (32 << 20)  # far beyond what loopback socket buffers hold
     with quiet_server() as quiet:
@@ -630,6 +649,7 @@ async def test_closed_transport_refuses_requests(kind: str, server: ScriptedServ
 # -- cancellation at every phase ---------------------------------------------------------------
 
 
+@_WALL_CLOCK
 async def test_cancel_while_connecting_frees_the_slot(kind: str) -> None:
     with unaccepting_listener() as (host, port):
         async with make_transport(kind, f"http://{host}:{port}", max_connections=1) as transport:
@@ -673,6 +693,7 @@ async def test_cancel_while_waiting_for_the_head(
     assert server.connections_opened == 2
 
 
+@_WALL_CLOCK
 async def test_cancel_mid_body(transport: AsyncTransport, server: ScriptedServer) -> None:
     response = await get(transport, "/stall-body")
     assert await response.receive_some() == b"half-"

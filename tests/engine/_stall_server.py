@@ -28,6 +28,8 @@ class StallServer:
     stall_s: float
     port: int = 0
     posts: int = 0
+    stalled_s: float = 0.0
+    """How long the freeze really lasted (a loaded machine oversleeps ``stall_s``)."""
 
     @property
     def url(self) -> str:
@@ -61,7 +63,9 @@ class StallServer:
                     self.posts += 1
                     if self.posts == self.stall_on:
                         # Freezes the event loop: the point of the test.
+                        frozen_at = time.monotonic()
                         time.sleep(self.stall_s)  # noqa: ASYNC251
+                        self.stalled_s = time.monotonic() - frozen_at
                     body = {"thread_id": f"t{self.posts}", "status": "idle"}
                 elif target == "/info":
                     body = {"version": "stall-server"}

@@ -13,12 +13,15 @@ import gc
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from lgbench.engine import Recorder, ScenarioStats
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder
 from lgbench.observe import DriftTracker
-from lgbench.thresholds import ThresholdEvaluator, parse_threshold_option
+from lgbench.thresholds import ThresholdEvaluator
+from lgbench.workload import parse_threshold_option
 
 OPERATIONS = ("threads.create", "runs.wait", "runs.stream", "threads.get_state", "store.put_item")
 
@@ -28,6 +31,7 @@ def _live_histograms() -> int:
     return sum(1 for obj in gc.get_objects() if isinstance(obj, LatencyRecorder))
 
 
+@pytest.mark.slow  # thousands of intervals
 def test_retained_state_does_not_grow_with_the_number_of_intervals(tmp_path: Path) -> None:
     clock_s = 0.0
     history = HistoryWriter.open(

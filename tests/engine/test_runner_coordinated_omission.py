@@ -1,20 +1,23 @@
 """Coordinated omission: the open model's latency counts from the intended start.
 
 100 iterations/s for 5 s (500 requests) against a real loopback server; the 200th request
-(due at 2.00 s) freezes the whole process for 1 s. Iterations due during the freeze (2.01 s ..
-2.99 s) can only start when it ends, at about 3.00 s. Analytically, latency from the intended
-start is then about ``3.00 - due`` for those 99 iterations and 1 s for the frozen one: 100 of
-500 samples spread evenly over (0, 1] s, the rest a few milliseconds. So
+(due at 2.00 s) freezes the whole process for S (about 1 s; the server measures the freeze it
+really got). Iterations due during the freeze can only start when it ends. Analytically,
+latency from the intended start is then about ``S - (due - 2.00 s)`` for the 99 iterations due
+during the freeze and S for the frozen one: 100 of 500 samples spread evenly over (0, S], the
+rest a few milliseconds. So
 
-    p99 (rank 495 of 500: the 6th largest)   ~ 0.95 s
-    p90 (rank 450: the 51st largest)        ~ 0.50 s
+    p99 (rank 495 of 500: the 6th largest)   ~ 0.95 S
+    p90 (rank 450: the 51st largest)        ~ 0.50 S
     p50                                      a few ms
 
 while the time from the *actual* send (``service_time_ms``, what a naive tool reports) has
-only the one frozen request above a few tens of milliseconds: its p99 stays tiny. The bounds
-below are generous (a busy machine adds milliseconds to the catch-up after the freeze, at
-worst a few hundred: seen 832 ms for p90 on a loaded 2-core machine) and nothing else
-depends on wall-clock timing. Real time: about 5 s per backend.
+only the one frozen request above a few tens of milliseconds: its p99 stays tiny.
+
+Every bound is a ratio to the measured freeze or between the run's own figures, never a
+millisecond figure: a loaded machine delays the catch-up after the freeze (which only raises
+the latencies of the iterations due during it: seen p90 = 0.83 S on a busy 2-core machine), so
+the upper bounds leave half a freeze for it. Wall-clock: about 5 s per backend, marked slow.
 """
 
 from __future__ import annotations
@@ -71,19 +74,22 @@ async def test_open_model_p99_includes_the_stall_the_naive_figure_does_not(
             )
     finally:
         gc.unfreeze()
+    stall_ms = server.stalled_s * 1000
+    assert stall_ms > 0, "the server never froze"
     assert result.summary is not None
     op = result.summary["operations"]["threads.create"]
     assert op["count"] == 500 and op["errors"] == 0
     assert result.summary["dropped_iterations"] == 0
     latency = op["latency_ms"]
     naive = op["service_time_ms"]
-    assert 800 <= latency["p99"] <= 1400, latency
-    assert 350 <= latency["p90"] <= 950, latency
-    assert latency["p50"] < 100, latency
-    assert latency["max"] >= 950, latency
-    assert naive["p99"] < 250, naive  # the freeze is invisible from the actual send...
-    assert naive["p99"] * 4 < latency["p99"]  # ...but not from the intended start
-    # The tool noticed that it was itself the bottleneck.
-    assert result.summary["schedule_lag_ms"]["max"] >= 900
-    assert result.summary["event_loop_lag_ms"]["max"] >= 900
+    ratios = {key: latency[key] / stall_ms for key in ("p50", "p90", "p99", "max")}
+    assert ratios["max"] >= 0.95, ratios  # the frozen request waited the whole freeze
+    assert 0.8 <= ratios["p99"] <= 1.5, ratios  # analytically 0.95
+    assert 0.4 <= ratios["p90"] <= 1.0, ratios  # analytically 0.50
+    assert ratios["p50"] < 0.2, ratios  # the freeze does not spread to the rest
+    # The freeze is invisible from the actual send, but not from the intended start.
+    assert naive["p99"] * 4 < latency["p99"], (naive, latency)
+    # The tool noticed that it was itself the bottleneck, for about as long as it froze.
+    assert result.summary["schedule_lag_ms"]["max"] >= 0.9 * stall_ms
+    assert result.summary["event_loop_lag_ms"]["max"] >= 0.9 * stall_ms
     assert any("bottleneck" in warning for warning in result.summary["warnings"])

@@ -27,7 +27,7 @@ from lgbench.faults import (
 )
 from tests.faults._servers import SSE_HEAD, open_echo_server, open_sse_server, read_all, sse_events
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # faults played in real time
 
 # asyncio may wake a timer up to its clock resolution early; nothing else is tolerated.
 EARLY_S = 0.005

@@ -17,7 +17,7 @@ import trio.testing
 from lgbench.errors import UsageError
 from lgbench.faults import FaultEvent, FaultProxy, FaultSpec, run_fault_schedule
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # fault schedules play in real time
 
 
 class Recorder:

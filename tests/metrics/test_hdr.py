@@ -200,3 +200,29 @@ def test_a_dropped_histogram_is_freed_at_once_without_the_cycle_collector() -> N
             assert histogram() is None
     finally:
         gc.enable()
+
+
+def test_a_copy_equals_the_original_and_is_independent() -> None:
+    original = LatencyRecorder()
+    for value in (0, 1, 999, 1_000, 123_456, 3_600_000_000):
+        original.record_us(value)
+    original.record_us(-1)  # out of range: counted, and copied too
+    original.record_corrected_us(50_000, 10_000)
+    copy = original.copy()
+    assert copy.stats() == original.stats()
+    assert copy.buckets() == original.buckets()
+    assert (copy.count, copy.sum_us, copy.out_of_range) == (
+        original.count,
+        original.sum_us,
+        original.out_of_range,
+    )
+    assert copy.encode() == original.encode()
+    copy.record_us(5)
+    original.record_us(7_000)
+    assert copy.count == original.count
+    assert copy.stats().min_us == 0 and 5 in {low for low, _, _ in copy.buckets()}
+    assert 5 not in {low for low, _, _ in original.buckets()}
+    empty = LatencyRecorder().copy()
+    assert empty.count == 0 and empty.stats() == LatencyRecorder().stats()
+    empty.record_us(42)
+    assert empty.stats().min_us == empty.stats().max_us == 42

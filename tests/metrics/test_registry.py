@@ -60,6 +60,20 @@ def test_totals_stop_at_the_last_snapshot() -> None:
         registry.totals[MetricKey("x")] = registry.metrics("x")  # type: ignore[index]
 
 
+def test_a_copy_keeps_the_totals_of_its_time() -> None:
+    registry = MetricsRegistry(origin_s=ORIGIN_S)
+    record_burst(registry, "runs.wait", [10, 20])
+    registry.snapshot_interval(ORIGIN_S + 1)
+    copy = registry.copy()
+    record_burst(registry, "runs.wait", [30, 40, 50])
+    registry.snapshot_interval(ORIGIN_S + 2)
+    assert registry.totals_by_operation()["runs.wait"].latency.count == 5
+    assert copy.totals_by_operation()["runs.wait"].latency.count == 2
+    assert copy.totals_by_operation()["runs.wait"].latency.sum_us == 30_000
+    assert copy.elapsed_s == 1.0
+    assert copy.summary()["runs.wait"]["latency_ms"]["max"] == pytest.approx(20, rel=1e-3)
+
+
 def test_snapshots_cannot_go_back_in_time() -> None:
     registry = MetricsRegistry(origin_s=5.0)
     registry.snapshot_interval(8.0)

@@ -350,6 +350,7 @@ def recorders_reachable_from(root: object) -> int:
     return found
 
 
+@pytest.mark.slow  # 10,000 intervals
 def test_state_stays_bounded_over_10000_intervals() -> None:
     tracker = DriftTracker(window_s=60.0)
     # The same interval contents each time: the tracker must not keep references to them.

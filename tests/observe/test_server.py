@@ -304,12 +304,14 @@ async def test_suspended_sampling_retries_and_resumes() -> None:
         asked = len(target.requests)
         assert await sampler.sample() == {}  # before retry_s: nothing asked
         assert len(target.requests) == asked
-        await anyio.sleep(0.05)
+        # Twice retry_s: uvloop's sleeps end on a millisecond clock, a shade before the
+        # sampler's monotonic deadline.
+        await anyio.sleep(0.1)
         assert await sampler.sample() == {}  # the retry fails: suspended again at once
         assert len(target.requests) == asked + 2
         assert not sampler.active
         state["up"] = True
-        await anyio.sleep(0.05)
+        await anyio.sleep(0.1)
         figures = await sampler.sample()
         assert figures["workers.max"] == 10.0
         assert sampler.status == "sampling"

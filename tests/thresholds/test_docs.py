@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from lgbench.thresholds import Threshold, ThresholdEvaluator, build_threshold
-from lgbench.workload import parse_workload
+from lgbench.thresholds import ThresholdEvaluator
+from lgbench.workload import Threshold, build_threshold, parse_workload
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "thresholds.md"
 TEXT = DOC.read_text(encoding="utf-8")

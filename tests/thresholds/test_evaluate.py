@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 
 from lgbench.metrics import IntervalSnapshot, MetricKey, OperationMetrics
-from lgbench.thresholds import (
-    MAX_WINDOW_FAILURES,
-    Threshold,
-    ThresholdEvaluator,
-    build_threshold,
-)
+from lgbench.thresholds import MAX_WINDOW_FAILURES, ThresholdEvaluator
+from lgbench.workload import Threshold, build_threshold
 
 EMPTY = IntervalSnapshot(0.0, 0.0, {})
 
@@ -497,6 +493,7 @@ def test_observe_after_finish_is_a_bug() -> None:
 # -- memory ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # thousands of intervals
 def test_state_does_not_grow_with_the_run() -> None:
     evaluator = ThresholdEvaluator(
         [

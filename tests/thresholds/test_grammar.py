@@ -8,15 +8,15 @@ from hypothesis import strategies as st
 
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
-from lgbench.thresholds import (
+from lgbench.workload import (
     Metric,
     MetricKind,
     Threshold,
     build_threshold,
     parse_threshold_option,
+    parse_workload,
     workload_thresholds,
 )
-from lgbench.workload import parse_workload
 
 SCENARIOS = ["chat", "arrivals"]
 TAGS = [("role", "observer"), ("tier", "gold")]

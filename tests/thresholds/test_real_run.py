@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from lgbench.thresholds import (
-    ThresholdEvaluator,
-    parse_threshold_option,
-    render_thresholds,
-    workload_thresholds,
-)
-from lgbench.workload import load_workload
+from lgbench.thresholds import ThresholdEvaluator, render_thresholds
+from lgbench.workload import load_workload, parse_threshold_option, workload_thresholds
 
 ROOT = Path(__file__).parent.parent.parent
 

@@ -7,7 +7,8 @@ import json
 from rich.console import Console
 
 from lgbench.metrics import IntervalSnapshot, MetricKey, OperationMetrics
-from lgbench.thresholds import Threshold, ThresholdEvaluator, build_threshold, render_thresholds
+from lgbench.thresholds import ThresholdEvaluator, render_thresholds
+from lgbench.workload import Threshold, build_threshold
 
 
 def threshold(key: str, condition: str, **options: object) -> Threshold:

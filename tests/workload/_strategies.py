@@ -10,7 +10,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from lgbench.thresholds import Threshold, build_threshold, unjudgeable_reason
 from lgbench.workload import (
     ERROR_KINDS,
     EXECUTORS,
@@ -35,9 +34,12 @@ from lgbench.workload import (
     StageConfig,
     StepConfig,
     TargetConfig,
+    Threshold,
     ThresholdSpec,
     TimeoutsConfig,
     Workload,
+    build_threshold,
+    unjudgeable_reason,
 )
 
 #: Every Unicode category but surrogates (which no text file can hold).

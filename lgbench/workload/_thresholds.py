@@ -28,6 +28,9 @@ are reported in: milliseconds, percent, per second, percent per hour, or a plain
 Nothing here raises for a user's mistake: :func:`build_threshold` returns every problem
 it found (the workload parser places each at its line and column), and
 :func:`parse_threshold_option` turns them into one :class:`~lgbench.errors.UsageError`.
+
+The grammar is part of the workload files' language, as the executors' options are, so it
+lives here; :mod:`lgbench.thresholds` judges the thresholds it reads against a run.
 """
 
 from __future__ import annotations
@@ -39,12 +42,17 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias, final
 
+from lgbench._toml import (
+    DURATION_FORMS,
+    DurationError,
+    did_you_mean,
+    format_duration,
+    parse_duration,
+    quote,
+)
 from lgbench.errors import UsageError
-from lgbench.workload._duration import DURATION_FORMS, format_duration, parse_duration
-from lgbench.workload._errors import DurationError
 from lgbench.workload._model import ThresholdSpec, Workload
 from lgbench.workload._operations import OPERATIONS
-from lgbench.workload._text import did_you_mean, quote
 
 __all__ = [
     "OPERATORS",

@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from lgbench.thresholds._grammar import Metric
-from lgbench.workload import BurstConfig, OperationStepConfig, ScenarioConfig
-from lgbench.workload._text import quote
+from lgbench._toml import quote
+from lgbench.workload._executors import BurstConfig
+from lgbench.workload._model import OperationStepConfig, ScenarioConfig
+from lgbench.workload._thresholds import Metric
 
 __all__ = ["BURST_OBSERVER_OPERATIONS", "BURST_OPERATIONS", "unjudgeable_reason"]
 
 #: What a burst scenario calls itself: its thread, then its runs.
 BURST_OPERATIONS: Final = frozenset({"threads.create", "runs.create"})
 #: What a burst scenario's observers call (recorded with the ``role=observer`` tag).
-BURST_OBSERVER_OPERATIONS: Final = frozenset(
-    {"runs.get", "threads.get", "threads.get_state", "runs.list"}
-)
+BURST_OBSERVER_OPERATIONS: Final = frozenset({"runs.list", "threads.get", "threads.get_state"})
 _OBSERVER: Final = ("role", "observer")
 
 

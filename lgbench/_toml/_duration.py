@@ -26,8 +26,8 @@ import math
 import re
 from fractions import Fraction
 
-from lgbench.workload._errors import DurationError
-from lgbench.workload._text import quote
+from lgbench._toml._errors import DurationError
+from lgbench._toml._text import quote
 
 __all__ = ["DURATION_FORMS", "MAX_DURATION_S", "format_duration", "parse_duration"]
 
