@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,9 +15,9 @@ from lgbench.gate._compare import (
     DEFAULT_MIN_DIFFERENCE_MS,
     Comparison,
     MetricComparison,
-    compare_summaries,
 )
-from lgbench.gate._load import load_summary, summary_path
+from lgbench.gate._runs import compare_runs, expand_runs, load_run
+from lgbench.gate._stats import DEFAULT_CONFIDENCE
 
 __all__ = ["compare_command", "render_comparison"]
 
@@ -58,24 +60,57 @@ def _change(row: MetricComparison, comparison: Comparison) -> str:
     return text
 
 
-def render_comparison(comparison: Comparison, console: Console) -> None:
-    """Print one table (operation, figure, base, new, change), then the verdict line.
+_VERDICT_STYLE = {
+    "regression": "bold red",
+    "improvement": "green",
+    "no significant change": "",
+    "within limits": "",
+    "not gated": "dim",
+}
 
-    Regressions are red, changes over the limit but under the noise floor yellow,
-    improvements green; throughput is dim, being shown but not gated.
+
+def _interval(row: MetricComparison) -> str:
+    if row.low is None or row.high is None:
+        return "-"
+    if row.unit == "%":
+        return f"{row.low:+.2f} … {row.high:+.2f} pts"
+    return f"{row.low:+.0%} … {row.high:+.0%}"
+
+
+def _floor(row: MetricComparison) -> str:
+    if row.noise_floor is None:
+        return "-"
+    if row.unit == "%":
+        return f"{row.noise_floor:.2f} pts"
+    return f"{row.noise_floor:.0%}"
+
+
+def render_comparison(comparison: Comparison, console: Console, *, explain: bool = False) -> None:
+    """Print one table (operation, figure, base, new, change, interval, verdict), then the
+    verdict line; with ``explain``, one line per figure saying why it passed or failed.
+
+    Regressions are red, improvements green, figures not gated dim; "no significant change"
+    is written out, so it is never mistaken for a pass on a point estimate.
     """
     # The paths go on their own line, not in the table's title, which wraps at the table's
     # width and would cut a path in two.
     base = comparison.base_path or "base"
     new = comparison.new_path or "this run"
     console.print(f"[bold]baseline comparison[/]: {escape(base)} → {escape(new)}", soft_wrap=True)
+    statistical = comparison.confidence is not None
     table = Table()
     table.add_column("operation")
     table.add_column("figure")
     table.add_column("base", justify="right")
     table.add_column("new", justify="right")
     table.add_column("change", justify="right")
-    table.add_column("note", style="dim")
+    if statistical:
+        confidence = f"{comparison.confidence * 100:g}% CI" if comparison.confidence else "CI"
+        table.add_column(confidence, justify="right")
+        table.add_column("noise floor", justify="right")
+        table.add_column("verdict")
+    else:
+        table.add_column("note", style="dim")
     for index, operation in enumerate(comparison.operations):
         for position, row in enumerate(operation.metrics):
             name = operation.name if position == 0 else ""
@@ -83,13 +118,25 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
                 name = f"[bold red]{escape(name)}[/]"
             else:
                 name = escape(name)
-            table.add_row(
+            cells = [
                 name,
                 escape(row.label),
                 _value(row.base, row.unit),
                 _value(row.new, row.unit),
                 _change(row, comparison),
-                escape(row.note or ""),
+            ]
+            if statistical:
+                style = _VERDICT_STYLE.get(row.outcome, "yellow")
+                verdict = escape(row.outcome if row.unit != "/s" else "not gated")
+                cells += [
+                    _interval(row),
+                    _floor(row),
+                    f"[{style}]{verdict}[/]" if style else verdict,
+                ]
+            else:
+                cells.append(escape(row.note or ""))
+            table.add_row(
+                *cells,
                 end_section=position == len(operation.metrics) - 1
                 and index < len(comparison.operations) - 1,
             )
@@ -104,6 +151,17 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
         )
     for warning in comparison.warnings:
         console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
+    if explain:
+        console.print("[bold]why[/]:")
+        for operation in comparison.operations:
+            for row in operation.metrics:
+                if row.unit == "/s":
+                    continue
+                text = row.explanation or row.note or row.outcome
+                console.print(
+                    f"  {escape(operation.name)} {escape(row.label)}: {escape(text)}",
+                    soft_wrap=True,
+                )
     floor = (
         f"noise floor {comparison.min_difference_ms:g} ms, "
         f"{comparison.min_error_rate_increase * 100:g} error-rate points"
@@ -120,7 +178,30 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
             "to be more than the slowest one[/]"
         )
     limit = f"{comparison.max_regression * 100:g}%"
-    if comparison.passed:
+    if statistical:
+        console.print(f"[dim]method: {escape(comparison.method)}[/]", soft_wrap=True)
+        counts: dict[str, int] = {}
+        for operation in comparison.operations:
+            for row in operation.metrics:
+                if row.gated:
+                    counts[row.outcome] = counts.get(row.outcome, 0) + 1
+        tally = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+        if comparison.passed:
+            confidence = comparison.confidence * 100 if comparison.confidence else 0
+            if comparison.verdict == "no significant change":
+                console.print(
+                    f"baseline: [bold green]passed[/] — no significant change: no regression "
+                    f"beyond +{limit} at {confidence:g}% confidence ({escape(tally)})",
+                    soft_wrap=True,
+                )
+            else:
+                console.print(
+                    f"baseline: [bold yellow]passed, not judged[/] — {escape(comparison.verdict)}"
+                    f" ({escape(tally or 'nothing gated')})",
+                    soft_wrap=True,
+                )
+            return
+    elif comparison.passed:
         console.print(
             f"baseline: [bold green]passed[/] — no regression above +{limit} "
             f"({len(comparison.operations)} operations; {floor})"
@@ -136,26 +217,31 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
 
 
 def compare_command(
-    base: str | os.PathLike[str],
+    base: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     new: str | os.PathLike[str],
     *,
     max_regression: float,
     console: Console,
     min_difference_ms: float = DEFAULT_MIN_DIFFERENCE_MS,
+    confidence: float = DEFAULT_CONFIDENCE,
+    explain: bool = False,
 ) -> int:
-    """``lgbench compare BASE NEW``: each a summary.json or a run folder holding one.
+    """``lgbench compare BASE... NEW``: each BASE a summary.json, a run folder or a folder
+    of run folders (the baseline is all their runs); NEW a summary.json or a run folder.
 
     Prints the comparison and returns :attr:`ExitCode.THRESHOLDS` (4) when a figure
-    regressed beyond the limit, :attr:`ExitCode.OK` otherwise. Raises
-    :class:`~lgbench.errors.UsageError` (exit 2) for a missing or unreadable summary.
+    regressed with confidence beyond the limit and the noise floor, :attr:`ExitCode.OK`
+    otherwise. Raises :class:`~lgbench.errors.UsageError` (exit 2) for a missing or
+    unreadable summary.
     """
-    comparison = compare_summaries(
-        load_summary(base),
-        load_summary(new),
+    bases = [base] if isinstance(base, str | os.PathLike) else list(base)
+    base_runs = [load_run(path) for given in bases for path in expand_runs(Path(given))]
+    comparison = compare_runs(
+        base_runs,
+        [load_run(Path(new))],
         max_regression=max_regression,
         min_difference_ms=min_difference_ms,
-        base_path=str(summary_path(base)),
-        new_path=str(summary_path(new)),
+        confidence=confidence,
     )
-    render_comparison(comparison, console)
+    render_comparison(comparison, console, explain=explain)
     return ExitCode.OK if comparison.passed else ExitCode.THRESHOLDS
