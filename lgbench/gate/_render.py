@@ -187,11 +187,11 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
                     counts[row.outcome] = counts.get(row.outcome, 0) + 1
         tally = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
         if comparison.passed:
-            confidence = comparison.confidence * 100 if comparison.confidence else 0
+            level = comparison.confidence * 100 if comparison.confidence else 0.0
             if comparison.verdict == "no significant change":
                 console.print(
                     f"baseline: [bold green]passed[/] — no significant change: no regression "
-                    f"beyond +{limit} at {confidence:g}% confidence ({escape(tally)})",
+                    f"beyond +{limit} at {level:g}% confidence ({escape(tally)})",
                     soft_wrap=True,
                 )
             else:
