@@ -25,11 +25,13 @@ Each run folder goes to ``DIR/<variant>-<NN>`` (default ``DIR`` = ``reports/gate
 ``analyse`` replays the gate on what was collected, with ``lgbench.gate.compare_runs``
 (what ``lgbench compare`` runs), at the default limits (+10 %, 95 % confidence):
 
-- **A/A pairs**: a baseline of ``--baseline-runs`` consecutive ``a`` runs against the next
-  ``a`` run (sliding along the series); any regression called is a false one. The same pairs
-  also go through the old point-estimate rule (one base run, +10 %, 1 ms floor) for contrast.
-- **A/B pairs**: the same baselines against each slowed run; per variant and operation, how
-  often the slowed operation was called regressed (the detection rate).
+- **A/A pairs**: for each baseline size K of ``--baseline-runs`` (default 1, 3 and 5), K
+  consecutive ``a`` runs against the next ``a`` run (sliding along the series); any
+  regression called is a false one. The same pairs also go through the old point-estimate
+  rule (the last base run alone, +10 %, 1 ms floor) for contrast.
+- **A/B pairs**: each slowed run against the baseline window that ended just before it; per
+  variant and slowed operation, how often a regression was called on that operation (the
+  detection rate).
 
 It prints both tables and writes them as JSON (``--json``, default ``DIR/result.json``).
 Traffic goes to 127.0.0.1 only.
@@ -161,87 +163,130 @@ def _regressed_metrics(comparison: Any) -> dict[str, list[str]]:
     return found
 
 
+def _slowed_operations(variant: str) -> list[str]:
+    """The operations a variant is meant to slow (the detection rate is counted on them)."""
+    if variant.startswith("sleepy"):
+        return ["runs.wait"]
+    return ["threads.create", "threads.get_state", "runs.get", "runs.stream.ttfe"]
+
+
+def _floor_rule(name: str) -> None:
+    """Swap the gate's noise-floor rule, to weigh the alternatives on the same runs."""
+    import math
+
+    import lgbench.gate._stats as stats
+
+    if name == "prediction":
+        return  # lgbench's rule, as shipped
+
+    def largest(deviations: Sequence[float], confidence: float) -> float | None:
+        return max(abs(d) for d in deviations) if len(deviations) >= 2 else None
+
+    def none(deviations: Sequence[float], confidence: float) -> float | None:
+        return None
+
+    def robust(deviations: Sequence[float], confidence: float) -> float | None:
+        k = len(deviations)
+        if k < 2:
+            return None
+        ordered = sorted(abs(d) for d in deviations)
+        spread = 1.4826 * ordered[k // 2]
+        t = stats.t_quantile((1 + confidence) / 2, k - 1)
+        return t * spread * math.sqrt(k * k - 1) / k
+
+    rules = {"largest": largest, "none": none, "robust": robust}
+    stats.noise_floor = rules[name]  # type: ignore[assignment]
+
+
 def analyse(args: argparse.Namespace) -> int:
-    from lgbench.gate import compare_runs, compare_summaries, load_summary
+    from lgbench.gate import compare_runs, compare_summaries, load_run, load_summary
+
+    _floor_rule(args.floor_rule)
 
     out: Path = args.out
-    base_runs = _runs(out, "a")
-    k = args.baseline_runs
-    if len(base_runs) < k + 1:
-        raise SystemExit(f"{out}: {len(base_runs)} complete 'a' runs, need at least {k + 1}")
-    baselines = [base_runs[i : i + k] for i in range(len(base_runs) - k)]
-    result: dict[str, Any] = {"baseline_runs": k, "a_runs": len(base_runs), "variants": {}}
+    a_runs = _runs(out, "a")
+    cache: dict[Path, Any] = {}
 
-    # A/A: each baseline against the next run.
-    false_new = 0
-    false_old = 0
-    aa_details: list[dict[str, Any]] = []
-    for i, baseline in enumerate(baselines):
-        new = base_runs[i + k]
-        comparison = compare_runs(baseline, [new])
-        old = compare_summaries(load_summary(baseline[-1]), load_summary(new))
-        called = _regressed_metrics(comparison)
-        old_called = _regressed_metrics(old)
-        false_new += bool(called)
-        false_old += bool(old_called)
-        aa_details.append(
-            {
-                "baseline": [p.name for p in baseline],
-                "new": new.name,
-                "regressions": called,
-                "old_rule_regressions": sum(len(v) for v in old_called.values()),
-            }
-        )
-    pairs = len(baselines)
-    result["aa"] = {
-        "pairs": pairs,
-        "false_regressions": false_new,
-        "false_rate": false_new / pairs,
-        "old_rule_false_regressions": false_old,
-        "old_rule_false_rate": false_old / pairs,
-        "pairs_detail": aa_details,
+    def run(path: Path) -> Any:
+        if path not in cache:
+            cache[path] = load_run(path)
+        return cache[path]
+
+    sizes = [int(k) for k in args.baseline_runs.split(",")]
+    result: dict[str, Any] = {
+        "a_runs": len(a_runs),
+        "floor_rule": args.floor_rule,
+        "by_baseline_size": {},
     }
-    print(f"A/A: {pairs} pairs, baseline of {k} runs each")
-    print(
-        f"  statistical gate: {false_new} pair(s) with a regression called "
-        f"= {false_new / pairs:.0%} false regression rate"
-    )
-    print(
-        f"  old point rule (1 base run, +10%, 1 ms): {false_old} pair(s) = {false_old / pairs:.0%}"
-    )
-
-    # A/B: the last baseline windows against each slowed run (the baselines before it in
-    # time would be more faithful, but runs are interleaved so any window is as near).
-    for variant in VARIANTS:
-        if variant == "a":
+    for k in sizes:
+        if len(a_runs) < k + 1:
+            print(f"baseline of {k}: only {len(a_runs)} 'a' runs, skipped")
             continue
-        slowed = _runs(out, variant)
-        if not slowed:
-            continue
-        per_operation: dict[str, int] = {}
-        per_operation_any: dict[str, int] = {}
-        runs_flagged = 0
-        for index, new in enumerate(slowed):
-            baseline = baselines[(index * 3) % len(baselines)]
-            comparison = compare_runs(baseline, [new])
+        windows = [a_runs[i : i + k] for i in range(len(a_runs) - k)]
+        false_new = false_old = 0
+        false_figures: dict[str, int] = {}
+        for i, baseline in enumerate(windows):
+            new = a_runs[i + k]
+            comparison = compare_runs([run(p) for p in baseline], [run(new)])
             called = _regressed_metrics(comparison)
-            runs_flagged += bool(called)
+            false_new += bool(called)
             for operation, figures in called.items():
-                per_operation_any[operation] = per_operation_any.get(operation, 0) + 1
-                if "p50" in figures:
-                    per_operation[operation] = per_operation.get(operation, 0) + 1
-        result["variants"][variant] = {
-            "runs": len(slowed),
-            "runs_flagged": runs_flagged,
-            "detected_any_figure": per_operation_any,
-            "detected_p50": per_operation,
+                for figure in figures:
+                    key = f"{operation} {figure}"
+                    false_figures[key] = false_figures.get(key, 0) + 1
+            old = compare_summaries(load_summary(baseline[-1]), load_summary(new))
+            false_old += bool(_regressed_metrics(old))
+        pairs = len(windows)
+        entry: dict[str, Any] = {
+            "aa_pairs": pairs,
+            "aa_false": false_new,
+            "aa_false_rate": false_new / pairs,
+            "aa_false_figures": false_figures,
+            "old_rule_aa_false": false_old,
+            "old_rule_aa_false_rate": false_old / pairs,
+            "variants": {},
         }
-        print(f"A/B {variant}: {len(slowed)} runs, {runs_flagged} flagged")
-        for operation in sorted(per_operation_any):
-            print(
-                f"  {operation:<20} any figure {per_operation_any[operation]}/{len(slowed)}"
-                f"   p50 {per_operation.get(operation, 0)}/{len(slowed)}"
-            )
+        print(
+            f"baseline of {k} run(s): A/A {pairs} pairs: {false_new} with a regression called "
+            f"({false_new / pairs:.0%}); old rule {false_old} ({false_old / pairs:.0%})"
+        )
+        if false_figures:
+            print(f"  false calls on: {false_figures}")
+        for variant in VARIANTS:
+            if variant == "a":
+                continue
+            slowed = _runs(out, variant)
+            if not slowed:
+                continue
+            targets = _slowed_operations(variant)
+            detected: dict[str, int] = dict.fromkeys(targets, 0)
+            flagged = 0
+            for index, new in enumerate(slowed):
+                # The baseline window that ends nearest before this run in time.
+                started = load_summary(new).get("started_at", "")
+                earlier = [
+                    w for w in windows if load_summary(w[-1]).get("started_at", "") < started
+                ]
+                baseline = earlier[-1] if earlier else windows[index % len(windows)]
+                comparison = compare_runs([run(p) for p in baseline], [run(new)])
+                called = _regressed_metrics(comparison)
+                flagged += bool(called)
+                for operation in targets:
+                    tag = operation.removesuffix(".ttfe")
+                    figures = called.get(tag, [])
+                    if operation.endswith(".ttfe"):
+                        figures = [f for f in figures if f.startswith("ttfe")]
+                    else:
+                        figures = [f for f in figures if not f.startswith("ttfe")]
+                    detected[operation] += bool(figures)
+            entry["variants"][variant] = {
+                "runs": len(slowed),
+                "flagged": flagged,
+                "detected": detected,
+            }
+            rates = ", ".join(f"{op} {n}/{len(slowed)}" for op, n in detected.items())
+            print(f"  A/B {variant:<11} {flagged}/{len(slowed)} runs flagged; {rates}")
+        result["by_baseline_size"][str(k)] = entry
     target: Path = args.json or out / "result.json"
     target.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(f"written: {target}")
@@ -260,8 +305,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--variants", default=",".join(VARIANTS))
     a = verbs.add_parser("analyse")
     a.add_argument("--out", type=Path, default=ROOT / "reports" / "gate-power")
-    a.add_argument("--baseline-runs", type=int, default=3)
+    a.add_argument("--baseline-runs", default="1,3,5", help="baseline sizes to try (default 1,3,5)")
     a.add_argument("--json", type=Path, default=None)
+    a.add_argument(
+        "--floor-rule",
+        choices=("prediction", "largest", "robust", "none"),
+        default="prediction",
+        help="the noise floor: lgbench's prediction bound (default), the largest"
+        " leave-one-out change, a median-based prediction bound, or none (to compare)",
+    )
     args = parser.parse_args(argv)
     if args.verb == "collect":
         if args.port == 2024:

@@ -207,8 +207,9 @@ class Estimate:
     For a percentile: ``base`` and ``new`` in ms, ``change`` and ``low``/``high`` relative
     (0.1 = +10 %), ``difference_low`` in ms (the interval's lower end of ``new - base``).
     For the error rate: ``base`` and ``new`` as fractions, and ``change``, ``low``, ``high``
-    and ``difference_low`` as differences of fractions. ``noise_floor``: the largest change
-    between one baseline run and the others (same unit as ``change``), None with one run.
+    and ``difference_low`` as differences of fractions. ``noise_floor``: how far one more
+    baseline run may land from the baseline (:func:`noise_floor`; same unit as ``change``),
+    None with one baseline run.
     ``low``/``high`` are None when there is not enough data for an interval (``why`` says
     why).
     """
