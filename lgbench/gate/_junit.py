@@ -285,6 +285,10 @@ def _checker_suite(check: Mapping[str, Any]) -> _Suite:
 
 
 def _metric_line(row: Mapping[str, Any]) -> str:
+    explanation = row.get("explanation")
+    if isinstance(explanation, str) and row.get("verdict") != "not gated":
+        # The whole reasoning: change, interval, noise floor, verdict and why.
+        return f"{row.get('label')}: {explanation}"
     unit = row.get("unit") or ""
     change = row.get("change")
     base, new = row.get("base"), row.get("new")

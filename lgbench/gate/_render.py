@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,8 +17,8 @@ from lgbench.gate._compare import (
     Comparison,
     MetricComparison,
 )
-from lgbench.gate._runs import compare_runs, expand_runs, load_run
-from lgbench.gate._stats import DEFAULT_CONFIDENCE
+from lgbench.gate._runs import NO_INTERVALS, compare_runs, expand_runs, load_run
+from lgbench.gate._stats import DEFAULT_CONFIDENCE, MIN_BLOCKS
 
 __all__ = ["compare_command", "render_comparison"]
 
@@ -29,6 +30,8 @@ def _value(value: float | None, unit: str) -> str:
         return f"{value:.2f}%"
     if unit == "/s":
         return f"{value:.1f}/s"
+    if abs(value) >= 100:
+        return f"{value:,.0f} ms"
     return f"{value:.2f} ms" if abs(value) < 10 else f"{value:.1f} ms"
 
 
@@ -73,16 +76,99 @@ def _interval(row: MetricComparison) -> str:
     if row.low is None or row.high is None:
         return "-"
     if row.unit == "%":
-        return f"{row.low:+.2f} … {row.high:+.2f} pts"
-    return f"{row.low:+.0%} … {row.high:+.0%}"
+        return f"{row.low:+.2f}…{row.high:+.2f}"  # points, as the change column says
+    return f"{row.low:+.0%}…{row.high:+.0%}"
 
 
 def _floor(row: MetricComparison) -> str:
     if row.noise_floor is None:
         return "-"
     if row.unit == "%":
-        return f"{row.noise_floor:.2f} pts"
+        return f"{row.noise_floor:.2f}"
     return f"{row.noise_floor:.0%}"
+
+
+def _point_table(comparison: Comparison) -> Table:
+    """The point rule's table: one row per figure, the operation in the first column."""
+    table = Table()
+    table.add_column("operation")
+    table.add_column("figure")
+    table.add_column("base", justify="right")
+    table.add_column("new", justify="right")
+    table.add_column("change", justify="right")
+    table.add_column("note", style="dim")
+    for index, operation in enumerate(comparison.operations):
+        for position, row in enumerate(operation.metrics):
+            name = operation.name if position == 0 else ""
+            if position == 0 and not operation.passed:
+                name = f"[bold red]{escape(name)}[/]"
+            else:
+                name = escape(name)
+            table.add_row(
+                name,
+                escape(row.label),
+                _value(row.base, row.unit),
+                _value(row.new, row.unit),
+                _change(row, comparison),
+                escape(row.note or ""),
+                end_section=position == len(operation.metrics) - 1
+                and index < len(comparison.operations) - 1,
+            )
+    return table
+
+
+#: (header, width, justify) of the statistical table's columns: fixed, so that the tables of
+#: all operations line up, and 80 characters in all, for an 80-column CI log.
+_COLUMNS: Final = (
+    ("figure", 12, "left"),
+    ("base", 8, "right"),
+    ("new", 8, "right"),
+    ("change", 9, "right"),
+    ("CI", 11, "right"),
+    ("floor", 5, "right"),
+    ("verdict", 21, "left"),
+)
+
+
+def _statistical_tables(comparison: Comparison) -> list[Table | str]:
+    """A heading line per operation, then a table of its figures (the interval, the noise
+    floor and the verdict written out), all with the same column widths."""
+    level = comparison.confidence * 100 if comparison.confidence else 0.0
+
+    def table(*, header: bool) -> Table:
+        made = Table(
+            box=None, pad_edge=False, padding=(0, 1), collapse_padding=True, show_header=header
+        )
+        for name, width, justify in _COLUMNS:
+            made.add_column(
+                f"{level:g}% CI" if name == "CI" else name,
+                width=width,
+                justify=justify,  # type: ignore[arg-type]
+                no_wrap=True,
+            )
+        return made
+
+    found: list[Table | str] = [table(header=True)]
+    for operation in comparison.operations:
+        style = "bold red" if not operation.passed else "bold"
+        found.append(f"[{style}]{escape(operation.name)}[/]")
+        rows = table(header=False)
+        for row in operation.metrics:
+            outcome = row.outcome if row.unit != "/s" else "not gated"
+            verdict_style = _VERDICT_STYLE.get(outcome, "yellow")
+            # The table's short form; the legend under it, JSON and junit say it whole.
+            verdict = escape("not enough data" if outcome == NO_INTERVALS else outcome)
+            rows.add_row(
+                f"  {escape(row.label)}",
+                _value(row.base, row.unit),
+                _value(row.new, row.unit),
+                _change(row, comparison),
+                _interval(row),
+                _floor(row),
+                f"[{verdict_style}]{verdict}[/]" if verdict_style else verdict,
+            )
+        found.append(rows)
+    return found
 
 
 def render_comparison(comparison: Comparison, console: Console, *, explain: bool = False) -> None:
@@ -98,49 +184,11 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
     new = comparison.new_path or "this run"
     console.print(f"[bold]baseline comparison[/]: {escape(base)} → {escape(new)}", soft_wrap=True)
     statistical = comparison.confidence is not None
-    table = Table()
-    table.add_column("operation")
-    table.add_column("figure")
-    table.add_column("base", justify="right")
-    table.add_column("new", justify="right")
-    table.add_column("change", justify="right")
     if statistical:
-        confidence = f"{comparison.confidence * 100:g}% CI" if comparison.confidence else "CI"
-        table.add_column(confidence, justify="right")
-        table.add_column("noise floor", justify="right")
-        table.add_column("verdict")
+        for part in _statistical_tables(comparison):
+            console.print(part, soft_wrap=isinstance(part, str))
     else:
-        table.add_column("note", style="dim")
-    for index, operation in enumerate(comparison.operations):
-        for position, row in enumerate(operation.metrics):
-            name = operation.name if position == 0 else ""
-            if position == 0 and not operation.passed:
-                name = f"[bold red]{escape(name)}[/]"
-            else:
-                name = escape(name)
-            cells = [
-                name,
-                escape(row.label),
-                _value(row.base, row.unit),
-                _value(row.new, row.unit),
-                _change(row, comparison),
-            ]
-            if statistical:
-                style = _VERDICT_STYLE.get(row.outcome, "yellow")
-                verdict = escape(row.outcome if row.unit != "/s" else "not gated")
-                cells += [
-                    _interval(row),
-                    _floor(row),
-                    f"[{style}]{verdict}[/]" if style else verdict,
-                ]
-            else:
-                cells.append(escape(row.note or ""))
-            table.add_row(
-                *cells,
-                end_section=position == len(operation.metrics) - 1
-                and index < len(comparison.operations) - 1,
-            )
-    console.print(table)
+        console.print(_point_table(comparison))
     if comparison.only_in_base:
         console.print(
             f"only in the base (not compared): {escape(', '.join(comparison.only_in_base))}"
@@ -148,6 +196,14 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
     if comparison.only_in_new:
         console.print(
             f"only in the new run (not compared): {escape(', '.join(comparison.only_in_new))}"
+        )
+    if statistical and any(
+        row.outcome == NO_INTERVALS for op in comparison.operations for row in op.metrics
+    ):
+        console.print(
+            f"[dim]not enough data: {NO_INTERVALS} (a run without intervals.hlog, or fewer "
+            f"than {MIN_BLOCKS} seconds with calls on a side); shown, not judged[/]",
+            soft_wrap=True,
         )
     for warning in comparison.warnings:
         console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
@@ -208,6 +264,11 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
         )
         return
     regressions = comparison.regressions
+    if statistical:
+        floor = (
+            f"at {comparison.confidence * 100 if comparison.confidence else 0:g}% confidence, "
+            f"beyond the noise floor and {comparison.min_difference_ms:g} ms"
+        )
     console.print(
         f"baseline: [bold red]FAILED[/] — {len(regressions)} regression(s) above +{limit} "
         f"({floor}):"
