@@ -11,9 +11,9 @@ its change points:
    statistic compares the mean distance *between* the two sides with the mean distances
    *within* each (``|x - y|`` on log values for latency, so a +20 % shift weighs the same at
    5 ms as at 500 ms);
-2. the best split is significant when fewer than ``alpha`` of random reorderings of the
-   same values (a permutation test, ``permutations`` of them, seeded: the same series always
-   gives the same answer) reach its statistic;
+2. the best split is significant when fewer than ``alpha`` (1 %) of random reorderings of
+   the same values (a permutation test, 999 of them, seeded: the same series always gives
+   the same answer) reach its statistic;
 3. a significant split is kept and each side is searched again (binary segmentation), until
    no split is significant.
 
@@ -49,8 +49,10 @@ from lgbench.gate._runs import expand_runs
 
 __all__ = ["ChangePoint", "TrendResult", "find_change_points", "trend_command"]
 
-DEFAULT_ALPHA: Final = 0.05
-DEFAULT_PERMUTATIONS: Final = 499
+#: A series has a dozen operations by five figures: at 0.05 about three of those sixty would
+#: show a change point by chance alone, at 0.01 about one in two trends.
+DEFAULT_ALPHA: Final = 0.01
+DEFAULT_PERMUTATIONS: Final = 999
 DEFAULT_MIN_SIZE: Final = 3
 _SEED: Final = 15_052_014
 #: (label, summary keys under the operation, log scale)
@@ -272,6 +274,10 @@ def analyse_trend(
     return TrendResult(tuple(labels), tuple(points), figures)
 
 
+def _run_name(file: Path) -> str:
+    return file.parent.name if file.name == "summary.json" and file.parent.name else str(file)
+
+
 def _started(summary: Mapping[str, Any]) -> str:
     started = summary.get("started_at")
     return started if isinstance(started, str) else ""
@@ -291,7 +297,8 @@ def trend_command(
     regression (a figure worse by more than ``max_regression`` after it), else 0.
     """
     runs = [path for given in paths for path in expand_runs(Path(given))]
-    loaded = [(load_summary(path), str(summary_path(path))) for path in runs]
+    # A run is named by its folder (a nightly job's folders carry the date), not its path.
+    loaded = [(load_summary(path), _run_name(summary_path(path))) for path in runs]
     loaded.sort(key=lambda item: _started(item[0]))
     if len(loaded) < 2 * min_size:
         raise UsageError(
@@ -308,14 +315,19 @@ def trend_command(
     console.print(
         f"[bold]trend[/]: {len(loaded)} runs from {escape(_started(loaded[0][0]) or '?')} "
         f"to {escape(_started(loaded[-1][0]) or '?')}, {result.figures} figures "
-        f"(E-divisive means, p < {alpha:g}, at least {min_size} runs per level)"
+        f"(E-divisive means, p < {alpha:g}, at least {min_size} runs per level)",
+        soft_wrap=True,
     )
     if not result.change_points:
         console.print("trend: [bold green]no change point[/] — every figure held its level")
         return ExitCode.OK
-    table = Table()
+    table = Table(box=None, pad_edge=False, padding=(0, 1), collapse_padding=True)
     for column in ("operation", "figure", "changed at run", "before", "after", "change", "p"):
-        table.add_column(column, justify="right" if column in ("before", "after") else "left")
+        table.add_column(
+            column,
+            justify="left" if column in ("operation", "figure", "changed at run") else "right",
+            no_wrap=column != "changed at run",
+        )
     for point in sorted(result.change_points, key=lambda p: (p.index, p.operation, p.figure)):
         unit = "%" if point.figure == "error rate" else " ms"
         scale = 100.0 if point.figure == "error rate" else 1.0
