@@ -10,7 +10,8 @@ interleave every variant, so that the machine's load over time touches all of th
 
 - ``a``: the unchanged workload (through the fault proxy with a 0 ms "latency" fault, so
   every run has the same path as the slowed ones: the proxy's own hop is not the effect);
-- ``lat1``, ``lat3``, ``lat10``: a ``[[fault]]`` latency of 1, 3 or 10 ms on every chunk,
+- ``lat1``, ``lat3``, ``lat10``, ``lat30``: a ``[[fault]]`` latency of 1, 3, 10 or 30 ms on
+  every chunk,
   both ways, for the whole run — each request pays it at least twice (request, answer);
 - ``sleepy600``, ``sleepy1000``: the ``threads-and-waits`` scenario's ``sleepy`` graph
   sleeps 0.6 or 1 s instead of 0.1 s (a slower graph). The in-memory server picks runs up
@@ -59,6 +60,7 @@ VARIANTS: Final[dict[str, tuple[str, tuple[tuple[str, str], ...]]]] = {
     "lat1": ('[[fault]]\nname = "slow"\nkind = "latency"\nat = "0s"\nlatency = "1ms"\n', ()),
     "lat3": ('[[fault]]\nname = "slow"\nkind = "latency"\nat = "0s"\nlatency = "3ms"\n', ()),
     "lat10": ('[[fault]]\nname = "slow"\nkind = "latency"\nat = "0s"\nlatency = "10ms"\n', ()),
+    "lat30": ('[[fault]]\nname = "slow"\nkind = "latency"\nat = "0s"\nlatency = "30ms"\n', ()),
     "sleepy600": (
         '[[fault]]\nname = "proxy only"\nkind = "latency"\nat = "0s"\nlatency = "0ms"\n',
         (("input = { seconds = 0.1 }", "input = { seconds = 0.6 }"),),

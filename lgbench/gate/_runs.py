@@ -267,10 +267,10 @@ def _error_row(
     *,
     resample: bool,
 ) -> MetricComparison:
-    base_calls = sum(_count(run.summary["operations"][name], "count") for run in base)
-    new_calls = sum(_count(run.summary["operations"][name], "count") for run in new)
-    base_errors = sum(_count(run.summary["operations"][name], "errors") for run in base)
-    new_errors = sum(_count(run.summary["operations"][name], "errors") for run in new)
+    base_calls = sum(_count(_op(run, name), "count") for run in base)
+    new_calls = sum(_count(_op(run, name), "count") for run in new)
+    base_errors = sum(_count(_op(run, name), "errors") for run in base)
+    new_errors = sum(_count(_op(run, name), "errors") for run in new)
     base_rate = base_errors / base_calls if base_calls else None
     new_rate = new_errors / new_calls if new_calls else None
     shown: dict[str, Any] = {
@@ -359,6 +359,12 @@ def _error_row(
     )
 
 
+def _op(run: RunData, name: str) -> Mapping[str, Any]:
+    """An operation's summary entry; an empty one when a damaged summary holds no object."""
+    found = (run.summary.get("operations") or {}).get(name)
+    return found if isinstance(found, Mapping) else {}
+
+
 def _outcomes(run: RunData, name: str) -> list[tuple[int, int]]:
     found = run.samples.outcomes if run.samples is not None else None
     return list((found or {}).get(name, []))
@@ -369,7 +375,7 @@ def _blocks(run: RunData, tag: str) -> list[dict[int, int]]:
 
 
 def _rate(runs: Sequence[RunData], name: str) -> float | None:
-    calls = sum(_count(run.summary["operations"][name], "count") for run in runs)
+    calls = sum(_count(_op(run, name), "count") for run in runs)
     seconds = 0.0
     for run in runs:
         duration = run.summary.get("duration_s")
@@ -391,7 +397,7 @@ def _point_row(
     """A figure read from the summaries alone (the most recent baseline run's)."""
 
     def value(run: RunData) -> float | None:
-        found: object = run.summary["operations"][name]
+        found: object = _op(run, name)
         for part in family:
             found = found.get(part) if isinstance(found, Mapping) else None
         found = found.get(key) if isinstance(found, Mapping) else None
@@ -470,7 +476,7 @@ def compare_runs(
             ("latency_ms", "", name, ("latency_ms",))
         ]
         if all(
-            isinstance((run.summary["operations"][name].get("stream") or {}).get("ttfe_ms"), dict)
+            isinstance((_op(run, name).get("stream") or {}).get("ttfe_ms"), dict)
             for run in everything
         ):
             families.append(("stream.ttfe_ms", "ttfe ", f"{name}.ttfe", ("stream", "ttfe_ms")))
@@ -502,14 +508,17 @@ def compare_runs(
         operations.append(
             OperationComparison(
                 name,
-                sum(_count(run.summary["operations"][name], "count") for run in base),
-                sum(_count(run.summary["operations"][name], "count") for run in new),
+                sum(_count(_op(run, name), "count") for run in base),
+                sum(_count(_op(run, name), "count") for run in new),
                 tuple(rows),
             )
         )
+    differ: dict[str, str] = {}
     for run in base[1:]:
         for warning in context_warnings(base[0].summary, run.summary):
-            warnings.append(f"baseline runs differ: {warning}")
+            # One line per kind ("not the same target"), not one per baseline run.
+            differ.setdefault(warning.partition(":")[0], f"baseline runs differ: {warning}")
+    warnings.extend(differ.values())
     warnings.extend(context_warnings(base[-1].summary, new[0].summary))
     return Comparison(
         base_path=", ".join(run.label for run in base),
