@@ -269,3 +269,35 @@ def test_json_says_no_significant_change() -> None:
     assert p50["verdict"] == "no significant change"
     assert p50["ci_low"] < 0 < p50["ci_high"]
     assert p50["explanation"].startswith("change ")
+
+
+# --- junit ------------------------------------------------------------------------------------
+
+
+def test_junit_says_no_significant_change_apart_from_a_regression(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from lgbench.gate import write_junit
+
+    unchanged = compare_runs([run_data(runs(1, 1)[0])], [run_data(runs(2, 1)[0])]).to_dict()
+    slower = compare_runs(
+        [run_data(runs(1, 1)[0])], [run_data(runs(2, 1, factor=2.0)[0])]
+    ).to_dict()
+    for name, comparison, verdict in (
+        ("same", unchanged, "no significant change"),
+        ("slower", slower, "regression"),
+    ):
+        path = write_junit(tmp_path / f"{name}.xml", {"operations": {}}, None, comparison)
+        suite = next(s for s in ET.parse(path).getroot() if s.get("name") == "lgbench.baseline")
+        properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert properties["baseline_verdict"] == verdict
+        (case,) = suite.iter("testcase")
+        failure = case.find("failure")
+        if verdict == "regression":
+            assert failure is not None and failure.get("type") == "regression"
+            assert "p50: change +" in (failure.text or "")
+        else:
+            assert failure is None
+            out = case.findtext("system-out") or ""
+            assert out.startswith("verdict: no significant change")
+            assert "95% CI" in out
