@@ -169,7 +169,7 @@ def _slowed_operations(variant: str) -> list[str]:
     """The operations a variant is meant to slow (the detection rate is counted on them)."""
     if variant.startswith("sleepy"):
         return ["runs.wait"]
-    return ["threads.create", "threads.get_state", "runs.get", "runs.stream.ttfe"]
+    return ["threads.create", "threads.get_state", "store.put_item", "runs.get", "runs.stream.ttfe"]
 
 
 def _floor_rule(name: str) -> None:
@@ -227,6 +227,7 @@ def analyse(args: argparse.Namespace) -> int:
         windows = [a_runs[i : i + k] for i in range(len(a_runs) - k)]
         false_new = false_old = 0
         false_figures: dict[str, int] = {}
+        old_counts: list[int] = []
         for i, baseline in enumerate(windows):
             new = a_runs[i + k]
             comparison = compare_runs([run(p) for p in baseline], [run(new)])
@@ -238,6 +239,7 @@ def analyse(args: argparse.Namespace) -> int:
                     false_figures[key] = false_figures.get(key, 0) + 1
             old = compare_summaries(load_summary(baseline[-1]), load_summary(new))
             false_old += bool(_regressed_metrics(old))
+            old_counts.append(len(old.regressions))
         pairs = len(windows)
         entry: dict[str, Any] = {
             "aa_pairs": pairs,
@@ -246,6 +248,7 @@ def analyse(args: argparse.Namespace) -> int:
             "aa_false_figures": false_figures,
             "old_rule_aa_false": false_old,
             "old_rule_aa_false_rate": false_old / pairs,
+            "old_rule_regressions_per_pair": sorted(old_counts),
             "variants": {},
         }
         print(
