@@ -219,7 +219,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     compare = verbs.add_parser(
         "compare",
-        help="compare two runs per operation and percentile; exit 4 on a regression",
+        help="compare a baseline's runs with a new run per operation and figure; exit 4 on a"
+        " regression called with confidence",
+        usage="%(prog)s [-h] [--max-regression PCT] [--min-difference D] [--confidence PCT]"
+        " [--explain] BASE... NEW",
     )
     compare.add_argument(
         "runs",
