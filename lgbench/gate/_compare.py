@@ -1,6 +1,9 @@
-"""Baseline comparison: one run's summary against another's, per operation and percentile.
+"""Baseline comparison on point estimates: one summary against another, per operation.
 
-The rules (docs/ci.md says the same for users):
+The comparison's shapes (:class:`Comparison`, :class:`MetricComparison`) serve both rules;
+``lgbench compare`` and ``--baseline`` use the statistical one
+(:func:`lgbench.gate.compare_runs`, docs/ci.md). :func:`compare_summaries` keeps the point
+rule for two summaries alone, for library users who want it:
 
 - **Latency** (``latency_ms``) and a stream's **time to first event** (``stream.ttfe_ms``), per
   percentile: regressed when ``new > base * (1 + max_regression)`` *and*
