@@ -152,9 +152,11 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline",
         type=_path,
+        action="append",
         default=None,
         metavar="BASE",
-        help="compare with this summary.json (or run folder) at the end; a regression exits 4",
+        help="compare with this run at the end (a run folder, summary.json, or a folder of"
+        " runs; repeatable: several runs make one baseline); a regression exits 4",
     )
     _add_regression_flags(run)
     run.add_argument(
@@ -223,11 +225,44 @@ def _build_parser() -> argparse.ArgumentParser:
 
     compare = verbs.add_parser(
         "compare",
-        help="compare two runs per operation and percentile; exit 4 on a regression",
+        help="compare a baseline's runs with a new run per operation and figure; exit 4 on a"
+        " regression called with confidence",
+        usage="%(prog)s [-h] [--max-regression PCT] [--min-difference D] [--confidence PCT]"
+        " [--explain] BASE... NEW",
     )
-    compare.add_argument("base", type=_path, metavar="BASE", help="summary.json or run folder")
-    compare.add_argument("new", type=_path, metavar="NEW", help="summary.json or run folder")
+    compare.add_argument(
+        "runs",
+        type=_path,
+        nargs="+",
+        metavar="BASE... NEW",
+        help="the baseline (one or more run folders, summary.json files or folders of runs),"
+        " then the new run (the last argument)",
+    )
     _add_regression_flags(compare)
+    compare.add_argument(
+        "--explain",
+        action="store_true",
+        help="per figure: the change, its interval, the noise floor and why it passed or failed",
+    )
+
+    trend = verbs.add_parser(
+        "trend",
+        help="find where figures changed in a series of runs (change points); exit 4 on a"
+        " regression",
+    )
+    trend.add_argument(
+        "runs",
+        type=_path,
+        nargs="+",
+        metavar="RUN",
+        help="run folders, summary.json files or folders of runs (ordered by start time)",
+    )
+    trend.add_argument(
+        "--max-regression",
+        default="10%",
+        metavar="PCT",
+        help="a change point worse by more than this fails (default 10%%)",
+    )
     return parser
 
 
@@ -244,6 +279,25 @@ def _add_regression_flags(parser: argparse.ArgumentParser) -> None:
         metavar="D",
         help="latency differences below this are noise, never regressions (default 1ms)",
     )
+    parser.add_argument(
+        "--confidence",
+        default="95%",
+        metavar="PCT",
+        help="a regression is called only when its interval at this confidence lies beyond"
+        " the limit and the noise floor (default 95%%)",
+    )
+
+
+def _confidence(args: argparse.Namespace) -> float:
+    from lgbench.gate import parse_percentage
+
+    try:
+        confidence = parse_percentage(args.confidence)
+    except LgbenchError as exc:
+        raise UsageError(f"--confidence: {exc}") from None
+    if not 0.5 <= confidence < 1:
+        raise UsageError(f"--confidence {args.confidence}: must be at least 50% and below 100%")
+    return confidence
 
 
 def _regression_limits(args: argparse.Namespace) -> tuple[float, float]:
@@ -492,7 +546,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         live=live,
         handle_signals=True,
         thresholds=thresholds,
-        baseline=args.baseline,
+        baseline=tuple(args.baseline) if args.baseline else None,
+        confidence=_confidence(args),
         max_regression=max_regression,
         min_difference_ms=min_difference_ms,
         report=not args.no_report,
@@ -722,18 +777,36 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     from lgbench.gate import compare_command, summary_path
 
     max_regression, min_difference_ms = _regression_limits(args)
-    base, new = (summary_path(path) for path in (args.base, args.new))
-    if base.exists() and new.exists() and os.path.samefile(base, new):
-        raise UsageError(
-            f"BASE and NEW are the same file ({base}): a run compared with itself always passes"
-        )
+    confidence = _confidence(args)
+    if len(args.runs) < 2:
+        raise UsageError("lgbench compare needs a baseline and a new run: BASE... NEW")
+    *bases, new_path = args.runs
+    new = summary_path(new_path)
+    for given in bases:
+        base = summary_path(given)
+        if base.exists() and new.exists() and os.path.samefile(base, new):
+            raise UsageError(
+                f"BASE and NEW are the same file ({base}): a run compared with itself always passes"
+            )
     return compare_command(
-        args.base,
-        args.new,
+        bases,
+        new_path,
         max_regression=max_regression,
         min_difference_ms=min_difference_ms,
+        confidence=confidence,
+        explain=args.explain,
         console=console,
     )
+
+
+def _trend(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.gate import parse_percentage, trend_command
+
+    try:
+        max_regression = parse_percentage(args.max_regression)
+    except LgbenchError as exc:
+        raise UsageError(f"--max-regression: {exc}") from None
+    return trend_command(args.runs, console=console, max_regression=max_regression)
 
 
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
@@ -742,6 +815,7 @@ _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "report": _report,
     "run": _run,
     "serve": _serve,
+    "trend": _trend,
     "validate": _validate,
 }
 

@@ -305,6 +305,31 @@ CASES = [
         ["same file"],
         id="compare-same-file",
     ),
+    pytest.param(("compare", "{tmp}/summary.json"), 2, ["BASE... NEW"], id="compare-one-argument"),
+    pytest.param(
+        ("compare", "{tmp}/summary.json", "{tmp}/run", "--confidence", "100%"),
+        2,
+        ["--confidence", "below 100%"],
+        id="compare-confidence",
+    ),
+    pytest.param(
+        ("compare", "{tmp}/empty-run", "{tmp}/run"),
+        2,
+        ["empty-run", "folder of run folders"],
+        id="compare-base-folder-without-runs",
+    ),
+    pytest.param(
+        ("trend", "{tmp}/summary.json", "{tmp}/run"),
+        2,
+        ["at least 6 runs"],
+        id="trend-too-few-runs",
+    ),
+    pytest.param(
+        ("trend", "{tmp}/run", "--max-regression", "10"),
+        2,
+        ["--max-regression", "percent sign"],
+        id="trend-max-regression",
+    ),
     pytest.param(
         ("compare", "{tmp}/run", "{tmp}/run/summary.json"),
         2,

@@ -124,9 +124,10 @@ def test_a_baseline_regression_exits_4_and_an_improvement_passes(
     langgraph_url: str, tmp_path: Path
 ) -> None:
     # The in-memory server answers a wait about a second late (its queue's poll period):
-    # the slow run's graph sleeps long enough to stand out of that.
-    fast = write(tmp_path / "fast.toml", WAITS.format(iterations=2, seconds=0.01))
-    slow = write(tmp_path / "slow.toml", WAITS.format(iterations=2, seconds=2.5))
+    # the slow run's graph sleeps long enough to stand out of that. Each run lasts several
+    # seconds, so the gate has enough one-second intervals for a confidence interval.
+    fast = write(tmp_path / "fast.toml", WAITS.format(iterations=12, seconds=0.01))
+    slow = write(tmp_path / "slow.toml", WAITS.format(iterations=8, seconds=2.5))
     base = tmp_path / "base"
     done = lgbench("run", fast, "--target", langgraph_url, "--out", base, "--quiet")
     assert done.returncode == 0, done.stderr

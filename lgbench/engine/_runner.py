@@ -141,8 +141,10 @@ class RunOptions:
     ``checkpoint_s``: how often a partial ``summary.json`` is written while the run goes (None:
     only at the end), so a run killed with SIGKILL still leaves one.
     ``thresholds``: more thresholds (the command line's), judged after the workload's.
-    ``baseline``: a summary.json (or run folder) to compare with at the end; a latency or error
-    rate worse by more than ``max_regression`` (and ``min_difference_ms``) fails the run.
+    ``baseline``: a summary.json, run folder or folder of runs (or several: one baseline of
+    all their runs) to compare with at the end (:func:`lgbench.gate.compare_runs`); a latency
+    or error rate worse, at ``confidence``, by more than ``max_regression``, the baseline's
+    noise floor and ``min_difference_ms``, fails the run.
     ``drift_window_s``: the window of drift detection. ``sample_target``: read the target's
     ``/metrics`` and the embedded server's CPU and RSS each interval. ``report``: write
     ``report.html`` at the end. ``history_rotate_bytes``: past this size ``history.jsonl``
@@ -163,7 +165,8 @@ class RunOptions:
     plain_every_s: float = 5.0
     checkpoint_s: float | None = 10.0
     thresholds: tuple[Threshold, ...] = ()
-    baseline: Path | None = None
+    baseline: Path | tuple[Path, ...] | None = None
+    confidence: float = 0.95
     max_regression: float = 0.10
     min_difference_ms: float = 1.0
     drift_window_s: float = 60.0
@@ -446,7 +449,7 @@ class _Run:
         self.evaluator = ThresholdEvaluator(workload_thresholds(workload, options.thresholds))
         self.drift = DriftTracker(options.drift_window_s)
         self.live.window_s = options.drift_window_s
-        self.baseline: dict[str, Any] | None = None
+        self.baseline: list[Any] | None = None
         self.comparison: Any = None
         self.server: Any = None
         self.sampler: RunSampler | None = None
@@ -459,10 +462,12 @@ class _Run:
 
     async def execute(self) -> RunResult:
         if self.options.baseline is not None:
-            from lgbench.gate import load_summary
+            from lgbench.gate import expand_runs, load_run
 
+            given = self.options.baseline
+            paths = [given] if isinstance(given, Path) else list(given)
             # Before anything runs: a bad baseline must not cost a whole run.
-            self.baseline = load_summary(self.options.baseline)
+            self.baseline = [load_run(run) for path in paths for run in expand_runs(path)]
         self._check_faults()
         created = not self.run_dir.exists()
         try:
@@ -900,15 +905,17 @@ class _Run:
             report = self.evaluator.finish(summary, check)
             summary["thresholds"] = report.to_dict()
         if self.baseline is not None:
-            from lgbench.gate import compare_summaries, summary_path
+            from lgbench.gate import RunData, compare_runs
+            from lgbench.gate._stats import load_run_samples
 
-            assert self.options.baseline is not None
-            comparison = compare_summaries(
+            # The intervals are on disk (flushed every second); the summary is not yet.
+            this_run = RunData(str(self.run_dir), summary, load_run_samples(self.run_dir))
+            comparison = compare_runs(
                 self.baseline,
-                summary,
+                [this_run],
                 max_regression=self.options.max_regression,
                 min_difference_ms=self.options.min_difference_ms,
-                base_path=str(summary_path(self.options.baseline)),
+                confidence=self.options.confidence,
             )
             summary["baseline"] = comparison.to_dict()
             self.comparison = comparison

@@ -1,12 +1,15 @@
-"""CI gates after a run: baseline comparison and junit.xml (docs/ci.md).
+"""CI gates after a run: baseline comparison, trends and junit.xml (docs/ci.md).
 
-:func:`compare_summaries` compares two summary.json contents per operation and percentile
-(latency, a stream's time to first event, error rate; throughput shown, not gated);
-:func:`compare_command` is ``lgbench compare``; :func:`write_junit` writes junit.xml from
-a run's thresholds, checker verdict and baseline comparison.
+:func:`compare_runs` compares a baseline's runs with new runs per operation and figure
+(latency and time-to-first-event percentiles, error rate; throughput shown, not gated),
+calling a regression only with statistical confidence; :func:`compare_summaries` is the
+point rule on two summaries alone; :func:`compare_command` is ``lgbench compare``;
+:func:`trend_command` is ``lgbench trend`` (change points in a series of runs);
+:func:`write_junit` writes junit.xml from a run's thresholds, checker verdict and baseline
+comparison.
 
-    base = load_summary("reports/base")          # a run folder or a summary.json
-    comparison = compare_summaries(base, summary, max_regression=parse_percentage("10%"))
+    base = [load_run(p) for p in expand_runs("reports/nightly")]  # a folder of runs
+    comparison = compare_runs(base, [load_run("reports/new")])
     render_comparison(comparison, console)
     summary["baseline"] = comparison.to_dict()
     write_junit(run_dir / "junit.xml", summary, check, summary["baseline"])
@@ -36,25 +39,38 @@ from lgbench.gate._load import (
     summary_path,
 )
 from lgbench.gate._render import compare_command, render_comparison
+from lgbench.gate._runs import NO_INTERVALS, RunData, compare_runs, expand_runs, load_run
+from lgbench.gate._stats import DEFAULT_CONFIDENCE
+from lgbench.gate._trend import ChangePoint, TrendResult, find_change_points, trend_command
 
 __all__ = [
     "COMPARISON_SCHEMA_VERSION",
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_MAX_REGRESSION",
     "DEFAULT_MIN_DIFFERENCE_MS",
     "DEFAULT_MIN_ERROR_RATE_INCREASE",
     "DEFAULT_PERCENTILES",
     "JUNIT_SUITES",
+    "NO_INTERVALS",
     "SUMMARY_FILE",
     "SUMMARY_SCHEMA_VERSIONS",
+    "ChangePoint",
     "Comparison",
     "MetricComparison",
     "OperationComparison",
+    "RunData",
+    "TrendResult",
     "compare_command",
+    "compare_runs",
     "compare_summaries",
+    "expand_runs",
+    "find_change_points",
+    "load_run",
     "load_summary",
     "parse_percentage",
     "render_comparison",
     "summary_path",
+    "trend_command",
     "write_junit",
 ]
 

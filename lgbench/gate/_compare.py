@@ -1,6 +1,9 @@
-"""Baseline comparison: one run's summary against another's, per operation and percentile.
+"""Baseline comparison on point estimates: one summary against another, per operation.
 
-The rules (docs/ci.md says the same for users):
+The comparison's shapes (:class:`Comparison`, :class:`MetricComparison`) serve both rules;
+``lgbench compare`` and ``--baseline`` use the statistical one
+(:func:`lgbench.gate.compare_runs`, docs/ci.md). :func:`compare_summaries` keeps the point
+rule for two summaries alone, for library users who want it:
 
 - **Latency** (``latency_ms``) and a stream's **time to first event** (``stream.ttfe_ms``), per
   percentile: regressed when ``new > base * (1 + max_regression)`` *and*
@@ -42,11 +45,14 @@ __all__ = [
     "MetricComparison",
     "OperationComparison",
     "compare_summaries",
+    "context_warnings",
     "min_samples",
 ]
 
 #: The version of :meth:`Comparison.to_dict`'s shape (stored as summary["baseline"]).
-COMPARISON_SCHEMA_VERSION: Final = 1
+#: 2: each figure's ``verdict``, interval (``ci_low``/``ci_high``) and ``noise_floor``; the
+#: comparison's ``verdict``, ``confidence``, ``method`` and the runs on each side.
+COMPARISON_SCHEMA_VERSION: Final = 2
 #: Relative growth allowed before a figure counts as regressed (10 %).
 DEFAULT_MAX_REGRESSION: Final = 0.10
 #: Latency noise floor: smaller absolute growth never counts as a regression.
@@ -89,10 +95,30 @@ class MetricComparison:
     gated: bool
     regression: str | None = None
     note: str | None = None
+    verdict: str | None = None
+    """"regression", "no significant change", "improvement", "not enough data for a
+    confidence interval" or "not gated"; None from :func:`compare_summaries`'s point rule."""
+    low: float | None = None
+    """The confidence interval's low end: a relative change for ms (0.1 = +10 %), points
+    for the error rate. None when there is no interval."""
+    high: float | None = None
+    noise_floor: float | None = None
+    """The largest change between the baseline's runs (same unit as ``low``)."""
+    explanation: str | None = None
+    """Why the figure passed or failed, in one line (``lgbench compare --explain``)."""
 
     @property
     def regressed(self) -> bool:
         return self.regression is not None
+
+    @property
+    def outcome(self) -> str:
+        """The verdict, also for point-rule rows: regression, within limits, not gated."""
+        if self.regressed:
+            return "regression"
+        if self.verdict is not None:
+            return self.verdict
+        return "within limits" if self.gated else "not gated"
 
     @property
     def difference(self) -> float | None:
@@ -120,6 +146,11 @@ class MetricComparison:
             "gated": self.gated,
             "regressed": self.regressed,
             "regression": self.regression,
+            "verdict": self.outcome,
+            "ci_low": self.low,
+            "ci_high": self.high,
+            "noise_floor": self.noise_floor,
+            "explanation": self.explanation,
             "note": self.note,
         }
 
@@ -170,10 +201,44 @@ class Comparison:
     only_in_base: tuple[str, ...] = ()
     only_in_new: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    confidence: float | None = None
+    """The intervals' confidence; None for the point rule of :func:`compare_summaries`."""
+    base_runs: tuple[str, ...] = ()
+    new_runs: tuple[str, ...] = ()
+    statistical: bool = False
+    """True when every run had intervals to resample (else no regression is called)."""
 
     @property
     def passed(self) -> bool:
         return all(op.passed for op in self.operations)
+
+    @property
+    def verdict(self) -> str:
+        """ "regression", "no significant change", "not enough data for a confidence
+        interval" (nothing could be judged), or "within limits" (the point rule)."""
+        if not self.passed:
+            return "regression"
+        if self.confidence is None:
+            return "within limits"
+        judged = [
+            m
+            for op in self.operations
+            for m in op.metrics
+            if m.verdict in ("no significant change", "improvement")
+        ]
+        return "no significant change" if judged else "not enough data for a confidence interval"
+
+    @property
+    def method(self) -> str:
+        if self.confidence is None:
+            return "point estimates (one run each side, fixed limit)"
+        if not self.statistical:
+            return "none: no per-interval data to resample"
+        return f"bootstrap over per-second intervals, {self.confidence * 100:g}% confidence; " + (
+            f"noise floor from {len(self.base_runs)} baseline runs"
+            if len(self.base_runs) > 1
+            else "no noise floor (one baseline run)"
+        )
 
     @property
     def regressions(self) -> list[str]:
@@ -190,6 +255,11 @@ class Comparison:
             "min_error_rate_increase": self.min_error_rate_increase,
             "percentiles": list(self.percentiles),
             "passed": self.passed,
+            "verdict": self.verdict,
+            "method": self.method,
+            "confidence": self.confidence,
+            "base_runs": list(self.base_runs),
+            "new_runs": list(self.new_runs),
             "regressions": self.regressions,
             "warnings": list(self.warnings),
             "operations": {op.name: op.to_dict() for op in self.operations},
@@ -301,7 +371,7 @@ def _error_row(
     )
 
 
-def _context_warnings(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def context_warnings(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Why the two runs may not measure the same thing."""
     warnings: list[str] = []
 
@@ -432,5 +502,5 @@ def compare_summaries(
         operations=tuple(operations),
         only_in_base=tuple(sorted(base_ops.keys() - new_ops.keys())),
         only_in_new=tuple(sorted(new_ops.keys() - base_ops.keys())),
-        warnings=tuple(_context_warnings(base, new)),
+        warnings=tuple(context_warnings(base, new)),
     )

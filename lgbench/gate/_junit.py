@@ -286,6 +286,10 @@ def _checker_suite(check: Mapping[str, Any]) -> _Suite:
 
 
 def _metric_line(row: Mapping[str, Any]) -> str:
+    explanation = row.get("explanation")
+    if isinstance(explanation, str) and row.get("verdict") != "not gated":
+        # The whole reasoning: change, interval, noise floor, verdict and why.
+        return f"{row.get('label')}: {explanation}"
     unit = row.get("unit") or ""
     change = row.get("change")
     base, new = row.get("base"), row.get("new")
@@ -295,16 +299,55 @@ def _metric_line(row: Mapping[str, Any]) -> str:
         moved = f"{change:+.1%}"
     else:
         moved = "-"
-    mark = "REGRESSED" if row.get("regressed") else ("" if row.get("gated") else "(not gated)")
+    verdict = row.get("verdict")
+    if row.get("regressed"):
+        mark = "REGRESSED"
+    elif not row.get("gated"):
+        mark = "(not gated)"
+    elif isinstance(verdict, str) and verdict != "within limits":
+        mark = verdict
+    else:
+        mark = ""
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        interval = (
+            f"; CI {low:+.2f} … {high:+.2f} points"
+            if unit == "%"
+            else f"; CI {low:+.1%} … {high:+.1%}"
+        )
+        moved += interval
     return (
         f"{row.get('label')}: {_with_unit(base, unit)} → {_with_unit(new, unit)} "
         f"({moved}) {mark}".rstrip()
     )
 
 
+def _operation_verdict(operation: Mapping[str, Any]) -> str:
+    """An operation's verdict: regression, else what its gated figures said."""
+    if operation.get("regressions"):
+        return "regression"
+    found = {
+        row.get("verdict")
+        for row in operation.get("metrics") or ()
+        if row.get("gated") and isinstance(row.get("verdict"), str)
+    }
+    for verdict in ("no significant change", "improvement", "within limits"):
+        if verdict in found:
+            return "no significant change" if verdict == "improvement" else verdict
+    return found.pop() if len(found) == 1 else "not gated"
+
+
 def _baseline_suite(comparison: Mapping[str, Any]) -> _Suite:
     suite = _Suite(JUNIT_SUITES[2])
-    for key in ("base", "max_regression", "min_difference_ms", "min_error_rate_increase"):
+    for key in (
+        "base",
+        "max_regression",
+        "min_difference_ms",
+        "min_error_rate_increase",
+        "confidence",
+        "verdict",
+        "method",
+    ):
         if comparison.get(key) is not None:
             suite.properties[f"baseline_{key}" if key != "base" else "baseline"] = _number(
                 comparison[key]
@@ -313,7 +356,10 @@ def _baseline_suite(comparison: Mapping[str, Any]) -> _Suite:
     for name, operation in sorted((comparison.get("operations") or {}).items()):
         case = _Case(name)
         count = operation.get("count") or {}
-        lines = [f"calls: {count.get('base')} → {count.get('new')}"]
+        lines = [
+            f"verdict: {_operation_verdict(operation)}",
+            f"calls: {count.get('base')} → {count.get('new')}",
+        ]
         lines += [_metric_line(row) for row in operation.get("metrics") or ()]
         regressions = operation.get("regressions") or []
         if regressions:
@@ -321,6 +367,10 @@ def _baseline_suite(comparison: Mapping[str, Any]) -> _Suite:
         else:
             case.out = lines
         suite.cases.append(case)
+    if comparison.get("verdict"):
+        suite.out.append(f"verdict: {comparison['verdict']}")
+    if comparison.get("method"):
+        suite.out.append(f"method: {comparison['method']}")
     if isinstance(limit, int | float):
         suite.out.append(
             f"limit +{limit * 100:g}% per figure, noise floor "

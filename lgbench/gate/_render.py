@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
 
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lgbench._fit import fit_table, print_wide
 from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import (
     DEFAULT_MIN_DIFFERENCE_MS,
     Comparison,
     MetricComparison,
-    compare_summaries,
 )
-from lgbench.gate._load import load_summary, summary_path
+from lgbench.gate._runs import NO_INTERVALS, compare_runs, expand_runs, load_run
+from lgbench.gate._stats import DEFAULT_CONFIDENCE, MIN_BLOCKS
 
 __all__ = ["compare_command", "render_comparison"]
 
@@ -29,6 +30,8 @@ def _value(value: float | None, unit: str) -> str:
         return f"{value:.2f}%"
     if unit == "/s":
         return f"{value:.1f}/s"
+    if abs(value) >= 100:
+        return f"{value:,.0f} ms"
     return f"{value:.2f} ms" if abs(value) < 10 else f"{value:.1f} ms"
 
 
@@ -60,17 +63,40 @@ def _change(row: MetricComparison, comparison: Comparison) -> str:
     return text
 
 
-def _table(comparison: Comparison, dropped: frozenset[str]) -> Table:
-    columns = [
-        c for c in ("operation", "figure", "base", "new", "change", "note") if c not in dropped
-    ]
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in columns:
-        table.add_column(
-            column,
-            justify="right" if column in ("base", "new", "change") else "left",
-            style="dim" if column == "note" else "",
-        )
+_VERDICT_STYLE = {
+    "regression": "bold red",
+    "improvement": "green",
+    "no significant change": "",
+    "within limits": "",
+    "not gated": "dim",
+}
+
+
+def _interval(row: MetricComparison) -> str:
+    if row.low is None or row.high is None:
+        return "-"
+    if row.unit == "%":
+        return f"{row.low:+.2f}…{row.high:+.2f}"  # points, as the change column says
+    return f"{row.low:+.0%}…{row.high:+.0%}"
+
+
+def _floor(row: MetricComparison) -> str:
+    if row.noise_floor is None:
+        return "-"
+    if row.unit == "%":
+        return f"{row.noise_floor:.2f}"
+    return f"{row.noise_floor:.0%}"
+
+
+def _point_table(comparison: Comparison) -> Table:
+    """The point rule's table: one row per figure, the operation in the first column."""
+    table = Table()
+    table.add_column("operation")
+    table.add_column("figure")
+    table.add_column("base", justify="right")
+    table.add_column("new", justify="right")
+    table.add_column("change", justify="right")
+    table.add_column("note", style="dim")
     for index, operation in enumerate(comparison.operations):
         for position, row in enumerate(operation.metrics):
             name = operation.name if position == 0 else ""
@@ -78,35 +104,91 @@ def _table(comparison: Comparison, dropped: frozenset[str]) -> Table:
                 name = f"[bold red]{escape(name)}[/]"
             else:
                 name = escape(name)
-            cells = {
-                "operation": name,
-                "figure": escape(row.label),
-                "base": _value(row.base, row.unit),
-                "new": _value(row.new, row.unit),
-                "change": _change(row, comparison),
-                "note": escape(row.note or ""),
-            }
             table.add_row(
-                *(cells[column] for column in columns),
+                name,
+                escape(row.label),
+                _value(row.base, row.unit),
+                _value(row.new, row.unit),
+                _change(row, comparison),
+                escape(row.note or ""),
                 end_section=position == len(operation.metrics) - 1
                 and index < len(comparison.operations) - 1,
             )
     return table
 
 
-def render_comparison(comparison: Comparison, console: Console) -> None:
-    """Print one table (operation, figure, base, new, change), then the verdict line.
+#: (header, width, justify) of the statistical table's columns: fixed, so that the tables of
+#: all operations line up, and 80 characters in all, for an 80-column CI log.
+_COLUMNS: Final = (
+    ("figure", 12, "left"),
+    ("base", 8, "right"),
+    ("new", 8, "right"),
+    ("change", 9, "right"),
+    ("CI", 11, "right"),
+    ("floor", 5, "right"),
+    ("verdict", 21, "left"),
+)
 
-    Regressions are red, changes over the limit but under the noise floor yellow,
-    improvements green; throughput is dim, being shown but not gated.
+
+def _statistical_tables(comparison: Comparison) -> list[Table | str]:
+    """A heading line per operation, then a table of its figures (the interval, the noise
+    floor and the verdict written out), all with the same column widths."""
+    level = comparison.confidence * 100 if comparison.confidence else 0.0
+
+    def table(*, header: bool) -> Table:
+        made = Table(
+            box=None, pad_edge=False, padding=(0, 1), collapse_padding=True, show_header=header
+        )
+        for name, width, justify in _COLUMNS:
+            made.add_column(
+                f"{level:g}% CI" if name == "CI" else name,
+                width=width,
+                justify=justify,  # type: ignore[arg-type]
+                no_wrap=True,
+            )
+        return made
+
+    found: list[Table | str] = [table(header=True)]
+    for operation in comparison.operations:
+        style = "bold red" if not operation.passed else "bold"
+        found.append(f"[{style}]{escape(operation.name)}[/]")
+        rows = table(header=False)
+        for row in operation.metrics:
+            outcome = row.outcome if row.unit != "/s" else "not gated"
+            verdict_style = _VERDICT_STYLE.get(outcome, "yellow")
+            # The table's short form; the legend under it, JSON and junit say it whole.
+            verdict = escape("not enough data" if outcome == NO_INTERVALS else outcome)
+            rows.add_row(
+                f"  {escape(row.label)}",
+                _value(row.base, row.unit),
+                _value(row.new, row.unit),
+                _change(row, comparison),
+                _interval(row),
+                _floor(row),
+                f"[{verdict_style}]{verdict}[/]" if verdict_style else verdict,
+            )
+        found.append(rows)
+    return found
+
+
+def render_comparison(comparison: Comparison, console: Console, *, explain: bool = False) -> None:
+    """Print one table (operation, figure, base, new, change, interval, verdict), then the
+    verdict line; with ``explain``, one line per figure saying why it passed or failed.
+
+    Regressions are red, improvements green, figures not gated dim; "no significant change"
+    is written out, so it is never mistaken for a pass on a point estimate.
     """
     # The paths go on their own line, not in the table's title, which wraps at the table's
     # width and would cut a path in two.
     base = comparison.base_path or "base"
     new = comparison.new_path or "this run"
     console.print(f"[bold]baseline comparison[/]: {escape(base)} → {escape(new)}", soft_wrap=True)
-    table = fit_table(console, lambda dropped: _table(comparison, dropped), ("note", "base"))
-    print_wide(console, table)
+    statistical = comparison.confidence is not None
+    if statistical:
+        for part in _statistical_tables(comparison):
+            console.print(part, soft_wrap=isinstance(part, str))
+    else:
+        console.print(_point_table(comparison))
     if comparison.only_in_base:
         console.print(
             f"only in the base (not compared): {escape(', '.join(comparison.only_in_base))}"
@@ -115,8 +197,27 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
         console.print(
             f"only in the new run (not compared): {escape(', '.join(comparison.only_in_new))}"
         )
+    if statistical and any(
+        row.outcome == NO_INTERVALS for op in comparison.operations for row in op.metrics
+    ):
+        console.print(
+            f"[dim]not enough data: {NO_INTERVALS} (a run without intervals.hlog, or fewer "
+            f"than {MIN_BLOCKS} seconds with calls on a side); shown, not judged[/]",
+            soft_wrap=True,
+        )
     for warning in comparison.warnings:
         console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
+    if explain:
+        console.print("[bold]why[/]:")
+        for operation in comparison.operations:
+            for row in operation.metrics:
+                if row.unit == "/s":
+                    continue
+                text = row.explanation or row.note or row.outcome
+                console.print(
+                    f"  {escape(operation.name)} {escape(row.label)}: {escape(text)}",
+                    soft_wrap=True,
+                )
     floor = (
         f"noise floor {comparison.min_difference_ms:g} ms, "
         f"{comparison.min_error_rate_increase * 100:g} error-rate points"
@@ -133,13 +234,41 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
             "to be more than the slowest one[/]"
         )
     limit = f"{comparison.max_regression * 100:g}%"
-    if comparison.passed:
+    if statistical:
+        console.print(f"[dim]method: {escape(comparison.method)}[/]", soft_wrap=True)
+        counts: dict[str, int] = {}
+        for operation in comparison.operations:
+            for row in operation.metrics:
+                if row.gated:
+                    counts[row.outcome] = counts.get(row.outcome, 0) + 1
+        tally = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+        if comparison.passed:
+            level = comparison.confidence * 100 if comparison.confidence else 0.0
+            if comparison.verdict == "no significant change":
+                console.print(
+                    f"baseline: [bold green]passed[/] — no significant change: no regression "
+                    f"beyond +{limit} at {level:g}% confidence ({escape(tally)})",
+                    soft_wrap=True,
+                )
+            else:
+                console.print(
+                    f"baseline: [bold yellow]passed, not judged[/] — {escape(comparison.verdict)}"
+                    f" ({escape(tally or 'nothing gated')})",
+                    soft_wrap=True,
+                )
+            return
+    elif comparison.passed:
         console.print(
             f"baseline: [bold green]passed[/] — no regression above +{limit} "
             f"({len(comparison.operations)} operations; {floor})"
         )
         return
     regressions = comparison.regressions
+    if statistical:
+        floor = (
+            f"at {comparison.confidence * 100 if comparison.confidence else 0:g}% confidence, "
+            f"beyond the noise floor and {comparison.min_difference_ms:g} ms"
+        )
     console.print(
         f"baseline: [bold red]FAILED[/] — {len(regressions)} regression(s) above +{limit} "
         f"({floor}):"
@@ -149,26 +278,31 @@ def render_comparison(comparison: Comparison, console: Console) -> None:
 
 
 def compare_command(
-    base: str | os.PathLike[str],
+    base: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     new: str | os.PathLike[str],
     *,
     max_regression: float,
     console: Console,
     min_difference_ms: float = DEFAULT_MIN_DIFFERENCE_MS,
+    confidence: float = DEFAULT_CONFIDENCE,
+    explain: bool = False,
 ) -> int:
-    """``lgbench compare BASE NEW``: each a summary.json or a run folder holding one.
+    """``lgbench compare BASE... NEW``: each BASE a summary.json, a run folder or a folder
+    of run folders (the baseline is all their runs); NEW a summary.json or a run folder.
 
     Prints the comparison and returns :attr:`ExitCode.THRESHOLDS` (4) when a figure
-    regressed beyond the limit, :attr:`ExitCode.OK` otherwise. Raises
-    :class:`~lgbench.errors.UsageError` (exit 2) for a missing or unreadable summary.
+    regressed with confidence beyond the limit and the noise floor, :attr:`ExitCode.OK`
+    otherwise. Raises :class:`~lgbench.errors.UsageError` (exit 2) for a missing or
+    unreadable summary.
     """
-    comparison = compare_summaries(
-        load_summary(base),
-        load_summary(new),
+    bases = [base] if isinstance(base, str | os.PathLike) else list(base)
+    base_runs = [load_run(path) for given in bases for path in expand_runs(Path(given))]
+    comparison = compare_runs(
+        base_runs,
+        [load_run(Path(new))],
         max_regression=max_regression,
         min_difference_ms=min_difference_ms,
-        base_path=str(summary_path(base)),
-        new_path=str(summary_path(new)),
+        confidence=confidence,
     )
-    render_comparison(comparison, console)
+    render_comparison(comparison, console, explain=explain)
     return ExitCode.OK if comparison.passed else ExitCode.THRESHOLDS

@@ -130,6 +130,17 @@ def _decode(blob: str | bytes) -> Any:
     return decoded
 
 
+def _value_counts(histogram: Any) -> list[tuple[int, int]]:
+    import numpy as np
+
+    counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
+    found: list[tuple[int, int]] = []
+    for index in np.flatnonzero(counts).tolist():
+        value = histogram.get_value_from_index(index)
+        found.append((int(histogram.get_highest_equivalent_value(value)), int(counts[index])))
+    return found
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class LatencyStats:
@@ -276,6 +287,23 @@ class LatencyRecorder:
                     )
                 )
         return result
+
+    def value_counts(self) -> list[tuple[int, int]]:
+        """``(highest_us, count)`` of every non-empty bucket, in value order.
+
+        What :meth:`buckets` gives without the lower edges, found with numpy over the
+        counters rather than a Python loop over all ~45,000 of them: the baseline gate
+        reads thousands of interval histograms.
+        """
+        return _value_counts(self._histogram) if self.count else []
+
+    @staticmethod
+    def blob_value_counts(blob: str | bytes) -> list[tuple[int, int]]:
+        """:meth:`value_counts` of an encoded histogram (an .hlog line's), decoded once.
+
+        Cheaper than :meth:`from_blob`, which also rebuilds the sum from every counter.
+        """
+        return _value_counts(_decode(blob))
 
     @property
     def bucket_count(self) -> int:

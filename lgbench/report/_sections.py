@@ -112,11 +112,16 @@ def verdicts(ctx: Context) -> list[Verdict]:
         detail = f"vs {baseline.get('base')}"
         if baseline_failed:
             detail = f"{len(regressions)} regression(s) " + detail
+        said = baseline.get("verdict")
         found.append(
             Verdict(
                 "baseline",
                 "fail" if baseline_failed else "pass",
-                "regressed" if baseline_failed else "within limits",
+                "regressed"
+                if baseline_failed
+                else said
+                if isinstance(said, str) and said != "regression"
+                else "within limits",
                 detail,
             )
         )
@@ -1100,9 +1105,14 @@ def _baseline(ctx: Context) -> Raw | None:
     state = "pass" if passed is True else "fail" if passed is False else "unknown"
     limit = baseline.get("max_regression")
     limit_text = fmt_percent(limit * 100) if isinstance(limit, float) and limit < 5 else str(limit)
+    verdict = baseline.get("verdict")
+    shown = "regressed" if passed is False else verdict if isinstance(verdict, str) else None
+    method = baseline.get("method")
     parts = [
-        f"<p>{badge(state, 'within limits' if passed else 'regressed').html} against "
-        f"<code>{esc(baseline.get('base'))}</code>, max regression {esc(limit_text)}.</p>"
+        f"<p>{badge(state, shown or 'within limits').html} against "
+        f"<code>{esc(baseline.get('base'))}</code>, max regression {esc(limit_text)}"
+        + (f"; {esc(method)}" if isinstance(method, str) else "")
+        + ".</p>"
     ]
     regressions = baseline.get("regressions") or []
     if regressions:
