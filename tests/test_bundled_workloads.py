@@ -16,23 +16,9 @@ from tests.test_cli_run import ROOT, lgbench
 
 WORKLOADS = sorted((ROOT / "workloads").glob("*.toml"))
 
-_CHAT_NEEDS_AUDIT = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "chat.toml's 'anomalies == 0' has no data: its history holds no burst marker and no"
-        " threads.get_state, so the checker finds no checkable thread; the post-run audit that"
-        " reads back every thread a run created will give it something to judge"
-    ),
-)
-
-
-def _param(path: Path) -> object:
-    marks = [_CHAT_NEEDS_AUDIT] if path.name == "chat.toml" else []
-    return pytest.param(path, id=path.stem, marks=marks)
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [_param(path) for path in WORKLOADS])
+@pytest.mark.parametrize("path", WORKLOADS, ids=[path.stem for path in WORKLOADS])
 def test_a_bundled_workload_shortened_to_20s_passes(path: Path, tmp_path: Path) -> None:
     pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
     out = tmp_path / "run"

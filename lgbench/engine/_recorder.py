@@ -90,6 +90,9 @@ LoadModel: TypeAlias = Literal["open", "closed", "burst"]
 LAG_WARNING_MS: Final = 10.0
 """Schedule or event-loop lag whose p99 exceeds this means lgbench (or the machine) was late."""
 BUSY_CPU_PERCENT: Final = 80.0
+#: How busy the whole machine (every core, 0 to 100) must have been, in some interval, to be
+#: blamed for lgbench's late timers when lgbench's own CPU was low.
+BUSY_MACHINE_PERCENT: Final = 85.0
 """lgbench's process CPU (100 = one core) from which its own lag is its own doing."""
 
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
@@ -970,9 +973,11 @@ def bottleneck_warnings(
     Schedule lag counts only timers that fired late (never time spent awaiting the server),
     so a late timer is either lgbench's own load or the machine's. ``cpu_peaks`` holds the
     highest one-interval CPU use (100 = one core) of ``lgbench`` and of the embedded
-    ``server``: lgbench near a full core (``BUSY_CPU_PERCENT``) means lgbench itself was the
-    bottleneck; below that, the machine was busy (with the server, when its CPU was high);
-    without CPU samples the warning says the cause is unknown.
+    ``server`` and the whole ``machine`` (0 to 100, every core): lgbench near a full core
+    (``BUSY_CPU_PERCENT``) means lgbench itself was the bottleneck; below that, the machine was
+    busy if it was (``BUSY_MACHINE_PERCENT``; with the server, when its CPU was high), else
+    lgbench's loop was blocked without using CPU (lgbench again); without CPU samples the
+    warning says the cause is unknown.
     """
     lags = [
         f"p99 {label} {p99:.1f} ms"
@@ -994,6 +999,15 @@ def bottleneck_warnings(
             f"lgbench itself was a bottleneck: {late} while its process used up to"
             f" {own:.0f} % of a core; latencies include the tool's own delay: use fewer VUs"
             " or a lower rate per process, or a faster machine"
+        ]
+    machine = (cpu_peaks or {}).get("machine")
+    if machine is not None and machine < BUSY_MACHINE_PERCENT:
+        # Neither lgbench's CPU nor the machine's was high: lgbench's loop was blocked.
+        return [
+            f"lgbench itself was a bottleneck: {late} while neither its process (at most"
+            f" {own:.0f} % of a core) nor the machine (at most {machine:.0f} % busy) was short"
+            " of CPU: its event loop was blocked (a blocking call, a long garbage collection or"
+            " swapping); latencies include that delay"
         ]
     by_whom = (
         f"the embedded server used up to {server:.0f} % CPU"

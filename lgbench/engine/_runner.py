@@ -905,8 +905,7 @@ class _Run:
             report = self.evaluator.finish(summary, check)
             summary["thresholds"] = report.to_dict()
         if self.baseline is not None:
-            from lgbench.gate import RunData, compare_runs
-            from lgbench.gate._stats import load_run_samples
+            from lgbench.gate import RunData, compare_runs, load_run_samples
 
             # The intervals are on disk (flushed every second); the summary is not yet.
             this_run = RunData(str(self.run_dir), summary, load_run_samples(self.run_dir))

@@ -15,7 +15,7 @@ from typing import Any, Final, final
 import anyio
 
 from lgbench.client import HttpClient
-from lgbench.observe import ProcessSampler, ServerSampler
+from lgbench.observe import ProcessSampler, ServerSampler, machine_cpu_percent
 
 __all__ = ["RunSampler"]
 
@@ -77,6 +77,10 @@ class RunSampler:
                     server[key] = value
             if server:
                 samples["server"] = server
+        # The machine as a whole: a late timer with lgbench's own CPU low is the machine's
+        # doing only if the machine was busy; otherwise lgbench's loop was blocked.
+        machine = machine_cpu_percent()
+        self.cpu_peaks["machine"] = max(self.cpu_peaks.get("machine", 0.0), machine)
         for name, process in self._processes.items():
             if name == "server" and self._server_pid is not None:
                 process.set_pid(self._server_pid())

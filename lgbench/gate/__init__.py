@@ -40,7 +40,7 @@ from lgbench.gate._load import (
 )
 from lgbench.gate._render import compare_command, render_comparison
 from lgbench.gate._runs import NO_INTERVALS, RunData, compare_runs, expand_runs, load_run
-from lgbench.gate._stats import DEFAULT_CONFIDENCE
+from lgbench.gate._stats import DEFAULT_CONFIDENCE, load_run_samples
 from lgbench.gate._trend import ChangePoint, TrendResult, find_change_points, trend_command
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "expand_runs",
     "find_change_points",
     "load_run",
+    "load_run_samples",
     "load_summary",
     "parse_percentage",
     "render_comparison",

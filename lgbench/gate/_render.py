@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lgbench._fit import fit_table, print_wide
 from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import (
     DEFAULT_MIN_DIFFERENCE_MS,
@@ -88,15 +90,19 @@ def _floor(row: MetricComparison) -> str:
     return f"{row.noise_floor:.0%}"
 
 
-def _point_table(comparison: Comparison) -> Table:
-    """The point rule's table: one row per figure, the operation in the first column."""
-    table = Table()
-    table.add_column("operation")
-    table.add_column("figure")
-    table.add_column("base", justify="right")
-    table.add_column("new", justify="right")
-    table.add_column("change", justify="right")
-    table.add_column("note", style="dim")
+def _point_table(comparison: Comparison, dropped: frozenset[str]) -> Table:
+    """The point rule's table: one row per figure, the operation in the first column,
+    without the ``dropped`` columns (a narrow terminal leaves columns out, never cuts)."""
+    columns = [
+        c for c in ("operation", "figure", "base", "new", "change", "note") if c not in dropped
+    ]
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        table.add_column(
+            column,
+            justify="right" if column in ("base", "new", "change") else "left",
+            style="dim" if column == "note" else "",
+        )
     for index, operation in enumerate(comparison.operations):
         for position, row in enumerate(operation.metrics):
             name = operation.name if position == 0 else ""
@@ -104,13 +110,16 @@ def _point_table(comparison: Comparison) -> Table:
                 name = f"[bold red]{escape(name)}[/]"
             else:
                 name = escape(name)
+            cells = {
+                "operation": name,
+                "figure": escape(row.label),
+                "base": _value(row.base, row.unit),
+                "new": _value(row.new, row.unit),
+                "change": _change(row, comparison),
+                "note": escape(row.note or ""),
+            }
             table.add_row(
-                name,
-                escape(row.label),
-                _value(row.base, row.unit),
-                _value(row.new, row.unit),
-                _change(row, comparison),
-                escape(row.note or ""),
+                *(cells[column] for column in columns),
                 end_section=position == len(operation.metrics) - 1
                 and index < len(comparison.operations) - 1,
             )
@@ -130,16 +139,28 @@ _COLUMNS: Final = (
 )
 
 
-def _statistical_tables(comparison: Comparison) -> list[Table | str]:
+#: The statistical table's columns a narrow terminal leaves out first.
+_DROPPABLE: Final = ("floor", "base", "CI")
+
+
+def _statistical_tables(comparison: Comparison, width: int) -> list[Table | str]:
     """A heading line per operation, then a table of its figures (the interval, the noise
-    floor and the verdict written out), all with the same column widths."""
+    floor and the verdict written out), all with the same column widths; on a terminal
+    narrower than those, the noise floor, then the base value, then the interval are left out
+    (``--explain`` and the JSON keep them)."""
     level = comparison.confidence * 100 if comparison.confidence else 0.0
+    columns = list(_COLUMNS)
+    for name in _DROPPABLE:
+        if sum(w + 1 for _, w, _ in columns) <= width:
+            break
+        columns = [c for c in columns if c[0] != name]
+    shown = {name for name, _, _ in columns}
 
     def table(*, header: bool) -> Table:
         made = Table(
             box=None, pad_edge=False, padding=(0, 1), collapse_padding=True, show_header=header
         )
-        for name, width, justify in _COLUMNS:
+        for name, width, justify in columns:
             made.add_column(
                 f"{level:g}% CI" if name == "CI" else name,
                 width=width,
@@ -158,15 +179,16 @@ def _statistical_tables(comparison: Comparison) -> list[Table | str]:
             verdict_style = _VERDICT_STYLE.get(outcome, "yellow")
             # The table's short form; the legend under it, JSON and junit say it whole.
             verdict = escape("not enough data" if outcome == NO_INTERVALS else outcome)
-            rows.add_row(
-                f"  {escape(row.label)}",
-                _value(row.base, row.unit),
-                _value(row.new, row.unit),
-                _change(row, comparison),
-                _interval(row),
-                _floor(row),
-                f"[{verdict_style}]{verdict}[/]" if verdict_style else verdict,
-            )
+            cells = {
+                "figure": f"  {escape(row.label)}",
+                "base": _value(row.base, row.unit),
+                "new": _value(row.new, row.unit),
+                "change": _change(row, comparison),
+                "CI": _interval(row),
+                "floor": _floor(row),
+                "verdict": f"[{verdict_style}]{verdict}[/]" if verdict_style else verdict,
+            }
+            rows.add_row(*(cells[name] for name, _, _ in columns if name in shown))
         found.append(rows)
     return found
 
@@ -185,10 +207,13 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
     console.print(f"[bold]baseline comparison[/]: {escape(base)} → {escape(new)}", soft_wrap=True)
     statistical = comparison.confidence is not None
     if statistical:
-        for part in _statistical_tables(comparison):
+        for part in _statistical_tables(comparison, console.width):
             console.print(part, soft_wrap=isinstance(part, str))
     else:
-        console.print(_point_table(comparison))
+        table = fit_table(
+            console, lambda dropped: _point_table(comparison, dropped), ("note", "base")
+        )
+        print_wide(console, table)
     if comparison.only_in_base:
         console.print(
             f"only in the base (not compared): {escape(', '.join(comparison.only_in_base))}"

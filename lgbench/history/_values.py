@@ -257,10 +257,11 @@ def classify_error(
 ) -> tuple[CompletionType, dict[str, Any]]:
     """``fail`` or ``info`` for an operation that raised ``exc`` (or was cancelled).
 
-    - ``fail``: an HTTP error answer (the server said no), a connection that could not be
+    - ``fail``: an HTTP 4xx answer (the server said no), a connection that could not be
       opened (refused, connect timeout: nothing was sent), or any failure of a read.
-    - ``info``: a write whose request may have reached the server: timeouts, resets and
-      protocol errors after sending, cancellation while in flight, unexpected errors.
+    - ``info``: a write whose request may have reached the server: an HTTP 5xx answer (it
+      may have taken effect before the error), timeouts, resets and protocol errors after
+      sending, cancellation while in flight, unexpected errors.
 
     The ``error`` object is ``{"class", "status", "message"}`` (``status`` null unless the
     server answered).
@@ -275,6 +276,10 @@ def classify_error(
         assert exc is not None
         status = exc.status_code if isinstance(exc, ApiError) else None
         error = {"class": type(exc).__name__, "status": status, "message": _message(exc)}
+    if isinstance(exc, ApiError) and exc.status_code >= 500 and not _is_read(operation, arguments):
+        # A server error to a write proves nothing was done: a run may have been created
+        # before the error (or a proxy in front answered for a request it had forwarded).
+        return "info", error
     if isinstance(exc, ApiError | ConnectError | ConnectTimeout):
         return "fail", error
     if _is_read(operation, arguments):

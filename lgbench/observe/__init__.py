@@ -29,7 +29,7 @@ from lgbench.observe._identity import (
     describe_server,
     server_label,
 )
-from lgbench.observe._process import ProcessSample, ProcessSampler
+from lgbench.observe._process import ProcessSample, ProcessSampler, machine_cpu_percent
 from lgbench.observe._server import (
     FIGURES,
     ServerSampler,
@@ -55,6 +55,7 @@ __all__ = [
     "drift_from_points",
     "figures_from_metrics_json",
     "figures_from_prometheus",
+    "machine_cpu_percent",
     "parse_prometheus_text",
     "server_label",
     "theil_sen_slope",

@@ -26,7 +26,14 @@ from typing import Any, final
 
 import psutil
 
-__all__ = ["ProcessSample", "ProcessSampler"]
+__all__ = ["ProcessSample", "ProcessSampler", "machine_cpu_percent"]
+
+
+def machine_cpu_percent() -> float:
+    """How busy the whole machine was since the previous call, 0 to 100 (100: every core
+    busy); the first call has nothing to compare with and answers 0."""
+    return float(psutil.cpu_percent(interval=None))
+
 
 # Start times come from /proc in clock ticks (1/100 s), so a child born just after a sample
 # may appear to predate it by up to a tick; and a child unseen by the previous sample can only

@@ -399,6 +399,9 @@ def _operations(ctx: Context) -> Raw | None:
     errors = _top_errors(ctx)
     if errors is not None:
         parts.append(errors.html)
+    own = _own_requests(ctx)
+    if own is not None:
+        parts.append(own.html)
     scenarios = _scenarios_table(ctx)
     if scenarios is not None:
         parts.append(f"<h3>Scenarios</h3>{scenarios.html}")
@@ -440,6 +443,56 @@ def _not_made(ctx: Context) -> str:
         return ""
     listed = "".join(items)
     return f'<div class="warnings"><b>Calls not made</b><ul class="plain">{listed}</ul></div>'
+
+
+def _own_requests(ctx: Context) -> Raw | None:
+    """What lgbench asked besides the load, and answers that came back empty: the burst
+    observers' share of the requests, the post-run audit, and per operation the ok waits and
+    streams that carried no result (summary.json's ``observation``, ``audit``, ``empty``)."""
+    items: list[str] = []
+    observation = get(ctx.summary, "observation")
+    requests = number(get(observation, "requests"))
+    if requests:
+        by_operation = get(observation, "by_operation")
+        shown = ", ".join(
+            f"<code>{esc(op)}</code> {fmt_count(n)}"
+            for op, n in (by_operation.items() if isinstance(by_operation, dict) else ())
+        )
+        share = number(get(observation, "share"))
+        items.append(
+            f"<li>observation (lgbench's own status reads during the load): "
+            f"{fmt_count(requests)} of {fmt_count(get(observation, 'all_requests'))} requests "
+            f"({fmt_percent(100 * share if share is not None else None)}): {shown}</li>"
+        )
+    audit = get(ctx.summary, "audit")
+    if isinstance(audit, dict):
+        if audit.get("ran"):
+            figures = ", ".join(
+                f"{esc(key.replace('_', ' '))} {fmt_count(audit.get(key))}"
+                for key in ("threads", "settled", "unsettled", "gone", "not_read", "requests")
+                if audit.get(key) is not None
+            )
+            items.append(
+                f"<li>post-run audit: {figures}; {esc(audit.get('stop_reason') or '')}</li>"
+            )
+        elif audit.get("reason"):
+            items.append(f"<li>post-run audit not run: {esc(audit['reason'])}</li>")
+    empty = [
+        f"<code>{esc(op)}</code> {fmt_count(get(ctx.summary, 'operations', op, 'empty'))}"
+        for op in ctx.operations
+        if number(get(ctx.summary, "operations", op, "empty"))
+    ]
+    if empty:
+        items.append(
+            "<li class=err>answers with no result (a wait answered <code>{}</code>, a stream "
+            f"with no event): {', '.join(empty)}</li>"
+        )
+    if not items:
+        return None
+    listed = "".join(items)
+    return Raw(
+        f'<div class="note"><b>lgbench\'s own requests</b><ul class="plain">{listed}</ul></div>'
+    )
 
 
 def _top_errors(ctx: Context) -> Raw | None:

@@ -260,9 +260,21 @@ def test_lag_with_lgbench_near_a_full_core_blames_lgbench() -> None:
 
 
 def test_lag_with_lgbench_idle_blames_the_busy_machine() -> None:
-    [warning] = bottleneck_warnings(_HIGH, _HIGH, {"lgbench": 20.0, "server": 190.0})
+    peaks = {"lgbench": 20.0, "server": 190.0, "machine": 98.0}
+    [warning] = bottleneck_warnings(_HIGH, _HIGH, peaks)
     assert warning.startswith("the machine was busy, not lgbench")
     assert "embedded server used up to 190 %" in warning
+    # Without the machine's own figure, the busy server is still the likelier culprit.
+    [warning] = bottleneck_warnings(_HIGH, _HIGH, {"lgbench": 20.0, "server": 190.0})
+    assert warning.startswith("the machine was busy, not lgbench")
+
+
+def test_lag_with_lgbench_and_the_machine_idle_is_a_blocked_loop() -> None:
+    # Nobody was short of CPU, yet the timers fired late: lgbench's loop was blocked.
+    peaks = {"lgbench": 15.0, "server": 5.0, "machine": 20.0}
+    [warning] = bottleneck_warnings(_HIGH, _HIGH, peaks)
+    assert warning.startswith("lgbench itself was a bottleneck")
+    assert "event loop was blocked" in warning
 
 
 def test_lag_without_cpu_samples_names_no_culprit() -> None:

@@ -11,6 +11,7 @@ from lgbench.client import (
     ConflictError,
     ConnectError,
     ConnectTimeout,
+    InternalServerError,
     NetworkError,
     NotFoundError,
     ProtocolError,
@@ -170,6 +171,11 @@ def test_ok_values_keep_ids_and_facts_only(
     ("operation", "exc", "expected"),
     [
         ("runs.create", ConflictError(409, {"detail": "busy"}), "fail"),  # the server said no
+        # A server error: the run may have been created before it (or by the server behind
+        # a proxy that answered 502).
+        ("runs.wait", InternalServerError(500, {"detail": "boom"}), "info"),
+        ("runs.create", InternalServerError(502, {"detail": "bad gateway"}), "info"),
+        ("runs.get", InternalServerError(500, {"detail": "boom"}), "fail"),  # a read
         ("runs.create", ConnectError("refused"), "fail"),  # never sent
         ("runs.create", ConnectTimeout("slow connect"), "fail"),  # never sent
         ("runs.create", ReadTimeout("no answer"), "info"),  # may have run
