@@ -352,7 +352,7 @@ steps = [{ op = "threads.create", save = "thread" }, { op = "threads.get", threa
     assert_well_formed(history)
 
 
-async def test_http_errors_are_fail_with_their_status_and_still_timed(tmp_path: Path) -> None:
+async def test_http_errors_keep_their_status_and_are_still_timed(tmp_path: Path) -> None:
     workload = """
 [[scenario]]
 name = "loop"
@@ -368,7 +368,8 @@ steps = [{ op = "threads.create" }]
     )
     result, history = await run_text(workload, tmp_path, fake)
     last = completions(history)[-1]
-    assert last["type"] == "fail"
+    # A server error to a write may have taken effect (the thread may exist): info, not fail.
+    assert last["type"] == "info"
     assert last["error"]["status"] == 503
     assert last["error"]["class"] == "InternalServerError"
     assert result.summary is not None
