@@ -157,14 +157,13 @@ def _latency_row(
         "high": estimate.high,
         "noise_floor": estimate.noise_floor,
     }
+
+    def row(**fields: Any) -> MetricComparison:
+        return MetricComparison(metric, label, "ms", estimate.base, estimate.new, **fields)
+
     if calls < needed:
         note = f"not gated: {calls} calls < {needed}"
-        return MetricComparison(
-            metric,
-            label,
-            "ms",
-            estimate.base,
-            estimate.new,
+        return row(
             gated=False,
             note=note,
             verdict="not gated",
@@ -172,12 +171,7 @@ def _latency_row(
             **common,
         )
     if estimate.base is None or estimate.new is None:
-        return MetricComparison(
-            metric,
-            label,
-            "ms",
-            estimate.base,
-            estimate.new,
+        return row(
             gated=False,
             note="no calls",
             verdict="not gated",
@@ -189,12 +183,7 @@ def _latency_row(
     head = f"change {_percent(change)} ({_ms(estimate.base)} → {_ms(estimate.new)} ms)"
     if estimate.low is None or estimate.high is None:
         why = estimate.why or NO_INTERVALS
-        return MetricComparison(
-            metric,
-            label,
-            "ms",
-            estimate.base,
-            estimate.new,
+        return row(
             gated=True,
             note=NO_INTERVALS,
             verdict=NO_INTERVALS,
@@ -216,12 +205,7 @@ def _latency_row(
                 else ""
             )
         )
-        return MetricComparison(
-            metric,
-            label,
-            "ms",
-            estimate.base,
-            estimate.new,
+        return row(
             gated=True,
             regression=regression,
             verdict="regression",
@@ -246,12 +230,7 @@ def _latency_row(
             f"the interval's low end is only {_ms(difference_low)} ms slower, under "
             f"{limits.min_difference_ms:g} ms"
         )
-    return MetricComparison(
-        metric,
-        label,
-        "ms",
-        estimate.base,
-        estimate.new,
+    return row(
         gated=True,
         verdict=verdict,
         explanation=f"{head}: {verdict} — {why}",
@@ -277,10 +256,12 @@ def _error_row(
         "base": None if base_rate is None else base_rate * 100,
         "new": None if new_rate is None else new_rate * 100,
     }
+
+    def row(**fields: Any) -> MetricComparison:
+        return MetricComparison("error_rate", "error rate", "%", **shown, **fields)
+
     if base_rate is None or new_rate is None:
-        return MetricComparison(
-            "error_rate", "error rate", "%", gated=False, note="no calls", **shown
-        )
+        return row(gated=False, note="no calls")
     counts = f"{base_errors} of {base_calls} → {new_errors} of {new_calls}"
     estimate: Estimate | None = None
     if resample:
@@ -295,16 +276,12 @@ def _error_row(
     head = f"change {(new_rate - base_rate) * 100:+.2f} points ({counts})"
     if estimate is None or estimate.low is None or estimate.high is None:
         why = estimate.why if estimate is not None and estimate.why else "no timeseries.jsonl"
-        return MetricComparison(
-            "error_rate",
-            "error rate",
-            "%",
+        return row(
             gated=True,
             note=NO_INTERVALS,
             verdict=NO_INTERVALS,
             explanation=f"{head}; {why}: not called a regression",
             noise_floor=None if estimate is None else estimate.noise_floor,
-            **shown,
         )
     threshold = max(limits.min_error_rate_increase, base_rate * limits.max_regression)
     floor = estimate.noise_floor or 0.0
@@ -324,10 +301,7 @@ def _error_row(
             f"limit +{limits.max_regression * 100:g}% and "
             f"+{limits.min_error_rate_increase * 100:g} points"
         )
-        return MetricComparison(
-            "error_rate",
-            "error rate",
-            "%",
+        return row(
             gated=True,
             regression=regression,
             verdict="regression",
@@ -335,7 +309,6 @@ def _error_row(
                 f"{head}: regression — the whole interval lies above "
                 f"+{threshold * 100:.2f} points and the change beyond the noise floor"
             ),
-            **shown,
             **common,
         )
     if estimate.high < -threshold and change < -floor:
@@ -347,14 +320,10 @@ def _error_row(
         )
     else:
         verdict, why = "no significant change", "the change is within the noise floor"
-    return MetricComparison(
-        "error_rate",
-        "error rate",
-        "%",
+    return row(
         gated=True,
         verdict=verdict,
         explanation=f"{head}: {verdict} — {why}",
-        **shown,
         **common,
     )
 
