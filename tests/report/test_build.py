@@ -201,3 +201,41 @@ def test_a_folder_with_nothing_of_a_run_is_a_usage_error(tmp_path: Path) -> None
     with pytest.raises(UsageError, match=str(tmp_path)):
         build_report(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_shows_lgbench_s_own_requests_and_empty_answers(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    summary = synthetic_run(run_dir)
+    summary["observation"] = {
+        "requests": 120,
+        "all_requests": 480,
+        "share": 0.25,
+        "by_operation": {"runs.list": 100, "threads.get": 20},
+    }
+    summary["audit"] = {
+        "ran": True,
+        "threads": 40,
+        "settled": 38,
+        "unsettled": 2,
+        "gone": 0,
+        "not_read": 0,
+        "requests": 90,
+        "stop_reason": "time budget spent",
+    }
+    summary["operations"]["runs.wait"]["empty"] = 7
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    document = build_report(run_dir).read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", document)
+    assert "observation (lgbench's own status reads during the load): 120 of 480 requests" in text
+    assert "runs.list 100, threads.get 20" in text
+    assert "post-run audit: threads 40, settled 38, unsettled 2" in text
+    assert "time budget spent" in text
+    assert "answers with no result" in text and "runs.wait 7" in text
+
+    summary["audit"] = {"ran": False, "reason": "turned off"}
+    del summary["observation"]
+    del summary["operations"]["runs.wait"]["empty"]
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    document = build_report(run_dir).read_text(encoding="utf-8")
+    assert "post-run audit not run: turned off" in re.sub(r"<[^>]+>", "", document)
+    assert "answers with no result" not in document
