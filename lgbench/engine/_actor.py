@@ -471,15 +471,25 @@ class Actor:
         resumable = self._resumable(spec, stream, kwargs, options)
         if resumable is not None:
             stream = resumable
+        first_token_s: float | None = None
+        token_s: float | None = None
         try:
             async with stream:
                 async for part in stream:
                     now_s = clock()
                     was_metadata = summary.metadata_ns is None and part.event == "metadata"
+                    tokens_before = summary.reply_chunks
                     summary.add(part.event, part.data, to_ns(now_s))
                     if was_metadata and summary.metadata_ns is not None:
                         metadata_s = now_s
                         continue
+                    if summary.reply_chunks != tokens_before:
+                        # A token of a chat reply: time to first token, then between tokens.
+                        if token_s is None:
+                            first_token_s = now_s
+                        else:
+                            scope.aux("itl").record(token_s, now_s)
+                        token_s = now_s
                     if first_s is None:
                         first_s = now_s
                     elif previous_s is not None:
@@ -499,6 +509,7 @@ class Actor:
             end_s=clock(),
             metadata_s=metadata_s,
             first_event_s=first_s,
+            first_token_s=first_token_s,
             expected_interval_us=expected_us,
             reconnects=resumable.reconnects if resumable is not None else 0,
         )

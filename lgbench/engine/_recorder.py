@@ -124,6 +124,7 @@ class _Counts:
         "errors",
         "other",
         "reconnects",
+        "reply_tokens",
         "requests",
         "run",
         "skipped",
@@ -136,6 +137,8 @@ class _Counts:
         self.other = 0
         # Not an outcome: reconnections of interrupted resumable streams, whatever their end.
         self.reconnects = 0
+        # Not an outcome: tokens of chat replies streamed (ok streams).
+        self.reply_tokens = 0
         # Ok answers that carried no result: a stream with no event after metadata, a wait
         # or join answered with no values and no error.
         self.empty = 0
@@ -157,6 +160,7 @@ class _Counts:
         self.cancelled += other.cancelled
         self.other += other.other
         self.reconnects += other.reconnects
+        self.reply_tokens += other.reply_tokens
         self.empty += other.empty
         self.requests += other.requests
         self.skipped += other.skipped
@@ -657,6 +661,7 @@ class Recorder:
         end_s: float,
         metadata_s: float | None,
         first_event_s: float | None,
+        first_token_s: float | None = None,
         expected_interval_us: int = 0,
         reconnects: int = 0,
     ) -> dict[str, Any]:
@@ -674,6 +679,10 @@ class Recorder:
         )
         if first_event_s is not None:
             scope.aux("ttfe").record(latency_start_s, first_event_s)
+        if first_token_s is not None:
+            scope.aux("ttft").record(latency_start_s, first_token_s)
+        if summary.reply_chunks:
+            scope.counts.reply_tokens += summary.reply_chunks
         if metadata_s is not None:
             scope.aux("queue_wait").record(start_s, metadata_s)
         if scope.events is None:
@@ -878,6 +887,8 @@ class Recorder:
             summary["service_time_ms"] = _ms_stats(service.latency)
         if events is not None:
             ttfe = derived.get(f"{operation}.ttfe")
+            ttft = derived.get(f"{operation}.ttft")
+            itl = derived.get(f"{operation}.itl")
             gaps = derived.get(f"{operation}.event_gap")
             queue = derived.get(f"{operation}.queue_wait")
             summary["stream"] = {
@@ -888,6 +899,11 @@ class Recorder:
                 "event_gap_ms": _ms_stats(gaps.latency if gaps else LatencyRecorder()),
                 "queue_wait_ms": _ms_stats(queue.latency if queue else LatencyRecorder()),
                 "reconnects": extra.reconnects,
+                # Chat replies (the chat and agent graphs' tokens, messages-tuple mode):
+                "ttft_ms": _ms_stats(ttft.latency if ttft else LatencyRecorder()),
+                "itl_ms": _ms_stats(itl.latency if itl else LatencyRecorder()),
+                "reply_tokens": extra.reply_tokens,
+                "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
             }
         return summary
 

@@ -35,6 +35,8 @@ _AUX_TITLES: Final = {
     "ttfe": "time to first event",
     "queue_wait": "queue wait",
     "event_gap": "gap between events",
+    "ttft": "time to first token (chat replies)",
+    "itl": "inter-token latency (chat replies)",
     "service_time": "service time",
 }
 _P50, _P90, _P99 = BUCKET_PERCENTILES

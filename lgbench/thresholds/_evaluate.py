@@ -59,10 +59,17 @@ Status: TypeAlias = Literal["passed", "failed", "no_data", "too_short"]
 _DERIVED: Final = {
     "ttfe": "ttfe",
     "queue_wait": "queue_wait",
+    "ttft": "ttft",
+    "itl": "itl",
 }
 _LAG_SERIES: Final = {"schedule_lag": "lgbench.schedule_lag", "event_loop_lag": "lgbench.loop_lag"}
 _LAG_SUMMARY: Final = {"schedule_lag": "schedule_lag_ms", "event_loop_lag": "event_loop_lag_ms"}
-_STREAM_SUMMARY: Final = {"ttfe": "ttfe_ms", "queue_wait": "queue_wait_ms"}
+_STREAM_SUMMARY: Final = {
+    "ttfe": "ttfe_ms",
+    "queue_wait": "queue_wait_ms",
+    "ttft": "ttft_ms",
+    "itl": "itl_ms",
+}
 _EPSILON_S: Final = 1e-9
 
 
@@ -384,7 +391,13 @@ def _operation_value(metric: Metric, summary: Mapping[str, Any]) -> tuple[float 
             else _get(entry, "stream", _STREAM_SUMMARY[metric.name])
         )
         value = _number(_get(figures, metric.stat))
-        what = {"latency": "latency", "ttfe": "first event", "queue_wait": "queue wait"}
+        what = {
+            "latency": "latency",
+            "ttfe": "first event",
+            "queue_wait": "queue wait",
+            "ttft": "first token",
+            "itl": "inter-token latency",
+        }
         return value, (
             ""
             if value is not None

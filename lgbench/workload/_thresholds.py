@@ -11,6 +11,7 @@ The grammar (``docs/thresholds.md`` explains each metric)::
                  | "latency.p50.drift" | "latency.p99.drift" | "errors.rate.drift"
                  | "empty" | "empty.rate"          empty: waits, joins and streams
     series      := "latency" | "ttfe" | "queue_wait"   ttfe, queue_wait: streaming operations
+                 | "ttft" | "itl"                      chat replies' tokens, streams too
     run-metric  := "errors.rate" | "errors.count" | "rate" | "count"
                  | "dropped_iterations" | "anomalies"
                  | "schedule_lag." stat | "event_loop_lag." stat
@@ -94,8 +95,8 @@ STATS: Final[dict[str, str]] = {
 _STAT_NAMES: Final = ("min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max")
 
 #: Series of an operation that have statistics.
-_SERIES: Final = ("latency", "ttfe", "queue_wait")
-_STREAM_SERIES: Final = frozenset({"ttfe", "queue_wait"})
+_SERIES: Final = ("latency", "ttfe", "queue_wait", "ttft", "itl")
+_STREAM_SERIES: Final = frozenset({"ttfe", "queue_wait", "ttft", "itl"})
 #: Run-wide series with statistics (lgbench's own lag).
 _LAG_SERIES: Final = ("schedule_lag", "event_loop_lag")
 _COUNTERS: Final = ("errors.rate", "errors.count", "rate", "count")
@@ -105,7 +106,8 @@ _EMPTY_METRICS: Final = ("empty", "empty.rate")
 _EMPTY_OPERATIONS: Final = ("runs.join", "runs.join_stream", "runs.stream", "runs.wait")
 
 _OP_METRICS_HELP: Final = (
-    "latency.<stat>, ttfe.<stat>, queue_wait.<stat>, errors.rate, errors.count, rate, count, "
+    "latency.<stat>, ttfe.<stat>, queue_wait.<stat>, ttft.<stat>, itl.<stat>, errors.rate, "
+    "errors.count, rate, count, "
     "latency.p50.drift, latency.p99.drift, errors.rate.drift, empty or empty.rate"
 )
 _RUN_METRICS_HELP: Final = (
@@ -114,7 +116,8 @@ _RUN_METRICS_HELP: Final = (
 )
 _STATS_HELP: Final = ", ".join(_STAT_NAMES)
 _WINDOWABLE_HELP: Final = (
-    "a metric lgbench sees interval by interval: a latency, ttfe, queue_wait, schedule_lag or "
+    "a metric lgbench sees interval by interval: a latency, ttfe, queue_wait, ttft, itl, "
+    "schedule_lag or "
     "event_loop_lag statistic, errors.rate, errors.count, rate or count"
 )
 _RUN_WIDE_NAMES: Final = (
@@ -253,6 +256,8 @@ class Metric:
                 "latency": "latency",
                 "ttfe": "time to first event",
                 "queue_wait": "queue wait",
+                "ttft": "time to first token",
+                "itl": "inter-token latency",
             }
             return f"{stat} {label[self.name]} of {self.subject()}"
         if self.name == "schedule_lag":

@@ -1,0 +1,65 @@
+"""Chat replies measured as LLM serving is: time to first token, inter-token latency and
+tokens per second, from the bundled ``chat`` graph's streamed reply (messages-tuple mode),
+against the real embedded server, on every backend. The reply is verified token by token
+by the checker (``reply_mismatch``): a whole run of them is valid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lgbench.check import check_history
+from lgbench.engine import RunOptions, run_workload
+from lgbench.workload import load_workload
+
+pytestmark = [pytest.mark.anyio, pytest.mark.server]
+
+CHATS = """
+name = "chats"
+
+[[scenario]]
+name = "turns"
+executor = "per-vu-iterations"
+vus = 2
+iterations = 1
+max_duration = "1m"
+steps = [
+  { op = "threads.create", save = "thread" },
+  { op = "runs.stream", thread = "$thread", assistant = "chat",
+    input = { message = "hi", reply_tokens = 6, token_gap_s = 0.03 },
+    stream_mode = ["messages-tuple", "values"], repeat = 2 },
+  { op = "threads.get_state", thread = "$thread" },
+]
+
+[thresholds]
+"runs.stream.ttft.p95" = "< 30s"
+"runs.stream.itl.p50" = "< 30s"
+"anomalies" = "== 0"
+"""
+
+
+async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(CHATS, encoding="utf-8")
+    result = await run_workload(
+        load_workload(path),
+        RunOptions(target=langgraph_url, out_dir=tmp_path / "run", loop_lag_interval_s=None),
+        checker=check_history,
+    )
+    assert result.summary is not None
+    stream = result.summary["operations"]["runs.stream"]["stream"]
+    streams = stream["streams"]
+    assert streams == 4
+    assert stream["reply_tokens"] == 6 * streams
+    assert stream["reply_tokens_per_s"] > 0
+    assert stream["ttft_ms"]["p50"] is not None and stream["itl_ms"]["p50"] is not None
+    # The graph waits 30 ms between tokens: the gaps are at least that, and the first
+    # token comes after the first event (metadata aside), never before it.
+    assert stream["itl_ms"]["min"] >= 25
+    assert stream["ttft_ms"]["p50"] >= stream["ttfe_ms"]["p50"]
+    assert result.summary["thresholds"]["passed"] is True
+    check = result.summary["check"]
+    assert check is not None and check["valid"] is True
