@@ -6,13 +6,16 @@ real embedded server's bytes and cuts the first event stream after a few events)
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lgbench.check import check_history
 from lgbench.engine import RunOptions, run_workload
+from lgbench.graphs import reply_text
 from lgbench.workload import parse_workload
 from tests.client._cut_proxy import open_cut_proxy
 
@@ -82,3 +85,45 @@ async def test_plain_stream_step_cut_is_an_unknown_outcome(
     assert operation["ok"] == 0
     assert operation["errors_by_kind"]["transport"] == 1
     assert "stream" not in operation
+
+
+CHAT = """
+name = "reconnect-chat"
+
+[[scenario]]
+name = "chat"
+executor = "per-vu-iterations"
+vus = 1
+iterations = 1
+steps = [
+  { op = "threads.create", save = "thread" },
+  { op = "runs.stream", thread = "$thread", assistant = "chat",
+    input = { reply_tokens = 12, token_gap_s = 0.03 }, stream_mode = ["messages-tuple"],
+    stream_resumable = true },
+  { op = "threads.get_state", thread = "$thread" },
+]
+"""
+
+
+async def test_a_resumed_chat_stream_stitches_its_reply_without_gaps_or_repeats(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    async with open_cut_proxy(langgraph_url, after_events=5) as proxy:
+        result = await run_workload(
+            parse_workload(CHAT, "chat.toml"),
+            RunOptions(target=proxy.url, out_dir=out, loop_lag_interval_s=None),
+        )
+        assert proxy.cut == 1
+    assert not result.partial
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    (done,) = [line for line in history if line.get("f") == "runs.stream" and line["type"] == "ok"]
+    value = done["value"]
+    assert value["reconnects"] == 1
+    # Every token of the reply once, in order, across the cut: the digest is the reply's own.
+    reply = value["reply"]
+    assert reply["chunks"] == 12
+    expected = reply_text(value["run_id"], 1, 12)
+    assert reply["sha256"] == hashlib.sha256(expected.encode()).hexdigest()[:32]
+    check = check_history(out)
+    assert check.valid is True and "reply_mismatch" not in check.anomaly_counts()
