@@ -449,6 +449,7 @@ def compare_summaries(
                 min(_count(base_stream, "streams"), _count(new_stream, "streams")),
                 "streams",
             ),
+            *_reply_families(base_stream, new_stream),
         ):
             if not isinstance(old_figures, Mapping) or not isinstance(new_figures, Mapping):
                 continue
@@ -504,3 +505,20 @@ def compare_summaries(
         only_in_new=tuple(sorted(new_ops.keys() - base_ops.keys())),
         warnings=tuple(context_warnings(base, new)),
     )
+
+
+def _reply_families(
+    base_stream: Mapping[str, Any], new_stream: Mapping[str, Any]
+) -> list[tuple[str, str, Any, Any, int, str]]:
+    """Time to first token and inter-token latency, when both runs streamed chat replies."""
+    base_tokens = _count(base_stream, "reply_tokens")
+    new_tokens = _count(new_stream, "reply_tokens")
+    if not base_tokens or not new_tokens:
+        return []
+    streams = min(_count(base_stream, "streams"), _count(new_stream, "streams"))
+    return [
+        ("stream.ttft_ms", "ttft ", base_stream.get("ttft_ms"), new_stream.get("ttft_ms"),
+         streams, "streams"),
+        ("stream.itl_ms", "itl ", base_stream.get("itl_ms"), new_stream.get("itl_ms"),
+         min(base_tokens, new_tokens), "tokens"),
+    ]  # fmt: skip

@@ -449,6 +449,12 @@ def compare_runs(
             for run in everything
         ):
             families.append(("stream.ttfe_ms", "ttfe ", f"{name}.ttfe", ("stream", "ttfe_ms")))
+        if all(
+            (_op(run, name).get("stream") or {}).get("reply_tokens", 0) > 0 for run in everything
+        ):
+            # Chat replies on both sides: time to first token and inter-token latency.
+            families.append(("stream.ttft_ms", "ttft ", f"{name}.ttft", ("stream", "ttft_ms")))
+            families.append(("stream.itl_ms", "itl ", f"{name}.itl", ("stream", "itl_ms")))
         for family, prefix, tag, keys in families:
             for percentile in percentiles:
                 metric = f"{family}.{percentile}"

@@ -383,3 +383,23 @@ def test_render_passed_says_so() -> None:
     console = Console(record=True, width=200, color_system=None)
     render_comparison(compare_summaries(summary(ops), summary(ops)), console)
     assert "baseline: passed — no regression above +10% (1 operations" in console.export_text()
+
+
+def test_chat_replies_compare_time_to_first_token_and_inter_token_latency() -> None:
+    def chat(ttft: float, itl: float, tokens: int = 4000) -> dict[str, Any]:
+        op = operation(900.0, count=200, ttfe={"p50": 500.0, "p99": 600.0})
+        op["stream"].update(ttft_ms=latency(ttft), itl_ms=latency(itl), reply_tokens=tokens)
+        return op
+
+    base = summary({"runs.stream": chat(ttft=800.0, itl=20.0)})
+    new = summary({"runs.stream": chat(ttft=800.0, itl=60.0)})
+    comparison = compare_summaries(base, new)
+    (stream,) = comparison.operations
+    labels = {row.label for row in stream.metrics}
+    assert {"ttft p50", "itl p50", "itl p99"} <= labels
+    assert not comparison.passed
+    assert any("itl p50" in line for line in comparison.regressions)
+    # Without replies on one side, no token figure is compared.
+    plain = summary({"runs.stream": operation(900.0, count=200, ttfe={"p50": 500.0})})
+    (stream,) = compare_summaries(plain, new).operations
+    assert not any(row.label.startswith(("ttft", "itl")) for row in stream.metrics)
