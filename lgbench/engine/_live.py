@@ -368,7 +368,7 @@ class LiveView:
         }
 
 
-_SUMMARY_DROP_ORDER = ("rate/s", "p90", "max", "ttfe p95", "p50", "count")
+_SUMMARY_DROP_ORDER = ("rate/s", "p90", "itl p99", "max", "ttft p95", "ttfe p95", "p50", "count")
 """Columns of the final table left out, in this order, when the terminal is too narrow."""
 
 _TOP_ERRORS_SHOWN = 3
@@ -376,14 +376,17 @@ _TOP_ERRORS_SHOWN = 3
 
 def _summary_table(title: str, operations: Mapping[str, Any], dropped: frozenset[str]) -> Table:
     streams = any(op.get("stream") for op in operations.values())
-    columns = [
-        c
-        for c in ("count", "errors", "rate/s", "p50", "p90", "p99", "max", "ttfe p95")
-        if c not in dropped and (c != "ttfe p95" or streams)
-    ]
+    # Chat replies streamed (the chat and agent graphs): their token figures too.
+    replies = any((op.get("stream") or {}).get("reply_tokens") for op in operations.values())
+    wanted: tuple[str, ...] = ("count", "errors", "rate/s", "p50", "p90", "p99", "max", "ttfe p95")
+    if replies:
+        wanted += ("ttft p95", "itl p99")
+    columns = [c for c in wanted if c not in dropped and (c != "ttfe p95" or streams)]
     caption = "latencies in ms"
     if "ttfe p95" in columns:
         caption += "; ttfe: time to first event"
+    if "ttft p95" in columns or "itl p99" in columns:
+        caption += "; ttft: to first token, itl: between tokens"
     table = Table(
         title=title,
         title_justify="left",
@@ -407,6 +410,8 @@ def _summary_table(title: str, operations: Mapping[str, Any], dropped: frozenset
             "p99": _ms(latency.get("p99")),
             "max": _ms(latency.get("max")),
             "ttfe p95": _ms(stream["ttfe_ms"].get("p95")) if stream else "",
+            "ttft p95": _ms((stream.get("ttft_ms") or {}).get("p95")) if stream else "",
+            "itl p99": _ms((stream.get("itl_ms") or {}).get("p99")) if stream else "",
         }
         table.add_row(name, *(cells[column] for column in columns))
     return table
