@@ -100,7 +100,7 @@ class ScenarioContext:
     seed: int
     keep_stream_events: bool = False
     _methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    _scopes: dict[tuple[str, bool], OperationScope] = field(default_factory=dict)
+    _scopes: dict[tuple[str, bool, int | None], OperationScope] = field(default_factory=dict)
     _needs: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
@@ -126,12 +126,18 @@ class ScenarioContext:
             self._needs[position] = found
         return found
 
-    def scope(self, operation: str, *, observer: bool = False) -> OperationScope:
-        """Where ``operation`` records in this scenario (looked up once per operation)."""
-        found = self._scopes.get((operation, observer))
+    def scope(
+        self, operation: str, *, observer: bool = False, turn: int | None = None
+    ) -> OperationScope:
+        """Where ``operation`` records in this scenario (looked up once per operation, and
+        per conversation turn for a step with ``turns``: tagged ``turn=<k>``)."""
+        found = self._scopes.get((operation, observer, turn))
         if found is None:
-            found = self._scopes[operation, observer] = self.recorder.scope(
-                operation, self.scenario.name, self.scenario.tags, self.model, observer=observer
+            tags = self.scenario.tags
+            if turn is not None:
+                tags = {**tags, "turn": str(turn)}
+            found = self._scopes[operation, observer, turn] = self.recorder.scope(
+                operation, self.scenario.name, tags, self.model, observer=observer
             )
         return found
 
@@ -274,6 +280,7 @@ class Actor:
                     values,
                     intended_s=intended_s,
                     think_time_s=step.think_time_s,
+                    turn=call_number + 1 if step.turns else None,
                 )
                 intended_s = None  # only the iteration's first operation was scheduled
                 if result.unsupported:
@@ -325,10 +332,12 @@ class Actor:
         think_time_s: float = 0.0,
         observer: bool = False,
         process: int | None = None,
+        turn: int | None = None,
     ) -> CallResult:
         """Perform ``spec`` with rendered ``values``; record it; never raise but cancellation.
 
-        ``process`` overrides the actor's process id (observers have their own).
+        ``process`` overrides the actor's process id (observers have their own); ``turn``
+        records the call as that turn of a conversation (tag ``turn=<k>``).
         """
         ctx = self.ctx
         recorder = ctx.recorder
@@ -341,7 +350,7 @@ class Actor:
                 f"scenario {ctx.name!r}, {spec.name}: {exc} (the iteration was skipped)",
             )
             return CallResult(False)
-        scope = ctx.scope(spec.name, observer=observer)
+        scope = ctx.scope(spec.name, observer=observer, turn=turn)
         routes = recorder.routes
         if routes:
             unsupported = routes.unsupported(spec.name, kwargs)

@@ -138,6 +138,8 @@ def _step(step: StepConfig, defaults: DefaultsConfig) -> str:
         fields["think_time"] = format_duration(step.think_time_s)
     if step.on_error is not None:
         fields["on_error"] = step.on_error
+    if step.turns:
+        fields["turns"] = True
     return _value(fields)
 
 

@@ -47,6 +47,17 @@ def unjudgeable_reason(metric: Metric, scenarios: Iterable[ScenarioConfig]) -> s
             continue
         if metric.tag is not None and not observers_only:
             name, value = metric.tag
+            if name == "turn":
+                # Each repeat of a step with turns is recorded under turn=<k>.
+                calls |= {
+                    step.op
+                    for step in scenario.steps
+                    if isinstance(step, OperationStepConfig)
+                    and step.turns
+                    and value.isdigit()
+                    and 1 <= int(value) <= step.repeat
+                }
+                continue
             if scenario.tags.get(name) != value:
                 continue
         calls |= _calls(scenario, observers_only=observers_only)

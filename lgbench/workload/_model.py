@@ -137,7 +137,9 @@ class OperationStepConfig:
     ``params`` are keyed by the SDK's parameter names and may hold templates;
     ``save`` names the variable the result is stored in; the call is made ``repeat``
     times, each followed by ``think_time_s`` of pause. ``on_error`` (None: the scenario's)
-    says whether the iteration goes on after a failed call of this step.
+    says whether the iteration goes on after a failed call of this step. With ``turns``,
+    the ``repeat`` calls are the turns of one conversation: each is recorded under the tag
+    ``turn=<k>`` (1 to ``repeat``), so latency per turn shows how it grows.
     """
 
     op: str
@@ -146,6 +148,7 @@ class OperationStepConfig:
     repeat: int = 1
     think_time_s: float = 0.0
     on_error: OnError | None = None
+    turns: bool = False
 
     @property
     def spec(self) -> OperationSpec:

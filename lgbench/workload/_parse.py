@@ -87,7 +87,7 @@ _DEFAULTS_KEYS = (
     "keep_stream_events",
 )
 _SCENARIO_KEYS = ("name", "executor", "start_time", "graceful_stop", "tags", "steps", "on_error")
-_STEP_KEYS = ("op", "save", "repeat", "think_time", "on_error")
+_STEP_KEYS = ("op", "save", "repeat", "think_time", "on_error", "turns")
 _TRANSPORTS: tuple[Transport, ...] = ("fast", "httpx")
 _ALL_OPTIONS = frozenset(name for cls in EXECUTORS.values() for name in cls.OPTIONS)
 
@@ -979,6 +979,16 @@ def _read_step(
     on_error: OnError | None = None
     if "on_error" in table:
         on_error = reader.on_error(table["on_error"], (*key, "on_error"))
+    turns = False
+    if "turns" in table:
+        if isinstance(table["turns"], bool):
+            turns = table["turns"]
+        else:
+            reader.issue(
+                (*key, "turns"),
+                f"turns must be true or false, not {toml_type(table['turns'])}",
+                "true (record each repeat as a turn: tag turn=1, turn=2, ...) or false",
+            )
     if len(reader.issues) > issues_before:
         return None
     return OperationStepConfig(
@@ -988,6 +998,7 @@ def _read_step(
         repeat=repeat,
         think_time_s=think_time_s,
         on_error=on_error,
+        turns=turns,
     )
 
 
@@ -1274,6 +1285,13 @@ def _selector_names(document: Mapping[str, Any]) -> tuple[list[str], list[tuple[
             scenarios.append(scenario["name"])
         if isinstance(scenario.get("tags"), dict):
             tags |= {(k, v) for k, v in scenario["tags"].items() if isinstance(v, str)}
+        # A step with turns records each repeat under turn=1 ... turn=<repeat>.
+        steps = scenario.get("steps")
+        for step in steps if isinstance(steps, list) else []:
+            if isinstance(step, dict) and step.get("turns") is True:
+                repeat = step.get("repeat", 1)
+                count = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) else 1
+                tags |= {("turn", str(k)) for k in range(1, min(count, 1000) + 1)}
     return scenarios, sorted(tags)
 
 

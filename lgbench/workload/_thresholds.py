@@ -52,7 +52,7 @@ from lgbench._toml import (
     quote,
 )
 from lgbench.errors import UsageError
-from lgbench.workload._model import ThresholdSpec, Workload
+from lgbench.workload._model import OperationStepConfig, ThresholdSpec, Workload
 from lgbench.workload._operations import OPERATIONS
 
 __all__ = [
@@ -870,6 +870,11 @@ def _known_names(workload: Workload) -> tuple[list[str], list[tuple[str, str]]]:
     tags = {(name, value) for s in workload.scenarios for name, value in s.tags.items()}
     tags |= set(workload.defaults.tags.items())
     tags.add(("role", "observer"))
+    # A step with turns records each repeat under turn=1 ... turn=<repeat>.
+    for scenario in workload.scenarios:
+        for step in scenario.steps:
+            if isinstance(step, OperationStepConfig) and step.turns:
+                tags |= {("turn", str(k)) for k in range(1, min(step.repeat, 1000) + 1)}
     return [s.name for s in workload.scenarios], sorted(tags)
 
 
