@@ -231,6 +231,18 @@ def time_figure(
     return {"id": figure_id, "data": traces, "layout": layout}
 
 
+def turn_figure(
+    figure_id: str, title: str, traces: list[dict[str, Any]], *, height: int = 320
+) -> Figure:
+    """A plot against the turn of a conversation (1, 2, 3 …): how latency grows with it."""
+    layout = _base_layout(title, height)
+    layout["xaxis"] = _axis("turn")
+    layout["xaxis"]["dtick"] = 1
+    layout["yaxis"] = _axis("ms")
+    layout["hovermode"] = "x unified"
+    return {"id": figure_id, "data": traces, "layout": layout}
+
+
 def percentile_ticks(max_x: float) -> tuple[list[float], list[str]]:
     """Tick positions on the ``1/(1-p)`` axis and their labels: 0%, 90%, 99%, 99.9% …"""
     values: list[float] = [1.0, 2.0]

@@ -11,7 +11,7 @@ from typing import Any, Final, final
 from lgbench.history import describe_error, never_succeeded_message
 from lgbench.observe import server_label
 from lgbench.report._context import Context, get, number, split_tag
-from lgbench.report._figures import distribution_figure, time_figure, trace
+from lgbench.report._figures import distribution_figure, time_figure, trace, turn_figure
 from lgbench.report._histograms import BUCKET_PERCENTILES
 from lgbench.report._html import (
     Cell,
@@ -581,6 +581,37 @@ def _aux_table(ctx: Context) -> Raw | None:
     if not rows:
         return None
     return table(["timing", "count", "p50 (ms)", "p90", "p99", "p99.9", "max"], rows)
+
+
+# --- turns -----------------------------------------------------------------------------------
+
+
+def _turns(ctx: Context) -> Raw | None:
+    """Latency per conversation turn (steps with ``turns``: summary.json's ``turn=<k>`` tags),
+    p50 and p99 per operation: how a thread's growing history slows each turn."""
+    tags = get(ctx.summary, "tags")
+    if not isinstance(tags, dict):
+        return None
+    turns = sorted(
+        int(tag.split("=", 1)[1])
+        for tag in tags
+        if tag.startswith("turn=") and tag.split("=", 1)[1].isdigit()
+    )
+    if len(turns) < 2:
+        return None
+    traces: list[dict[str, Any]] = []
+    for op in ctx.operations:
+        p50 = [number(get(tags, f"turn={t}", op, "latency_ms", "p50")) for t in turns]
+        p99 = [number(get(tags, f"turn={t}", op, "latency_ms", "p99")) for t in turns]
+        if all(value is None for value in p50):
+            continue
+        color = ctx.colors.get(op)
+        traces.append(trace(f"{op} p50", turns, p50, color=color, group=op, unit="ms"))
+        traces.append(trace(f"{op} p99", turns, p99, color=color, dash="dot", group=op, unit="ms"))
+    if not traces:
+        return None
+    figure = turn_figure(ctx.figure_id("turns"), "Latency per turn (p50, p99)", traces)
+    return Raw(ctx.plot(figure).html)
 
 
 # --- distributions ---------------------------------------------------------------------------
@@ -1399,6 +1430,7 @@ def _notes(ctx: Context) -> Raw | None:
 SECTIONS: Final = (
     Section("operations", "Operations", _operations),
     Section("distribution", "Latency distribution", _distributions),
+    Section("turns", "Turns", _turns),
     Section("over-time", "Over time", _over_time),
     Section("streams", "Streams", _streams),
     Section("resources", "Server and lgbench", _resources),

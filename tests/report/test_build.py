@@ -239,3 +239,26 @@ def test_the_report_shows_lgbench_s_own_requests_and_empty_answers(tmp_path: Pat
     document = build_report(run_dir).read_text(encoding="utf-8")
     assert "post-run audit not run: turned off" in re.sub(r"<[^>]+>", "", document)
     assert "answers with no result" not in document
+
+
+def test_the_report_plots_latency_per_conversation_turn(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    summary = synthetic_run(run_dir)
+    summary["tags"] = {
+        f"turn={turn}": {"runs.stream": {"latency_ms": {"p50": 100.0 * turn, "p99": 150.0 * turn}}}
+        for turn in (1, 2, 3)
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    document = build_report(run_dir).read_text(encoding="utf-8")
+    (turns,) = [
+        f for f in figures(document) if f["layout"]["title"]["text"].startswith("Latency per turn")
+    ]
+    p50 = next(t for t in turns["data"] if t["name"] == "runs.stream p50")
+    assert p50["x"] == [1, 2, 3] and p50["y"] == [100.0, 200.0, 300.0]
+    # Without turns, no such section.
+    summary["tags"] = {}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    document = build_report(run_dir).read_text(encoding="utf-8")
+    assert not any(
+        f["layout"]["title"]["text"].startswith("Latency per turn") for f in figures(document)
+    )
