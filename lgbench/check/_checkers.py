@@ -481,7 +481,7 @@ def check_lost(ctx: Context, thread: ThreadModel) -> ThreadCheck:
         created = _creation(run)
         if _executed_or_final(thread, run):
             continue
-        vanished = _vanished(thread, run, created.hi)
+        vanished = _vanished(run, created.hi)
         if vanished is None:
             if not any(o.lo > created.hi for o in run.statuses) and not any(
                 listing.op.lo > created.hi for listing in thread.lists
@@ -522,14 +522,12 @@ def _executed_or_final(thread: ThreadModel, run: RunModel) -> bool:
     return any(o.status == "running" or o.final for o in run.statuses)
 
 
-def _vanished(thread: ThreadModel, run: RunModel, after: float) -> tuple[float, EventRef] | None:
-    """Evidence that the run was gone after its create returned: a 404 or a full list."""
+def _vanished(run: RunModel, after: float) -> tuple[float, EventRef] | None:
+    """Evidence that the run was gone after its create returned: a 404, or its absence from
+    a list that was not full (the model records both as :data:`ABSENT`)."""
     for obs in run.statuses:
         if obs.status == ABSENT and obs.lo > after:
             return (obs.hi, obs.ref())
-    for listing in thread.lists:
-        if listing.complete and listing.op.lo > after and run.run_id not in listing.runs:
-            return (listing.op.hi, listing.op.ref(f"runs.list ok: {short_id(run.run_id)} missing"))
     return None
 
 

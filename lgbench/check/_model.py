@@ -98,6 +98,9 @@ class StatusObs:
         return self.status in NON_FINAL_STATUSES
 
     def ref(self) -> EventRef:
+        if self.status == ABSENT and self.op.f == "runs.list":
+            # Absent from a list that was not full: the list says it by leaving the run out.
+            return self.op.ref(f"runs.list ok: {short_id(self.run_id)} missing")
         return self.op.ref(f"{self.op.f} {self.op.outcome}: {short_id(self.run_id)} {self.status}")
 
 

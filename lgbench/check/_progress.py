@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Final, final
 
 from lgbench.check._events import FINAL_STATUSES, EventRef, Operation
+from lgbench.check._model import short_id
 
 __all__ = ["NO_PROGRESS", "Progress"]
 
@@ -68,18 +69,18 @@ class Progress:
             self._created.append((run_id, file, op.lo))
         index = op.completion.index
         if f in _FINISHING and run_id is not None:
-            self._finish(run_id, file, op.hi, index, f"{f} of run {_short(run_id)} ended")
+            self._finish(run_id, file, op.hi, index, f"{f} of run {short_id(run_id)} ended")
         elif f == "runs.get" and run_id is not None:
             status = op.result.get("status")
             if status in FINAL_STATUSES:
-                self._finish(run_id, file, op.hi, index, f"run {_short(run_id)} seen {status}")
+                self._finish(run_id, file, op.hi, index, f"run {short_id(run_id)} seen {status}")
         elif f == "runs.list":
             listed = op.result.get("runs")
             for item in listed if isinstance(listed, list) else ():
                 if isinstance(item, dict) and item.get("status") in FINAL_STATUSES:
                     rid = item.get("run_id")
                     if isinstance(rid, str):
-                        what = f"run {_short(rid)} listed {item['status']}"
+                        what = f"run {short_id(rid)} listed {item['status']}"
                         self._finish(rid, file, op.hi, index, what)
         if len(self._created) >= _BATCH or len(self._finished) >= _BATCH:
             self._flush()
@@ -168,10 +169,6 @@ class Progress:
     def close(self) -> None:
         """Release the SQLite file (idempotent)."""
         self._db.close()
-
-
-def _short(run_id: str) -> str:
-    return run_id if len(run_id) <= 13 else f"{run_id[:8]}…{run_id[-4:]}"
 
 
 #: Progress of an empty history (nothing created, nothing finished).
