@@ -196,6 +196,9 @@ def test_never_succeeded_honours_expected_errors(
     operations = {"op": {"count": 3, "ok": 0, "errors": 3, "errors_by_kind": by_kind}}
     (entry,) = never_succeeded(operations, lambda name: expected)
     assert entry["expected"] is flagged
+    assert entry["unsupported"] is False
+    (lacking,) = never_succeeded(operations, lambda name: expected, ["op"])
+    assert lacking["unsupported"] is True
     # An operation that succeeded once, or whose only errors are cancellations, is not listed.
     assert never_succeeded({"op": {**operations["op"], "ok": 1}}, lambda name: None) == []
     cancelled = {"op": {"count": 2, "ok": 0, "errors": 2, "errors_by_kind": {"cancelled": 2}}}

@@ -864,16 +864,15 @@ class _Run:
         if judged:
             self._write_check(recorder, check_data)
         summary = self._summary(recorder, now_s, partial, reason, hgrm, check, check_data)
-        failing = never_succeeded(summary["operations"], self.workload.expected)
+        failing = never_succeeded(
+            summary["operations"],
+            self.workload.expected,
+            (route["operation"] for route in summary.get("unsupported", [])),
+        )
         summary["never_succeeded"] = failing
         # An operation the server does not implement was already warned about, by name.
-        unsupported = {route["operation"] for route in summary.get("unsupported", [])}
-        for entry in failing:
-            entry["unsupported"] = entry["operation"] in unsupported
         summary["warnings"] += [
-            never_succeeded_message(entry)
-            for entry in failing
-            if entry["operation"] not in unsupported
+            never_succeeded_message(entry) for entry in failing if not entry["unsupported"]
         ]
         self._judge(summary, check_dict)
         summary = rounded(summary)  # what the file holds is what the caller gets

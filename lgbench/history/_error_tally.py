@@ -151,11 +151,15 @@ def _error_counts(operation: Mapping[str, Any]) -> list[tuple[str, int | None, i
 
 
 def never_succeeded(
-    operations: Mapping[str, Any], expected: Callable[[str], ExpectedErrors | None]
+    operations: Mapping[str, Any],
+    expected: Callable[[str], ExpectedErrors | None],
+    unsupported: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """The operations of a summary that failed every time they ended (cancellations by a
-    graceful stop aside): ``{"operation", "count", "errors", "expected", "top_errors"}``, where
-    ``expected`` says whether ``[expected_errors]`` covers every one of its errors."""
+    graceful stop aside): ``{"operation", "count", "errors", "expected", "unsupported",
+    "top_errors"}``, where ``expected`` says whether ``[expected_errors]`` covers every one of
+    its errors and ``unsupported`` whether it is among the operations the server lacks."""
+    lacking = frozenset(unsupported)
     found: list[dict[str, Any]] = []
     for name, operation in operations.items():
         errors = _error_counts(operation)
@@ -171,6 +175,7 @@ def never_succeeded(
                 "count": operation.get("count", 0),
                 "errors": operation.get("errors", 0),
                 "expected": covered,
+                "unsupported": name in lacking,
                 "top_errors": list(operation.get("top_errors", []))[:3],
             }
         )
