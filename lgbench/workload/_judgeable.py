@@ -12,7 +12,7 @@ from typing import Final
 
 from lgbench._toml import quote
 from lgbench.workload._executors import BurstConfig
-from lgbench.workload._model import OperationStepConfig, ScenarioConfig
+from lgbench.workload._model import TURN_TAG, OperationStepConfig, ScenarioConfig
 from lgbench.workload._thresholds import Metric
 
 __all__ = ["BURST_OBSERVER_OPERATIONS", "BURST_OPERATIONS", "unjudgeable_reason"]
@@ -47,7 +47,7 @@ def unjudgeable_reason(metric: Metric, scenarios: Iterable[ScenarioConfig]) -> s
             continue
         if metric.tag is not None and not observers_only:
             name, value = metric.tag
-            if name == "turn":
+            if name == TURN_TAG:
                 # Each repeat of a step with turns is recorded under turn=<k>.
                 calls |= {
                     step.op

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from lgbench._toml import Position
 from lgbench.faults import FaultSpec
@@ -154,6 +154,17 @@ class OperationStepConfig:
     def spec(self) -> OperationSpec:
         """The operation's entry in :data:`~lgbench.workload.OPERATIONS`."""
         return OPERATIONS[self.op]
+
+
+#: The tag a step with ``turns`` records each call under (``turn=1`` ... ``turn=<repeat>``).
+TURN_TAG: Final = "turn"
+#: Turns beyond this many are not offered as threshold selectors (a bound, not a rule).
+_MAX_TURN_TAGS: Final = 1000
+
+
+def turn_tags(repeat: int) -> set[tuple[str, str]]:
+    """The ``(name, value)`` tags the calls of a step with ``turns`` and ``repeat`` carry."""
+    return {(TURN_TAG, str(k)) for k in range(1, min(repeat, _MAX_TURN_TAGS) + 1)}
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from lgbench.workload._model import (
     TimeoutsConfig,
     Transport,
     Workload,
+    turn_tags,
 )
 from lgbench.workload._operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
@@ -1290,8 +1291,8 @@ def _selector_names(document: Mapping[str, Any]) -> tuple[list[str], list[tuple[
         for step in steps if isinstance(steps, list) else []:
             if isinstance(step, dict) and step.get("turns") is True:
                 repeat = step.get("repeat", 1)
-                count = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) else 1
-                tags |= {("turn", str(k)) for k in range(1, min(count, 1000) + 1)}
+                valid = isinstance(repeat, int) and not isinstance(repeat, bool)
+                tags |= turn_tags(repeat if valid else 1)
     return scenarios, sorted(tags)
 
 

@@ -52,7 +52,7 @@ from lgbench._toml import (
     quote,
 )
 from lgbench.errors import UsageError
-from lgbench.workload._model import OperationStepConfig, ThresholdSpec, Workload
+from lgbench.workload._model import OperationStepConfig, ThresholdSpec, Workload, turn_tags
 from lgbench.workload._operations import OPERATIONS
 
 __all__ = [
@@ -874,7 +874,7 @@ def _known_names(workload: Workload) -> tuple[list[str], list[tuple[str, str]]]:
     for scenario in workload.scenarios:
         for step in scenario.steps:
             if isinstance(step, OperationStepConfig) and step.turns:
-                tags |= {("turn", str(k)) for k in range(1, min(step.repeat, 1000) + 1)}
+                tags |= turn_tags(step.repeat)
     return [s.name for s in workload.scenarios], sorted(tags)
 
 
