@@ -137,8 +137,8 @@ class _Sink:
     """The streaming pass's sink: operations to the spill (by thread), to the progress
     index and to the stateless runs' judge."""
 
-    def __init__(self, spill: Spill, progress: Progress, stateless: _Stateless) -> None:
-        self._spill = spill
+    def __init__(self, spill: Spill | None, progress: Progress, stateless: _Stateless) -> None:
+        self._spill = spill  # None: the history is in memory already, nothing to spill
         self._progress = progress
         self._stateless = stateless
 
@@ -146,11 +146,12 @@ class _Sink:
         self._progress.operation(op)
         if op.stateless:
             self._stateless.operation(op)
-        else:
+        elif self._spill is not None:
             self._spill.operation(op)
 
     def marker(self, event: Event) -> None:
-        self._spill.marker(event)
+        if self._spill is not None:
+            self._spill.marker(event)
 
 
 class _Stateless:
@@ -263,10 +264,9 @@ def judge_history(
     progress = Progress()
     stateless = _Stateless()
     try:
+        sink = _Sink(None, progress, stateless)
         for op in history.operations:
-            progress.operation(op)
-            if op.stateless:
-                stateless.operation(op)
+            sink.operation(op)
         progress.seal()
         ctx = Context(
             stuck_after_s,
