@@ -2,7 +2,8 @@
 
 Three modes (:data:`LiveMode`): ``rich`` (a :class:`rich.live.Live` table redrawn once per
 interval: per scenario its VUs, iterations and a progress bar; per scenario and operation the
-interval's rate, p50/p95/p99 and the errors so far), ``plain`` (one line every few seconds,
+interval's rate, p50/p95/p99, the errors so far and, for streamed chat replies, the
+interval's time to first token and inter-token latency), ``plain`` (one line every few seconds,
 for logs and non-TTY output) and ``quiet`` (nothing but warnings and errors). Everything is
 computed from the interval snapshots (percentiles once per interval, never per request).
 No threads: the rich display refreshes only when a snapshot arrives.
@@ -48,6 +49,10 @@ class _Row:
     p99_ms: float | None
     total: int
     errors: int
+    #: Chat replies streamed in the interval (``messages-tuple`` tokens of the chat and
+    #: agent graphs): time to first token p95 and inter-token latency p99, else None.
+    ttft_p95_ms: float | None = None
+    itl_p99_ms: float | None = None
 
 
 def _ms(value: float | None) -> str:
@@ -69,6 +74,25 @@ def _ms_unit(value: float | None) -> str:
 
 def _duration(seconds: float) -> str:
     return format_duration(round(max(seconds, 0.0), 1))
+
+
+def _derived_ms(snapshot: Snapshot, scenario: str, series: str, percentile: float) -> float | None:
+    """A percentile (ms) of the interval's derived series ``series`` of ``scenario`` (all its
+    tags together), or None when the interval recorded none."""
+    found = [
+        metrics
+        for key, metrics in snapshot.derived.metrics.items()
+        if key.scenario == scenario and key.operation == series and metrics.latency.count
+    ]
+    if not found:
+        return None
+    merged = found[0].latency
+    if len(found) > 1:
+        merged = merged.copy()
+        for metrics in found[1:]:
+            merged.merge(metrics.latency)
+    value = merged.stats((percentile,)).percentiles_us.get(percentile)
+    return None if value is None else value / 1000
 
 
 @final
@@ -180,6 +204,8 @@ class LiveView:
                     p.get(99.0),
                     total,
                     errors,
+                    _derived_ms(snapshot, scenario, f"{operation}.ttft", 95.0),
+                    _derived_ms(snapshot, scenario, f"{operation}.itl", 99.0),
                 )
             )
         return rows
@@ -198,6 +224,10 @@ class LiveView:
             f"  ops {total} ({rate:.1f}/s)  errors {errors}  worst p99 {_ms_unit(worst)}"
             f"  active VUs {vus}  dropped {dropped}  {_observation(recorder)}"
         )
+        ttft = max((row.ttft_p95_ms for row in rows if row.ttft_p95_ms is not None), default=None)
+        if ttft is not None:
+            itl = max((row.itl_p99_ms for row in rows if row.itl_p99_ms is not None), default=None)
+            line += f"  worst ttft p95 {_ms_unit(ttft)}  worst itl p99 {_ms_unit(itl)}"
         if self.audit is not None:
             line += f"  {self.audit.line()}"
         if self.window:
@@ -248,7 +278,7 @@ class LiveView:
         operations = fit_table(
             console,
             lambda dropped: self._operations_table(rows, dropped),
-            ("p50 ms", "p95 ms", "total", "rate/s"),
+            ("itl p99", "ttft p95", "p50 ms", "p95 ms", "total", "rate/s"),
         )
         phase = self._phase(recorder, elapsed_s)
         # lgbench's own reads, apart from the load: the observers' share, then the audit.
@@ -284,6 +314,9 @@ class LiveView:
 
     @staticmethod
     def _operations_table(rows: list[_Row], dropped: frozenset[str]) -> Table:
+        # Chat replies' columns only once some interval streamed tokens: most runs have none.
+        chat = any(row.ttft_p95_ms is not None for row in rows)
+        replies = ("ttft p95", "itl p99") if chat else ()
         columns = [
             c
             for c in (
@@ -293,12 +326,15 @@ class LiveView:
                 "p50 ms",
                 "p95 ms",
                 "p99 ms",
+                *replies,
                 "total",
                 "errors",
             )
             if c not in dropped
         ]
-        table = Table(expand=False)
+        shown = [column for column in replies if column in columns]
+        caption = "ttft: to first token, itl: between tokens" if shown else None
+        table = Table(expand=False, caption=caption, caption_justify="left")
         for column in columns:
             table.add_column(
                 column,
@@ -313,6 +349,8 @@ class LiveView:
                 "p50 ms": _ms(row.p50_ms),
                 "p95 ms": _ms(row.p95_ms),
                 "p99 ms": _ms(row.p99_ms),
+                "ttft p95": _ms(row.ttft_p95_ms) if row.ttft_p95_ms is not None else "",
+                "itl p99": _ms(row.itl_p99_ms) if row.itl_p99_ms is not None else "",
                 "total": str(row.total),
                 "errors": f"[red]{row.errors}[/]" if row.errors else "0",
             }

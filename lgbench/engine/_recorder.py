@@ -189,6 +189,7 @@ class OperationScope:
         "model",
         "observer",
         "operation",
+        "reply_rates",
         "scenario",
     )
 
@@ -214,6 +215,9 @@ class OperationScope:
         self.metrics = registry.metrics_for(key)
         self.counts = _Counts()
         self.events: LatencyRecorder | None = None
+        #: Per chat reply stream, its tokens per second in thousandths (a histogram of rates,
+        #: not of microseconds): made on the first reply, most scopes stream none.
+        self.reply_rates: LatencyRecorder | None = None
         self._aux: dict[str, OperationMetrics] = {}
 
     def aux(self, series: str) -> OperationMetrics:
@@ -240,6 +244,7 @@ class OperationScope:
         twin.counts = _Counts()
         twin.counts.merge(self.counts)
         twin.events = None if self.events is None else self.events.copy()
+        twin.reply_rates = None if self.reply_rates is None else self.reply_rates.copy()
         twin._aux = {}
         return twin
 
@@ -427,6 +432,29 @@ def _count_stats(recorder: LatencyRecorder) -> dict[str, Any]:
         "max": stats.max_us,
         "total": recorder.sum_us,
     }
+
+
+#: Rates are kept in a histogram of integers: thousandths of a token per second.
+_RATE_SCALE: Final = 1000
+
+
+def _rate_stats(recorder: LatencyRecorder | None) -> dict[str, float | None]:
+    """Stats of a histogram of rates per stream (tokens per second), slowest first: for a
+    rate the tail that hurts is the low one (``p10``, ``p1``)."""
+    names = ("min", "p1", "p10", "p50", "p90", "mean", "max")
+    if recorder is None or not recorder.count:
+        return dict.fromkeys(names)
+    stats = recorder.stats((1.0, 10.0, 50.0, 90.0))
+    values = {
+        "min": stats.min_us,
+        "p1": stats.percentiles_us.get(1.0),
+        "p10": stats.percentiles_us.get(10.0),
+        "p50": stats.percentiles_us.get(50.0),
+        "p90": stats.percentiles_us.get(90.0),
+        "mean": stats.mean_us,
+        "max": stats.max_us,
+    }
+    return {name: None if v is None else round(v / _RATE_SCALE, 3) for name, v in values.items()}
 
 
 def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
@@ -683,6 +711,13 @@ class Recorder:
             scope.aux("ttft").record(latency_start_s, first_token_s)
         if summary.reply_chunks:
             scope.counts.reply_tokens += summary.reply_chunks
+            # As LLM serving benchmarks count a request's output rate: its tokens over its
+            # whole time, from the send (the latency's start) to the stream's end.
+            if end_s > latency_start_s:
+                if scope.reply_rates is None:
+                    scope.reply_rates = LatencyRecorder()
+                rate = summary.reply_chunks / (end_s - latency_start_s)
+                scope.reply_rates.record_us(max(1, round(rate * _RATE_SCALE)))
         if metadata_s is not None:
             scope.aux("queue_wait").record(start_s, metadata_s)
         if scope.events is None:
@@ -821,6 +856,7 @@ class Recorder:
         derived = self._totals(self.aux, scenario, tag)
         counts: dict[str, _Counts] = {}
         events: dict[str, LatencyRecorder] = {}
+        rates: dict[str, LatencyRecorder] = {}
         models: dict[str, set[str]] = {}
         for scope in self._load_scopes():
             if not self._selected(scope.key, scenario, tag):
@@ -829,6 +865,8 @@ class Recorder:
             models.setdefault(scope.operation, set()).add(scope.model)
             if scope.events is not None:
                 events.setdefault(scope.operation, LatencyRecorder()).merge(scope.events)
+            if scope.reply_rates is not None:
+                rates.setdefault(scope.operation, LatencyRecorder()).merge(scope.reply_rates)
         result: dict[str, Any] = {}
         for operation in sorted(set(totals) | set(counts)):
             metrics = totals.get(operation, OperationMetrics())
@@ -839,6 +877,7 @@ class Recorder:
                 extra,
                 derived,
                 events.get(operation),
+                rates.get(operation),
                 sorted(models.get(operation, ())),
                 duration_s,
             )
@@ -851,6 +890,7 @@ class Recorder:
         extra: _Counts,
         derived: Mapping[str, OperationMetrics],
         events: LatencyRecorder | None,
+        reply_rates: LatencyRecorder | None,
         models: list[str],
         duration_s: float,
     ) -> dict[str, Any]:
@@ -904,6 +944,7 @@ class Recorder:
                 "itl_ms": _ms_stats(itl.latency if itl else LatencyRecorder()),
                 "reply_tokens": extra.reply_tokens,
                 "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
+                "stream_tokens_per_s": _rate_stats(reply_rates),
             }
         return summary
 
@@ -947,6 +988,7 @@ class Recorder:
                 totals.get(operation, OperationMetrics()),
                 counts.get(operation, _Counts()),
                 {},
+                None,
                 None,
                 ["burst"],
                 duration_s,

@@ -822,6 +822,45 @@ def _vus_figure(ctx: Context, x: list[float]) -> Raw | None:
 # --- streams ---------------------------------------------------------------------------------
 
 
+def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
+    """Streams that carried chat replies, measured as LLM serving is: tokens, time to first
+    token, inter-token latency, and each stream's own rate (its slow tail first)."""
+    rows: list[list[Cell]] = []
+    for op in ops:
+        stream = get(ctx.summary, "operations", op, "stream")
+        if not isinstance(stream, dict) or not stream.get("reply_tokens"):
+            continue
+        rows.append(
+            [
+                Raw(f"<code>{esc(op)}</code>"),
+                fmt_count(stream.get("reply_tokens")),
+                fmt_number(number(stream.get("reply_tokens_per_s"))),
+                fmt_ms(get(stream, "ttft_ms", "p50")),
+                fmt_ms(get(stream, "ttft_ms", "p99")),
+                fmt_ms(get(stream, "itl_ms", "p50")),
+                fmt_ms(get(stream, "itl_ms", "p99")),
+                fmt_number(number(get(stream, "stream_tokens_per_s", "p50"))),
+                fmt_number(number(get(stream, "stream_tokens_per_s", "p10"))),
+                fmt_number(number(get(stream, "stream_tokens_per_s", "min"))),
+            ]
+        )
+    if not rows:
+        return None
+    headers = [
+        "chat replies",
+        "tokens",
+        "tokens / s (run)",
+        "ttft p50 (ms)",
+        "ttft p99",
+        "itl p50",
+        "itl p99",
+        "tokens / s per stream p50",
+        "p10",
+        "slowest",
+    ]
+    return table(headers, rows).html
+
+
 def _streams(ctx: Context) -> Raw | None:
     ops = ctx.stream_operations()
     if not ops:
@@ -859,6 +898,9 @@ def _streams(ctx: Context) -> Raw | None:
             "event gap p99",
         ]
         parts.append(table(headers, rows).html)
+    replies = _chat_replies(ctx, ops)
+    if replies is not None:
+        parts.append(replies)
     if ctx.hlog is not None:
         x = _bucket_x(ctx)
         ttfe: list[dict[str, Any]] = []

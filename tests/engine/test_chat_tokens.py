@@ -60,6 +60,12 @@ async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
     # token comes after the first event (metadata aside), never before it.
     assert stream["itl_ms"]["min"] >= 25
     assert stream["ttft_ms"]["p50"] >= stream["ttfe_ms"]["p50"]
+    # Per stream: 6 tokens 30 ms apart can't come faster than 6 / 0.15 s, and each stream's
+    # rate is its tokens over its own latency, so no stream is faster than the fastest reply.
+    per_stream = stream["stream_tokens_per_s"]
+    assert 0 < per_stream["min"] <= per_stream["p50"] <= per_stream["max"] <= 6 / 0.15 * 1.01
+    fastest_ms = result.summary["operations"]["runs.stream"]["latency_ms"]["min"]
+    assert per_stream["max"] == pytest.approx(6 / (fastest_ms / 1000), rel=0.01)
     assert result.summary["thresholds"]["passed"] is True
     check = result.summary["check"]
     assert check is not None and check["valid"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from rich.console import Console
 
 from lgbench.engine import LiveMode, LiveView, Recorder, ScenarioStats, print_summary
@@ -202,3 +203,80 @@ def test_the_live_tables_fit_60_columns_by_leaving_columns_out() -> None:
     assert "runs.wait" in text and "p99 ms" in text and "errors" in text
     assert "p50 ms" not in text  # left out first
     assert "load 1s/10s" in text
+
+
+def chat_recorder(clock: Clock) -> Recorder:
+    """A recorder whose streams carried chat replies: first token 200 + n ms after the send,
+    then 5 tokens (inter-token latencies of 40 ms)."""
+    from lgbench.history import StreamSummary
+
+    recorder = busy_recorder(clock)
+    scope = recorder.scope("runs.stream", "chat", {}, "closed")
+    for n in range(20):
+        start_s = n * 0.01
+        invocation = recorder.invoke(scope, process=0, actor=1, arguments={}, at_s=start_s)
+        first_token_s = start_s + 0.2 + n * 0.001
+        for token in range(1, 5):
+            previous_s = first_token_s + (token - 1) * 0.04
+            scope.aux("itl").record(previous_s, previous_s + 0.04)
+        summary = StreamSummary()
+        summary.events = 6
+        summary.reply_chunks = 5
+        recorder.stream_ok(
+            scope,
+            invocation,
+            {},
+            summary,
+            start_s=start_s,
+            latency_start_s=start_s,
+            end_s=first_token_s + 0.16,
+            metadata_s=start_s + 0.05,
+            first_event_s=start_s + 0.1,
+            first_token_s=first_token_s,
+        )
+    return recorder
+
+
+def test_chat_replies_show_time_to_first_token_and_inter_token_latency_while_running() -> None:
+    clock = Clock()
+    recorder = chat_recorder(clock)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
+    view = LiveView("rich", console, title="lgbench run chat", planned_s=10.0)
+    view.start()
+    clock.now_s = 1.0
+    view.update(recorder.snapshot(1.0), recorder, 1.0)
+    view.stop()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    assert "ttft p95" in text and "itl p99" in text and "to first token" in text
+    stream_row = next(line for line in text.splitlines() if "runs.stream" in line)
+    # ttft p95 of 200..219 ms is 218 ms (HDR rounds within 0.1 %); every gap is 40 ms.
+    assert re.search(r"\b21[89]\b", stream_row) and re.search(r"\b40\.0\b", stream_row)
+    wait_row = next(line for line in text.splitlines() if "runs.wait" in line)
+    assert "218" not in wait_row  # a wait carries no tokens: its cells stay empty
+
+    plain = io.StringIO()
+    line_view = LiveView(
+        "plain", Console(file=plain, width=300), title="run", planned_s=10.0, plain_every_s=1.0
+    )
+    line_view.update(recorder.snapshot(2.0), recorder, 2.0)
+    assert "ops 120" in plain.getvalue()
+    assert "worst ttft p95" not in plain.getvalue()  # nothing streamed in that interval
+    fresh = chat_recorder(Clock())
+    line_view.update(fresh.snapshot(3.0), fresh, 3.0)
+    assert re.search(r"worst ttft p95 21[89] ms {2}worst itl p99 40\.0 ms", plain.getvalue())
+
+
+def test_a_chat_stream_rate_is_its_tokens_over_its_own_time() -> None:
+    clock = Clock()
+    recorder = chat_recorder(clock)
+    recorder.snapshot(1.0)
+    stream = recorder.operations_summary(1.0)["runs.stream"]["stream"]
+    rates = stream["stream_tokens_per_s"]
+    # Stream n took 0.36 + n/1000 s for 5 tokens: 13.89 (n=0) down to 13.21 (n=19) tokens/s.
+    assert rates["max"] == pytest.approx(5 / 0.36, rel=1e-3)
+    assert rates["min"] == pytest.approx(5 / 0.379, rel=1e-3)
+    assert rates["min"] <= rates["p10"] <= rates["p50"] <= rates["p90"] <= rates["max"]
+    assert stream["reply_tokens"] == 100
+    waits = recorder.operations_summary(1.0)["runs.wait"]
+    assert "stream" not in waits

@@ -262,3 +262,28 @@ def test_the_report_plots_latency_per_conversation_turn(tmp_path: Path) -> None:
     assert not any(
         f["layout"]["title"]["text"].startswith("Latency per turn") for f in figures(document)
     )
+
+
+def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    summary = synthetic_run(run_dir)
+    stream = summary["operations"]["runs.stream"].setdefault("stream", {"streams": 150})
+    stream.update(
+        {
+            "reply_tokens": 3000,
+            "reply_tokens_per_s": 100.0,
+            "ttft_ms": {"p50": 210.0, "p99": 480.0},
+            "itl_ms": {"p50": 31.0, "p99": 77.0},
+            "stream_tokens_per_s": {"min": 4.25, "p10": 9.5, "p50": 22.75, "max": 40.0},
+        }
+    )
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    text = re.sub(r"<[^>]+>", " ", build_report(run_dir).read_text(encoding="utf-8"))
+    assert "chat replies" in text and "tokens / s per stream p50" in text
+    cells = r"\s+".join(("3,000", "100.0", "210.0", "480.0", "31.00", "77.00", "22.75", "9.500"))
+    row = re.search(r"runs\.stream\s+" + cells.replace(".", r"\.") + r"\s+4\.250", text)
+    assert row is not None, text[text.find("chat replies") :][:600]
+
+    del stream["reply_tokens"]
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    assert "chat replies" not in build_report(run_dir).read_text(encoding="utf-8")
