@@ -19,12 +19,15 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "lgbench"
 
 #: Bottom to top. ``lgbench`` is the top-level modules (errors, exit codes, the atomic writer,
-#: the backend probe); ``_toml`` is what the workload, fault and threshold tables share. The
+#: the backend probe); ``_toml`` is what the workload, fault and threshold tables share;
+#: ``operations`` is what every operation is, which the history, the workload and the
+#: checker all ask. The
 #: engine sits above check, gate, report and thresholds because its runner still calls them at
 #: the end of a run.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"lgbench"}),
     frozenset({"_toml", "client", "metrics", "graphs"}),
+    frozenset({"operations"}),
     frozenset({"history", "server", "faults", "observe"}),
     frozenset({"workload"}),
     frozenset({"check", "gate", "report", "thresholds"}),

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, final
 
+from lgbench.operations import operation_names
+
 __all__ = [
     "CREATING_OPS",
     "FINAL_STATUSES",
@@ -33,7 +35,7 @@ HISTORY_SCHEMA_VERSION: Final = 1
 INF: Final = math.inf
 
 #: Operations that create a run on a thread.
-CREATING_OPS: Final = frozenset({"runs.create", "runs.stream", "runs.wait"})
+CREATING_OPS: Final = operation_names(lambda op: op.creates_run)
 #: A run's final statuses; it never leaves one of them.
 FINAL_STATUSES: Final = frozenset({"success", "error", "timeout", "interrupted"})
 #: A run's statuses while it is in flight.

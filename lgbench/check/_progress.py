@@ -24,11 +24,12 @@ from typing import Final, final
 
 from lgbench.check._events import FINAL_STATUSES, EventRef, Operation
 from lgbench.check._model import short_id
+from lgbench.operations import operation_names
 
 __all__ = ["NO_PROGRESS", "Progress"]
 
-_FINISHING: Final = frozenset({"runs.wait", "runs.stream", "runs.join", "runs.join_stream"})
-_CREATING: Final = frozenset({"runs.create", "runs.stream", "runs.wait"})
+_FINISHING: Final = operation_names(lambda op: op.follows_run)
+_CREATING: Final = operation_names(lambda op: op.creates_run)
 _BATCH: Final = 2048
 
 

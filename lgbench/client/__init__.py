@@ -31,11 +31,19 @@ from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
 from lgbench.client._httpx_transport import HttpxTransport
 from lgbench.client._models import Request, Response, StreamPart, Timeout
+from lgbench.client._resource import OnConflictBehavior
 from lgbench.client._runs import (
+    CancelAction,
+    DisconnectMode,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletionBehavior,
     ResumableStream,
     RunCreateMetadata,
     RunError,
     RunsClient,
+    RunStatus,
+    StreamMode,
     run_metadata_from_location,
 )
 from lgbench.client._sse import ServerSentEvent, SSEDecoder, iter_sse
@@ -51,7 +59,7 @@ from lgbench.client._sync import (
     SyncThreadsClient,
     get_sync_client,
 )
-from lgbench.client._threads import ThreadsClient
+from lgbench.client._threads import ThreadsClient, ThreadStatus
 from lgbench.client._transport import AsyncTransport, MockTransport
 
 __all__ = [
@@ -60,19 +68,25 @@ __all__ = [
     "AsyncTransport",
     "AuthenticationError",
     "BadRequestError",
+    "CancelAction",
     "ClientError",
     "ConflictError",
     "ConnectError",
     "ConnectTimeout",
     "CronClient",
+    "DisconnectMode",
     "FastTransport",
     "HttpClient",
     "HttpxTransport",
+    "IfNotExists",
     "InternalServerError",
     "LangGraphClient",
     "MockTransport",
+    "MultitaskStrategy",
     "NetworkError",
     "NotFoundError",
+    "OnCompletionBehavior",
+    "OnConflictBehavior",
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
@@ -84,11 +98,13 @@ __all__ = [
     "ResumableStream",
     "RunCreateMetadata",
     "RunError",
+    "RunStatus",
     "RunsClient",
     "SSEDecoder",
     "SSEStream",
     "ServerSentEvent",
     "StoreClient",
+    "StreamMode",
     "StreamPart",
     "SyncAssistantsClient",
     "SyncCronClient",
@@ -98,6 +114,7 @@ __all__ = [
     "SyncStoreClient",
     "SyncStream",
     "SyncThreadsClient",
+    "ThreadStatus",
     "ThreadsClient",
     "Timeout",
     "TimeoutError",

@@ -54,9 +54,8 @@ import anyio
 from lgbench.client import ApiError, ClientError, LangGraphClient, ResumableStream, RunError
 from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
 from lgbench.history import Invocation, StreamSummary
+from lgbench.operations import OPERATIONS, OperationSpec
 from lgbench.workload import (
-    OPERATIONS,
-    OperationSpec,
     OperationStepConfig,
     ScenarioConfig,
     SleepStepConfig,
@@ -387,7 +386,7 @@ class Actor:
                 )
             created: _CreatedRun | None = None
             try:
-                if spec.name == "runs.wait":
+                if spec.creates_run and spec.follows_run:
                     # The values say nothing of the run: its id comes from the answer's header.
                     created = _CreatedRun()
                     result = await method(*args, on_run_created=created, **kwargs)
@@ -472,7 +471,7 @@ class Actor:
         first_s: float | None = None
         previous_s: float | None = None
         created: _CreatedRun | None = None
-        if spec.name == "runs.stream":
+        if spec.creates_run:
             created = _CreatedRun()
             stream = method(*args, on_run_created=created, **kwargs)
         else:
@@ -544,10 +543,11 @@ class Actor:
     ) -> ResumableStream | None:
         """``stream`` made to reconnect, when the step's run can be resumed (module docstring)."""
         attempts: int | None = options.get("reconnect")
-        if attempts == 0:
+        if attempts == 0 or not spec.can_resume:
             return None
         runs = self.ctx.client.runs
-        if spec.name == "runs.stream":
+        if spec.creates_run:
+            # The run's own stream: joined again by the run id its answer's header gave.
             thread_id = kwargs.get("thread_id")
             if not kwargs.get("stream_resumable") or not thread_id:
                 return None  # no event ids, or a stateless run, which cannot be joined
@@ -558,16 +558,14 @@ class Actor:
                 max_reconnects=attempts,
                 cancel_on_disconnect=kwargs.get("on_disconnect") == "cancel",
             )
-        if spec.name == "runs.join_stream":
-            return ResumableStream(
-                runs,
-                stream,
-                kwargs["thread_id"],
-                kwargs["run_id"],
-                max_reconnects=attempts,
-                cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
-            )
-        return None
+        return ResumableStream(
+            runs,
+            stream,
+            kwargs["thread_id"],
+            kwargs["run_id"],
+            max_reconnects=attempts,
+            cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
+        )
 
 
 def _pauses_after(steps: Sequence[StepConfig], position: int, calls_left: int) -> float:

@@ -54,8 +54,8 @@ from lgbench.engine._pacer import ConstantRate, Pacer, RampingRate, Stage
 from lgbench.engine._plan import RampingVus, VuStage
 from lgbench.engine._recorder import LoadModel
 from lgbench.engine._schedule import run_paced
+from lgbench.operations import OPERATIONS
 from lgbench.workload import (
-    OPERATIONS,
     BurstConfig,
     ConstantArrivalRateConfig,
     ConstantVusConfig,

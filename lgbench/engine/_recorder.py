@@ -70,6 +70,7 @@ from lgbench.metrics import (
     MetricsRegistry,
     OperationMetrics,
 )
+from lgbench.operations import operation_names
 
 __all__ = [
     "BUSY_CPU_PERCENT",
@@ -98,10 +99,10 @@ BUSY_MACHINE_PERCENT: Final = 85.0
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
 _MAX_WARNINGS: Final = 50
-#: Operations whose ok answer is empty when it carries no values and no error.
-_WAITS: Final = frozenset({"runs.wait", "runs.join"})
 #: Operations whose empty answers the summary counts (``empty``): waits, joins and streams.
-_EMPTY_OPERATIONS: Final = _WAITS | {"runs.stream", "runs.join_stream"}
+_EMPTY_OPERATIONS: Final = operation_names(lambda op: op.follows_run)
+#: Of those, the ones whose ok answer is empty when it carries no values and no error.
+_WAITS: Final = operation_names(lambda op: op.follows_run and not op.streams)
 #: How many thread ids the ledger remembers for the post-run audit (the most recent ones).
 THREAD_LEDGER_CAP: Final = 10_000
 _TOP_ERRORS: Final = 5

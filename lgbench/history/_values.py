@@ -27,6 +27,7 @@ from lgbench.client import (
     TransportError,
 )
 from lgbench.history._writer import CompletionType
+from lgbench.operations import operation_names
 
 __all__ = [
     "READ_OPERATIONS",
@@ -42,33 +43,10 @@ __all__ = [
 
 #: Operations that change nothing on the server: an unknown outcome of one of them is a
 #: ``fail`` (it cannot have taken effect), as Jepsen downgrades idempotent reads.
-READ_OPERATIONS: Final = frozenset(
-    {
-        "assistants.get",
-        "assistants.get_graph",
-        "assistants.get_schemas",
-        "assistants.get_subgraphs",
-        "assistants.search",
-        "assistants.get_versions",
-        "threads.get",
-        "threads.search",
-        "threads.get_state",
-        "threads.get_history",
-        "runs.list",
-        "runs.get",
-        "runs.join",
-        "crons.search",
-        "store.get_item",
-        "store.search_items",
-        "store.list_namespaces",
-        "http.get",
-    }
-)
+READ_OPERATIONS: Final = operation_names(lambda op: op.reads_only)
 
 #: Operations that create runs: their invoke lines carry the run options the checker needs.
-RUN_CREATING_OPERATIONS: Final = frozenset(
-    {"runs.create", "runs.stream", "runs.wait", "crons.create", "crons.create_for_thread"}
-)
+RUN_CREATING_OPERATIONS: Final = operation_names(lambda op: op.carries_run_options)
 
 _ID_KEYS: Final = ("thread_id", "assistant_id", "run_id", "cron_id")
 _RUN_OPTIONS: Final = ("multitask_strategy", "stream_mode", "on_disconnect", "after_seconds")

@@ -46,7 +46,7 @@ from lgbench._toml import (
     quote,
     toml_type,
 )
-from lgbench.workload._operations import MULTITASK_STRATEGIES
+from lgbench.operations import MULTITASK_STRATEGIES
 
 __all__ = [
     "EXECUTORS",

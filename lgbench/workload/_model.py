@@ -32,8 +32,8 @@ from typing import Any, Final, Literal, TypeAlias
 
 from lgbench._toml import Position
 from lgbench.faults import FaultSpec
+from lgbench.operations import OPERATIONS, OperationSpec
 from lgbench.workload._executors import ExecutorConfig
-from lgbench.workload._operations import OPERATIONS, OperationSpec
 
 __all__ = [
     "ERROR_KINDS",

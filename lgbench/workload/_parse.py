@@ -40,6 +40,7 @@ from lgbench._toml import (
     toml_type,
 )
 from lgbench.faults import FaultSpec, check_schedule, validate_fault_table
+from lgbench.operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
 from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
 from lgbench.workload._judgeable import unjudgeable_reason
 from lgbench.workload._model import (
@@ -60,7 +61,6 @@ from lgbench.workload._model import (
     Workload,
     turn_tags,
 )
-from lgbench.workload._operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
 from lgbench.workload._thresholds import Threshold, build_threshold
 

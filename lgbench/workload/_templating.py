@@ -52,7 +52,6 @@ __all__ = [
     "Template",
     "parse_template",
     "render",
-    "resolve_id",
 ]
 
 #: Names a template may use without a step saving them.
@@ -307,24 +306,3 @@ def render(
     if isinstance(value, list | tuple):
         return [render(item, variables, rng, vu, iteration) for item in value]
     return value
-
-
-def resolve_id(value: Any, kind: str) -> str:
-    """The id of ``kind`` (``"thread"``, ``"run"``, ``"assistant"``, ``"cron"``) in ``value``.
-
-    A string is an id already; a saved object (a table such as the thread that
-    ``threads.create`` returned) gives its ``<kind>_id`` field. Raises
-    :class:`TemplateError` when there is no such field.
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    key = kind if kind.endswith("_id") else f"{kind}_id"
-    found = value.get(key) if isinstance(value, Mapping) else getattr(value, key, None)
-    if isinstance(found, str):
-        return found
-    raise TemplateError(
-        f"cannot use {_preview(value)} as a {key.removesuffix('_id')} id: it has no {key}",
-        f"an id string or an object with a {key} field",
-    )

@@ -52,8 +52,8 @@ from lgbench._toml import (
     quote,
 )
 from lgbench.errors import UsageError
+from lgbench.operations import OPERATIONS, operation_names
 from lgbench.workload._model import OperationStepConfig, ThresholdSpec, Workload, turn_tags
-from lgbench.workload._operations import OPERATIONS
 
 __all__ = [
     "OPERATORS",
@@ -103,7 +103,7 @@ _COUNTERS: Final = ("errors.rate", "errors.count", "rate", "count")
 _DRIFTS: Final = ("latency.p50.drift", "latency.p99.drift", "errors.rate.drift")
 #: Ok answers without a result (summary ``empty``), of the operations that return one.
 _EMPTY_METRICS: Final = ("empty", "empty.rate")
-_EMPTY_OPERATIONS: Final = ("runs.join", "runs.join_stream", "runs.stream", "runs.wait")
+_EMPTY_OPERATIONS: Final = tuple(sorted(operation_names(lambda op: op.follows_run)))
 
 _OP_METRICS_HELP: Final = (
     "latency.<stat>, ttfe.<stat>, queue_wait.<stat>, ttft.<stat>, itl.<stat>, errors.rate, "

@@ -15,7 +15,7 @@ import pytest
 
 from lgbench.client import ApiError, ClientError, get_client
 from lgbench.engine import RouteSupport, is_generic_not_found
-from lgbench.workload import OPERATIONS
+from lgbench.operations import OPERATIONS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
 

@@ -10,11 +10,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from lgbench.operations import MULTITASK_STRATEGIES, OPERATIONS, ParamSpec, ParamType
 from lgbench.workload import (
     ERROR_KINDS,
     EXECUTORS,
-    MULTITASK_STRATEGIES,
-    OPERATIONS,
     BurstConfig,
     ConstantArrivalRateConfig,
     ConstantVusConfig,
@@ -23,8 +22,6 @@ from lgbench.workload import (
     ExecutorConfig,
     ExpectedErrors,
     OperationStepConfig,
-    ParamSpec,
-    ParamType,
     PerVuIterationsConfig,
     RampingArrivalRateConfig,
     RampingVusConfig,

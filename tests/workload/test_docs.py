@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lgbench.workload import EXECUTORS, OPERATIONS, parse_workload
+from lgbench.operations import OPERATIONS
+from lgbench.workload import EXECUTORS, parse_workload
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "workload.md"
 TEXT = DOC.read_text(encoding="utf-8")

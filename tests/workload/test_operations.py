@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lgbench.workload import (
+from lgbench.operations import (
     CANCEL_ACTIONS,
     DISCONNECT_MODES,
     ID_ALIASES,
@@ -19,6 +19,7 @@ from lgbench.workload import (
     STREAM_MODES,
     OperationSpec,
     ParamType,
+    operation_names,
 )
 
 SIGNATURES = Path(__file__).parent.parent / "data" / "workloads" / "sdk-signatures.txt"
@@ -227,3 +228,62 @@ def test_arguments_for_a_call() -> None:
     )
     with pytest.raises(KeyError, match="stream_mode"):
         wait.arguments({"assistant_id": "a", "stream_mode": "values"})
+
+
+# -- what each operation does: the flags the history, the engine and the checker ask ------
+
+
+def test_reads_only_is_every_getter_searcher_and_lister_and_nothing_else() -> None:
+    verbs = ("get", "search", "list", "join", "count")
+    for name, spec in OPERATIONS.items():
+        reading = spec.method.startswith(verbs) and not spec.streams
+        assert spec.reads_only == reading, name
+
+
+def test_the_operations_that_create_a_run_take_the_run_options() -> None:
+    creating = {name for name, spec in OPERATIONS.items() if spec.creates_run}
+    assert creating == {"runs.create", "runs.stream", "runs.wait"}
+    for name in creating | {n for n, s in OPERATIONS.items() if s.schedules_runs}:
+        spec = OPERATIONS[name]
+        assert spec.carries_run_options and "multitask_strategy" in spec.params, name
+    assert {n for n, s in OPERATIONS.items() if s.schedules_runs} == {
+        "crons.create",
+        "crons.create_for_thread",
+    }
+
+
+def test_following_a_run_means_waiting_for_it_or_streaming_it() -> None:
+    following = {name for name, spec in OPERATIONS.items() if spec.follows_run}
+    assert following == {"runs.wait", "runs.join", "runs.stream", "runs.join_stream"}
+    assert {n for n in following if OPERATIONS[n].streams} == {"runs.stream", "runs.join_stream"}
+
+
+def test_only_a_runs_streams_can_resume() -> None:
+    resuming = {name for name, spec in OPERATIONS.items() if spec.can_resume}
+    assert resuming == {"runs.stream", "runs.join_stream"}
+    assert all(OPERATIONS[name].streams for name in resuming)
+
+
+def test_history_and_checker_sets_come_from_the_flags() -> None:
+    from lgbench.history import READ_OPERATIONS, RUN_CREATING_OPERATIONS
+
+    assert operation_names(lambda op: op.reads_only) == READ_OPERATIONS
+    assert {
+        "runs.create",
+        "runs.stream",
+        "runs.wait",
+        "crons.create",
+        "crons.create_for_thread",
+    } == RUN_CREATING_OPERATIONS
+
+
+def test_a_steps_choices_are_the_clients_literal_types() -> None:
+    from typing import get_args
+
+    from lgbench.client import MultitaskStrategy, StreamMode
+
+    assert frozenset(get_args(StreamMode)) == STREAM_MODES
+    assert (
+        frozenset(get_args(MultitaskStrategy))
+        == OPERATIONS["runs.create"].params["multitask_strategy"].choices
+    )

@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lgbench.workload import (
-    Expression,
-    Template,
-    TemplateError,
-    parse_template,
-    render,
-    resolve_id,
-)
+from lgbench.operations import resolve_id
+from lgbench.workload import Expression, Template, TemplateError, parse_template, render
 from tests.workload._strategies import NOT_SURROGATES
 
 THREAD = {"thread_id": "t-1", "status": "idle", "metadata": {"owner": "ana"}}

@@ -31,12 +31,23 @@ whole saved object (``"$thread"``); it is reduced to its id at run time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
-from lgbench.workload._templating import resolve_id
+from lgbench.client import (
+    CancelAction,
+    DisconnectMode,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletionBehavior,
+    OnConflictBehavior,
+    RunStatus,
+    StreamMode,
+    ThreadStatus,
+)
+from lgbench.operations._ids import resolve_id
 
 __all__ = [
     "CANCEL_ACTIONS",
@@ -54,38 +65,28 @@ __all__ = [
     "ParamKind",
     "ParamSpec",
     "ParamType",
+    "operation_names",
 ]
 
+# The choices a step may give are the client's own types: one definition for both.
 #: ``stream_mode`` values (a single string or an array of them).
-STREAM_MODES = frozenset(
-    {
-        "values",
-        "messages",
-        "updates",
-        "events",
-        "tasks",
-        "checkpoints",
-        "debug",
-        "custom",
-        "messages-tuple",
-    }
-)
+STREAM_MODES: frozenset[str] = frozenset(get_args(StreamMode))
 #: ``multitask_strategy`` values: what a new run does to a thread's in-flight runs.
-MULTITASK_STRATEGIES = frozenset({"reject", "interrupt", "rollback", "enqueue"})
+MULTITASK_STRATEGIES: frozenset[str] = frozenset(get_args(MultitaskStrategy))
 #: ``on_disconnect`` values.
-DISCONNECT_MODES = frozenset({"cancel", "continue"})
+DISCONNECT_MODES: frozenset[str] = frozenset(get_args(DisconnectMode))
 #: ``on_completion`` values.
-ON_COMPLETION = frozenset({"delete", "keep"})
+ON_COMPLETION: frozenset[str] = frozenset(get_args(OnCompletionBehavior))
 #: ``if_not_exists`` values (runs on a thread id that may not exist yet).
-IF_NOT_EXISTS = frozenset({"create", "reject"})
+IF_NOT_EXISTS: frozenset[str] = frozenset(get_args(IfNotExists))
 #: ``if_exists`` values (creating an assistant or thread whose id exists).
-IF_EXISTS = frozenset({"raise", "do_nothing"})
+IF_EXISTS: frozenset[str] = frozenset(get_args(OnConflictBehavior))
 #: ``action`` values of ``runs.cancel``.
-CANCEL_ACTIONS = frozenset({"interrupt", "rollback"})
+CANCEL_ACTIONS: frozenset[str] = frozenset(get_args(CancelAction))
 #: ``status`` values of ``threads.search``.
-THREAD_STATUSES = frozenset({"idle", "busy", "interrupted", "error"})
+THREAD_STATUSES: frozenset[str] = frozenset(get_args(ThreadStatus))
 #: ``status`` values of ``runs.list`` (the SDK's RunStatus, plus ``running``).
-RUN_STATUSES = frozenset({"pending", "running", "error", "success", "timeout", "interrupted"})
+RUN_STATUSES: frozenset[str] = frozenset(get_args(RunStatus))
 _HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 #: Short names a step may use for id parameters.
@@ -169,6 +170,17 @@ class OperationSpec:
     params: Mapping[str, ParamSpec]
     required: frozenset[str]
     returns: str
+    #: Changes nothing on the server: an unknown outcome of it is a failure (it cannot have
+    #: taken effect), as Jepsen treats idempotent reads.
+    reads_only: bool = False
+    #: Creates one run from its own arguments (its invoke line carries the run options).
+    #: ``runs.create_batch`` creates several from its payloads and is not flagged.
+    creates_run: bool = False
+    #: Creates a cron: runs created later, on the server's schedule.
+    schedules_runs: bool = False
+    #: Answers once one run ended, with its result: a wait, a join or a run's stream (an
+    #: answer with no result is an empty one).
+    follows_run: bool = False
     aliases: Mapping[str, str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -179,6 +191,18 @@ class OperationSpec:
     def streams(self) -> bool:
         """True when the operation yields a stream of server-sent events."""
         return self.returns.startswith("AsyncIterator")
+
+    @property
+    def can_resume(self) -> bool:
+        """True when an interrupted stream of it may be joined again (its ``reconnect``
+        option): a resumable run's stream."""
+        return "reconnect" in self.params
+
+    @property
+    def carries_run_options(self) -> bool:
+        """True when its invoke line carries run options (``multitask_strategy``…): it
+        creates a run now or schedules runs."""
+        return self.creates_run or self.schedules_runs
 
     @property
     def returns_nothing(self) -> bool:
@@ -292,30 +316,55 @@ _THREAD_RUN = (_arg("thread_id"), _arg("run_id"))
 
 
 def _op(
-    name: str, returns: str, params: Iterable[ParamSpec], required: Iterable[str] = ()
+    name: str,
+    returns: str,
+    params: Iterable[ParamSpec],
+    required: Iterable[str] = (),
+    *,
+    reads_only: bool = False,
+    creates_run: bool = False,
+    schedules_runs: bool = False,
+    follows_run: bool = False,
 ) -> OperationSpec:
     resource, _, method = name.partition(".")
     by_name = {param.name: param for param in params}
     return OperationSpec(
-        name, resource, method, MappingProxyType(by_name), frozenset(required), returns
+        name,
+        resource,
+        method,
+        MappingProxyType(by_name),
+        frozenset(required),
+        returns,
+        reads_only,
+        creates_run,
+        schedules_runs,
+        follows_run,
     )
 
 
 _TABLE = [
     # assistants
-    _op("assistants.get", "Assistant", [_arg("assistant_id")], ["assistant_id"]),
+    _op("assistants.get", "Assistant", [_arg("assistant_id")], ["assistant_id"], reads_only=True),
     _op(
         "assistants.get_graph",
         "dict[str, list[dict[str, Any]]]",
         [_arg("assistant_id"), _p("xray", ParamType.INTEGER_OR_BOOLEAN)],
         ["assistant_id"],
+        reads_only=True,
     ),
-    _op("assistants.get_schemas", "GraphSchema", [_arg("assistant_id")], ["assistant_id"]),
+    _op(
+        "assistants.get_schemas",
+        "GraphSchema",
+        [_arg("assistant_id")],
+        ["assistant_id"],
+        reads_only=True,
+    ),
     _op(
         "assistants.get_subgraphs",
         "Subgraphs",
         [_arg("assistant_id"), _p("namespace", _S, _ARG), _p("recurse", _B, _ARG)],
         ["assistant_id"],
+        reads_only=True,
     ),
     _op(
         "assistants.create",
@@ -341,6 +390,7 @@ _TABLE = [
         "assistants.search",
         "list[Assistant]",
         [_METADATA, _p("graph_id", _S), _LIMIT, _OFFSET],
+        reads_only=True,
     ),
     _op(
         "assistants.get_versions",
@@ -352,6 +402,7 @@ _TABLE = [
             _p("offset", _I, _ARG, minimum=0),
         ],
         ["assistant_id"],
+        reads_only=True,
     ),
     _op(
         "assistants.set_latest",
@@ -360,7 +411,7 @@ _TABLE = [
         ["assistant_id", "version"],
     ),
     # threads
-    _op("threads.get", "Thread", [_arg("thread_id")], ["thread_id"]),
+    _op("threads.get", "Thread", [_arg("thread_id")], ["thread_id"], reads_only=True),
     _op(
         "threads.create",
         "Thread",
@@ -377,6 +428,7 @@ _TABLE = [
         "threads.search",
         "list[Thread]",
         [_METADATA, _p("values", _T), _p("status", _S, choices=THREAD_STATUSES), _LIMIT, _OFFSET],
+        reads_only=True,
     ),
     _op("threads.copy", "None", [_arg("thread_id")], ["thread_id"]),
     _op(
@@ -389,6 +441,7 @@ _TABLE = [
             _p("subgraphs", _B),
         ],
         ["thread_id"],
+        reads_only=True,
     ),
     _op(
         "threads.update_state",
@@ -413,6 +466,7 @@ _TABLE = [
             _CHECKPOINT,
         ],
         ["thread_id"],
+        reads_only=True,
     ),
     # runs
     _op(
@@ -441,6 +495,8 @@ _TABLE = [
             _RECONNECT,
         ],
         ["assistant_id"],
+        creates_run=True,
+        follows_run=True,
     ),
     _op(
         "runs.create",
@@ -465,6 +521,7 @@ _TABLE = [
             _AFTER_SECONDS,
         ],
         ["assistant_id"],
+        creates_run=True,
     ),
     _op(
         "runs.create_batch",
@@ -494,26 +551,32 @@ _TABLE = [
             _p("raise_error", _B),
         ],
         ["assistant_id"],
+        creates_run=True,
+        follows_run=True,
     ),
     _op(
         "runs.list",
         "List[Run]",
         [_arg("thread_id"), _LIMIT, _OFFSET, _p("status", _S, choices=RUN_STATUSES)],
         ["thread_id"],
+        reads_only=True,
     ),
-    _op("runs.get", "Run", _THREAD_RUN, ["thread_id", "run_id"]),
+    _op("runs.get", "Run", _THREAD_RUN, ["thread_id", "run_id"], reads_only=True),
     _op(
         "runs.cancel",
         "None",
         [*_THREAD_RUN, _p("wait", _B), _p("action", _S, choices=CANCEL_ACTIONS)],
         ["thread_id", "run_id"],
     ),
-    _op("runs.join", "dict", _THREAD_RUN, ["thread_id", "run_id"]),
+    _op(
+        "runs.join", "dict", _THREAD_RUN, ["thread_id", "run_id"], reads_only=True, follows_run=True
+    ),
     _op(
         "runs.join_stream",
         "AsyncIterator[StreamPart]",
         [*_THREAD_RUN, _p("cancel_on_disconnect", _B), _RECONNECT],
         ["thread_id", "run_id"],
+        follows_run=True,
     ),
     _op("runs.delete", "None", _THREAD_RUN, ["thread_id", "run_id"]),
     # crons
@@ -532,6 +595,7 @@ _TABLE = [
             _MULTITASK,
         ],
         ["thread_id", "assistant_id", "schedule"],
+        schedules_runs=True,
     ),
     _op(
         "crons.create",
@@ -548,12 +612,14 @@ _TABLE = [
             _MULTITASK,
         ],
         ["assistant_id", "schedule"],
+        schedules_runs=True,
     ),
     _op("crons.delete", "None", [_arg("cron_id")], ["cron_id"]),
     _op(
         "crons.search",
         "list[Cron]",
         [_p("assistant_id", ParamType.ID), _p("thread_id", ParamType.ID), _LIMIT, _OFFSET],
+        reads_only=True,
     ),
     # store
     _op(
@@ -575,6 +641,7 @@ _TABLE = [
             _p("key", _S, _ARG, needed=True),
         ],
         ["namespace", "key"],
+        reads_only=True,
     ),
     _op(
         "store.delete_item",
@@ -596,6 +663,7 @@ _TABLE = [
             _p("query", _S, _ARG),
         ],
         ["namespace_prefix"],
+        reads_only=True,
     ),
     _op(
         "store.list_namespaces",
@@ -607,6 +675,7 @@ _TABLE = [
             _p("limit", _I, _ARG, minimum=0),
             _p("offset", _I, _ARG, minimum=0),
         ],
+        reads_only=True,
     ),
     # raw HTTP
     _op(
@@ -614,6 +683,7 @@ _TABLE = [
         "Any",
         [_arg("path", ParamType.PATH), _p("params", _T)],
         ["path"],
+        reads_only=True,
     ),
     _op(
         "http.post",
@@ -654,3 +724,9 @@ _TABLE = [
 
 #: Every operation by its name, in the SDK reference's order.
 OPERATIONS: Mapping[str, OperationSpec] = MappingProxyType({op.name: op for op in _TABLE})
+
+
+def operation_names(where: Callable[[OperationSpec], bool]) -> frozenset[str]:
+    """The names of the operations ``where`` holds for (``lambda op: op.reads_only``): for
+    code that meets operations by name, in a history, and wants a set to look them up in."""
+    return frozenset(name for name, spec in OPERATIONS.items() if where(spec))
