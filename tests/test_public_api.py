@@ -24,6 +24,7 @@ PACKAGES = (
     "lgbench.history",
     "lgbench.metrics",
     "lgbench.observe",
+    "lgbench.operations",
     "lgbench.report",
     "lgbench.server",
     "lgbench.thresholds",

@@ -9,6 +9,8 @@ multitask strategies…) are the client's own literal types.
 
 from __future__ import annotations
 
+import inspect
+
 from lgbench.operations._ids import resolve_id
 from lgbench.operations._table import (
     CANCEL_ACTIONS,
@@ -48,3 +50,9 @@ __all__ = [
     "operation_names",
     "resolve_id",
 ]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if inspect.isclass(_obj) or inspect.isfunction(_obj):
+        _obj.__module__ = __name__
+del _name, _obj
