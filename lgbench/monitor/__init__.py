@@ -10,6 +10,7 @@ an exporter starts. docs/monitoring.md lists every metric.
 from __future__ import annotations
 
 from lgbench.monitor._address import ListenAddress, otlp_metrics_url, parse_listen_address
+from lgbench.monitor._families import Family, FamilyKind, families
 from lgbench.monitor._figures import (
     ERROR_KINDS,
     LATENCY_BUCKETS_S,
@@ -18,18 +19,34 @@ from lgbench.monitor._figures import (
     HistogramFigures,
     MetricsFeed,
 )
+from lgbench.monitor._otlp import OtlpPusher, metrics_data
 from lgbench.monitor._prometheus import PrometheusExporter, metric_families
+from lgbench.monitor._session import (
+    DEFAULT_GRACE_S,
+    DEFAULT_PUSH_EVERY_S,
+    MetricsSession,
+    MetricsSettings,
+)
 
 __all__ = [
+    "DEFAULT_GRACE_S",
+    "DEFAULT_PUSH_EVERY_S",
     "ERROR_KINDS",
     "LATENCY_BUCKETS_S",
     "QUANTILES",
+    "Family",
+    "FamilyKind",
     "Figures",
     "HistogramFigures",
     "ListenAddress",
     "MetricsFeed",
+    "MetricsSession",
+    "MetricsSettings",
+    "OtlpPusher",
     "PrometheusExporter",
+    "families",
     "metric_families",
+    "metrics_data",
     "otlp_metrics_url",
     "parse_listen_address",
 ]

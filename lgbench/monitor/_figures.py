@@ -70,6 +70,9 @@ class HistogramFigures:
 
     counts: tuple[int, ...]
     sum_s: float
+    #: Smallest and largest value (HDR bucket edges); 0 when empty.
+    min_s: float = 0.0
+    max_s: float = 0.0
 
     @property
     def count(self) -> int:
@@ -147,11 +150,13 @@ def _quantiles(value_counts: list[tuple[int, int]]) -> dict[float, float]:
 class _Histogram:
     """A mutable cumulative histogram over :data:`LATENCY_BUCKETS_S`."""
 
-    __slots__ = ("counts", "sum_us")
+    __slots__ = ("counts", "max_us", "min_us", "sum_us")
 
     def __init__(self) -> None:
         self.counts = [0] * (len(_BOUNDS_US) + 1)
         self.sum_us = 0
+        self.min_us: int | None = None
+        self.max_us = 0
 
     def add(self, metrics: OperationMetrics) -> list[tuple[int, int]]:
         """Add an interval's latencies; returns their (value, count) pairs."""
@@ -161,10 +166,18 @@ class _Histogram:
         pairs = latency.value_counts()
         _bucket_counts(pairs, self.counts)
         self.sum_us += latency.sum_us
+        low, high = pairs[0][0], pairs[-1][0]
+        self.min_us = low if self.min_us is None else min(self.min_us, low)
+        self.max_us = max(self.max_us, high)
         return pairs
 
     def frozen(self) -> HistogramFigures:
-        return HistogramFigures(tuple(self.counts), self.sum_us / 1_000_000)
+        return HistogramFigures(
+            tuple(self.counts),
+            self.sum_us / 1_000_000,
+            (self.min_us or 0) / 1_000_000,
+            self.max_us / 1_000_000,
+        )
 
 
 @final
