@@ -226,6 +226,26 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run_dir", type=_path, metavar="RUN_DIR")
 
+    export = verbs.add_parser(
+        "export",
+        help="write a run folder's results as tables (csv or parquet) for pandas, polars, DuckDB",
+        description=(
+            "Write RUN_DIR's operations (one row per operation, from the history and its"
+            " rotated segments), intervals (latency percentiles per interval), timeseries,"
+            " scenarios and resources as tables; docs/export.md lists their columns."
+        ),
+    )
+    export.add_argument("run_dir", type=_path, metavar="RUN_DIR")
+    export.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        required=True,
+        help="csv (no extra needed) or parquet (needs lgbench[export]: pyarrow)",
+    )
+    export.add_argument(
+        "--out", type=_path, default=None, metavar="DIR", help="where (default: RUN_DIR/export/)"
+    )
+
     compare = verbs.add_parser(
         "compare",
         help="compare a baseline's runs with a new run per operation and figure; exit 4 on a"
@@ -839,6 +859,18 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     return report_command(args.run_dir, console)
 
 
+def _export(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.export import export_run
+
+    result = export_run(args.run_dir, args.format, args.out)
+    errors = Console(stderr=True, highlight=False)
+    for issue in result.issues:
+        errors.print(f"[yellow]warning[/]: {escape(issue)}", soft_wrap=True)
+    for name, path in result.files.items():
+        console.print(f"{escape(str(path))}: {result.rows[name]} rows", soft_wrap=True)
+    return ExitCode.OK
+
+
 def _compare(args: argparse.Namespace, console: Console) -> int:
     from lgbench.gate import compare_command, summary_path
 
@@ -878,6 +910,7 @@ def _trend(args: argparse.Namespace, console: Console) -> int:
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "check": _check,
     "compare": _compare,
+    "export": _export,
     "report": _report,
     "run": _run,
     "serve": _serve,
