@@ -113,10 +113,12 @@ class OtlpPusher:
         *,
         every_s: float,
         warn: Callable[[str], None],
+        timeout_s: float = _EXPORT_TIMEOUT_S,
     ) -> None:
         self.feed = feed
         self.url = url
         self.every_s = every_s
+        self.timeout_s = timeout_s
         self._warn = warn
         self._exporter: Any = None
         self._stop = threading.Event()
@@ -129,7 +131,7 @@ class OtlpPusher:
     def check(self) -> None:
         """The SDK is installed (else :class:`UsageError`); makes the exporter."""
         _, exporter_class = _import_sdk()
-        self._exporter = exporter_class(endpoint=self.url, timeout=_EXPORT_TIMEOUT_S)
+        self._exporter = exporter_class(endpoint=self.url, timeout=self.timeout_s)
 
     def start(self) -> None:
         if self._exporter is None:
@@ -143,7 +145,9 @@ class OtlpPusher:
         if not figures.workload:
             return True
         try:
-            result = self._exporter.export(metrics_data(figures))
+            result = self._exporter.export(
+                metrics_data(figures), timeout_millis=self.timeout_s * 1000
+            )
             ok = bool(result.name == "SUCCESS")
         except Exception as exc:  # a push must never end the run
             ok = False
