@@ -15,9 +15,9 @@ interval's HDR histograms (each value at its HDR bucket's upper edge, within 0.1
 
 from __future__ import annotations
 
-import bisect
+import functools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, final
 
@@ -47,6 +47,14 @@ LATENCY_BUCKETS_S: Final[tuple[float, ...]] = (
     10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0,
 )  # fmt: skip
 _BOUNDS_US: Final = tuple(round(bound * 1_000_000) for bound in LATENCY_BUCKETS_S)
+
+
+@functools.cache
+def _bounds_array() -> Any:
+    import numpy as np
+
+    return np.array(_BOUNDS_US, dtype=np.int64)
+
 
 #: The percentiles of each interval's latency published as gauges (from the HDR histogram).
 QUANTILES: Final = (0.5, 0.9, 0.99)
@@ -124,26 +132,24 @@ class Figures:
     anomalies: int | None = None
 
 
-def _bucket_counts(value_counts: Iterable[tuple[int, int]], into: list[int]) -> None:
-    for value_us, count in value_counts:
-        into[bisect.bisect_left(_BOUNDS_US, value_us)] += count
+def _quantiles(parts: list[tuple[Any, Any]]) -> dict[float, float]:
+    """The :data:`QUANTILES` of (values, counts) arrays (each sorted by value), in seconds:
+    the first value at which the running count reaches the quantile."""
+    import numpy as np
 
-
-def _quantiles(value_counts: list[tuple[int, int]]) -> dict[float, float]:
-    """The :data:`QUANTILES` of (value, count) pairs sorted by value, in seconds."""
-    total = sum(count for _, count in value_counts)
-    found: dict[float, float] = {}
-    if not total:
-        return found
-    wanted = list(QUANTILES)
-    running = 0
-    for value_us, count in value_counts:
-        running += count
-        while wanted and running >= wanted[0] * total:
-            found[wanted.pop(0)] = value_us / 1_000_000
-        if not wanted:
-            break
-    return found
+    values, counts = parts[0]
+    if len(parts) > 1:
+        values = np.concatenate([v for v, _ in parts])
+        counts = np.concatenate([c for _, c in parts])
+        order = np.argsort(values, kind="stable")
+        values, counts = values[order], counts[order]
+    running = np.cumsum(counts)
+    total = int(running[-1])
+    places = np.searchsorted(running, [q * total for q in QUANTILES], side="left")
+    return {
+        q: int(values[min(int(place), len(values) - 1)]) / 1_000_000
+        for q, place in zip(QUANTILES, places, strict=True)
+    }
 
 
 @final
@@ -158,18 +164,22 @@ class _Histogram:
         self.min_us: int | None = None
         self.max_us = 0
 
-    def add(self, metrics: OperationMetrics) -> list[tuple[int, int]]:
-        """Add an interval's latencies; returns their (value, count) pairs."""
+    def add(self, metrics: OperationMetrics) -> tuple[Any, Any] | None:
+        """Add an interval's latencies; returns their (values, counts) arrays (None: none)."""
+        import numpy as np
+
         latency = metrics.latency
         if not latency.count:
-            return []
-        pairs = latency.value_counts()
-        _bucket_counts(pairs, self.counts)
+            return None
+        values, counts = latency.value_count_arrays()
+        buckets = np.searchsorted(_bounds_array(), values, side="left")
+        added = np.bincount(buckets, weights=counts, minlength=len(self.counts))
+        self.counts = [a + int(b) for a, b in zip(self.counts, added.tolist(), strict=True)]
         self.sum_us += latency.sum_us
-        low, high = pairs[0][0], pairs[-1][0]
+        low, high = int(values[0]), int(values[-1])
         self.min_us = low if self.min_us is None else min(self.min_us, low)
         self.max_us = max(self.max_us, high)
-        return pairs
+        return values, counts
 
     def frozen(self) -> HistogramFigures:
         return HistogramFigures(
@@ -189,6 +199,9 @@ class MetricsFeed:
     """
 
     def __init__(self, *, clock: Any = time.time) -> None:
+        # numpy does the per-interval arithmetic: imported now, before the run, so the first
+        # interval does not stall the event loop for its import.
+        _bounds_array()
         self._clock = clock
         self.figures = Figures()
         self._start: RunStart | None = None
@@ -209,18 +222,17 @@ class MetricsFeed:
         self._publish(Figures(), finished=False)
 
     def interval_closed(self, snapshot: Snapshot, recorder: Recorder) -> None:
-        interval: dict[Series, list[tuple[int, int]]] = {}
+        interval: dict[Series, list[tuple[Any, Any]]] = {}
         for key, metrics in snapshot.operations.metrics.items():
             series = (key.operation, key.scenario)
-            pairs = self._latency.setdefault(series, _Histogram()).add(metrics)
-            if pairs:
-                interval.setdefault(series, []).extend(pairs)
+            arrays = self._latency.setdefault(series, _Histogram()).add(metrics)
+            if arrays is not None:
+                interval.setdefault(series, []).append(arrays)
         for key, metrics in snapshot.derived.metrics.items():
             self._derived(key, metrics)
         quantiles: dict[tuple[str, str, float], float] = {}
-        for (operation, scenario), pairs in interval.items():
-            pairs.sort()
-            for quantile, value in _quantiles(pairs).items():
+        for (operation, scenario), parts in interval.items():
+            for quantile, value in _quantiles(parts).items():
                 quantiles[operation, scenario, quantile] = value
         self._elapsed_s = snapshot.end_s
         self._publish(self._counted(recorder, quantiles), finished=False)
