@@ -12,6 +12,7 @@ reached is warned about once; the run goes on.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Final, final
@@ -131,6 +132,9 @@ class OtlpPusher:
     def check(self) -> None:
         """The SDK is installed (else :class:`UsageError`); makes the exporter."""
         _, exporter_class = _import_sdk()
+        # The exporter logs every failed push; lgbench warns once instead. A handler here
+        # keeps logging's last-resort printer quiet; logging set up by the user still hears.
+        logging.getLogger("opentelemetry.exporter.otlp").addHandler(logging.NullHandler())
         self._exporter = exporter_class(endpoint=self.url, timeout=self.timeout_s)
 
     def start(self) -> None:
