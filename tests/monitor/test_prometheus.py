@@ -18,6 +18,8 @@ from lgbench.errors import UsageError
 from lgbench.monitor import (
     LATENCY_BUCKETS_S,
     MetricsFeed,
+    MetricsSession,
+    MetricsSettings,
     PrometheusExporter,
     parse_listen_address,
 )
@@ -170,3 +172,17 @@ def test_addresses_say_whether_they_are_loopback() -> None:
     assert parse_listen_address("localhost:9464").loopback
     assert not parse_listen_address("0.0.0.0:9464").loopback
     assert parse_listen_address("[::1]:9464").url(1) == "http://[::1]:1/metrics"
+
+
+def test_a_host_beyond_loopback_is_served_with_a_warning() -> None:
+    notes: list[str] = []
+    session = MetricsSession(MetricsSettings(prometheus="0.0.0.0:0", grace_s=0), notes.append)
+    with session:
+        assert session.prometheus is not None
+        port = session.prometheus.port
+        assert port > 0
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+    assert "listening beyond this machine" in notes[0]
+    assert notes[1] == f"serving Prometheus metrics at http://0.0.0.0:{port}/metrics"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
