@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import errno
 import importlib.util
 import math
@@ -33,6 +34,7 @@ from lgbench.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from lgbench.engine import LiveMode, Overrides
+    from lgbench.monitor import MetricsSettings
     from lgbench.workload import Workload
 
 __all__ = ["main"]
@@ -180,6 +182,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help='write a partial summary.json this often while running (default 10s; "0" never),'
         " so a run killed with SIGKILL still leaves one",
     )
+    _add_monitoring_flags(run)
 
     validate = verbs.add_parser(
         "validate", help="check a workload file and print its plan, without running it"
@@ -223,6 +226,26 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run_dir", type=_path, metavar="RUN_DIR")
 
+    export = verbs.add_parser(
+        "export",
+        help="write a run folder's results as tables (csv or parquet) for pandas, polars, DuckDB",
+        description=(
+            "Write RUN_DIR's operations (one row per operation, from the history and its"
+            " rotated segments), intervals (latency percentiles per interval), timeseries,"
+            " scenarios and resources as tables; docs/export.md lists their columns."
+        ),
+    )
+    export.add_argument("run_dir", type=_path, metavar="RUN_DIR")
+    export.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        required=True,
+        help="csv (no extra needed) or parquet (needs lgbench[export]: pyarrow)",
+    )
+    export.add_argument(
+        "--out", type=_path, default=None, metavar="DIR", help="where (default: RUN_DIR/export/)"
+    )
+
     compare = verbs.add_parser(
         "compare",
         help="compare a baseline's runs with a new run per operation and figure; exit 4 on a"
@@ -264,6 +287,52 @@ def _build_parser() -> argparse.ArgumentParser:
         help="a change point worse by more than this fails (default 10%%)",
     )
     return parser
+
+
+def _add_monitoring_flags(parser: argparse.ArgumentParser) -> None:
+    """Live metrics while the run goes (docs/monitoring.md)."""
+    parser.add_argument(
+        "--prometheus",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve live metrics at http://HOST:PORT/metrics for Prometheus (e.g."
+        " 127.0.0.1:9464; a non-loopback host is warned about); needs lgbench[prometheus]",
+    )
+    parser.add_argument(
+        "--prometheus-grace",
+        default="15s",
+        metavar="D",
+        help="keep /metrics up this long after the run, so the last scrape sees the final"
+        ' figures (default 15s, Prometheus\'s default scrape interval; "0" stops at once)',
+    )
+    parser.add_argument(
+        "--otlp",
+        default=None,
+        metavar="URL",
+        help="push live metrics to an OpenTelemetry collector over OTLP/HTTP (e.g."
+        " http://127.0.0.1:4318: /v1/metrics is added to a URL without a path);"
+        " needs lgbench[otlp]",
+    )
+    parser.add_argument(
+        "--otlp-every",
+        default="10s",
+        metavar="D",
+        help="how often to push to --otlp (default 10s; once more at the end)",
+    )
+
+
+def _metrics_settings(args: argparse.Namespace) -> MetricsSettings:
+    from lgbench.monitor import MetricsSettings
+
+    push_every_s = _seconds("--otlp-every", args.otlp_every)
+    if not push_every_s:
+        raise UsageError(f"--otlp-every {args.otlp_every}: must be above 0")
+    return MetricsSettings(
+        prometheus=args.prometheus,
+        grace_s=_seconds("--prometheus-grace", args.prometheus_grace) or 0.0,
+        otlp=args.otlp,
+        push_every_s=push_every_s,
+    )
 
 
 def _add_regression_flags(parser: argparse.ArgumentParser) -> None:
@@ -529,6 +598,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         _check_target_flag(args.target)
     _check_transport(args, workload.target.url, workload.target.transport)
     _check_out_paths(args)
+    metrics = _metrics_settings(args)
     errors = Console(stderr=True, highlight=False)
     live: LiveMode
     if args.quiet:
@@ -554,15 +624,28 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         audit=AuditOptions(enabled=not args.no_audit),
     )
     checker = find_checker()
-    result = _run_async(
-        args.backend,
-        lambda: run_workload(
-            workload,
-            options,
-            checker=checker,
-            console=errors if live == "quiet" else console,
-        ),
-    )
+    session = None
+    if metrics.wanted:
+        from lgbench.monitor import MetricsSession
+
+        # Before the target is contacted: a taken port is exit 2, not a half-started run.
+        session = MetricsSession(metrics, lambda line: errors.print(line, soft_wrap=True))
+        session.start()
+        options = dataclasses.replace(options, listeners=session.listeners)
+    try:
+        result = _run_async(
+            args.backend,
+            lambda: run_workload(
+                workload,
+                options,
+                checker=checker,
+                console=errors if live == "quiet" else console,
+            ),
+        )
+    except BaseException:
+        if session is not None:
+            session.close()
+        raise
     from lgbench.engine import RunResult
 
     assert isinstance(result, RunResult)
@@ -581,6 +664,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             f"run folder: {escape(str(result.run_dir))}"
             + (f" (partial: {escape(result.stop_reason)})" if result.partial else "")
         )
+    if session is not None:
+        # An interrupted run's user wants out: no grace then.
+        session.close() if result.partial else session.finish()
     if result.partial:
         signum = _signal_of(result.stop_reason)
         if signum is not None:
@@ -773,6 +859,18 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     return report_command(args.run_dir, console)
 
 
+def _export(args: argparse.Namespace, console: Console) -> int:
+    from lgbench.export import export_run
+
+    result = export_run(args.run_dir, args.format, args.out)
+    errors = Console(stderr=True, highlight=False)
+    for issue in result.issues:
+        errors.print(f"[yellow]warning[/]: {escape(issue)}", soft_wrap=True)
+    for name, path in result.files.items():
+        console.print(f"{escape(str(path))}: {result.rows[name]} rows", soft_wrap=True)
+    return ExitCode.OK
+
+
 def _compare(args: argparse.Namespace, console: Console) -> int:
     from lgbench.gate import compare_command, summary_path
 
@@ -812,6 +910,7 @@ def _trend(args: argparse.Namespace, console: Console) -> int:
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "check": _check,
     "compare": _compare,
+    "export": _export,
     "report": _report,
     "run": _run,
     "serve": _serve,

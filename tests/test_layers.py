@@ -23,15 +23,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lgbench"
 #: ``operations`` is what every operation is, which the history, the workload and the
 #: checker all ask. The
 #: engine sits above check, gate, report and thresholds because its runner still calls them at
-#: the end of a run.
+#: the end of a run. The live metrics exporters (``monitor``) hear the engine's runs, and the
+#: command line starts them.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"lgbench"}),
     frozenset({"_toml", "client", "metrics", "graphs"}),
     frozenset({"operations"}),
     frozenset({"history", "server", "faults", "observe"}),
     frozenset({"workload"}),
-    frozenset({"check", "gate", "report", "thresholds"}),
+    frozenset({"check", "export", "gate", "report", "thresholds"}),
     frozenset({"engine"}),
+    frozenset({"monitor"}),
     frozenset({"cli"}),
 )
 LAYER = {package: level for level, packages in enumerate(LAYERS) for package in packages}

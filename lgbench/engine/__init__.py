@@ -24,6 +24,7 @@ from lgbench.engine._executors import (
     build_executor,
     executor_model,
 )
+from lgbench.engine._listener import RunListener, RunStart
 from lgbench.engine._live import LiveMode, LiveView, print_failures, print_summary
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._pacer import (
@@ -115,8 +116,10 @@ __all__ = [
     "Recorder",
     "RouteSupport",
     "RunControl",
+    "RunListener",
     "RunOptions",
     "RunResult",
+    "RunStart",
     "ScenarioContext",
     "ScenarioStats",
     "ScheduleError",

@@ -68,6 +68,7 @@ from lgbench.engine._actor import ScenarioContext
 from lgbench.engine._audit import AuditOptions, AuditProgress, run_audit
 from lgbench.engine._control import RunControl
 from lgbench.engine._executors import Executor, build_executor, executor_model
+from lgbench.engine._listener import RunListener, RunStart
 from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
@@ -151,6 +152,8 @@ class RunOptions:
     becomes a compressed segment and a fresh file continues it (None: never), so a soak's
     history stays readable and its disk use modest. ``audit``: the post-run audit and its
     budget (it also needs the workload's ``audit``; ``--no-audit`` turns it off).
+    ``listeners``: told of the run's figures as they come (:class:`RunListener`: the live
+    metrics exporters).
     """
 
     target: str | None = None
@@ -174,6 +177,7 @@ class RunOptions:
     report: bool = True
     history_rotate_bytes: int | None = 256 * 2**20
     audit: AuditOptions = field(default_factory=AuditOptions)
+    listeners: tuple[RunListener, ...] = ()
 
     def __post_init__(self) -> None:
         if self.transport not in (None, "fast", "httpx"):
@@ -457,6 +461,20 @@ class _Run:
         self.direct_url = self.target
         self.faults: list[dict[str, Any]] = []
         self.audit: AuditProgress | None = None
+        self.listeners = list(options.listeners)
+
+    def _tell(self, call: Callable[[RunListener], object]) -> None:
+        """Call every listener; one that raises is warned about and dropped."""
+        for listener in list(self.listeners):
+            try:
+                call(listener)
+            except Exception as exc:
+                self.listeners.remove(listener)
+                message = f"a metrics listener failed and was stopped: {type(exc).__name__}: {exc}"
+                if self.recorder is not None:
+                    self.recorder.warn(f"listener:{id(listener)}", message)
+                else:
+                    self.live.warn(message)
 
     # -- the whole run -------------------------------------------------------------------
 
@@ -564,6 +582,9 @@ class _Run:
                     if fault["name"] == event.name and fault["end_s"] is None:
                         fault["end_s"] = event.at_s
                 self.live.note(f"fault {escape(json.dumps(event.name, ensure_ascii=False))}: ended")
+            self._tell(
+                lambda each: each.fault_changed(event.name, event.kind, event.phase, event.at_s)
+            )
 
         skipped = faults_after(self.workload.faults, self.planned_s)
         for spec in skipped:
@@ -666,6 +687,14 @@ class _Run:
         executors = [
             self._executor(scenario, client, recorder) for scenario in self.workload.scenarios
         ]
+        start = RunStart(
+            self.workload.name,
+            self.run_dir,
+            self.planned_s,
+            self.started_at.timestamp(),
+            self.options.interval_s,
+        )
+        self._tell(lambda each: each.run_started(start))
         self.live.start()
         self.running = True
         try:
@@ -769,8 +798,11 @@ class _Run:
             except OSError as exc:
                 recorder.warn("timeseries", f"cannot write {_TIMESERIES}: {exc}")
         self.drift.observe(snapshot.operations)
+        self._tell(lambda each: each.interval_closed(snapshot, recorder))
         if self.evaluator.needs_intervals:
             for breach in self.evaluator.observe(snapshot.operations, snapshot.derived):
+                name = breach.threshold.name
+                self._tell(lambda each: each.threshold_breached(name))  # noqa: B023 (called now)
                 if not self.control.stopping:
                     message = f"threshold {breach.threshold.name} failed: {breach.reason}"
                     self.live.warn(f"{message}; stopping the run (abort_on_fail)")
@@ -882,6 +914,7 @@ class _Run:
         self.files["summary"] = summary_path
         self._write_junit(recorder, summary, check_dict)
         self._write_report(recorder)
+        self._tell(lambda each: each.run_finished(summary, check_dict))
         self.result = RunResult(
             self.run_dir, summary, partial, reason, check, dict(self.files), self.comparison
         )

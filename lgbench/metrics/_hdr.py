@@ -130,15 +130,45 @@ def _decode(blob: str | bytes) -> Any:
     return decoded
 
 
-def _value_counts(histogram: Any) -> list[tuple[int, int]]:
+#: Per histogram layout, every counter index's highest equivalent value (µs), as numpy.
+_INDEX_VALUES: dict[tuple[int, int, int], Any] = {}
+
+
+def _index_values(histogram: Any) -> Any:
+    """hdrh's ``get_highest_equivalent_value(get_value_from_index(i))`` for every counter
+    index ``i`` at once (the same arithmetic, on arrays), computed once per layout."""
+    import numpy as np
+
+    layout = (
+        histogram.counts_len,
+        histogram.sub_bucket_half_count_magnitude,
+        histogram.unit_magnitude,
+    )
+    found = _INDEX_VALUES.get(layout)
+    if found is None:
+        counts_len, half_magnitude, unit_magnitude = layout
+        half = 1 << half_magnitude
+        index = np.arange(counts_len, dtype=np.int64)
+        bucket = (index >> half_magnitude) - 1
+        sub_bucket = (index & (half - 1)) + half
+        first = bucket < 0
+        sub_bucket = np.where(first, sub_bucket - half, sub_bucket)
+        bucket = np.where(first, 0, bucket) + unit_magnitude
+        found = _INDEX_VALUES[layout] = (sub_bucket << bucket) + (np.int64(1) << bucket) - 1
+    return found
+
+
+def _value_count_arrays(histogram: Any) -> tuple[Any, Any]:
     import numpy as np
 
     counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
-    found: list[tuple[int, int]] = []
-    for index in np.flatnonzero(counts).tolist():
-        value = histogram.get_value_from_index(index)
-        found.append((int(histogram.get_highest_equivalent_value(value)), int(counts[index])))
-    return found
+    nonzero = np.flatnonzero(counts)
+    return _index_values(histogram)[nonzero], counts[nonzero].astype(np.int64)
+
+
+def _value_counts(histogram: Any) -> list[tuple[int, int]]:
+    values, counts = _value_count_arrays(histogram)
+    return list(zip(values.tolist(), counts.tolist(), strict=True))
 
 
 @final
@@ -296,6 +326,11 @@ class LatencyRecorder:
         reads thousands of interval histograms.
         """
         return _value_counts(self._histogram) if self.count else []
+
+    def value_count_arrays(self) -> tuple[Any, Any]:
+        """:meth:`value_counts` as two numpy int64 arrays (values in µs, counts), for callers
+        that go on with array arithmetic (the live metrics exporter, once per interval)."""
+        return _value_count_arrays(self._histogram)
 
     @staticmethod
     def blob_value_counts(blob: str | bytes) -> list[tuple[int, int]]:
