@@ -25,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lgbench"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"lgbench"}),
     frozenset({"_toml", "client", "metrics", "graphs"}),
-    frozenset({"history", "server", "faults", "observe"}),
+    frozenset({"history", "server", "faults", "observe", "results"}),
     frozenset({"workload"}),
     frozenset({"check", "gate", "report", "thresholds"}),
     frozenset({"engine"}),

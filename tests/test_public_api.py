@@ -25,6 +25,7 @@ PACKAGES = (
     "lgbench.metrics",
     "lgbench.observe",
     "lgbench.report",
+    "lgbench.results",
     "lgbench.server",
     "lgbench.thresholds",
     "lgbench.workload",
