@@ -54,7 +54,6 @@ from rich.markup import escape
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
-from lgbench._numbers import rounded
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -85,6 +84,7 @@ from lgbench.faults import (
 from lgbench.history import HistoryWriter, never_succeeded, never_succeeded_message
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, describe_server
+from lgbench.results import SCHEMA_VERSION, Summary
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import (
     BurstConfig,
@@ -107,8 +107,8 @@ __all__ = [
     "run_workload",
 ]
 
-SUMMARY_SCHEMA_VERSION: Final = 1
-"""Version of ``summary.json``; bumped on any incompatible change."""
+SUMMARY_SCHEMA_VERSION: Final = SCHEMA_VERSION
+"""Version of ``summary.json`` (:data:`lgbench.results.SCHEMA_VERSION`)."""
 
 #: A checker: given ``history.jsonl``, returns a verdict (a dict, or an object with
 #: ``to_dict()``; its ``valid`` is False when anomalies were found).
@@ -373,8 +373,8 @@ async def run_workload(
     return results[0]
 
 
-def _write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    write_atomically(path, json.dumps(rounded(data), indent=2, ensure_ascii=False) + "\n")
+def _write_summary(path: Path, summary: Summary) -> None:
+    write_atomically(path, summary.to_json())
 
 
 async def _close_client(client: LangGraphClient) -> None:
@@ -795,9 +795,10 @@ class _Run:
             summary = self._summary(frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files)
             if faults is not None:
                 summary["faults"] = faults
+            checkpoint = Summary.from_builtins(summary, source="the checkpoint summary")
             with self.summary_lock:
                 if self.running:
-                    _write_json_atomically(self.run_dir / _SUMMARY, summary)
+                    _write_summary(self.run_dir / _SUMMARY, checkpoint)
 
         try:
             await anyio.to_thread.run_sync(write, abandon_on_cancel=True)
@@ -875,10 +876,12 @@ class _Run:
             never_succeeded_message(entry) for entry in failing if not entry["unsupported"]
         ]
         self._judge(summary, check_dict)
-        summary = rounded(summary)  # what the file holds is what the caller gets
+        # Through the model: a key it does not know (a renamed one) fails here, loudly.
+        results = Summary.from_builtins(summary, source="the run's summary")
+        summary = results.to_builtins()  # what the file holds is what the caller gets
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
-            _write_json_atomically(summary_path, summary)
+            _write_summary(summary_path, results)
         self.files["summary"] = summary_path
         self._write_junit(recorder, summary, check_dict)
         self._write_report(recorder)

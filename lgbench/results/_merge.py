@@ -404,7 +404,8 @@ def merge_summaries(a: Summary, b: Summary) -> Summary:
         raise ResultsError(
             f"cannot merge schema_version {a.schema_version} with {b.schema_version}"
         )
-    duration_s = max(a.duration_s, b.duration_s)
+    durations = [d for d in (a.duration_s, b.duration_s) if d is not None]
+    duration_s = max(durations, default=0.0)
     operations = merge_operations(a.operations, b.operations, duration_s)
     tags = {
         tag: merge_operations(a.tags.get(tag, {}), b.tags.get(tag, {}), duration_s)
@@ -428,7 +429,7 @@ def merge_summaries(a: Summary, b: Summary) -> Summary:
         a,
         started_at=_when(a.started_at, b.started_at, latest=False),
         ended_at=_when(a.ended_at, b.ended_at, latest=True),
-        duration_s=duration_s,
+        duration_s=duration_s if durations else None,
         planned_duration_s=max(planned) if planned else None,
         partial=a.partial or b.partial,
         stop_reason=b.stop_reason if b.partial and not a.partial else a.stop_reason,

@@ -68,7 +68,7 @@ SCHEMA_VERSION: Final = 1
 
 
 @final
-class Latency(msgspec.Struct, frozen=True, kw_only=True):
+class Latency(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Latency figures in milliseconds: HDR bucket edges, an exact mean; None when empty."""
 
     min: float | None = None
@@ -82,7 +82,7 @@ class Latency(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class LagFigures(msgspec.Struct, frozen=True, kw_only=True):
+class LagFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """``schedule_lag_ms`` and ``event_loop_lag_ms``: how many samples, and their figures."""
 
     count: int = 0
@@ -99,7 +99,7 @@ class LagFigures(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class EventCounts(msgspec.Struct, frozen=True, kw_only=True):
+class EventCounts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Events per stream (after ``metadata``): counts, not milliseconds."""
 
     min: int | None = None
@@ -111,7 +111,7 @@ class EventCounts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class ErrorsByKind(msgspec.Struct, frozen=True, kw_only=True):
+class ErrorsByKind(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An operation's errors by kind; ``http`` by status (``{"404": 3}``)."""
 
     http: dict[str, int] = msgspec.field(default_factory=dict)
@@ -123,7 +123,7 @@ class ErrorsByKind(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class TopError(msgspec.Struct, frozen=True, kw_only=True):
+class TopError(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One of an operation's most frequent errors."""
 
     kind: str
@@ -133,7 +133,7 @@ class TopError(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Skipped(msgspec.Struct, frozen=True, kw_only=True):
+class Skipped(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Calls never made (not in ``count``)."""
 
     after_failure: int = 0
@@ -141,7 +141,7 @@ class Skipped(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Stream(msgspec.Struct, frozen=True, kw_only=True):
+class Stream(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A streaming operation's figures."""
 
     streams: int = 0
@@ -158,7 +158,7 @@ class Stream(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class HistogramState(msgspec.Struct, frozen=True, kw_only=True):
+class HistogramState(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One HDR histogram of microseconds, exactly: ``LatencyRecorder.to_dict()``'s form
     (base64 of HdrHistogram's compressed encoding, the exact sum, the out-of-range count)."""
 
@@ -168,7 +168,7 @@ class HistogramState(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class OperationHistograms(msgspec.Struct, frozen=True, kw_only=True):
+class OperationHistograms(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The histograms an operation's figures were computed from, for :meth:`Summary.merge`.
 
     Not in summary.json (the run folder has them as ``intervals.hlog`` and ``.hgrm`` files):
@@ -188,7 +188,7 @@ class OperationHistograms(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Operation(msgspec.Struct, frozen=True, kw_only=True):
+class Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One operation's summary (docs/summary.md, "Operation summary")."""
 
     count: int = 0
@@ -212,7 +212,7 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Iterations(msgspec.Struct, frozen=True, kw_only=True):
+class Iterations(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A scenario's iterations."""
 
     started: int = 0
@@ -227,7 +227,7 @@ class Iterations(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Scenario(msgspec.Struct, frozen=True, kw_only=True):
+class Scenario(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One scenario's summary (docs/summary.md, "Scenario summary")."""
 
     executor: str = ""
@@ -246,7 +246,7 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class WorkloadInfo(msgspec.Struct, frozen=True, kw_only=True):
+class WorkloadInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Which workload ran: its name, file, seed and the command line's overrides."""
 
     name: str = ""
@@ -256,13 +256,13 @@ class WorkloadInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Target(msgspec.Struct, frozen=True, kw_only=True):
+class Target(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     url: str = ""
     embedded: bool = False
 
 
 @final
-class Sampling(msgspec.Struct, frozen=True, kw_only=True):
+class Sampling(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Whether the target's ``/metrics`` were sampled each interval."""
 
     status: str = ""
@@ -270,7 +270,7 @@ class Sampling(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Server(msgspec.Struct, frozen=True, kw_only=True):
+class Server(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What the target said it is (its ``GET /info``), never assumed."""
 
     name: str = "unknown server"
@@ -283,7 +283,7 @@ class Server(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Observation(msgspec.Struct, frozen=True, kw_only=True):
+class Observation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """lgbench's own status reads during the load."""
 
     requests: int = 0
@@ -293,14 +293,14 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class AuditBudget(msgspec.Struct, frozen=True, kw_only=True):
+class AuditBudget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     time_s: float = 0.0
     requests: int = 0
     concurrency: int = 0
 
 
 @final
-class Audit(msgspec.Struct, frozen=True, kw_only=True):
+class Audit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The post-run audit: ``ran`` false with a ``reason``, or its figures."""
 
     threads: int | UnsetType = UNSET
@@ -321,7 +321,7 @@ class Audit(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class UnsupportedRoute(msgspec.Struct, frozen=True, kw_only=True):
+class UnsupportedRoute(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An operation the server does not implement."""
 
     operation: str
@@ -334,14 +334,14 @@ class UnsupportedRoute(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class HistoryFigures(msgspec.Struct, frozen=True, kw_only=True):
+class HistoryFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     events: int = 0
     segments: int = 0
     compression_errors: tuple[str, ...] = ()
 
 
 @final
-class Files(msgspec.Struct, frozen=True, kw_only=True):
+class Files(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Names of the files in the run folder (``server_log`` is a path)."""
 
     history: str | UnsetType = UNSET
@@ -356,7 +356,7 @@ class Files(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class CheckVerdict(msgspec.Struct, frozen=True, kw_only=True):
+class CheckVerdict(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The checker's verdict in short (``check.json`` has the whole of it)."""
 
     valid: bool | str | None = None
@@ -365,7 +365,7 @@ class CheckVerdict(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class NeverSucceeded(msgspec.Struct, frozen=True, kw_only=True):
+class NeverSucceeded(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An operation that ended at least once and never succeeded."""
 
     operation: str
@@ -377,7 +377,7 @@ class NeverSucceeded(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class LatencyDrift(msgspec.Struct, frozen=True, kw_only=True):
+class LatencyDrift(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     slope_ms_per_h: float | None = None
     relative_per_h: float | None = None
     first_ms: float | None = None
@@ -386,14 +386,14 @@ class LatencyDrift(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class ErrorRateDrift(msgspec.Struct, frozen=True, kw_only=True):
+class ErrorRateDrift(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     slope_per_h: float | None = None
     first: float | None = None
     last: float | None = None
 
 
 @final
-class OperationDrift(msgspec.Struct, frozen=True, kw_only=True):
+class OperationDrift(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One operation's drift: its trends (None under 3 windows) and its window points,
     ``[end_s, p50_ms, p99_ms, error_rate, count]``."""
 
@@ -405,13 +405,13 @@ class OperationDrift(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Drift(msgspec.Struct, frozen=True, kw_only=True):
+class Drift(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     window_s: float = 60.0
     operations: dict[str, OperationDrift] = msgspec.field(default_factory=dict)
 
 
 @final
-class Fault(msgspec.Struct, frozen=True, kw_only=True):
+class Fault(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A fault that started (``end_s`` None: it lasted to the end)."""
 
     name: str
@@ -421,7 +421,7 @@ class Fault(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class FaultSkipped(msgspec.Struct, frozen=True, kw_only=True):
+class FaultSkipped(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A fault never played: it was due at or after the end of the load."""
 
     name: str
@@ -430,14 +430,14 @@ class FaultSkipped(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class ThresholdWindow(msgspec.Struct, frozen=True, kw_only=True):
+class ThresholdWindow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     start_s: float
     end_s: float
     value: float
 
 
 @final
-class ThresholdWindows(msgspec.Struct, frozen=True, kw_only=True):
+class ThresholdWindows(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     evaluated: int = 0
     failed: int = 0
     skipped: int = 0
@@ -446,7 +446,7 @@ class ThresholdWindows(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class ThresholdResult(msgspec.Struct, frozen=True, kw_only=True):
+class ThresholdResult(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The verdict on one threshold (docs/thresholds.md)."""
 
     name: str
@@ -466,6 +466,6 @@ class ThresholdResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @final
-class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
+class Thresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     passed: bool = True
     results: tuple[ThresholdResult, ...] = ()

@@ -5,9 +5,11 @@ indent, non-ASCII kept, floats rounded by :func:`lgbench._numbers.rounded`, NaN 
 the bytes of a summary.json do not change with the model; msgspec turns the structs into plain
 data and checks what is read. :meth:`Summary.from_json` reads every ``schema_version`` 1 file:
 older ones without the keys added since (``unsupported``, ``observation``...) read with those
-empty. A key the model does not know is ignored on reading, so a newer lgbench's extra keys
-do not stop an older one; the tests hold that a real run's file is read and written back
-byte for byte, so no key the writer writes is ever dropped.
+empty. A key the model does not know is an error that names it: the runner builds its summary
+through the model, so a key renamed on one side fails every run (and its tests) instead of
+vanishing from the file or blanking a report section. (So a newer lgbench's file with keys
+added since is refused by this one, with that message.) The tests hold that a real run's file
+is read and written back byte for byte.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ _SCHEMA_ID: Final = "https://lgbench.invalid/summary.schema.json"
 
 
 @final
-class Summary(msgspec.Struct, frozen=True, kw_only=True):
+class Summary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What one run measured: summary.json (docs/summary.md)."""
 
     schema_version: int = SCHEMA_VERSION
@@ -63,7 +65,7 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     transport: str = ""
     started_at: str | None = None
     ended_at: str | None = None
-    duration_s: float = 0.0
+    duration_s: float | None = None
     planned_duration_s: float | None = None
     partial: bool = False
     stop_reason: str = ""
