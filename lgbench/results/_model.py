@@ -48,6 +48,7 @@ __all__ = [
     "Operation",
     "OperationDrift",
     "OperationHistograms",
+    "ProxyCounters",
     "Sampling",
     "Scenario",
     "Server",
@@ -430,10 +431,25 @@ class FaultSkipped(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 @final
+class ProxyCounters(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The fault proxy's counters, with network faults (docs/faults.md)."""
+
+    connections_accepted: int = 0
+    connections_open: int = 0
+    connections_reset: int = 0
+    upstream_failures: int = 0
+    streams_cut: int = 0
+    bytes_to_server: int = 0
+    bytes_to_client: int = 0
+    faults_applied: int = 0
+    faults_active: tuple[str, ...] = ()
+
+
+@final
 class ThresholdWindow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    start_s: float
-    end_s: float
-    value: float
+    start_s: float | UnsetType = UNSET
+    end_s: float | UnsetType = UNSET
+    value: float | UnsetType = UNSET
 
 
 @final

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, final
 
@@ -39,6 +40,7 @@ from lgbench.results._model import (
     NeverSucceeded,
     Observation,
     Operation,
+    ProxyCounters,
     Scenario,
     Server,
     Target,
@@ -90,7 +92,7 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     faults: tuple[Fault, ...] | UnsetType = UNSET
     faults_skipped: tuple[FaultSkipped, ...] | UnsetType = UNSET
     #: Only with network faults: the fault proxy's counters.
-    proxy: dict[str, int] | UnsetType = UNSET
+    proxy: ProxyCounters | UnsetType = UNSET
     thresholds: Thresholds | UnsetType = UNSET
     #: Only with ``--baseline``: the comparison (its own ``schema_version``, docs/ci.md).
     baseline: dict[str, Any] | UnsetType = UNSET
@@ -111,6 +113,13 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
             return msgspec.convert(data, cls)
         except msgspec.ValidationError as exc:
             raise ResultsError(f"{source}: {exc}") from None
+
+    @classmethod
+    def of(cls, summary: Summary | Mapping[str, Any], *, source: str = "summary.json") -> Summary:
+        """``summary`` itself, or the summary held by summary.json's decoded content."""
+        if isinstance(summary, Summary):
+            return summary
+        return cls.from_builtins(dict(summary), source=source)
 
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str = "summary.json") -> Summary:

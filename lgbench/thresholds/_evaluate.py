@@ -449,12 +449,6 @@ def _anomalies(check: Mapping[str, Any] | None) -> tuple[float | None, str]:
     return value, "" if value is not None else "check.json has no anomaly count"
 
 
-def _as_summary(summary: Summary | Mapping[str, Any]) -> Summary:
-    if isinstance(summary, Summary):
-        return summary
-    return Summary.from_builtins(dict(summary))
-
-
 def summary_value(
     metric: Metric, summary: Summary | Mapping[str, Any], check: Mapping[str, Any] | None
 ) -> tuple[float | None, str]:
@@ -462,7 +456,7 @@ def summary_value(
 
     ``summary``: the run's :class:`~lgbench.results.Summary` (or summary.json's decoded dict).
     """
-    results = _as_summary(summary)
+    results = Summary.of(summary)
     if metric.drift:
         return _drift_value(metric, results)
     if metric.name == "anomalies":
@@ -636,7 +630,7 @@ class ThresholdEvaluator:
             self._finished = True
             for each in self._windows.values():
                 each.finish()
-        run = _as_summary(summary)
+        run = Summary.of(summary)
         results = []
         for index, threshold in enumerate(self.thresholds):
             windows = self._windows.get(index)
