@@ -84,7 +84,7 @@ from lgbench.faults import (
 from lgbench.history import HistoryWriter, never_succeeded, never_succeeded_message
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, describe_server
-from lgbench.results import SCHEMA_VERSION, Summary
+from lgbench.results import SCHEMA_VERSION, Summary, Thresholds
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import (
     BurstConfig,
@@ -195,25 +195,30 @@ class RunResult:
     files: dict[str, Path] = field(default_factory=dict)
     comparison: Any = None
     """The baseline comparison (:class:`lgbench.gate.Comparison`), when one was asked for."""
+    results: Summary | None = None
+    """The summary as the typed model (``summary`` is the file's content as plain data)."""
+
+    def __post_init__(self) -> None:
+        if self.results is None and self.summary is not None:
+            self.results = Summary.of(self.summary, source=str(self.run_dir / _SUMMARY))
 
     @property
     def thresholds_passed(self) -> bool:
         """False when a threshold failed (or had no data) or the baseline comparison failed."""
-        if self.summary is None:
+        if self.results is None:
             return True
-        thresholds = self.summary.get("thresholds")
-        baseline = self.summary.get("baseline")
+        thresholds, baseline = self.results.thresholds, self.results.baseline
         return not (
-            (thresholds is not None and thresholds.get("passed") is False)
-            or (baseline is not None and baseline.get("passed") is False)
+            (isinstance(thresholds, Thresholds) and thresholds.passed is False)
+            or (isinstance(baseline, dict) and baseline.get("passed") is False)
         )
 
     @property
     def operations_failed(self) -> bool:
         """True when an operation never succeeded and ``[expected_errors]`` does not cover
         its errors (exit code 4, like a failed threshold)."""
-        failing = (self.summary or {}).get("never_succeeded") or []
-        return any(not entry.get("expected") for entry in failing)
+        failing = () if self.results is None else self.results.never_succeeded
+        return any(not entry.expected for entry in failing or ())
 
     @property
     def anomalies_found(self) -> bool:
@@ -886,7 +891,14 @@ class _Run:
         self._write_junit(recorder, summary, check_dict)
         self._write_report(recorder)
         self.result = RunResult(
-            self.run_dir, summary, partial, reason, check, dict(self.files), self.comparison
+            self.run_dir,
+            summary,
+            partial,
+            reason,
+            check,
+            dict(self.files),
+            self.comparison,
+            results=results,
         )
 
     def _judge(self, summary: dict[str, Any], check: dict[str, Any] | None) -> None:

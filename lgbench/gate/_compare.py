@@ -33,8 +33,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, final
 
-from msgspec import UnsetType
-
 from lgbench.errors import UsageError
 from lgbench.results import Latency, Operation, Stream, Summary
 
@@ -438,7 +436,7 @@ def compare_summaries(
                 "calls",
             )
         ]
-        if not isinstance(base_stream, UnsetType) and not isinstance(new_stream, UnsetType):
+        if isinstance(base_stream, Stream) and isinstance(new_stream, Stream):
             families.append(
                 (
                     "stream.ttfe_ms",

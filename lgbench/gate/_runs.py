@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, final
 
-from msgspec import UnsetType
-
 from lgbench.errors import UsageError
 from lgbench.gate._compare import (
     DEFAULT_MAX_REGRESSION,
@@ -123,7 +121,7 @@ def _figures(operation: Operation, family: str) -> Latency | None:
     if family == "latency_ms":
         return operation.latency_ms
     stream = operation.stream
-    if isinstance(stream, UnsetType):
+    if not isinstance(stream, Stream):
         return None
     figures: Latency = getattr(stream, family.removeprefix("stream."))
     return figures

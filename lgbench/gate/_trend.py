@@ -37,7 +37,6 @@ from typing import Any, Final, final
 
 import numpy as np
 import numpy.typing as npt
-from msgspec import UnsetType
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -47,7 +46,7 @@ from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import DEFAULT_MAX_REGRESSION
 from lgbench.gate._load import load_summary, summary_path
 from lgbench.gate._runs import expand_runs
-from lgbench.results import Operation, Summary
+from lgbench.results import Operation, Stream, Summary
 
 __all__ = ["ChangePoint", "TrendResult", "find_change_points", "trend_command"]
 
@@ -64,7 +63,7 @@ _FIGURES: Final[tuple[tuple[str, Callable[[Operation], float | None], bool], ...
     ("p99", lambda op: op.latency_ms.p99, True),
     (
         "ttfe p50",
-        lambda op: None if isinstance(op.stream, UnsetType) else op.stream.ttfe_ms.p50,
+        lambda op: op.stream.ttfe_ms.p50 if isinstance(op.stream, Stream) else None,
         True,
     ),
 )

@@ -159,15 +159,15 @@ def _per_s(amount: float, duration_s: float) -> float:
 
 def _merge_stream(
     name: str,
-    a: Stream | UnsetType,
-    b: Stream | UnsetType,
+    a: Stream | UnsetType | None,
+    b: Stream | UnsetType | None,
     hist: OperationHistograms,
     duration_s: float,
 ) -> Stream | UnsetType:
-    if isinstance(a, UnsetType) and isinstance(b, UnsetType):
+    if not isinstance(a, Stream) and not isinstance(b, Stream):
         return UNSET
-    left = Stream() if isinstance(a, UnsetType) else a
-    right = Stream() if isinstance(b, UnsetType) else b
+    left = a if isinstance(a, Stream) else Stream()
+    right = b if isinstance(b, Stream) else Stream()
     events = _figures(
         f"{name}'s events", hist.events, left.events, right.events, EventCounts(), count_stats
     )

@@ -208,7 +208,8 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     empty_rate: float | UnsetType = UNSET
     corrected_latency_ms: Latency | UnsetType = UNSET
     service_time_ms: Latency | UnsetType = UNSET
-    stream: Stream | UnsetType = UNSET
+    #: None in some hand-written summaries: read as no streams, like ``UNSET``.
+    stream: Stream | UnsetType | None = UNSET
     histograms: OperationHistograms | UnsetType = UNSET
 
 

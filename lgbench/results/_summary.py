@@ -141,7 +141,7 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
     def to_builtins(self) -> dict[str, Any]:
         """Plain data (rounded floats, ``UNSET`` keys left out), as the file holds it."""
-        data: dict[str, Any] = rounded(msgspec.to_builtins(self))
+        data: dict[str, Any] = rounded(msgspec.to_builtins(self, enc_hook=_plain))
         return data
 
     def to_json(self) -> str:
@@ -165,6 +165,19 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
         """
         merged: Summary = merge_summaries(self, other)
         return merged
+
+
+def _plain(value: Any) -> Any:
+    """A number subclass in an open section (numpy's float64 in ``baseline``) as a number:
+    what ``json.dumps`` made of it before the model."""
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    item = getattr(value, "item", None)  # numpy scalars that are not float or int subclasses
+    if callable(item):
+        return item()
+    raise TypeError(f"summary.json cannot hold a {type(value).__name__}")
 
 
 _HISTOGRAM_KEYS: Final = frozenset({"histograms", "histogram", "duration_histogram"})

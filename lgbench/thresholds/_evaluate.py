@@ -35,7 +35,7 @@ from msgspec import UnsetType
 
 from lgbench._toml import format_duration
 from lgbench.metrics import IntervalSnapshot, LatencyRecorder, MetricKey
-from lgbench.results import LagFigures, Latency, Operation, Summary
+from lgbench.results import LagFigures, Latency, Operation, Stream, Summary
 from lgbench.thresholds._format import format_value
 from lgbench.workload import Metric, Threshold
 
@@ -375,7 +375,7 @@ def _counter(metric: Metric, entries: list[Operation]) -> float | None:
 
 def _stream_figures(entry: Operation, name: str) -> Latency | None:
     stream = entry.stream
-    if isinstance(stream, UnsetType):
+    if not isinstance(stream, Stream):
         return None
     figures: Latency = getattr(stream, _STREAM_SUMMARY[name])
     return figures

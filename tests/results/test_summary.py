@@ -168,3 +168,12 @@ def test_the_schema_refuses_a_wrong_type() -> None:
     data["operations"]["runs.wait"]["count"] = "many"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_numbers_of_numpy_in_the_baseline_write_as_json_numbers() -> None:
+    # The baseline comparison computes with numpy; json.dumps wrote its float64 as numbers.
+    import numpy as np
+
+    data = Summary(baseline={"change": np.float64(0.125), "counts": [np.int64(3)]}).to_builtins()
+    assert data["baseline"] == {"change": 0.125, "counts": [3]}
+    assert type(data["baseline"]["change"]) is float
