@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Final, final
 
 import anyio
+from msgspec.structs import replace
 from rich.console import Console
 from rich.markup import escape
 
@@ -84,7 +85,18 @@ from lgbench.faults import (
 from lgbench.history import HistoryWriter, never_succeeded, never_succeeded_message
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, describe_server
-from lgbench.results import SCHEMA_VERSION, Summary, Thresholds
+from lgbench.results import (
+    SCHEMA_VERSION,
+    Drift,
+    Fault,
+    FaultSkipped,
+    NeverSucceeded,
+    ProxyCounters,
+    Sampling,
+    Summary,
+    Thresholds,
+    summary_part,
+)
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import (
     BurstConfig,
@@ -797,10 +809,13 @@ class _Run:
         faults = [dict(fault) for fault in self.faults] if self.workload.faults else None
 
         def write() -> None:
-            summary = self._summary(frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files)
+            checkpoint = self._summary(
+                frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files
+            )
             if faults is not None:
-                summary["faults"] = faults
-            checkpoint = Summary.from_builtins(summary, source="the checkpoint summary")
+                checkpoint = replace(
+                    checkpoint, faults=summary_part(faults, tuple[Fault, ...], source=_SUMMARY)
+                )
             with self.summary_lock:
                 if self.running:
                     _write_summary(self.run_dir / _SUMMARY, checkpoint)
@@ -869,20 +884,22 @@ class _Run:
         check_dict = check_data if isinstance(check_data, dict) else None
         if judged:
             self._write_check(recorder, check_data)
-        summary = self._summary(recorder, now_s, partial, reason, hgrm, check, check_data)
+        data = self._summary_data(recorder, now_s, partial, reason, hgrm, check, check_data)
         failing = never_succeeded(
-            summary["operations"],
+            data["operations"],
             self.workload.expected,
-            (route["operation"] for route in summary.get("unsupported", [])),
+            (route["operation"] for route in data["unsupported"]),
         )
-        summary["never_succeeded"] = failing
-        # An operation the server does not implement was already warned about, by name.
-        summary["warnings"] += [
-            never_succeeded_message(entry) for entry in failing if not entry["unsupported"]
-        ]
-        self._judge(summary, check_dict)
-        # Through the model: a key it does not know (a renamed one) fails here, loudly.
-        results = Summary.from_builtins(summary, source="the run's summary")
+        results = replace(
+            self._to_summary(data),
+            never_succeeded=summary_part(failing, tuple[NeverSucceeded, ...], source=_SUMMARY),
+            # An operation the server does not implement was already warned about, by name.
+            warnings=(
+                *data["warnings"],
+                *(never_succeeded_message(e) for e in failing if not e["unsupported"]),
+            ),
+        )
+        results = self._judge(results, check_dict)
         summary = results.to_builtins()  # what the file holds is what the caller gets
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
@@ -901,23 +918,33 @@ class _Run:
             results=results,
         )
 
-    def _judge(self, summary: dict[str, Any], check: dict[str, Any] | None) -> None:
+    def _judge(self, summary: Summary, check: dict[str, Any] | None) -> Summary:
         """Drift, thresholds and the baseline comparison, into the summary."""
         self.drift.finish()
-        summary["drift"] = self.drift.to_dict()
+        summary = replace(summary, drift=summary_part(self.drift.to_dict(), Drift, source=_SUMMARY))
         if self.sampler is not None:
-            summary["server"]["sampling"] = self.sampler.status()
+            sampling = summary_part(self.sampler.status(), Sampling, source=_SUMMARY)
+            summary = replace(summary, server=replace(summary.server, sampling=sampling))
         if self.workload.faults:
-            summary["faults"] = [dict(fault) for fault in self.faults]
-            summary["faults_skipped"] = [
+            skipped = [
                 {"name": spec.name, "kind": spec.kind, "at_s": spec.at_s}
                 for spec in faults_after(self.workload.faults, self.planned_s)
             ]
+            summary = replace(
+                summary,
+                faults=summary_part(self.faults, tuple[Fault, ...], source=_SUMMARY),
+                faults_skipped=summary_part(skipped, tuple[FaultSkipped, ...], source=_SUMMARY),
+            )
             if self.proxy is not None:
-                summary["proxy"] = dataclasses.asdict(self.proxy.stats())
+                stats = dataclasses.asdict(self.proxy.stats())
+                summary = replace(
+                    summary, proxy=summary_part(stats, ProxyCounters, source=_SUMMARY)
+                )
         if self.evaluator.thresholds:
             report = self.evaluator.finish(summary, check)
-            summary["thresholds"] = report.to_dict()
+            summary = replace(
+                summary, thresholds=summary_part(report.to_dict(), Thresholds, source=_SUMMARY)
+            )
         if self.baseline is not None:
             from lgbench.gate import RunData, compare_runs, load_run_samples
 
@@ -930,8 +957,9 @@ class _Run:
                 min_difference_ms=self.options.min_difference_ms,
                 confidence=self.options.confidence,
             )
-            summary["baseline"] = comparison.to_dict()
+            summary = replace(summary, baseline=comparison.to_dict())
             self.comparison = comparison
+        return summary
 
     def _audit_summary(self, recorder: Recorder) -> dict[str, Any]:
         progress = self.audit
@@ -1004,6 +1032,29 @@ class _Run:
         return written
 
     def _summary(
+        self,
+        recorder: Recorder,
+        now_s: float,
+        partial: bool,
+        reason: str,
+        hgrm: dict[str, str],
+        check: Any,
+        check_data: Any = None,
+        *,
+        files: Mapping[str, Path] | None = None,
+    ) -> Summary:
+        """:meth:`_summary_data` as the results model."""
+        data = self._summary_data(
+            recorder, now_s, partial, reason, hgrm, check, check_data, files=files
+        )
+        return self._to_summary(data)
+
+    @staticmethod
+    def _to_summary(data: dict[str, Any]) -> Summary:
+        # Through the model: a key it does not know (a renamed one) fails here, loudly.
+        return Summary.from_builtins(data, source=f"the run's {_SUMMARY}")
+
+    def _summary_data(
         self,
         recorder: Recorder,
         now_s: float,

@@ -59,7 +59,7 @@ from lgbench.results._model import (
     UnsupportedRoute,
     WorkloadInfo,
 )
-from lgbench.results._summary import Summary, summary_schema
+from lgbench.results._summary import Summary, summary_part, summary_schema
 
 __all__ = [
     "LATENCY_BASIS",
@@ -108,6 +108,7 @@ __all__ = [
     "merge_operation",
     "merge_operations",
     "merge_summaries",
+    "summary_part",
     "summary_schema",
 ]
 

@@ -19,7 +19,7 @@ import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, final
+from typing import Any, Final, TypeVar, final
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -49,7 +49,9 @@ from lgbench.results._model import (
     WorkloadInfo,
 )
 
-__all__ = ["Summary", "summary_schema"]
+__all__ = ["Summary", "summary_part", "summary_schema"]
+
+_Part = TypeVar("_Part")
 
 _SCHEMA_ID: Final = "https://lgbench.invalid/summary.schema.json"
 
@@ -189,6 +191,15 @@ def _drop_histograms(data: Any) -> Any:
     if isinstance(data, list):
         return [_drop_histograms(item) for item in data]
     return data
+
+
+def summary_part(data: Any, kind: type[_Part], *, source: str) -> _Part:
+    """One part of a summary (``kind``: :class:`Drift`, ``tuple[Fault, ...]``...) from plain
+    data, checked as :meth:`Summary.from_builtins` checks a whole one."""
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        raise ResultsError(f"{source}: {exc}") from None
 
 
 def summary_schema() -> dict[str, Any]:

@@ -177,3 +177,28 @@ def test_numbers_of_numpy_in_the_baseline_write_as_json_numbers() -> None:
     data = Summary(baseline={"change": np.float64(0.125), "counts": [np.int64(3)]}).to_builtins()
     assert data["baseline"] == {"change": 0.125, "counts": [3]}
     assert type(data["baseline"]["change"]) is float
+
+
+def test_every_writer_part_reads_into_the_model() -> None:
+    # The parts the runner adds after the recorder's: drift with trends (3+ windows), a
+    # threshold report with windows, the fault proxy's counters.
+    from lgbench.faults import ProxyStats
+    from lgbench.observe import drift_from_points
+    from lgbench.results import Drift, ProxyCounters, summary_part
+
+    points = [[60.0 * k, 10.0 + k, 20.0 + k, 0.01 * k, 100] for k in range(1, 6)]
+    drift = summary_part(
+        {"window_s": 60.0, "operations": {"runs.wait": drift_from_points(points)}},
+        Drift,
+        source="x",
+    )
+    trend = drift.operations["runs.wait"]
+    assert trend.p99 is not None and trend.p99.slope_ms_per_h == 60.0
+    assert trend.error_rate is not None and trend.error_rate.slope_per_h is not None
+    stats = ProxyStats(1, 0, 0, 0, 0, 10, 20, 1, ("reset",))
+    counters = summary_part(
+        {f: getattr(stats, f) for f in stats.__dataclass_fields__}, ProxyCounters, source="x"
+    )
+    assert counters.faults_active == ("reset",)
+    with pytest.raises(ResultsError, match=r"^x: "):
+        summary_part({"window_s": "a minute"}, Drift, source="x")
