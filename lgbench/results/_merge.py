@@ -113,26 +113,38 @@ def _merged_state(
     return histogram_state(merged)
 
 
+_States = tuple[HistogramState | UnsetType, HistogramState | UnsetType]
+
+
 def _figures(
     what: str,
-    state: HistogramState | UnsetType,
+    states: _States,
     a: _T,
     b: _T,
     empty: _T,
     compute: Callable[[LatencyRecorder], _T],
 ) -> _T:
-    """Figures recomputed from ``state``; without one, only two empty sides merge."""
-    if not isinstance(state, UnsetType):
-        return compute(_recorder(state))
-    if b == empty:
-        return a
-    if a == empty:
-        return b
-    raise ResultsError(f"cannot merge {what} without its histograms: percentiles do not add up")
+    """Figures recomputed from the merged histograms of both sides. A side without its
+    histogram merges only if its figures are empty, or if neither side has one and the other
+    side's figures are empty (then the figures are taken as they are)."""
+    left, right = states
+    bare_a = isinstance(left, UnsetType) and a != empty
+    bare_b = isinstance(right, UnsetType) and b != empty
+    if bare_a or bare_b:
+        if isinstance(left, UnsetType) and isinstance(right, UnsetType):
+            if b == empty:
+                return a
+            if a == empty:
+                return b
+        raise ResultsError(f"cannot merge {what} without its histograms: percentiles do not add up")
+    state = _merged_state(left, right)
+    if isinstance(state, UnsetType):
+        return empty
+    return compute(_recorder(state))
 
 
-def _latency(what: str, state: HistogramState | UnsetType, a: Latency, b: Latency) -> Latency:
-    return _figures(what, state, a, b, Latency(), latency_figures)
+def _latency(what: str, states: _States, a: Latency, b: Latency) -> Latency:
+    return _figures(what, states, a, b, Latency(), latency_figures)
 
 
 def _top_errors(a: Iterable[TopError], b: Iterable[TopError]) -> tuple[TopError, ...]:
@@ -161,31 +173,43 @@ def _merge_stream(
     name: str,
     a: Stream | UnsetType | None,
     b: Stream | UnsetType | None,
-    hist: OperationHistograms,
+    hists: tuple[OperationHistograms, OperationHistograms],
     duration_s: float,
 ) -> Stream | UnsetType:
     if not isinstance(a, Stream) and not isinstance(b, Stream):
         return UNSET
     left = a if isinstance(a, Stream) else Stream()
     right = b if isinstance(b, Stream) else Stream()
+    lh, rh = hists
     events = _figures(
-        f"{name}'s events", hist.events, left.events, right.events, EventCounts(), count_stats
+        f"{name}'s events",
+        (lh.events, rh.events),
+        left.events,
+        right.events,
+        EventCounts(),
+        count_stats,
     )
     tokens = left.reply_tokens + right.reply_tokens
     return Stream(
         streams=left.streams + right.streams,
         events=events,
         events_per_s=_per_s(events.total, duration_s),
-        ttfe_ms=_latency(f"{name}'s ttfe", hist.ttfe, left.ttfe_ms, right.ttfe_ms),
+        ttfe_ms=_latency(f"{name}'s ttfe", (lh.ttfe, rh.ttfe), left.ttfe_ms, right.ttfe_ms),
         event_gap_ms=_latency(
-            f"{name}'s event gaps", hist.event_gap, left.event_gap_ms, right.event_gap_ms
+            f"{name}'s event gaps",
+            (lh.event_gap, rh.event_gap),
+            left.event_gap_ms,
+            right.event_gap_ms,
         ),
         queue_wait_ms=_latency(
-            f"{name}'s queue wait", hist.queue_wait, left.queue_wait_ms, right.queue_wait_ms
+            f"{name}'s queue wait",
+            (lh.queue_wait, rh.queue_wait),
+            left.queue_wait_ms,
+            right.queue_wait_ms,
         ),
         reconnects=left.reconnects + right.reconnects,
-        ttft_ms=_latency(f"{name}'s ttft", hist.ttft, left.ttft_ms, right.ttft_ms),
-        itl_ms=_latency(f"{name}'s itl", hist.itl, left.itl_ms, right.itl_ms),
+        ttft_ms=_latency(f"{name}'s ttft", (lh.ttft, rh.ttft), left.ttft_ms, right.ttft_ms),
+        itl_ms=_latency(f"{name}'s itl", (lh.itl, rh.itl), left.itl_ms, right.itl_ms),
         reply_tokens=tokens,
         reply_tokens_per_s=_per_s(tokens, duration_s),
     )
@@ -193,7 +217,7 @@ def _merge_stream(
 
 def _optional_latency(
     what: str,
-    state: HistogramState | UnsetType,
+    states: _States,
     a: Latency | UnsetType,
     b: Latency | UnsetType,
 ) -> Latency | UnsetType:
@@ -201,7 +225,7 @@ def _optional_latency(
         return UNSET
     return _latency(
         what,
-        state,
+        states,
         Latency() if isinstance(a, UnsetType) else a,
         Latency() if isinstance(b, UnsetType) else b,
     )
@@ -222,8 +246,9 @@ def _histograms(a: Operation, b: Operation) -> OperationHistograms | UnsetType:
 
 def merge_operation(name: str, a: Operation, b: Operation, duration_s: float) -> Operation:
     """One operation's summary over both sides (rates over ``duration_s``)."""
-    hist_or_unset = _histograms(a, b)
-    hist = OperationHistograms() if isinstance(hist_or_unset, UnsetType) else hist_or_unset
+    merged_histograms = _histograms(a, b)
+    lh = OperationHistograms() if isinstance(a.histograms, UnsetType) else a.histograms
+    rh = OperationHistograms() if isinstance(b.histograms, UnsetType) else b.histograms
     count = a.count + b.count
     ok = a.ok + b.ok
     errors = a.errors + b.errors
@@ -253,7 +278,9 @@ def merge_operation(name: str, a: Operation, b: Operation, duration_s: float) ->
         rate_per_s=_per_s(count, duration_s),
         models=models,
         latency_basis="; ".join(f"{m}: {LATENCY_BASIS.get(m, '')}" for m in models),
-        latency_ms=_latency(f"{name}'s latency", hist.latency, a.latency_ms, b.latency_ms),
+        latency_ms=_latency(
+            f"{name}'s latency", (lh.latency, rh.latency), a.latency_ms, b.latency_ms
+        ),
         out_of_range=a.out_of_range + b.out_of_range,
         skipped=Skipped(
             after_failure=a.skipped.after_failure + b.skipped.after_failure,
@@ -267,15 +294,18 @@ def merge_operation(name: str, a: Operation, b: Operation, duration_s: float) ->
         ),
         corrected_latency_ms=_optional_latency(
             f"{name}'s corrected latency",
-            hist.corrected_latency,
+            (lh.corrected_latency, rh.corrected_latency),
             a.corrected_latency_ms,
             b.corrected_latency_ms,
         ),
         service_time_ms=_optional_latency(
-            f"{name}'s service time", hist.service_time, a.service_time_ms, b.service_time_ms
+            f"{name}'s service time",
+            (lh.service_time, rh.service_time),
+            a.service_time_ms,
+            b.service_time_ms,
         ),
-        stream=_merge_stream(name, a.stream, b.stream, hist, duration_s),
-        histograms=hist_or_unset,
+        stream=_merge_stream(name, a.stream, b.stream, (lh, rh), duration_s),
+        histograms=merged_histograms,
     )
 
 
@@ -300,7 +330,7 @@ def _merge_lag(what: str, a: LagFigures, b: LagFigures) -> LagFigures:
     state = _merged_state(a.histogram, b.histogram)
     figures = _latency(
         what,
-        state,
+        (a.histogram, b.histogram),
         Latency(**{k: getattr(a, k) for k in Latency.__struct_fields__ if k != "histogram"}),
         Latency(**{k: getattr(b, k) for k in Latency.__struct_fields__ if k != "histogram"}),
     )
@@ -320,7 +350,10 @@ def _merge_scenario(name: str, a: Scenario, b: Scenario) -> Scenario:
         interrupted=ia.interrupted + ib.interrupted,
         rate_per_s=_per_s(started, ran_s),
         duration_ms=_latency(
-            f"scenario {name}'s iteration time", state, ia.duration_ms, ib.duration_ms
+            f"scenario {name}'s iteration time",
+            (ia.duration_histogram, ib.duration_histogram),
+            ia.duration_ms,
+            ib.duration_ms,
         ),
         skipped_operations=ia.skipped_operations + ib.skipped_operations,
         duration_histogram=state,

@@ -109,6 +109,19 @@ def test_figures_without_histograms_do_not_merge() -> None:
         merge_operations({"op": a}, {"op": b}, 1.0)
 
 
+def test_figures_without_their_histogram_do_not_merge_with_one_that_has_it() -> None:
+    bare = Operation(count=1, ok=1, latency_ms=Latency(p50=1.0))
+    with pytest.raises(ResultsError, match="without its histograms"):
+        merge_operations({"op": bare}, {"op": operation([2_000])}, 1.0)
+
+
+def test_an_empty_side_without_histograms_merges() -> None:
+    full = operation([2_000, 3_000])
+    merged = merge_operations({"op": Operation()}, {"op": full}, 10.0)["op"]
+    assert merged.latency_ms == full.latency_ms
+    assert merged.histograms == full.histograms
+
+
 def test_top_errors_add_up_by_message() -> None:
     boom = TopError(kind="http", status=500, message="boom", count=2)
     late = TopError(kind="timeout", message="late", count=1)
