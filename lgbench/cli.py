@@ -35,6 +35,7 @@ from lgbench.exitcodes import ExitCode
 if TYPE_CHECKING:
     from lgbench.engine import LiveMode, Overrides
     from lgbench.monitor import MetricsSettings
+    from lgbench.results import Summary
     from lgbench.workload import Workload
 
 __all__ = ["main"]
@@ -650,14 +651,14 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 
     assert isinstance(result, RunResult)
     out = errors if args.quiet else console
-    if result.summary is not None:
+    if result.results is not None:
         if args.quiet:
-            print_failures(errors, result.summary)
+            print_failures(errors, result.results)
         else:
-            print_summary(console, result.summary)
+            print_summary(console, result.results)
     _print_verdict(result.check, out, quiet=args.quiet)
-    if result.summary is not None:
-        _print_gates(result.summary, result.comparison, out, quiet=args.quiet)
+    if result.results is not None:
+        _print_gates(result.results, result.comparison, out, quiet=args.quiet)
         _copy_outputs(result.files, args)
     if not args.quiet or result.partial:
         (errors if args.quiet else console).print(
@@ -748,15 +749,14 @@ def _check_parent(flag: str, path: Path) -> None:
             return
 
 
-def _print_gates(
-    summary: dict[str, object], comparison: object, console: Console, *, quiet: bool
-) -> None:
+def _print_gates(summary: Summary, comparison: object, console: Console, *, quiet: bool) -> None:
     """Thresholds and the baseline comparison; in quiet mode only what failed."""
     from lgbench.gate import Comparison, render_comparison
+    from lgbench.results import Thresholds
     from lgbench.thresholds import render_thresholds
 
-    thresholds = summary.get("thresholds")
-    if isinstance(thresholds, dict) and not (quiet and thresholds.get("passed")):
+    thresholds = summary.thresholds
+    if isinstance(thresholds, Thresholds) and not (quiet and thresholds.passed):
         render_thresholds(thresholds, console)
     if isinstance(comparison, Comparison) and not (quiet and comparison.passed):
         render_comparison(comparison, console)

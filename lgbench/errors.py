@@ -9,7 +9,8 @@ carries the exit code the command line ends with::
     │   ├── DurationError (2)          lgbench.workload: a bad duration ("10x")
     │   ├── TemplateError (2)          lgbench.workload: a bad ${...} template
     │   ├── ScheduleError (2)          lgbench.engine: an impossible rate or plan
-    │   └── ServerConfigError (2)      lgbench.server: bad embedded-server options
+    │   ├── ServerConfigError (2)      lgbench.server: bad embedded-server options
+    │   └── ResultsError (2)           lgbench.results: a summary.json that is not one
     ├── TargetError (3)                target unreachable
     │   └── ServerError (3)            embedded server missing or failed to start
     └── ClientError (1)                lgbench.client: see lgbench.client._errors

@@ -29,7 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"lgbench"}),
     frozenset({"_toml", "client", "metrics", "graphs"}),
     frozenset({"operations"}),
-    frozenset({"history", "server", "faults", "observe"}),
+    frozenset({"history", "server", "faults", "observe", "results"}),
     frozenset({"workload"}),
     frozenset({"check", "export", "gate", "report", "thresholds"}),
     frozenset({"engine"}),

@@ -28,6 +28,7 @@ PACKAGES = (
     "lgbench.observe",
     "lgbench.operations",
     "lgbench.report",
+    "lgbench.results",
     "lgbench.server",
     "lgbench.thresholds",
     "lgbench.workload",

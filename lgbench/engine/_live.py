@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, final
 
+import msgspec
+from msgspec import UnsetType
 from rich import box
 from rich.console import Console, Group
 from rich.live import Live
@@ -28,6 +30,7 @@ from lgbench.engine._audit import AuditProgress
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.history import describe_error, never_succeeded_message
 from lgbench.observe import server_label
+from lgbench.results import Operation, Stream, Summary
 from lgbench.workload import format_duration
 
 __all__ = ["LiveMode", "LiveView", "print_failures", "print_summary"]
@@ -412,10 +415,14 @@ _SUMMARY_DROP_ORDER = ("rate/s", "p90", "itl p99", "max", "ttft p95", "ttfe p95"
 _TOP_ERRORS_SHOWN = 3
 
 
-def _summary_table(title: str, operations: Mapping[str, Any], dropped: frozenset[str]) -> Table:
-    streams = any(op.get("stream") for op in operations.values())
+def _summary_table(
+    title: str, operations: Mapping[str, Operation], dropped: frozenset[str]
+) -> Table:
+    streams = any(isinstance(op.stream, Stream) for op in operations.values())
     # Chat replies streamed (the chat and agent graphs): their token figures too.
-    replies = any((op.get("stream") or {}).get("reply_tokens") for op in operations.values())
+    replies = any(
+        isinstance(op.stream, Stream) and op.stream.reply_tokens for op in operations.values()
+    )
     wanted: tuple[str, ...] = ("count", "errors", "rate/s", "p50", "p90", "p99", "max", "ttfe p95")
     if replies:
         wanted += ("ttft p95", "itl p99")
@@ -437,62 +444,63 @@ def _summary_table(title: str, operations: Mapping[str, Any], dropped: frozenset
     for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     for name, op in operations.items():
-        latency = op.get("latency_ms", {})
-        stream = op.get("stream")
+        latency = op.latency_ms
+        stream = op.stream if isinstance(op.stream, Stream) else None
         cells = {
-            "count": str(op.get("count", 0)),
-            "errors": f"[red]{op['errors']}[/]" if op.get("errors") else "0",
-            "rate/s": f"{op.get('rate_per_s', 0.0):.1f}",
-            "p50": _ms(latency.get("p50")),
-            "p90": _ms(latency.get("p90")),
-            "p99": _ms(latency.get("p99")),
-            "max": _ms(latency.get("max")),
-            "ttfe p95": _ms(stream["ttfe_ms"].get("p95")) if stream else "",
-            "ttft p95": _ms((stream.get("ttft_ms") or {}).get("p95")) if stream else "",
-            "itl p99": _ms((stream.get("itl_ms") or {}).get("p99")) if stream else "",
+            "count": str(op.count),
+            "errors": f"[red]{op.errors}[/]" if op.errors else "0",
+            "rate/s": f"{op.rate_per_s:.1f}",
+            "p50": _ms(latency.p50),
+            "p90": _ms(latency.p90),
+            "p99": _ms(latency.p99),
+            "max": _ms(latency.max),
+            "ttfe p95": _ms(stream.ttfe_ms.p95) if stream else "",
+            "ttft p95": _ms(stream.ttft_ms.p95) if stream else "",
+            "itl p99": _ms(stream.itl_ms.p99) if stream else "",
         }
         table.add_row(name, *(cells[column] for column in columns))
     return table
 
 
-def print_failures(console: Console, summary: Mapping[str, Any]) -> None:
+def print_failures(console: Console, summary: Summary | Mapping[str, Any]) -> None:
     """Operations that never succeeded, loudly (also in quiet mode)."""
-    for entry in summary.get("never_succeeded") or []:
-        label = "note" if entry.get("expected") else "[bold red]error[/]"
-        console.print(f"{label}: {escape(never_succeeded_message(entry))}", soft_wrap=True)
+    failing = Summary.of(summary).never_succeeded
+    for entry in () if isinstance(failing, UnsetType) else failing:
+        label = "note" if entry.expected else "[bold red]error[/]"
+        message = never_succeeded_message(msgspec.to_builtins(entry))
+        console.print(f"{label}: {escape(message)}", soft_wrap=True)
 
 
-def _print_top_errors(console: Console, operations: Mapping[str, Any]) -> None:
+def _print_top_errors(console: Console, operations: Mapping[str, Operation]) -> None:
     """Per operation with errors, its most frequent messages (what the server said)."""
-    failing = {name: op for name, op in operations.items() if op.get("top_errors")}
+    failing = {name: op for name, op in operations.items() if op.top_errors}
     if not failing:
         return
     console.print("most frequent errors:")
     for name, op in failing.items():
-        for entry in op["top_errors"][:_TOP_ERRORS_SHOWN]:
-            console.print(
-                f"  {escape(name)}: {escape(describe_error(entry))} ({entry['count']})",
-                soft_wrap=True,
-            )
-        rest = sum(e["count"] for e in op["top_errors"][_TOP_ERRORS_SHOWN:])
-        rest += op.get("top_errors_unlisted", 0)
+        for entry in op.top_errors[:_TOP_ERRORS_SHOWN]:
+            described = describe_error(msgspec.to_builtins(entry))
+            console.print(f"  {escape(name)}: {escape(described)} ({entry.count})", soft_wrap=True)
+        rest = sum(e.count for e in op.top_errors[_TOP_ERRORS_SHOWN:])
+        rest += op.top_errors_unlisted
         if rest:
             console.print(
                 f"  {escape(name)}: other errors ({rest}; summary.json lists more)", soft_wrap=True
             )
 
 
-def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
+def print_summary(console: Console, summary: Summary | Mapping[str, Any]) -> None:
     """The end-of-run table: one row per operation (fewer columns on a narrow terminal), the
     most frequent errors, dropped iterations and lags, and the operations that never
-    succeeded. Warnings are not repeated: the run printed them as they came."""
-    title = f"lgbench run — {summary.get('workload', {}).get('name', '?')}"
-    server = summary.get("server")
-    if server:
-        title += f" — {server.get('label') or server_label(server)}"
-    if summary.get("partial"):
+    succeeded. Warnings are not repeated: the run printed them as they came.
+
+    ``summary``: the run's :class:`~lgbench.results.Summary`, or summary.json's content."""
+    run = Summary.of(summary)
+    title = f"lgbench run — {run.workload.name or '?'}"
+    title += f" — {run.server.label or server_label(msgspec.to_builtins(run.server))}"
+    if run.partial:
         title += " (partial)"
-    operations: Mapping[str, Any] = summary.get("operations", {})
+    operations = run.operations
     table = fit_table(
         console,
         lambda dropped: _summary_table(title, operations, dropped),
@@ -500,40 +508,39 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
     )
     print_wide(console, table)
     _print_top_errors(console, operations)
-    schedule = summary.get("schedule_lag_ms", {})
-    loop = summary.get("event_loop_lag_ms", {})
+    schedule, loop = run.schedule_lag_ms, run.event_loop_lag_ms
     parts = [
-        f"duration {summary.get('duration_s', 0.0):.1f} s",
-        f"dropped iterations {summary.get('dropped_iterations', 0)}",
+        f"duration {run.duration_s or 0.0:.1f} s",
+        f"dropped iterations {run.dropped_iterations}",
     ]
-    if schedule.get("p99") is not None:
-        parts.append(f"schedule lag p99 {_ms(schedule.get('p99'))} ms")
-    if loop.get("p99") is not None:
-        parts.append(f"event-loop lag p99 {_ms(loop.get('p99'))} ms")
+    if schedule.p99 is not None:
+        parts.append(f"schedule lag p99 {_ms(schedule.p99)} ms")
+    if loop.p99 is not None:
+        parts.append(f"event-loop lag p99 {_ms(loop.p99)} ms")
     console.print(" · ".join(parts))
-    print_failures(console, summary)
-    for line in _skipped_lines(summary):
+    print_failures(console, run)
+    for line in _skipped_lines(run):
         console.print(line, soft_wrap=True)
 
 
-def _skipped_lines(summary: Mapping[str, Any]) -> list[str]:
+def _skipped_lines(summary: Summary) -> list[str]:
     """Calls not made: per scenario, those an earlier failure skipped; per unsupported
     operation, how often it was answered 404/405 and how often not sent."""
     lines: list[str] = []
-    for name, scenario in summary.get("scenarios", {}).items():
+    for name, scenario in summary.scenarios.items():
         skipped = [
-            f"{escape(op)} {figures['skipped']['after_failure']}"
-            for op, figures in scenario.get("operations", {}).items()
-            if figures.get("skipped", {}).get("after_failure")
+            f"{escape(op)} {figures.skipped.after_failure}"
+            for op, figures in scenario.operations.items()
+            if figures.skipped.after_failure
         ]
         if skipped:
             lines.append(
                 f"skipped after an earlier failure in {escape(name)}: {', '.join(skipped)}"
             )
-    for route in summary.get("unsupported", []):
+    for route in summary.unsupported:
         lines.append(
-            f"[yellow]unsupported[/]: {escape(route['operation'])} ({route['method']}"
-            f" {escape(route['path'])} answered {route['status']}): {route['answered']} answered,"
-            f" {route['skipped']} not sent"
+            f"[yellow]unsupported[/]: {escape(route.operation)} ({route.method}"
+            f" {escape(route.path)} answered {route.status}): {route.answered} answered,"
+            f" {route.skipped} not sent"
         )
     return lines

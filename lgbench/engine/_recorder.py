@@ -465,6 +465,29 @@ def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
     return {"top_errors": top, "top_errors_unlisted": max(errors - sum(e["count"] for e in top), 0)}
 
 
+def _histograms(
+    operation: str,
+    metrics: OperationMetrics,
+    derived: Mapping[str, OperationMetrics],
+    events: LatencyRecorder | None,
+) -> dict[str, Any]:
+    """The histograms behind an operation's figures, by the figure's name (see
+    :class:`lgbench.results.OperationHistograms`); only those it has."""
+    found: dict[str, Any] = {"latency": metrics.latency.to_dict()}
+    if metrics.corrected is not None:
+        found["corrected_latency"] = metrics.corrected.to_dict()
+    service = derived.get(f"{operation}.service_time")
+    if service is not None and service.latency.count:
+        found["service_time"] = service.latency.to_dict()
+    if events is not None:
+        found["events"] = events.to_dict()
+        for series in ("ttfe", "event_gap", "queue_wait", "ttft", "itl"):
+            aux = derived.get(f"{operation}.{series}")
+            if aux is not None:
+                found[series] = aux.latency.to_dict()
+    return found
+
+
 @final
 class Recorder:
     """Metrics and history of one run, fed by every actor; see the module docstring.
@@ -849,9 +872,15 @@ class Recorder:
         duration_s: float,
         scenario: str | None = None,
         tag: tuple[str, str] | None = None,
+        *,
+        histograms: bool = False,
     ) -> dict[str, Any]:
         """Per operation (of every scenario, or one, or those with a tag), the summary the
         module docstring describes. Take a last :meth:`snapshot` first: totals stop there.
+
+        ``histograms``: each entry also holds the histograms its figures come from
+        (:class:`lgbench.results.OperationHistograms`), so that the summaries of processes
+        that ran side by side merge exactly; summary.json leaves them out.
         """
         totals = self._totals(self.registry, scenario, tag)
         derived = self._totals(self.aux, scenario, tag)
@@ -881,6 +910,7 @@ class Recorder:
                 rates.get(operation),
                 sorted(models.get(operation, ())),
                 duration_s,
+                histograms=histograms,
             )
         return result
 
@@ -894,6 +924,8 @@ class Recorder:
         reply_rates: LatencyRecorder | None,
         models: list[str],
         duration_s: float,
+        *,
+        histograms: bool = False,
     ) -> dict[str, Any]:
         count = metrics.count + extra.cancelled + extra.other
         errors = metrics.errors + extra.cancelled + extra.other + extra.run
@@ -947,6 +979,8 @@ class Recorder:
                 "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
                 "stream_tokens_per_s": _rate_stats(reply_rates),
             }
+        if histograms:
+            summary["histograms"] = _histograms(operation, metrics, derived, events)
         return summary
 
     def requests(self) -> tuple[int, int]:

@@ -48,13 +48,13 @@ from pathlib import Path
 from typing import Any, Final, final
 
 import anyio
+from msgspec.structs import replace
 from rich.console import Console
 from rich.markup import escape
 
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
-from lgbench._numbers import rounded
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -86,6 +86,18 @@ from lgbench.faults import (
 from lgbench.history import HistoryWriter, never_succeeded, never_succeeded_message
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, describe_server
+from lgbench.results import (
+    SCHEMA_VERSION,
+    Drift,
+    Fault,
+    FaultSkipped,
+    NeverSucceeded,
+    ProxyCounters,
+    Sampling,
+    Summary,
+    Thresholds,
+    summary_part,
+)
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import (
     BurstConfig,
@@ -108,8 +120,8 @@ __all__ = [
     "run_workload",
 ]
 
-SUMMARY_SCHEMA_VERSION: Final = 1
-"""Version of ``summary.json``; bumped on any incompatible change."""
+SUMMARY_SCHEMA_VERSION: Final = SCHEMA_VERSION
+"""Version of ``summary.json`` (:data:`lgbench.results.SCHEMA_VERSION`)."""
 
 #: A checker: given ``history.jsonl``, returns a verdict (a dict, or an object with
 #: ``to_dict()``; its ``valid`` is False when anomalies were found).
@@ -199,25 +211,30 @@ class RunResult:
     files: dict[str, Path] = field(default_factory=dict)
     comparison: Any = None
     """The baseline comparison (:class:`lgbench.gate.Comparison`), when one was asked for."""
+    results: Summary | None = None
+    """The summary as the typed model (``summary`` is the file's content as plain data)."""
+
+    def __post_init__(self) -> None:
+        if self.results is None and self.summary is not None:
+            self.results = Summary.of(self.summary, source=str(self.run_dir / _SUMMARY))
 
     @property
     def thresholds_passed(self) -> bool:
         """False when a threshold failed (or had no data) or the baseline comparison failed."""
-        if self.summary is None:
+        if self.results is None:
             return True
-        thresholds = self.summary.get("thresholds")
-        baseline = self.summary.get("baseline")
+        thresholds, baseline = self.results.thresholds, self.results.baseline
         return not (
-            (thresholds is not None and thresholds.get("passed") is False)
-            or (baseline is not None and baseline.get("passed") is False)
+            (isinstance(thresholds, Thresholds) and thresholds.passed is False)
+            or (isinstance(baseline, dict) and baseline.get("passed") is False)
         )
 
     @property
     def operations_failed(self) -> bool:
         """True when an operation never succeeded and ``[expected_errors]`` does not cover
         its errors (exit code 4, like a failed threshold)."""
-        failing = (self.summary or {}).get("never_succeeded") or []
-        return any(not entry.get("expected") for entry in failing)
+        failing = () if self.results is None else self.results.never_succeeded
+        return any(not entry.expected for entry in failing or ())
 
     @property
     def anomalies_found(self) -> bool:
@@ -377,8 +394,8 @@ async def run_workload(
     return results[0]
 
 
-def _write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    write_atomically(path, json.dumps(rounded(data), indent=2, ensure_ascii=False) + "\n")
+def _write_summary(path: Path, summary: Summary) -> None:
+    write_atomically(path, summary.to_json())
 
 
 async def _close_client(client: LangGraphClient) -> None:
@@ -824,12 +841,16 @@ class _Run:
         faults = [dict(fault) for fault in self.faults] if self.workload.faults else None
 
         def write() -> None:
-            summary = self._summary(frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files)
+            checkpoint = self._summary(
+                frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files
+            )
             if faults is not None:
-                summary["faults"] = faults
+                checkpoint = replace(
+                    checkpoint, faults=summary_part(faults, tuple[Fault, ...], source=_SUMMARY)
+                )
             with self.summary_lock:
                 if self.running:
-                    _write_json_atomically(self.run_dir / _SUMMARY, summary)
+                    _write_summary(self.run_dir / _SUMMARY, checkpoint)
 
         try:
             await anyio.to_thread.run_sync(write, abandon_on_cancel=True)
@@ -895,47 +916,68 @@ class _Run:
         check_dict = check_data if isinstance(check_data, dict) else None
         if judged:
             self._write_check(recorder, check_data)
-        summary = self._summary(recorder, now_s, partial, reason, hgrm, check, check_data)
+        data = self._summary_data(recorder, now_s, partial, reason, hgrm, check, check_data)
         failing = never_succeeded(
-            summary["operations"],
+            data["operations"],
             self.workload.expected,
-            (route["operation"] for route in summary.get("unsupported", [])),
+            (route["operation"] for route in data["unsupported"]),
         )
-        summary["never_succeeded"] = failing
-        # An operation the server does not implement was already warned about, by name.
-        summary["warnings"] += [
-            never_succeeded_message(entry) for entry in failing if not entry["unsupported"]
-        ]
-        self._judge(summary, check_dict)
-        summary = rounded(summary)  # what the file holds is what the caller gets
+        results = replace(
+            self._to_summary(data),
+            never_succeeded=summary_part(failing, tuple[NeverSucceeded, ...], source=_SUMMARY),
+            # An operation the server does not implement was already warned about, by name.
+            warnings=(
+                *data["warnings"],
+                *(never_succeeded_message(e) for e in failing if not e["unsupported"]),
+            ),
+        )
+        results = self._judge(results, check_dict)
+        summary = results.to_builtins()  # what the file holds is what the caller gets
         summary_path = self.run_dir / _SUMMARY
         with self.summary_lock:  # after any checkpoint in flight, never under one
-            _write_json_atomically(summary_path, summary)
+            _write_summary(summary_path, results)
         self.files["summary"] = summary_path
         self._write_junit(recorder, summary, check_dict)
         self._write_report(recorder)
         self._tell(lambda each: each.run_finished(summary, check_dict))
         self.result = RunResult(
-            self.run_dir, summary, partial, reason, check, dict(self.files), self.comparison
+            self.run_dir,
+            summary,
+            partial,
+            reason,
+            check,
+            dict(self.files),
+            self.comparison,
+            results=results,
         )
 
-    def _judge(self, summary: dict[str, Any], check: dict[str, Any] | None) -> None:
+    def _judge(self, summary: Summary, check: dict[str, Any] | None) -> Summary:
         """Drift, thresholds and the baseline comparison, into the summary."""
         self.drift.finish()
-        summary["drift"] = self.drift.to_dict()
+        summary = replace(summary, drift=summary_part(self.drift.to_dict(), Drift, source=_SUMMARY))
         if self.sampler is not None:
-            summary["server"]["sampling"] = self.sampler.status()
+            sampling = summary_part(self.sampler.status(), Sampling, source=_SUMMARY)
+            summary = replace(summary, server=replace(summary.server, sampling=sampling))
         if self.workload.faults:
-            summary["faults"] = [dict(fault) for fault in self.faults]
-            summary["faults_skipped"] = [
+            skipped = [
                 {"name": spec.name, "kind": spec.kind, "at_s": spec.at_s}
                 for spec in faults_after(self.workload.faults, self.planned_s)
             ]
+            summary = replace(
+                summary,
+                faults=summary_part(self.faults, tuple[Fault, ...], source=_SUMMARY),
+                faults_skipped=summary_part(skipped, tuple[FaultSkipped, ...], source=_SUMMARY),
+            )
             if self.proxy is not None:
-                summary["proxy"] = dataclasses.asdict(self.proxy.stats())
+                stats = dataclasses.asdict(self.proxy.stats())
+                summary = replace(
+                    summary, proxy=summary_part(stats, ProxyCounters, source=_SUMMARY)
+                )
         if self.evaluator.thresholds:
             report = self.evaluator.finish(summary, check)
-            summary["thresholds"] = report.to_dict()
+            summary = replace(
+                summary, thresholds=summary_part(report.to_dict(), Thresholds, source=_SUMMARY)
+            )
         if self.baseline is not None:
             from lgbench.gate import RunData, compare_runs, load_run_samples
 
@@ -948,8 +990,9 @@ class _Run:
                 min_difference_ms=self.options.min_difference_ms,
                 confidence=self.options.confidence,
             )
-            summary["baseline"] = comparison.to_dict()
+            summary = replace(summary, baseline=comparison.to_dict())
             self.comparison = comparison
+        return summary
 
     def _audit_summary(self, recorder: Recorder) -> dict[str, Any]:
         progress = self.audit
@@ -1022,6 +1065,29 @@ class _Run:
         return written
 
     def _summary(
+        self,
+        recorder: Recorder,
+        now_s: float,
+        partial: bool,
+        reason: str,
+        hgrm: dict[str, str],
+        check: Any,
+        check_data: Any = None,
+        *,
+        files: Mapping[str, Path] | None = None,
+    ) -> Summary:
+        """:meth:`_summary_data` as the results model."""
+        data = self._summary_data(
+            recorder, now_s, partial, reason, hgrm, check, check_data, files=files
+        )
+        return self._to_summary(data)
+
+    @staticmethod
+    def _to_summary(data: dict[str, Any]) -> Summary:
+        # Through the model: a key it does not know (a renamed one) fails here, loudly.
+        return Summary.from_builtins(data, source=f"the run's {_SUMMARY}")
+
+    def _summary_data(
         self,
         recorder: Recorder,
         now_s: float,

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, final
 
 from lgbench.errors import UsageError
+from lgbench.results import Latency, Operation, Stream, Summary
 
 __all__ = [
     "COMPARISON_SCHEMA_VERSION",
@@ -275,11 +276,6 @@ def _number(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _count(operation: Mapping[str, Any], key: str) -> int:
-    value = operation.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def min_samples(percentile: str) -> int:
     """The fewest calls for which ``percentile`` (``"p99_9"``) is more than the maximum.
 
@@ -335,14 +331,14 @@ def _latency_row(
 
 def _error_row(
     name: str,
-    base_op: Mapping[str, Any],
-    new_op: Mapping[str, Any],
+    base_op: Operation,
+    new_op: Operation,
     *,
     max_regression: float,
     min_increase: float,
 ) -> MetricComparison:
-    base_count, new_count = _count(base_op, "count"), _count(new_op, "count")
-    base_errors, new_errors = _count(base_op, "errors"), _count(new_op, "errors")
+    base_count, new_count = base_op.count, new_op.count
+    base_errors, new_errors = base_op.errors, new_op.errors
     base = base_errors / base_count if base_count else None
     new = new_errors / new_count if new_count else None
     regression = None
@@ -371,37 +367,36 @@ def _error_row(
     )
 
 
-def context_warnings(base: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+def context_warnings(
+    base: Summary | Mapping[str, Any], new: Summary | Mapping[str, Any]
+) -> list[str]:
     """Why the two runs may not measure the same thing."""
     warnings: list[str] = []
+    old_run, new_run = Summary.of(base), Summary.of(new)
 
-    def dig(summary: Mapping[str, Any], *keys: str) -> object:
-        value: object = summary
-        for key in keys:
-            value = value.get(key) if isinstance(value, Mapping) else None
-        return value
+    def context(run: Summary) -> tuple[tuple[object, str], ...]:
+        return (
+            (run.workload.name, "workload"),
+            (run.workload.overrides, "command-line overrides"),
+            (run.target.url, "target"),
+            (run.server.version, "server version"),
+            (run.backend, "backend"),
+            (run.transport, "transport"),
+        )
 
-    for keys, what in (
-        (("workload", "name"), "workload"),
-        (("workload", "overrides"), "command-line overrides"),
-        (("target", "url"), "target"),
-        (("server", "version"), "server version"),
-        (("backend",), "backend"),
-        (("transport",), "transport"),
-    ):
-        old, now = dig(base, *keys), dig(new, *keys)
+    for (old, what), (now, _) in zip(context(old_run), context(new_run), strict=True):
         if old != now:
             warnings.append(f"not the same {what}: base {old!r}, new {now!r}")
-    for side, summary in (("base", base), ("new", new)):
-        if summary.get("partial"):
-            reason = summary.get("stop_reason") or "unknown reason"
+    for side, summary in (("base", old_run), ("new", new_run)):
+        if summary.partial:
+            reason = summary.stop_reason or "unknown reason"
             warnings.append(f"the {side} run is partial (stopped: {reason})")
     return warnings
 
 
 def compare_summaries(
-    base: Mapping[str, Any],
-    new: Mapping[str, Any],
+    base: Summary | Mapping[str, Any],
+    new: Summary | Mapping[str, Any],
     *,
     max_regression: float = DEFAULT_MAX_REGRESSION,
     min_difference_ms: float = DEFAULT_MIN_DIFFERENCE_MS,
@@ -424,43 +419,44 @@ def compare_summaries(
     ):
         if not math.isfinite(value) or value < 0:
             raise UsageError(f"{label} must be a finite number of at least 0, not {value!r}")
-    base_ops: Mapping[str, Any] = base.get("operations") or {}
-    new_ops: Mapping[str, Any] = new.get("operations") or {}
+    old_run, new_run = Summary.of(base), Summary.of(new)
+    base_ops, new_ops = old_run.operations, new_run.operations
     operations: list[OperationComparison] = []
     for name in sorted(base_ops.keys() & new_ops.keys()):
         base_op, new_op = base_ops[name], new_ops[name]
         rows: list[MetricComparison] = []
-        base_stream: Mapping[str, Any] = base_op.get("stream") or {}
-        new_stream: Mapping[str, Any] = new_op.get("stream") or {}
-        for family, label_prefix, old_figures, new_figures, samples, what in (
+        base_stream, new_stream = base_op.stream, new_op.stream
+        families: list[tuple[str, str, Latency, Latency, int, str]] = [
             (
                 "latency_ms",
                 "",
-                base_op.get("latency_ms"),
-                new_op.get("latency_ms"),
-                min(_count(base_op, "count"), _count(new_op, "count")),
+                base_op.latency_ms,
+                new_op.latency_ms,
+                min(base_op.count, new_op.count),
                 "calls",
-            ),
-            (
-                "stream.ttfe_ms",
-                "ttfe ",
-                base_stream.get("ttfe_ms"),
-                new_stream.get("ttfe_ms"),
-                min(_count(base_stream, "streams"), _count(new_stream, "streams")),
-                "streams",
-            ),
-            *_reply_families(base_stream, new_stream),
-        ):
-            if not isinstance(old_figures, Mapping) or not isinstance(new_figures, Mapping):
-                continue
+            )
+        ]
+        if isinstance(base_stream, Stream) and isinstance(new_stream, Stream):
+            families.append(
+                (
+                    "stream.ttfe_ms",
+                    "ttfe ",
+                    base_stream.ttfe_ms,
+                    new_stream.ttfe_ms,
+                    min(base_stream.streams, new_stream.streams),
+                    "streams",
+                )
+            )
+            families += _reply_families(base_stream, new_stream)
+        for family, label_prefix, old_figures, new_figures, samples, what in families:
             for percentile in percentiles:
                 rows.append(
                     _latency_row(
                         name,
                         f"{family}.{percentile}",
                         f"{label_prefix}{_label(percentile)}",
-                        _number(old_figures.get(percentile)),
-                        _number(new_figures.get(percentile)),
+                        _number(getattr(old_figures, percentile, None)),
+                        _number(getattr(new_figures, percentile, None)),
                         samples=samples,
                         needed=min_samples(percentile),
                         what=what,
@@ -482,17 +478,13 @@ def compare_summaries(
                 "rate_per_s",
                 "throughput",
                 "/s",
-                _number(base_op.get("rate_per_s")),
-                _number(new_op.get("rate_per_s")),
+                _number(base_op.rate_per_s),
+                _number(new_op.rate_per_s),
                 gated=False,
                 note="not gated",
             )
         )
-        operations.append(
-            OperationComparison(
-                name, _count(base_op, "count"), _count(new_op, "count"), tuple(rows)
-            )
-        )
+        operations.append(OperationComparison(name, base_op.count, new_op.count, tuple(rows)))
     return Comparison(
         base_path=base_path,
         new_path=new_path,
@@ -503,22 +495,20 @@ def compare_summaries(
         operations=tuple(operations),
         only_in_base=tuple(sorted(base_ops.keys() - new_ops.keys())),
         only_in_new=tuple(sorted(new_ops.keys() - base_ops.keys())),
-        warnings=tuple(context_warnings(base, new)),
+        warnings=tuple(context_warnings(old_run, new_run)),
     )
 
 
 def _reply_families(
-    base_stream: Mapping[str, Any], new_stream: Mapping[str, Any]
-) -> list[tuple[str, str, Any, Any, int, str]]:
+    base_stream: Stream, new_stream: Stream
+) -> list[tuple[str, str, Latency, Latency, int, str]]:
     """Time to first token and inter-token latency, when both runs streamed chat replies."""
-    base_tokens = _count(base_stream, "reply_tokens")
-    new_tokens = _count(new_stream, "reply_tokens")
+    base_tokens, new_tokens = base_stream.reply_tokens, new_stream.reply_tokens
     if not base_tokens or not new_tokens:
         return []
-    streams = min(_count(base_stream, "streams"), _count(new_stream, "streams"))
+    streams = min(base_stream.streams, new_stream.streams)
     return [
-        ("stream.ttft_ms", "ttft ", base_stream.get("ttft_ms"), new_stream.get("ttft_ms"),
-         streams, "streams"),
-        ("stream.itl_ms", "itl ", base_stream.get("itl_ms"), new_stream.get("itl_ms"),
+        ("stream.ttft_ms", "ttft ", base_stream.ttft_ms, new_stream.ttft_ms, streams, "streams"),
+        ("stream.itl_ms", "itl ", base_stream.itl_ms, new_stream.itl_ms,
          min(base_tokens, new_tokens), "tokens"),
     ]  # fmt: skip

@@ -31,7 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+from msgspec import UnsetType
+
 from lgbench._atomic import write_atomically
+from lgbench.results import Summary, ThresholdResult, ThresholdWindow
 
 __all__ = ["JUNIT_SUITES", "write_junit"]
 
@@ -87,89 +91,84 @@ def _with_unit(value: object, unit: object) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def _dig(mapping: Mapping[str, Any], *keys: str) -> object:
-    value: object = mapping
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value
-
-
-def _run_properties(summary: Mapping[str, Any]) -> dict[str, str]:
+def _run_properties(summary: Summary) -> dict[str, str]:
     properties: dict[str, str] = {}
-    for name, keys in (
-        ("workload", ("workload", "name")),
-        ("workload_path", ("workload", "path")),
-        ("seed", ("workload", "seed")),
-        ("target", ("target", "url")),
-        ("server_version", ("server", "version")),
-        ("langgraph_version", ("server", "langgraph_py_version")),
-        ("lgbench_version", ("lgbench_version",)),
-        ("backend", ("backend",)),
-        ("transport", ("transport",)),
-        ("started_at", ("started_at",)),
-        ("stop_reason", ("stop_reason",)),
-        ("partial", ("partial",)),
+    for name, value in (
+        ("workload", summary.workload.name),
+        ("workload_path", summary.workload.path),
+        ("seed", summary.workload.seed),
+        ("target", summary.target.url),
+        ("server_version", summary.server.version),
+        ("langgraph_version", summary.server.langgraph_py_version),
+        ("lgbench_version", summary.lgbench_version),
+        ("backend", summary.backend),
+        ("transport", summary.transport),
+        ("started_at", summary.started_at),
+        ("stop_reason", summary.stop_reason),
+        ("partial", summary.partial),
     ):
-        value = _dig(summary, *keys)
-        if value is not None:
+        if value is not None and value != "":
             properties[name] = json.dumps(value) if isinstance(value, bool) else str(value)
     return properties
 
 
-def _threshold_details(result: Mapping[str, Any]) -> list[str]:
-    unit = result.get("unit")
-    lines = [f"threshold: {result.get('name')} {result.get('condition')}"]
-    if result.get("source"):
-        lines.append(f"source: {result['source']}")
-    limit = f"{result.get('operator', '')} {_with_unit(result.get('limit'), unit)}".strip()
-    lines.append(f"value: {_with_unit(result.get('value'), unit)} (limit {limit})")
-    lines.append(f"status: {result.get('status')}: {result.get('reason')}")
-    windows = result.get("windows")
-    if isinstance(windows, Mapping):
+def _window_text(window: ThresholdWindow) -> str:
+    return json.dumps(msgspec.to_builtins(window), sort_keys=True)
+
+
+def _threshold_details(result: ThresholdResult) -> list[str]:
+    unit = result.unit
+    lines = [f"threshold: {result.name} {result.condition}"]
+    if result.source:
+        lines.append(f"source: {result.source}")
+    limit = f"{result.operator} {_with_unit(result.limit, unit)}".strip()
+    lines.append(f"value: {_with_unit(result.value, unit)} (limit {limit})")
+    lines.append(f"status: {result.status}: {result.reason}")
+    windows = result.windows
+    if windows is not None:
         lines.append(
-            f"windows of {_number(result.get('window_s'))} s: "
-            f"{windows.get('evaluated')} evaluated, {windows.get('failed')} failed, "
-            f"{windows.get('skipped')} skipped"
+            f"windows of {_number(result.window_s)} s: "
+            f"{windows.evaluated} evaluated, {windows.failed} failed, "
+            f"{windows.skipped} skipped"
         )
-        if windows.get("worst") is not None:
-            lines.append(f"worst window: {json.dumps(windows['worst'], sort_keys=True)}")
-        failures = windows.get("failures") or []
-        for failure in list(failures)[:_SHOWN]:
-            lines.append(f"failed window: {json.dumps(failure, sort_keys=True)}")
-        if len(failures) > _SHOWN:
-            lines.append(f"... and {len(failures) - _SHOWN} more failed windows")
-    if result.get("abort_on_fail"):
+        if windows.worst is not None:
+            lines.append(f"worst window: {_window_text(windows.worst)}")
+        for failure in windows.failures[:_SHOWN]:
+            lines.append(f"failed window: {_window_text(failure)}")
+        if len(windows.failures) > _SHOWN:
+            lines.append(f"... and {len(windows.failures) - _SHOWN} more failed windows")
+    if result.abort_on_fail:
         lines.append(
             "abort_on_fail: this failure stopped the run"
-            if result.get("aborted_run")
+            if result.aborted_run
             else "abort_on_fail: set"
         )
     return lines
 
 
-def _thresholds_suite(summary: Mapping[str, Any]) -> _Suite:
+def _thresholds_suite(summary: Summary) -> _Suite:
     suite = _Suite(JUNIT_SUITES[0])
-    thresholds = summary.get("thresholds")
-    results = thresholds.get("results") if isinstance(thresholds, Mapping) else None
+    thresholds = summary.thresholds
+    results = () if isinstance(thresholds, UnsetType) else thresholds.results
     if not results:
         suite.out.append("no thresholds were set")
         return suite
     seen: dict[str, int] = {}
     for result in results:
-        name = f"{result.get('name')} {result.get('condition')}"
+        name = f"{result.name} {result.condition}"
         # Two identical thresholds (file and --threshold) would otherwise merge in a CI view.
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
             name = f"{name} #{seen[name]}"
         case = _Case(name)
         details = _threshold_details(result)
-        status = result.get("status")
-        if status in ("passed", "too_short") and result.get("passed") is True:
+        status = result.status
+        if status in ("passed", "too_short") and result.passed is True:
             # too_short: not judged because the run was shorter than the threshold needs.
-            case.out = details if status == "passed" else [*details, str(result.get("reason"))]
+            case.out = details if status == "passed" else [*details, str(result.reason)]
         else:
             kind = "no_data" if status == "no_data" else "threshold_failed"
-            message = str(result.get("reason") or f"{name}: {status}")
+            message = str(result.reason or f"{name}: {status}")
             case.failure = (message, kind, "\n".join(details))
         suite.cases.append(case)
     return suite
@@ -383,9 +382,9 @@ def _baseline_suite(comparison: Mapping[str, Any]) -> _Suite:
     return suite
 
 
-def _timestamp(summary: Mapping[str, Any]) -> str:
+def _timestamp(summary: Summary) -> str:
     """The run's start in UTC without a zone: the JUnit format's timestamps carry none."""
-    started = summary.get("started_at")
+    started = summary.started_at
     moment = datetime.now(UTC)
     if isinstance(started, str):
         try:
@@ -397,12 +396,12 @@ def _timestamp(summary: Mapping[str, Any]) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def _element(suites: list[_Suite], summary: Mapping[str, Any]) -> ET.Element:
-    duration = summary.get("duration_s")
-    time_text = f"{duration:.3f}" if isinstance(duration, int | float) else "0"
+def _element(suites: list[_Suite], summary: Summary) -> ET.Element:
+    duration = summary.duration_s
+    time_text = f"{duration:.3f}" if duration is not None else "0"
     timestamp = _timestamp(summary)
     hostname = socket.gethostname()
-    workload = _dig(summary, "workload", "name")
+    workload = summary.workload.name
     root = ET.Element(
         "testsuites",
         {
@@ -457,27 +456,29 @@ def _element(suites: list[_Suite], summary: Mapping[str, Any]) -> ET.Element:
 
 def write_junit(
     path: str | os.PathLike[str],
-    summary: Mapping[str, Any],
+    summary: Summary | Mapping[str, Any],
     check: Mapping[str, Any] | None,
     comparison: Mapping[str, Any] | None,
 ) -> Path:
     """Write junit.xml for a run; returns its path.
 
-    ``summary``: summary.json's content (its ``thresholds`` make the thresholds suite, empty
-    when there are none). ``check``: check.json's content, or None when the checker did not
-    run (then no checker suite). ``comparison``: :meth:`Comparison.to_dict`, or None when no
-    baseline was given (then no baseline suite). A ``no_data`` threshold is a failure; a
-    strategy whose verdict is unknown is a passing case that says why in ``system-out``.
+    ``summary``: the run's summary, or summary.json's content (its ``thresholds`` make the
+    thresholds suite, empty when there are none). ``check``: check.json's content, or None
+    when the checker did not run (then no checker suite). ``comparison``:
+    :meth:`Comparison.to_dict`, or None when no baseline was given (then no baseline suite).
+    A ``no_data`` threshold is a failure; a strategy whose verdict is unknown is a passing
+    case that says why in ``system-out``.
 
     Written to a temporary name beside ``path`` and renamed, so a CI server never reads half
     a file. Raises OSError when the directory is not writable.
     """
-    suites = [_thresholds_suite(summary)]
+    run = Summary.of(summary)
+    suites = [_thresholds_suite(run)]
     if check is not None:
         suites.append(_checker_suite(check))
     if comparison is not None:
         suites.append(_baseline_suite(comparison))
-    root = _element(suites, summary)
+    root = _element(suites, run)
     ET.indent(root)
     document = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return write_atomically(path, document + b"\n")

@@ -52,6 +52,7 @@ from lgbench.gate._stats import (
     estimate_percentile,
     load_run_samples,
 )
+from lgbench.results import Latency, Operation, Stream, Summary
 
 __all__ = ["NO_INTERVALS", "RunData", "compare_runs", "expand_runs", "load_run"]
 
@@ -62,11 +63,21 @@ NO_INTERVALS: Final = "not enough data for a confidence interval"
 @final
 @dataclass(frozen=True, slots=True)
 class RunData:
-    """One run: its summary.json content, its per-interval data (None: a bare summary)."""
+    """One run: its summary, its per-interval data (None: a bare summary).
+
+    ``summary`` may be given as summary.json's decoded content: it is read into the model.
+    """
 
     label: str
-    summary: Mapping[str, Any]
+    summary: Summary
     samples: RunSamples | None
+
+    def __init__(
+        self, label: str, summary: Summary | Mapping[str, Any], samples: RunSamples | None
+    ) -> None:
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "summary", Summary.of(summary, source=label))
+        object.__setattr__(self, "samples", samples)
 
 
 def expand_runs(path: str | Path) -> list[Path]:
@@ -105,11 +116,15 @@ def _quantile(percentile: str) -> float:
     return float(percentile[1:].replace("_", "."))
 
 
-def _count(operation: Mapping[str, Any], *keys: str) -> int:
-    value: object = operation
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _figures(operation: Operation, family: str) -> Latency | None:
+    """``latency_ms`` or ``stream.<x>_ms`` of ``operation`` (None: it has no streams)."""
+    if family == "latency_ms":
+        return operation.latency_ms
+    stream = operation.stream
+    if not isinstance(stream, Stream):
+        return None
+    figures: Latency = getattr(stream, family.removeprefix("stream."))
+    return figures
 
 
 @final
@@ -246,10 +261,10 @@ def _error_row(
     *,
     resample: bool,
 ) -> MetricComparison:
-    base_calls = sum(_count(_op(run, name), "count") for run in base)
-    new_calls = sum(_count(_op(run, name), "count") for run in new)
-    base_errors = sum(_count(_op(run, name), "errors") for run in base)
-    new_errors = sum(_count(_op(run, name), "errors") for run in new)
+    base_calls = sum(_op(run, name).count for run in base)
+    new_calls = sum(_op(run, name).count for run in new)
+    base_errors = sum(_op(run, name).errors for run in base)
+    new_errors = sum(_op(run, name).errors for run in new)
     base_rate = base_errors / base_calls if base_calls else None
     new_rate = new_errors / new_calls if new_calls else None
     shown: dict[str, Any] = {
@@ -328,10 +343,9 @@ def _error_row(
     )
 
 
-def _op(run: RunData, name: str) -> Mapping[str, Any]:
-    """An operation's summary entry; an empty one when a damaged summary holds no object."""
-    found = (run.summary.get("operations") or {}).get(name)
-    return found if isinstance(found, Mapping) else {}
+def _op(run: RunData, name: str) -> Operation:
+    """An operation's summary entry; an empty one when the run has none."""
+    return run.summary.operations.get(name) or Operation()
 
 
 def _outcomes(run: RunData, name: str) -> list[tuple[int, int]]:
@@ -344,11 +358,11 @@ def _blocks(run: RunData, tag: str) -> list[dict[int, int]]:
 
 
 def _rate(runs: Sequence[RunData], name: str) -> float | None:
-    calls = sum(_count(_op(run, name), "count") for run in runs)
+    calls = sum(_op(run, name).count for run in runs)
     seconds = 0.0
     for run in runs:
-        duration = run.summary.get("duration_s")
-        if not isinstance(duration, int | float) or duration <= 0:
+        duration = run.summary.duration_s
+        if duration is None or duration <= 0:
             return None
         seconds += float(duration)
     return calls / seconds if seconds else None
@@ -360,16 +374,14 @@ def _point_row(
     label: str,
     base: RunData,
     new: RunData,
-    family: tuple[str, ...],
+    family: str,
     key: str,
 ) -> MetricComparison:
     """A figure read from the summaries alone (the most recent baseline run's)."""
 
     def value(run: RunData) -> float | None:
-        found: object = _op(run, name)
-        for part in family:
-            found = found.get(part) if isinstance(found, Mapping) else None
-        found = found.get(key) if isinstance(found, Mapping) else None
+        figures = _figures(_op(run, name), family)
+        found: object = None if figures is None else getattr(figures, key, None)
         if isinstance(found, bool) or not isinstance(found, int | float):
             return None
         return float(found) if math.isfinite(found) else None
@@ -426,7 +438,7 @@ def compare_runs(
         len(base),
     )
     everything = (*base, *new)
-    names_each = [set(run.summary.get("operations") or {}) for run in everything]
+    names_each = [set(run.summary.operations) for run in everything]
     common_names = set.intersection(*names_each)
     base_names = set.union(*names_each[: len(base)])
     new_names = set.union(*names_each[len(base) :])
@@ -441,26 +453,22 @@ def compare_runs(
     operations: list[OperationComparison] = []
     for name in sorted(common_names):
         rows: list[MetricComparison] = []
-        families: list[tuple[str, str, str, tuple[str, ...]]] = [
-            ("latency_ms", "", name, ("latency_ms",))
-        ]
-        if all(
-            isinstance((_op(run, name).get("stream") or {}).get("ttfe_ms"), dict)
-            for run in everything
-        ):
-            families.append(("stream.ttfe_ms", "ttfe ", f"{name}.ttfe", ("stream", "ttfe_ms")))
-        if all(
-            (_op(run, name).get("stream") or {}).get("reply_tokens", 0) > 0 for run in everything
-        ):
+        families: list[tuple[str, str, str]] = [("latency_ms", "", name)]
+        streams = [_op(run, name).stream for run in everything]
+        if all(isinstance(stream, Stream) for stream in streams):
+            families.append(("stream.ttfe_ms", "ttfe ", f"{name}.ttfe"))
+        if all(isinstance(stream, Stream) and stream.reply_tokens > 0 for stream in streams):
             # Chat replies on both sides: time to first token and inter-token latency.
-            families.append(("stream.ttft_ms", "ttft ", f"{name}.ttft", ("stream", "ttft_ms")))
-            families.append(("stream.itl_ms", "itl ", f"{name}.itl", ("stream", "itl_ms")))
-        for family, prefix, tag, keys in families:
+            families.append(("stream.ttft_ms", "ttft ", f"{name}.ttft"))
+            families.append(("stream.itl_ms", "itl ", f"{name}.itl"))
+        for family, prefix, tag in families:
             for percentile in percentiles:
                 metric = f"{family}.{percentile}"
                 label = f"{prefix}{percentile.replace('_', '.')}"
                 if not resample:
-                    rows.append(_point_row(name, metric, label, base[-1], new[0], keys, percentile))
+                    rows.append(
+                        _point_row(name, metric, label, base[-1], new[0], family, percentile)
+                    )
                     continue
                 base_side = Side.of([_blocks(run, tag) for run in base])
                 new_side = Side.of([_blocks(run, tag) for run in new])
@@ -483,8 +491,8 @@ def compare_runs(
         operations.append(
             OperationComparison(
                 name,
-                sum(_count(_op(run, name), "count") for run in base),
-                sum(_count(_op(run, name), "count") for run in new),
+                sum(_op(run, name).count for run in base),
+                sum(_op(run, name).count for run in new),
                 tuple(rows),
             )
         )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, final
@@ -46,6 +46,7 @@ from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import DEFAULT_MAX_REGRESSION
 from lgbench.gate._load import load_summary, summary_path
 from lgbench.gate._runs import expand_runs
+from lgbench.results import Operation, Stream, Summary
 
 __all__ = ["ChangePoint", "TrendResult", "find_change_points", "trend_command"]
 
@@ -55,12 +56,16 @@ DEFAULT_ALPHA: Final = 0.01
 DEFAULT_PERMUTATIONS: Final = 999
 DEFAULT_MIN_SIZE: Final = 3
 _SEED: Final = 15_052_014
-#: (label, summary keys under the operation, log scale)
-_FIGURES: Final = (
-    ("p50", ("latency_ms", "p50"), True),
-    ("p90", ("latency_ms", "p90"), True),
-    ("p99", ("latency_ms", "p99"), True),
-    ("ttfe p50", ("stream", "ttfe_ms", "p50"), True),
+#: (label, the figure of an operation's summary, log scale)
+_FIGURES: Final[tuple[tuple[str, Callable[[Operation], float | None], bool], ...]] = (
+    ("p50", lambda op: op.latency_ms.p50, True),
+    ("p90", lambda op: op.latency_ms.p90, True),
+    ("p99", lambda op: op.latency_ms.p99, True),
+    (
+        "ttfe p50",
+        lambda op: op.stream.ttfe_ms.p50 if isinstance(op.stream, Stream) else None,
+        True,
+    ),
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -201,32 +206,25 @@ class TrendResult:
         return not any(point.regression for point in self.change_points)
 
 
-def _dig(mapping: Mapping[str, Any], keys: Sequence[str]) -> float | None:
-    value: object = mapping
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _series(summaries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[float | None]]:
-    names = sorted({name for s in summaries for name in (s.get("operations") or {})})
+def _series(summaries: Sequence[Summary]) -> dict[tuple[str, str], list[float | None]]:
+    names = sorted({name for s in summaries for name in s.operations})
     found: dict[tuple[str, str], list[float | None]] = {}
     for name in names:
-        ops = [(s.get("operations") or {}).get(name) or {} for s in summaries]
-        for label, keys, _ in _FIGURES:
-            found[(name, label)] = [_dig(op, keys) for op in ops]
-        rates: list[float | None] = []
-        for op in ops:
-            count, errors = _dig(op, ("count",)), _dig(op, ("errors",))
-            rates.append(errors / count if count and errors is not None else None)
-        found[(name, "error rate")] = rates
+        ops = [s.operations.get(name) for s in summaries]
+        for label, figure, _ in _FIGURES:
+            found[(name, label)] = [None if op is None else _finite(figure(op)) for op in ops]
+        found[(name, "error rate")] = [
+            op.errors / op.count if op is not None and op.count else None for op in ops
+        ]
     return found
 
 
 def analyse_trend(
-    summaries: Sequence[Mapping[str, Any]],
+    summaries: Sequence[Summary | Mapping[str, Any]],
     labels: Sequence[str],
     *,
     max_regression: float = DEFAULT_MAX_REGRESSION,
@@ -238,7 +236,8 @@ def analyse_trend(
     points: list[ChangePoint] = []
     figures = 0
     log_scale = {label: log for label, _, log in _FIGURES}
-    for (name, figure), raw in _series(summaries).items():
+    runs = [Summary.of(summary) for summary in summaries]
+    for (name, figure), raw in _series(runs).items():
         present = [(i, v) for i, v in enumerate(raw) if v is not None]
         if len(present) < 2 * min_size:
             continue
@@ -278,9 +277,8 @@ def _run_name(file: Path) -> str:
     return file.parent.name if file.name == "summary.json" and file.parent.name else str(file)
 
 
-def _started(summary: Mapping[str, Any]) -> str:
-    started = summary.get("started_at")
-    return started if isinstance(started, str) else ""
+def _started(summary: Summary) -> str:
+    return summary.started_at or ""
 
 
 def trend_command(
@@ -298,7 +296,13 @@ def trend_command(
     """
     runs = [path for given in paths for path in expand_runs(Path(given))]
     # A run is named by its folder (a nightly job's folders carry the date), not its path.
-    loaded = [(load_summary(path), _run_name(summary_path(path))) for path in runs]
+    loaded = [
+        (
+            Summary.of(load_summary(path), source=str(summary_path(path))),
+            _run_name(summary_path(path)),
+        )
+        for path in runs
+    ]
     loaded.sort(key=lambda item: _started(item[0]))
     if len(loaded) < 2 * min_size:
         raise UsageError(

@@ -51,7 +51,7 @@ def _render(run_dir: Path) -> tuple[str, list[str]]:
         "(MIT).</footer>"
     )
     name = (
-        get(ctx.summary, "workload", "name")
+        (ctx.summary.workload.name if ctx.summary else None)
         or get(inputs.history_header, "workload")
         or run_dir.name
     )

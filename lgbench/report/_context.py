@@ -6,12 +6,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Final, final
 
+from msgspec import UnsetType
+
 from lgbench.report._figures import COLORS, Fault, Figure, TimeAxis
 from lgbench.report._grid import Grid
 from lgbench.report._histograms import HlogData, read_hlog, scan_hlog
 from lgbench.report._html import Raw, esc
-from lgbench.report._inputs import RunInputs
+from lgbench.report._inputs import SUMMARY_FILE, RunInputs
 from lgbench.report._series import Series, bucket_timeseries, timeseries_end_s
+from lgbench.results import ResultsError, Stream, Summary
 
 __all__ = ["AUX_KINDS", "Context", "build_context", "get", "number", "split_tag"]
 
@@ -53,7 +56,7 @@ def split_tag(tag: str) -> tuple[str, str]:
 @dataclass(slots=True)
 class Context:
     inputs: RunInputs
-    summary: dict[str, Any] | None
+    summary: Summary | None
     partial: bool
     span_s: float
     grid: Grid
@@ -83,35 +86,45 @@ class Context:
         found = {
             op
             for op in self.operations
-            if get(self.summary, "operations", op, "stream") is not None
+            if (
+                self.summary is not None
+                and isinstance(getattr(self.summary.operations.get(op), "stream", None), Stream)
+            )
             or (self.hlog is not None and f"{op}.ttfe" in self.hlog.buckets)
         }
         return [op for op in self.operations if op in found]
 
 
-def _faults(summary: dict[str, Any] | None) -> tuple[Fault, ...]:
-    raw = get(summary, "faults")
-    if not isinstance(raw, list):
+def _faults(summary: Summary | None) -> tuple[Fault, ...]:
+    found = summary.faults if summary is not None else ()
+    if isinstance(found, UnsetType):
         return ()
-    faults: list[Fault] = []
-    for item in raw:
-        start = number(get(item, "start_s"))
-        if start is None:
-            continue
-        faults.append(
-            Fault(
-                name=str(get(item, "name") or "fault"),
-                kind=str(get(item, "kind") or ""),
-                start_s=start,
-                end_s=number(get(item, "end_s")),
-            )
+    return tuple(
+        Fault(
+            name=fault.name or "fault",
+            kind=fault.kind,
+            start_s=fault.start_s,
+            end_s=number(fault.end_s),
         )
-    return tuple(faults)
+        for fault in found
+        if number(fault.start_s) is not None
+    )
+
+
+def _read_summary(inputs: RunInputs) -> Summary | None:
+    """summary.json through the model; one that is not a summary is a note, left out."""
+    if inputs.summary is None:
+        return None
+    try:
+        return Summary.from_builtins(inputs.summary, source=SUMMARY_FILE)
+    except ResultsError as exc:
+        inputs.notes.append(f"{exc}; left out")
+        return None
 
 
 def build_context(inputs: RunInputs) -> Context:
     """Decide the time grid from every source's span, then decode the hlog and timeseries."""
-    summary = inputs.summary
+    summary = _read_summary(inputs)
     scan = scan_hlog(inputs.hlog) if inputs.hlog is not None else None
     interval_s = (
         number(get(inputs.timeseries_header, "interval_s"))
@@ -119,7 +132,7 @@ def build_context(inputs: RunInputs) -> Context:
         or 1.0
     )
     span_s = max(
-        number(get(summary, "duration_s")) or 0.0,
+        (number(summary.duration_s) if summary else None) or 0.0,
         timeseries_end_s(inputs.timeseries),
         scan.end_s if scan is not None else 0.0,
     )
@@ -129,7 +142,7 @@ def build_context(inputs: RunInputs) -> Context:
     series = bucket_timeseries(inputs.timeseries, grid) if inputs.timeseries else None
     operations = _operations(summary, hlog, series)
     colors = {op: COLORS[i % len(COLORS)] for i, op in enumerate(operations)}
-    partial = summary is None or bool(summary.get("partial"))
+    partial = summary is None or summary.partial
     return Context(
         inputs=inputs,
         summary=summary,
@@ -144,13 +157,10 @@ def build_context(inputs: RunInputs) -> Context:
     )
 
 
-def _operations(
-    summary: dict[str, Any] | None, hlog: HlogData | None, series: Series | None
-) -> list[str]:
+def _operations(summary: Summary | None, hlog: HlogData | None, series: Series | None) -> list[str]:
     names: set[str] = set()
-    from_summary = get(summary, "operations")
-    if isinstance(from_summary, dict):
-        names.update(str(name) for name in from_summary)
+    if summary is not None:
+        names.update(summary.operations)
     else:
         if hlog is not None:
             names.update(tag for tag in hlog.buckets if split_tag(tag)[0] == "operation")

@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, final
 
+import msgspec
+from msgspec import UnsetType
+
 from lgbench.history import describe_error, never_succeeded_message
 from lgbench.observe import server_label
 from lgbench.report._context import Context, get, number, split_tag
@@ -26,6 +29,17 @@ from lgbench.report._html import (
     fmt_seconds,
     fmt_short,
     table,
+)
+from lgbench.results import (
+    Drift,
+    ErrorRateDrift,
+    LatencyDrift,
+    NeverSucceeded,
+    Stream,
+    Summary,
+    ThresholdResult,
+    Thresholds,
+    ThresholdWindow,
 )
 
 __all__ = ["SECTIONS", "Section", "header", "verdicts"]
@@ -71,16 +85,16 @@ def verdicts(ctx: Context) -> list[Verdict]:
     """Overall, thresholds, checker, baseline and completeness, as the exit code sees them."""
     summary = ctx.summary
     found: list[Verdict] = []
-    thresholds = get(summary, "thresholds")
+    thresholds = summary.thresholds if summary is not None else None
     thresholds_failed = False
-    if isinstance(thresholds, dict):
-        results = [r for r in thresholds.get("results") or [] if isinstance(r, dict)]
-        failed = [str(r.get("name")) for r in results if r.get("status") == "failed"]
-        no_data = sum(1 for r in results if r.get("status") == "no_data")
-        too_short = sum(1 for r in results if r.get("status") == "too_short")
-        thresholds_failed = thresholds.get("passed") is False
+    if isinstance(thresholds, Thresholds):
+        results = thresholds.results
+        failed = [r.name for r in results if r.status == "failed"]
+        no_data = sum(1 for r in results if r.status == "no_data")
+        too_short = sum(1 for r in results if r.status == "too_short")
+        thresholds_failed = thresholds.passed is False
         text = "failed" if thresholds_failed else "passed"
-        passed = sum(1 for r in results if r.get("status") == "passed")
+        passed = sum(1 for r in results if r.status == "passed")
         detail = f"{passed} of {len(results)} passed"
         if failed:
             detail += ": failed " + ", ".join(failed[:4]) + (" …" if len(failed) > 4 else "")
@@ -92,9 +106,10 @@ def verdicts(ctx: Context) -> list[Verdict]:
     else:
         found.append(Verdict("thresholds", "none", "none set"))
     check = ctx.inputs.check
-    valid = get(check, "valid") if check is not None else get(summary, "check", "valid")
+    short = summary.check if summary is not None else None
+    valid = get(check, "valid") if check is not None else short.valid if short else None
     anomalies_found = valid is False
-    if check is None and get(summary, "check") is None:
+    if check is None and short is None:
         found.append(Verdict("checker", "none", "not run"))
     else:
         state, text = _valid_state(valid)
@@ -106,7 +121,7 @@ def verdicts(ctx: Context) -> list[Verdict]:
                 f"{fmt_count(counts.get('threads_checked'))} threads checked"
             )
         found.append(Verdict("checker", state, text, detail))
-    baseline = get(summary, "baseline")
+    baseline = summary.baseline if summary is not None else None
     baseline_failed = False
     if isinstance(baseline, dict):
         baseline_failed = baseline.get("passed") is False
@@ -129,11 +144,7 @@ def verdicts(ctx: Context) -> list[Verdict]:
         )
     else:
         found.append(Verdict("baseline", "none", "no baseline"))
-    never_succeeded = [
-        str(entry.get("operation"))
-        for entry in get(summary, "never_succeeded") or []
-        if isinstance(entry, dict) and not entry.get("expected")
-    ]
+    never_succeeded = [entry.operation for entry in _never_succeeded(summary) if not entry.expected]
     if anomalies_found:
         overall = Verdict("overall", "fail", "anomalies found", "exit code 5")
     elif thresholds_failed or baseline_failed or never_succeeded:
@@ -152,22 +163,33 @@ def verdicts(ctx: Context) -> list[Verdict]:
     run = (
         Verdict("run", "partial", "partial", _stop_reason(ctx))
         if ctx.partial
-        else Verdict("run", "pass", "completed", fmt_seconds(get(summary, "duration_s")))
+        else Verdict(
+            "run", "pass", "completed", fmt_seconds(summary.duration_s if summary else None)
+        )
     )
     return [overall, run, *found]
+
+
+def _never_succeeded(summary: Summary | None) -> tuple[NeverSucceeded, ...]:
+    found = summary.never_succeeded if summary is not None else ()
+    return () if isinstance(found, UnsetType) else found
 
 
 def _stop_reason(ctx: Context) -> str:
     if ctx.summary is None:
         return "no summary.json: the run did not finish (killed?)"
-    return str(ctx.summary.get("stop_reason") or "stopped early")
+    return ctx.summary.stop_reason or "stopped early"
 
 
 def header(ctx: Context) -> Raw:
     summary = ctx.summary
     hist = ctx.inputs.history_header
-    name = get(summary, "workload", "name") or get(hist, "workload") or ctx.inputs.run_dir.name
-    started = get(summary, "started_at") or get(hist, "started_at") or ""
+    name = (
+        (summary.workload.name if summary else None)
+        or get(hist, "workload")
+        or ctx.inputs.run_dir.name
+    )
+    started = (summary.started_at if summary else None) or get(hist, "started_at") or ""
     cards = "".join(
         f'<div class="verdict" data-verdict="{esc(v.label)}" data-state="{esc(v.state)}">'
         f'<span class="label">{esc(v.label)}</span>{badge(v.state, v.text).html}'
@@ -197,46 +219,51 @@ def _settings(ctx: Context) -> Raw:
     summary = ctx.summary
     hist = ctx.inputs.history_header
     rows: list[tuple[str, str]] = []
-    workload = get(summary, "workload")
-    if isinstance(workload, dict):
-        text = str(workload.get("name"))
-        if workload.get("path"):
-            text += f" ({workload['path']})"
+    if summary is not None:
+        workload = summary.workload
+        text = workload.name
+        if workload.path:
+            text += f" ({workload.path})"
         rows.append(("workload", text))
-        if workload.get("seed") is not None:
-            rows.append(("seed", str(workload["seed"])))
-        overrides = workload.get("overrides")
-        if overrides:
-            rows.append(("overrides", json.dumps(overrides, sort_keys=True)))
+        if workload.seed is not None:
+            rows.append(("seed", str(workload.seed)))
+        if workload.overrides:
+            rows.append(("overrides", json.dumps(workload.overrides, sort_keys=True)))
     elif hist is not None:
         rows.append(("workload", str(hist.get("workload"))))
         if hist.get("seed") is not None:
             rows.append(("seed", str(hist["seed"])))
-    target = get(summary, "target", "url") or get(hist, "target")
+    target = (summary.target.url if summary else None) or get(hist, "target")
     if target is not None:
         rows.append(("target", str(target)))
-    server = get(summary, "server") or get(hist, "server")
-    if isinstance(server, dict):
-        # What the server said it is (its /info), never an assumed name.
-        text = str(server.get("label") or server_label(server))
-        langgraph = server.get("langgraph_py_version")
+    # What the server said it is (its /info), never an assumed name.
+    if summary is not None:
+        server_text = summary.server.label or server_label(msgspec.to_builtins(summary.server))
+        langgraph = summary.server.langgraph_py_version
+    else:
+        server = get(hist, "server")
+        server_text = (
+            str(server.get("label") or server_label(server)) if isinstance(server, dict) else ""
+        )
+        langgraph = server.get("langgraph_py_version") if isinstance(server, dict) else None
+    if server_text:
         if langgraph:
-            text += f", langgraph {langgraph}"
-        rows.append(("server", text))
-    backend = get(summary, "backend") or get(hist, "backend")
+            server_text += f", langgraph {langgraph}"
+        rows.append(("server", server_text))
+    backend = (summary.backend if summary else None) or get(hist, "backend")
     if backend is not None:
-        transport = get(summary, "transport")
+        transport = summary.transport if summary else None
         rows.append(("backend", f"{backend}" + (f", {transport} transport" if transport else "")))
-    lgbench_version = get(summary, "lgbench_version") or get(hist, "lgbench_version")
+    lgbench_version = (summary.lgbench_version if summary else None) or get(hist, "lgbench_version")
     if lgbench_version:
         rows.append(("lgbench", str(lgbench_version)))
-    started = get(summary, "started_at") or get(hist, "started_at")
+    started = (summary.started_at if summary else None) or get(hist, "started_at")
     if started:
         rows.append(("started", str(started)))
-    if get(summary, "ended_at"):
-        rows.append(("ended", str(summary["ended_at"] if summary else "")))
-    duration = number(get(summary, "duration_s"))
-    planned = number(get(summary, "planned_duration_s"))
+    if summary is not None and summary.ended_at:
+        rows.append(("ended", summary.ended_at))
+    duration = number(summary.duration_s) if summary else None
+    planned = number(summary.planned_duration_s) if summary else None
     if duration is not None:
         text = fmt_seconds(duration)
         if planned is not None:
@@ -245,7 +272,7 @@ def _settings(ctx: Context) -> Raw:
     else:
         rows.append(("duration", f"{fmt_seconds(ctx.span_s)} logged"))
     rows.append(("stop", _stop_reason(ctx) if ctx.partial else "completed"))
-    dropped = get(summary, "dropped_iterations")
+    dropped = summary.dropped_iterations if summary else None
     if dropped:
         rows.append(("dropped iterations", fmt_count(dropped)))
     if ctx.grid.width_s > 1.0001:
@@ -253,9 +280,9 @@ def _settings(ctx: Context) -> Raw:
     body = "".join(
         f'<div class="setting"><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>' for k, v in rows
     )
-    warnings = get(summary, "warnings")
+    warnings = summary.warnings if summary else ()
     extra = ""
-    if isinstance(warnings, list) and warnings:
+    if warnings:
         items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
         extra = f'<div class="warnings"><b>Warnings</b><ul class="plain">{items}</ul></div>'
     return Raw(f'<dl class="settings">{body}</dl>{extra}')
@@ -278,21 +305,22 @@ def _latency(ctx: Context, tag: str, key: str) -> float | None:
 
 
 def _operation_row(ctx: Context, op: str) -> tuple[list[Cell], dict[str, str]]:
-    figures = get(ctx.summary, "operations", op)
+    figures = ctx.summary.operations.get(op) if ctx.summary else None
     attrs = {"data-operation": op}
-    duration = number(get(ctx.summary, "duration_s")) or ctx.span_s
-    if isinstance(figures, dict):
-        count = number(figures.get("count"))
-        errors = number(figures.get("errors"))
-        rate = number(figures.get("rate_per_s"))
-        latency = figures.get("latency_ms") or {}
-        stream = figures.get("stream") or {}
-        kinds = figures.get("errors_by_kind")
-        lat = {k: number(get(latency, k)) for k in ("p50", "p90", "p99", "p99_9", "max")}
-        ttfe = (number(get(stream, "ttfe_ms", "p50")), number(get(stream, "ttfe_ms", "p99")))
+    duration = (number(ctx.summary.duration_s) if ctx.summary else None) or ctx.span_s
+    if figures is not None:
+        count = number(figures.count)
+        errors = number(figures.errors)
+        rate = number(figures.rate_per_s)
+        latency = figures.latency_ms
+        stream = figures.stream if isinstance(figures.stream, Stream) else None
+        kinds = msgspec.to_builtins(figures.errors_by_kind)
+        lat = {k: number(getattr(latency, k)) for k in ("p50", "p90", "p99", "p99_9", "max")}
+        ttfe = (number(stream.ttfe_ms.p50), number(stream.ttfe_ms.p99)) if stream else (None, None)
         queue = (
-            number(get(stream, "queue_wait_ms", "p50")),
-            number(get(stream, "queue_wait_ms", "p99")),
+            (number(stream.queue_wait_ms.p50), number(stream.queue_wait_ms.p99))
+            if stream
+            else (None, None)
         )
     else:
         series = ctx.series
@@ -417,24 +445,21 @@ def _not_made(ctx: Context) -> str:
     """Calls not made: operations the server does not implement, and those skipped because
     an earlier operation of their iteration failed (per scenario)."""
     items: list[str] = []
-    unsupported = get(ctx.summary, "unsupported")
-    for route in unsupported if isinstance(unsupported, list) else []:
-        if not isinstance(route, dict):
-            continue
+    if ctx.summary is None:
+        return ""
+    for route in ctx.summary.unsupported:
         items.append(
             f'<li class="unsupported"><b>unsupported</b>: the server does not implement '
-            f"<code>{esc(route.get('operation'))}</code> ({esc(route.get('method'))} "
-            f"<code>{esc(route.get('path'))}</code> answered {esc(route.get('status'))}):"
-            f" {fmt_count(number(route.get('answered')))} answered,"
-            f" {fmt_count(number(route.get('skipped')))} not sent</li>"
+            f"<code>{esc(route.operation)}</code> ({esc(route.method)} "
+            f"<code>{esc(route.path)}</code> answered {esc(route.status)}):"
+            f" {fmt_count(route.answered)} answered,"
+            f" {fmt_count(route.skipped)} not sent</li>"
         )
-    scenarios = get(ctx.summary, "scenarios")
-    for name, scenario in scenarios.items() if isinstance(scenarios, dict) else ():
-        operations = get(scenario, "operations")
+    for name, scenario in ctx.summary.scenarios.items():
         skipped = [
-            f"<code>{esc(op)}</code> {fmt_count(number(get(figures, 'skipped', 'after_failure')))}"
-            for op, figures in (operations.items() if isinstance(operations, dict) else ())
-            if number(get(figures, "skipped", "after_failure"))
+            f"<code>{esc(op)}</code> {fmt_count(figures.skipped.after_failure)}"
+            for op, figures in scenario.operations.items()
+            if figures.skipped.after_failure
         ]
         if skipped:
             items.append(
@@ -452,37 +477,35 @@ def _own_requests(ctx: Context) -> Raw | None:
     observers' share of the requests, the post-run audit, and per operation the ok waits and
     streams that carried no result (summary.json's ``observation``, ``audit``, ``empty``)."""
     items: list[str] = []
-    observation = get(ctx.summary, "observation")
-    requests = number(get(observation, "requests"))
-    if requests:
-        by_operation = get(observation, "by_operation")
+    summary = ctx.summary
+    if summary is None:
+        return None
+    observation = summary.observation
+    if observation.requests:
         shown = ", ".join(
-            f"<code>{esc(op)}</code> {fmt_count(n)}"
-            for op, n in (by_operation.items() if isinstance(by_operation, dict) else ())
+            f"<code>{esc(op)}</code> {fmt_count(n)}" for op, n in observation.by_operation.items()
         )
-        share = number(get(observation, "share"))
+        share = number(observation.share)
         items.append(
             f"<li>observation (lgbench's own status reads during the load): "
-            f"{fmt_count(requests)} of {fmt_count(get(observation, 'all_requests'))} requests "
-            f"({fmt_percent(100 * share if share is not None else None)}): {shown}</li>"
+            f"{fmt_count(observation.requests)} of {fmt_count(observation.all_requests)} "
+            f"requests ({fmt_percent(100 * share if share is not None else None)}): {shown}</li>"
         )
-    audit = get(ctx.summary, "audit")
-    if isinstance(audit, dict):
-        if audit.get("ran"):
-            figures = ", ".join(
-                f"{esc(key.replace('_', ' '))} {fmt_count(audit.get(key))}"
-                for key in ("threads", "settled", "unsettled", "gone", "not_read", "requests")
-                if audit.get(key) is not None
-            )
-            items.append(
-                f"<li>post-run audit: {figures}; {esc(audit.get('stop_reason') or '')}</li>"
-            )
-        elif audit.get("reason"):
-            items.append(f"<li>post-run audit not run: {esc(audit['reason'])}</li>")
+    audit = summary.audit
+    if audit.ran:
+        audited = ", ".join(
+            f"{esc(key.replace('_', ' '))} {fmt_count(value)}"
+            for key in ("threads", "settled", "unsettled", "gone", "not_read", "requests")
+            if isinstance(value := getattr(audit, key), int)
+        )
+        stop = audit.stop_reason if isinstance(audit.stop_reason, str) else ""
+        items.append(f"<li>post-run audit: {audited}; {esc(stop)}</li>")
+    elif isinstance(audit.reason, str) and audit.reason:
+        items.append(f"<li>post-run audit not run: {esc(audit.reason)}</li>")
     empty = [
-        f"<code>{esc(op)}</code> {fmt_count(get(ctx.summary, 'operations', op, 'empty'))}"
+        f"<code>{esc(op)}</code> {fmt_count(count)}"
         for op in ctx.operations
-        if number(get(ctx.summary, "operations", op, "empty"))
+        if (count := _empty(summary, op))
     ]
     if empty:
         items.append(
@@ -497,29 +520,34 @@ def _own_requests(ctx: Context) -> Raw | None:
     )
 
 
+def _empty(summary: Summary, op: str) -> int | None:
+    """Ok answers of ``op`` that carried no result (None: not counted for it)."""
+    figures = summary.operations.get(op)
+    if figures is None or isinstance(figures.empty, UnsetType):
+        return None
+    return figures.empty
+
+
 def _top_errors(ctx: Context) -> Raw | None:
     """The operations that never succeeded, then each operation's most frequent errors, in
     the server's words (summary.json's ``never_succeeded`` and ``top_errors``)."""
-    operations = get(ctx.summary, "operations")
-    if not isinstance(operations, dict):
+    if ctx.summary is None:
         return None
     parts: list[str] = []
-    for entry in get(ctx.summary, "never_succeeded") or []:
-        if isinstance(entry, dict):
-            css = "note" if entry.get("expected") else "err"
-            text = never_succeeded_message(entry)
-            parts.append(f'<p class="{css}"><strong>{esc(text)}</strong></p>')
+    for entry in _never_succeeded(ctx.summary):
+        css = "note" if entry.expected else "err"
+        text = never_succeeded_message(msgspec.to_builtins(entry))
+        parts.append(f'<p class="{css}"><strong>{esc(text)}</strong></p>')
     rows: list[list[Cell]] = []
-    for op, figures in operations.items():
-        for error in get(figures, "top_errors") or []:
-            if isinstance(error, dict):
-                rows.append(
-                    [
-                        Raw(f"<code>{esc(op)}</code>"),
-                        describe_error(error),
-                        fmt_count(error.get("count")),
-                    ]
-                )
+    for op, figures in ctx.summary.operations.items():
+        for error in figures.top_errors:
+            rows.append(
+                [
+                    Raw(f"<code>{esc(op)}</code>"),
+                    describe_error(msgspec.to_builtins(error)),
+                    fmt_count(error.count),
+                ]
+            )
     if rows:
         parts.append("<h3>Most frequent errors</h3>")
         parts.append(table(["operation", "error", "count"], rows, numeric_from=2).html)
@@ -527,23 +555,23 @@ def _top_errors(ctx: Context) -> Raw | None:
 
 
 def _scenarios_table(ctx: Context) -> Raw | None:
-    scenarios = get(ctx.summary, "scenarios")
-    if not isinstance(scenarios, dict) or not scenarios:
+    scenarios = ctx.summary.scenarios if ctx.summary else {}
+    if not scenarios:
         return None
     rows: list[list[Cell]] = []
     for name, s in scenarios.items():
-        iterations = get(s, "iterations") or {}
+        iterations = s.iterations
         rows.append(
             [
                 Raw(f"<code>{esc(name)}</code>"),
-                str(get(s, "description") or get(s, "executor") or ""),
-                fmt_count(get(s, "max_vus")),
-                fmt_seconds(get(s, "ran_s")) if get(s, "started") else "not started",
-                fmt_count(get(iterations, "started")),
-                fmt_count(get(iterations, "finished")),
-                fmt_count(get(iterations, "failed")),
-                fmt_count(get(iterations, "interrupted")),
-                fmt_count(get(s, "dropped_iterations")),
+                s.description or s.executor,
+                fmt_count(s.max_vus),
+                fmt_seconds(s.ran_s) if s.started else "not started",
+                fmt_count(iterations.started),
+                fmt_count(iterations.finished),
+                fmt_count(iterations.failed),
+                fmt_count(iterations.interrupted),
+                fmt_count(s.dropped_iterations),
             ]
         )
     headers = [
@@ -589,8 +617,8 @@ def _aux_table(ctx: Context) -> Raw | None:
 def _turns(ctx: Context) -> Raw | None:
     """Latency per conversation turn (steps with ``turns``: summary.json's ``turn=<k>`` tags),
     p50 and p99 per operation: how a thread's growing history slows each turn."""
-    tags = get(ctx.summary, "tags")
-    if not isinstance(tags, dict):
+    tags = ctx.summary.tags if ctx.summary else {}
+    if not tags:
         return None
     turns = sorted(
         int(tag.split("=", 1)[1])
@@ -601,8 +629,9 @@ def _turns(ctx: Context) -> Raw | None:
         return None
     traces: list[dict[str, Any]] = []
     for op in ctx.operations:
-        p50 = [number(get(tags, f"turn={t}", op, "latency_ms", "p50")) for t in turns]
-        p99 = [number(get(tags, f"turn={t}", op, "latency_ms", "p99")) for t in turns]
+        figures = [tags[f"turn={t}"].get(op) for t in turns]
+        p50 = [number(f.latency_ms.p50) if f else None for f in figures]
+        p99 = [number(f.latency_ms.p99) if f else None for f in figures]
         if all(value is None for value in p50):
             continue
         color = ctx.colors.get(op)
@@ -868,20 +897,21 @@ def _streams(ctx: Context) -> Raw | None:
     parts: list[str] = []
     rows: list[list[Cell]] = []
     for op in ops:
-        stream = get(ctx.summary, "operations", op, "stream")
-        if isinstance(stream, dict):
+        figures = ctx.summary.operations.get(op) if ctx.summary else None
+        stream = figures.stream if figures is not None else None
+        if isinstance(stream, Stream):
             rows.append(
                 [
                     Raw(f"<code>{esc(op)}</code>"),
-                    fmt_count(stream.get("streams")),
-                    fmt_count(get(stream, "events", "total")),
-                    fmt_number(number(get(stream, "events", "mean"))),
-                    fmt_number(number(stream.get("events_per_s"))),
-                    fmt_ms(get(stream, "ttfe_ms", "p50")),
-                    fmt_ms(get(stream, "ttfe_ms", "p99")),
-                    fmt_ms(get(stream, "queue_wait_ms", "p50")),
-                    fmt_ms(get(stream, "queue_wait_ms", "p99")),
-                    fmt_ms(get(stream, "event_gap_ms", "p99")),
+                    fmt_count(stream.streams),
+                    fmt_count(stream.events.total),
+                    fmt_number(number(stream.events.mean)),
+                    fmt_number(number(stream.events_per_s)),
+                    fmt_ms(stream.ttfe_ms.p50),
+                    fmt_ms(stream.ttfe_ms.p99),
+                    fmt_ms(stream.queue_wait_ms.p50),
+                    fmt_ms(stream.queue_wait_ms.p99),
+                    fmt_ms(stream.event_gap_ms.p99),
                 ]
             )
     if rows:
@@ -1060,20 +1090,21 @@ def _resources(ctx: Context) -> Raw | None:
 # --- drift, thresholds, baseline -------------------------------------------------------------
 
 
-def _drift_cell(figures: Any, *, percent: bool = False) -> Cell:
-    if not isinstance(figures, dict):
+def _drift_cell(figures: LatencyDrift | ErrorRateDrift | None) -> Cell:
+    if figures is None:
         return None
-    first = next((figures[k] for k in figures if str(k).startswith("first")), None)
-    last = next((figures[k] for k in figures if str(k).startswith("last")), None)
-    slope = number(figures.get("relative_per_h"))
+    percent = isinstance(figures, ErrorRateDrift)
+    if isinstance(figures, ErrorRateDrift):
+        first_v, last_v = number(figures.first), number(figures.last)
+        slope, points = None, number(figures.slope_per_h)
+    else:
+        first_v, last_v = number(figures.first_ms), number(figures.last_ms)
+        slope, points = number(figures.relative_per_h), None
     fmt = fmt_percent if percent else fmt_ms
-    first_v = number(first)
-    last_v = number(last)
     text = f"{fmt(first_v * 100 if percent and first_v is not None else first_v)} → "
     text += f"{fmt(last_v * 100 if percent and last_v is not None else last_v)}"
     if slope is not None:
         text += f" ({slope * 100:+.1f} %/h)"
-    points = number(figures.get("slope_per_h")) if percent else None
     if points is not None:
         # An error rate drifts in percentage points: relative to a rate near 0 means nothing.
         text += f" ({points * 100:+.2f} pp/h)"
@@ -1081,22 +1112,22 @@ def _drift_cell(figures: Any, *, percent: bool = False) -> Cell:
 
 
 def _drift(ctx: Context) -> Raw | None:
-    drift = get(ctx.summary, "drift")
-    operations = get(drift, "operations")
-    if not isinstance(operations, dict) or not operations:
+    drift = ctx.summary.drift if ctx.summary else None
+    if not isinstance(drift, Drift) or not drift.operations:
         return None
+    operations = drift.operations
     rows: list[list[Cell]] = []
     for op, figures in sorted(operations.items()):
         rows.append(
             [
                 Raw(f"<code>{esc(op)}</code>"),
-                fmt_count(get(figures, "windows")),
-                _drift_cell(get(figures, "p50")),
-                _drift_cell(get(figures, "p99")),
-                _drift_cell(get(figures, "error_rate"), percent=True),
+                fmt_count(figures.windows),
+                _drift_cell(figures.p50),
+                _drift_cell(figures.p99),
+                _drift_cell(figures.error_rate),
             ]
         )
-    window = number(get(drift, "window_s"))
+    window = number(drift.window_s)
     headers = ["operation", "windows", "p50 (ms): first → last", "p99 (ms)", "error rate"]
     note = (
         f'<p class="note">Per {fmt_seconds(window)} window; first and last are medians of the '
@@ -1105,7 +1136,7 @@ def _drift(ctx: Context) -> Raw | None:
     )
     traces: list[dict[str, Any]] = []
     for op, figures in sorted(operations.items()):
-        points = [p for p in get(figures, "points") or [] if isinstance(p, list) and len(p) == 5]
+        points = figures.points
         if not points:
             continue
         x = ctx.axis.x([number(p[0]) or 0.0 for p in points])
@@ -1136,60 +1167,59 @@ def _threshold_value(value: Any, unit: Any) -> str:
 
 
 def _thresholds(ctx: Context) -> Raw | None:
-    thresholds = get(ctx.summary, "thresholds")
-    if not isinstance(thresholds, dict):
+    thresholds = ctx.summary.thresholds if ctx.summary else None
+    if not isinstance(thresholds, Thresholds):
         return None
-    results = [r for r in thresholds.get("results") or [] if isinstance(r, dict)]
     rows: list[list[Cell]] = []
     attrs: list[dict[str, str]] = []
     extra: list[str] = []
-    for result in results:
-        status = str(result.get("status") or ("passed" if result.get("passed") else "failed"))
+    for result in thresholds.results:
+        status = result.status or ("passed" if result.passed else "failed")
         state = {"passed": "pass", "failed": "fail"}.get(status, "unknown")
         flags = []
-        if result.get("abort_on_fail"):
+        if result.abort_on_fail:
             flags.append("abort on fail")
-        if result.get("aborted_run"):
+        if result.aborted_run:
             flags.append("aborted the run")
-        windows = result.get("windows")
+        windows = result.windows
         window_text: Cell = None
-        if isinstance(windows, dict):
-            worst = windows.get("worst")
+        if windows is not None:
+            worst = windows.worst
             window_text = (
-                f"{fmt_count(windows.get('failed'))} of {fmt_count(windows.get('evaluated'))} "
-                f"failed, {fmt_count(windows.get('skipped'))} skipped"
+                f"{fmt_count(windows.failed)} of {fmt_count(windows.evaluated)} "
+                f"failed, {fmt_count(windows.skipped)} skipped"
             )
-            if isinstance(worst, dict):
+            if worst is not None:
                 window_text += (
-                    f"; worst {_threshold_value(worst.get('value'), result.get('unit'))} at "
-                    f"{fmt_short(number(worst.get('start_s')))}-"
-                    f"{fmt_short(number(worst.get('end_s')))} s"
+                    f"; worst {_threshold_value(worst.value, result.unit)} at "
+                    f"{fmt_short(number(worst.start_s))}-"
+                    f"{fmt_short(number(worst.end_s))} s"
                 )
-            failures = windows.get("failures")
-            if isinstance(failures, list) and failures:
-                items = "".join(f"<li>{esc(_failure_text(f, result))}</li>" for f in failures)
+            if windows.failures:
+                items = "".join(
+                    f"<li>{esc(_failure_text(f, result))}</li>" for f in windows.failures
+                )
                 extra.append(
                     details(
-                        Raw(f"<code>{esc(result.get('name'))}</code>: failed windows"),
+                        Raw(f"<code>{esc(result.name)}</code>: failed windows"),
                         Raw(f'<ul class="plain">{items}</ul>'),
                     ).html
                 )
         rows.append(
             [
                 badge(state, status),
-                Raw(f"<code>{esc(result.get('name'))}</code>"),
-                str(result.get("condition") or ""),
-                _threshold_value(result.get("value"), result.get("unit")),
-                f"{result.get('operator') or ''} "
-                f"{_threshold_value(result.get('limit'), result.get('unit'))}",
-                f"{fmt_seconds(result.get('window_s'))}" if result.get("window_s") else "run",
+                Raw(f"<code>{esc(result.name)}</code>"),
+                result.condition,
+                _threshold_value(result.value, result.unit),
+                f"{result.operator} {_threshold_value(result.limit, result.unit)}",
+                f"{fmt_seconds(result.window_s)}" if result.window_s else "run",
                 window_text,
                 ", ".join(flags) or None,
-                str(result.get("reason") or "") or None,
-                str(result.get("source") or "") or None,
+                result.reason or None,
+                result.source or None,
             ]
         )
-        attrs.append({"data-threshold": str(result.get("name")), "data-status": status})
+        attrs.append({"data-threshold": result.name, "data-status": status})
     headers = [
         "status",
         "threshold",
@@ -1205,14 +1235,14 @@ def _thresholds(ctx: Context) -> Raw | None:
     return Raw(table(headers, rows, row_attrs=attrs, numeric_from=99).html + "".join(extra))
 
 
-def _failure_text(failure: Any, result: dict[str, Any]) -> str:
-    if isinstance(failure, dict) and "start_s" in failure:
+def _failure_text(failure: ThresholdWindow, result: ThresholdResult) -> str:
+    if not isinstance(failure.start_s, UnsetType):
         return (
-            f"{fmt_short(number(failure.get('start_s')))}-"
-            f"{fmt_short(number(failure.get('end_s')))} s: "
-            f"{_threshold_value(failure.get('value'), result.get('unit'))}"
+            f"{fmt_short(number(failure.start_s))}-"
+            f"{fmt_short(number(failure.end_s))} s: "
+            f"{_threshold_value(failure.value, result.unit)}"
         )
-    return json.dumps(failure, sort_keys=True)
+    return json.dumps(msgspec.to_builtins(failure), sort_keys=True)
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -1226,7 +1256,7 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
 
 
 def _baseline(ctx: Context) -> Raw | None:
-    baseline = get(ctx.summary, "baseline")
+    baseline = ctx.summary.baseline if ctx.summary else None
     if not isinstance(baseline, dict):
         return None
     passed = baseline.get("passed")
@@ -1320,10 +1350,10 @@ def _anomaly_groups(groups: Any, *, finding: bool) -> str:
 def _checker(ctx: Context) -> Raw | None:
     check = ctx.inputs.check
     if check is None:
-        valid = get(ctx.summary, "check", "valid")
-        if get(ctx.summary, "check") is None:
+        short = ctx.summary.check if ctx.summary else None
+        if short is None:
             return None
-        state, text = _valid_state(valid)
+        state, text = _valid_state(short.valid)
         return Raw(f"<p>{badge(state, text).html} (check.json is missing).</p>")
     state, text = _valid_state(check.get("valid"))
     counts = check.get("counts") or {}

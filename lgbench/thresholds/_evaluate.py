@@ -31,8 +31,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
+from msgspec import UnsetType
+
 from lgbench._toml import format_duration
 from lgbench.metrics import IntervalSnapshot, LatencyRecorder, MetricKey
+from lgbench.results import LagFigures, Latency, Operation, Stream, Summary
 from lgbench.thresholds._format import format_value
 from lgbench.workload import Metric, Threshold
 
@@ -328,69 +331,74 @@ class _Windows:
 # -- whole-run values from the summary ----------------------------------------------------
 
 
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(key)
-    return data
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
 
 
-def _operations_section(metric: Metric, summary: Mapping[str, Any]) -> tuple[Any, str]:
+def _stat(figures: Latency | LagFigures, stat: str) -> float | None:
+    value: float | None = getattr(figures, stat)
+    return _number(value)
+
+
+def _operations_section(
+    metric: Metric, summary: Summary
+) -> tuple[Mapping[str, Operation] | None, str]:
     if metric.scenario is not None:
-        return _get(summary, "scenarios", metric.scenario, "operations"), (
-            f" in scenario {metric.scenario}"
-        )
+        scenario = summary.scenarios.get(metric.scenario)
+        section = None if scenario is None else scenario.operations
+        return section, f" in scenario {metric.scenario}"
     if metric.tag is not None:
         name, value = metric.tag
-        return _get(summary, "tags", f"{name}={value}"), f" tagged {name}={value}"
-    return _get(summary, "operations"), ""
+        return summary.tags.get(f"{name}={value}"), f" tagged {name}={value}"
+    return summary.operations, ""
 
 
-def _counter(metric: Metric, entries: list[Mapping[str, Any]]) -> float | None:
+def _counter(metric: Metric, entries: list[Operation]) -> float | None:
     if metric.name in ("empty", "empty.rate"):
-        empty = sum(_number(entry.get("empty")) or 0.0 for entry in entries)
+        empty = float(sum(0 if isinstance(e.empty, UnsetType) else e.empty for e in entries))
         if metric.name == "empty":
             return empty
-        ok = sum(_number(entry.get("ok")) or 0.0 for entry in entries)
+        ok = float(sum(entry.ok for entry in entries))
         return 100.0 * empty / ok if ok else None
-    count = sum(_number(entry.get("count")) or 0.0 for entry in entries)
-    errors = sum(_number(entry.get("errors")) or 0.0 for entry in entries)
+    count = float(sum(entry.count for entry in entries))
+    errors = float(sum(entry.errors for entry in entries))
     if metric.name == "errors.rate":
         return 100.0 * errors / count if count else None
     if metric.name == "errors.count":
         return errors
     if metric.name == "count":
         return count
-    return sum(_number(entry.get("rate_per_s")) or 0.0 for entry in entries)
+    return sum(_number(entry.rate_per_s) or 0.0 for entry in entries)
 
 
-def _operation_value(metric: Metric, summary: Mapping[str, Any]) -> tuple[float | None, str]:
+def _stream_figures(entry: Operation, name: str) -> Latency | None:
+    stream = entry.stream
+    if not isinstance(stream, Stream):
+        return None
+    figures: Latency = getattr(stream, _STREAM_SUMMARY[name])
+    return figures
+
+
+def _operation_value(metric: Metric, summary: Summary) -> tuple[float | None, str]:
     section, where = _operations_section(metric, summary)
-    if not isinstance(section, Mapping):
+    if section is None:
         return None, f"the summary has no operations{where}"
     if metric.operation is None:
-        entries = [entry for entry in section.values() if isinstance(entry, Mapping)]
+        entries = list(section.values())
         if not entries:
             return None, f"no operation ran{where}"
         value = _counter(metric, entries)
         return value, "" if value is not None else f"no operation ended{where}"
     entry = section.get(metric.operation)
-    if not isinstance(entry, Mapping):
+    if entry is None:
         return None, f"{metric.operation} never ran{where}"
     if metric.stat is not None:
         figures = (
-            entry.get("latency_ms")
-            if metric.name == "latency"
-            else _get(entry, "stream", _STREAM_SUMMARY[metric.name])
+            entry.latency_ms if metric.name == "latency" else _stream_figures(entry, metric.name)
         )
-        value = _number(_get(figures, metric.stat))
+        value = None if figures is None else _stat(figures, metric.stat)
         what = {
             "latency": "latency",
             "ttfe": "first event",
@@ -407,16 +415,23 @@ def _operation_value(metric: Metric, summary: Mapping[str, Any]) -> tuple[float 
     return value, "" if value is not None else f"no {metric.operation} operation ended{where}"
 
 
-def _drift_value(metric: Metric, summary: Mapping[str, Any]) -> tuple[float | None, str]:
-    drift = _get(summary, "drift")
-    if not isinstance(drift, Mapping):
+def _drift_value(metric: Metric, summary: Summary) -> tuple[float | None, str]:
+    drift = summary.drift
+    if isinstance(drift, UnsetType):
         return None, "the summary has no drift section (drift is measured in soak runs)"
     field = metric.stat if metric.name == "latency" else "error_rate"
     assert field is not None
-    # A latency drifts relative to its own level; an error rate (often near 0, where a
-    # relative change means nothing) by percentage points.
-    figure = "relative_per_h" if field != "error_rate" else "slope_per_h"
-    per_h = _number(_get(drift, "operations", metric.operation or "", field, figure))
+    operation = drift.operations.get(metric.operation or "")
+    per_h: float | None = None
+    if operation is not None:
+        # A latency drifts relative to its own level; an error rate (often near 0, where a
+        # relative change means nothing) by percentage points.
+        if field == "error_rate":
+            trend = operation.error_rate
+            per_h = None if trend is None else _number(trend.slope_per_h)
+        elif field in ("p50", "p99"):
+            latency = operation.p50 if field == "p50" else operation.p99
+            per_h = None if latency is None else _number(latency.relative_per_h)
     if per_h is None:
         return None, f"no drift of {metric.operation} {field} was measured"
     return per_h * 100.0, ""
@@ -429,22 +444,27 @@ def _anomalies(check: Mapping[str, Any] | None) -> tuple[float | None, str]:
         reasons = check.get("unknown") or []
         why = f": {reasons[0]}" if isinstance(reasons, list) and reasons else ""
         return None, f"the checker's verdict is unknown{why}"
-    value = _number(_get(check, "counts", "anomalies"))
+    counts = check.get("counts")
+    value = _number(counts.get("anomalies")) if isinstance(counts, Mapping) else None
     return value, "" if value is not None else "check.json has no anomaly count"
 
 
 def summary_value(
-    metric: Metric, summary: Mapping[str, Any], check: Mapping[str, Any] | None
+    metric: Metric, summary: Summary | Mapping[str, Any], check: Mapping[str, Any] | None
 ) -> tuple[float | None, str]:
-    """The whole-run value of ``metric`` in its report unit, or None and why there is none."""
+    """The whole-run value of ``metric`` in its report unit, or None and why there is none.
+
+    ``summary``: the run's :class:`~lgbench.results.Summary` (or summary.json's decoded dict).
+    """
+    results = Summary.of(summary)
     if metric.drift:
-        return _drift_value(metric, summary)
+        return _drift_value(metric, results)
     if metric.name == "anomalies":
         return _anomalies(check)
     if metric.name in _LAG_SUMMARY:
-        section = _get(summary, _LAG_SUMMARY[metric.name])
+        section: LagFigures = getattr(results, _LAG_SUMMARY[metric.name])
         assert metric.stat is not None
-        value = _number(_get(section, metric.stat)) if _get(section, "count") else None
+        value = _stat(section, metric.stat) if section.count else None
         if value is not None:
             return value, ""
         if metric.name == "schedule_lag":
@@ -454,14 +474,13 @@ def summary_value(
             )
         return None, "the event-loop lag was not sampled"
     if metric.name == "dropped_iterations":
-        path = (
-            ("scenarios", metric.scenario, "dropped_iterations")
-            if metric.scenario is not None
-            else ("dropped_iterations",)
-        )
-        value = _number(_get(summary, *path))
-        return value, "" if value is not None else "the summary has no dropped_iterations"
-    return _operation_value(metric, summary)
+        if metric.scenario is None:
+            return float(results.dropped_iterations), ""
+        scenario = results.scenarios.get(metric.scenario)
+        if scenario is None:
+            return None, "the summary has no dropped_iterations"
+        return float(scenario.dropped_iterations), ""
+    return _operation_value(metric, results)
 
 
 # -- the evaluator -------------------------------------------------------------------------
@@ -476,15 +495,15 @@ def _span_words(seconds: float) -> str:
     return format_duration(seconds)
 
 
-def _too_short_for_drift(threshold: Threshold, summary: Mapping[str, Any]) -> str | None:
+def _too_short_for_drift(threshold: Threshold, summary: Summary) -> str | None:
     """Why a drift threshold could not be judged when the run was shorter than the
     :data:`~lgbench.observe.MIN_WINDOWS` windows drift needs, else None."""
     if not threshold.metric.drift:
         return None
     from lgbench.observe import MIN_WINDOWS
 
-    window_s = _number(_get(summary, "drift", "window_s"))
-    duration_s = _number(_get(summary, "duration_s"))
+    window_s = None if isinstance(summary.drift, UnsetType) else _number(summary.drift.window_s)
+    duration_s = _number(summary.duration_s)
     if window_s is None or duration_s is None or duration_s >= MIN_WINDOWS * window_s:
         return None
     return (
@@ -600,9 +619,10 @@ class ThresholdEvaluator:
         return ThresholdBreach(threshold, value, now_s, reason)
 
     def finish(
-        self, summary: Mapping[str, Any], check: Mapping[str, Any] | None = None
+        self, summary: Summary | Mapping[str, Any], check: Mapping[str, Any] | None = None
     ) -> ThresholdReport:
-        """Judge every threshold: whole-run ones on ``summary`` (summary.json's dict) and
+        """Judge every threshold: whole-run ones on ``summary`` (the run's results, or
+        summary.json's decoded dict) and
         ``check`` (check.json's dict, or None when the checker did not run), windowed ones on
         the observed intervals. Call once, after the last :meth:`observe`.
         """
@@ -610,13 +630,14 @@ class ThresholdEvaluator:
             self._finished = True
             for each in self._windows.values():
                 each.finish()
+        run = Summary.of(summary)
         results = []
         for index, threshold in enumerate(self.thresholds):
             windows = self._windows.get(index)
             if windows is not None:
                 result = self._windowed_result(threshold, windows)
             else:
-                result = self._whole_run_result(threshold, summary, check)
+                result = self._whole_run_result(threshold, run, check)
             if index in self._breached:
                 result = ThresholdResult(
                     result.threshold,
@@ -631,7 +652,7 @@ class ThresholdEvaluator:
 
     @staticmethod
     def _whole_run_result(
-        threshold: Threshold, summary: Mapping[str, Any], check: Mapping[str, Any] | None
+        threshold: Threshold, summary: Summary, check: Mapping[str, Any] | None
     ) -> ThresholdResult:
         value, why = summary_value(threshold.metric, summary, check)
         if value is None:
