@@ -47,6 +47,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
+import msgspec
+import msgspec.structs
+
 from lgbench.client import ApiError, RunError, TimeoutError, TransportError
 from lgbench.engine._routes import RouteSupport
 from lgbench.history import (
@@ -71,6 +74,7 @@ from lgbench.metrics import (
     OperationMetrics,
 )
 from lgbench.operations import operation_names
+from lgbench.results import TOKEN_RATE_SCALE, token_rate_stats
 
 __all__ = [
     "BUSY_CPU_PERCENT",
@@ -435,29 +439,6 @@ def _count_stats(recorder: LatencyRecorder) -> dict[str, Any]:
     }
 
 
-#: Rates are kept in a histogram of integers: thousandths of a token per second.
-_RATE_SCALE: Final = 1000
-
-
-def _rate_stats(recorder: LatencyRecorder | None) -> dict[str, float | None]:
-    """Stats of a histogram of rates per stream (tokens per second), slowest first: for a
-    rate the tail that hurts is the low one (``p10``, ``p1``)."""
-    names = ("min", "p1", "p10", "p50", "p90", "mean", "max")
-    if recorder is None or not recorder.count:
-        return dict.fromkeys(names)
-    stats = recorder.stats((1.0, 10.0, 50.0, 90.0))
-    values = {
-        "min": stats.min_us,
-        "p1": stats.percentiles_us.get(1.0),
-        "p10": stats.percentiles_us.get(10.0),
-        "p50": stats.percentiles_us.get(50.0),
-        "p90": stats.percentiles_us.get(90.0),
-        "mean": stats.mean_us,
-        "max": stats.max_us,
-    }
-    return {name: None if v is None else round(v / _RATE_SCALE, 3) for name, v in values.items()}
-
-
 def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
     """``top_errors`` (the most frequent messages) and ``top_errors_unlisted`` (the errors
     not in that list), see docs/summary.md."""
@@ -470,6 +451,7 @@ def _histograms(
     metrics: OperationMetrics,
     derived: Mapping[str, OperationMetrics],
     events: LatencyRecorder | None,
+    reply_rates: LatencyRecorder | None = None,
 ) -> dict[str, Any]:
     """The histograms behind an operation's figures, by the figure's name (see
     :class:`lgbench.results.OperationHistograms`); only those it has."""
@@ -485,6 +467,8 @@ def _histograms(
             aux = derived.get(f"{operation}.{series}")
             if aux is not None:
                 found[series] = aux.latency.to_dict()
+        if reply_rates is not None:
+            found["reply_rates"] = reply_rates.to_dict()
     return found
 
 
@@ -741,7 +725,7 @@ class Recorder:
                 if scope.reply_rates is None:
                     scope.reply_rates = LatencyRecorder()
                 rate = summary.reply_chunks / (end_s - latency_start_s)
-                scope.reply_rates.record_us(max(1, round(rate * _RATE_SCALE)))
+                scope.reply_rates.record_us(max(1, round(rate * TOKEN_RATE_SCALE)))
         if metadata_s is not None:
             scope.aux("queue_wait").record(start_s, metadata_s)
         if scope.events is None:
@@ -977,10 +961,10 @@ class Recorder:
                 "itl_ms": _ms_stats(itl.latency if itl else LatencyRecorder()),
                 "reply_tokens": extra.reply_tokens,
                 "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
-                "stream_tokens_per_s": _rate_stats(reply_rates),
+                "stream_tokens_per_s": msgspec.structs.asdict(token_rate_stats(reply_rates)),
             }
         if histograms:
-            summary["histograms"] = _histograms(operation, metrics, derived, events)
+            summary["histograms"] = _histograms(operation, metrics, derived, events, reply_rates)
         return summary
 
     def requests(self) -> tuple[int, int]:

@@ -856,21 +856,23 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
     token, inter-token latency, and each stream's own rate (its slow tail first)."""
     rows: list[list[Cell]] = []
     for op in ops:
-        stream = get(ctx.summary, "operations", op, "stream")
-        if not isinstance(stream, dict) or not stream.get("reply_tokens"):
+        figures = ctx.summary.operations.get(op) if ctx.summary else None
+        stream = figures.stream if figures is not None else None
+        if not isinstance(stream, Stream) or not stream.reply_tokens:
             continue
+        rates = stream.stream_tokens_per_s
         rows.append(
             [
                 Raw(f"<code>{esc(op)}</code>"),
-                fmt_count(stream.get("reply_tokens")),
-                fmt_number(number(stream.get("reply_tokens_per_s"))),
-                fmt_ms(get(stream, "ttft_ms", "p50")),
-                fmt_ms(get(stream, "ttft_ms", "p99")),
-                fmt_ms(get(stream, "itl_ms", "p50")),
-                fmt_ms(get(stream, "itl_ms", "p99")),
-                fmt_number(number(get(stream, "stream_tokens_per_s", "p50"))),
-                fmt_number(number(get(stream, "stream_tokens_per_s", "p10"))),
-                fmt_number(number(get(stream, "stream_tokens_per_s", "min"))),
+                fmt_count(stream.reply_tokens),
+                fmt_number(stream.reply_tokens_per_s),
+                fmt_ms(stream.ttft_ms.p50),
+                fmt_ms(stream.ttft_ms.p99),
+                fmt_ms(stream.itl_ms.p50),
+                fmt_ms(stream.itl_ms.p99),
+                fmt_number(rates.p50),
+                fmt_number(rates.p10),
+                fmt_number(rates.min),
             ]
         )
     if not rows:

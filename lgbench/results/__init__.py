@@ -13,6 +13,7 @@ import msgspec
 from lgbench.results._errors import ResultsError
 from lgbench.results._merge import (
     LATENCY_BASIS,
+    TOKEN_RATE_SCALE,
     TOP_ERRORS,
     count_stats,
     histogram_state,
@@ -20,6 +21,7 @@ from lgbench.results._merge import (
     merge_operation,
     merge_operations,
     merge_summaries,
+    token_rate_stats,
 )
 from lgbench.results._model import (
     SCHEMA_VERSION,
@@ -55,6 +57,7 @@ from lgbench.results._model import (
     Thresholds,
     ThresholdWindow,
     ThresholdWindows,
+    TokenRates,
     TopError,
     UnsupportedRoute,
     WorkloadInfo,
@@ -64,6 +67,7 @@ from lgbench.results._summary import Summary, summary_part, summary_schema
 __all__ = [
     "LATENCY_BASIS",
     "SCHEMA_VERSION",
+    "TOKEN_RATE_SCALE",
     "TOP_ERRORS",
     "Audit",
     "AuditBudget",
@@ -99,6 +103,7 @@ __all__ = [
     "ThresholdWindow",
     "ThresholdWindows",
     "Thresholds",
+    "TokenRates",
     "TopError",
     "UnsupportedRoute",
     "WorkloadInfo",
@@ -110,6 +115,7 @@ __all__ = [
     "merge_summaries",
     "summary_part",
     "summary_schema",
+    "token_rate_stats",
 ]
 
 # msgspec reads a struct's annotations from the module named by its ``__module__``: decode

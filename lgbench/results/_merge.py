@@ -38,6 +38,7 @@ from lgbench.results._model import (
     Scenario,
     Skipped,
     Stream,
+    TokenRates,
     TopError,
     UnsupportedRoute,
 )
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LATENCY_BASIS",
+    "TOKEN_RATE_SCALE",
     "TOP_ERRORS",
     "count_stats",
     "histogram_state",
@@ -54,6 +56,7 @@ __all__ = [
     "merge_operation",
     "merge_operations",
     "merge_summaries",
+    "token_rate_stats",
 ]
 
 LATENCY_BASIS: Final[Mapping[str, str]] = {
@@ -98,6 +101,31 @@ def count_stats(recorder: LatencyRecorder) -> EventCounts:
         p99=stats.percentiles_us.get(99.0),
         max=stats.max_us,
         total=recorder.sum_us,
+    )
+
+
+#: Rates are kept in a histogram of integers: thousandths of a token per second.
+TOKEN_RATE_SCALE: Final = 1000
+
+
+def token_rate_stats(recorder: LatencyRecorder | None) -> TokenRates:
+    """Figures of a histogram of rates per stream, recorded in thousandths of a token per
+    second (:data:`TOKEN_RATE_SCALE`)."""
+    if recorder is None or not recorder.count:
+        return TokenRates()
+    stats = recorder.stats((1.0, 10.0, 50.0, 90.0))
+
+    def rate(value: float | None) -> float | None:
+        return None if value is None else round(value / TOKEN_RATE_SCALE, 3)
+
+    return TokenRates(
+        min=rate(stats.min_us),
+        p1=rate(stats.percentiles_us.get(1.0)),
+        p10=rate(stats.percentiles_us.get(10.0)),
+        p50=rate(stats.percentiles_us.get(50.0)),
+        p90=rate(stats.percentiles_us.get(90.0)),
+        mean=rate(stats.mean_us),
+        max=rate(stats.max_us),
     )
 
 
@@ -212,6 +240,14 @@ def _merge_stream(
         itl_ms=_latency(f"{name}'s itl", (lh.itl, rh.itl), left.itl_ms, right.itl_ms),
         reply_tokens=tokens,
         reply_tokens_per_s=_per_s(tokens, duration_s),
+        stream_tokens_per_s=_figures(
+            f"{name}'s tokens per second per stream",
+            (lh.reply_rates, rh.reply_rates),
+            left.stream_tokens_per_s,
+            right.stream_tokens_per_s,
+            TokenRates(),
+            token_rate_stats,
+        ),
     )
 
 

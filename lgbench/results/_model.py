@@ -59,6 +59,7 @@ __all__ = [
     "ThresholdWindow",
     "ThresholdWindows",
     "Thresholds",
+    "TokenRates",
     "TopError",
     "UnsupportedRoute",
     "WorkloadInfo",
@@ -112,6 +113,21 @@ class EventCounts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 @final
+class TokenRates(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Chat reply streams' own rates, tokens per second each (its tokens over its latency):
+    for a rate the tail that hurts is the low one (``p1``, ``p10``); None when no stream
+    carried a reply."""
+
+    min: float | None = None
+    p1: float | None = None
+    p10: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    mean: float | None = None
+    max: float | None = None
+
+
+@final
 class ErrorsByKind(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An operation's errors by kind; ``http`` by status (``{"404": 3}``)."""
 
@@ -156,6 +172,7 @@ class Stream(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     itl_ms: Latency = msgspec.field(default_factory=Latency)
     reply_tokens: int = 0
     reply_tokens_per_s: float = 0.0
+    stream_tokens_per_s: TokenRates = msgspec.field(default_factory=TokenRates)
 
 
 @final
@@ -186,6 +203,8 @@ class OperationHistograms(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     queue_wait: HistogramState | UnsetType = UNSET
     ttft: HistogramState | UnsetType = UNSET
     itl: HistogramState | UnsetType = UNSET
+    #: Tokens per second of each chat reply stream, in thousandths (TOKEN_RATE_SCALE).
+    reply_rates: HistogramState | UnsetType = UNSET
 
 
 @final
