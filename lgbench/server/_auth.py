@@ -78,46 +78,46 @@ def build_auth(secret: str | None = None, *, leak: Collection[str] = ()) -> Auth
         return owner(ctx)
 
     @handlers.on.threads.create
-    async def thread_create(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def thread_create(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return stamp(ctx, value)
 
     @handlers.on.threads.create_run
-    async def thread_create_run(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def thread_create_run(ctx: Auth.types.AuthContext, value: Any) -> Any:
         # The run's own metadata is stamped; the filter keeps it on the user's own thread.
         return stamp(ctx, value)
 
     @handlers.on.threads.search
-    async def thread_search(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def thread_search(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return None if "threads.search" in leaks else owner(ctx)
 
     @handlers.on.threads.read
-    async def thread_read(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def thread_read(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return None if "threads.read" in leaks else owner(ctx)
 
     @handlers.on.threads
-    async def threads_other(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def threads_other(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return owner(ctx)  # update, delete
 
     @handlers.on.assistants.create
-    async def assistant_create(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def assistant_create(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return stamp(ctx, value)
 
     @handlers.on.assistants
-    async def assistants_other(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def assistants_other(ctx: Auth.types.AuthContext, value: Any) -> Any:
         if ctx.action in ("read", "search"):
             return {"$or": [owner(ctx), dict(_SYSTEM)]}
         return owner(ctx)
 
     @handlers.on.crons.create
-    async def cron_create(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def cron_create(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return stamp(ctx, value)
 
     @handlers.on.crons
-    async def crons_other(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def crons_other(ctx: Auth.types.AuthContext, value: Any) -> Any:
         return owner(ctx)
 
     @handlers.on.store
-    async def store(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Any:
+    async def store(ctx: Auth.types.AuthContext, value: Any) -> Any:
         identity = ctx.user.identity
         namespace = value.get("namespace")
         if ctx.action == "list_namespaces" and not namespace:
