@@ -112,6 +112,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="runs the server executes at once",
     )
+    serve.add_argument(
+        "--auth",
+        action="store_true",
+        help="bundled Auth handlers: owner-only access for fixture tokens signed with"
+        " $LGBENCH_AUTH_SECRET (docs/workload.md)",
+    )
 
     run = verbs.add_parser(
         "run",
@@ -384,16 +390,33 @@ def _run_async(backend: str, fn: Callable[[], Awaitable[object]]) -> object:
 
 
 def _serve(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.server import EmbeddedServer
+    from lgbench.server import AUTH_SECRET_ENV, EmbeddedServer
 
     _check_file_flag("--log", args.log)
+    auth_secret: str | None = None
+    if args.auth:
+        auth_secret = os.environ.get(AUTH_SECRET_ENV, "")
+        if not auth_secret:
+            raise UsageError(
+                f"--auth: set {AUTH_SECRET_ENV} to the secret the fixture tokens are signed with"
+                " (see docs/workload.md, [target.auth])"
+            )
     with EmbeddedServer(
-        host=args.host, port=args.port, log_path=args.log, n_jobs_per_worker=args.n_jobs_per_worker
+        host=args.host,
+        port=args.port,
+        log_path=args.log,
+        n_jobs_per_worker=args.n_jobs_per_worker,
+        auth_secret=auth_secret,
     ) as server:
         version = server.info().get("version", "unknown")
         console.print(f"[bold]lgbench serve[/]: langgraph-api {version} at [bold]{server.url}[/]")
         console.print(f"graphs: {', '.join(server.graphs)}")
         console.print(f"server pid: {server.pid}   log: {server.log_path}")
+        if auth_secret is not None:
+            console.print(
+                "auth: owner-only, fixture tokens lgbench.<identity>.<signature> signed with"
+                f" ${AUTH_SECRET_ENV}"
+            )
         console.print("Ctrl-C to stop.")
         try:
             while server.is_running():

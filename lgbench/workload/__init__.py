@@ -41,8 +41,12 @@ from lgbench.workload._judgeable import (
     unjudgeable_reason,
 )
 from lgbench.workload._model import (
+    AUTH_POLICIES,
     ERROR_KINDS,
     ON_ERROR,
+    AsUser,
+    AuthConfig,
+    AuthPolicy,
     DefaultsConfig,
     EmbeddedConfig,
     ExpectedErrors,
@@ -113,6 +117,7 @@ from lgbench.workload._thresholds import (
 )
 
 __all__ = [
+    "AUTH_POLICIES",
     "BUILTIN_NAMES",
     "BURST_OBSERVER_OPERATIONS",
     "BURST_OPERATIONS",
@@ -138,6 +143,9 @@ __all__ = [
     "STATS",
     "STREAM_MODES",
     "THREAD_STATUSES",
+    "AsUser",
+    "AuthConfig",
+    "AuthPolicy",
     "BurstConfig",
     "ConfigProblem",
     "ConstantArrivalRateConfig",
