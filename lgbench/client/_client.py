@@ -159,6 +159,13 @@ class LangGraphClient:
     ) -> None:
         await self.aclose()
 
+    def with_headers(self, headers: Mapping[str, str], *, secret: bool = False) -> LangGraphClient:
+        """A client on the same connections whose requests also carry ``headers`` (e.g. one
+        user's token); with ``secret`` their values are credentials whatever the headers are
+        called (hidden from reprs, scrubbed from error text). It shares this client's
+        transport: close this one, not the derived one."""
+        return LangGraphClient(self.http.with_headers(headers, secret=secret), url=self._url)
+
     async def aclose(self) -> None:
         """Close every connection; the client cannot be used afterwards."""
         await self.http.aclose()

@@ -96,7 +96,7 @@ def _secret_values(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     """The strings to scrub from error text: credential values, and the token of ``Bearer x``."""
     secrets: set[str] = set()
     for name, value in headers:
-        if _is_secret_header(name):
+        if _is_secret_header(name) or isinstance(value, _SecretStr):
             _scheme, _, token = str(value).partition(" ")
             secrets.update(s for s in (str(value), token.strip()) if len(s) >= _MIN_SECRET_CHARS)
     # Longest first, so a value is scrubbed whole before any part of it.
@@ -212,6 +212,13 @@ class HttpClient:
             for stream in (False, True)
             for has_body in (False, True)
         }
+
+    def with_headers(self, headers: Mapping[str, str], *, secret: bool = False) -> HttpClient:
+        """A client on the same transport (the same connections) whose requests also carry
+        ``headers``; with ``secret`` their values are credentials whatever the headers are
+        called: hidden from reprs and scrubbed from error text."""
+        extra = {name: _SecretStr(value) if secret else value for name, value in headers.items()}
+        return HttpClient(self.transport, headers={**self._headers, **extra}, timeout=self.timeout)
 
     def __repr__(self) -> str:
         # Header names only: values may be credentials.

@@ -26,6 +26,10 @@ interruption, or a crash inside the run), the files are written with what was re
 far, ``"partial": true``, and a last ``run.partial`` history marker.
 
 The API key comes only from the environment variable the workload's ``api_key_env`` names.
+With ``[target.auth]`` the users' tokens are read before anything runs (a bad source is a
+:class:`~lgbench.errors.UsageError`), each VU acts as its user (:mod:`lgbench.engine._tenants`),
+and the embedded server runs with the bundled Auth handlers when ``[target.embedded] auth``
+asks for them (its secret: ``LGBENCH_AUTH_SECRET`` when set, else a fresh random one).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import math
 import os
 import random
 import re
+import secrets
 import signal
 import threading
 import time
@@ -72,6 +77,7 @@ from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.engine._sampling import RunSampler
+from lgbench.engine._tenants import Tenants, load_tokens
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import LgbenchError, TargetError, UsageError
 from lgbench.faults import (
@@ -85,6 +91,7 @@ from lgbench.faults import (
 from lgbench.history import HistoryWriter, never_succeeded, never_succeeded_message
 from lgbench.metrics import HlogWriter, LatencyRecorder, format_percentile_distribution
 from lgbench.observe import DriftTracker, describe_server
+from lgbench.server import AUTH_SECRET_ENV
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import (
     BurstConfig,
@@ -457,6 +464,9 @@ class _Run:
         self.direct_url = self.target
         self.faults: list[dict[str, Any]] = []
         self.audit: AuditProgress | None = None
+        self.tenants: Tenants | None = None
+        self.tokens: list[str] = []
+        self.auth_secret: str | None = None
 
     # -- the whole run -------------------------------------------------------------------
 
@@ -469,6 +479,7 @@ class _Run:
             # Before anything runs: a bad baseline must not cost a whole run.
             self.baseline = [load_run(run) for path in paths for run in expand_runs(path)]
         self._check_faults()
+        self._load_tokens()
         created = not self.run_dir.exists()
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -482,6 +493,15 @@ class _Run:
             if created and self.result is None and not any(self.run_dir.iterdir()):
                 self.run_dir.rmdir()  # nothing ran, nothing to keep
 
+    def _load_tokens(self) -> None:
+        """The users' tokens, before anything runs (a bad source costs no run)."""
+        auth = self.workload.target.auth
+        if auth is None:
+            return
+        if self.target == "embedded" and self.workload.target.embedded.auth:
+            self.auth_secret = os.environ.get(AUTH_SECRET_ENV) or secrets.token_hex(16)
+        self.tokens = load_tokens(auth, fixture_secret=self.auth_secret)
+
     async def _execute(self) -> RunResult:
         with anyio.CancelScope() as hard:
             self.control.bind(hard)
@@ -490,7 +510,12 @@ class _Run:
                 await self._start_proxy(stack)
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
-                await self._probe(client)
+                auth = self.workload.target.auth
+                if auth is not None:
+                    # The users' clients share the load client's connections.
+                    self.tenants = Tenants(auth, client, self.tokens)
+                    self.tokens = []
+                await self._probe(client if self.tenants is None else self.tenants.users[0].client)
                 # A given transport (a test's mock) serves the load alone, not sampling.
                 if self.options.sample_target and self.transport is None:
                     # Its own connections: sampling must not queue behind the load's requests.
@@ -518,6 +543,7 @@ class _Run:
                 port=embedded.port or None,
                 log_path=log_path,
                 n_jobs_per_worker=embedded.n_jobs_per_worker,
+                auth_secret=self.auth_secret,
             )
         )
         self.server = server
@@ -658,6 +684,8 @@ class _Run:
             keep_stream_events=self.workload.defaults.keep_stream_events,
         )
         recorder.on_warning = self.live.warn
+        if self.workload.target.auth is not None:
+            recorder.owner_key = self.workload.target.auth.owner_key
         timeseries_path = self.run_dir / _TIMESERIES
         timeseries_file = timeseries_path.open("wb", buffering=0)
         self.files["timeseries"] = timeseries_path
@@ -710,7 +738,16 @@ class _Run:
                 f"audit: reading back {len(recorder.threads)} threads ({options.describe()})",
                 soft_wrap=True,
             )
-        await run_audit(client, recorder, options, progress)
+        tenants = self.tenants
+        clients = None
+        if tenants is not None:
+            owners = recorder.threads.owners
+
+            def clients(thread_id: str) -> LangGraphClient:
+                user = tenants.by_label(owners.get(thread_id))
+                return client if user is None else user.client
+
+        await run_audit(client, recorder, options, progress, clients=clients)
 
     def _target_label(self) -> str:
         return "embedded" if self.target == "embedded" else self.url
@@ -738,6 +775,7 @@ class _Run:
             model=model,
             seed=self.seed,
             keep_stream_events=self.workload.defaults.keep_stream_events,
+            tenants=self.tenants,
         )
         return build_executor(ctx, self.control, self.origin_s)
 
