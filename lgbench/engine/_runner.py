@@ -668,6 +668,7 @@ class _Run:
                 "server": {key: self.server_info.get(key) for key in ("name", "version", "label")},
                 "backend": _backend_name(),
                 "seed": self.seed,
+                **self._auth_header(),
             },
         )
         self.files["history"] = history_path
@@ -724,6 +725,14 @@ class _Run:
                 history.close()
                 hlog_file.close()
                 timeseries_file.close()
+
+    def _auth_header(self) -> dict[str, Any]:
+        """What the history header says of the users: their number and the policy the
+        checker holds the deployment to (labels only, never a token)."""
+        if self.tenants is None:
+            return {}
+        auth = self.tenants.auth
+        return {"auth": {"users": len(self.tenants.users), "policy": auth.policy}}
 
     async def _audit(self, client: LangGraphClient, recorder: Recorder) -> None:
         """The post-run audit (lgbench/engine/_audit.py), unless it is off or the run was

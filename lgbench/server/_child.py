@@ -117,6 +117,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--parent-death-signal", action="store_true")
     # The bundled Auth handlers; their secret comes in the environment (LGBENCH_AUTH_SECRET).
     parser.add_argument("--auth", action="store_true")
+    parser.add_argument("--auth-path", default="lgbench.server._auth:auth")
     return parser.parse_args(argv)
 
 
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # No periodic pickling of the whole in-memory database (a CPU spike every 10 s
             # in the middle of a load test); the working directory is thrown away anyway.
             disable_persistence=True,
-            auth={"path": "lgbench.server._auth:auth"} if args.auth else None,
+            auth={"path": args.auth_path} if args.auth else None,
         )
     finally:
         # Orphaned (the parent died and we were told by signal or pipe): nobody else

@@ -439,6 +439,8 @@ class EmbeddedServer:
             :mod:`lgbench.server._auth`), accepting the fixture tokens of this secret
             (:func:`lgbench.server.fixture_token`); None: no authentication. The secret
             reaches the server through its environment, never its command line or log.
+        auth_path: the Auth object to load instead of the bundled one (``"module:name"``,
+            as langgraph.json's ``auth.path``), e.g. a test's deliberately leaky handlers.
 
     Raises:
         ServerConfigError: invalid arguments.
@@ -462,8 +464,11 @@ class EmbeddedServer:
         startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
         env: Mapping[str, str] | None = None,
         auth_secret: str | None = None,
+        auth_path: str | None = None,
     ) -> None:
         self._host = _loopback_host(host)
+        if auth_path is not None and auth_secret is None:
+            raise ServerConfigError("auth_path needs auth_secret")
         if auth_secret is not None and not auth_secret:
             raise ServerConfigError("auth_secret must not be empty")
         if port is not None and not 1 <= port <= 65535:
@@ -483,6 +488,7 @@ class EmbeddedServer:
         self._startup_timeout_s = startup_timeout_s
         self._env = dict(env) if env else {}
         self._auth = auth_secret is not None
+        self._auth_path = auth_path
         if auth_secret is not None:
             self._env[SECRET_ENV] = auth_secret
         self._session: _Session | None = None
@@ -816,6 +822,8 @@ class EmbeddedServer:
             command.append("--parent-death-signal")
         if self._auth:
             command.append("--auth")
+            if self._auth_path is not None:
+                command += ["--auth-path", self._auth_path]
         session.log_file.write(f"lgbench: {' '.join(command)}\n".encode())
         session.log_file.flush()
         try:
