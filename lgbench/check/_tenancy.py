@@ -329,12 +329,11 @@ class Tenancy:
                     continue
                 status = refused.status_code
                 what = ", ".join(_describe(r) for r in addressed) or "no resource"
+                first, then = ("accepted", status) if pair[1] is refused else (status, "accepted")
                 add(
                     "auth_inconsistent",
-                    f"{user}'s {f} on {what} was {'accepted' if pair[0].outcome == 'ok' else status}"
-                    f" (event {pair[0].ref().index}) and then "
-                    f"{status if pair[1] is refused else 'accepted'} (event "
-                    f"{pair[1].ref().index}), with no write to it in between",
+                    f"{user}'s {f} on {what} was {first} (event {pair[0].ref().index}) and then "
+                    f"{then} (event {pair[1].ref().index}), with no write to it in between",
                     pair,
                 )
                 break
