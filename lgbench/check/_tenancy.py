@@ -261,7 +261,8 @@ class Tenancy:
         return out, counts
 
     def _breaches(self, policy: str, add: Callable[[str, str, Iterable[Operation]], None]) -> None:
-        seen: set[tuple[int, Resource]] = set()
+        """One breach per offending operation, naming the first resource it reached."""
+        leaked: dict[int, tuple[Operation, str, list[tuple[Resource, _Creation]]]] = {}
         for op, user, resource in self._accesses:
             creation = self._creator(resource)
             if creation is None or creation.user == user or creation.op is op:
@@ -270,15 +271,17 @@ class Tenancy:
                 continue
             if op.f == "store.put_item" and creation.op.lo > op.lo:
                 continue  # the earlier put made the namespace B's: judged the other way
-            key = (id(op), resource)
-            if key in seen:
-                continue
-            seen.add(key)
-            how = "returned" if resource not in self._addressed(op) else "succeeded on"
+            entry = leaked.setdefault(id(op), (op, user, []))
+            if all(resource != seen for seen, _ in entry[2]):
+                entry[2].append((resource, creation))
+        for op, user, reached in leaked.values():
+            resource, creation = reached[0]
+            how = "succeeded on" if resource in self._addressed(op) else "returned"
+            more = f" (and {len(reached) - 1} more of other users')" if len(reached) > 1 else ""
             add(
                 "isolation_breach",
                 f"{user}'s {op.f} {how} {_describe(resource)}, which {creation.user} created "
-                f"(event {creation.op.ref().index}): another tenant's resource",
+                f"(event {creation.op.ref().index}){more}: another tenant's resource",
                 (op, creation.op),
             )
 
