@@ -18,8 +18,7 @@ from lgbench.server._embedded import (
     probe_ready,
     server_extra_installed,
 )
-from lgbench.server._fixture_tokens import SECRET_ENV as AUTH_SECRET_ENV
-from lgbench.server._fixture_tokens import fixture_token
+from lgbench.server._fixture_tokens import AUTH_SECRET_ENV, fixture_token
 
 __all__ = [
     "AUTH_SECRET_ENV",

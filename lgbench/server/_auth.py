@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from langgraph_sdk import Auth
 
-from lgbench.server._fixture_tokens import SECRET_ENV, identity_of
+from lgbench.server._fixture_tokens import AUTH_SECRET_ENV, identity_of
 
 __all__ = ["AUTH_PATH", "LEAKS", "auth", "build_auth"]
 
@@ -57,7 +57,7 @@ def build_auth(secret: str | None = None, *, leak: Collection[str] = ()) -> Auth
 
     @handlers.authenticate
     async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
-        key = secret if secret is not None else os.environ.get(SECRET_ENV, "")
+        key = secret if secret is not None else os.environ.get(AUTH_SECRET_ENV, "")
         raw = headers.get(b"authorization") or b""
         scheme, _, token = raw.decode("latin-1").partition(" ")
         if scheme.lower() != "bearer":

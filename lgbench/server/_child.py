@@ -149,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lgbench: cannot import langgraph_api: {exc}", file=sys.stderr)
         return EXIT_SERVER_MISSING
     from lgbench.graphs import server_graphs_config
-    from lgbench.server._fixture_tokens import SECRET_ENV
+    from lgbench.server._fixture_tokens import AUTH_SECRET_ENV
 
-    if args.auth and not os.environ.get(SECRET_ENV):
-        print(f"lgbench: --auth needs {SECRET_ENV} in the environment", file=sys.stderr)
+    if args.auth and not os.environ.get(AUTH_SECRET_ENV):
+        print(f"lgbench: --auth needs {AUTH_SECRET_ENV} in the environment", file=sys.stderr)
         return 2
 
     # langgraph_api.cli logs through this logger when it moves off a taken port.

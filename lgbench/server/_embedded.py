@@ -65,7 +65,7 @@ import anyio.to_thread
 import lgbench
 from lgbench.errors import ServerError, UsageError
 from lgbench.graphs import GRAPH_IDS
-from lgbench.server._fixture_tokens import SECRET_ENV
+from lgbench.server._fixture_tokens import AUTH_SECRET_ENV
 from lgbench.server._protocol import EXIT_PARENT_GONE, EXIT_PORT_IN_USE, EXIT_SERVER_MISSING
 
 __all__ = [
@@ -490,7 +490,7 @@ class EmbeddedServer:
         self._auth = auth_secret is not None
         self._auth_path = auth_path
         if auth_secret is not None:
-            self._env[SECRET_ENV] = auth_secret
+            self._env[AUTH_SECRET_ENV] = auth_secret
         self._session: _Session | None = None
         self._finalizer: weakref.finalize[[], EmbeddedServer] | None = None
         self._deadline = 0.0

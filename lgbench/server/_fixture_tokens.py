@@ -13,10 +13,10 @@ import hmac
 import re
 from typing import Final
 
-__all__ = ["SECRET_ENV", "fixture_token", "identity_of"]
+__all__ = ["AUTH_SECRET_ENV", "fixture_token", "identity_of"]
 
 #: The server environment variable holding the fixture tokens' secret.
-SECRET_ENV: Final = "LGBENCH_AUTH_SECRET"
+AUTH_SECRET_ENV: Final = "LGBENCH_AUTH_SECRET"
 
 _PREFIX: Final = "lgbench"
 _SIGNATURE_HEX: Final = 32
