@@ -220,6 +220,19 @@ def turn_tags(repeat: int) -> set[tuple[str, str]]:
     return {(TURN_TAG, str(k)) for k in range(1, min(repeat, _MAX_TURN_TAGS) + 1)}
 
 
+#: The tag every operation of a run with ``[target.auth]`` carries: ``user=user-<k>``.
+USER_TAG: Final = "user"
+#: Users beyond this many are not offered as threshold selectors (a bound, not a rule).
+_MAX_USER_TAGS: Final = 1000
+
+
+def user_tags(users: int | None) -> set[tuple[str, str]]:
+    """The ``(name, value)`` tags the operations of ``users`` users carry (None: a count
+    known only at run time, from a token source: as many as the bound allows)."""
+    count = _MAX_USER_TAGS if users is None else min(users, _MAX_USER_TAGS)
+    return {(USER_TAG, f"user-{k}") for k in range(1, count + 1)}
+
+
 @dataclass(frozen=True)
 class SleepStepConfig:
     """A pause of ``duration_s`` seconds (``{ sleep = "500ms" }``)."""

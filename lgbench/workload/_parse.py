@@ -62,6 +62,7 @@ from lgbench.workload._model import (
     Transport,
     Workload,
     turn_tags,
+    user_tags,
 )
 from lgbench.workload._operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
@@ -1505,6 +1506,13 @@ def _selector_names(document: Mapping[str, Any]) -> tuple[list[str], list[tuple[
                 repeat = step.get("repeat", 1)
                 valid = isinstance(repeat, int) and not isinstance(repeat, bool)
                 tags |= turn_tags(repeat if valid else 1)
+    # With users, every operation is tagged user=user-<k>.
+    target = document.get("target")
+    auth = target.get("auth") if isinstance(target, dict) else None
+    if isinstance(auth, dict):
+        users = auth.get("users")
+        valid = isinstance(users, int) and not isinstance(users, bool) and users >= 1
+        tags |= user_tags(users if valid else None)
     return scenarios, sorted(tags)
 
 

@@ -116,3 +116,19 @@ def test_user_is_a_built_in_nobody_can_save_to() -> None:
     text = SCENARIO.replace('save = "thread"', 'save = "user"')
     found = issues(EMBEDDED + "[target.auth]\nusers = 2\n" + text)
     assert any("user is a built-in name" in issue for issue in found), found
+
+
+def test_thresholds_may_select_a_user() -> None:
+    thresholds = '[thresholds]\n"threads.create{user=user-2}.latency.p99" = "< 1s"\n'
+    workload = parse_workload(
+        EMBEDDED + "[target.auth]\nusers = 3\n" + SCENARIO + thresholds, "w.toml"
+    )
+    assert workload.thresholds[0].expression_key == "threads.create{user=user-2}.latency.p99"
+    (issue,) = issues(
+        EMBEDDED + "[target.auth]\nusers = 3\n" + SCENARIO + thresholds.replace("user-2", "user-9")
+    )
+    assert "no scenario is tagged user=user-9" in issue
+    # Without users, no operation carries a user tag.
+    plain = SCENARIO.replace(', as_user = "other"', "").replace("${user}", "x")
+    (issue,) = issues(plain + thresholds)
+    assert "no scenario is tagged user=user-2" in issue
