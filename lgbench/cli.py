@@ -446,6 +446,18 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         + (f", API key from ${target.api_key_env}" if target.api_key_env else "")
         + ")"
     )
+    auth = target.auth
+    if auth is not None:
+        source = {
+            "tokens_env": f"tokens from ${auth.tokens_env}",
+            "tokens_file": f"tokens from {auth.tokens_file}",
+            "users": f"{auth.users} fixture tokens",
+        }[auth.source]
+        mapping = f"{auth.vus_per_user} VUs per user" if auth.vus_per_user else "round robin"
+        console.print(
+            escape(f"users: {source}, in {auth.header}, {mapping}, policy {auth.policy}"),
+            soft_wrap=True,
+        )
     seed = workload.defaults.seed
     console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
     if console.is_terminal:
