@@ -642,9 +642,11 @@ class _Run:
             raise TargetError(f"cannot reach the target {self.url}: {exc}") from None
         except ApiError as exc:
             if exc.status_code in (401, 403):
+                what = "API key (the variable named by api_key_env)"
+                if self.tenants is not None:
+                    what = f"first user's token ([target.auth] {self.tenants.auth.source})"
                 raise TargetError(
-                    f"the target {self.url} refused lgbench ({exc.status_code}): check the API"
-                    " key (the variable named by api_key_env)"
+                    f"the target {self.url} refused lgbench ({exc.status_code}): check the {what}"
                 ) from None
             # No /info (or a broken one) is no reason to refuse the target: it is then an
             # "unknown server", and the load shows whether it speaks the API.
