@@ -404,7 +404,6 @@ class Actor:
         try:
             if spec.streams:
                 return await self._stream(
-                    ctx.client_of(user),
                     scope,
                     invocation,
                     spec,
@@ -415,6 +414,7 @@ class Actor:
                     start_s,
                     latency_start_s,
                     expected_us,
+                    ctx.client_of(user),
                 )
             created: _CreatedRun | None = None
             try:
@@ -468,12 +468,7 @@ class Actor:
             if type_ == "info" and own_process:
                 self.process = recorder.new_process()
             if isinstance(exc, ApiError) and exc.status_code in (404, 405):
-                client = ctx.client_of(user)
-
-                async def probe(path: str) -> int | None:
-                    return await _probe(client, path)
-
-                await routes.judge(spec.name, kwargs, exc, probe)
+                await routes.judge(spec.name, kwargs, exc, self._probe)
             return CallResult(False, error=exc)
         recorder.ok(
             scope,
@@ -489,7 +484,6 @@ class Actor:
 
     async def _stream(
         self,
-        client: LangGraphClient,
         scope: OperationScope,
         invocation: Invocation,
         spec: OperationSpec,
@@ -500,6 +494,7 @@ class Actor:
         start_s: float,
         latency_start_s: float,
         expected_us: int,
+        client: LangGraphClient,
     ) -> CallResult:
         recorder = self.ctx.recorder
         clock = recorder.clock
@@ -514,7 +509,7 @@ class Actor:
             stream = method(*args, on_run_created=created, **kwargs)
         else:
             stream = method(*args, **kwargs)
-        resumable = _resumable(client, spec, stream, kwargs, options)
+        resumable = self._resumable(spec, stream, kwargs, options, client)
         if resumable is not None:
             stream = resumable
         first_token_s: float | None = None
@@ -561,53 +556,52 @@ class Actor:
         )
         return CallResult(True, value)
 
+    async def _probe(self, path: str) -> int | None:
+        """``OPTIONS path``: the status it answered, None when none came (see
+        :class:`~lgbench.engine.RouteSupport`)."""
+        try:
+            await self.ctx.client_of(self.user).http.request_json("OPTIONS", path)
+        except ApiError as exc:
+            return exc.status_code
+        except ClientError:
+            return None
+        return 200
 
-async def _probe(client: LangGraphClient, path: str) -> int | None:
-    """``OPTIONS path``: the status it answered, None when none came (see
-    :class:`~lgbench.engine.RouteSupport`)."""
-    try:
-        await client.http.request_json("OPTIONS", path)
-    except ApiError as exc:
-        return exc.status_code
-    except ClientError:
+    def _resumable(
+        self,
+        spec: OperationSpec,
+        stream: Any,
+        kwargs: Mapping[str, Any],
+        options: Mapping[str, Any],
+        client: LangGraphClient,
+    ) -> ResumableStream | None:
+        """``stream`` made to reconnect (through ``client``: as the same user), when the
+        step's run can be resumed (module docstring)."""
+        attempts: int | None = options.get("reconnect")
+        if attempts == 0:
+            return None
+        runs = client.runs
+        if spec.name == "runs.stream":
+            thread_id = kwargs.get("thread_id")
+            if not kwargs.get("stream_resumable") or not thread_id:
+                return None  # no event ids, or a stateless run, which cannot be joined
+            return ResumableStream(
+                runs,
+                stream,
+                thread_id,
+                max_reconnects=attempts,
+                cancel_on_disconnect=kwargs.get("on_disconnect") == "cancel",
+            )
+        if spec.name == "runs.join_stream":
+            return ResumableStream(
+                runs,
+                stream,
+                kwargs["thread_id"],
+                kwargs["run_id"],
+                max_reconnects=attempts,
+                cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
+            )
         return None
-    return 200
-
-
-def _resumable(
-    client: LangGraphClient,
-    spec: OperationSpec,
-    stream: Any,
-    kwargs: Mapping[str, Any],
-    options: Mapping[str, Any],
-) -> ResumableStream | None:
-    """``stream`` made to reconnect (through ``client``, as the same user), when the step's
-    run can be resumed (module docstring)."""
-    attempts: int | None = options.get("reconnect")
-    if attempts == 0:
-        return None
-    runs = client.runs
-    if spec.name == "runs.stream":
-        thread_id = kwargs.get("thread_id")
-        if not kwargs.get("stream_resumable") or not thread_id:
-            return None  # no event ids, or a stateless run, which cannot be joined
-        return ResumableStream(
-            runs,
-            stream,
-            thread_id,
-            max_reconnects=attempts,
-            cancel_on_disconnect=kwargs.get("on_disconnect") == "cancel",
-        )
-    if spec.name == "runs.join_stream":
-        return ResumableStream(
-            runs,
-            stream,
-            kwargs["thread_id"],
-            kwargs["run_id"],
-            max_reconnects=attempts,
-            cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
-        )
-    return None
 
 
 def _positional(spec: OperationSpec, args: Sequence[Any]) -> dict[str, Any]:
