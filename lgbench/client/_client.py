@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import lgbench
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._crons import CronClient
-from lgbench.client._http import HttpClient
+from lgbench.client._http import HttpClient, derived_client
 from lgbench.client._models import Timeout
 from lgbench.client._runs import RunsClient
 from lgbench.client._store import StoreClient
@@ -164,7 +164,7 @@ class LangGraphClient:
         user's token); with ``secret`` their values are credentials whatever the headers are
         called (hidden from reprs, scrubbed from error text). It shares this client's
         transport: close this one, not the derived one."""
-        return LangGraphClient(self.http.with_headers(headers, secret=secret), url=self._url)
+        return LangGraphClient(derived_client(self.http, headers, secret=secret), url=self._url)
 
     async def aclose(self) -> None:
         """Close every connection; the client cannot be used afterwards."""

@@ -213,13 +213,6 @@ class HttpClient:
             for has_body in (False, True)
         }
 
-    def with_headers(self, headers: Mapping[str, str], *, secret: bool = False) -> HttpClient:
-        """A client on the same transport (the same connections) whose requests also carry
-        ``headers``; with ``secret`` their values are credentials whatever the headers are
-        called: hidden from reprs and scrubbed from error text."""
-        extra = {name: _SecretStr(value) if secret else value for name, value in headers.items()}
-        return HttpClient(self.transport, headers={**self._headers, **extra}, timeout=self.timeout)
-
     def __repr__(self) -> str:
         # Header names only: values may be credentials.
         transport = type(self.transport).__name__
@@ -583,3 +576,11 @@ class SSEStream:
         self._events = events
         self._index = 1
         return events[0]
+
+
+def derived_client(http: HttpClient, headers: Mapping[str, str], *, secret: bool) -> HttpClient:
+    """A client on ``http``'s transport (the same connections) whose requests also carry
+    ``headers``; with ``secret`` their values are credentials whatever the headers are called:
+    hidden from reprs and scrubbed from error text."""
+    extra = {name: _SecretStr(value) if secret else value for name, value in headers.items()}
+    return HttpClient(http.transport, headers={**http._headers, **extra}, timeout=http.timeout)
