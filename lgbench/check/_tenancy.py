@@ -24,13 +24,21 @@ before the run, are nobody's here.
   answered ok and refused (401 or 403) with no write that may have touched those resources
   in between: the deployment's auth changed its mind with nothing changed.
 
-Memory: a few dozen bytes per created resource and per distinct request of a user; the
-first witnesses only are kept.
+Memory stays bounded the way the rest of the checker's is: one small entry per created
+resource (as the progress index keeps per run); what could still prove something is kept, what
+cannot is dropped as it is read: an access by the resource's own creator, an owner report
+that agrees with the creation. Requests answered only ok are remembered for the latest
+:data:`_RECENT_REQUESTS` (a refusal is judged against those, and those with a refusal are kept);
+writes for the latest :data:`_RECENT_WRITTEN` resources, beyond which a resource whose writes
+were forgotten is never called inconsistent (unknown is not proof). Accesses and reports
+whose resource's creation has not been read yet are kept, at most :data:`_EARLY_PER_RESOURCE`
+per resource, since lines of concurrent operations are not in creation order.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -86,10 +94,21 @@ _ID_KINDS: Final = (("thread_id", "thread"), ("assistant_id", "assistant"), ("cr
 _REFUSED: Final = frozenset({401, 403})
 #: Witnesses kept per anomaly type; the rest are counted.
 _KEEP: Final = 20
-#: Write windows remembered per resource (for auth_inconsistent's "nothing changed").
+#: Write windows remembered per resource (for auth_inconsistent's "nothing changed"); a
+#: resource written more often than this counts as changed at any time.
 _WRITES_PER_RESOURCE: Final = 64
+#: Requests answered only ok, remembered (least recently answered forgotten first).
+_RECENT_REQUESTS: Final = 100_000
+#: Requests with a refusal, remembered (beyond: their refusals are not judged).
+_REFUSED_REQUESTS: Final = 10_000
+#: Resources whose writes are remembered (least recently written forgotten first).
+_RECENT_WRITTEN: Final = 100_000
+#: Accesses and owner reports kept per resource whose creation was not read yet.
+_EARLY_PER_RESOURCE: Final = 8
 
 Resource = tuple[str, str]  # (kind, id); a store namespace is ("namespace", its JSON)
+#: A request: its operation, its user, the resources it addressed and its store places.
+_Key = tuple[str, str, tuple[Resource, ...]]
 
 
 def _namespace(value: object) -> str | None:
@@ -129,10 +148,16 @@ class Tenancy:
         self.judged = 0
         self.created: dict[Resource, _Creation] = {}
         self._puts: dict[str, _Creation] = {}
+        #: Accesses that may be breaches: another user's, or of a resource not yet created.
         self._accesses: list[tuple[Operation, str, Resource]] = []
+        self._early_accesses: dict[Resource, int] = {}
+        #: Owner reports that may be wrong: disagreeing, or of a resource not yet created.
         self._reports: list[tuple[Operation, Resource, str]] = []
-        self._requests: dict[tuple[str, str, tuple[Resource, ...]], _Request] = {}
-        self._writes: dict[Resource, list[Operation]] = {}
+        self._early_reports: dict[Resource, int] = {}
+        self._oks: OrderedDict[_Key, _Request] = OrderedDict()
+        self._refused: dict[_Key, _Request] = {}
+        self._writes: OrderedDict[Resource, list[tuple[float, float]]] = OrderedDict()
+        self._writes_forgotten = False
 
     # -- feeding ----------------------------------------------------------------------------
 
@@ -143,48 +168,83 @@ class Tenancy:
         self.judged += 1
         addressed = self._addressed(op)
         if op.f not in _READS and op.outcome != "fail":
-            for resource in addressed:
-                writes = self._writes.setdefault(resource, [])
-                if len(writes) < _WRITES_PER_RESOURCE:
-                    writes.append(op)
+            self._wrote(addressed, op)
+        key = _request_key(op, user, addressed)
         if op.outcome == "fail":
             if op.status_code in _REFUSED:
-                request = self._request(op, user, addressed)
-                if len(request.refusals) < _KEEP:
-                    request.refusals.append(op)
+                self._refusal(key, op)
             return
         if op.outcome != "ok":
             return  # info: it may or may not have happened, so it proves nothing
         if _refused_stream(op):
             return  # a stream that answered only "not found" in an error event leaked nothing
-        request = self._request(op, user, addressed)
+        self._accepted(key, op)
+        owner = op.result.get("owner")
+        owner = owner if isinstance(owner, str) else None
+        self._created(op, user, owner)
+        for resource in (*addressed, *self._found(op)):
+            creation = self._creator(resource)
+            if creation is not None and creation.user == user:
+                continue  # its own creator: nothing to judge
+            if creation is None and not self._early(self._early_accesses, resource):
+                continue
+            self._accesses.append((op, user, resource))
+        if owner is not None:
+            for resource in addressed:
+                creation = self._creator(resource)
+                if creation is not None and creation.owner == owner:
+                    continue  # as created: nothing to judge
+                if creation is None and not self._early(self._early_reports, resource):
+                    continue
+                self._reports.append((op, resource, owner))
+
+    @staticmethod
+    def _early(counts: dict[Resource, int], resource: Resource) -> bool:
+        """Whether to keep one more fact of ``resource``, whose creation is not read yet."""
+        count = counts.get(resource, 0)
+        if count >= _EARLY_PER_RESOURCE:
+            return False
+        counts[resource] = count + 1
+        return True
+
+    def _wrote(self, addressed: tuple[Resource, ...], op: Operation) -> None:
+        writes_by = self._writes
+        for resource in addressed:
+            writes = writes_by.get(resource)
+            if writes is None:
+                writes = writes_by[resource] = []
+                if len(writes_by) > _RECENT_WRITTEN:
+                    writes_by.popitem(last=False)
+                    self._writes_forgotten = True
+            else:
+                writes_by.move_to_end(resource)
+            if len(writes) <= _WRITES_PER_RESOURCE:
+                writes.append((op.lo, op.hi))
+
+    def _refusal(self, key: _Key, op: Operation) -> None:
+        request = self._refused.get(key)
+        if request is None:
+            request = self._oks.pop(key, None) or _Request()
+            if len(self._refused) >= _REFUSED_REQUESTS:
+                return
+            self._refused[key] = request
+        if len(request.refusals) < _KEEP:
+            request.refusals.append(op)
+
+    def _accepted(self, key: _Key, op: Operation) -> None:
+        request = self._refused.get(key)
+        if request is None:
+            request = self._oks.get(key)
+            if request is None:
+                request = self._oks[key] = _Request()
+                if len(self._oks) > _RECENT_REQUESTS:
+                    self._oks.popitem(last=False)
+            else:
+                self._oks.move_to_end(key)
         if request.first_ok is None or op.hi < request.first_ok.hi:
             request.first_ok = op
         if request.last_ok is None or op.lo > request.last_ok.lo:
             request.last_ok = op
-        owner = op.result.get("owner")
-        owner = owner if isinstance(owner, str) else None
-        created = self._created(op, user, owner)
-        for resource in addressed:
-            self._accesses.append((op, user, resource))
-        for resource in self._found(op):
-            self._accesses.append((op, user, resource))
-        if owner is not None:
-            for resource in (*created, *addressed):
-                self._reports.append((op, resource, owner))
-
-    def _request(self, op: Operation, user: str, addressed: tuple[Resource, ...]) -> _Request:
-        # The same request: the same operation, user, resources, store prefix and key.
-        places = tuple(
-            ("place", json.dumps([name, op.args[name]]))
-            for name in ("namespace_prefix", "prefix", "key")
-            if name in op.args
-        )
-        key = (op.f, user, addressed + places)
-        found = self._requests.get(key)
-        if found is None:
-            found = self._requests[key] = _Request()
-        return found
 
     @staticmethod
     def _addressed(op: Operation) -> tuple[Resource, ...]:
@@ -199,21 +259,19 @@ class Tenancy:
                 out.append(("namespace", namespace))
         return tuple(out)
 
-    def _created(self, op: Operation, user: str, owner: str | None) -> tuple[Resource, ...]:
+    def _created(self, op: Operation, user: str, owner: str | None) -> None:
         id_key = _CREATED_ID.get(op.f)
         if id_key is not None:
             ident = op.result.get(id_key)
             if isinstance(ident, str) and ident:
                 resource = (id_key.removesuffix("_id"), ident)
                 self.created.setdefault(resource, _Creation(user, op, owner))
-                return (resource,)
-        if op.f == "store.put_item":
+        elif op.f == "store.put_item":
             namespace = _namespace(op.args.get("namespace"))
             if namespace is not None:
                 earlier = self._puts.get(namespace)
                 if earlier is None or op.lo < earlier.op.lo:
                     self._puts[namespace] = _Creation(user, op, None)
-        return ()
 
     @staticmethod
     def _found(op: Operation) -> Iterable[Resource]:
@@ -300,7 +358,12 @@ class Tenancy:
         for user, identity in identities.items():
             users_of.setdefault(identity, set()).add(user)
         flagged: set[Resource] = set()
-        for op, resource, owner in self._reports:
+        reports = [
+            (creation.op, resource, creation.owner)
+            for resource, creation in self.created.items()
+            if creation.owner is not None
+        ]
+        for op, resource, owner in [*reports, *self._reports]:
             creation = self._creator(resource)
             if creation is None or resource in flagged:
                 continue
@@ -318,7 +381,7 @@ class Tenancy:
             )
 
     def _inconsistent(self, add: Callable[[str, str, Iterable[Operation]], None]) -> None:
-        for (f, user, request_key), request in self._requests.items():
+        for (f, user, request_key), request in self._refused.items():
             addressed = tuple(r for r in request_key if r[0] != "place")
             if not request.refusals or request.first_ok is None or request.last_ok is None:
                 continue
@@ -342,15 +405,32 @@ class Tenancy:
                 break
 
     def _changed(self, addressed: tuple[Resource, ...], first: Operation, then: Operation) -> bool:
-        """Whether a write that may have touched ``addressed`` overlaps the time between."""
+        """Whether a write that may have touched ``addressed`` overlaps the time between (or
+        the writes of one of them were forgotten: then nobody can tell)."""
         lo, hi = first.lo, then.hi
+        own = {(first.lo, first.hi), (then.lo, then.hi)}
         for resource in addressed:
-            for write in self._writes.get(resource, ()):
-                if write is first or write is then:
-                    continue
-                if write.lo <= hi and write.hi >= lo:
+            writes = self._writes.get(resource)
+            if writes is None:
+                if self._writes_forgotten:
+                    return True
+                continue
+            if len(writes) > _WRITES_PER_RESOURCE:
+                return True
+            for window in writes:
+                if window not in own and window[0] <= hi and window[1] >= lo:
                     return True
         return False
+
+
+def _request_key(op: Operation, user: str, addressed: tuple[Resource, ...]) -> _Key:
+    """The same request: the same operation, user, resources, store prefix and key."""
+    places = tuple(
+        ("place", json.dumps([name, op.args[name]]))
+        for name in ("namespace_prefix", "prefix", "key")
+        if name in op.args
+    )
+    return (op.f, user, addressed + places)
 
 
 def _refused_stream(op: Operation) -> bool:
