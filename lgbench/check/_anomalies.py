@@ -73,7 +73,8 @@ and "before" means a completion answered before the other request was sent):
                                  A's namespace), or B's search or listing returning it; under
                                  the ``shared`` policy writes only
 ``wrong_owner``                  a resource created by A whose create or a later read reports as
-                                 owner the identity another user's creations report
+                                 owner the identity another user's creations report; or two
+                                 users whose creations all report one owner
 ``auth_inconsistent``            one user's same request (operation, resources) ok and refused
                                  (401/403), one before the other, with no write that may have
                                  touched those resources in between

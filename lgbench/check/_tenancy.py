@@ -19,7 +19,8 @@ before the run, are nobody's here.
   resource. Under ``shared`` only writes count (reading, searching and copying are allowed).
   A 404 or 403 is the correct answer and an ``info`` proves nothing.
 - ``wrong_owner``: a resource created by A reported (by its create or a later read) as owned
-  by the identity another user's creations report, not A's own.
+  by the identity another user's creations report, not A's own; or two users whose creations
+  all come back owned by one identity (each token of ``[target.auth]`` is a user of its own).
 - ``auth_inconsistent``: the same request (operation, user, resources addressed) both
   answered ok and refused (401 or 403) with no write that may have touched those resources
   in between: the deployment's auth changed its mind with nothing changed.
@@ -379,6 +380,33 @@ class Tenancy:
                 f"{', '.join(sorted(others))}, not {creation.user}'s {own!r}",
                 (op, creation.op) if op is not creation.op else (op,),
             )
+        self._shared_identities(users_of, add)
+
+    def _shared_identities(
+        self,
+        users_of: Mapping[str, set[str]],
+        add: Callable[[str, str, Iterable[Operation]], None],
+    ) -> None:
+        """Users whose creations all come back owned by one identity: each token is a user
+        of its own, so what a later user created reads back as owned by the first."""
+        first: dict[str, _Creation] = {}
+        for creation in self.created.values():
+            known = first.get(creation.user)
+            if creation.owner is not None and (known is None or creation.op.lo < known.op.lo):
+                first[creation.user] = creation
+        for identity, users in sorted(users_of.items()):
+            if len(users) < 2:
+                continue
+            ordered = sorted(users, key=_label_order)
+            for user in ordered[1:]:
+                creation = first[user]
+                add(
+                    "wrong_owner",
+                    f"what {user} created is reported owned by {identity!r}, as what "
+                    f"{ordered[0]} created: two users' tokens, one owner (event "
+                    f"{creation.op.ref().index})",
+                    (creation.op, first[ordered[0]].op),
+                )
 
     def _inconsistent(self, add: Callable[[str, str, Iterable[Operation]], None]) -> None:
         for (f, user, request_key), request in self._refused.items():
@@ -421,6 +449,11 @@ class Tenancy:
                 if window not in own and window[0] <= hi and window[1] >= lo:
                     return True
         return False
+
+
+def _label_order(label: str) -> tuple[int, str]:
+    number = label.rsplit("-", 1)[-1]
+    return (int(number) if number.isdigit() else 0, label)
 
 
 def _request_key(op: Operation, user: str, addressed: tuple[Resource, ...]) -> _Key:

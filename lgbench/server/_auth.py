@@ -36,7 +36,7 @@ __all__ = ["AUTH_PATH", "LEAKS", "auth", "build_auth"]
 #: What ``run_server(auth={"path": ...})`` loads.
 AUTH_PATH: Final = "lgbench.server._auth:auth"
 #: The holes :func:`build_auth` can be asked to leave, for tests of the isolation checker.
-LEAKS: Final = frozenset({"threads.search", "threads.read", "store.get"})
+LEAKS: Final = frozenset({"threads.search", "threads.read", "store.get", "threads.owner"})
 
 #: The bundled graphs' own assistants: made by the server, owned by nobody, readable by all.
 _SYSTEM: Final = {"created_by": "system"}
@@ -79,6 +79,13 @@ def build_auth(secret: str | None = None, *, leak: Collection[str] = ()) -> Auth
 
     @handlers.on.threads.create
     async def thread_create(ctx: Auth.types.AuthContext, value: Any) -> Any:
+        if "threads.owner" in leaks:
+            # Every thread stamped as the first user's: what others create is not theirs.
+            metadata = value.get("metadata")
+            if not isinstance(metadata, dict):
+                metadata = value["metadata"] = {}
+            metadata["owner"] = "user-1"
+            return None
         return stamp(ctx, value)
 
     @handlers.on.threads.create_run

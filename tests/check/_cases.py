@@ -815,6 +815,23 @@ def tenants(
     return h
 
 
+def tenants_one_owner() -> HistoryBuilder:
+    """Both users' threads come back owned by user-1's identity: two tokens, one owner."""
+    h = HistoryBuilder(workload="tenants", auth={"users": 2, "policy": "owner-only"})
+    for n, (user, t) in enumerate((("user-1", 0.0), ("user-2", 0.1), ("user-2", 0.2))):
+        thread = f"T{n + 1}"
+        _user_op(h, user, "threads.create", t, {}, {"thread_id": thread, "owner": "user-1"})
+        _user_op(
+            h,
+            user,
+            "threads.get_state",
+            1.0 + t,
+            {"thread_id": thread},
+            {"thread_id": thread, "tokens": [], "next": [], "interrupts": 0},
+        )
+    return h
+
+
 def header_only() -> HistoryBuilder:
     return HistoryBuilder(workload="empty")
 
@@ -865,6 +882,7 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "tenants_auth_inconsistent": lambda: tenants(refused_later=True),
     "tenants_other_reads": lambda: tenants(other_reads=True),
     "tenants_shared_reads": lambda: tenants(other_reads=True, policy="shared"),
+    "tenants_one_owner": tenants_one_owner,
     "lost_write": lost_write,
     "lost_write_clean": lambda: lost_write(lost=False),
     "busy_without_run": lambda: busy_without_run(20.0),

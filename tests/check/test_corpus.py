@@ -145,6 +145,7 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     "tenants_auth_inconsistent": flagged("auth_inconsistent", "isolation"),
     "tenants_other_reads": flagged("isolation_breach", "isolation"),
     "tenants_shared_reads": v(),
+    "tenants_one_owner": flagged("wrong_owner", "isolation"),
     "lost_write": flagged("lost_write", "writes"),
     "lost_write_clean": v(),
     "busy_without_run": flagged("busy_without_run", "status"),

@@ -91,6 +91,17 @@ def test_a_search_handler_that_skips_its_owner_filter_is_an_isolation_breach(
     assert not leaked_tokens  # labels only: no file of the run, no output holds a token
 
 
+def test_a_create_handler_that_stamps_the_wrong_owner_is_a_wrong_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check, output, leaked_tokens = _run(tmp_path, monkeypatch, "tests.check._leaky_auth:owner_auth")
+    found = check["anomalies"].get("wrong_owner")
+    assert found, output[-3000:]
+    explanations = [a["explanation"] for a in found["examples"]]
+    assert any("reported owned by 'user-1'" in e for e in explanations), explanations
+    assert not leaked_tokens
+
+
 def test_the_bundled_owner_only_handlers_give_no_breach(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
