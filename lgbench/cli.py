@@ -115,6 +115,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="runs the server executes at once",
     )
+    serve.add_argument(
+        "--auth",
+        action="store_true",
+        help="bundled Auth handlers: owner-only access for fixture tokens signed with"
+        " $LGBENCH_AUTH_SECRET (docs/workload.md)",
+    )
 
     run = verbs.add_parser(
         "run",
@@ -454,16 +460,33 @@ def _run_async(backend: str, fn: Callable[[], Awaitable[object]]) -> object:
 
 
 def _serve(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.server import EmbeddedServer
+    from lgbench.server import AUTH_SECRET_ENV, EmbeddedServer
 
     _check_file_flag("--log", args.log)
+    auth_secret: str | None = None
+    if args.auth:
+        auth_secret = os.environ.get(AUTH_SECRET_ENV, "")
+        if not auth_secret:
+            raise UsageError(
+                f"--auth: set {AUTH_SECRET_ENV} to the secret the fixture tokens are signed with"
+                " (see docs/workload.md, [target.auth])"
+            )
     with EmbeddedServer(
-        host=args.host, port=args.port, log_path=args.log, n_jobs_per_worker=args.n_jobs_per_worker
+        host=args.host,
+        port=args.port,
+        log_path=args.log,
+        n_jobs_per_worker=args.n_jobs_per_worker,
+        auth_secret=auth_secret,
     ) as server:
         version = server.info().get("version", "unknown")
         console.print(f"[bold]lgbench serve[/]: langgraph-api {version} at [bold]{server.url}[/]")
         console.print(f"graphs: {', '.join(server.graphs)}")
         console.print(f"server pid: {server.pid}   log: {server.log_path}")
+        if auth_secret is not None:
+            console.print(
+                "auth: owner-only, fixture tokens lgbench.<identity>.<signature> signed with"
+                f" ${AUTH_SECRET_ENV}"
+            )
         console.print("Ctrl-C to stop.")
         try:
             while server.is_running():
@@ -493,6 +516,18 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         + (f", API key from ${target.api_key_env}" if target.api_key_env else "")
         + ")"
     )
+    auth = target.auth
+    if auth is not None:
+        source = {
+            "tokens_env": f"tokens from ${auth.tokens_env}",
+            "tokens_file": f"tokens from {auth.tokens_file}",
+            "users": f"{auth.users} fixture tokens",
+        }[auth.source]
+        mapping = f"{auth.vus_per_user} VUs per user" if auth.vus_per_user else "round robin"
+        console.print(
+            escape(f"users: {source}, in {auth.header}, {mapping}, policy {auth.policy}"),
+            soft_wrap=True,
+        )
     seed = workload.defaults.seed
     console.print(f"seed: {seed if seed is not None else 'chosen at run time'}")
     if console.is_terminal:

@@ -35,7 +35,8 @@ def test_a_bundled_workload_shortened_to_20s_passes(path: Path, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     summary = json.loads((out / "summary.json").read_text())
-    assert not summary["never_succeeded"]
+    # Only what [expected_errors] expects may fail every time (tenants.toml's probes).
+    assert not [entry for entry in summary["never_succeeded"] if not entry["expected"]]
     results = (summary.get("thresholds") or {}).get("results", [])
     assert all(result["status"] in ("passed", "too_short") for result in results)
     for result in results:

@@ -68,13 +68,25 @@ and "before" means a completion answered before the other request was sent):
 ``busy_without_run``             ``threads.get`` busy, sent after every run of the thread was
                                  seen final (``slack_s`` before it; the observed profile allows
                                  ``busy_grace_s``), with no create unanswered
+``isolation_breach``             an ok operation of user B naming a resource user A created (a
+                                 read, update, delete, run, stream, join, copy; a store call on
+                                 A's namespace), or B's search or listing returning it; under
+                                 the ``shared`` policy writes only
+``wrong_owner``                  a resource created by A whose create or a later read reports as
+                                 owner the identity another user's creations report; or two
+                                 users whose creations all report one owner
+``auth_inconsistent``            one user's same request (operation, resources) ok and refused
+                                 (401/403), one before the other, with no write that may have
+                                 touched those resources in between
 ===============================  ===============================================================
 
 A thread is judged when it took part in a burst (markers) or its state was read
 (``threads.get_state``, or ``threads.get`` with its values' tokens); a verdict needs a state
 read after every accepted run was seen final (or its stream ran to its end), and for a burst
 its ``burst.settled`` marker, else it is ``unknown`` and says so. Stateless runs (no thread)
-are judged by their own answers, together, as the pseudo-thread ``stateless``.
+are judged by their own answers, together, as the pseudo-thread ``stateless``; tenant isolation
+(histories whose operations name their users, ``[target.auth]``) as the pseudo-thread
+``tenancy``.
 
 ``stuck_run`` and ``stuck_thread`` also need the server to have made progress elsewhere
 meanwhile: a run created after the stuck one was last seen changing, finished before the
@@ -134,9 +146,16 @@ ANOMALY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "concurrent_runs": "two runs executed on one thread at the same time",
         "duplicate_execution": "a run executed twice (its start or end token appears twice)",
         "fifo_violation": "enqueued runs did not execute in creation order",
+        "isolation_breach": (
+            "a user read, listed, changed, deleted, streamed or joined another user's resource"
+        ),
         "interrupt_cancelled_pending": (
             "an interrupt cancelled a pending run besides the current one "
             "(the docs speak only of the current run)"
+        ),
+        "auth_inconsistent": (
+            "the same request by the same user was accepted and refused (401/403) with nothing "
+            "changed in between"
         ),
         "interrupt_not_applied": (
             "a run kept executing to success after an interrupt run was accepted on its thread"
@@ -172,6 +191,7 @@ ANOMALY_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "thread_idle_while_busy": "a thread read idle while one of its runs was pending or running",
         "unexpected_run": "a run nobody created executed on, or was listed on, a thread",
         "wrong_final_status": "a run's final status contradicts what its graph did",
+        "wrong_owner": "a resource one user created was reported owned by another user",
     }
 )
 
@@ -191,6 +211,7 @@ CHECKERS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "final_status": ("wrong_final_status",),
         "results": ("result_lost", "join_result_mismatch", "reply_mismatch"),
         "writes": ("lost_write",),
+        "isolation": ("isolation_breach", "wrong_owner", "auth_inconsistent"),
     }
 )
 

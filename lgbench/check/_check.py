@@ -57,6 +57,7 @@ from lgbench.check._result import (
     ThreadResult,
 )
 from lgbench.check._spill import DEFAULT_PARTITION_BYTES, Spill
+from lgbench.check._tenancy import TENANCY, Tenancy, policy_of
 from lgbench.graphs import end_token
 
 __all__ = [
@@ -113,7 +114,10 @@ def check_history(
         progress = Progress(spill.folder / "progress.sqlite")
         try:
             stateless = _Stateless()
-            scan = scan_history(path_or_paths, _Sink(spill, progress, stateless), intern_ids=False)
+            tenancy = Tenancy()
+            scan = scan_history(
+                path_or_paths, _Sink(spill, progress, stateless, tenancy), intern_ids=False
+            )
             progress.seal(scan.offsets)
             verdicts = _Verdicts(profile, scan.unknown)
             ctx = Context(
@@ -128,6 +132,7 @@ def check_history(
                 _judge_part(part, ctx, verdicts)
                 del part
             verdicts.add_stateless(stateless, scan)
+            verdicts.add_tenancy(tenancy, policy_of(scan.headers), scan)
             return verdicts.result(scan, scan.operations, scan.info, stuck_after_s, slack_s)
         finally:
             progress.close()
@@ -135,15 +140,19 @@ def check_history(
 
 class _Sink:
     """The streaming pass's sink: operations to the spill (by thread), to the progress
-    index and to the stateless runs' judge."""
+    index, to the stateless runs' judge and to the tenant-isolation judge."""
 
-    def __init__(self, spill: Spill | None, progress: Progress, stateless: _Stateless) -> None:
+    def __init__(
+        self, spill: Spill | None, progress: Progress, stateless: _Stateless, tenancy: Tenancy
+    ) -> None:
         self._spill = spill  # None: the history is in memory already, nothing to spill
         self._progress = progress
         self._stateless = stateless
+        self._tenancy = tenancy
 
     def operation(self, op: Operation) -> None:
         self._progress.operation(op)
+        self._tenancy.operation(op)
         if op.stateless:
             self._stateless.operation(op)
         elif self._spill is not None:
@@ -263,8 +272,9 @@ def judge_history(
     )
     progress = Progress()
     stateless = _Stateless()
+    tenancy = Tenancy()
     try:
-        sink = _Sink(None, progress, stateless)
+        sink = _Sink(None, progress, stateless, tenancy)
         for op in history.operations:
             sink.operation(op)
         progress.seal()
@@ -280,6 +290,7 @@ def judge_history(
     finally:
         progress.close()
     verdicts.add_stateless(stateless, None)
+    verdicts.add_tenancy(tenancy, policy_of(history.headers), None)
     info = sum(1 for op in history.operations if op.outcome == "info")
     return verdicts.result(history, len(history.operations), info, stuck_after_s, slack_s)
 
@@ -436,6 +447,31 @@ class _Verdicts:
             runs=stateless.judged,
             checkers={"results": valid},
             anomalies=dict(sorted(stateless.counts.items())),
+            unknown=(),
+        )
+
+    def add_tenancy(self, tenancy: Tenancy, policy: str, scan: Scan | None) -> None:
+        """Tenant isolation's verdict, as the pseudo-thread :data:`TENANCY` (only when some
+        operation was made as a user)."""
+        if not tenancy.judged:
+            return
+        shift = scan.operation if scan is not None else (lambda op: op)
+        anomalies, counts = tenancy.anomalies(policy, shift)
+        check = ThreadCheck(anomalies=anomalies)
+        for anomaly in anomalies:
+            self.anomalies.setdefault(anomaly.key, anomaly)
+        valid: Valid = not counts
+        checker = self.checkers["isolation"]
+        checker.add(TENANCY, valid, check, self.profile)
+        checker.anomalies += sum(counts.values()) - len(anomalies)
+        self.threads[TENANCY] = ThreadResult(
+            thread_id=TENANCY,
+            strategy=TENANCY,
+            checked=True,
+            valid=valid,
+            runs=0,
+            checkers={"isolation": valid},
+            anomalies=dict(sorted(counts.items())),
             unknown=(),
         )
 

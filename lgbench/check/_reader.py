@@ -728,6 +728,14 @@ _KEPT_FIELDS: Final = frozenset(
         "has_input",
         "metadata",
         "reply",
+        # Tenant isolation ([target.auth]): the user, what the answer said of owners.
+        "user",
+        "owner",
+        "found",
+        "namespace",
+        "namespace_prefix",
+        "prefix",
+        "key",
     }
 )
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import lgbench
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._crons import CronClient
-from lgbench.client._http import HttpClient
+from lgbench.client._http import HttpClient, derived_client
 from lgbench.client._models import Timeout
 from lgbench.client._runs import RunsClient
 from lgbench.client._store import StoreClient
@@ -158,6 +158,13 @@ class LangGraphClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def with_headers(self, headers: Mapping[str, str], *, secret: bool = False) -> LangGraphClient:
+        """A client on the same connections whose requests also carry ``headers`` (e.g. one
+        user's token); with ``secret`` their values are credentials whatever the headers are
+        called (hidden from reprs, scrubbed from error text). It shares this client's
+        transport: close this one, not the derived one."""
+        return LangGraphClient(derived_client(self.http, headers, secret=secret), url=self._url)
 
     async def aclose(self) -> None:
         """Close every connection; the client cannot be used afterwards."""

@@ -96,7 +96,7 @@ def _secret_values(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
     """The strings to scrub from error text: credential values, and the token of ``Bearer x``."""
     secrets: set[str] = set()
     for name, value in headers:
-        if _is_secret_header(name):
+        if _is_secret_header(name) or isinstance(value, _SecretStr):
             _scheme, _, token = str(value).partition(" ")
             secrets.update(s for s in (str(value), token.strip()) if len(s) >= _MIN_SECRET_CHARS)
     # Longest first, so a value is scrubbed whole before any part of it.
@@ -576,3 +576,11 @@ class SSEStream:
         self._events = events
         self._index = 1
         return events[0]
+
+
+def derived_client(http: HttpClient, headers: Mapping[str, str], *, secret: bool) -> HttpClient:
+    """A client on ``http``'s transport (the same connections) whose requests also carry
+    ``headers``; with ``secret`` their values are credentials whatever the headers are called:
+    hidden from reprs and scrubbed from error text."""
+    extra = {name: _SecretStr(value) if secret else value for name, value in headers.items()}
+    return HttpClient(http.transport, headers={**http._headers, **extra}, timeout=http.timeout)

@@ -53,6 +53,7 @@ import anyio
 
 from lgbench.client import ApiError, ClientError, LangGraphClient, ResumableStream, RunError
 from lgbench.engine._recorder import LoadModel, OperationScope, Recorder, ScenarioStats
+from lgbench.engine._tenants import Tenants, User
 from lgbench.history import Invocation, StreamSummary
 from lgbench.operations import OPERATIONS, OperationSpec
 from lgbench.workload import (
@@ -98,20 +99,29 @@ class ScenarioContext:
     model: LoadModel
     seed: int
     keep_stream_events: bool = False
-    _methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    _scopes: dict[tuple[str, bool, int | None], OperationScope] = field(default_factory=dict)
+    #: The users VUs act as (``[target.auth]``); None: every VU uses ``client`` as is.
+    tenants: Tenants | None = None
+    _methods: dict[tuple[str, str | None], Callable[..., Any]] = field(default_factory=dict)
+    _scopes: dict[tuple[str, bool, int | None, str | None], OperationScope] = field(
+        default_factory=dict
+    )
     _needs: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.scenario.name
 
-    def method(self, spec: OperationSpec) -> Callable[..., Any]:
-        """``client.<resource>.<method>`` for ``spec``."""
-        found = self._methods.get(spec.name)
+    def client_of(self, user: User | None) -> LangGraphClient:
+        """The client requests made as ``user`` go through (None: the shared one)."""
+        return self.client if user is None else user.client
+
+    def method(self, spec: OperationSpec, user: User | None = None) -> Callable[..., Any]:
+        """``client.<resource>.<method>`` for ``spec``, on ``user``'s client."""
+        place = (spec.name, None if user is None else user.label)
+        found = self._methods.get(place)
         if found is None:
-            found = getattr(getattr(self.client, spec.resource), spec.method)
-            self._methods[spec.name] = found
+            found = getattr(getattr(self.client_of(user), spec.resource), spec.method)
+            self._methods[place] = found
         return found
 
     def needs(self, position: int) -> frozenset[str]:
@@ -126,17 +136,23 @@ class ScenarioContext:
         return found
 
     def scope(
-        self, operation: str, *, observer: bool = False, turn: int | None = None
+        self,
+        operation: str,
+        *,
+        observer: bool = False,
+        turn: int | None = None,
+        user: str | None = None,
     ) -> OperationScope:
         """Where ``operation`` records in this scenario (looked up once per operation, and
-        per conversation turn for a step with ``turns``: tagged ``turn=<k>``)."""
-        found = self._scopes.get((operation, observer, turn))
+        per conversation turn for a step with ``turns``: tagged ``turn=<k>``; per user with
+        ``[target.auth]``: tagged ``user=<label>``)."""
+        found = self._scopes.get((operation, observer, turn, user))
         if found is None:
             tags = self.scenario.tags
             if turn is not None:
                 tags = {**tags, "turn": str(turn)}
-            found = self._scopes[operation, observer, turn] = self.recorder.scope(
-                operation, self.scenario.name, tags, self.model, observer=observer
+            found = self._scopes[operation, observer, turn, user] = self.recorder.scope(
+                operation, self.scenario.name, tags, self.model, observer=observer, user=user
             )
         return found
 
@@ -186,6 +202,7 @@ class Actor:
         "iteration",
         "process",
         "rng",
+        "user",
         "variables",
         "vu",
     )
@@ -197,6 +214,8 @@ class Actor:
         self.rng = random.Random(actor_seed(ctx.seed, ctx.name, vu))
         self.iteration = 0
         self.variables: dict[str, Any] = {}
+        #: The user this VU acts as (``[target.auth]``), None without users.
+        self.user: User | None = None if ctx.tenants is None else ctx.tenants.user_for(vu)
         self._iteration_total_s = 0.0
         self._iteration_count = 0
 
@@ -220,7 +239,8 @@ class Actor:
         started_s = clock()
         stats.started += 1
         stats.active_vus += 1
-        self.variables = {}
+        # ${user} reads the VU's user label from here (no step may save to a built-in name).
+        self.variables = {} if self.user is None else {"user": self.user.label}
         number = self.iteration
         self.iteration += 1
         outcome: IterationOutcome = "interrupted"
@@ -280,6 +300,7 @@ class Actor:
                     intended_s=intended_s,
                     think_time_s=step.think_time_s,
                     turn=call_number + 1 if step.turns else None,
+                    as_other=step.as_user == "other",
                 )
                 intended_s = None  # only the iteration's first operation was scheduled
                 if result.unsupported:
@@ -332,14 +353,19 @@ class Actor:
         observer: bool = False,
         process: int | None = None,
         turn: int | None = None,
+        as_other: bool = False,
     ) -> CallResult:
         """Perform ``spec`` with rendered ``values``; record it; never raise but cancellation.
 
         ``process`` overrides the actor's process id (observers have their own); ``turn``
-        records the call as that turn of a conversation (tag ``turn=<k>``).
+        records the call as that turn of a conversation (tag ``turn=<k>``); ``as_other``
+        makes it as another user than the VU's own (a cross-tenant probe).
         """
         ctx = self.ctx
         recorder = ctx.recorder
+        user = self.user
+        if as_other and user is not None and ctx.tenants is not None:
+            user = ctx.tenants.other_than(user, self.rng)
         try:
             args, kwargs = spec.arguments(values)
             options = spec.options(values) if spec.streams else _NO_OPTIONS
@@ -349,7 +375,9 @@ class Actor:
                 f"scenario {ctx.name!r}, {spec.name}: {exc} (the iteration was skipped)",
             )
             return CallResult(False)
-        scope = ctx.scope(spec.name, observer=observer, turn=turn)
+        scope = ctx.scope(
+            spec.name, observer=observer, turn=turn, user=None if user is None else user.label
+        )
         routes = recorder.routes
         if routes:
             unsupported = routes.unsupported(spec.name, kwargs)
@@ -357,7 +385,7 @@ class Actor:
                 unsupported.skipped += 1
                 scope.counts.unsupported += 1
                 return CallResult(False, unsupported=True)
-        method = ctx.method(spec)
+        method = ctx.method(spec, user)
         clock = recorder.clock
         expected_us = self.expected_interval_us(think_time_s) if scope.model == "closed" else 0
         own_process = process is None
@@ -367,7 +395,9 @@ class Actor:
             scope,
             process=self.process if process is None else process,
             actor=self.vu,
-            arguments=kwargs,
+            # A user's store call is recorded with its namespace (positional in the call),
+            # so the checker knows whose items it touched.
+            arguments=kwargs if user is None or not args else {**_positional(spec, args), **kwargs},
             at_s=start_s,
         )
         try:
@@ -383,6 +413,7 @@ class Actor:
                     start_s,
                     latency_start_s,
                     expected_us,
+                    ctx.client_of(user),
                 )
             created: _CreatedRun | None = None
             try:
@@ -462,6 +493,7 @@ class Actor:
         start_s: float,
         latency_start_s: float,
         expected_us: int,
+        client: LangGraphClient,
     ) -> CallResult:
         recorder = self.ctx.recorder
         clock = recorder.clock
@@ -476,7 +508,7 @@ class Actor:
             stream = method(*args, on_run_created=created, **kwargs)
         else:
             stream = method(*args, **kwargs)
-        resumable = self._resumable(spec, stream, kwargs, options)
+        resumable = self._resumable(spec, stream, kwargs, options, client)
         if resumable is not None:
             stream = resumable
         first_token_s: float | None = None
@@ -527,7 +559,7 @@ class Actor:
         """``OPTIONS path``: the status it answered, None when none came (see
         :class:`~lgbench.engine.RouteSupport`)."""
         try:
-            await self.ctx.client.http.request_json("OPTIONS", path)
+            await self.ctx.client_of(self.user).http.request_json("OPTIONS", path)
         except ApiError as exc:
             return exc.status_code
         except ClientError:
@@ -540,12 +572,14 @@ class Actor:
         stream: Any,
         kwargs: Mapping[str, Any],
         options: Mapping[str, Any],
+        client: LangGraphClient,
     ) -> ResumableStream | None:
-        """``stream`` made to reconnect, when the step's run can be resumed (module docstring)."""
+        """``stream`` made to reconnect (through ``client``: as the same user), when the
+        step's run can be resumed (module docstring)."""
         attempts: int | None = options.get("reconnect")
         if attempts == 0 or not spec.can_resume:
             return None
-        runs = self.ctx.client.runs
+        runs = client.runs
         if spec.creates_run:
             # The run's own stream: joined again by the run id its answer's header gave.
             thread_id = kwargs.get("thread_id")
@@ -566,6 +600,12 @@ class Actor:
             max_reconnects=attempts,
             cancel_on_disconnect=bool(kwargs.get("cancel_on_disconnect")),
         )
+
+
+def _positional(spec: OperationSpec, args: Sequence[Any]) -> dict[str, Any]:
+    """The positional-only arguments of a call of ``spec``, by name."""
+    names = [name for name, param in spec.params.items() if param.kind == "positional_only"]
+    return dict(zip(names, args, strict=False))
 
 
 def _pauses_after(steps: Sequence[StepConfig], position: int, calls_left: int) -> float:

@@ -114,8 +114,11 @@ class _Audit:
         recorder: Recorder,
         options: AuditOptions,
         progress: AuditProgress,
+        clients: Callable[[str], LangGraphClient] | None = None,
     ) -> None:
         self.client = client
+        #: The client a thread is read through: its owner's, with [target.auth].
+        self.client_for: Callable[[str], LangGraphClient] = clients or (lambda _thread: client)
         self.recorder = recorder
         self.options = options
         self.progress = progress
@@ -208,7 +211,8 @@ class _Audit:
     async def read_live(self, process: int, thread_id: str) -> None:
         """List the thread's runs until none is in flight (backing off), then read its state."""
         progress = self.progress
-        runs = self.client.runs
+        client = self.client_for(thread_id)
+        runs = client.runs
         pause_s = _FIRST_PAUSE_S
         while True:
             if self.exhausted():
@@ -239,7 +243,7 @@ class _Audit:
         await self.call(
             process,
             "threads.get_state",
-            self.client.threads.get_state,
+            client.threads.get_state,
             {"thread_id": thread_id},
         )
         progress.settled += 1
@@ -251,7 +255,7 @@ class _Audit:
         ok, _ = await self.call(
             process,
             "threads.get_state",
-            self.client.threads.get_state,
+            self.client_for(thread_id).threads.get_state,
             {"thread_id": thread_id},
         )
         if ok:
@@ -283,8 +287,11 @@ async def run_audit(
     recorder: Recorder,
     options: AuditOptions,
     progress: AuditProgress | None = None,
+    *,
+    clients: Callable[[str], LangGraphClient] | None = None,
 ) -> AuditProgress:
-    """Read back every thread ``recorder.threads`` remembers (see the module docstring)."""
+    """Read back every thread ``recorder.threads`` remembers (see the module docstring),
+    each through ``clients(thread_id)`` when given (its owner's client), else ``client``."""
     ledger = recorder.threads
     progress = progress if progress is not None else AuditProgress()
     progress.deleted = sum(1 for gone in ledger.threads.values() if gone)
@@ -295,7 +302,7 @@ async def run_audit(
         "requests": options.requests,
         "concurrency": options.concurrency,
     }
-    audit = _Audit(client, recorder, options, progress)
+    audit = _Audit(client, recorder, options, progress, clients)
     progress.started_s = audit.clock()
     audit.deadline_s = progress.started_s + options.time_s
     recorder.marker(

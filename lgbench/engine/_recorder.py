@@ -64,6 +64,8 @@ from lgbench.history import (
     invoke_value,
     ok_value,
     run_error_message,
+    tenancy_invoke,
+    tenancy_ok,
 )
 from lgbench.metrics import (
     HlogWriter,
@@ -196,6 +198,7 @@ class OperationScope:
         "operation",
         "reply_rates",
         "scenario",
+        "user",
     )
 
     def __init__(
@@ -206,8 +209,11 @@ class OperationScope:
         *,
         observer: bool,
         audit: bool = False,
+        user: str | None = None,
     ) -> None:
         self._recorder = recorder
+        #: The label of the user the operation is made as (``[target.auth]``), else None.
+        self.user = user
         self.key = key
         self.operation = key.operation
         self.scenario = key.scenario
@@ -245,6 +251,7 @@ class OperationScope:
         twin.model = self.model
         twin.observer = self.observer
         twin.audit = self.audit
+        twin.user = self.user
         twin.metrics = _NO_METRICS
         twin.counts = _Counts()
         twin.counts.merge(self.counts)
@@ -359,20 +366,27 @@ class ThreadLedger:
     whether the workload deleted them; at most ``cap`` (the oldest are forgotten first, and
     counted in ``forgotten``), so a soak's memory stays bounded."""
 
-    __slots__ = ("cap", "forgotten", "threads")
+    __slots__ = ("cap", "forgotten", "owners", "threads")
 
     def __init__(self, cap: int = THREAD_LEDGER_CAP) -> None:
         self.cap = cap
         self.forgotten = 0
         #: thread id -> deleted by the workload (an ok ``threads.delete``).
         self.threads: dict[str, bool] = {}
+        #: thread id -> the label of the user who created it (``[target.auth]`` only), so
+        #: that the audit reads each thread back as its owner.
+        self.owners: dict[str, str] = {}
 
-    def add(self, thread_id: str) -> None:
+    def add(self, thread_id: str, user: str | None = None) -> None:
         if thread_id in self.threads:
             return
         self.threads[thread_id] = False
+        if user is not None:
+            self.owners[thread_id] = user
         if len(self.threads) > self.cap:
-            del self.threads[next(iter(self.threads))]
+            oldest = next(iter(self.threads))
+            del self.threads[oldest]
+            self.owners.pop(oldest, None)
             self.forgotten += 1
 
     def deleted(self, thread_id: str) -> None:
@@ -382,13 +396,16 @@ class ThreadLedger:
     def settled(self, thread_id: str) -> None:
         """Read back after its runs settled (a burst's observer did): the audit may skip it."""
         self.threads.pop(thread_id, None)
+        self.owners.pop(thread_id, None)
 
-    def saw(self, operation: str, arguments: Mapping[str, Any], result: Any) -> None:
-        """An ok answer of the workload: a thread created, or deleted."""
+    def saw(
+        self, operation: str, arguments: Mapping[str, Any], result: Any, user: str | None = None
+    ) -> None:
+        """An ok answer of the workload (made as ``user``): a thread created, or deleted."""
         if operation in ("threads.create", "threads.copy"):
             thread_id = result.get("thread_id") if isinstance(result, Mapping) else None
             if isinstance(thread_id, str):
-                self.add(thread_id)
+                self.add(thread_id, user)
         elif operation == "threads.delete":
             thread_id = arguments.get("thread_id")
             if isinstance(thread_id, str):
@@ -507,6 +524,8 @@ class Recorder:
         self.on_warning: Callable[[str], None] | None = None
         self.routes = RouteSupport(self.warn)
         self._history_figures: dict[str, Any] | None = None  # a copy's, frozen
+        #: The metadata key a deployment names a resource's owner in ([target.auth]).
+        self.owner_key = "owner"
 
     def copy(self) -> Recorder:
         """Everything a summary reads, copied, for another thread to summarise.
@@ -564,10 +583,14 @@ class Recorder:
         *,
         observer: bool = False,
         audit: bool = False,
+        user: str | None = None,
     ) -> OperationScope:
         """The scope of ``operation`` in ``scenario`` (observers get a ``role=observer`` tag,
-        the post-run audit's operations ``role=audit``)."""
+        the post-run audit's operations ``role=audit``); ``user``: made as that user, tagged
+        ``user=<label>`` (the audit's are not tagged: they stay out of the figures anyway)."""
         all_tags = dict(tags or {})
+        if user is not None and not audit:
+            all_tags["user"] = user
         if audit:
             all_tags["role"] = "audit"
         elif observer:
@@ -576,7 +599,7 @@ class Recorder:
         found = self._scopes.get((key, observer, audit))
         if found is None:
             found = self._scopes[key, observer, audit] = OperationScope(
-                self, key, model, observer=observer, audit=audit
+                self, key, model, observer=observer, audit=audit, user=user
             )
         return found
 
@@ -617,6 +640,8 @@ class Recorder:
         value = invoke_value(scope.operation, arguments)
         if scope.observer:
             value["observer"] = True
+        if scope.user is not None:
+            value.update(tenancy_invoke(scope.operation, arguments, scope.user))
         return self.history.invoke(
             process=process,
             actor=actor,
@@ -680,9 +705,11 @@ class Recorder:
         elif scope.operation in _WAITS and not value.get("has_values"):
             scope.counts.empty += 1
         if not scope.observer:
-            self.threads.saw(scope.operation, arguments, result)
+            self.threads.saw(scope.operation, arguments, result, scope.user)
         if scope.observer:
             value["observer"] = True
+        if scope.user is not None:
+            value.update(tenancy_ok(scope.operation, result, self.owner_key))
         self.history.complete(invocation, "ok", value=value, at_s=end_s)
 
     def stream_ok(

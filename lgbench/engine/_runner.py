@@ -26,6 +26,10 @@ interruption, or a crash inside the run), the files are written with what was re
 far, ``"partial": true``, and a last ``run.partial`` history marker.
 
 The API key comes only from the environment variable the workload's ``api_key_env`` names.
+With ``[target.auth]`` the users' tokens are read before anything runs (a bad source is a
+:class:`~lgbench.errors.UsageError`), each VU acts as its user (:mod:`lgbench.engine._tenants`),
+and the embedded server runs with the bundled Auth handlers when ``[target.embedded] auth``
+asks for them (its secret: ``LGBENCH_AUTH_SECRET`` when set, else a fresh random one).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import math
 import os
 import random
 import re
+import secrets
 import signal
 import threading
 import time
@@ -73,6 +78,7 @@ from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.engine._sampling import RunSampler
+from lgbench.engine._tenants import Tenants, load_tokens
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import LgbenchError, TargetError, UsageError
 from lgbench.faults import (
@@ -98,6 +104,7 @@ from lgbench.results import (
     Thresholds,
     summary_part,
 )
+from lgbench.server import AUTH_SECRET_ENV
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import (
     BurstConfig,
@@ -479,6 +486,9 @@ class _Run:
         self.faults: list[dict[str, Any]] = []
         self.audit: AuditProgress | None = None
         self.listeners = list(options.listeners)
+        self.tenants: Tenants | None = None
+        self.tokens: list[str] = []
+        self.auth_secret: str | None = None
 
     def _tell(self, call: Callable[[RunListener], object]) -> None:
         """Call every listener; one that raises is warned about and dropped."""
@@ -504,6 +514,7 @@ class _Run:
             # Before anything runs: a bad baseline must not cost a whole run.
             self.baseline = [load_run(run) for path in paths for run in expand_runs(path)]
         self._check_faults()
+        self._load_tokens()
         created = not self.run_dir.exists()
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -517,6 +528,15 @@ class _Run:
             if created and self.result is None and not any(self.run_dir.iterdir()):
                 self.run_dir.rmdir()  # nothing ran, nothing to keep
 
+    def _load_tokens(self) -> None:
+        """The users' tokens, before anything runs (a bad source costs no run)."""
+        auth = self.workload.target.auth
+        if auth is None:
+            return
+        if self.target == "embedded" and self.workload.target.embedded.auth:
+            self.auth_secret = os.environ.get(AUTH_SECRET_ENV) or secrets.token_hex(16)
+        self.tokens = load_tokens(auth, fixture_secret=self.auth_secret)
+
     async def _execute(self) -> RunResult:
         with anyio.CancelScope() as hard:
             self.control.bind(hard)
@@ -525,7 +545,12 @@ class _Run:
                 await self._start_proxy(stack)
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
-                await self._probe(client)
+                auth = self.workload.target.auth
+                if auth is not None:
+                    # The users' clients share the load client's connections.
+                    self.tenants = Tenants(auth, client, self.tokens)
+                    self.tokens = []
+                await self._probe(client if self.tenants is None else self.tenants.users[0].client)
                 # A given transport (a test's mock) serves the load alone, not sampling.
                 if self.options.sample_target and self.transport is None:
                     # Its own connections: sampling must not queue behind the load's requests.
@@ -553,6 +578,7 @@ class _Run:
                 port=embedded.port or None,
                 log_path=log_path,
                 n_jobs_per_worker=embedded.n_jobs_per_worker,
+                auth_secret=self.auth_secret,
             )
         )
         self.server = server
@@ -654,9 +680,11 @@ class _Run:
             raise TargetError(f"cannot reach the target {self.url}: {exc}") from None
         except ApiError as exc:
             if exc.status_code in (401, 403):
+                what = "API key (the variable named by api_key_env)"
+                if self.tenants is not None:
+                    what = f"first user's token ([target.auth] {self.tenants.auth.source})"
                 raise TargetError(
-                    f"the target {self.url} refused lgbench ({exc.status_code}): check the API"
-                    " key (the variable named by api_key_env)"
+                    f"the target {self.url} refused lgbench ({exc.status_code}): check the {what}"
                 ) from None
             # No /info (or a broken one) is no reason to refuse the target: it is then an
             # "unknown server", and the load shows whether it speaks the API.
@@ -680,6 +708,7 @@ class _Run:
                 "server": {key: self.server_info.get(key) for key in ("name", "version", "label")},
                 "backend": _backend_name(),
                 "seed": self.seed,
+                **self._auth_header(),
             },
         )
         self.files["history"] = history_path
@@ -696,6 +725,8 @@ class _Run:
             keep_stream_events=self.workload.defaults.keep_stream_events,
         )
         recorder.on_warning = self.live.warn
+        if self.workload.target.auth is not None:
+            recorder.owner_key = self.workload.target.auth.owner_key
         timeseries_path = self.run_dir / _TIMESERIES
         timeseries_file = timeseries_path.open("wb", buffering=0)
         self.files["timeseries"] = timeseries_path
@@ -743,6 +774,14 @@ class _Run:
                 hlog_file.close()
                 timeseries_file.close()
 
+    def _auth_header(self) -> dict[str, Any]:
+        """What the history header says of the users: their number and the policy the
+        checker holds the deployment to (labels only, never a token)."""
+        if self.tenants is None:
+            return {}
+        auth = self.tenants.auth
+        return {"auth": {"users": len(self.tenants.users), "policy": auth.policy}}
+
     async def _audit(self, client: LangGraphClient, recorder: Recorder) -> None:
         """The post-run audit (lgbench/engine/_audit.py), unless it is off or the run was
         stopped (an interrupted run goes straight to its results)."""
@@ -756,7 +795,16 @@ class _Run:
                 f"audit: reading back {len(recorder.threads)} threads ({options.describe()})",
                 soft_wrap=True,
             )
-        await run_audit(client, recorder, options, progress)
+        tenants = self.tenants
+        clients = None
+        if tenants is not None:
+            owners = recorder.threads.owners
+
+            def clients(thread_id: str) -> LangGraphClient:
+                user = tenants.by_label(owners.get(thread_id))
+                return client if user is None else user.client
+
+        await run_audit(client, recorder, options, progress, clients=clients)
 
     def _target_label(self) -> str:
         return "embedded" if self.target == "embedded" else self.url
@@ -784,6 +832,7 @@ class _Run:
             model=model,
             seed=self.seed,
             keep_stream_events=self.workload.defaults.keep_stream_events,
+            tenants=self.tenants,
         )
         return build_executor(ctx, self.control, self.origin_s)
 

@@ -39,6 +39,8 @@ from lgbench.history._values import (
     error_kind,
     invoke_value,
     ok_value,
+    tenancy_invoke,
+    tenancy_ok,
     tokens_of,
 )
 from lgbench.history._writer import (
@@ -77,6 +79,8 @@ __all__ = [
     "read_history",
     "run_error_message",
     "segment_path",
+    "tenancy_invoke",
+    "tenancy_ok",
     "tokens_of",
 ]
 

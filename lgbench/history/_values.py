@@ -38,6 +38,8 @@ __all__ = [
     "error_kind",
     "invoke_value",
     "ok_value",
+    "tenancy_invoke",
+    "tenancy_ok",
     "tokens_of",
 ]
 
@@ -203,6 +205,73 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
     if isinstance(result, Mapping):
         return {**addressed, **_ids(result)}
     return addressed
+
+
+#: At most this many resources of one search answer are named in its ok line.
+MAX_FOUND: Final = 200
+_SEARCH_IDS: Final = {
+    "threads.search": "thread_id",
+    "assistants.search": "assistant_id",
+    "crons.search": "cron_id",
+}
+_STORE_PLACES: Final = ("namespace", "namespace_prefix", "prefix", "key")
+
+
+def tenancy_invoke(operation: str, arguments: Mapping[str, Any], user: str) -> dict[str, Any]:
+    """What an invoke line of a user's operation adds (docs/history.md): the user's label and,
+    for the store, the namespace (or prefix) and key addressed."""
+    extra: dict[str, Any] = {"user": user}
+    if operation.startswith("store."):
+        for name in _STORE_PLACES:
+            place = arguments.get(name)
+            if isinstance(place, str):
+                extra[name] = place
+            elif isinstance(place, list | tuple):
+                extra[name] = [str(part) for part in place]
+    return extra
+
+
+def _owner(item: Any, owner_key: str) -> str | None:
+    metadata = item.get("metadata") if isinstance(item, Mapping) else None
+    owner = metadata.get(owner_key) if isinstance(metadata, Mapping) else None
+    return owner if isinstance(owner, str) else None
+
+
+def tenancy_ok(operation: str, result: Any, owner_key: str) -> dict[str, Any]:
+    """What an ok line of a user's operation adds: the ``owner`` the answer names (its
+    metadata's ``owner_key``), and for searches what they ``found`` (ids; store items as
+    ``[namespace, key]``; namespaces), at most :data:`MAX_FOUND` of them."""
+    extra: dict[str, Any] = {}
+    owner = _owner(result, owner_key)
+    if owner is not None:
+        extra["owner"] = owner
+    id_key = _SEARCH_IDS.get(operation)
+    found: list[Any] | None = None
+    if id_key is not None and isinstance(result, list):
+        found = [
+            item[id_key]
+            for item in result[:MAX_FOUND]
+            if isinstance(item, Mapping) and isinstance(item.get(id_key), str)
+        ]
+    elif operation == "store.search_items" and isinstance(result, Mapping):
+        items = result.get("items")
+        found = [
+            [list(item["namespace"]), item.get("key")]
+            for item in (items if isinstance(items, list) else [])[:MAX_FOUND]
+            if isinstance(item, Mapping) and isinstance(item.get("namespace"), list | tuple)
+        ]
+    elif operation == "store.list_namespaces" and isinstance(result, Mapping):
+        spaces = result.get("namespaces")
+        found = [
+            list(space)
+            for space in (spaces if isinstance(spaces, list) else [])[:MAX_FOUND]
+            if isinstance(space, list | tuple)
+        ]
+    elif operation == "store.get_item" and isinstance(result, Mapping):
+        found = [[list(result.get("namespace") or []), result.get("key")]]
+    if found is not None:
+        extra["found"] = found
+    return extra
 
 
 def _message(exc: BaseException) -> str:

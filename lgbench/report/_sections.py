@@ -643,6 +643,52 @@ def _turns(ctx: Context) -> Raw | None:
     return Raw(ctx.plot(figure).html)
 
 
+# --- users -----------------------------------------------------------------------------------
+
+
+def _user_number(tag: str) -> tuple[int, str]:
+    label = tag.split("=", 1)[1]
+    number = label.rsplit("-", 1)[-1]
+    return (int(number) if number.isdigit() else 0, label)
+
+
+def _users(ctx: Context) -> Raw | None:
+    """Latency and errors per user (``[target.auth]``: summary.json's ``user=<label>`` tags),
+    so that an auth handler that slows one tenant down, or refuses one, stands out."""
+    tags = ctx.summary.tags if ctx.summary is not None else {}
+    users = sorted((tag for tag in tags if tag.startswith("user=")), key=_user_number)
+    if not users:
+        return None
+    rows: list[list[Cell]] = []
+    for tag in users:
+        operations = tags[tag]
+        count = sum(o.count for o in operations.values())
+        errors = sum(o.errors for o in operations.values())
+        worst: dict[str, tuple[float, str] | None] = {"p50": None, "p99": None}
+        for op, figures in operations.items():
+            for stat in worst:
+                value = number(getattr(figures.latency_ms, stat))
+                found = worst[stat]
+                if value is not None and (found is None or value > found[0]):
+                    worst[stat] = (value, op)
+        cells: list[Cell] = [
+            Raw(f"<code>{esc(tag.split('=', 1)[1])}</code>"),
+            fmt_count(count),
+            fmt_count(errors),
+            fmt_percent(100 * errors / count if count else None),
+        ]
+        for stat in ("p50", "p99"):
+            found = worst[stat]
+            cells.append(
+                Raw(f"{esc(fmt_ms(found[0]))} <span class=muted>{esc(found[1])}</span>")
+                if found is not None
+                else "-"
+            )
+        rows.append(cells)
+    headers = ["user", "requests", "errors", "error rate", "slowest p50 (ms)", "slowest p99 (ms)"]
+    return table(headers, rows, numeric_from=1)
+
+
 # --- distributions ---------------------------------------------------------------------------
 
 
@@ -1505,6 +1551,7 @@ SECTIONS: Final = (
     Section("operations", "Operations", _operations),
     Section("distribution", "Latency distribution", _distributions),
     Section("turns", "Turns", _turns),
+    Section("users", "Users", _users),
     Section("over-time", "Over time", _over_time),
     Section("streams", "Streams", _streams),
     Section("resources", "Server and lgbench", _resources),

@@ -18,14 +18,17 @@ from lgbench.server._embedded import (
     probe_ready,
     server_extra_installed,
 )
+from lgbench.server._fixture_tokens import AUTH_SECRET_ENV, fixture_token
 
 __all__ = [
+    "AUTH_SECRET_ENV",
     "DEFAULT_N_JOBS_PER_WORKER",
     "DEFAULT_STARTUP_TIMEOUT_S",
     "STOP_TIMEOUT_S",
     "AsyncEmbeddedServer",
     "EmbeddedServer",
     "ServerConfigError",
+    "fixture_token",
     "open_embedded_server",
     "probe_ready",
     "server_extra_installed",
@@ -36,6 +39,7 @@ for _obj in (
     AsyncEmbeddedServer,
     EmbeddedServer,
     ServerConfigError,
+    fixture_token,
     open_embedded_server,
     probe_ready,
     server_extra_installed,

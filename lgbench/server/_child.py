@@ -115,6 +115,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--watch-fd", type=int, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--parent-death-signal", action="store_true")
+    # The bundled Auth handlers; their secret comes in the environment (LGBENCH_AUTH_SECRET).
+    parser.add_argument("--auth", action="store_true")
+    parser.add_argument("--auth-path", default="lgbench.server._auth:auth")
     return parser.parse_args(argv)
 
 
@@ -146,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lgbench: cannot import langgraph_api: {exc}", file=sys.stderr)
         return EXIT_SERVER_MISSING
     from lgbench.graphs import server_graphs_config
+    from lgbench.server._fixture_tokens import AUTH_SECRET_ENV
+
+    if args.auth and not os.environ.get(AUTH_SECRET_ENV):
+        print(f"lgbench: --auth needs {AUTH_SECRET_ENV} in the environment", file=sys.stderr)
+        return 2
 
     # langgraph_api.cli logs through this logger when it moves off a taken port.
     logging.getLogger("langgraph_api.cli").addFilter(_PortMovedFilter())
@@ -168,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # No periodic pickling of the whole in-memory database (a CPU spike every 10 s
             # in the middle of a load test); the working directory is thrown away anyway.
             disable_persistence=True,
+            auth={"path": args.auth_path} if args.auth else None,
         )
     finally:
         # Orphaned (the parent died and we were told by signal or pipe): nobody else

@@ -65,6 +65,7 @@ import anyio.to_thread
 import lgbench
 from lgbench.errors import ServerError, UsageError
 from lgbench.graphs import GRAPH_IDS
+from lgbench.server._fixture_tokens import AUTH_SECRET_ENV
 from lgbench.server._protocol import EXIT_PARENT_GONE, EXIT_PORT_IN_USE, EXIT_SERVER_MISSING
 
 __all__ = [
@@ -434,6 +435,12 @@ class EmbeddedServer:
         startup_timeout_s: how long ``start()`` waits for ``GET /ok``.
         env: extra environment variables for the server process, applied last (they
             override lgbench's offline defaults too).
+        auth_secret: run with lgbench's bundled Auth handlers (owner-only access, see
+            :mod:`lgbench.server._auth`), accepting the fixture tokens of this secret
+            (:func:`lgbench.server.fixture_token`); None: no authentication. The secret
+            reaches the server through its environment, never its command line or log.
+        auth_path: the Auth object to load instead of the bundled one (``"module:name"``,
+            as langgraph.json's ``auth.path``), e.g. a test's deliberately leaky handlers.
 
     Raises:
         ServerConfigError: invalid arguments.
@@ -456,8 +463,14 @@ class EmbeddedServer:
         n_jobs_per_worker: int | None = None,
         startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
         env: Mapping[str, str] | None = None,
+        auth_secret: str | None = None,
+        auth_path: str | None = None,
     ) -> None:
         self._host = _loopback_host(host)
+        if auth_path is not None and auth_secret is None:
+            raise ServerConfigError("auth_path needs auth_secret")
+        if auth_secret is not None and not auth_secret:
+            raise ServerConfigError("auth_secret must not be empty")
         if port is not None and not 1 <= port <= 65535:
             raise ServerConfigError(f"port must be between 1 and 65535, got {port}")
         if n_jobs_per_worker is None:
@@ -474,6 +487,10 @@ class EmbeddedServer:
         self._n_jobs_per_worker = n_jobs_per_worker
         self._startup_timeout_s = startup_timeout_s
         self._env = dict(env) if env else {}
+        self._auth = auth_secret is not None
+        self._auth_path = auth_path
+        if auth_secret is not None:
+            self._env[AUTH_SECRET_ENV] = auth_secret
         self._session: _Session | None = None
         self._finalizer: weakref.finalize[[], EmbeddedServer] | None = None
         self._deadline = 0.0
@@ -803,6 +820,10 @@ class EmbeddedServer:
         # is sure to outlive the server; from other threads the pipe watch covers alone.
         if threading.current_thread() is threading.main_thread():
             command.append("--parent-death-signal")
+        if self._auth:
+            command.append("--auth")
+            if self._auth_path is not None:
+                command += ["--auth-path", self._auth_path]
         session.log_file.write(f"lgbench: {' '.join(command)}\n".encode())
         session.log_file.flush()
         try:
@@ -1040,6 +1061,7 @@ async def open_embedded_server(
     n_jobs_per_worker: int | None = None,
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
     env: Mapping[str, str] | None = None,
+    auth_secret: str | None = None,
 ) -> AsyncIterator[AsyncEmbeddedServer]:
     """Run an :class:`EmbeddedServer` for the duration of an ``async with`` block.
 
@@ -1062,6 +1084,7 @@ async def open_embedded_server(
         n_jobs_per_worker=n_jobs_per_worker,
         startup_timeout_s=startup_timeout_s,
         env=env,
+        auth_secret=auth_secret,
     )
     try:
         server._begin()

@@ -41,8 +41,12 @@ from lgbench.workload._judgeable import (
     unjudgeable_reason,
 )
 from lgbench.workload._model import (
+    AUTH_POLICIES,
     ERROR_KINDS,
     ON_ERROR,
+    AsUser,
+    AuthConfig,
+    AuthPolicy,
     DefaultsConfig,
     EmbeddedConfig,
     ExpectedErrors,
@@ -95,6 +99,7 @@ from lgbench.workload._thresholds import (
 )
 
 __all__ = [
+    "AUTH_POLICIES",
     "BUILTIN_NAMES",
     "BURST_OBSERVER_OPERATIONS",
     "BURST_OPERATIONS",
@@ -109,6 +114,9 @@ __all__ = [
     "ON_ERROR",
     "OPERATORS",
     "STATS",
+    "AsUser",
+    "AuthConfig",
+    "AuthPolicy",
     "BurstConfig",
     "ConfigProblem",
     "ConstantArrivalRateConfig",

@@ -16,6 +16,7 @@ from typing import Any
 from lgbench._toml import format_duration
 from lgbench.faults import FaultSpec
 from lgbench.workload._model import (
+    AuthConfig,
     DefaultsConfig,
     EmbeddedConfig,
     OperationStepConfig,
@@ -106,7 +107,18 @@ def _target(target: TargetConfig) -> list[str]:
             embedded["n_jobs_per_worker"] = target.embedded.n_jobs_per_worker
         if target.embedded.log is not None:
             embedded["log"] = target.embedded.log
+        if target.embedded.auth:
+            embedded["auth"] = True
         lines += ["", "[target.embedded]", *_lines(embedded)]
+    if target.auth is not None:
+        auth = target.auth
+        fields = {auth.source: getattr(auth, auth.source)}
+        default = AuthConfig()
+        for name in ("vus_per_user", "header", "scheme", "policy", "owner_key"):
+            value = getattr(auth, name)
+            if value != getattr(default, name):
+                fields[name] = value
+        lines += ["", "[target.auth]", *_lines(fields)]
     return lines
 
 
@@ -140,6 +152,8 @@ def _step(step: StepConfig, defaults: DefaultsConfig) -> str:
         fields["on_error"] = step.on_error
     if step.turns:
         fields["turns"] = True
+    if step.as_user != "self":
+        fields["as_user"] = step.as_user
     return _value(fields)
 
 

@@ -12,7 +12,7 @@ from typing import Final
 
 from lgbench._toml import quote
 from lgbench.workload._executors import BurstConfig
-from lgbench.workload._model import TURN_TAG, OperationStepConfig, ScenarioConfig
+from lgbench.workload._model import TURN_TAG, USER_TAG, OperationStepConfig, ScenarioConfig
 from lgbench.workload._thresholds import Metric
 
 __all__ = ["BURST_OBSERVER_OPERATIONS", "BURST_OPERATIONS", "unjudgeable_reason"]
@@ -58,7 +58,9 @@ def unjudgeable_reason(metric: Metric, scenarios: Iterable[ScenarioConfig]) -> s
                     and 1 <= int(value) <= step.repeat
                 }
                 continue
-            if scenario.tags.get(name) != value:
+            # Every operation of a run with users carries user=<label> (which label a VU
+            # is, the token source decides at run time: any call of the scenario may be it).
+            if name != USER_TAG and scenario.tags.get(name) != value:
                 continue
         calls |= _calls(scenario, observers_only=observers_only)
     if operation in calls:

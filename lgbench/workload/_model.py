@@ -3,9 +3,11 @@
 ::
 
     Workload(name, path, target, defaults, scenarios, thresholds, faults, expected_errors)
-    ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded)
+    ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded, auth)
     │   ├── TimeoutsConfig(connect_s, read_s, total_s)
-    │   └── EmbeddedConfig(port, n_jobs_per_worker, log)
+    │   ├── EmbeddedConfig(port, n_jobs_per_worker, log, auth)
+    │   └── AuthConfig(tokens_env, tokens_file, users, vus_per_user, header, scheme,
+    │                  policy, owner_key)
     ├── DefaultsConfig(seed, think_time_s, graceful_stop_s, assistant, tags,
     │                  keep_stream_events)
     ├── ScenarioConfig(name, executor, tags, steps, on_error)         sorted by (start, name)
@@ -36,8 +38,12 @@ from lgbench.operations import OPERATIONS, OperationSpec
 from lgbench.workload._executors import ExecutorConfig
 
 __all__ = [
+    "AUTH_POLICIES",
     "ERROR_KINDS",
     "ON_ERROR",
+    "AsUser",
+    "AuthConfig",
+    "AuthPolicy",
     "DefaultsConfig",
     "EmbeddedConfig",
     "ExpectedErrors",
@@ -63,6 +69,13 @@ OnError: TypeAlias = Literal["stop", "continue"]
 #: The values of ``on_error``.
 ON_ERROR: tuple[OnError, ...] = ("stop", "continue")
 
+#: Who may read a user's resources: their owner only, or every user (writes stay the owner's).
+AuthPolicy: TypeAlias = Literal["owner-only", "shared"]
+#: The values of ``[target.auth] policy``.
+AUTH_POLICIES: tuple[AuthPolicy, ...] = ("owner-only", "shared")
+#: A step's ``as_user``: the VU's own user (the default), or another one the engine picks.
+AsUser: TypeAlias = Literal["self", "other"]
+
 #: The HTTP client lgbench drives the target with.
 Transport: TypeAlias = Literal["fast", "httpx"]
 
@@ -85,12 +98,48 @@ class EmbeddedConfig:
     """Options of the embedded server (``url = "embedded"``).
 
     ``port`` 0 picks a free loopback port; ``n_jobs_per_worker`` None keeps the
-    server's default; ``log`` is the server's log file (None: in the run folder).
+    server's default; ``log`` is the server's log file (None: in the run folder); ``auth``
+    runs it with lgbench's bundled Auth handlers (owner-only access for fixture tokens).
     """
 
     port: int = 0
     n_jobs_per_worker: int | None = None
     log: str | None = None
+    auth: bool = False
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Who the virtual users are (``[target.auth]``): one token per user, from exactly one
+    source, never from the file itself.
+
+    ``tokens_env`` names an environment variable holding a JSON list of tokens;
+    ``tokens_file`` a file of tokens, one a line; ``users`` asks lgbench to mint that many
+    fixture tokens for the embedded server with auth. User ``k`` (from 1) is labelled
+    ``user-k``: only labels ever reach the history and the reports. VUs map to users round
+    robin (``vus_per_user`` None) or ``vus_per_user`` consecutive VUs per user. Tokens go in
+    ``header``: ``authorization`` as ``<scheme> <token>``, any other header as the bare token.
+    ``policy`` is what the checker holds the deployment to; ``owner_key`` the metadata key the
+    deployment stamps its owner's identity in (read back for ``wrong_owner``).
+    """
+
+    tokens_env: str | None = None
+    tokens_file: str | None = None
+    users: int | None = None
+    vus_per_user: int | None = None
+    header: str = "authorization"
+    scheme: str = "Bearer"
+    policy: AuthPolicy = "owner-only"
+    owner_key: str = "owner"
+
+    @property
+    def source(self) -> str:
+        """The source's key, as written in the file (for error messages)."""
+        if self.tokens_env is not None:
+            return "tokens_env"
+        if self.tokens_file is not None:
+            return "tokens_file"
+        return "users"
 
 
 @dataclass(frozen=True)
@@ -108,6 +157,7 @@ class TargetConfig:
     timeouts: TimeoutsConfig = TimeoutsConfig()
     transport: Transport = "fast"
     embedded: EmbeddedConfig = EmbeddedConfig()
+    auth: AuthConfig | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -139,7 +189,9 @@ class OperationStepConfig:
     times, each followed by ``think_time_s`` of pause. ``on_error`` (None: the scenario's)
     says whether the iteration goes on after a failed call of this step. With ``turns``,
     the ``repeat`` calls are the turns of one conversation: each is recorded under the tag
-    ``turn=<k>`` (1 to ``repeat``), so latency per turn shows how it grows.
+    ``turn=<k>`` (1 to ``repeat``), so latency per turn shows how it grows. With
+    ``as_user = "other"`` the calls are made as a user other than the VU's own, picked by
+    the engine: a cross-tenant probe of the VU's own resources (``[target.auth]``).
     """
 
     op: str
@@ -149,6 +201,7 @@ class OperationStepConfig:
     think_time_s: float = 0.0
     on_error: OnError | None = None
     turns: bool = False
+    as_user: AsUser = "self"
 
     @property
     def spec(self) -> OperationSpec:
@@ -165,6 +218,19 @@ _MAX_TURN_TAGS: Final = 1000
 def turn_tags(repeat: int) -> set[tuple[str, str]]:
     """The ``(name, value)`` tags the calls of a step with ``turns`` and ``repeat`` carry."""
     return {(TURN_TAG, str(k)) for k in range(1, min(repeat, _MAX_TURN_TAGS) + 1)}
+
+
+#: The tag every operation of a run with ``[target.auth]`` carries: ``user=user-<k>``.
+USER_TAG: Final = "user"
+#: Users beyond this many are not offered as threshold selectors (a bound, not a rule).
+_MAX_USER_TAGS: Final = 1000
+
+
+def user_tags(users: int | None) -> set[tuple[str, str]]:
+    """The ``(name, value)`` tags the operations of ``users`` users carry (None: a count
+    known only at run time, from a token source: as many as the bound allows)."""
+    count = _MAX_USER_TAGS if users is None else min(users, _MAX_USER_TAGS)
+    return {(USER_TAG, f"user-{k}") for k in range(1, count + 1)}
 
 
 @dataclass(frozen=True)

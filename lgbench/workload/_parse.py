@@ -44,8 +44,11 @@ from lgbench.operations import OPERATIONS, OperationSpec, ParamSpec, ParamType
 from lgbench.workload._executors import EXECUTORS, BurstConfig, ExecutorConfig
 from lgbench.workload._judgeable import unjudgeable_reason
 from lgbench.workload._model import (
+    AUTH_POLICIES,
     ERROR_KINDS,
     ON_ERROR,
+    AsUser,
+    AuthConfig,
     DefaultsConfig,
     EmbeddedConfig,
     ExpectedErrors,
@@ -60,6 +63,7 @@ from lgbench.workload._model import (
     Transport,
     Workload,
     turn_tags,
+    user_tags,
 )
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
 from lgbench.workload._thresholds import Threshold, build_threshold
@@ -76,9 +80,21 @@ _TOP_KEYS = (
     "audit",
     "expected_errors",
 )
-_TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
+_TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded", "auth")
 _TIMEOUT_KEYS = ("connect", "read", "total")
-_EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
+_EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log", "auth")
+_AUTH_KEYS = (
+    "tokens_env",
+    "tokens_file",
+    "users",
+    "vus_per_user",
+    "header",
+    "scheme",
+    "policy",
+    "owner_key",
+)
+_AUTH_SOURCES = ("tokens_env", "tokens_file", "users")
+_AS_USER = ("self", "other")
 _DEFAULTS_KEYS = (
     "seed",
     "think_time",
@@ -88,7 +104,7 @@ _DEFAULTS_KEYS = (
     "keep_stream_events",
 )
 _SCENARIO_KEYS = ("name", "executor", "start_time", "graceful_stop", "tags", "steps", "on_error")
-_STEP_KEYS = ("op", "save", "repeat", "think_time", "on_error", "turns")
+_STEP_KEYS = ("op", "save", "repeat", "think_time", "on_error", "turns", "as_user")
 _TRANSPORTS: tuple[Transport, ...] = ("fast", "httpx")
 _ALL_OPTIONS = frozenset(name for cls in EXECUTORS.values() for name in cls.OPTIONS)
 
@@ -98,11 +114,12 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _SECRET_HEADERS = frozenset({"x-api-key"})
+_MAX_FIXTURE_USERS = 10_000
 
 _TOML_EXPECTED = "valid TOML, see https://toml.io"
 _UNDEFINED_EXPECTED = (
     'a variable saved by an earlier step (save = "name") or a built-in: '
-    "vu, iteration, uuid, random.int/float/choice"
+    "vu, iteration, uuid, user, random.int/float/choice"
 )
 
 
@@ -334,6 +351,7 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
     expected = _read_expected_errors(reader, document.get("expected_errors", {}))
     if target is None:
         return None
+    _check_as_user(reader, document, scenarios, target)
     return Workload(
         name=name,
         path=path,
@@ -345,6 +363,32 @@ def _read_workload(reader: _Reader, document: dict[str, Any], path: str) -> Work
         audit=audit,
         expected_errors=expected,
     )
+
+
+def _check_as_user(
+    reader: _Reader,
+    document: Mapping[str, Any],
+    scenarios: list[ScenarioConfig],
+    target: TargetConfig,
+) -> None:
+    """A cross-tenant step needs users, and at least two of them when lgbench mints them."""
+    auth = target.auth
+    if auth is not None and (auth.users is None or auth.users >= 2):
+        return
+    raw_scenarios = document.get("scenario")
+    for position, scenario in enumerate(scenarios):
+        for number, step in enumerate(scenario.steps):
+            if isinstance(step, OperationStepConfig) and step.as_user == "other":
+                key: KeyPath = ("scenario", position, "steps", number, "as_user")
+                if not isinstance(raw_scenarios, list) or position >= len(raw_scenarios):
+                    key = ("target",)
+                reader.issue(
+                    key,
+                    'as_user = "other" needs another user: '
+                    + ("[target.auth] has one" if auth is not None else "add [target.auth]"),
+                    "[target.auth] with at least two users",
+                )
+                return
 
 
 # -- [expected_errors] ------------------------------------------------------------------------
@@ -569,6 +613,19 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
                 at_key=True,
             )
             ok = False
+    auth: AuthConfig | None = None
+    if "auth" in table:
+        auth = _read_auth(reader, table["auth"], (*base, "auth"))
+        ok = ok and auth is not None
+    if auth is not None:
+        ok = _check_auth_target(reader, auth, url, embedded, api_key_env, base) and ok
+    elif embedded.auth and "auth" not in table:
+        reader.issue(
+            (*base, "embedded", "auth"),
+            "the embedded server with auth needs users: add [target.auth]",
+            "[target.auth] users = 4 (lgbench mints a fixture token per user)",
+        )
+        ok = False
     if not ok:
         return None
     return TargetConfig(
@@ -578,7 +635,140 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
         timeouts=timeouts,
         transport=transport,
         embedded=embedded,
+        auth=auth,
     )
+
+
+def _check_auth_target(
+    reader: _Reader,
+    auth: AuthConfig,
+    url: str,
+    embedded: EmbeddedConfig,
+    api_key_env: str | None,
+    base: KeyPath,
+) -> bool:
+    """What ``[target.auth]`` needs from the rest of ``[target]``."""
+    where = (*base, "auth")
+    if url == "embedded" and not embedded.auth:
+        reader.issue(
+            where,
+            "[target.auth] against the embedded server needs it to check tokens",
+            "[target.embedded] auth = true",
+            at_key=True,
+        )
+        return False
+    if auth.users is not None and not (url == "embedded" and embedded.auth):
+        reader.issue(
+            (*where, "users"),
+            "users (fixture tokens minted by lgbench) work only with the embedded server's "
+            "bundled auth; a real deployment's users bring their own tokens",
+            'tokens_env = "MY_TOKENS" (a JSON list) or tokens_file = "tokens.txt"',
+        )
+        return False
+    if auth.header == "x-api-key" and api_key_env is not None:
+        reader.issue(
+            (*where, "header"),
+            "the users' tokens and api_key_env would both go in x-api-key",
+            "another header, or no api_key_env",
+        )
+        return False
+    return True
+
+
+def _read_auth(reader: _Reader, raw: Any, base: KeyPath) -> AuthConfig | None:
+    table = reader.table(raw, base, "[target.auth]")
+    if table is None:
+        return None
+    issues_before = len(reader.issues)
+    for secret in ("token", "tokens"):
+        if secret in table:
+            reader.issue(
+                (*base, secret),
+                f"a literal {secret} is not allowed in a workload file, where it would be shared "
+                "and committed: name where the tokens are",
+                'tokens_env = "MY_TOKENS" (a JSON list) or tokens_file = "tokens.txt"',
+                at_key=True,
+            )
+    reader.check_keys(
+        {k: v for k, v in table.items() if k not in ("token", "tokens")},
+        base,
+        _AUTH_KEYS,
+        "[target.auth]",
+    )
+    sources = [name for name in _AUTH_SOURCES if name in table]
+    if len(sources) != 1:
+        reader.issue(
+            base if not sources else (*base, sources[1]),
+            "[target.auth] needs exactly one token source"
+            + (f", not {' and '.join(sources)}" if sources else ""),
+            'tokens_env = "MY_TOKENS" (a JSON list), tokens_file = "tokens.txt", '
+            "or users = 4 (the embedded server)",
+            at_key=bool(sources),
+        )
+    values: dict[str, Any] = {}
+    if "tokens_env" in table:
+        name = reader.string(table["tokens_env"], (*base, "tokens_env"), "tokens_env")
+        if name is not None and not _ENV_NAME.fullmatch(name):
+            reader.issue(
+                (*base, "tokens_env"),
+                "tokens_env is not the name of an environment variable (never put tokens in "
+                "the file)",
+                'the NAME of a variable holding a JSON list, e.g. "LGBENCH_TOKENS"',
+            )
+        values["tokens_env"] = name
+    if "tokens_file" in table:
+        path = reader.string(table["tokens_file"], (*base, "tokens_file"), "tokens_file")
+        if path == "":
+            reader.issue((*base, "tokens_file"), "tokens_file is empty", "a file path")
+        values["tokens_file"] = path
+    if "users" in table:
+        values["users"] = reader.integer(table["users"], (*base, "users"), "users", minimum=1)
+        if values["users"] is not None and values["users"] > _MAX_FIXTURE_USERS:
+            reader.issue(
+                (*base, "users"),
+                f"users must be at most {_MAX_FIXTURE_USERS}",
+                f"1 to {_MAX_FIXTURE_USERS}",
+            )
+    if "vus_per_user" in table:
+        values["vus_per_user"] = reader.integer(
+            table["vus_per_user"], (*base, "vus_per_user"), "vus_per_user", minimum=1
+        )
+    if "header" in table:
+        header = reader.string(table["header"], (*base, "header"), "header", "a header name")
+        if header is not None:
+            if not _HEADER_NAME.fullmatch(header):
+                reader.issue((*base, "header"), f"{quote(header)} is not a header name", "a token")
+            values["header"] = header.lower()
+    if "scheme" in table:
+        scheme = reader.string(table["scheme"], (*base, "scheme"), "scheme")
+        if scheme is not None and not _HEADER_NAME.fullmatch(scheme):
+            reader.issue((*base, "scheme"), f"{quote(scheme)} is not a scheme", '"Bearer"')
+        values["scheme"] = scheme
+        if values.get("header", "authorization") != "authorization":
+            reader.issue(
+                (*base, "scheme"),
+                "scheme applies only to the authorization header (other headers carry the "
+                "bare token)",
+                "no scheme, or header = " + quote("authorization"),
+                at_key=True,
+            )
+    if "policy" in table:
+        policy = reader.string(table["policy"], (*base, "policy"), "policy", one_of(AUTH_POLICIES))
+        if policy is not None and policy not in AUTH_POLICIES:
+            reader.issue(
+                (*base, "policy"),
+                f"unknown policy {quote(policy)}{did_you_mean(policy, AUTH_POLICIES)}",
+                one_of(AUTH_POLICIES),
+            )
+        values["policy"] = policy
+    if "owner_key" in table:
+        owner_key = reader.string(table["owner_key"], (*base, "owner_key"), "owner_key")
+        if owner_key == "":
+            reader.issue((*base, "owner_key"), "owner_key is empty", "a metadata key")
+        values["owner_key"] = owner_key
+    if len(reader.issues) > issues_before:
+        return None
+    return AuthConfig(**values)
 
 
 def _read_timeouts(reader: _Reader, raw: Any, base: KeyPath) -> TimeoutsConfig | None:
@@ -628,7 +818,18 @@ def _read_embedded(reader: _Reader, raw: Any, base: KeyPath) -> EmbeddedConfig |
             reader.issue((*base, "log"), "log is empty", "a file path")
             log = None
         ok = ok and log is not None
-    return EmbeddedConfig(port=port, n_jobs_per_worker=jobs, log=log) if ok else None
+    auth = False
+    if "auth" in table:
+        if isinstance(table["auth"], bool):
+            auth = table["auth"]
+        else:
+            reader.issue(
+                (*base, "auth"),
+                f"auth must be true or false, not {toml_type(table['auth'])}",
+                "true (the bundled Auth handlers: owner-only access) or false",
+            )
+            ok = False
+    return EmbeddedConfig(port=port, n_jobs_per_worker=jobs, log=log, auth=auth) if ok else None
 
 
 # -- [defaults] --------------------------------------------------------------------------
@@ -990,6 +1191,17 @@ def _read_step(
                 f"turns must be true or false, not {toml_type(table['turns'])}",
                 "true (record each repeat as a turn: tag turn=1, turn=2, ...) or false",
             )
+    as_user: AsUser = "self"
+    if "as_user" in table:
+        given = reader.string(table["as_user"], (*key, "as_user"), "as_user", one_of(_AS_USER))
+        if given == "other":
+            as_user = "other"
+        elif given is not None and given != "self":
+            reader.issue(
+                (*key, "as_user"),
+                f"unknown as_user {quote(given)}{did_you_mean(given, _AS_USER)}",
+                one_of(_AS_USER),
+            )
     if len(reader.issues) > issues_before:
         return None
     return OperationStepConfig(
@@ -1000,6 +1212,7 @@ def _read_step(
         think_time_s=think_time_s,
         on_error=on_error,
         turns=turns,
+        as_user=as_user,
     )
 
 
@@ -1293,6 +1506,13 @@ def _selector_names(document: Mapping[str, Any]) -> tuple[list[str], list[tuple[
                 repeat = step.get("repeat", 1)
                 valid = isinstance(repeat, int) and not isinstance(repeat, bool)
                 tags |= turn_tags(repeat if valid else 1)
+    # With users, every operation is tagged user=user-<k>.
+    target = document.get("target")
+    auth = target.get("auth") if isinstance(target, dict) else None
+    if isinstance(auth, dict):
+        users = auth.get("users")
+        valid = isinstance(users, int) and not isinstance(users, bool) and users >= 1
+        tags |= user_tags(users if valid else None)
     return scenarios, sorted(tags)
 
 

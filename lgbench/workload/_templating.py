@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Names a template may use without a step saving them.
-BUILTIN_NAMES = frozenset({"vu", "iteration", "uuid", "random"})
+BUILTIN_NAMES = frozenset({"vu", "iteration", "uuid", "random", "user"})
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _REFERENCE = re.compile(rf"\$({_NAME})((?:\.[A-Za-z0-9_]+)*)")
@@ -260,6 +260,12 @@ def _evaluate(
         return iteration
     if name == "uuid":
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if name == "user":
+        # The VU's user label (the engine puts it among the variables: no step can save
+        # to a built-in name).
+        if "user" not in variables:
+            raise TemplateError("$user needs users", "[target.auth] in the workload")
+        return variables["user"]
     if name not in variables:
         raise TemplateError(f"undefined variable ${name}", "a variable saved by an earlier step")
     value = variables[name]

@@ -53,7 +53,13 @@ from lgbench._toml import (
 )
 from lgbench.errors import UsageError
 from lgbench.operations import OPERATIONS, operation_names
-from lgbench.workload._model import OperationStepConfig, ThresholdSpec, Workload, turn_tags
+from lgbench.workload._model import (
+    OperationStepConfig,
+    ThresholdSpec,
+    Workload,
+    turn_tags,
+    user_tags,
+)
 
 __all__ = [
     "OPERATORS",
@@ -421,10 +427,16 @@ def _read_selector(
             "key",
             f"threshold key {quote(key)}: no scenario is tagged {name}={value}"
             + did_you_mean(f"{name}={value}", known),
-            "scenario=NAME or a tag of the workload: " + ", ".join(known),
+            "scenario=NAME or a tag of the workload: "
+            + ", ".join(known[:_LISTED_TAGS])
+            + (f", … ({len(known) - _LISTED_TAGS} more)" if len(known) > _LISTED_TAGS else ""),
         )
         return None
     return None, (name, value)
+
+
+#: Tags named in a message before "… (N more)": users and turns may bring hundreds.
+_LISTED_TAGS: Final = 20
 
 
 def _read_stat(text: str, key: str, problems: _Problems) -> str | None:
@@ -875,6 +887,8 @@ def _known_names(workload: Workload) -> tuple[list[str], list[tuple[str, str]]]:
         for step in scenario.steps:
             if isinstance(step, OperationStepConfig) and step.turns:
                 tags |= turn_tags(step.repeat)
+    if workload.target.auth is not None:
+        tags |= user_tags(workload.target.auth.users)
     return [s.name for s in workload.scenarios], sorted(tags)
 
 

@@ -30,6 +30,8 @@ class HistoryBuilder:
 
     workload: str = "test"
     backend: str = "asyncio"
+    #: The header's ``auth`` (users and policy of a [target.auth] run), when given.
+    auth: dict[str, Any] | None = None
     _lines: list[_Line] = field(default_factory=list)
     _order: int = 0
     _process: int = 100
@@ -255,6 +257,8 @@ class HistoryBuilder:
             "server": {"version": "0.16.7"},
             "backend": self.backend,
         }
+        if self.auth is not None:
+            header["auth"] = self.auth
         ordered = sorted(self._lines, key=lambda line: (line.time_s, line.order))
         index_of: dict[int, int] = {}
         out = [json.dumps(header, separators=(",", ":"))]

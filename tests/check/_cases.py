@@ -717,6 +717,121 @@ def no_state() -> HistoryBuilder:
     return h
 
 
+# -- tenant isolation ([target.auth]): operations name their user ---------------------------
+
+
+def _user_op(
+    h: HistoryBuilder,
+    user: str,
+    f: str,
+    t: float,
+    args: dict[str, object] | None = None,
+    result: dict[str, object] | None = None,
+    *,
+    status: int | None = None,
+    process: int = 0,
+) -> None:
+    """One operation made as ``user``: ok with ``result``, or failed with HTTP ``status``."""
+    error = None
+    if status is not None:
+        error = {"class": "ApiError", "status": status, "message": "refused"}
+    h.op(
+        f,
+        t,
+        t + 0.01,
+        args={"user": user, **(args or {})},
+        result=result,
+        outcome="ok" if status is None else "fail",
+        error=error,
+        process=process,
+    )
+
+
+def tenants(
+    *,
+    search_leaks: bool = False,
+    owner_read_back: str = "user-1",
+    refused_later: bool = False,
+    policy: str | None = None,
+    other_reads: bool = False,
+) -> HistoryBuilder:
+    """Two users, a thread each (T1 of user-1, T2 of user-2), a store namespace of user-1.
+
+    user-2's probes of user-1's thread and items are refused (404, 403) and its search finds
+    its own thread; each user reads its own thread's state back. The variants: user-2's
+    search also returns T1 (``search_leaks``); user-1's read of T1 reports another owner
+    (``owner_read_back``); user-1's same read is refused later with nothing changed
+    (``refused_later``); user-2 reads T1 successfully (``other_reads``) under ``policy``.
+    """
+    h = HistoryBuilder(workload="tenants", auth={"users": 2, "policy": policy or "owner-only"})
+    _user_op(h, "user-1", "threads.create", 0.0, {}, {"thread_id": "T1", "owner": "user-1"})
+    _user_op(
+        h, "user-2", "threads.create", 0.0, {}, {"thread_id": "T2", "owner": "user-2"}, process=1
+    )
+    _user_op(h, "user-1", "threads.create", 0.1, {}, {"thread_id": "T3", "owner": "user-1"})
+    _user_op(
+        h, "user-2", "threads.create", 0.1, {}, {"thread_id": "T4", "owner": "user-2"}, process=1
+    )
+    namespace = {"namespace": ["user-1", "notes"], "key": "k"}
+    _user_op(h, "user-1", "store.put_item", 0.2, namespace, {})
+    _user_op(h, "user-2", "threads.get", 0.3, {"thread_id": "T1"}, status=404, process=1)
+    _user_op(h, "user-2", "store.get_item", 0.4, namespace, status=403, process=1)
+    found = ["T2", "T4", "T1"] if search_leaks else ["T2", "T4"]
+    _user_op(h, "user-2", "threads.search", 0.5, {}, {"found": found}, process=1)
+    if other_reads:
+        _user_op(
+            h, "user-2", "threads.get", 0.55, {"thread_id": "T1"}, {"thread_id": "T1"}, process=1
+        )
+    _user_op(
+        h,
+        "user-1",
+        "threads.get",
+        0.6,
+        {"thread_id": "T1"},
+        {"thread_id": "T1", "status": "idle", "owner": owner_read_back},
+    )
+    if refused_later:
+        _user_op(h, "user-1", "threads.get", 0.8, {"thread_id": "T1"}, status=403)
+    _user_op(h, "user-1", "store.get_item", 0.7, namespace, {"found": [["user-1", "notes"], "k"]})
+    for user, thread, t in (("user-1", "T1", 1.0), ("user-2", "T2", 1.0), ("user-1", "T3", 1.1)):
+        _user_op(
+            h,
+            user,
+            "threads.get_state",
+            t,
+            {"thread_id": thread},
+            {"thread_id": thread, "tokens": [], "next": [], "interrupts": 0},
+            process=0 if user == "user-1" else 1,
+        )
+    _user_op(
+        h,
+        "user-2",
+        "threads.get_state",
+        1.1,
+        {"thread_id": "T4"},
+        {"thread_id": "T4", "tokens": [], "next": [], "interrupts": 0},
+        process=1,
+    )
+    return h
+
+
+def tenants_one_owner() -> HistoryBuilder:
+    """Both users' threads come back owned by user-1's identity: two tokens, one owner."""
+    h = HistoryBuilder(workload="tenants", auth={"users": 2, "policy": "owner-only"})
+    for n, (user, t) in enumerate((("user-1", 0.0), ("user-2", 0.1), ("user-2", 0.2))):
+        thread = f"T{n + 1}"
+        _user_op(h, user, "threads.create", t, {}, {"thread_id": thread, "owner": "user-1"})
+        _user_op(
+            h,
+            user,
+            "threads.get_state",
+            1.0 + t,
+            {"thread_id": thread},
+            {"thread_id": thread, "tokens": [], "next": [], "interrupts": 0},
+        )
+    return h
+
+
 def header_only() -> HistoryBuilder:
     return HistoryBuilder(workload="empty")
 
@@ -761,6 +876,13 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "no_settle": no_settle,
     "no_state": no_state,
     "header_only": header_only,
+    "tenants_isolated": tenants,
+    "tenants_search_leak": lambda: tenants(search_leaks=True),
+    "tenants_wrong_owner": lambda: tenants(owner_read_back="user-2"),
+    "tenants_auth_inconsistent": lambda: tenants(refused_later=True),
+    "tenants_other_reads": lambda: tenants(other_reads=True),
+    "tenants_shared_reads": lambda: tenants(other_reads=True, policy="shared"),
+    "tenants_one_owner": tenants_one_owner,
     "lost_write": lost_write,
     "lost_write_clean": lambda: lost_write(lost=False),
     "busy_without_run": lambda: busy_without_run(20.0),

@@ -139,6 +139,13 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "no_state": v(U),
     "header_only": v(U),
+    "tenants_isolated": v(),
+    "tenants_search_leak": flagged("isolation_breach", "isolation"),
+    "tenants_wrong_owner": flagged("wrong_owner", "isolation"),
+    "tenants_auth_inconsistent": flagged("auth_inconsistent", "isolation"),
+    "tenants_other_reads": flagged("isolation_breach", "isolation"),
+    "tenants_shared_reads": v(),
+    "tenants_one_owner": flagged("wrong_owner", "isolation"),
     "lost_write": flagged("lost_write", "writes"),
     "lost_write_clean": v(),
     "busy_without_run": flagged("busy_without_run", "status"),
@@ -162,6 +169,12 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
 
 # anomaly → (case that must flag it, its profile), (case that must pass, its profile).
 PAIRS: dict[str, tuple[tuple[str, Profile], tuple[str, Profile]]] = {
+    "isolation_breach": (("tenants_search_leak", "observed"), ("tenants_isolated", "observed")),
+    "wrong_owner": (("tenants_wrong_owner", "documented"), ("tenants_isolated", "documented")),
+    "auth_inconsistent": (
+        ("tenants_auth_inconsistent", "observed"),
+        ("tenants_isolated", "observed"),
+    ),
     "concurrent_runs": (("concurrent_runs", "observed"), ("enqueue_clean", "documented")),
     "duplicate_execution": (("duplicate_execution", "observed"), ("enqueue_clean", "documented")),
     "fifo_violation": (("fifo_violation", "observed"), ("enqueue_clean", "documented")),
@@ -293,3 +306,24 @@ def test_a_real_run_of_double_texting() -> None:
     assert verdict(check_history(path, profile="documented")) == v(
         F, {"thread_idle_while_busy": 1}, {"idle_while_in_flight": 1}, {"status": F}
     )
+
+
+def test_an_isolation_breach_names_the_user_the_resource_and_its_creator() -> None:
+    result = check_history(path("tenants_search_leak"))
+    (anomaly,) = result.anomalies
+    assert anomaly.type == "isolation_breach"
+    assert anomaly.thread_id == "tenancy"
+    assert anomaly.explanation.startswith(
+        "user-2's threads.search returned thread T1, which user-1 created"
+    )
+    assert [e.what for e in anomaly.events] == ["threads.search ok", "threads.create ok"]
+    assert result.threads["tenancy"].anomalies == {"isolation_breach": 1}
+
+
+def test_a_refused_probe_and_a_history_without_users_are_no_breach() -> None:
+    isolated = check_history(path("tenants_isolated"))
+    assert isolated.checkers["isolation"].threads == 1
+    assert isolated.checkers["isolation"].valid is True
+    plain = check_history(path("enqueue_clean"))
+    assert plain.checkers["isolation"].threads == 0
+    assert "tenancy" not in plain.threads

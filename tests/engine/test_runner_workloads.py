@@ -51,8 +51,12 @@ async def test_sample_workload_runs_shortened_against_the_embedded_server(
 ) -> None:
     run_dir = tmp_path / "run"
     workload = load_workload(path)
-    # Server faults (kill, pause) need a server of lgbench's own: not the shared one.
-    own_server = any(fault.kind in SERVER_KINDS for fault in workload.faults)
+    # Server faults (kill, pause) need a server of lgbench's own: not the shared one; so do
+    # users with fixture tokens (the embedded server with auth, which signs them).
+    own_server = (
+        any(fault.kind in SERVER_KINDS for fault in workload.faults)
+        or workload.target.embedded.auth
+    )
     result = await run_workload(
         workload,
         RunOptions(

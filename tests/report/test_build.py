@@ -287,3 +287,30 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
     del stream["reply_tokens"]
     (run_dir / "summary.json").write_text(json.dumps(summary))
     assert "chat replies" not in build_report(run_dir).read_text(encoding="utf-8")
+
+
+def test_the_report_shows_latency_and_errors_per_user(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    summary = synthetic_run(run_dir)
+    summary["tags"] = {
+        f"user=user-{n}": {
+            "threads.get": {
+                "count": 100,
+                "errors": 5 * n,
+                "latency_ms": {"p50": 10.0 * n, "p99": 30.0 * n},
+            },
+            "runs.wait": {"count": 50, "errors": 0, "latency_ms": {"p50": 5.0, "p99": 400.0}},
+        }
+        for n in (1, 2, 10)
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    document = build_report(run_dir).read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", document))
+    assert "Users" in text
+    # In user order (user-10 last), with the slowest operation named.
+    assert text.index("user-2") < text.index("user-10")
+    assert "user-10 150 50 33.3% 100.0 threads.get 400.0 runs.wait" in text
+    assert "user-1 150 5 3.33% 10.00 threads.get 400.0 runs.wait" in text
+    summary["tags"] = {}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    assert "slowest p99" not in build_report(run_dir).read_text(encoding="utf-8")

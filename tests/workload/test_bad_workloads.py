@@ -337,7 +337,7 @@ CASES = [
         [
             (7, 32, "undefined variable $thread"),
             (9, 32, "undefined variable $thred"),
-            (10, 54, "undefined variable $user"),
+            (10, 54, "undefined variable $guest"),
             (11, 48, "undefined variable $run"),
             (19, 41, "undefined variable $thread"),
         ],
