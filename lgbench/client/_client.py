@@ -10,6 +10,7 @@ from typing import Final, Literal, final
 from urllib.parse import urlsplit
 
 import lgbench
+from lgbench._secrets import Secret
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._crons import CronClient
 from lgbench.client._http import HttpClient
@@ -61,7 +62,7 @@ def _request_headers(api_key: str | None, headers: Mapping[str, str] | None) -> 
             raise ValueError(f"pass the API key as api_key=, not as a {API_KEY_HEADER!r} header")
         merged[name.lower()] = value
     if api_key:
-        merged[API_KEY_HEADER] = api_key
+        merged[API_KEY_HEADER] = Secret(api_key)
     return merged
 
 

@@ -18,21 +18,23 @@ Only anyio primitives are used, so the same code runs on asyncio and trio.
 
 Secrets: the values of headers that look like credentials (``x-api-key``,
 ``authorization``, cookies, anything named like a key, token or secret) are
-wrapped so that their ``repr`` is ``'[redacted]'``, and error messages and
-bodies built here have those values replaced by ``[redacted]``; the API key
-never reaches an exception message or a repr through this layer.
+wrapped in :class:`lgbench._secrets.Secret`, so their ``str``/``repr`` is
+``[redacted]``, and error messages and bodies built here have those values
+replaced by ``[redacted]`` (a server that echoes the token back included); the
+API key never reaches an exception message or a repr through this layer.
 """
 
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeAlias, final
 from urllib.parse import quote, urlencode
 
 import anyio
 
+from lgbench._secrets import protect_headers, scrub, secret_texts
 from lgbench.client._errors import ApiError, ProtocolError, RequestTimeout, api_error_for_status
 from lgbench.client._models import DEFAULT_TIMEOUT, Request, Response, StreamPart, Timeout
 from lgbench.client._sse import ServerSentEvent, SSEDecoder
@@ -50,12 +52,6 @@ ResponseHook: TypeAlias = Callable[[Response], None]
 
 _JSON: Final = "application/json"
 _EVENT_STREAM: Final = "text/event-stream"
-# Header names that carry credentials: their values are hidden from reprs and errors.
-_SECRET_NAME_PARTS: Final = ("key", "token", "secret", "auth", "cookie", "password")
-_REDACTED: Final = "[redacted]"
-# Shorter values are not scrubbed from error text: that would mangle it, and
-# such a value protects nothing anyway.
-_MIN_SECRET_CHARS: Final = 4
 # Closing a response discards its connection; it should be immediate, but a
 # cleanup await must not hang a cancelled task forever.
 _CLOSE_TIMEOUT_S: Final = 5.0
@@ -67,47 +63,6 @@ _loads: Final = _json.loads
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
-
-
-@final
-class _SecretStr(str):
-    """A header value that hides itself from ``repr`` (and so from reprs of requests)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return repr(_REDACTED)
-
-
-def _is_secret_header(name: str) -> bool:
-    return any(part in name for part in _SECRET_NAME_PARTS)
-
-
-def _prepare_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """Lower-case names; credential values wrapped so they never show in a repr."""
-    prepared: dict[str, str] = {}
-    for name, value in (headers or {}).items():
-        key = name.lower()
-        prepared[key] = _SecretStr(value) if _is_secret_header(key) else value
-    return prepared
-
-
-def _secret_values(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
-    """The strings to scrub from error text: credential values, and the token of ``Bearer x``."""
-    secrets: set[str] = set()
-    for name, value in headers:
-        if _is_secret_header(name):
-            _scheme, _, token = str(value).partition(" ")
-            secrets.update(s for s in (str(value), token.strip()) if len(s) >= _MIN_SECRET_CHARS)
-    # Longest first, so a value is scrubbed whole before any part of it.
-    return tuple(sorted(secrets, key=len, reverse=True))
-
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, _REDACTED)
-    return text
 
 
 def _query_value(value: object) -> str:
@@ -142,7 +97,7 @@ def _target(path: str, params: QueryParams | None) -> str:
 
 def _decode_error_body(body: bytes, secrets: tuple[str, ...]) -> Any:
     """The body of an error answer: JSON when it parses, else the text ('' when empty)."""
-    text = _redact(body.decode("utf-8", "replace"), secrets)
+    text = scrub(body.decode("utf-8", "replace"), secrets)
     if not text.strip():
         return text
     try:
@@ -154,7 +109,7 @@ def _decode_error_body(body: bytes, secrets: tuple[str, ...]) -> Any:
 def _api_error(
     response: Response, body: bytes, method: str, path: str, secrets: tuple[str, ...]
 ) -> ApiError:
-    headers = {name: _redact(value, secrets) for name, value in response.headers.items()}
+    headers = {name: scrub(value, secrets) for name, value in response.headers.items()}
     error_class = api_error_for_status(response.status_code)
     return error_class(
         response.status_code,
@@ -166,7 +121,7 @@ def _api_error(
 
 
 def _snippet(body: bytes, secrets: tuple[str, ...]) -> str:
-    text = _redact(body[: _SNIPPET_CHARS * 4].decode("utf-8", "replace"), secrets)
+    text = scrub(body[: _SNIPPET_CHARS * 4].decode("utf-8", "replace"), secrets)
     return repr(text[:_SNIPPET_CHARS])
 
 
@@ -203,7 +158,7 @@ class HttpClient:
     ) -> None:
         self.transport = transport
         self.timeout = timeout
-        self._headers = _prepare_headers(headers)
+        self._headers = protect_headers(headers)
         # The header lists of calls without per-call headers, built once: (stream, has body).
         self._protocol_headers: dict[tuple[bool, bool], list[tuple[str, str]]] = {
             (stream, has_body): list(
@@ -347,7 +302,7 @@ class HttpClient:
             merged = {
                 **self._headers,
                 **_protocol_headers(stream=stream, has_body=has_body),
-                **_prepare_headers(headers),
+                **protect_headers(headers),
             }
             header_list = list(merged.items())
         else:
@@ -389,7 +344,7 @@ class HttpClient:
         body = await response.aread()  # reads the whole body, then closes the response
         status = response.status_code
         if not 200 <= status < 300:
-            raise _api_error(response, body, request.method, path, _secret_values(request.headers))
+            raise _api_error(response, body, request.method, path, secret_texts(request.headers))
         if not decode or not body or body.isspace():
             return None
         try:
@@ -397,7 +352,7 @@ class HttpClient:
         except ValueError:
             raise ProtocolError(
                 f"{request.method} {path}: the {status} response is not JSON: "
-                f"{_snippet(body, _secret_values(request.headers))}"
+                f"{_snippet(body, secret_texts(request.headers))}"
             ) from None
 
 
@@ -534,7 +489,7 @@ class SSEStream:
                 body = await response.aread()
             finally:
                 await _discard(response)
-            secrets = _secret_values(request.headers)
+            secrets = secret_texts(request.headers)
             raise _api_error(response, body, request.method, self._path, secrets)
         content_type = response.headers.get("content-type")
         if content_type is not None:

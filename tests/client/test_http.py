@@ -513,7 +513,8 @@ async def test_parts_across_one_byte_chunks() -> None:
 def leaky(request: Request) -> Response:
     """A server that echoes the credentials it got, in the body and in a header."""
     sent = dict(request.headers)
-    echo = f"bad key {sent.get('x-api-key')} / {sent.get('authorization')}"
+    # Concatenation: a server sees the real text (an f-string would show a Secret as redacted).
+    echo = "bad key " + sent.get("x-api-key", "") + " / " + sent.get("authorization", "")
     headers = {"content-type": "application/json", "x-echo": echo}
     if request.target.startswith("/text"):
         return Response(200, headers, content=echo.encode())
