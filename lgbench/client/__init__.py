@@ -22,6 +22,7 @@ from lgbench.client._errors import (
     ReadTimeout,
     RedirectError,
     RequestTimeout,
+    ResponseLimitError,
     TimeoutError,
     TransportError,
     UnprocessableEntityError,
@@ -30,7 +31,7 @@ from lgbench.client._errors import (
 from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
 from lgbench.client._httpx_transport import HttpxTransport
-from lgbench.client._models import Request, Response, StreamPart, Timeout
+from lgbench.client._models import Limits, Request, Response, StreamPart, Timeout
 from lgbench.client._runs import (
     ResumableStream,
     RunCreateMetadata,
@@ -70,6 +71,7 @@ __all__ = [
     "HttpxTransport",
     "InternalServerError",
     "LangGraphClient",
+    "Limits",
     "MockTransport",
     "NetworkError",
     "NotFoundError",
@@ -81,6 +83,7 @@ __all__ = [
     "Request",
     "RequestTimeout",
     "Response",
+    "ResponseLimitError",
     "ResumableStream",
     "RunCreateMetadata",
     "RunError",

@@ -14,7 +14,7 @@ from lgbench._secrets import Secret
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._crons import CronClient
 from lgbench.client._http import HttpClient
-from lgbench.client._models import Timeout
+from lgbench.client._models import DEFAULT_LIMITS, Limits, Timeout
 from lgbench.client._runs import RunsClient
 from lgbench.client._store import StoreClient
 from lgbench.client._threads import ThreadsClient
@@ -111,6 +111,7 @@ def _client_factory(
     headers: Mapping[str, str] | None,
     timeout: Timeout | float | None,
     transport: TransportName | AsyncTransport,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Callable[[], LangGraphClient]:
     """Check every argument now; return what builds the client (maybe later, in another loop)."""
     base_url = url if url is not None else DEFAULT_URL
@@ -123,7 +124,10 @@ def _client_factory(
 
     def build() -> LangGraphClient:
         http = HttpClient(
-            _make_transport(base_url, transport), headers=request_headers, timeout=resolved_timeout
+            _make_transport(base_url, transport),
+            headers=request_headers,
+            timeout=resolved_timeout,
+            limits=limits,
         )
         return LangGraphClient(http, url=base_url)
 
@@ -177,6 +181,7 @@ def get_client(
     headers: Mapping[str, str] | None = None,
     timeout: Timeout | float | None = None,
     transport: TransportName | AsyncTransport = "fast",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> LangGraphClient:
     """A client for the LangGraph API at ``url`` (default ``http://localhost:8123``).
 
@@ -187,9 +192,15 @@ def get_client(
     ValueError). ``timeout`` is a :class:`Timeout` or seconds for connect, each
     read and each write. ``transport`` picks ``"fast"`` (default), ``"httpx"``
     or an :class:`AsyncTransport` instance (already bound to its origin: then
-    ``url`` only names it). Opens no connection until the first request.
+    ``url`` only names it). ``limits`` bound what an answer may hold (docs/limits.md).
+    Opens no connection until the first request.
     """
     build = _client_factory(
-        url=url, api_key=api_key, headers=headers, timeout=timeout, transport=transport
+        url=url,
+        api_key=api_key,
+        headers=headers,
+        timeout=timeout,
+        transport=transport,
+        limits=limits,
     )
     return build()

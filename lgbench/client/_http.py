@@ -35,8 +35,23 @@ from urllib.parse import quote, urlencode
 import anyio
 
 from lgbench._secrets import protect_headers, scrub, secret_texts
-from lgbench.client._errors import ApiError, ProtocolError, RequestTimeout, api_error_for_status
-from lgbench.client._models import DEFAULT_TIMEOUT, Request, Response, StreamPart, Timeout
+from lgbench.client._errors import (
+    ApiError,
+    ProtocolError,
+    RequestTimeout,
+    ResponseLimitError,
+    api_error_for_status,
+)
+from lgbench.client._json_depth import loads_within_depth
+from lgbench.client._models import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    Limits,
+    Request,
+    Response,
+    StreamPart,
+    Timeout,
+)
 from lgbench.client._sse import ServerSentEvent, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
@@ -59,7 +74,6 @@ _CLOSE_TIMEOUT_S: Final = 5.0
 _SNIPPET_CHARS: Final = 200
 
 _new_part: Final = tuple.__new__
-_loads: Final = _json.loads
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
@@ -95,25 +109,31 @@ def _target(path: str, params: QueryParams | None) -> str:
     return f"{path}{'&' if '?' in path else '?'}{query}"
 
 
-def _decode_error_body(body: bytes, secrets: tuple[str, ...]) -> Any:
-    """The body of an error answer: JSON when it parses, else the text ('' when empty)."""
+def _decode_error_body(body: bytes, secrets: tuple[str, ...], max_depth: int) -> Any:
+    """The body of an error answer: JSON when it parses (within ``max_depth``), else the
+    text ('' when empty)."""
     text = scrub(body.decode("utf-8", "replace"), secrets)
     if not text.strip():
         return text
     try:
-        return _loads(text)
-    except ValueError:
+        return loads_within_depth(text, max_depth)
+    except (ValueError, ResponseLimitError):
         return text
 
 
 def _api_error(
-    response: Response, body: bytes, method: str, path: str, secrets: tuple[str, ...]
+    response: Response,
+    body: bytes,
+    method: str,
+    path: str,
+    secrets: tuple[str, ...],
+    max_depth: int = DEFAULT_LIMITS.max_json_depth,
 ) -> ApiError:
     headers = {name: scrub(value, secrets) for name, value in response.headers.items()}
     error_class = api_error_for_status(response.status_code)
     return error_class(
         response.status_code,
-        _decode_error_body(body, secrets),
+        _decode_error_body(body, secrets, max_depth),
         method=method,
         path=path,
         headers=headers,
@@ -141,13 +161,15 @@ class HttpClient:
     connect, read and write limits; this layer bounds a JSON request by
     ``timeout.total_s`` from sending to the end of its body. Streams have no
     total limit (a run may stream for hours), only the per-read one.
+    ``limits`` bound what an answer may hold (body and event size, JSON depth):
+    past one, the operation raises :class:`~lgbench.client.ResponseLimitError`.
 
     Every method may raise :class:`~lgbench.client.TransportError` (from the
     transport), :class:`~lgbench.client.ApiError` subclasses (status >= 300),
     and :class:`~lgbench.client.ProtocolError` when a 2xx body is not JSON.
     """
 
-    __slots__ = ("_headers", "_protocol_headers", "timeout", "transport")
+    __slots__ = ("_headers", "_protocol_headers", "limits", "timeout", "transport")
 
     def __init__(
         self,
@@ -155,9 +177,11 @@ class HttpClient:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.transport = transport
         self.timeout = timeout
+        self.limits = limits
         self._headers = protect_headers(headers)
         # The header lists of calls without per-call headers, built once: (stream, has body).
         self._protocol_headers: dict[tuple[bool, bool], list[tuple[str, str]]] = {
@@ -280,7 +304,7 @@ class HttpClient:
         ``on_response`` is called with a 2xx answer once its headers are in.
         """
         request = self._request(method, path, json, params, headers, stream=True)
-        return SSEStream(request, path, self.transport, on_response)
+        return SSEStream(request, path, self.transport, on_response, self.limits)
 
     async def aclose(self) -> None:
         """Close the transport and its connections."""
@@ -341,14 +365,25 @@ class HttpClient:
             except BaseException:
                 await _discard(response)
                 raise
-        body = await response.aread()  # reads the whole body, then closes the response
+        limits = self.limits
+        # Reads the whole body (up to the limit), then closes the response.
+        body = await response.aread(limits.max_body_bytes)
         status = response.status_code
         if not 200 <= status < 300:
-            raise _api_error(response, body, request.method, path, secret_texts(request.headers))
+            raise _api_error(
+                response,
+                body,
+                request.method,
+                path,
+                secret_texts(request.headers),
+                limits.max_json_depth,
+            )
         if not decode or not body or body.isspace():
             return None
         try:
-            return _loads(body)
+            return loads_within_depth(body, limits.max_json_depth)
+        except ResponseLimitError as exc:
+            raise ResponseLimitError(f"{request.method} {path}: {exc}") from None
         except ValueError:
             raise ProtocolError(
                 f"{request.method} {path}: the {status} response is not JSON: "
@@ -365,14 +400,14 @@ def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
     return headers
 
 
-def _stream_part(event: ServerSentEvent) -> StreamPart:
+def _stream_part(event: ServerSentEvent, max_depth: int) -> StreamPart:
     data = event.data
     if not data:
         value: Any = None
     else:
         try:
-            value = _loads(data)
-        except ValueError:
+            value = loads_within_depth(data, max_depth)
+        except ValueError:  # not JSON: the text itself
             value = data
     part: StreamPart = _new_part(StreamPart, (event.event, value, event.id))
     return part
@@ -404,6 +439,7 @@ class SSEStream:
         "_decoder",
         "_events",
         "_index",
+        "_max_depth",
         "_on_response",
         "_path",
         "_request",
@@ -417,13 +453,15 @@ class SSEStream:
         path: str,
         transport: AsyncTransport,
         on_response: ResponseHook | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._request = request
         self._on_response = on_response
         self._path = path
         self._transport = transport
         self._response: Response | None = None
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes)
+        self._max_depth = limits.max_json_depth
         self._events: list[ServerSentEvent] = []
         self._index = 0
         self._closed = False
@@ -450,8 +488,8 @@ class SSEStream:
         events = self._events
         if index < len(events):
             self._index = index + 1
-            return _stream_part(events[index])
-        return _stream_part(await self._next_event())
+            return _stream_part(events[index], self._max_depth)
+        return _stream_part(await self._next_event(), self._max_depth)
 
     async def __aenter__(self) -> SSEStream:
         if self._response is None and not self._closed:
@@ -486,11 +524,11 @@ class SSEStream:
         if not 200 <= status < 300:
             self._closed = True
             try:
-                body = await response.aread()
+                body = await response.aread(self._decoder.max_event_bytes)
             finally:
                 await _discard(response)
             secrets = secret_texts(request.headers)
-            raise _api_error(response, body, request.method, self._path, secrets)
+            raise _api_error(response, body, request.method, self._path, secrets, self._max_depth)
         content_type = response.headers.get("content-type")
         if content_type is not None:
             media_type = content_type.partition(";")[0].strip().lower()
