@@ -488,8 +488,15 @@ class SSEStream:
         events = self._events
         if index < len(events):
             self._index = index + 1
-            return _stream_part(events[index], self._max_depth)
-        return _stream_part(await self._next_event(), self._max_depth)
+            event = events[index]
+        else:
+            event = await self._next_event()
+        try:
+            return _stream_part(event, self._max_depth)
+        except ResponseLimitError:
+            # The stream is refused as a whole: nothing after this event can be trusted.
+            await self.aclose()
+            raise
 
     async def __aenter__(self) -> SSEStream:
         if self._response is None and not self._closed:

@@ -269,13 +269,28 @@ class _HttpxBody:
         return chunk
 
     async def aclose(self) -> None:
+        unfinished = not self._done
         self._done = True
         # httpx closes the connection (not back to the pool) if the body is unread.
         with anyio.CancelScope(shield=True):
             try:
-                aclose = getattr(self._chunks, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                if unfinished:
+                    await self._abandon_chunks()
                 await self._response.aclose()
             except _CAUGHT:
                 pass  # closing a connection that already failed: nothing left to report
+
+    async def _abandon_chunks(self) -> None:
+        """Finish httpx's chain of nested async generators, half-way through a body.
+
+        ``aclose()`` on the outer one would leave the inner ones suspended for the garbage
+        collector (trio then warns about each); a cancellation thrown in at the innermost
+        read finishes every one of them. Bytes already buffered may come out first.
+        """
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            while True:
+                try:
+                    await anext(self._chunks)
+                except (StopAsyncIteration, *_CAUGHT):
+                    return
