@@ -6,10 +6,10 @@ under that limit breaks the next recursive step instead (a ``repr`` in an error 
 the history's encoder). :func:`loads_within_depth` refuses JSON nested deeper than a limit
 far below the recursion limit, so every value lgbench holds can be walked recursively.
 
-Cost: most answers have fewer brackets than the limit in total, and ``bytes.count`` says
-so at memory speed. Only a larger answer is reduced to its brackets (a C translate, or a
-regex for text), and each pass of ``replace("[]", "")`` removes exactly one level of
-nesting, so a normal answer (depth 5–10) needs 5–10 passes over its brackets; a run of
+Cost: the answer is reduced to its brackets by one C ``bytes.translate`` (about 0.7 ns a
+byte; text is encoded first); fewer brackets than twice the limit settle it. Otherwise
+each pass of ``replace("[]", "")`` removes exactly one level of nesting, so a normal
+answer (depth 5–10) needs 5–10 passes over its brackets only; a run of
 more opening brackets in a row than the limit settles the usual bomb at once. Brackets
 inside strings may mislead that count: whenever it does not say "within the limit", it
 is done again with the strings cut out first (a regex: the slow path, for odd answers
@@ -29,8 +29,6 @@ __all__ = ["json_too_deep", "loads_within_depth"]
 _TO_SQUARE: Final = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 _BYTES_STRINGS: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_TEXT_STRINGS: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_TEXT_NOT_BRACKETS: Final = re.compile(r"[^\[\]{}]+")
 _loads: Final = json.loads
 
 
@@ -48,11 +46,7 @@ def _levels_exceed(skeleton: bytes, max_depth: int) -> bool | None:
     return bool(skeleton)
 
 
-def _skeleton(text: bytes | str, strip_strings: bool) -> bytes:
-    if isinstance(text, str):
-        if strip_strings:
-            text = _TEXT_STRINGS.sub("", text)
-        return _TEXT_NOT_BRACKETS.sub("", text).encode("ascii").translate(_TO_SQUARE)
+def _skeleton(text: bytes, strip_strings: bool) -> bytes:
     if strip_strings:
         text = _BYTES_STRINGS.sub(b"", text)
     return text.translate(_TO_SQUARE, _NOT_BRACKETS)
@@ -63,12 +57,14 @@ def json_too_deep(text: bytes | str, max_depth: int) -> bool:
 
     Text that is not JSON gets an answer too (the decoder then says what is wrong).
     """
+    if len(text) <= 2 * max_depth:
+        return False  # most events: too short to nest that deep
     if isinstance(text, str):
-        if text.count("[") + text.count("{") <= max_depth:
-            return False
-    elif text.count(b"[") + text.count(b"{") <= max_depth:
-        return False
-    if _levels_exceed(_skeleton(text, strip_strings=False), max_depth) is False:
+        text = text.encode("utf-8", "surrogatepass")
+    skeleton = _skeleton(text, strip_strings=False)
+    if len(skeleton) <= 2 * max_depth:
+        return False  # too few brackets to nest that deep, whatever their order
+    if _levels_exceed(skeleton, max_depth) is False:
         return False
     # Too deep, or unbalanced: brackets inside strings may have misled the count (or the
     # JSON is broken). Count again without the strings to be sure.
@@ -80,7 +76,8 @@ def loads_within_depth(text: bytes | str, max_depth: int) -> Any:
 
     ``ValueError`` for text that is not JSON, as ``json.loads`` raises it.
     """
-    if json_too_deep(text, max_depth):
+    # The length test first: most events are far too short to nest past the limit.
+    if len(text) > 2 * max_depth and json_too_deep(text, max_depth):
         raise ResponseLimitError(f"JSON nested deeper than {max_depth} levels")
     try:
         return _loads(text)

@@ -223,7 +223,8 @@ async def test_a_huge_response_head_is_a_protocol_error(transport_name: str) -> 
         pytest.param(json.dumps(["[" * 500]), False, id="brackets-in-a-string"),
         pytest.param(json.dumps([{"x": "]]]][[[["}] * 300), False, id="wide-and-odd-strings"),
         pytest.param(json.dumps({"q": '"[[[[\\"'}), False, id="escaped-quotes"),
-        pytest.param("[" * 200, True, id="unclosed"),
+        pytest.param("[" * 300, True, id="unclosed"),
+        pytest.param("[" * 200, False, id="unclosed-but-short"),
     ],
 )
 def test_depth_is_measured_exactly(text: str, too_deep: bool) -> None:
