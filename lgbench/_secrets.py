@@ -71,14 +71,10 @@ class Secret(str):
 def is_secret_header(name: str, extra: Iterable[str] = ()) -> bool:
     """Whether the header ``name`` carries a credential (``extra``: more names, any case)."""
     lower = name.lower()
-    return any(part in lower for part in _SECRET_NAME_PARTS) or lower in {
-        e.lower() for e in extra
-    }
+    return any(part in lower for part in _SECRET_NAME_PARTS) or lower in {e.lower() for e in extra}
 
 
-def protect_headers(
-    headers: Mapping[str, str] | None, extra: Iterable[str] = ()
-) -> dict[str, str]:
+def protect_headers(headers: Mapping[str, str] | None, extra: Iterable[str] = ()) -> dict[str, str]:
     """``headers`` with lower-case names and every credential value wrapped in :class:`Secret`."""
     extra = tuple(extra)
     protected: dict[str, str] = {}
@@ -111,9 +107,7 @@ def secret_texts(headers: Iterable[tuple[str, str]], extra: Iterable[str] = ()) 
         if isinstance(value, Secret) or is_secret_header(name, extra):
             plain = value.reveal() if isinstance(value, Secret) else value
             _scheme, _, token = plain.partition(" ")
-            secrets.update(
-                s for s in (plain, token.strip()) if len(s) >= MIN_SCRUBBED_CHARS
-            )
+            secrets.update(s for s in (plain, token.strip()) if len(s) >= MIN_SCRUBBED_CHARS)
     # Longest first, so a value is scrubbed whole before any part of it.
     return tuple(sorted(secrets, key=len, reverse=True))
 

@@ -28,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench import __version__
+from lgbench._terminal import SafeConsole
 from lgbench.errors import LgbenchError, UsageError
 from lgbench.exitcodes import ExitCode
 
@@ -529,7 +530,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         _check_target_flag(args.target)
     _check_transport(args, workload.target.url, workload.target.transport)
     _check_out_paths(args)
-    errors = Console(stderr=True, highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     live: LiveMode
     if args.quiet:
         live = "quiet"
@@ -735,7 +736,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         why = "; ".join(issues) or "no header line"
         raise UsageError(f"{files}: not an lgbench history ({why})")
     render_check(result, console)
-    errors = Console(stderr=True, highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     for issue in issues:
         # A damaged segment is read around, not refused: say what was skipped.
         errors.print(f"warning: {escape(issue)}", soft_wrap=True)
@@ -822,8 +823,8 @@ _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
-    console = Console(stderr=False, highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = SafeConsole(stderr=False, highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     try:
         args = _build_parser().parse_args(argv)
         with _sigterm_as_interrupt():

@@ -292,5 +292,7 @@ class _HttpxBody:
             while True:
                 try:
                     await anext(self._chunks)
-                except (StopAsyncIteration, *_CAUGHT):
+                except StopAsyncIteration:
+                    return
+                except _CAUGHT:
                     return

@@ -9,7 +9,7 @@ far below the recursion limit, so every value lgbench holds can be walked recurs
 Cost: the answer is reduced to its brackets by one C ``bytes.translate`` (about 0.7 ns a
 byte; text is encoded first); fewer brackets than twice the limit settle it. Otherwise
 each pass of ``replace("[]", "")`` removes exactly one level of nesting, so a normal
-answer (depth 5–10) needs 5–10 passes over its brackets only; a run of
+answer (depth 5 to 10) needs as many passes over its brackets only; a run of
 more opening brackets in a row than the limit settles the usual bomb at once. Brackets
 inside strings may mislead that count: whenever it does not say "within the limit", it
 is done again with the strings cut out first (a regex: the slow path, for odd answers

@@ -55,6 +55,7 @@ import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
 from lgbench._numbers import rounded
+from lgbench._terminal import SafeConsole
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -348,7 +349,7 @@ async def run_workload(
         transport=transport,
         control=control or RunControl(),
         checker=checker,
-        console=console or Console(stderr=True),
+        console=console or SafeConsole(stderr=True),
     )
     if not options.handle_signals:
         return await run.execute()
