@@ -13,6 +13,8 @@ there:
   ``key``, ``token``, ``secret``, ``auth``, ``password`` or ``session``, and any name a
   caller adds (a workload may mark a custom header secret). :func:`protect_headers` wraps
   their values; :func:`redacted_headers` is what may be shown of a header mapping.
+- :func:`redact_url` is what may be shown of a URL someone typed: its user and password,
+  query and fragment (where tokens hide) become ``[redacted]``.
 - :func:`secret_texts` lists the strings to scrub from text that came from elsewhere (an
   error answer that echoes the token back, a library's exception message), and
   :func:`scrub` replaces them.
@@ -20,6 +22,7 @@ there:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Final, final
 
@@ -28,6 +31,7 @@ __all__ = [
     "Secret",
     "is_secret_header",
     "protect_headers",
+    "redact_url",
     "redacted_headers",
     "scrub",
     "secret_texts",
@@ -118,3 +122,14 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+_USERINFO: Final = re.compile(r"//[^/?#\s]*@")
+_QUERY_OR_FRAGMENT: Final = re.compile(r"([?#]).*", re.DOTALL)
+
+
+def redact_url(url: str) -> str:
+    """``url`` as an error message may quote it: ``user:password@``, the query and the
+    fragment replaced by ``[redacted]`` (works on URLs too broken to parse)."""
+    text = _USERINFO.sub("//" + REDACTED + "@", url, count=1)
+    return _QUERY_OR_FRAGMENT.sub(lambda m: m.group(1) + REDACTED, text, count=1)

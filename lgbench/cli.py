@@ -28,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench import __version__
+from lgbench._secrets import redact_url
 from lgbench._terminal import SafeConsole
 from lgbench.errors import LgbenchError, UsageError
 from lgbench.exitcodes import ExitCode
@@ -619,7 +620,7 @@ def _check_target_flag(url: str) -> None:
         problem = "it contains spaces"
     if problem is not None:
         raise UsageError(
-            f"--target {url!r}: {problem}"
+            f"--target {redact_url(url)!r}: {problem}"
             ' (expected "embedded" or a base URL such as http://127.0.0.1:8123)'
         )
 

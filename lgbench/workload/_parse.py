@@ -24,6 +24,7 @@ from typing import Any
 
 import tomli
 
+from lgbench._secrets import redact_url
 from lgbench._toml import (
     DURATION_FORMS,
     DurationError,
@@ -444,10 +445,10 @@ def _check_url(reader: _Reader, url: str, key: KeyPath) -> bool:
     except ValueError:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        reader.issue(key, f"url {quote(url)} is not a usable target", expected)
+        reader.issue(key, f"url {quote(redact_url(url))} is not a usable target", expected)
         return False
     if not port_ok:
-        reader.issue(key, f"url {quote(url)} has an invalid port", expected)
+        reader.issue(key, f"url {quote(redact_url(url))} has an invalid port", expected)
         return False
     if parts.username is not None or parts.password is not None:
         reader.issue(
@@ -457,10 +458,12 @@ def _check_url(reader: _Reader, url: str, key: KeyPath) -> bool:
         )
         return False
     if parts.query or parts.fragment:
-        reader.issue(key, f"url {quote(url)} must not have a query or fragment", expected)
+        reader.issue(
+            key, f"url {quote(redact_url(url))} must not have a query or fragment", expected
+        )
         return False
     if any(char.isspace() for char in url):
-        reader.issue(key, f"url {quote(url)} contains spaces", expected)
+        reader.issue(key, f"url {quote(redact_url(url))} contains spaces", expected)
         return False
     return True
 
@@ -498,8 +501,9 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
         elif not _ENV_NAME.fullmatch(given) or given.startswith(("lsv2_", "sk_")):
             reader.issue(
                 (*base, "api_key_env"),
-                f"api_key_env {quote(given[:12] + '...' if len(given) > 15 else given)} is not "
-                "the name of an environment variable (never put the key itself in the file)",
+                # Not quoted, not even in part: it may be the key itself.
+                "api_key_env is not the name of an environment variable (never put the key "
+                "itself in the file; the value is not shown, as it may be the key)",
                 env_expected,
             )
             ok = False
