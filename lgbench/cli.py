@@ -106,7 +106,12 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=_int_from(1, 65535), default=None, help="port (default: a free one)"
     )
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="IPv4 address to bind (default 127.0.0.1, loopback only); any other address "
+        "(0.0.0.0: every interface) exposes a server with no authentication, with a warning",
+    )
     serve.add_argument("--log", type=_path, default=None, help="write the server's log here")
     serve.add_argument(
         "--n-jobs-per-worker",
@@ -389,9 +394,20 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
     from lgbench.server import EmbeddedServer
 
     _check_file_flag("--log", args.log)
-    with EmbeddedServer(
-        host=args.host, port=args.port, log_path=args.log, n_jobs_per_worker=args.n_jobs_per_worker
-    ) as server:
+    server = EmbeddedServer(
+        host=args.host,
+        port=args.port,
+        log_path=args.log,
+        n_jobs_per_worker=args.n_jobs_per_worker,
+        allow_remote=True,
+    )
+    if server.exposed:
+        SafeConsole(stderr=True, highlight=False).print(
+            f"[bold yellow]warning[/]: binding {escape(server.bind_host)}, not loopback: the "
+            "embedded server has no authentication and runs whatever its graphs do, for anyone "
+            "who can reach this address. Bind 127.0.0.1 (the default) unless you mean it."
+        )
+    with server:
         version = server.info().get("version", "unknown")
         console.print(f"[bold]lgbench serve[/]: langgraph-api {version} at [bold]{server.url}[/]")
         console.print(f"graphs: {', '.join(server.graphs)}")
