@@ -63,7 +63,7 @@ class Limits:
     ``max_json_depth`` the nesting of the JSON in a body or an event. An answer past a
     limit raises :class:`~lgbench.client.ResponseLimitError` and its connection is dropped
     (the rest is never read), so memory stays bounded whatever the server sends. Response
-    heads are bounded by the transports themselves (1 MiB on the fast one, h11's 100 KiB
+    heads are bounded by the transports themselves (1 MiB on the fast one, httpcore's 100 KiB
     on httpx).
     """
 
