@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Final, Literal, final
 from urllib.parse import urlsplit
@@ -112,11 +112,13 @@ def _client_factory(
     timeout: Timeout | float | None,
     transport: TransportName | AsyncTransport,
     limits: Limits = DEFAULT_LIMITS,
+    secret_headers: Iterable[str] = (),
 ) -> Callable[[], LangGraphClient]:
     """Check every argument now; return what builds the client (maybe later, in another loop)."""
     base_url = url if url is not None else DEFAULT_URL
     request_headers = _request_headers(_resolve_api_key(api_key), headers)
     resolved_timeout = _timeout(timeout)
+    secret_names = tuple(secret_headers)
     if not isinstance(transport, AsyncTransport) and transport not in ("fast", "httpx"):
         raise ValueError(
             f"transport must be 'fast', 'httpx' or an AsyncTransport, not {transport!r}"
@@ -128,6 +130,7 @@ def _client_factory(
             headers=request_headers,
             timeout=resolved_timeout,
             limits=limits,
+            secret_headers=secret_names,
         )
         return LangGraphClient(http, url=base_url)
 
@@ -182,6 +185,7 @@ def get_client(
     timeout: Timeout | float | None = None,
     transport: TransportName | AsyncTransport = "fast",
     limits: Limits = DEFAULT_LIMITS,
+    secret_headers: Iterable[str] = (),
 ) -> LangGraphClient:
     """A client for the LangGraph API at ``url`` (default ``http://localhost:8123``).
 
@@ -192,7 +196,8 @@ def get_client(
     ValueError). ``timeout`` is a :class:`Timeout` or seconds for connect, each
     read and each write. ``transport`` picks ``"fast"`` (default), ``"httpx"``
     or an :class:`AsyncTransport` instance (already bound to its origin: then
-    ``url`` only names it). ``limits`` bound what an answer may hold (docs/limits.md).
+    ``url`` only names it). ``limits`` bound what an answer may hold, and
+    ``secret_headers`` names headers to hide like credentials (docs/security.md).
     Opens no connection until the first request.
     """
     build = _client_factory(
@@ -202,5 +207,6 @@ def get_client(
         timeout=timeout,
         transport=transport,
         limits=limits,
+        secret_headers=secret_headers,
     )
     return build()

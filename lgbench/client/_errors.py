@@ -10,7 +10,7 @@
     │   │   └── RequestTimeout      the whole request exceeded its deadline
     │   └── ProtocolError           the peer broke HTTP/1.1 or SSE framing
     │       └── ResponseLimitError  an answer past a limit (body size, event size,
-    │                               JSON depth: lgbench.client.Limits, docs/limits.md)
+    │                               JSON depth: lgbench.client.Limits, docs/security.md)
     ├── RunError                    (lgbench.client._runs) a run's graph failed:
     │                               wait/join answered 200 with an ``__error__`` body
     └── ApiError(status_code, body) the server answered with a status >= 300

@@ -27,7 +27,7 @@ API key never reaches an exception message or a repr through this layer.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeAlias, final
 from urllib.parse import quote, urlencode
@@ -163,13 +163,22 @@ class HttpClient:
     total limit (a run may stream for hours), only the per-read one.
     ``limits`` bound what an answer may hold (body and event size, JSON depth):
     past one, the operation raises :class:`~lgbench.client.ResponseLimitError`.
+    ``secret_headers`` names more headers whose values are credentials, beyond
+    those named like one (``authorization``, ``x-api-key``, ``cookie``...).
 
     Every method may raise :class:`~lgbench.client.TransportError` (from the
     transport), :class:`~lgbench.client.ApiError` subclasses (status >= 300),
     and :class:`~lgbench.client.ProtocolError` when a 2xx body is not JSON.
     """
 
-    __slots__ = ("_headers", "_protocol_headers", "limits", "timeout", "transport")
+    __slots__ = (
+        "_headers",
+        "_protocol_headers",
+        "_secret_headers",
+        "limits",
+        "timeout",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -178,11 +187,13 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         limits: Limits = DEFAULT_LIMITS,
+        secret_headers: Iterable[str] = (),
     ) -> None:
         self.transport = transport
         self.timeout = timeout
         self.limits = limits
-        self._headers = protect_headers(headers)
+        self._secret_headers = tuple(secret_headers)
+        self._headers = protect_headers(headers, self._secret_headers)
         # The header lists of calls without per-call headers, built once: (stream, has body).
         self._protocol_headers: dict[tuple[bool, bool], list[tuple[str, str]]] = {
             (stream, has_body): list(
@@ -326,7 +337,7 @@ class HttpClient:
             merged = {
                 **self._headers,
                 **_protocol_headers(stream=stream, has_body=has_body),
-                **protect_headers(headers),
+                **protect_headers(headers, self._secret_headers),
             }
             header_list = list(merged.items())
         else:

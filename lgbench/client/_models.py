@@ -56,7 +56,7 @@ DEFAULT_TIMEOUT = Timeout()
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Limits:
-    """How much of an answer the client takes before it refuses it (docs/limits.md).
+    """How much of an answer the client takes before it refuses it (docs/security.md).
 
     ``max_body_bytes`` bounds a JSON (or error) body read whole; ``max_event_bytes`` one
     server-sent event, or the bytes of a stream without a blank line (an endless line);

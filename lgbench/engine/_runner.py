@@ -596,6 +596,7 @@ class _Run:
                 url=base_url,
                 api_key=_api_key(self.workload),
                 headers=dict(target.headers),
+                secret_headers=target.secret_headers,
                 timeout=_timeout(self.workload),
                 transport=transport,
             )

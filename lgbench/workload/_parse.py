@@ -77,7 +77,15 @@ _TOP_KEYS = (
     "audit",
     "expected_errors",
 )
-_TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded")
+_TARGET_KEYS = (
+    "url",
+    "api_key_env",
+    "headers",
+    "secret_headers",
+    "timeouts",
+    "transport",
+    "embedded",
+)
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log")
 _DEFAULTS_KEYS = (
@@ -536,6 +544,18 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
                         where, f"header {quote(name)} contains a line break", "a one-line value"
                     )
                     ok = False
+    secret_headers: tuple[str, ...] = ()
+    if "secret_headers" in table:
+        where = (*base, "secret_headers")
+        names = table["secret_headers"]
+        expected = 'a list of header names, e.g. ["x-tenant-signature"]'
+        if not isinstance(names, list) or not all(
+            isinstance(name, str) and _HEADER_NAME.fullmatch(name) for name in names
+        ):
+            reader.issue(where, "secret_headers must be a list of header names", expected)
+            ok = False
+        else:
+            secret_headers = tuple(name.lower() for name in names)
     timeouts = TimeoutsConfig()
     if "timeouts" in table:
         read_timeouts = _read_timeouts(reader, table["timeouts"], (*base, "timeouts"))
@@ -579,6 +599,7 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
         url=url,
         api_key_env=api_key_env,
         headers=MappingProxyType(headers),
+        secret_headers=secret_headers,
         timeouts=timeouts,
         transport=transport,
         embedded=embedded,

@@ -1,4 +1,4 @@
-"""Huge and endless answers hit the client's documented limits (docs/limits.md), on both
+"""Huge and endless answers hit the client's documented limits (docs/security.md), on both
 transports and every backend: a 1 GiB body, an endless SSE stream, one endless SSE line,
 a JSON bomb of deep nesting, a 2 MiB response head. Each becomes an error of that request
 (``ResponseLimitError`` or ``ProtocolError``), never unbounded memory: memory is measured
