@@ -6,6 +6,8 @@
   appear in any file of the run folders (history and its gzip segments, summary, check.json,
   junit, report.html, hlog, timeseries, server log), in the ``--json``/``--junit`` copies,
   in what lgbench printed, or in the messages about bad input that holds them.
+- A JSON bomb (the proxy answers every state read with 100,000 nested arrays) is an error
+  of that operation, recorded as such, and the run goes on.
 - A hostile server (the proxy again): its error messages and its ``/info`` version carry
   ``<script>``, an ``onerror`` handler, a ``javascript:`` link, rich markup, ANSI and
   OSC 8 escapes and a bidi override. The terminal gets them as visible escapes, never as
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -68,8 +71,10 @@ steps = [
   {{ op = "runs.stream", thread = "$thread", assistant = "streamer",
      input = {{ n = 3, gap_s = 0.01 }}, stream_mode = ["values"] }},
   {{ op = "threads.get", thread = "{MISSING_THREAD}" }},
+  {{ op = "threads.get_state", thread = "$thread" }},
 ]
 """
+BOMB_LEVELS = 100_000
 
 
 @dataclass
@@ -86,6 +91,8 @@ def _hostile(method: str, path: str, body: bytes) -> bytes:
         info: dict[str, Any] = json.loads(body)
         info["version"] = HOSTILE_VERSION
         return json.dumps(info).encode()
+    if method == "GET" and urlsplit(path).path.endswith("/state"):
+        return b"[" * BOMB_LEVELS + b"]" * BOMB_LEVELS  # a JSON bomb
     if MISSING_THREAD in path:
         # A server that echoes the credentials it got back in its error message.
         detail = f"bad credentials {API_KEY} / Bearer {TOKEN} {HOSTILE}"
@@ -183,6 +190,25 @@ def test_echoed_credentials_are_recorded_redacted(runs: dict[str, Run]) -> None:
     messages = [e["message"] for e in summary["operations"]["threads.get"]["top_errors"]]
     assert messages
     assert all("[redacted]" in message for message in messages)
+
+
+def test_a_json_bomb_is_an_error_of_its_operation(runs: dict[str, Run]) -> None:
+    run = runs["hostile"]
+    summary = json.loads((run.folder / "summary.json").read_text())
+    state = summary["operations"]["threads.get_state"]
+    assert state["count"] > 0
+    assert state["errors"] == state["count"]
+    assert {e["kind"] for e in state["top_errors"]} == {"transport"}
+    assert all("nested deeper than 128 levels" in e["message"] for e in state["top_errors"])
+    failed = [
+        json.loads(line)
+        for line in (run.folder / "history.jsonl").read_text().splitlines()
+        if '"threads.get_state"' in line and '"fail"' in line
+    ]
+    assert failed
+    assert {line["error"]["class"] for line in failed} == {"ResponseLimitError"}
+    # Everything else went on: the streams still succeeded.
+    assert summary["operations"]["runs.stream"]["ok"] > 0
 
 
 @pytest.mark.parametrize(
