@@ -29,6 +29,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench import __version__
+from lgbench._secrets import redact_url
+from lgbench._terminal import SafeConsole
 from lgbench.errors import LgbenchError, UsageError
 from lgbench.exitcodes import ExitCode
 
@@ -107,7 +109,12 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=_int_from(1, 65535), default=None, help="port (default: a free one)"
     )
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="IPv4 address to bind (default 127.0.0.1, loopback only); any other address "
+        "(0.0.0.0: every interface) exposes a server with no authentication, with a warning",
+    )
     serve.add_argument("--log", type=_path, default=None, help="write the server's log here")
     serve.add_argument(
         "--n-jobs-per-worker",
@@ -471,13 +478,22 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
                 f"--auth: set {AUTH_SECRET_ENV} to the secret the fixture tokens are signed with"
                 " (see docs/workload.md, [target.auth])"
             )
-    with EmbeddedServer(
+    server = EmbeddedServer(
         host=args.host,
         port=args.port,
         log_path=args.log,
         n_jobs_per_worker=args.n_jobs_per_worker,
         auth_secret=auth_secret,
-    ) as server:
+        allow_remote=True,
+    )
+    if server.exposed:
+        guard = "owner-only fixture-token auth" if auth_secret else "no authentication"
+        SafeConsole(stderr=True, highlight=False).print(
+            f"[bold yellow]warning[/]: binding {escape(server.bind_host)}, not loopback: the "
+            f"embedded server has {guard} and runs whatever its graphs do, for anyone "
+            "who can reach this address. Bind 127.0.0.1 (the default) unless you mean it."
+        )
+    with server:
         version = server.info().get("version", "unknown")
         console.print(f"[bold]lgbench serve[/]: langgraph-api {version} at [bold]{server.url}[/]")
         console.print(f"graphs: {', '.join(server.graphs)}")
@@ -635,7 +651,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     _check_transport(args, workload.target.url, workload.target.transport)
     _check_out_paths(args)
     metrics = _metrics_settings(args)
-    errors = Console(stderr=True, highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     live: LiveMode
     if args.quiet:
         live = "quiet"
@@ -740,7 +756,7 @@ def _check_target_flag(url: str) -> None:
         problem = "it contains spaces"
     if problem is not None:
         raise UsageError(
-            f"--target {url!r}: {problem}"
+            f"--target {redact_url(url)!r}: {problem}"
             ' (expected "embedded" or a base URL such as http://127.0.0.1:8123)'
         )
 
@@ -856,7 +872,7 @@ def _check(args: argparse.Namespace, console: Console) -> int:
         why = "; ".join(issues) or "no header line"
         raise UsageError(f"{files}: not an lgbench history ({why})")
     render_check(result, console)
-    errors = Console(stderr=True, highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     for issue in issues:
         # A damaged segment is read around, not refused: say what was skipped.
         errors.print(f"warning: {escape(issue)}", soft_wrap=True)
@@ -956,8 +972,8 @@ _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
-    console = Console(stderr=False, highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = SafeConsole(stderr=False, highlight=False)
+    errors = SafeConsole(stderr=True, highlight=False)
     try:
         args = _build_parser().parse_args(argv)
         with _sigterm_as_interrupt():

@@ -42,6 +42,8 @@ def rewriting_proxy(
     upstream_url: str,
     rewrite: Rewrite = _keep,
     drop_events: Callable[[str, str], bool] = _never,
+    *,
+    rewrite_errors: bool = False,
 ) -> Iterator[str]:
     """A proxy to ``upstream_url`` while the block runs; yields its URL."""
     parts = urlsplit(upstream_url)
@@ -69,7 +71,7 @@ def rewriting_proxy(
                 self._stream(answer, kept, drop_events(self.command, self.path))
                 return
             body = answer.read().lstrip(b"\n")
-            if answer.status < 300:
+            if answer.status < 300 or rewrite_errors:
                 body = rewrite(self.command, self.path, body)
             self.send_response(answer.status)
             for key, value in kept:

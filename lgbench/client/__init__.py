@@ -22,6 +22,7 @@ from lgbench.client._errors import (
     ReadTimeout,
     RedirectError,
     RequestTimeout,
+    ResponseLimitError,
     TimeoutError,
     TransportError,
     UnprocessableEntityError,
@@ -30,7 +31,7 @@ from lgbench.client._errors import (
 from lgbench.client._fast import FastTransport
 from lgbench.client._http import HttpClient, SSEStream
 from lgbench.client._httpx_transport import HttpxTransport
-from lgbench.client._models import Request, Response, StreamPart, Timeout
+from lgbench.client._models import Limits, Request, Response, StreamPart, Timeout
 from lgbench.client._resource import OnConflictBehavior
 from lgbench.client._runs import (
     CancelAction,
@@ -81,6 +82,7 @@ __all__ = [
     "IfNotExists",
     "InternalServerError",
     "LangGraphClient",
+    "Limits",
     "MockTransport",
     "MultitaskStrategy",
     "NetworkError",
@@ -95,6 +97,7 @@ __all__ = [
     "Request",
     "RequestTimeout",
     "Response",
+    "ResponseLimitError",
     "ResumableStream",
     "RunCreateMetadata",
     "RunError",

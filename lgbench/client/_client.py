@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Final, Literal, final
 from urllib.parse import urlsplit
 
 import lgbench
+from lgbench._secrets import Secret
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._crons import CronClient
 from lgbench.client._http import HttpClient, derived_client
-from lgbench.client._models import Timeout
+from lgbench.client._models import DEFAULT_LIMITS, Limits, Timeout
 from lgbench.client._runs import RunsClient
 from lgbench.client._store import StoreClient
 from lgbench.client._threads import ThreadsClient
@@ -61,7 +62,7 @@ def _request_headers(api_key: str | None, headers: Mapping[str, str] | None) -> 
             raise ValueError(f"pass the API key as api_key=, not as a {API_KEY_HEADER!r} header")
         merged[name.lower()] = value
     if api_key:
-        merged[API_KEY_HEADER] = api_key
+        merged[API_KEY_HEADER] = Secret(api_key)
     return merged
 
 
@@ -110,11 +111,14 @@ def _client_factory(
     headers: Mapping[str, str] | None,
     timeout: Timeout | float | None,
     transport: TransportName | AsyncTransport,
+    limits: Limits = DEFAULT_LIMITS,
+    secret_headers: Iterable[str] = (),
 ) -> Callable[[], LangGraphClient]:
     """Check every argument now; return what builds the client (maybe later, in another loop)."""
     base_url = url if url is not None else DEFAULT_URL
     request_headers = _request_headers(_resolve_api_key(api_key), headers)
     resolved_timeout = _timeout(timeout)
+    secret_names = tuple(secret_headers)
     if not isinstance(transport, AsyncTransport) and transport not in ("fast", "httpx"):
         raise ValueError(
             f"transport must be 'fast', 'httpx' or an AsyncTransport, not {transport!r}"
@@ -122,7 +126,11 @@ def _client_factory(
 
     def build() -> LangGraphClient:
         http = HttpClient(
-            _make_transport(base_url, transport), headers=request_headers, timeout=resolved_timeout
+            _make_transport(base_url, transport),
+            headers=request_headers,
+            timeout=resolved_timeout,
+            limits=limits,
+            secret_headers=secret_names,
         )
         return LangGraphClient(http, url=base_url)
 
@@ -183,6 +191,8 @@ def get_client(
     headers: Mapping[str, str] | None = None,
     timeout: Timeout | float | None = None,
     transport: TransportName | AsyncTransport = "fast",
+    limits: Limits = DEFAULT_LIMITS,
+    secret_headers: Iterable[str] = (),
 ) -> LangGraphClient:
     """A client for the LangGraph API at ``url`` (default ``http://localhost:8123``).
 
@@ -193,9 +203,17 @@ def get_client(
     ValueError). ``timeout`` is a :class:`Timeout` or seconds for connect, each
     read and each write. ``transport`` picks ``"fast"`` (default), ``"httpx"``
     or an :class:`AsyncTransport` instance (already bound to its origin: then
-    ``url`` only names it). Opens no connection until the first request.
+    ``url`` only names it). ``limits`` bound what an answer may hold, and
+    ``secret_headers`` names headers to hide like credentials (docs/security.md).
+    Opens no connection until the first request.
     """
     build = _client_factory(
-        url=url, api_key=api_key, headers=headers, timeout=timeout, transport=transport
+        url=url,
+        api_key=api_key,
+        headers=headers,
+        timeout=timeout,
+        transport=transport,
+        limits=limits,
+        secret_headers=secret_headers,
     )
     return build()

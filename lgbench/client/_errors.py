@@ -9,6 +9,8 @@
     │   │   ├── ReadTimeout         no byte within the read timeout
     │   │   └── RequestTimeout      the whole request exceeded its deadline
     │   └── ProtocolError           the peer broke HTTP/1.1 or SSE framing
+    │       └── ResponseLimitError  an answer past a limit (body size, event size,
+    │                               JSON depth: lgbench.client.Limits, docs/security.md)
     ├── RunError                    (lgbench.client._runs) a run's graph failed:
     │                               wait/join answered 200 with an ``__error__`` body
     └── ApiError(status_code, body) the server answered with a status >= 300
@@ -51,6 +53,7 @@ __all__ = [
     "ReadTimeout",
     "RedirectError",
     "RequestTimeout",
+    "ResponseLimitError",
     "TimeoutError",
     "TransportError",
     "UnprocessableEntityError",
@@ -94,6 +97,11 @@ class RequestTimeout(TimeoutError):
 
 class ProtocolError(TransportError):
     """The peer broke the HTTP/1.1 or SSE framing."""
+
+
+class ResponseLimitError(ProtocolError):
+    """An answer went past one of :class:`~lgbench.client.Limits` (a body or an event
+    larger than allowed, JSON nested too deep): the operation fails, lgbench goes on."""
 
 
 class ApiError(ClientError):

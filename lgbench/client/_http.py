@@ -18,9 +18,10 @@ Only anyio primitives are used, so the same code runs on asyncio and trio.
 
 Secrets: the values of headers that look like credentials (``x-api-key``,
 ``authorization``, cookies, anything named like a key, token or secret) are
-wrapped so that their ``repr`` is ``'[redacted]'``, and error messages and
-bodies built here have those values replaced by ``[redacted]``; the API key
-never reaches an exception message or a repr through this layer.
+wrapped in :class:`lgbench._secrets.Secret`, so their ``str``/``repr`` is
+``[redacted]``, and error messages and bodies built here have those values
+replaced by ``[redacted]`` (a server that echoes the token back included); the
+API key never reaches an exception message or a repr through this layer.
 """
 
 from __future__ import annotations
@@ -33,8 +34,24 @@ from urllib.parse import quote, urlencode
 
 import anyio
 
-from lgbench.client._errors import ApiError, ProtocolError, RequestTimeout, api_error_for_status
-from lgbench.client._models import DEFAULT_TIMEOUT, Request, Response, StreamPart, Timeout
+from lgbench._secrets import Secret, protect_headers, scrub, secret_texts
+from lgbench.client._errors import (
+    ApiError,
+    ProtocolError,
+    RequestTimeout,
+    ResponseLimitError,
+    api_error_for_status,
+)
+from lgbench.client._json_depth import loads_within_depth
+from lgbench.client._models import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    Limits,
+    Request,
+    Response,
+    StreamPart,
+    Timeout,
+)
 from lgbench.client._sse import ServerSentEvent, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
@@ -50,12 +67,6 @@ ResponseHook: TypeAlias = Callable[[Response], None]
 
 _JSON: Final = "application/json"
 _EVENT_STREAM: Final = "text/event-stream"
-# Header names that carry credentials: their values are hidden from reprs and errors.
-_SECRET_NAME_PARTS: Final = ("key", "token", "secret", "auth", "cookie", "password")
-_REDACTED: Final = "[redacted]"
-# Shorter values are not scrubbed from error text: that would mangle it, and
-# such a value protects nothing anyway.
-_MIN_SECRET_CHARS: Final = 4
 # Closing a response discards its connection; it should be immediate, but a
 # cleanup await must not hang a cancelled task forever.
 _CLOSE_TIMEOUT_S: Final = 5.0
@@ -63,51 +74,9 @@ _CLOSE_TIMEOUT_S: Final = 5.0
 _SNIPPET_CHARS: Final = 200
 
 _new_part: Final = tuple.__new__
-_loads: Final = _json.loads
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
-
-
-@final
-class _SecretStr(str):
-    """A header value that hides itself from ``repr`` (and so from reprs of requests)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return repr(_REDACTED)
-
-
-def _is_secret_header(name: str) -> bool:
-    return any(part in name for part in _SECRET_NAME_PARTS)
-
-
-def _prepare_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    """Lower-case names; credential values wrapped so they never show in a repr."""
-    prepared: dict[str, str] = {}
-    for name, value in (headers or {}).items():
-        key = name.lower()
-        prepared[key] = _SecretStr(value) if _is_secret_header(key) else value
-    return prepared
-
-
-def _secret_values(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
-    """The strings to scrub from error text: credential values, and the token of ``Bearer x``."""
-    secrets: set[str] = set()
-    for name, value in headers:
-        if _is_secret_header(name) or isinstance(value, _SecretStr):
-            _scheme, _, token = str(value).partition(" ")
-            secrets.update(s for s in (str(value), token.strip()) if len(s) >= _MIN_SECRET_CHARS)
-    # Longest first, so a value is scrubbed whole before any part of it.
-    return tuple(sorted(secrets, key=len, reverse=True))
-
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, _REDACTED)
-    return text
 
 
 def _query_value(value: object) -> str:
@@ -140,25 +109,31 @@ def _target(path: str, params: QueryParams | None) -> str:
     return f"{path}{'&' if '?' in path else '?'}{query}"
 
 
-def _decode_error_body(body: bytes, secrets: tuple[str, ...]) -> Any:
-    """The body of an error answer: JSON when it parses, else the text ('' when empty)."""
-    text = _redact(body.decode("utf-8", "replace"), secrets)
+def _decode_error_body(body: bytes, secrets: tuple[str, ...], max_depth: int) -> Any:
+    """The body of an error answer: JSON when it parses (within ``max_depth``), else the
+    text ('' when empty)."""
+    text = scrub(body.decode("utf-8", "replace"), secrets)
     if not text.strip():
         return text
     try:
-        return _loads(text)
-    except ValueError:
+        return loads_within_depth(text, max_depth)
+    except (ValueError, ResponseLimitError):
         return text
 
 
 def _api_error(
-    response: Response, body: bytes, method: str, path: str, secrets: tuple[str, ...]
+    response: Response,
+    body: bytes,
+    method: str,
+    path: str,
+    secrets: tuple[str, ...],
+    max_depth: int = DEFAULT_LIMITS.max_json_depth,
 ) -> ApiError:
-    headers = {name: _redact(value, secrets) for name, value in response.headers.items()}
+    headers = {name: scrub(value, secrets) for name, value in response.headers.items()}
     error_class = api_error_for_status(response.status_code)
     return error_class(
         response.status_code,
-        _decode_error_body(body, secrets),
+        _decode_error_body(body, secrets, max_depth),
         method=method,
         path=path,
         headers=headers,
@@ -166,7 +141,7 @@ def _api_error(
 
 
 def _snippet(body: bytes, secrets: tuple[str, ...]) -> str:
-    text = _redact(body[: _SNIPPET_CHARS * 4].decode("utf-8", "replace"), secrets)
+    text = scrub(body[: _SNIPPET_CHARS * 4].decode("utf-8", "replace"), secrets)
     return repr(text[:_SNIPPET_CHARS])
 
 
@@ -186,13 +161,24 @@ class HttpClient:
     connect, read and write limits; this layer bounds a JSON request by
     ``timeout.total_s`` from sending to the end of its body. Streams have no
     total limit (a run may stream for hours), only the per-read one.
+    ``limits`` bound what an answer may hold (body and event size, JSON depth):
+    past one, the operation raises :class:`~lgbench.client.ResponseLimitError`.
+    ``secret_headers`` names more headers whose values are credentials, beyond
+    those named like one (``authorization``, ``x-api-key``, ``cookie``...).
 
     Every method may raise :class:`~lgbench.client.TransportError` (from the
     transport), :class:`~lgbench.client.ApiError` subclasses (status >= 300),
     and :class:`~lgbench.client.ProtocolError` when a 2xx body is not JSON.
     """
 
-    __slots__ = ("_headers", "_protocol_headers", "timeout", "transport")
+    __slots__ = (
+        "_headers",
+        "_protocol_headers",
+        "_secret_headers",
+        "limits",
+        "timeout",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -200,10 +186,14 @@ class HttpClient:
         *,
         headers: Mapping[str, str] | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        limits: Limits = DEFAULT_LIMITS,
+        secret_headers: Iterable[str] = (),
     ) -> None:
         self.transport = transport
         self.timeout = timeout
-        self._headers = _prepare_headers(headers)
+        self.limits = limits
+        self._secret_headers = tuple(secret_headers)
+        self._headers = protect_headers(headers, self._secret_headers)
         # The header lists of calls without per-call headers, built once: (stream, has body).
         self._protocol_headers: dict[tuple[bool, bool], list[tuple[str, str]]] = {
             (stream, has_body): list(
@@ -325,7 +315,7 @@ class HttpClient:
         ``on_response`` is called with a 2xx answer once its headers are in.
         """
         request = self._request(method, path, json, params, headers, stream=True)
-        return SSEStream(request, path, self.transport, on_response)
+        return SSEStream(request, path, self.transport, on_response, self.limits)
 
     async def aclose(self) -> None:
         """Close the transport and its connections."""
@@ -347,7 +337,7 @@ class HttpClient:
             merged = {
                 **self._headers,
                 **_protocol_headers(stream=stream, has_body=has_body),
-                **_prepare_headers(headers),
+                **protect_headers(headers, self._secret_headers),
             }
             header_list = list(merged.items())
         else:
@@ -386,18 +376,29 @@ class HttpClient:
             except BaseException:
                 await _discard(response)
                 raise
-        body = await response.aread()  # reads the whole body, then closes the response
+        limits = self.limits
+        # Reads the whole body (up to the limit), then closes the response.
+        body = await response.aread(limits.max_body_bytes)
         status = response.status_code
         if not 200 <= status < 300:
-            raise _api_error(response, body, request.method, path, _secret_values(request.headers))
+            raise _api_error(
+                response,
+                body,
+                request.method,
+                path,
+                secret_texts(request.headers),
+                limits.max_json_depth,
+            )
         if not decode or not body or body.isspace():
             return None
         try:
-            return _loads(body)
+            return loads_within_depth(body, limits.max_json_depth)
+        except ResponseLimitError as exc:
+            raise ResponseLimitError(f"{request.method} {path}: {exc}") from None
         except ValueError:
             raise ProtocolError(
                 f"{request.method} {path}: the {status} response is not JSON: "
-                f"{_snippet(body, _secret_values(request.headers))}"
+                f"{_snippet(body, secret_texts(request.headers))}"
             ) from None
 
 
@@ -410,14 +411,14 @@ def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
     return headers
 
 
-def _stream_part(event: ServerSentEvent) -> StreamPart:
+def _stream_part(event: ServerSentEvent, max_depth: int) -> StreamPart:
     data = event.data
     if not data:
         value: Any = None
     else:
         try:
-            value = _loads(data)
-        except ValueError:
+            value = loads_within_depth(data, max_depth)
+        except ValueError:  # not JSON: the text itself
             value = data
     part: StreamPart = _new_part(StreamPart, (event.event, value, event.id))
     return part
@@ -449,6 +450,7 @@ class SSEStream:
         "_decoder",
         "_events",
         "_index",
+        "_max_depth",
         "_on_response",
         "_path",
         "_request",
@@ -462,13 +464,15 @@ class SSEStream:
         path: str,
         transport: AsyncTransport,
         on_response: ResponseHook | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._request = request
         self._on_response = on_response
         self._path = path
         self._transport = transport
         self._response: Response | None = None
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes)
+        self._max_depth = limits.max_json_depth
         self._events: list[ServerSentEvent] = []
         self._index = 0
         self._closed = False
@@ -495,8 +499,15 @@ class SSEStream:
         events = self._events
         if index < len(events):
             self._index = index + 1
-            return _stream_part(events[index])
-        return _stream_part(await self._next_event())
+            event = events[index]
+        else:
+            event = await self._next_event()
+        try:
+            return _stream_part(event, self._max_depth)
+        except ResponseLimitError:
+            # The stream is refused as a whole: nothing after this event can be trusted.
+            await self.aclose()
+            raise
 
     async def __aenter__(self) -> SSEStream:
         if self._response is None and not self._closed:
@@ -531,11 +542,11 @@ class SSEStream:
         if not 200 <= status < 300:
             self._closed = True
             try:
-                body = await response.aread()
+                body = await response.aread(self._decoder.max_event_bytes)
             finally:
                 await _discard(response)
-            secrets = _secret_values(request.headers)
-            raise _api_error(response, body, request.method, self._path, secrets)
+            secrets = secret_texts(request.headers)
+            raise _api_error(response, body, request.method, self._path, secrets, self._max_depth)
         content_type = response.headers.get("content-type")
         if content_type is not None:
             media_type = content_type.partition(";")[0].strip().lower()
@@ -582,5 +593,11 @@ def derived_client(http: HttpClient, headers: Mapping[str, str], *, secret: bool
     """A client on ``http``'s transport (the same connections) whose requests also carry
     ``headers``; with ``secret`` their values are credentials whatever the headers are called:
     hidden from reprs and scrubbed from error text."""
-    extra = {name: _SecretStr(value) if secret else value for name, value in headers.items()}
-    return HttpClient(http.transport, headers={**http._headers, **extra}, timeout=http.timeout)
+    extra = {name: Secret(value) if secret else value for name, value in headers.items()}
+    return HttpClient(
+        http.transport,
+        headers={**http._headers, **extra},
+        timeout=http.timeout,
+        limits=http.limits,
+        secret_headers=http._secret_headers,
+    )

@@ -68,7 +68,8 @@ def encode_request(
             add_host = False
         elif lower == "user-agent":
             add_user_agent = False
-        lines.append(f"{name}: {value}\r\n")
+        # Concatenation, not an f-string: a credential is a Secret, whose format() hides it.
+        lines.append(name + ": " + value + "\r\n")
         n_lines += 1
     if n_lines:
         # A CR or LF inside a name or value would let it start a header (or a

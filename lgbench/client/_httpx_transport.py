@@ -28,6 +28,7 @@ import anyio
 import httpx
 
 from lgbench import __version__
+from lgbench._secrets import scrub, secret_texts
 from lgbench.client._errors import (
     ConnectError,
     ConnectTimeout,
@@ -88,15 +89,18 @@ _CAUGHT: Final[tuple[type[Exception], ...]] = tuple(HTTPX_ERRORS)
 _CLOSED_BY_PEER_HINTS: Final = ("disconnected", "peer closed")
 
 
-def translate_httpx_error(exc: Exception) -> TransportError:
-    """Our error for an httpx exception: the mapping of its most specific class."""
+def translate_httpx_error(exc: Exception, secrets: tuple[str, ...] = ()) -> TransportError:
+    """Our error for an httpx exception: the mapping of its most specific class.
+
+    ``secrets`` are scrubbed from the message (h11 quotes a header value it refuses).
+    """
     target: type[TransportError] = TransportError
     for cls in type(exc).__mro__:
         found = HTTPX_ERRORS.get(cls)
         if found is not None:
             target = found
             break
-    detail = str(exc)
+    detail = scrub(str(exc), secrets)
     if isinstance(exc, httpx.RemoteProtocolError) and any(
         hint in detail.lower() for hint in _CLOSED_BY_PEER_HINTS
     ):
@@ -180,7 +184,7 @@ class HttpxTransport(AsyncTransport):
                     httpx_request.stream = _RequestBody(request.content)
                 response = await self._client.send(httpx_request, stream=True)
             except _CAUGHT as exc:
-                raise translate_httpx_error(exc) from exc
+                raise translate_httpx_error(exc, secret_texts(request.headers)) from None
         if scope.cancelled_caught:
             raise RequestTimeout(f"the request did not finish within {total_s} s")
         return Response(
@@ -265,13 +269,30 @@ class _HttpxBody:
         return chunk
 
     async def aclose(self) -> None:
+        unfinished = not self._done
         self._done = True
         # httpx closes the connection (not back to the pool) if the body is unread.
         with anyio.CancelScope(shield=True):
             try:
-                aclose = getattr(self._chunks, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                if unfinished:
+                    await self._abandon_chunks()
                 await self._response.aclose()
             except _CAUGHT:
                 pass  # closing a connection that already failed: nothing left to report
+
+    async def _abandon_chunks(self) -> None:
+        """Finish httpx's chain of nested async generators, half-way through a body.
+
+        ``aclose()`` on the outer one would leave the inner ones suspended for the garbage
+        collector (trio then warns about each); a cancellation thrown in at the innermost
+        read finishes every one of them. Bytes already buffered may come out first.
+        """
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            while True:
+                try:
+                    await anext(self._chunks)
+                except StopAsyncIteration:
+                    return
+                except _CAUGHT:
+                    return

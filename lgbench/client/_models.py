@@ -15,9 +15,13 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, NamedTuple, Protocol
 
+from lgbench.client._errors import ResponseLimitError
+
 __all__ = [
+    "DEFAULT_LIMITS",
     "AsyncByteStream",
     "ByteStream",
+    "Limits",
     "Request",
     "Response",
     "StreamPart",
@@ -48,6 +52,33 @@ class Timeout:
 
 
 DEFAULT_TIMEOUT = Timeout()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of an answer the client takes before it refuses it (docs/security.md).
+
+    ``max_body_bytes`` bounds a JSON (or error) body read whole; ``max_event_bytes`` one
+    server-sent event, or the bytes of a stream without a blank line (an endless line);
+    ``max_json_depth`` the nesting of the JSON in a body or an event. An answer past a
+    limit raises :class:`~lgbench.client.ResponseLimitError` and its connection is dropped
+    (the rest is never read), so memory stays bounded whatever the server sends. Response
+    heads are bounded by the transports themselves (1 MiB on the fast one, httpcore's 100 KiB
+    on httpx).
+    """
+
+    max_body_bytes: int = 64 << 20
+    max_event_bytes: int = 64 << 20
+    max_json_depth: int = 128
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Limits.{field.name} must be a positive int, not {value!r}")
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclasses.dataclass(slots=True)
@@ -136,14 +167,24 @@ class Response:
             raise RuntimeError("the response body has not been read: await response.aread()")
         return self._content
 
-    async def aread(self) -> bytes:
-        """Read the whole body, then close the response."""
+    async def aread(self, max_bytes: int = DEFAULT_LIMITS.max_body_bytes) -> bytes:
+        """Read the whole body, then close the response.
+
+        A body longer than ``max_bytes`` raises :class:`~lgbench.client.ResponseLimitError`
+        as soon as the read passes it; the rest is never read (the connection is dropped).
+        """
         if self._content is None:
             if self.closed:
                 raise RuntimeError("the response is closed")
             chunks = []
+            size = 0
             try:
                 while chunk := await self._stream.receive_some():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ResponseLimitError(
+                            f"the response body is larger than {max_bytes} bytes"
+                        )
                     chunks.append(chunk)
             finally:
                 await self.aclose()

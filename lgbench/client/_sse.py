@@ -29,6 +29,11 @@ What the spec asks, and what this decoder does:
   discarded (the spec's rule: it may be a truncated event). The LangGraph
   server always terminates its events, so nothing real is lost.
 
+The spec sets no size limit; lgbench does: the bytes of an event not yet
+complete (an endless line, or an event with no end) may not exceed
+``max_event_bytes`` (64 MiB by default), else :meth:`SSEDecoder.feed` raises
+:class:`~lgbench.client.ResponseLimitError`. Checked once per chunk.
+
 Speed: this sits on the hot path of a load generator, so it works on whole
 runs of complete events rather than line by line. It finds the last blank
 line of a chunk with ``bytes.rfind``, keeps LF and CRLF text as it came (no
@@ -50,6 +55,8 @@ import re
 from collections.abc import AsyncIterator
 from itertools import repeat
 from typing import TYPE_CHECKING, Final, NamedTuple, final
+
+from lgbench.client._errors import ResponseLimitError
 
 if TYPE_CHECKING:
     from lgbench.client._models import Response
@@ -115,7 +122,8 @@ class SSEDecoder:
     ``last_event_id`` is the stream's last event id (``""`` when none has been
     set), the value to send as ``Last-Event-ID`` when reconnecting; pass it to
     the constructor to continue a stream. ``retry_ms`` is the latest valid
-    ``retry`` the server sent (``None`` if none).
+    ``retry`` the server sent (``None`` if none). ``max_event_bytes`` bounds the
+    bytes held for an event still incomplete (see the module docstring).
 
     One decoder per stream; not safe to share between tasks.
     """
@@ -124,17 +132,22 @@ class SSEDecoder:
         "_head",
         "_normalize",
         "_pending",
+        "_pending_bytes",
         "_skip_lf",
         "_with_ids",
         "last_event_id",
+        "max_event_bytes",
         "retry_ms",
     )
 
-    def __init__(self, *, last_event_id: str = "") -> None:
+    def __init__(self, *, last_event_id: str = "", max_event_bytes: int = 64 << 20) -> None:
         self.last_event_id = last_event_id
         self.retry_ms: int | None = None
+        self.max_event_bytes = max_event_bytes
         # The bytes after the last blank line consumed: the start of the next block.
         self._pending: list[bytes | memoryview] = []
+        # Their length, held under max_event_bytes.
+        self._pending_bytes = 0
         # Two modes. At first the bytes are kept as they came (LF or CRLF line
         # ends: no per-chunk rewriting) and regions end only at a blank line
         # closed by an LF. The first lone CR (a CR not followed by LF) switches
@@ -199,6 +212,7 @@ class SSEDecoder:
         if pending and not self._normalize and pending[-1][-1] == _CR:
             events = self._start_normalizing(b"")
         pending.clear()
+        self._pending_bytes = 0
         self._normalize = False
         self._skip_lf = False
         self._with_ids = False
@@ -230,6 +244,7 @@ class SSEDecoder:
             # Still raw: rewrite it together with this chunk.
             data = b"".join([*self._pending, data])
             self._pending.clear()
+            self._pending_bytes = 0
         return self._feed_normalized(data)
 
     def _feed_normalized(self, data: bytes) -> list[ServerSentEvent]:
@@ -256,6 +271,11 @@ class SSEDecoder:
         pending = self._pending
         if end < 0:
             pending.append(data)
+            self._pending_bytes += len(data)
+            if self._pending_bytes > self.max_event_bytes:
+                raise ResponseLimitError(
+                    f"a server-sent event (or line) longer than {self.max_event_bytes} bytes"
+                )
             return []
         region: bytes | memoryview
         if pending:
@@ -267,6 +287,7 @@ class SSEDecoder:
             region = data
         else:
             region = memoryview(data)[:end]
+        self._pending_bytes = len(data) - end
         if end < len(data):
             pending.append(data[end:])
         return self._decode_region(region)

@@ -15,7 +15,7 @@ import concurrent.futures
 import contextlib
 import functools
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, final
 
@@ -36,7 +36,7 @@ from lgbench.client._client import (
 )
 from lgbench.client._crons import CronClient
 from lgbench.client._http import HttpClient, SSEStream
-from lgbench.client._models import StreamPart, Timeout
+from lgbench.client._models import DEFAULT_LIMITS, Limits, StreamPart, Timeout
 from lgbench.client._runs import RunsClient
 from lgbench.client._store import StoreClient
 from lgbench.client._threads import ThreadsClient
@@ -403,6 +403,8 @@ def get_sync_client(
     headers: Mapping[str, str] | None = None,
     timeout: Timeout | float | None = None,
     transport: TransportName | AsyncTransport = "fast",
+    limits: Limits = DEFAULT_LIMITS,
+    secret_headers: Iterable[str] = (),
 ) -> SyncLangGraphClient:
     """The blocking twin of :func:`~lgbench.client.get_client`, with the same arguments.
 
@@ -410,6 +412,12 @@ def get_sync_client(
     with the first request.
     """
     factory = _client_factory(
-        url=url, api_key=api_key, headers=headers, timeout=timeout, transport=transport
+        url=url,
+        api_key=api_key,
+        headers=headers,
+        timeout=timeout,
+        transport=transport,
+        limits=limits,
+        secret_headers=secret_headers,
     )
     return SyncLangGraphClient(factory, url=url if url is not None else DEFAULT_URL)

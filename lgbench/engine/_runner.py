@@ -60,6 +60,7 @@ from rich.markup import escape
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
+from lgbench._terminal import SafeConsole
 from lgbench.client import (
     ApiError,
     AsyncTransport,
@@ -376,7 +377,7 @@ async def run_workload(
         transport=transport,
         control=control or RunControl(),
         checker=checker,
-        console=console or Console(stderr=True),
+        console=console or SafeConsole(stderr=True),
     )
     if not options.handle_signals:
         return await run.execute()
@@ -659,6 +660,7 @@ class _Run:
                 url=base_url,
                 api_key=_api_key(self.workload),
                 headers=dict(target.headers),
+                secret_headers=target.secret_headers,
                 timeout=_timeout(self.workload),
                 transport=transport,
             )

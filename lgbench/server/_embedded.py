@@ -166,7 +166,8 @@ def server_extra_installed() -> bool:
     )
 
 
-def _loopback_host(host: str) -> str:
+def _bind_host(host: str, *, allow_remote: bool) -> str:
+    """The IPv4 address to bind: a loopback one, or any one when ``allow_remote``."""
     if host == "localhost":
         # One address, not whatever "localhost" resolves to first (often ::1).
         return "127.0.0.1"
@@ -174,15 +175,30 @@ def _loopback_host(host: str) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    if address is None or not address.is_loopback:
+    if address is None:
+        raise ServerConfigError(
+            f"the embedded server binds an IP address such as 127.0.0.1, not {host!r}"
+        )
+    if not address.is_loopback and not allow_remote:
         raise ServerConfigError(
             f"the embedded server binds loopback addresses only, not {host!r}: it has no "
-            "authentication and runs whatever its graphs do"
+            "authentication and runs whatever its graphs do (lgbench serve --host binds "
+            "another address, with a warning)"
         )
     if address.version != 4:
         # langgraph_api.cli.run_server probes ports with IPv4 sockets and fails on IPv6.
         raise ServerConfigError(f"langgraph-api cannot bind IPv6 addresses such as {host!r}")
     return host
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _free_port(host: str) -> int:
@@ -425,7 +441,9 @@ class EmbeddedServer:
             httpx.get(f"{server.url}/info")
 
     Args:
-        host: an IPv4 loopback address (``127.0.0.1``, any ``127.x.y.z``, ``localhost``).
+        host: an IPv4 loopback address (``127.0.0.1``, any ``127.x.y.z``, ``localhost``);
+            with ``allow_remote``, any IPv4 address (``0.0.0.0``: every interface), which
+            exposes a server with no authentication to whoever can reach it.
         port: the port to bind; default a free one (never 2024), re-picked if another
             process takes it during startup. A given port that is taken is an error.
         log_path: file for the server's stdout and stderr, truncated on start; default a
@@ -465,8 +483,11 @@ class EmbeddedServer:
         env: Mapping[str, str] | None = None,
         auth_secret: str | None = None,
         auth_path: str | None = None,
+        allow_remote: bool = False,
     ) -> None:
-        self._host = _loopback_host(host)
+        self._bind = _bind_host(host, allow_remote=allow_remote)
+        # Where lgbench itself connects: the bound address, or loopback for a wildcard.
+        self._host = "127.0.0.1" if self._bind == "0.0.0.0" else self._bind
         if auth_path is not None and auth_secret is None:
             raise ServerConfigError("auth_path needs auth_secret")
         if auth_secret is not None and not auth_secret:
@@ -504,8 +525,18 @@ class EmbeddedServer:
 
     @property
     def host(self) -> str:
-        """The loopback address the server binds."""
+        """The address lgbench connects to (the bound one, or 127.0.0.1 for 0.0.0.0)."""
         return self._host
+
+    @property
+    def bind_host(self) -> str:
+        """The address the server binds."""
+        return self._bind
+
+    @property
+    def exposed(self) -> bool:
+        """Whether the server listens beyond loopback (other machines may reach it)."""
+        return not _is_loopback(self._bind)
 
     @property
     def port(self) -> int:
@@ -796,7 +827,7 @@ class EmbeddedServer:
         assert session is not None
         self._attempts += 1
         if self._port is None or (self._attempts > 1 and not self._fixed_port):
-            self._port = _free_port(self._host)
+            self._port = _free_port(self._bind)
         workdir = Path(tempfile.mkdtemp(prefix="lgbench-server-"))
         watch_read, watch_write = os.pipe()
         command = [
@@ -804,7 +835,7 @@ class EmbeddedServer:
             "-m",
             "lgbench.server._child",
             "--host",
-            self._host,
+            self._bind,
             "--port",
             str(self._port),
             "--n-jobs-per-worker",
@@ -893,7 +924,7 @@ class EmbeddedServer:
         if self._restarting:
             raise self._error(f"could not get its port {self._port} back: another process took it")
         if self._fixed_port:
-            raise self._error(f"could not bind port {self._port} on {self._host}: it is in use")
+            raise self._error(f"could not bind port {self._port} on {self._bind}: it is in use")
         if self._attempts >= _PORT_ATTEMPTS:
             raise self._error(f"lost its port to another process {self._attempts} times")
         raise _PortTaken

@@ -94,6 +94,8 @@ def _target(target: TargetConfig) -> list[str]:
         fields["transport"] = target.transport
     if target.headers:
         fields["headers"] = dict(target.headers)
+    if target.secret_headers:
+        fields["secret_headers"] = list(target.secret_headers)
     lines = ["[target]", *_lines(fields)]
     if target.timeouts != TimeoutsConfig():
         timeouts = {"connect": target.timeouts.connect_s, "read": target.timeouts.read_s}

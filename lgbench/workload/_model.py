@@ -3,7 +3,8 @@
 ::
 
     Workload(name, path, target, defaults, scenarios, thresholds, faults, expected_errors)
-    ├── TargetConfig(url, api_key_env, headers, timeouts, transport, embedded, auth)
+    ├── TargetConfig(url, api_key_env, headers, secret_headers, timeouts, transport, embedded,
+    │                auth)
     │   ├── TimeoutsConfig(connect_s, read_s, total_s)
     │   ├── EmbeddedConfig(port, n_jobs_per_worker, log, auth)
     │   └── AuthConfig(tokens_env, tokens_file, users, vus_per_user, header, scheme,
@@ -149,11 +150,14 @@ class TargetConfig:
     ``url`` is ``"embedded"`` (start lgbench's own server) or an http(s) URL.
     ``api_key_env`` names the environment variable holding the API key: the key is
     never in the file, and no ambient key is sent unless a workload opts in.
+    ``secret_headers`` names headers (lower case) whose values are hidden like credentials,
+    beyond those named like one (docs/security.md).
     """
 
     url: str = "embedded"
     api_key_env: str | None = None
     headers: Mapping[str, str] = field(default_factory=_empty)
+    secret_headers: tuple[str, ...] = ()
     timeouts: TimeoutsConfig = TimeoutsConfig()
     transport: Transport = "fast"
     embedded: EmbeddedConfig = EmbeddedConfig()

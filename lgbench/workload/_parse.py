@@ -24,6 +24,7 @@ from typing import Any
 
 import tomli
 
+from lgbench._secrets import redact_url
 from lgbench._toml import (
     DURATION_FORMS,
     DurationError,
@@ -80,7 +81,16 @@ _TOP_KEYS = (
     "audit",
     "expected_errors",
 )
-_TARGET_KEYS = ("url", "api_key_env", "headers", "timeouts", "transport", "embedded", "auth")
+_TARGET_KEYS = (
+    "url",
+    "api_key_env",
+    "headers",
+    "secret_headers",
+    "timeouts",
+    "transport",
+    "embedded",
+    "auth",
+)
 _TIMEOUT_KEYS = ("connect", "read", "total")
 _EMBEDDED_KEYS = ("port", "n_jobs_per_worker", "log", "auth")
 _AUTH_KEYS = (
@@ -488,10 +498,10 @@ def _check_url(reader: _Reader, url: str, key: KeyPath) -> bool:
     except ValueError:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        reader.issue(key, f"url {quote(url)} is not a usable target", expected)
+        reader.issue(key, f"url {quote(redact_url(url))} is not a usable target", expected)
         return False
     if not port_ok:
-        reader.issue(key, f"url {quote(url)} has an invalid port", expected)
+        reader.issue(key, f"url {quote(redact_url(url))} has an invalid port", expected)
         return False
     if parts.username is not None or parts.password is not None:
         reader.issue(
@@ -501,10 +511,12 @@ def _check_url(reader: _Reader, url: str, key: KeyPath) -> bool:
         )
         return False
     if parts.query or parts.fragment:
-        reader.issue(key, f"url {quote(url)} must not have a query or fragment", expected)
+        reader.issue(
+            key, f"url {quote(redact_url(url))} must not have a query or fragment", expected
+        )
         return False
     if any(char.isspace() for char in url):
-        reader.issue(key, f"url {quote(url)} contains spaces", expected)
+        reader.issue(key, f"url {quote(redact_url(url))} contains spaces", expected)
         return False
     return True
 
@@ -542,8 +554,9 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
         elif not _ENV_NAME.fullmatch(given) or given.startswith(("lsv2_", "sk_")):
             reader.issue(
                 (*base, "api_key_env"),
-                f"api_key_env {quote(given[:12] + '...' if len(given) > 15 else given)} is not "
-                "the name of an environment variable (never put the key itself in the file)",
+                # Not quoted, not even in part: it may be the key itself.
+                "api_key_env is not the name of an environment variable (never put the key "
+                "itself in the file; the value is not shown, as it may be the key)",
                 env_expected,
             )
             ok = False
@@ -576,6 +589,18 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
                         where, f"header {quote(name)} contains a line break", "a one-line value"
                     )
                     ok = False
+    secret_headers: tuple[str, ...] = ()
+    if "secret_headers" in table:
+        where = (*base, "secret_headers")
+        names = table["secret_headers"]
+        expected = 'a list of header names, e.g. ["x-tenant-signature"]'
+        if not isinstance(names, list) or not all(
+            isinstance(name, str) and _HEADER_NAME.fullmatch(name) for name in names
+        ):
+            reader.issue(where, "secret_headers must be a list of header names", expected)
+            ok = False
+        else:
+            secret_headers = tuple(name.lower() for name in names)
     timeouts = TimeoutsConfig()
     if "timeouts" in table:
         read_timeouts = _read_timeouts(reader, table["timeouts"], (*base, "timeouts"))
@@ -632,6 +657,7 @@ def _read_target(reader: _Reader, raw: Any) -> TargetConfig | None:
         url=url,
         api_key_env=api_key_env,
         headers=MappingProxyType(headers),
+        secret_headers=secret_headers,
         timeouts=timeouts,
         transport=transport,
         embedded=embedded,

@@ -109,7 +109,8 @@ async def test_a_users_token_goes_in_its_header_and_nowhere_else() -> None:
     seen: list[dict[str, str]] = []
 
     def handler(request: Request) -> Response:
-        seen.append({name: str(value) for name, value in request.headers})
+        # What goes on the wire: a credential's real text (str() of a Secret is redacted).
+        seen.append({name: "".join((value,)) for name, value in request.headers})
         body = json.dumps({"detail": f"bad token {SECRET_TOKEN}-0"}).encode()
         return Response(403, [("content-type", "application/json")], content=body)
 

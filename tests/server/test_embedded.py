@@ -114,6 +114,19 @@ def test_only_ipv4_loopback_hosts_are_accepted(host: str) -> None:
     assert caught.value.exit_code == ExitCode.USAGE
 
 
+def test_another_address_is_bound_only_when_allowed_and_then_said() -> None:
+    assert not EmbeddedServer().exposed
+    assert not EmbeddedServer(host="127.0.0.2").exposed
+    wildcard = EmbeddedServer(host="0.0.0.0", allow_remote=True)
+    assert wildcard.exposed
+    assert wildcard.bind_host == "0.0.0.0"
+    assert wildcard.host == "127.0.0.1"  # lgbench itself still talks over loopback
+    assert EmbeddedServer(host="192.0.2.1", allow_remote=True).host == "192.0.2.1"
+    for host in ("example.com", "::"):
+        with pytest.raises(ServerConfigError):
+            EmbeddedServer(host=host, allow_remote=True)
+
+
 def test_a_given_port_in_use_is_a_server_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

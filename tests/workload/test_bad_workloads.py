@@ -32,7 +32,7 @@ CASES = [
             (
                 3,
                 15,
-                'api_key_env "lsv2_pt_0123..." is not the name of an environment variable',
+                "api_key_env is not the name of an environment variable",
             ),
         ],
         id="api-key-env-holds-key",

@@ -28,6 +28,7 @@ from lgbench.workload import (
     Workload,
     WorkloadError,
     WorkloadIssue,
+    dump_workload,
     load_workload,
     parse_workload,
 )
@@ -387,3 +388,19 @@ executor = "nope"
         parse_workload(text, "w.toml")
     positions = [(issue.line, issue.column) for issue in caught.value.issues]
     assert positions == sorted(set(positions))
+
+
+@pytest.mark.parametrize(
+    "value", ['"x-sig"', '["bad header"]', "[1]"], ids=["not-a-list", "bad-name", "not-a-string"]
+)
+def test_secret_headers_must_be_a_list_of_header_names(value: str) -> None:
+    text = f"[target]\nsecret_headers = {value}\n{MINIMAL}"
+    with pytest.raises(WorkloadError, match="secret_headers must be a list of header names"):
+        parse_workload(text, "secret.toml")
+
+
+def test_secret_headers_are_read_in_lower_case_and_dumped_back() -> None:
+    text = f'[target]\nsecret_headers = ["X-Tenant-Signature"]\n{MINIMAL}'
+    workload = parse_workload(text, "secret.toml")
+    assert workload.target.secret_headers == ("x-tenant-signature",)
+    assert parse_workload(dump_workload(workload), "again.toml").target == workload.target
