@@ -80,6 +80,32 @@ def _int_from(low: int, high: int | None = None) -> Callable[[str], int]:
     return parse
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a whole number >= 1, or ``auto`` (the machine's cores)."""
+    if text == "auto":
+        return os.cpu_count() or 1
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a number of workers: {text!r} (a whole number >= 1, or auto)"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (or auto), not {value}")
+    return value
+
+
+def _add_workers_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help=f"{what} over N worker processes on this machine (N >= 1, or auto = one per"
+        " core; default 1: one process); docs/distributed.md",
+    )
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -186,6 +212,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("file", type=_path, metavar="FILE.toml", help="the workload")
     _add_override_flags(validate)
+    _add_workers_flag(validate, "show each worker's share of a run split")
 
     check = verbs.add_parser(
         "check",
@@ -443,6 +470,8 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         f" {format_duration(workload.total_duration_s())} with graceful stops;"
         f" up to {workload.max_vus()} VUs at once"
     )
+    if args.workers > 1:
+        _print_shares(workload, args.workers, console)
     for threshold in workload_thresholds(workload):
         console.print(f"threshold: {escape(threshold.describe())}", soft_wrap=True)
     skipped = faults_after(workload.faults, load_s)
@@ -453,6 +482,21 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             soft_wrap=True,
         )
     return ExitCode.OK
+
+
+def _print_shares(workload: Workload, workers: int, console: Console) -> None:
+    """Each worker's share of every scenario (a split plan that cannot work raises)."""
+    from lgbench.engine import plan_scenario, segments
+
+    console.print(
+        f"split over {workers} workers (VU, arrival and thread j go to worker j mod {workers},"
+        " counted from 0):"
+    )
+    for segment in segments(workers):
+        console.print(f"{segment.label()}:")
+        for scenario in workload.scenarios:
+            plan = plan_scenario(scenario.executor, segment)
+            console.print(f"  {escape(scenario.name)}: {escape(plan.describe())}", soft_wrap=True)
 
 
 _PLAN_COLUMNS: Final = ("start", "scenario", "executor", "model", "plan", "max VUs", "ends by")

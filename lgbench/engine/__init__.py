@@ -76,6 +76,15 @@ from lgbench.engine._runner import (
     run_workload,
 )
 from lgbench.engine._schedule import run_paced
+from lgbench.engine._segment import (
+    ScenarioPlan,
+    Schedule,
+    Segment,
+    SegmentPacer,
+    SegmentVus,
+    plan_scenario,
+    segments,
+)
 
 __all__ = [
     "AUDIT_SCENARIO",
@@ -118,8 +127,13 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "ScenarioContext",
+    "ScenarioPlan",
     "ScenarioStats",
+    "Schedule",
     "ScheduleError",
+    "Segment",
+    "SegmentPacer",
+    "SegmentVus",
     "SharedIterations",
     "SharedIterationsExecutor",
     "Snapshot",
@@ -137,12 +151,14 @@ __all__ = [
     "find_checker",
     "is_generic_not_found",
     "measurement_clock",
+    "plan_scenario",
     "planned_duration_s",
     "print_failures",
     "print_summary",
     "run_audit",
     "run_paced",
     "run_workload",
+    "segments",
 ]
 
 for _name in __all__:
