@@ -32,7 +32,7 @@ from lgbench.errors import LgbenchError, UsageError
 from lgbench.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from lgbench.engine import LiveMode, Overrides
+    from lgbench.engine import LiveMode, Overrides, SplitLoad
     from lgbench.workload import Workload
 
 __all__ = ["main"]
@@ -161,6 +161,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_override_flags(run)
     run.add_argument("--backend", choices=BACKENDS, default="asyncio")
+    _add_workers_flag(run, "split the load")
+    run.add_argument(
+        "--require-all-workers",
+        action="store_true",
+        help="with --workers: a worker lost during the run fails it (exit 3) instead of a warning",
+    )
     run.add_argument(
         "--transport", choices=TRANSPORTS, default=None, help="HTTP client (default: the file's)"
     )
@@ -573,6 +579,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         _check_target_flag(args.target)
     _check_transport(args, workload.target.url, workload.target.transport)
     _check_out_paths(args)
+    load = _worker_pool(args, workload)
     errors = Console(stderr=True, highlight=False)
     live: LiveMode
     if args.quiet:
@@ -605,6 +612,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             options,
             checker=checker,
             console=errors if live == "quiet" else console,
+            load=load,
         ),
     )
     from lgbench.engine import RunResult
@@ -631,11 +639,35 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             return 128 + signum
         if result.summary is None:
             return 130
+    if args.require_all_workers and result.summary is not None:
+        lost = [w for w in result.summary.get("workers", []) if w["status"] == "lost"]
+        if lost:
+            errors.print(
+                f"error: {len(lost)} of {args.workers} workers were lost (--require-all-workers)"
+            )
+            return ExitCode.TARGET
     if result.anomalies_found:
         return ExitCode.ANOMALIES
     if not result.thresholds_passed or result.operations_failed:
         return ExitCode.THRESHOLDS
     return ExitCode.OK
+
+
+def _worker_pool(args: argparse.Namespace, workload: Workload) -> SplitLoad | None:
+    """The worker pool of ``--workers N`` (None for one process), after checking that the
+    split can work (a usage error otherwise, before anything starts)."""
+    if args.require_all_workers and args.workers == 1:
+        raise UsageError("--require-all-workers needs --workers 2 or more")
+    if args.workers == 1:
+        return None
+    from lgbench.distributed import WorkerPool
+    from lgbench.engine import apply_overrides, plan_scenario, segments
+
+    planned = apply_overrides(workload, _overrides(args))
+    for segment in segments(args.workers):
+        for scenario in planned.scenarios:
+            plan_scenario(scenario.executor, segment)
+    return WorkerPool(args.workers)
 
 
 def _check_target_flag(url: str) -> None:

@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"workload"}),
     frozenset({"check", "gate", "report", "thresholds"}),
     frozenset({"engine"}),
+    frozenset({"distributed"}),
     frozenset({"cli"}),
 )
 LAYER = {package: level for level, packages in enumerate(LAYERS) for package in packages}

@@ -71,8 +71,10 @@ from lgbench.engine._runner import (
     RunResult,
     default_run_dir,
     find_checker,
+    load_client,
     measurement_clock,
     planned_duration_s,
+    register_scenario,
     run_workload,
 )
 from lgbench.engine._schedule import run_paced
@@ -85,6 +87,7 @@ from lgbench.engine._segment import (
     plan_scenario,
     segments,
 )
+from lgbench.engine._split import SplitLoad, SplitRun
 
 __all__ = [
     "AUDIT_SCENARIO",
@@ -137,6 +140,8 @@ __all__ = [
     "SharedIterations",
     "SharedIterationsExecutor",
     "Snapshot",
+    "SplitLoad",
+    "SplitRun",
     "Stage",
     "ThreadLedger",
     "UnsupportedRoute",
@@ -150,11 +155,13 @@ __all__ = [
     "executor_model",
     "find_checker",
     "is_generic_not_found",
+    "load_client",
     "measurement_clock",
     "plan_scenario",
     "planned_duration_s",
     "print_failures",
     "print_summary",
+    "register_scenario",
     "run_audit",
     "run_paced",
     "run_workload",
