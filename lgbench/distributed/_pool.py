@@ -62,6 +62,7 @@ class WorkerState:
     figures: dict[str, Any] = field(default_factory=dict)
     intervals: int = 0
     lost_at_s: float | None = None
+    history: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of ``summary.json``'s ``workers``."""
@@ -79,6 +80,7 @@ class WorkerState:
             "schedule_lag_p99_ms": figures.get("schedule_lag_p99_ms"),
             "dropped": figures.get("dropped", 0),
             "history": history_name(self.number),
+            "history_events": self.history.get("events"),
         }
 
 
@@ -195,6 +197,7 @@ class WorkerPool:
             recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
             if message["type"] == "final":
                 worker.status = str(message["status"])
+                worker.history = dict(message["history"])
                 for thread_id, deleted in message["threads"].items():
                     recorder.threads.add(thread_id)
                     if deleted:
@@ -246,6 +249,24 @@ class WorkerPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(1.0)
+
+    def live_lines(self) -> list[str]:
+        lines = []
+        for worker in self.workers:
+            figures = worker.figures
+
+            def ms(value: Any) -> str:
+                return "-" if value is None else f"{value:.1f} ms"
+
+            lines.append(
+                f"worker {worker.number} (pid {worker.pid}) {worker.status}:"
+                f" CPU {figures.get('cpu_percent', 0.0):.0f} %"
+                f"  loop lag p99 {ms(figures.get('loop_lag_p99_ms'))}"
+                f"  schedule lag p99 {ms(figures.get('schedule_lag_p99_ms'))}"
+                f"  active VUs {figures.get('active_vus', 0)}"
+                f"  dropped {figures.get('dropped', 0)}"
+            )
+        return lines
 
     def summary(self) -> dict[str, Any]:
         return {

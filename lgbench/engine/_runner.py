@@ -528,6 +528,8 @@ class _Run:
         self.evaluator = ThresholdEvaluator(workload_thresholds(workload, options.thresholds))
         self.drift = DriftTracker(options.drift_window_s)
         self.live.window_s = options.drift_window_s
+        if load is not None:
+            self.live.worker_lines = load.live_lines
         self.baseline: list[Any] | None = None
         self.comparison: Any = None
         self.server: Any = None

@@ -67,6 +67,10 @@ class SplitLoad(Protocol):
         """Stop whatever still runs; no worker process outlives this."""
         ...
 
+    def live_lines(self) -> list[str]:
+        """One line per worker for the live view (its status, CPU, lags, drops)."""
+        ...
+
     def summary(self) -> dict[str, Any]:
         """``workers`` (one entry each), ``faults`` (lost workers) and ``unsupported``
         (routes the workers found missing), for ``summary.json``."""
