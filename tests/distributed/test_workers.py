@@ -297,3 +297,38 @@ def test_workers_outlive_a_killed_coordinator_by_seconds_at_most(
         for pid in pids:  # never leave one behind, even when the test fails
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+ABORTING = """
+name = "aborting"
+
+[[scenario]]
+name = "creates"
+executor = "constant-vus"
+vus = 4
+duration = "40s"
+steps = [{ op = "threads.create" }]
+
+[thresholds]
+"threads.create.latency.p50" = { condition = "< 0.001ms", abort_on_fail = true }
+"""
+
+
+async def test_an_aborting_threshold_stops_every_worker(langgraph_url: str, tmp_path: Path) -> None:
+    from lgbench.workload import parse_workload
+
+    result = await run_workload(
+        parse_workload(ABORTING, path=tmp_path / "aborting.toml"),
+        RunOptions(target=langgraph_url, out_dir=tmp_path / "run", report=False),
+        load=WorkerPool(WORKERS),
+    )
+    summary = result.summary
+    assert summary is not None
+    assert result.partial
+    assert result.stop_reason.startswith("threshold"), result.stop_reason
+    assert [w["status"] for w in summary["workers"]] == ["stopped", "stopped"]
+    assert summary["duration_s"] < 20  # not the planned 40 s
+    assert summary["thresholds"]["passed"] is False
+    # Both workers ran their half of the VUs before the stop.
+    assert summary["scenarios"]["creates"]["vus_allocated"] == 4
+    assert all(w["history_events"] for w in summary["workers"])
