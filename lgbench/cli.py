@@ -95,6 +95,13 @@ def _workers(text: str) -> int:
     return value
 
 
+def _ray_address(text: str) -> str:
+    """``--ray``: ``local`` or a cluster address (``host:port``, ``ray://host:port``)."""
+    if not text.strip() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f'not a Ray address: {text!r} (host:port, or "local")')
+    return text
+
+
 def _add_workers_flag(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--workers",
@@ -162,6 +169,14 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_override_flags(run)
     run.add_argument("--backend", choices=BACKENDS, default="asyncio")
     _add_workers_flag(run, "split the load")
+    run.add_argument(
+        "--ray",
+        default=None,
+        metavar="ADDRESS",
+        type=_ray_address,
+        help='run the --workers as Ray actors on the cluster at ADDRESS, or "local" for a'
+        " private one-machine cluster (needs lgbench[ray]); docs/distributed.md",
+    )
     run.add_argument(
         "--require-all-workers",
         action="store_true",
@@ -656,17 +671,19 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 def _worker_pool(args: argparse.Namespace, workload: Workload) -> SplitLoad | None:
     """The worker pool of ``--workers N`` (None for one process), after checking that the
     split can work (a usage error otherwise, before anything starts)."""
-    if args.require_all_workers and args.workers == 1:
-        raise UsageError("--require-all-workers needs --workers 2 or more")
-    if args.workers == 1:
+    if args.require_all_workers and args.workers == 1 and args.ray is None:
+        raise UsageError("--require-all-workers needs --workers 2 or more (or --ray)")
+    if args.workers == 1 and args.ray is None:
         return None
-    from lgbench.distributed import WorkerPool
+    from lgbench.distributed import RayPool, WorkerPool
     from lgbench.engine import apply_overrides, plan_scenario, segments
 
     planned = apply_overrides(workload, _overrides(args))
     for segment in segments(args.workers):
         for scenario in planned.scenarios:
             plan_scenario(scenario.executor, segment)
+    if args.ray is not None:
+        return RayPool(args.workers, args.ray)
     return WorkerPool(args.workers)
 
 

@@ -8,7 +8,8 @@ counts are merged into the coordinator's recorder interval by interval.
 
 from __future__ import annotations
 
-from lgbench.distributed._pool import WorkerPool, WorkerState
+from lgbench.distributed._pool import WorkerPool, WorkerProcess, WorkerState
+from lgbench.distributed._ray import RUN_MARKER, RayPool, run_ray_worker
 from lgbench.distributed._worker import (
     WorkerSpec,
     history_name,
@@ -18,11 +19,15 @@ from lgbench.distributed._worker import (
 )
 
 __all__ = [
+    "RUN_MARKER",
+    "RayPool",
     "WorkerPool",
+    "WorkerProcess",
     "WorkerSpec",
     "WorkerState",
     "history_name",
     "intervals_name",
+    "run_ray_worker",
     "sleep_until_wall",
     "worker_main",
 ]

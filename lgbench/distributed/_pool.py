@@ -24,11 +24,10 @@ SIGTERM and SIGKILL.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.process
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any, Final, final
+from typing import Any, Final, Protocol
 
 import anyio
 import anyio.abc
@@ -46,13 +45,28 @@ _EXIT_WAIT_S: Final = 5.0
 _PINGS: Final = 3
 
 
-@final
+class WorkerProcess(Protocol):
+    """What the pool needs of a worker's process (a ``multiprocessing`` process, or a stand-in
+    for a Ray actor)."""
+
+    @property
+    def exitcode(self) -> int | None: ...
+
+    def is_alive(self) -> bool: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+
 @dataclass(slots=True)
 class WorkerState:
     """What the coordinator knows of one worker."""
 
     number: int
-    process: multiprocessing.process.BaseProcess
+    process: WorkerProcess
     conn: Connection
     pid: int | None = None
     host: str = ""
@@ -92,7 +106,6 @@ def _send(worker: WorkerState, message: dict[str, Any]) -> bool:
     return True
 
 
-@final
 class WorkerPool:
     """``count`` worker processes on this machine (see the module docstring)."""
 
@@ -110,18 +123,7 @@ class WorkerPool:
         return self._count
 
     async def start(self, run: SplitRun) -> float:
-        context = multiprocessing.get_context("spawn")
-        for number in range(1, self._count + 1):
-            ours, theirs = context.Pipe()
-            process = context.Process(
-                target=worker_main,
-                args=(WorkerSpec(run, number, self._count), theirs),
-                name=f"lgbench-worker-{number}",
-                daemon=True,
-            )
-            process.start()
-            theirs.close()  # only the worker holds its end: our death reads as end of file
-            self.workers.append(WorkerState(number, process, ours))
+        await self._launch(run)
         with anyio.move_on_after(_HELLO_TIMEOUT_S) as waiting:
             async with anyio.create_task_group() as group:
                 for worker in self.workers:
@@ -142,11 +144,27 @@ class WorkerPool:
             worker.status = "running"
         return start_wall_s
 
+    async def _launch(self, run: SplitRun) -> None:
+        """Start the worker processes, each with its end of a pipe (``self.workers``)."""
+        context = multiprocessing.get_context("spawn")
+        for number in range(1, self._count + 1):
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=worker_main,
+                args=(WorkerSpec(run, number, self._count), theirs),
+                name=f"lgbench-worker-{number}",
+                daemon=True,
+            )
+            process.start()
+            theirs.close()  # only the worker holds its end: our death reads as end of file
+            self.workers.append(WorkerState(number, process, ours))
+
     async def _greet(self, worker: WorkerState) -> None:
         try:
-            hello = await self._recv(worker)
-            worker.pid = int(hello["pid"])
-            worker.host = str(hello["host"])
+            if worker.pid is None:  # else: read already, to tell which worker called
+                hello = await self._recv(worker)
+                worker.pid = int(hello["pid"])
+                worker.host = str(hello["host"])
             best: tuple[float, float] | None = None
             for _ in range(_PINGS):  # the shortest round trip bounds the offset best
                 sent_s = time.time()

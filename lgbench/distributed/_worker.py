@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -93,8 +94,10 @@ async def sleep_until_wall(start_wall_s: float) -> None:
 
 
 def worker_main(spec: WorkerSpec, conn: Connection) -> None:
-    """The worker process's entry point (see the module docstring)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """The worker process's entry point (see the module docstring); also run in a thread of
+    a Ray actor, where signals are not its business."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     options: dict[str, Any] = {}
     if spec.run.backend == "asyncio":
         try:
@@ -135,7 +138,14 @@ class _Worker:
     async def run(self) -> None:
         spec = self.spec
         run = spec.run
-        self.send({"type": "hello", "pid": os.getpid(), "host": socket.gethostname()})
+        self.send(
+            {
+                "type": "hello",
+                "worker": spec.number,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+            }
+        )
         start: dict[str, Any] = {}
         while not start:
             message = await self.recv()
