@@ -8,7 +8,8 @@ between rounds), ``lgbench run`` of a ``constant-vus`` workload (``--vus`` VUs l
 ``http.get /json``) for ``--seconds``: once as one process, once with ``--workers 2`` (a
 coordinator and two workers with 16 VUs each). Both are pinned to CPU 1 (``taskset``; the
 workers inherit it), so both get the same one core and the comparison is the cost of a
-request, not the number of cores.
+request, not the number of cores. With ``--ray``, also ``--ray local --workers 2`` (a private
+one-machine Ray cluster started by lgbench; its daemons are pinned with it).
 
 Measured the way ``peers.py`` measures (its sampling is reused): every 0.2 s nginx's request
 counter and the CPU time of the client's whole process tree; in the *steady window* (from
@@ -50,9 +51,10 @@ LGBENCH = [sys.executable, "-m", "lgbench.cli"]
 
 
 def run_once(
-    workload: Path, port: int, folder: Path, workers: int, bench: Any
+    workload: Path, port: int, folder: Path, workers: int, bench: Any, mode: str
 ) -> dict[str, Any] | None:
-    """One ``lgbench run`` (``workers`` 1: no flag), sampled; its steady-window figures."""
+    """One ``lgbench run`` (``mode``: ``process``, ``workers`` or ``ray``), sampled; its
+    steady-window figures."""
     out = folder / "run"
     argv = [
         *LGBENCH,
@@ -66,8 +68,10 @@ def run_once(
         "--no-report",
         "--no-audit",
     ]
-    if workers > 1:
+    if mode != "process":
         argv += ["--workers", str(workers)]
+    if mode == "ray":
+        argv += ["--ray", "local"]
     window = None
     for _attempt in range(3):
         shutil.rmtree(out, ignore_errors=True)  # a disturbed attempt's folder
@@ -86,7 +90,7 @@ def run_once(
     requests = summary["operations"]["http.get"]["count"]
     shutil.rmtree(out, ignore_errors=True)
     return {
-        "workers": workers,
+        "mode": mode,
         "req_per_s": window.req_per_s,
         "cpu_us_per_req": window.cpu_us_per_request,
         "client_cores": window.client_cores,
@@ -102,8 +106,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--vus", type=int, default=32)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--ray", action="store_true", help="also --ray local --workers 2 (needs lgbench[ray])"
+    )
     args = parser.parse_args()
-    results: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    modes = ["process", "workers", *(["ray"] if args.ray else [])]
+    results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory(prefix="lgbench-scale-") as tmp:
         folder = Path(tmp)
         workload = folder / "w.toml"
@@ -112,39 +120,45 @@ def main() -> None:
         with running_nginx(folder / "nginx") as (nginx, port):
             bench = {"nginx": nginx, "counter": NginxCounter(port)}
             for round_ in range(args.rounds):
-                order = (1, 2) if round_ % 2 == 0 else (2, 1)
-                for workers in order:
-                    run_folder = folder / f"run-{round_}-{workers}"
+                order = modes if round_ % 2 == 0 else modes[::-1]
+                for mode in order:
+                    run_folder = folder / f"run-{round_}-{mode}"
                     run_folder.mkdir()
-                    figures = run_once(workload, port, run_folder, workers, bench)
+                    figures = run_once(workload, port, run_folder, 2, bench, mode)
                     if figures is None:
-                        print(f"round {round_ + 1} workers {workers}: no steady window")
+                        print(f"round {round_ + 1} {mode}: no steady window")
                         continue
-                    results[workers].append(figures)
+                    results[mode].append(figures)
                     print(
-                        f"round {round_ + 1} workers {workers}: {figures['req_per_s']:,.0f} req/s,"
+                        f"round {round_ + 1} {mode}: {figures['req_per_s']:,.0f} req/s,"
                         f" {figures['cpu_us_per_req']:.1f} CPU µs/req"
                         + (" (disturbed)" if figures["disturbed"] else ""),
                         file=sys.stderr,
                     )
     medians = {
-        workers: {
+        mode: {
             key: statistics.median(run[key] for run in runs)
             for key in ("req_per_s", "cpu_us_per_req", "whole_cpu_us_per_req")
         }
-        for workers, runs in results.items()
+        for mode, runs in results.items()
+        if runs
     }
     print("| load generator (one core) | req/s | CPU µs / request | whole-run CPU µs / request |")
     print("|---|---:|---:|---:|")
-    for workers, label in ((1, "1 process"), (2, "--workers 2")):
-        m = medians[workers]
+    labels = {"process": "1 process", "workers": "--workers 2", "ray": "--ray local --workers 2"}
+    for mode, m in medians.items():
+        label = labels[mode]
         print(
             f"| {label} | {m['req_per_s']:,.0f} | {m['cpu_us_per_req']:.1f}"
             f" | {m['whole_cpu_us_per_req']:.1f} |"
         )
-    rate = medians[2]["req_per_s"] / medians[1]["req_per_s"]
-    cost = medians[2]["cpu_us_per_req"] / medians[1]["cpu_us_per_req"]
-    print(f"\n2 workers / 1 process: rate x {rate:.2f}, CPU per request x {cost:.2f}")
+    for mode, base in (("workers", "process"), ("ray", "workers")):
+        if mode in medians and base in medians:
+            rate = medians[mode]["req_per_s"] / medians[base]["req_per_s"]
+            cost = medians[mode]["cpu_us_per_req"] / medians[base]["cpu_us_per_req"]
+            print(
+                f"{labels[mode]} / {labels[base]}: rate x {rate:.2f}, CPU per request x {cost:.2f}"
+            )
     if args.json is not None:
         args.json.write_text(json.dumps({"runs": results, "medians": medians}, indent=2))
 

@@ -404,6 +404,7 @@ CASES = [
     # -- scale-out ------------------------------------------------------------------------
     pytest.param((*RUN, "--workers", "0"), 2, ["--workers", "at least 1"], id="workers-0"),
     pytest.param((*RUN, "--workers", "many"), 2, ["--workers", "'many'"], id="workers-word"),
+    pytest.param((*RUN, "--ray", " "), 2, ["--ray", "not a Ray address"], id="ray-blank"),
     pytest.param(
         (*RUN, "--require-all-workers"), 2, ["--require-all-workers", "--workers 2"], id="req-all"
     ),

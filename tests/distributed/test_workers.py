@@ -332,3 +332,36 @@ async def test_an_aborting_threshold_stops_every_worker(langgraph_url: str, tmp_
     # Both workers ran their half of the VUs before the stop.
     assert summary["scenarios"]["creates"]["vus_allocated"] == 4
     assert all(w["history_events"] for w in summary["workers"])
+
+
+def test_require_all_workers_makes_a_lost_worker_exit_3(langgraph_url: str, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    process = _lgbench(
+        "run",
+        str(WORKLOADS / "quickstart.toml"),
+        "--workers",
+        "2",
+        "--require-all-workers",
+        "--target",
+        langgraph_url,
+        "--out",
+        str(run_dir),
+        "--duration",
+        "4s",
+        "--no-report",
+        "--quiet",
+        capture=True,
+    )
+    try:
+        pids = _worker_pids(run_dir)
+        time.sleep(1.0)
+        os.kill(pids[0], signal.SIGKILL)
+        _out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 3, err.decode()
+    assert "1 of 2 workers were lost" in err.decode()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [w["status"] for w in summary["workers"]] == ["lost", "finished"]
