@@ -120,6 +120,12 @@ async def test_two_workers_merge_into_one_exact_run(
                 merged[operation].max_us / 1000, rel=1e-3
             )
 
+    # timeseries.jsonl: the merged intervals add up to the summary too.
+    lines = [json.loads(line) for line in (run_dir / "timeseries.jsonl").read_text().splitlines()]
+    for operation, stats in summary["operations"].items():
+        logged = sum(line["operations"].get(operation, {}).get("count", 0) for line in lines[1:])
+        assert logged == stats["count"], operation
+
     # Scenarios: iterations of both workers; the whole plan's VUs.
     workload = apply_overrides(load_workload(WORKLOADS / f"{name}.toml"), Overrides(vus=2))
     for scenario in workload.scenarios:
