@@ -190,6 +190,8 @@ async def test_a_worker_killed_mid_run_is_a_fault_not_a_lost_run(
     assert sum(op["count"] for op in summary["operations"].values()) > 0
     markers = read_history(run_dir / "history.jsonl").markers("worker.lost")
     assert [m["value"]["worker"] for m in markers] == [2]
+    # Its operations cut short have no completion: unknown outcomes, never an anomaly.
+    assert result.check is not None and result.check.valid is not False
     assert not any(w.process.is_alive() for w in pool.workers)
 
 
@@ -371,3 +373,33 @@ def test_require_all_workers_makes_a_lost_worker_exit_3(langgraph_url: str, tmp_
     assert "1 of 2 workers were lost" in err.decode()
     summary = json.loads((run_dir / "summary.json").read_text())
     assert [w["status"] for w in summary["workers"]] == ["lost", "finished"]
+
+
+async def test_report_and_baseline_work_on_the_merged_run(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    workload = load_workload(WORKLOADS / "quickstart.toml")
+    overrides = Overrides(duration_s=2.0, vus=2, graceful_stop_s=2.0)
+    first = await run_workload(
+        workload,
+        RunOptions(target=langgraph_url, out_dir=tmp_path / "base", overrides=overrides),
+        load=WorkerPool(WORKERS),
+    )
+    second = await run_workload(
+        workload,
+        RunOptions(
+            target=langgraph_url,
+            out_dir=tmp_path / "new",
+            overrides=overrides,
+            baseline=first.run_dir,
+        ),
+        load=WorkerPool(WORKERS),
+    )
+    assert "report" in first.files and first.files["report"].stat().st_size > 0
+    assert first.summary is not None and second.summary is not None
+    baseline = second.summary["baseline"]
+    # The merged runs were compared operation by operation, with their merged counts.
+    assert set(baseline["operations"]) == set(second.summary["operations"])
+    for name, compared in baseline["operations"].items():
+        assert compared["count"]["new"] == second.summary["operations"][name]["count"]
+        assert compared["count"]["base"] == first.summary["operations"][name]["count"]
