@@ -10,6 +10,7 @@ generator itself: a worker killed mid-run, the coordinator stopped or killed.
 from __future__ import annotations
 
 import collections
+import io
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from typing import Any
 
 import anyio
 import pytest
+from rich.console import Console
 
 from lgbench.check import check_history
 from lgbench.distributed import WorkerPool, history_name, intervals_name
@@ -325,11 +327,21 @@ steps = [{ op = "threads.create" }]
 async def test_an_aborting_threshold_stops_every_worker(langgraph_url: str, tmp_path: Path) -> None:
     from lgbench.workload import parse_workload
 
+    shown = io.StringIO()
     result = await run_workload(
         parse_workload(ABORTING, path=tmp_path / "aborting.toml"),
-        RunOptions(target=langgraph_url, out_dir=tmp_path / "run", report=False),
+        RunOptions(
+            target=langgraph_url,
+            out_dir=tmp_path / "run",
+            report=False,
+            live="plain",
+            plain_every_s=0.5,
+        ),
         load=WorkerPool(WORKERS),
+        console=Console(file=shown, width=200),
     )
+    # The live view: merged figures, then one line per worker.
+    assert "worker 1 (pid" in shown.getvalue() and "worker 2 (pid" in shown.getvalue()
     summary = result.summary
     assert summary is not None
     assert result.partial
