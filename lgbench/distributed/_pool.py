@@ -117,6 +117,7 @@ class WorkerPool:
         self.faults: list[dict[str, Any]] = []
         self.unsupported: list[dict[str, Any]] = []
         self._origin_wall_s = 0.0
+        self._unmerged = 0
 
     @property
     def count(self) -> int:
@@ -212,7 +213,13 @@ class WorkerPool:
             worker.counts = message["counts"]
             worker.figures = message["figures"]
             worker.intervals += 1
-            recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
+            # The counts are summed over every worker: once per round of intervals (when each
+            # running worker has sent one), not once per message.
+            self._unmerged += 1
+            running = sum(1 for w in self.workers if w.status == "running")
+            if self._unmerged >= running or message["type"] == "final":
+                self._unmerged = 0
+                recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
             if message["type"] == "final":
                 worker.status = str(message["status"])
                 worker.history = dict(message["history"])
@@ -246,6 +253,7 @@ class WorkerPool:
             f" {code}); its results up to its last interval are kept, its operations in flight"
             " are unknown",
         )
+        recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
 
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):
