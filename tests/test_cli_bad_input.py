@@ -110,6 +110,16 @@ BAD_WORKLOADS = {
         '\n[[fault]]\nkind = "latency"\nat = "0s"\nlatency = "10ms"\n'
     ),
     "https-fast.toml": '\n[target]\nurl = "https://127.0.0.1:9"\n',
+    "users.toml": (
+        '\n[target]\nurl = "http://127.0.0.1:9"\n'
+        '\n[target.auth]\ntokens_env = "LGBENCH_TEST_TOKENS"\n'
+        '\n[[scenario]]\nname = "a"\nexecutor = "constant-vus"\nvus = 2\nduration = "2s"\n'
+        'steps = [{ op = "threads.create" }]\n'
+    ),
+    "split.toml": (
+        '\n[[scenario]]\nname = "a"\nexecutor = "constant-arrival-rate"\nrate = 5\n'
+        'duration = "2s"\npre_allocated_vus = 1\nmax_vus = 1\nsteps = [{ op = "threads.create" }]\n'
+    ),
 }
 
 RUN = ("run", "{tmp}/w.toml", "--target", UNREACHABLE, "--out", "{tmp}/out")
@@ -397,6 +407,25 @@ CASES = [
         id="check-stuck-after",
     ),
     pytest.param(("check", "{tmp}/rotated", "--profile", "x"), 2, ["--profile"], id="chk-profile"),
+    # -- scale-out ------------------------------------------------------------------------
+    pytest.param((*RUN, "--workers", "0"), 2, ["--workers", "at least 1"], id="workers-0"),
+    pytest.param((*RUN, "--workers", "many"), 2, ["--workers", "'many'"], id="workers-word"),
+    pytest.param((*RUN, "--ray", " "), 2, ["--ray", "not a Ray address"], id="ray-blank"),
+    pytest.param(
+        (*RUN, "--require-all-workers"), 2, ["--require-all-workers", "--workers 2"], id="req-all"
+    ),
+    pytest.param(
+        ("run", "{tmp}/split.toml", "--target", UNREACHABLE, "--workers", "2"),
+        2,
+        ["max_vus (1) is fewer than the 2 workers", "worker 2/2"],
+        id="workers-split-too-thin",
+    ),
+    pytest.param(
+        ("run", "{tmp}/users.toml", "--target", UNREACHABLE, "--workers", "2"),
+        2,
+        ["--workers/--ray", "[target.auth]"],
+        id="workers-with-users",
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,34 @@ def test_on_a_terminal_the_plan_is_a_table(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "scenarios, by start time" in text and "┃" in text
     assert "a-scenario-with-a-rather-long-name" in text
+
+
+def test_workers_show_each_share(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(_file(tmp_path)), "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "split over 2 workers" in out
+    assert "worker 1/2:" in out and "worker 2/2:" in out
+    assert "b: 2 VUs for 1m" in out and "b: 1 VU for 1m" in out
+    assert "VUs 3 pre-allocated, at most 25" in out  # 5 and 50 split 3 + 2, 25 + 25
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_bad_worker_counts_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    assert main(["validate", str(_file(tmp_path)), "--workers", value]) == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+def test_a_split_that_cannot_work_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(_file(tmp_path)), "--workers", "64"]) == 2
+    assert "max_vus (50) is fewer than the 64 workers" in capsys.readouterr().err
+
+
+def test_auto_workers_is_the_core_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(_file(tmp_path)), "--workers", "auto"]) == 0
+    cores = os.cpu_count() or 1
+    out = capsys.readouterr().out
+    assert (f"split over {cores} workers" in out) == (cores > 1)

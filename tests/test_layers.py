@@ -33,7 +33,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"workload"}),
     frozenset({"check", "export", "gate", "report", "thresholds"}),
     frozenset({"engine"}),
-    frozenset({"monitor"}),
+    frozenset({"distributed", "monitor"}),
     frozenset({"cli"}),
 )
 LAYER = {package: level for level, packages in enumerate(LAYERS) for package in packages}

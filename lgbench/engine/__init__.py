@@ -72,11 +72,23 @@ from lgbench.engine._runner import (
     RunResult,
     default_run_dir,
     find_checker,
+    load_client,
     measurement_clock,
     planned_duration_s,
+    register_scenario,
     run_workload,
 )
 from lgbench.engine._schedule import run_paced
+from lgbench.engine._segment import (
+    ScenarioPlan,
+    Schedule,
+    Segment,
+    SegmentPacer,
+    SegmentVus,
+    plan_scenario,
+    segments,
+)
+from lgbench.engine._split import SplitLoad, SplitRun
 
 __all__ = [
     "AUDIT_SCENARIO",
@@ -121,11 +133,18 @@ __all__ = [
     "RunResult",
     "RunStart",
     "ScenarioContext",
+    "ScenarioPlan",
     "ScenarioStats",
+    "Schedule",
     "ScheduleError",
+    "Segment",
+    "SegmentPacer",
+    "SegmentVus",
     "SharedIterations",
     "SharedIterationsExecutor",
     "Snapshot",
+    "SplitLoad",
+    "SplitRun",
     "Stage",
     "ThreadLedger",
     "UnsupportedRoute",
@@ -139,13 +158,17 @@ __all__ = [
     "executor_model",
     "find_checker",
     "is_generic_not_found",
+    "load_client",
     "measurement_clock",
+    "plan_scenario",
     "planned_duration_s",
     "print_failures",
     "print_summary",
+    "register_scenario",
     "run_audit",
     "run_paced",
     "run_workload",
+    "segments",
 ]
 
 for _name in __all__:

@@ -50,10 +50,11 @@ import anyio.lowlevel
 from lgbench.client import NotFoundError
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
-from lgbench.engine._pacer import ConstantRate, Pacer, RampingRate, Stage
-from lgbench.engine._plan import RampingVus, VuStage
+from lgbench.engine._pacer import Pacer
+from lgbench.engine._plan import Burst, ConstantVus, PerVuIterations, RampingVus, SharedIterations
 from lgbench.engine._recorder import LoadModel
 from lgbench.engine._schedule import run_paced
+from lgbench.engine._segment import ScenarioPlan, SegmentVus, plan_scenario
 from lgbench.operations import OPERATIONS
 from lgbench.workload import (
     BurstConfig,
@@ -88,14 +89,25 @@ _MIN_LIST_LIMIT: Final = 10
 
 
 class Executor(abc.ABC):
-    """Runs one scenario (see the module docstring). ``origin_s`` is the run's start."""
+    """Runs one scenario (see the module docstring). ``origin_s`` is the run's start.
+
+    ``plan``: this process's share of the scenario (default: the whole of it); an empty
+    share returns at once.
+    """
 
     MODEL: ClassVar[LoadModel] = "closed"
 
-    def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
+    def __init__(
+        self,
+        ctx: ScenarioContext,
+        control: RunControl,
+        origin_s: float,
+        plan: ScenarioPlan | None = None,
+    ) -> None:
         self.ctx = ctx
         self.control = control
         self.config: ExecutorConfig = ctx.scenario.executor
+        self.scenario_plan = plan if plan is not None else plan_scenario(self.config)
         self.origin_s = origin_s
         self.start_s = origin_s + self.config.start_time_s
         self.stopping = False
@@ -115,6 +127,8 @@ class Executor(abc.ABC):
     async def run(self) -> None:
         """Wait for the start time, run the active phase, then stop gracefully."""
         stats = self.ctx.stats
+        if self.scenario_plan.empty:
+            return  # this worker's share of the scenario is nothing
         if not await self.wait_until(self.start_s):
             return  # stopped before the scenario began
         stats.started_s = self.clock()
@@ -186,8 +200,9 @@ class Executor(abc.ABC):
         return not self.stopping and self.clock() < end_s
 
     def new_actor(self, vu: int) -> Actor:
+        """An actor for this share's VU ``vu`` (from 1), numbered as in the whole plan."""
         self.ctx.stats.allocated_vus += 1
-        return Actor(self.ctx, vu)
+        return Actor(self.ctx, self.scenario_plan.vu_number(vu - 1))
 
 
 @final
@@ -197,8 +212,10 @@ class ConstantVusExecutor(Executor):
     config: ConstantVusConfig
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
-        end_s = self.start_s + self.config.duration_s
-        for vu in range(1, self.config.vus + 1):
+        plan = self.scenario_plan.schedule
+        assert isinstance(plan, ConstantVus)
+        end_s = self.start_s + plan.duration_s
+        for vu in range(1, plan.vus + 1):
             task_group.start_soon(self._loop, self.new_actor(vu), end_s)
         await self.wait_until(end_s)
 
@@ -214,23 +231,28 @@ class RampingVusExecutor(Executor):
 
     config: RampingVusConfig
 
-    def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
-        super().__init__(ctx, control, origin_s)
-        self.plan = RampingVus(
-            self.config.start_vus,
-            tuple(VuStage(int(s.target), s.duration_s) for s in self.config.stages),
-            self.config.graceful_ramp_down_s,
-        )
+    def __init__(
+        self,
+        ctx: ScenarioContext,
+        control: RunControl,
+        origin_s: float,
+        plan: ScenarioPlan | None = None,
+    ) -> None:
+        super().__init__(ctx, control, origin_s, plan)
+        vus_plan = self.scenario_plan.schedule
+        assert vus_plan is None or isinstance(vus_plan, RampingVus | SegmentVus)
         self.target = 0
-        points = self.plan.change_points()
+        points = vus_plan.change_points() if vus_plan is not None else ()
+        self._max_vus = vus_plan.max_vus if vus_plan is not None else 0
+        self._grace_s = vus_plan.graceful_ramp_down_s if vus_plan is not None else 0.0
         self._change_s = [self.start_s + point.at_s for point in points]
         self._change_vus = [point.vus for point in points]
-        self._end_s = self.start_s + self.plan.duration_s
+        self._end_s = self.start_s + (vus_plan.duration_s if vus_plan is not None else 0.0)
         self._changed = anyio.Event()
         self._scopes: dict[int, anyio.CancelScope] = {}
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
-        for index in range(self.plan.max_vus):
+        for index in range(self._max_vus):
             task_group.start_soon(self._loop, index)
         for at_s, vus in zip(self._change_s, self._change_vus, strict=True):
             if at_s >= self._end_s:
@@ -247,7 +269,7 @@ class RampingVusExecutor(Executor):
         for index in range(vus, old):  # ramped down: finish, or be cancelled after the grace
             scope = self._scopes.get(index)
             if scope is not None:
-                scope.deadline = now + self.plan.graceful_ramp_down_s
+                scope.deadline = now + self._grace_s
         for index in range(old, vus):  # back in range before the grace ran out
             scope = self._scopes.get(index)
             if scope is not None:
@@ -295,13 +317,15 @@ class PerVuIterationsExecutor(Executor):
     config: PerVuIterationsConfig
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
-        end_s = self.start_s + self.config.max_duration_s
+        plan = self.scenario_plan.schedule
+        assert isinstance(plan, PerVuIterations)
+        end_s = self.start_s + plan.max_duration_s
         done = anyio.Event()
-        remaining = [self.config.vus]
+        remaining = [plan.vus]
 
         async def loop(actor: Actor) -> None:
             try:
-                for _ in range(self.config.iterations):
+                for _ in range(plan.iterations):
                     if not self.may_start(end_s):
                         break
                     await actor.run_iteration()
@@ -311,7 +335,7 @@ class PerVuIterationsExecutor(Executor):
                 if not remaining[0]:
                     done.set()
 
-        for vu in range(1, self.config.vus + 1):
+        for vu in range(1, plan.vus + 1):
             task_group.start_soon(loop, self.new_actor(vu))
         await self.wait_until(end_s, done)
 
@@ -323,14 +347,16 @@ class SharedIterationsExecutor(Executor):
     config: SharedIterationsConfig
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
-        end_s = self.start_s + self.config.max_duration_s
+        plan = self.scenario_plan.schedule
+        assert isinstance(plan, SharedIterations)
+        end_s = self.start_s + plan.max_duration_s
         done = anyio.Event()
-        remaining = [self.config.vus]
+        remaining = [plan.vus]
         taken = [0]
 
         async def loop(actor: Actor) -> None:
             try:
-                while self.may_start(end_s) and taken[0] < self.config.iterations:
+                while self.may_start(end_s) and taken[0] < plan.iterations:
                     taken[0] += 1
                     await actor.run_iteration()
                     await anyio.lowlevel.checkpoint()
@@ -339,7 +365,7 @@ class SharedIterationsExecutor(Executor):
                 if not remaining[0]:
                     done.set()
 
-        for vu in range(1, self.config.vus + 1):
+        for vu in range(1, plan.vus + 1):
             task_group.start_soon(loop, self.new_actor(vu))
         await self.wait_until(end_s, done)
 
@@ -349,26 +375,33 @@ class _ArrivalRateExecutor(Executor):
 
     MODEL: ClassVar[LoadModel] = "open"
 
-    def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
-        super().__init__(ctx, control, origin_s)
+    def __init__(
+        self,
+        ctx: ScenarioContext,
+        control: RunControl,
+        origin_s: float,
+        plan: ScenarioPlan | None = None,
+    ) -> None:
+        super().__init__(ctx, control, origin_s, plan)
         self._idle: list[Actor] = []
         self._allocated = 0
 
-    @abc.abstractmethod
     def pacer(self) -> Pacer:
-        """The schedule of iterations."""
+        """The schedule of iterations (this process's share of the arrivals)."""
+        pacer = self.scenario_plan.schedule
+        assert pacer is not None
+        return pacer  # type: ignore[return-value]  # an arrival-rate plan's is a pacer
 
     @property
     def max_vus(self) -> int:
-        limit: int = getattr(self.config, "max_vus_limit")  # noqa: B009 - both configs have it
-        return limit
+        return self.scenario_plan.max_vus
 
     def _allocate(self) -> Actor:
         self._allocated += 1
         return self.new_actor(self._allocated)
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
-        pre_allocated: int = getattr(self.config, "pre_allocated_vus")  # noqa: B009
+        pre_allocated = self.scenario_plan.pre_allocated_vus
         self._idle = [self._allocate() for _ in range(pre_allocated)]
         self._idle.reverse()  # VU 1 first
         pacer = self.pacer()
@@ -405,22 +438,12 @@ class ConstantArrivalRateExecutor(_ArrivalRateExecutor):
 
     config: ConstantArrivalRateConfig
 
-    def pacer(self) -> Pacer:
-        return ConstantRate(self.config.rate / self.config.time_unit_s, self.config.duration_s)
-
 
 @final
 class RampingArrivalRateExecutor(_ArrivalRateExecutor):
     """A piecewise-linear rate through the stages."""
 
     config: RampingArrivalRateConfig
-
-    def pacer(self) -> Pacer:
-        unit = self.config.time_unit_s
-        return RampingRate(
-            self.config.start_rate / unit,
-            tuple(Stage(stage.target / unit, stage.duration_s) for stage in self.config.stages),
-        )
 
 
 @final
@@ -431,8 +454,10 @@ class BurstExecutor(Executor):
     config: BurstConfig
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
+        plan = self.scenario_plan.schedule
+        assert isinstance(plan, Burst)
         done = anyio.Event()
-        remaining = [self.config.threads]
+        remaining = [plan.threads]
 
         async def one(actor: Actor) -> None:
             try:
@@ -442,7 +467,7 @@ class BurstExecutor(Executor):
                 if not remaining[0]:
                     done.set()
 
-        for vu in range(1, self.config.threads + 1):
+        for vu in range(1, plan.threads + 1):
             task_group.start_soon(one, self.new_actor(vu))
         await self.wait_until(self.start_s + self.config.max_duration_s, done)
 
@@ -624,9 +649,15 @@ def executor_model(config: ExecutorConfig) -> LoadModel:
     return _EXECUTORS[type(config)].MODEL
 
 
-def build_executor(ctx: ScenarioContext, control: RunControl, origin_s: float) -> Executor:
-    """The runtime executor of ``ctx.scenario``'s config."""
+def build_executor(
+    ctx: ScenarioContext,
+    control: RunControl,
+    origin_s: float,
+    plan: ScenarioPlan | None = None,
+) -> Executor:
+    """The runtime executor of ``ctx.scenario``'s config, running ``plan`` (default: the
+    whole scenario; a worker of a split run passes its share, :func:`plan_scenario`)."""
     cls = _EXECUTORS.get(type(ctx.scenario.executor))
     if cls is None:
         raise ValueError(f"no runtime executor for {type(ctx.scenario.executor).__name__}")
-    return cls(ctx, control, origin_s)
+    return cls(ctx, control, origin_s, plan)

@@ -11,7 +11,7 @@ No threads: the rich display refreshes only when a snapshot arrives.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, final
 
@@ -126,6 +126,8 @@ class LiveView:
         self.window: Mapping[str, Any] = {}
         #: The post-run audit's progress, once it has begun.
         self.audit: AuditProgress | None = None
+        #: With worker processes (``--workers``): one line of figures per worker.
+        self.worker_lines: Callable[[], list[str]] | None = None
 
     def start(self) -> None:
         """Show the display (rich mode)."""
@@ -172,6 +174,8 @@ class LiveView:
         rows = self._rows_of(snapshot, recorder)
         if self.mode == "plain":
             self.console.print(self._plain_line(rows, recorder, elapsed_s, now_s), soft_wrap=True)
+            for line in self.worker_lines() if self.worker_lines is not None else ():
+                self.console.print(f"  {escape(line)}", soft_wrap=True)
         elif self._live is not None:
             self._live.update(self._render(rows, recorder, elapsed_s, now_s), refresh=True)
 
@@ -290,6 +294,8 @@ class LiveView:
         if self.window:
             parts.append(self._window_table())
         parts.append(Text(own, overflow="fold"))
+        for line in self.worker_lines() if self.worker_lines is not None else ():
+            parts.append(Text(line, overflow="fold"))
         bar_width = min(40, console.width - len(phase) - 2)
         if elapsed_s < self.planned_s and bar_width >= 10:
             overall = ProgressBar(

@@ -162,6 +162,31 @@ class _Counts:
             self.errors = ErrorTally()
         self.errors.add(kind, status, message)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for another process to add up (:meth:`merge_dict`)."""
+        state: dict[str, Any] = {name: getattr(self, name) for name in _COUNT_FIELDS}
+        errors = self.errors
+        state["errors"] = (
+            None
+            if errors is None
+            else {
+                "entries": [list(entry) for entry in errors.entries()],
+                "unlisted": errors.unlisted,
+            }
+        )
+        return state
+
+    def merge_dict(self, state: Mapping[str, Any]) -> None:
+        for name in _COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + int(state[name]))
+        errors = state.get("errors")
+        if errors is not None:
+            if self.errors is None:
+                self.errors = ErrorTally()
+            for kind, status, message, count in errors["entries"]:
+                self.errors.add(kind, status, message, count)
+            self.errors.unlisted += int(errors["unlisted"])
+
     def merge(self, other: _Counts) -> None:
         self.run += other.run
         self.cancelled += other.cancelled
@@ -176,6 +201,28 @@ class _Counts:
             if self.errors is None:
                 self.errors = ErrorTally()
             self.errors.merge(other.errors)
+
+
+_COUNT_FIELDS: Final = (
+    "run",
+    "cancelled",
+    "other",
+    "reconnects",
+    "reply_tokens",
+    "empty",
+    "requests",
+    "skipped",
+    "unsupported",
+)
+_STATS_COUNTERS: Final = (
+    "started",
+    "finished",
+    "failed",
+    "interrupted",
+    "dropped",
+    "active_vus",
+    "allocated_vus",
+)
 
 
 @final
@@ -526,6 +573,8 @@ class Recorder:
         self._history_figures: dict[str, Any] | None = None  # a copy's, frozen
         #: The metadata key a deployment names a resource's owner in ([target.auth]).
         self.owner_key = "owner"
+        # What other processes of the run counted (import_counts): merged, read-only scopes.
+        self._imported: list[OperationScope] = []
 
     def copy(self) -> Recorder:
         """Everything a summary reads, copied, for another thread to summarise.
@@ -552,6 +601,7 @@ class Recorder:
         twin.warnings = list(self.warnings)
         twin._warned = set(self._warned)
         twin._scopes = {place: scope.copied(twin) for place, scope in self._scopes.items()}
+        twin._imported = [scope.copied(twin) for scope in self._imported]
         twin._history_figures = self.history_figures()
         return twin
 
@@ -604,11 +654,12 @@ class Recorder:
         return found
 
     def operation_scopes(self) -> list[OperationScope]:
-        """Every scope made so far (their counts are cumulative)."""
-        return list(self._scopes.values())
+        """Every scope made so far (their counts are cumulative), other processes' too."""
+        return [*self._scopes.values(), *self._imported]
 
     def _load_scopes(self) -> list[OperationScope]:
-        return [scope for scope in self._scopes.values() if not scope.audit]
+        own = [scope for scope in self._scopes.values() if not scope.audit]
+        return [*own, *self._imported] if self._imported else own
 
     def new_process(self) -> int:
         """A fresh process id (a new actor, or an actor after an ``info``)."""
@@ -1057,6 +1108,110 @@ class Recorder:
         """Warnings when lgbench's own lag was high (see :func:`bottleneck_warnings`)."""
         schedule, loop = self.lag_summary()
         return bottleneck_warnings(schedule, loop, cpu_peaks)
+
+    # -- one run, several processes ----------------------------------------------------------
+
+    def absorb_interval(self, operations: Mapping[str, Any], derived: Mapping[str, Any]) -> None:
+        """Add another process's closed interval into the live metrics.
+
+        ``operations`` and ``derived`` are the :meth:`~lgbench.metrics.IntervalSnapshot.to_dict`
+        of that process's :meth:`snapshot`. The next :meth:`snapshot` here closes them into this
+        run's interval (its .hlog line) and totals: histograms are added bucket for bucket, so
+        every percentile is the one of all the processes' values together.
+        """
+        for registry, state in ((self.registry, operations), (self.aux, derived)):
+            for entry in state["metrics"]:
+                key = MetricKey.from_dict(entry["key"])
+                registry.metrics_for(key).merge_dict(entry["metrics"])
+
+    def export_counts(self) -> dict[str, Any]:
+        """What no histogram holds, cumulative, JSON-ready: each scope's counts and stream
+        events, each scenario's figures (times as seconds since the start), the warnings.
+        Another process adds it up with :meth:`import_counts`."""
+        scopes = []
+        for scope in self._load_scopes():
+            scopes.append(
+                {
+                    "key": scope.key.to_dict(),
+                    "observer": scope.observer,
+                    "model": scope.model,
+                    "counts": scope.counts.to_dict(),
+                    "events": None if scope.events is None else scope.events.to_dict(),
+                }
+            )
+
+        def since_start(at_s: float | None) -> float | None:
+            return None if at_s is None else at_s - self.origin_s
+
+        scenarios = {
+            name: {
+                **{counter: getattr(stats, counter) for counter in _STATS_COUNTERS},
+                "started_after_s": since_start(stats.started_s),
+                "ended_after_s": since_start(stats.ended_s),
+                "iteration_time": stats.iteration_time.to_dict(),
+            }
+            for name, stats in self.scenarios.items()
+        }
+        return {"scopes": scopes, "scenarios": scenarios, "warnings": list(self.warnings)}
+
+    def import_counts(self, states: Iterable[Mapping[str, Any]]) -> None:
+        """Take the other processes' latest :meth:`export_counts` (one each) as this run's
+        counts: the summary then reads their sum. Scenarios must be registered here first
+        (with the whole plan's figures); their counters become the processes' sum, started at
+        the earliest start, ended at the last end (or running while any runs). Warnings are
+        added once each."""
+        merged: dict[tuple[MetricKey, bool], OperationScope] = {}
+        sums: dict[str, dict[str, Any]] = {}
+        for state in states:
+            for entry in state["scopes"]:
+                key = MetricKey.from_dict(entry["key"])
+                observer = bool(entry["observer"])
+                scope = merged.get((key, observer))
+                if scope is None:
+                    scope = merged[key, observer] = OperationScope(
+                        self, key, entry["model"], observer=observer
+                    )
+                scope.counts.merge_dict(entry["counts"])
+                if entry["events"] is not None:
+                    if scope.events is None:
+                        scope.events = LatencyRecorder()
+                    scope.events.merge_dict(entry["events"])
+            for name, figures in state["scenarios"].items():
+                sums.setdefault(name, {"parts": []})["parts"].append(figures)
+            for warning in state["warnings"]:
+                self.warn(f"imported:{warning}", warning)
+        self._imported = list(merged.values())
+        for name, found in sums.items():
+            base = self.scenarios.get(name)
+            if base is not None:
+                self.scenarios[name] = _summed_stats(base, found["parts"], self.origin_s)
+
+
+def _summed_stats(
+    base: ScenarioStats, parts: list[Mapping[str, Any]], origin_s: float
+) -> ScenarioStats:
+    """``base``'s description with the processes' figures added up."""
+    twin = ScenarioStats(
+        name=base.name,
+        executor=base.executor,
+        model=base.model,
+        description=base.description,
+        tags=base.tags,
+        start_time_s=base.start_time_s,
+        planned_s=base.planned_s,
+        max_vus=base.max_vus,
+    )
+    starts = [p["started_after_s"] for p in parts if p["started_after_s"] is not None]
+    ends = [p["ended_after_s"] for p in parts if p["started_after_s"] is not None]
+    if starts:
+        twin.started_s = origin_s + min(starts)
+        if all(end is not None for end in ends):
+            twin.ended_s = origin_s + max(ends)
+    for part in parts:
+        for counter in _STATS_COUNTERS:
+            setattr(twin, counter, getattr(twin, counter) + int(part[counter]))
+        twin.iteration_time.merge_dict(part["iteration_time"])
+    return twin
 
 
 def _high_p99(stats: Mapping[str, Any]) -> float | None:

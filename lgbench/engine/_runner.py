@@ -79,6 +79,8 @@ from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.engine._sampling import RunSampler
+from lgbench.engine._segment import ScenarioPlan
+from lgbench.engine._split import SplitLoad, SplitRun
 from lgbench.engine._tenants import Tenants, load_tokens
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.errors import LgbenchError, TargetError, UsageError
@@ -112,6 +114,7 @@ from lgbench.workload import (
     ScenarioConfig,
     Threshold,
     Workload,
+    dump_workload,
     format_duration,
     workload_thresholds,
 )
@@ -123,8 +126,10 @@ __all__ = [
     "RunResult",
     "default_run_dir",
     "find_checker",
+    "load_client",
     "measurement_clock",
     "planned_duration_s",
+    "register_scenario",
     "run_workload",
 ]
 
@@ -331,6 +336,77 @@ def _api_key(workload: Workload) -> str | None:
     return value or None
 
 
+def load_client(
+    workload: Workload,
+    url: str,
+    transport: str | AsyncTransport,
+    *,
+    for_load: bool = True,
+) -> LangGraphClient:
+    """The client a run's load (or, ``for_load=False``, its sampling) talks to ``url`` with.
+
+    ``transport``: ``"fast"``, ``"httpx"`` or a ready transport (a test's mock). Raises
+    :class:`~lgbench.errors.UsageError` for settings the client refuses.
+    """
+    target = workload.target
+    try:
+        chosen: Any = transport
+        if for_load and transport == "fast" and url.startswith("http://"):
+            # One connection per operation in flight: a pool smaller than the VUs would
+            # queue them inside lgbench, and that queueing would read as server latency.
+            connections = max(_MIN_CONNECTIONS, 2 * workload.max_vus())
+            chosen = FastTransport(url, max_connections=connections)
+        return get_client(
+            url=url,
+            api_key=_api_key(workload),
+            headers=dict(target.headers),
+            secret_headers=target.secret_headers,
+            timeout=_timeout(workload),
+            transport=chosen,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def register_scenario(
+    recorder: Recorder,
+    scenario: ScenarioConfig,
+    client: LangGraphClient,
+    seed: int,
+    keep_stream_events: bool,
+    plan: ScenarioPlan | None = None,
+    *,
+    tenants: Tenants | None = None,
+) -> ScenarioContext:
+    """Register ``scenario``'s stats with ``recorder`` (the whole plan's figures, or
+    ``plan``'s share) and return the context its executor and actors share (``tenants``:
+    the users VUs act as, with ``[target.auth]``)."""
+    config = scenario.executor
+    model = executor_model(config)
+    stats = recorder.scenario(
+        ScenarioStats(
+            name=scenario.name,
+            executor=scenario.executor_name,
+            model=model,
+            description=config.describe(),
+            tags=scenario.tags,
+            start_time_s=scenario.start_time_s,
+            planned_s=config.active_duration_s(),
+            max_vus=scenario.max_vus() if plan is None else plan.max_vus,
+        )
+    )
+    return ScenarioContext(
+        scenario=scenario,
+        client=client,
+        recorder=recorder,
+        stats=stats,
+        model=model,
+        seed=seed,
+        keep_stream_events=keep_stream_events,
+        tenants=tenants,
+    )
+
+
 def _check_summary(verdict: Any, data: Any) -> dict[str, Any] | None:
     """The checker's verdict in short, for summary.json (the whole of it, ``data``, is in
     check.json)."""
@@ -360,12 +436,16 @@ async def run_workload(
     control: RunControl | None = None,
     checker: Checker | None = None,
     console: Console | None = None,
+    load: SplitLoad | None = None,
 ) -> RunResult:
     """Run ``workload``; returns what it left (see the module docstring).
 
     ``transport``: a ready transport for the client (tests pass a
     :class:`~lgbench.client.MockTransport`; then ``target`` only names the URL).
-    ``control``: to stop the run from outside. ``checker``: called with the history's path.
+    ``control``: to stop the run from outside. ``checker``: called with the history's path
+    (with ``load``: the run folder, every process's history in it).
+    ``load``: other processes generate the load (``lgbench run --workers N``); this process
+    coordinates them and writes the run folder from their merged results.
     Raises :class:`~lgbench.errors.UsageError` for invalid overrides,
     :class:`~lgbench.errors.TargetError` when the target cannot be reached or the embedded
     server cannot start.
@@ -378,6 +458,7 @@ async def run_workload(
         control=control or RunControl(),
         checker=checker,
         console=console or SafeConsole(stderr=True),
+        load=load,
     )
     if not options.handle_signals:
         return await run.execute()
@@ -440,7 +521,10 @@ class _Run:
         control: RunControl,
         checker: Checker | None,
         console: Console,
+        load: SplitLoad | None = None,
     ) -> None:
+        self.load = load
+        self.start_wall_s: float | None = None
         self.workload = workload
         self.options = options
         self.transport = transport
@@ -478,6 +562,8 @@ class _Run:
         self.evaluator = ThresholdEvaluator(workload_thresholds(workload, options.thresholds))
         self.drift = DriftTracker(options.drift_window_s)
         self.live.window_s = options.drift_window_s
+        if load is not None:
+            self.live.worker_lines = load.live_lines
         self.baseline: list[Any] | None = None
         self.comparison: Any = None
         self.server: Any = None
@@ -558,6 +644,9 @@ class _Run:
                     observer = self._client(self.direct_url, for_load=False)
                     stack.push_async_callback(_close_client, observer)
                     self._start_sampling(observer)
+                if self.load is not None:
+                    stack.push_async_callback(self.load.aclose)
+                    self.start_wall_s = await self.load.start(self._split_run())
                 await self._run(client)
         if self.result is None:
             # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).
@@ -646,26 +735,26 @@ class _Run:
         )
 
     def _client(self, url: str | None = None, *, for_load: bool = True) -> LangGraphClient:
-        target = self.workload.target
-        transport_name = self.options.transport or target.transport
-        base_url = url or self.url
-        try:
-            transport: Any = self.transport if self.transport is not None else transport_name
-            if for_load and transport == "fast" and base_url.startswith("http://"):
-                # One connection per operation in flight: a pool smaller than the VUs would
-                # queue them inside lgbench, and that queueing would read as server latency.
-                connections = max(_MIN_CONNECTIONS, 2 * self.workload.max_vus())
-                transport = FastTransport(base_url, max_connections=connections)
-            return get_client(
-                url=base_url,
-                api_key=_api_key(self.workload),
-                headers=dict(target.headers),
-                secret_headers=target.secret_headers,
-                timeout=_timeout(self.workload),
-                transport=transport,
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        transport_name = self.options.transport or self.workload.target.transport
+        transport = self.transport if self.transport is not None else transport_name
+        return load_client(self.workload, url or self.url, transport, for_load=for_load)
+
+    def _split_run(self) -> SplitRun:
+        """What the workers of a split run are told."""
+        return SplitRun(
+            workload_text=dump_workload(self.workload),
+            workload_path=self.workload.path,
+            url=self.url,
+            target_label=self._target_label(),
+            transport=self.options.transport,
+            backend=_backend_name(),
+            seed=self.seed,
+            run_dir=str(self.run_dir),
+            interval_s=self.options.interval_s,
+            loop_lag_interval_s=self.options.loop_lag_interval_s,
+            history_rotate_bytes=self.options.history_rotate_bytes,
+            server={key: self.server_info.get(key) for key in ("name", "version", "label")},
+        )
 
     def _start_sampling(self, observer: LangGraphClient) -> None:
         server = self.server
@@ -698,6 +787,9 @@ class _Run:
         clock = self.clock = measurement_clock()
         self.origin_s = origin_s = clock()
         self.started_at = datetime.now(UTC)
+        if self.start_wall_s is not None:  # the workers start then: so does the run's clock
+            self.origin_s = origin_s = clock() + (self.start_wall_s - time.time())
+            self.started_at = datetime.fromtimestamp(self.start_wall_s, UTC)
         history_path = self.run_dir / _HISTORY
         history = HistoryWriter.open(
             history_path,
@@ -711,13 +803,20 @@ class _Run:
                 "backend": _backend_name(),
                 "seed": self.seed,
                 **self._auth_header(),
+                **(
+                    {"worker": 0, "workers": self.load.count, "clock_offset_s": 0.0}
+                    if self.load is not None
+                    else {}
+                ),
             },
         )
+        if self.load is not None:  # process ids stay unique across the workers' histories
+            history.stripe_processes(0, self.load.count + 1)
         self.files["history"] = history_path
         hlog_path = self.run_dir / _INTERVALS
         hlog_file = hlog_path.open("w", encoding="utf-8")
         self.files["intervals"] = hlog_path
-        hlog = HlogWriter(hlog_file, start_epoch_s=time.time())
+        hlog = HlogWriter(hlog_file, start_epoch_s=self.start_wall_s or time.time())
         hlog.write_header(comments=(f"[workload: {self.workload.name}]",))
         recorder = self.recorder = Recorder(
             clock=clock,
@@ -745,6 +844,8 @@ class _Run:
             self.options.interval_s,
         )
         self._tell(lambda each: each.run_started(start))
+        if self.load is not None:
+            executors = []  # the workers run them
         self.live.start()
         self.running = True
         try:
@@ -760,6 +861,8 @@ class _Run:
                 async with anyio.create_task_group() as scenarios:
                     for executor in executors:
                         scenarios.start_soon(executor.run)
+                if self.load is not None:
+                    await self.load.drive(recorder, self.control)
                 await self._audit(client, recorder)
                 services.cancel_scope.cancel()
         except BaseException as exc:
@@ -812,28 +915,12 @@ class _Run:
         return "embedded" if self.target == "embedded" else self.url
 
     def _executor(self, scenario: Any, client: LangGraphClient, recorder: Recorder) -> Executor:
-        config = scenario.executor
-        model = executor_model(config)
-        stats = recorder.scenario(
-            ScenarioStats(
-                name=scenario.name,
-                executor=scenario.executor_name,
-                model=model,
-                description=config.describe(),
-                tags=scenario.tags,
-                start_time_s=scenario.start_time_s,
-                planned_s=config.active_duration_s(),
-                max_vus=scenario.max_vus(),
-            )
-        )
-        ctx = ScenarioContext(
-            scenario=scenario,
-            client=client,
-            recorder=recorder,
-            stats=stats,
-            model=model,
-            seed=self.seed,
-            keep_stream_events=self.workload.defaults.keep_stream_events,
+        ctx = register_scenario(
+            recorder,
+            scenario,
+            client,
+            self.seed,
+            self.workload.defaults.keep_stream_events,
             tenants=self.tenants,
         )
         return build_executor(ctx, self.control, self.origin_s)
@@ -843,9 +930,12 @@ class _Run:
         next_s = self.origin_s + interval_s
         checkpoint_s = self.options.checkpoint_s
         next_checkpoint_s = self.origin_s + (checkpoint_s or math.inf)
+        # Workers close their intervals at the same instants and send them: wait a little for
+        # them, and close this one at the boundary, so each merged interval is theirs.
+        settle_s = min(0.25, interval_s / 4) if self.load is not None else 0.0
         while True:
-            await anyio.sleep_until(next_s)
-            now_s = self.clock()
+            await anyio.sleep_until(next_s + settle_s)
+            now_s = self.clock() if self.load is None else next_s
             snapshot = self._close_interval(recorder, now_s)
             self.live.window = self.drift.current()
             self.live.update(snapshot, recorder, now_s)
@@ -968,6 +1058,8 @@ class _Run:
         if judged:
             self._write_check(recorder, check_data)
         data = self._summary_data(recorder, now_s, partial, reason, hgrm, check, check_data)
+        if self.load is not None:
+            self._merge_workers(data)
         failing = never_succeeded(
             data["operations"],
             self.workload.expected,
@@ -1009,7 +1101,7 @@ class _Run:
         if self.sampler is not None:
             sampling = summary_part(self.sampler.status(), Sampling, source=_SUMMARY)
             summary = replace(summary, server=replace(summary.server, sampling=sampling))
-        if self.workload.faults:
+        if self.workload.faults or self.faults:
             skipped = [
                 {"name": spec.name, "kind": spec.kind, "at_s": spec.at_s}
                 for spec in faults_after(self.workload.faults, self.planned_s)
@@ -1044,6 +1136,22 @@ class _Run:
             summary = replace(summary, baseline=comparison.to_dict())
             self.comparison = comparison
         return summary
+
+    def _merge_workers(self, summary: dict[str, Any]) -> None:
+        """The workers' own figures: one entry each, lost workers as faults, missing routes."""
+        assert self.load is not None
+        found = self.load.summary()
+        summary["workers"] = found["workers"]
+        # Judged with the workload's own faults (a lost worker is a fault of the generator).
+        self.faults.extend(found["faults"])
+        summary["unsupported"] = [*summary["unsupported"], *found["unsupported"]]
+        lost = [w for w in found["workers"] if w["status"] not in ("finished", "stopped")]
+        if lost:
+            names = ", ".join(f"{w['worker']} ({w['status']})" for w in lost)
+            summary["warnings"].append(
+                f"not every worker finished: {names}; their results up to their last interval"
+                " are kept"
+            )
 
     def _audit_summary(self, recorder: Recorder) -> dict[str, Any]:
         progress = self.audit
@@ -1087,6 +1195,8 @@ class _Run:
         if self.checker is None:
             return None, False
         try:
+            if self.load is not None:  # every process's history, read as one
+                return self.checker(self.run_dir), True
             return self.checker(self.files["history"]), True
         except Exception as exc:  # a checker bug must not lose the run's results
             recorder.warn("checker", f"the checker failed: {type(exc).__name__}: {exc}")

@@ -145,6 +145,7 @@ class HistoryWriter:
         "_index",
         "_next_process",
         "_out",
+        "_process_step",
         "_rotate_at",
         "_segment",
         "_size",
@@ -169,6 +170,7 @@ class HistoryWriter:
         self.path = path
         self._index = 0
         self._next_process = 0
+        self._process_step = 1
         self._closed = False
         # Rotation state: off (never reached) unless open() was given rotate_bytes.
         self._rotate_at = sys.maxsize
@@ -238,10 +240,20 @@ class HistoryWriter:
         self._write(line, indexed=False)
 
     def new_process(self) -> int:
-        """A process id never handed out before in this run (from 0)."""
+        """A process id never handed out before in this run (from 0, or as
+        :meth:`stripe_processes` says)."""
         process = self._next_process
-        self._next_process += 1
+        self._next_process += self._process_step
         return process
+
+    def stripe_processes(self, first: int, step: int) -> None:
+        """Hand out process ids ``first, first + step, ...``: one run's several history files
+        (one per worker process, ``first`` its number, ``step`` their count) never share an id.
+        """
+        if step < 1 or not 0 <= first < step:
+            raise ValueError(f"need 0 <= first < step, got first={first}, step={step}")
+        self._next_process = first
+        self._process_step = step
 
     def now_ns(self) -> int:
         """Monotonic nanoseconds since the run's start."""

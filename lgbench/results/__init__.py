@@ -60,6 +60,7 @@ from lgbench.results._model import (
     TokenRates,
     TopError,
     UnsupportedRoute,
+    Worker,
     WorkloadInfo,
 )
 from lgbench.results._summary import Summary, summary_part, summary_schema
@@ -106,6 +107,7 @@ __all__ = [
     "TokenRates",
     "TopError",
     "UnsupportedRoute",
+    "Worker",
     "WorkloadInfo",
     "count_stats",
     "histogram_state",

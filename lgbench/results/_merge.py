@@ -41,6 +41,7 @@ from lgbench.results._model import (
     TokenRates,
     TopError,
     UnsupportedRoute,
+    Worker,
 )
 
 if TYPE_CHECKING:
@@ -527,4 +528,16 @@ def merge_summaries(a: Summary, b: Summary) -> Summary:
         thresholds=UNSET,
         baseline=UNSET,
         check=None,
+        workers=_concatenated(a.workers, b.workers),
     )
+
+
+def _concatenated(
+    a: tuple[Worker, ...] | UnsetType, b: tuple[Worker, ...] | UnsetType
+) -> tuple[Worker, ...] | UnsetType:
+    """Both sides' workers, each once (a side without any keeps it unset)."""
+    if isinstance(a, UnsetType):
+        return b
+    if isinstance(b, UnsetType):
+        return a
+    return (*a, *b)

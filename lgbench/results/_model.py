@@ -62,6 +62,7 @@ __all__ = [
     "TokenRates",
     "TopError",
     "UnsupportedRoute",
+    "Worker",
     "WorkloadInfo",
 ]
 
@@ -439,6 +440,29 @@ class Fault(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     kind: str = ""
     start_s: float = 0.0
     end_s: float | None = None
+    #: A lost worker's (``kind`` ``worker.lost``): how its process ended, when known.
+    exit_code: int | UnsetType | None = UNSET
+
+
+@final
+class Worker(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One worker process of a split run (``--workers``, ``--ray``): where it ran, how it
+    ended, and its own figures (docs/distributed.md)."""
+
+    worker: int
+    host: str = ""
+    pid: int | None = None
+    #: Its clock minus the coordinator's, measured at the start.
+    clock_offset_ms: float = 0.0
+    status: str = ""
+    intervals: int = 0
+    cpu_s: float | None = None
+    cpu_percent: float | None = None
+    loop_lag_p99_ms: float | None = None
+    schedule_lag_p99_ms: float | None = None
+    dropped: int = 0
+    history: str = ""
+    history_events: int | None = None
 
 
 @final

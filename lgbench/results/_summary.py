@@ -46,6 +46,7 @@ from lgbench.results._model import (
     Target,
     Thresholds,
     UnsupportedRoute,
+    Worker,
     WorkloadInfo,
 )
 
@@ -98,6 +99,8 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     thresholds: Thresholds | UnsetType = UNSET
     #: Only with ``--baseline``: the comparison (its own ``schema_version``, docs/ci.md).
     baseline: dict[str, Any] | UnsetType = UNSET
+    #: Only for a run split over worker processes: one entry each.
+    workers: tuple[Worker, ...] | UnsetType = UNSET
 
     # -- reading and writing ------------------------------------------------------------------
 

@@ -1,0 +1,167 @@
+"""Scale-out benchmark: `lgbench run` in one process against `--workers 2`, side by side.
+
+    python benchmarks/scale.py [--seconds 10] [--rounds 3] [--vus 32] [--json FILE]
+
+Starts nginx (one worker, pinned to CPU 0, serving a small JSON; ``peers.py``'s set-up) on a
+free loopback port, then in each round runs, one after the other (the order alternating
+between rounds), ``lgbench run`` of a ``constant-vus`` workload (``--vus`` VUs looping one
+``http.get /json``) for ``--seconds``: once as one process, once with ``--workers 2`` (a
+coordinator and two workers with 16 VUs each). Both are pinned to CPU 1 (``taskset``; the
+workers inherit it), so both get the same one core and the comparison is the cost of a
+request, not the number of cores. With ``--ray``, also ``--ray local --workers 2`` (a private
+one-machine Ray cluster started by lgbench; its daemons are pinned with it).
+
+Measured the way ``peers.py`` measures (its sampling is reused): every 0.2 s nginx's request
+counter and the CPU time of the client's whole process tree; in the *steady window* (from
+1.5 s after the first requests to 0.5 s before the last: start-up, spawning the workers and
+the end-of-run work fall outside):
+
+- ``req/s``: requests nginx answered per second;
+- ``CPU µs/req``: the client tree's CPU time per request (lower is better).
+
+A round disturbed by other processes (more than 5 % of a core) is repeated. The medians of
+the rounds are printed, and the ratios ``--workers 2 / 1 process``: the target is a CPU cost
+per request within 5 %. On this 2-core machine nginx has one core and the load generator the
+other, so more workers cannot deliver more requests here: the rate with N workers on N free
+cores needs a bigger machine. Traffic goes to 127.0.0.1 only; nginx is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from peers import (
+    CLOSED_WORKLOAD,
+    NginxCounter,
+    running_nginx,
+    sample_run,
+    steady_window,
+)
+
+LGBENCH = [sys.executable, "-m", "lgbench.cli"]
+
+
+def run_once(
+    workload: Path, port: int, folder: Path, workers: int, bench: Any, mode: str
+) -> dict[str, Any] | None:
+    """One ``lgbench run`` (``mode``: ``process``, ``workers`` or ``ray``), sampled; its
+    steady-window figures."""
+    out = folder / "run"
+    argv = [
+        *LGBENCH,
+        "run",
+        str(workload),
+        "--target",
+        f"http://127.0.0.1:{port}",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-report",
+        "--no-audit",
+    ]
+    if mode != "process":
+        argv += ["--workers", str(workers)]
+    if mode == "ray":
+        argv += ["--ray", "local"]
+    window = None
+    for _attempt in range(3):
+        shutil.rmtree(out, ignore_errors=True)  # a disturbed attempt's folder
+        code, samples, whole_s, _stdout = sample_run(
+            argv, nginx=bench["nginx"], counter=bench["counter"], log=folder / "stderr.log"
+        )
+        if code != 0:
+            err = (folder / "stderr.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"lgbench failed ({code}): {err}")
+        window = steady_window(samples)
+        if window is not None and not window.disturbed:
+            break  # else: retried; the last attempt is kept either way
+    if window is None:
+        return None
+    summary = json.loads((out / "summary.json").read_text())
+    requests = summary["operations"]["http.get"]["count"]
+    shutil.rmtree(out, ignore_errors=True)
+    return {
+        "mode": mode,
+        "req_per_s": window.req_per_s,
+        "cpu_us_per_req": window.cpu_us_per_request,
+        "client_cores": window.client_cores,
+        "nginx_cores": window.nginx_cores,
+        "whole_cpu_us_per_req": whole_s * 1e6 / requests,
+        "disturbed": window.disturbed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--vus", type=int, default=32)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--ray", action="store_true", help="also --ray local --workers 2 (needs lgbench[ray])"
+    )
+    args = parser.parse_args()
+    modes = ["process", "workers", *(["ray"] if args.ray else [])]
+    results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    with tempfile.TemporaryDirectory(prefix="lgbench-scale-") as tmp:
+        folder = Path(tmp)
+        workload = folder / "w.toml"
+        workload.write_text(CLOSED_WORKLOAD.format(vus=args.vus, seconds=args.seconds))
+        (folder / "nginx").mkdir()
+        with running_nginx(folder / "nginx") as (nginx, port):
+            bench = {"nginx": nginx, "counter": NginxCounter(port)}
+            for round_ in range(args.rounds):
+                order = modes if round_ % 2 == 0 else modes[::-1]
+                for mode in order:
+                    run_folder = folder / f"run-{round_}-{mode}"
+                    run_folder.mkdir()
+                    figures = run_once(workload, port, run_folder, 2, bench, mode)
+                    if figures is None:
+                        print(f"round {round_ + 1} {mode}: no steady window")
+                        continue
+                    results[mode].append(figures)
+                    print(
+                        f"round {round_ + 1} {mode}: {figures['req_per_s']:,.0f} req/s,"
+                        f" {figures['cpu_us_per_req']:.1f} CPU µs/req"
+                        + (" (disturbed)" if figures["disturbed"] else ""),
+                        file=sys.stderr,
+                    )
+    medians = {
+        mode: {
+            key: statistics.median(run[key] for run in runs)
+            for key in ("req_per_s", "cpu_us_per_req", "whole_cpu_us_per_req")
+        }
+        for mode, runs in results.items()
+        if runs
+    }
+    print("| load generator (one core) | req/s | CPU µs / request | whole-run CPU µs / request |")
+    print("|---|---:|---:|---:|")
+    labels = {"process": "1 process", "workers": "--workers 2", "ray": "--ray local --workers 2"}
+    for mode, m in medians.items():
+        label = labels[mode]
+        print(
+            f"| {label} | {m['req_per_s']:,.0f} | {m['cpu_us_per_req']:.1f}"
+            f" | {m['whole_cpu_us_per_req']:.1f} |"
+        )
+    for mode, base in (("workers", "process"), ("ray", "workers")):
+        if mode in medians and base in medians:
+            rate = medians[mode]["req_per_s"] / medians[base]["req_per_s"]
+            cost = medians[mode]["cpu_us_per_req"] / medians[base]["cpu_us_per_req"]
+            print(
+                f"{labels[mode]} / {labels[base]}: rate x {rate:.2f}, CPU per request x {cost:.2f}"
+            )
+    if args.json is not None:
+        args.json.write_text(json.dumps({"runs": results, "medians": medians}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""``lgbench run --ray ADDRESS``: the workers as Ray actors, spread over a cluster's nodes.
+
+:class:`RayPool` is a :class:`WorkerPool` whose workers are Ray actors instead of local
+processes; everything else (the segments, the synchronised start, the exact merge, stops,
+lost workers) is the pool's. Each actor (one CPU, spread over the nodes) runs the same worker
+code in its own thread (so trio runs in a thread of the actor, never on Ray's loop) and talks
+to the coordinator over a :mod:`multiprocessing.connection` socket authenticated with a
+random key (HMAC): the coordinator listens on loopback when the whole cluster is this machine,
+else on this node's address.
+
+A worker writes its history and interval log straight into the run folder when that folder
+is on its node (the same path, holding the run's marker file); on another node it writes them
+into a temporary folder there and hands them back at the end, into the coordinator's run folder.
+
+``ADDRESS`` is a Ray cluster's address, or ``local``: a private one-machine cluster that
+lgbench starts (``num_cpus`` = the workers) and stops itself. Ray's pitfalls are avoided on
+purpose: no bare ``ray.init()`` (it would join whatever cluster the machine last started),
+never ``ray stop`` (it kills every Ray process of every user); a cluster lgbench did not
+start is only disconnected from. On a real network, turn on Ray's token authentication: anyone
+who reaches the cluster's ports can run code on it. Ray is the optional extra ``lgbench[ray]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from multiprocessing.connection import Client, Connection, Listener
+from pathlib import Path
+from typing import Any, Final
+
+import anyio
+import anyio.to_thread
+
+from lgbench.distributed._pool import WorkerPool, WorkerState
+from lgbench.distributed._worker import WorkerSpec, history_name, intervals_name, worker_main
+from lgbench.engine import Recorder, RunControl, SplitRun
+from lgbench.errors import TargetError
+
+__all__ = ["RUN_MARKER", "RayPool", "run_ray_worker"]
+
+RUN_MARKER: Final = ".lgbench-run"
+"""A file in the run folder whose content names the run: a worker that finds it on its own
+node writes there directly."""
+_ACCEPT_TIMEOUT_S: Final = 120.0
+_FILES_TIMEOUT_S: Final = 60.0
+
+
+def run_ray_worker(
+    spec: WorkerSpec, address: tuple[str, int], authkey: bytes, run_id: str
+) -> dict[str, bytes]:
+    """The body of a worker actor: connect back, run, and hand back the files written away
+    from the run folder (none when it is on this node)."""
+    run_dir = Path(spec.run.run_dir)
+    marker = run_dir / RUN_MARKER
+    local = marker.is_file() and marker.read_text(encoding="utf-8") == run_id
+    scratch = None if local else Path(tempfile.mkdtemp(prefix="lgbench-worker-"))
+    if scratch is not None:
+        spec = WorkerSpec(_with_run_dir(spec.run, scratch), spec.number, spec.count)
+    conn = Client(address, authkey=authkey)
+    worker_main(spec, conn)
+    if scratch is None:
+        return {}
+    try:
+        return {
+            path.name: path.read_bytes()
+            for path in sorted(scratch.iterdir())
+            if path.is_file() and path.name.startswith(("history.w", "intervals.w"))
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _with_run_dir(run: SplitRun, run_dir: Path) -> SplitRun:
+    fields = {name: getattr(run, name) for name in run.__dataclass_fields__}
+    fields["run_dir"] = str(run_dir)
+    return SplitRun(**fields)
+
+
+class _ActorProcess:
+    """A Ray actor seen as a worker process (for the pool's waits and kills)."""
+
+    def __init__(self, ray: Any, actor: Any, done: Any) -> None:
+        self._ray = ray
+        self.actor = actor
+        self.done = done
+        self._killed = False
+
+    @property
+    def exitcode(self) -> int | None:
+        if self._killed:
+            return -9
+        return None if self.is_alive() else 0
+
+    def is_alive(self) -> bool:
+        if self._killed:
+            return False
+        ready, _ = self._ray.wait([self.done], timeout=0)
+        return not ready
+
+    def join(self, timeout: float | None = None) -> None:
+        if not self._killed:
+            self._ray.wait([self.done], timeout=timeout)
+
+    def terminate(self) -> None:
+        self.kill()
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self._ray.kill(self.actor)
+        self._killed = True
+
+
+class RayPool(WorkerPool):
+    """``count`` worker actors on the Ray cluster at ``address`` (or ``local``)."""
+
+    def __init__(self, count: int, address: str) -> None:
+        super().__init__(count)
+        self.address = address
+        self._ray: Any = None
+        self._listener: Listener | None = None
+        self._run_dir: Path | None = None
+
+    async def _launch(self, run: SplitRun) -> None:
+        await anyio.to_thread.run_sync(self._connect)
+        ray = self._ray
+        run_id = secrets.token_hex(16)
+        self._run_dir = Path(run.run_dir)
+        (self._run_dir / RUN_MARKER).write_text(run_id, encoding="utf-8")
+        authkey = secrets.token_bytes(32)
+        host = "127.0.0.1" if self._all_local() else ray.util.get_node_ip_address()
+        self._listener = Listener((host, 0), authkey=authkey)
+        address = self._listener.address
+        remote = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
+        for number in range(1, self.count + 1):
+            actor = remote.options(scheduling_strategy="SPREAD").remote()
+            done = actor.run.remote(WorkerSpec(run, number, self.count), address, authkey, run_id)
+            self.workers.append(
+                WorkerState(number, _ActorProcess(ray, actor, done), _NO_CONN, status="starting")
+            )
+        with anyio.fail_after(_ACCEPT_TIMEOUT_S):
+            for _ in range(self.count):
+                conn: Connection = await anyio.to_thread.run_sync(
+                    self._listener.accept, abandon_on_cancel=True
+                )
+                hello = await anyio.to_thread.run_sync(conn.recv, abandon_on_cancel=True)
+                worker = self.workers[int(hello["worker"]) - 1]
+                worker.conn = conn
+                worker.pid = int(hello["pid"])
+                worker.host = str(hello["host"])
+
+    def _connect(self) -> None:
+        if self.address == "local":
+            # Ray's own switch to keep a one-machine cluster on loopback (read when Ray is
+            # imported): otherwise it listens on every interface.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        try:
+            import ray
+        except ImportError:
+            raise TargetError(
+                'Ray is not installed: pip install "lgbench[ray]" (or use --workers alone)'
+            ) from None
+        self._ray = ray_module = ray
+        try:
+            if self.address == "local":
+                # A private cluster of this process's own: never one left by someone else.
+                ray_module.init(
+                    address="local",
+                    num_cpus=self.count,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                )
+            else:
+                ray_module.init(address=self.address, log_to_driver=False)
+        except Exception as exc:  # Ray raises many kinds: all mean no cluster to run on
+            raise TargetError(f"cannot reach the Ray cluster {self.address}: {exc}") from None
+        cpus = self._ray.cluster_resources().get("CPU", 0)
+        if cpus < self.count:
+            self._ray.shutdown()
+            raise TargetError(
+                f"the Ray cluster {self.address} has {cpus:g} CPUs, fewer than the"
+                f" {self.count} workers asked for"
+            )
+
+    def _all_local(self) -> bool:
+        here = {"127.0.0.1", self._ray.util.get_node_ip_address()}
+        nodes = [node for node in self._ray.nodes() if node.get("Alive")]
+        return all(node.get("NodeManagerAddress") in here for node in nodes)
+
+    async def drive(self, recorder: Recorder, control: RunControl) -> None:
+        await super().drive(recorder, control)
+        await anyio.to_thread.run_sync(self._collect_files)
+
+    def _collect_files(self) -> None:
+        """The files of workers on other nodes, into the run folder."""
+        assert self._run_dir is not None
+        deadline = time.monotonic() + _FILES_TIMEOUT_S
+        for worker in self.workers:
+            process = worker.process
+            assert isinstance(process, _ActorProcess)
+            if worker.status == "lost":
+                continue
+            left = max(deadline - time.monotonic(), 0.1)
+            ready, _ = self._ray.wait([process.done], timeout=left)
+            if not ready:
+                continue
+            with contextlib.suppress(Exception):
+                for name, data in self._ray.get(process.done).items():
+                    if name in (history_name(worker.number), intervals_name(worker.number)) or (
+                        name.startswith(f"history.w{worker.number}-")
+                    ):
+                        (self._run_dir / name).write_bytes(data)
+
+    async def aclose(self) -> None:
+        with anyio.CancelScope(shield=True):
+            try:
+                await super().aclose()
+            finally:
+                if self._listener is not None:
+                    self._listener.close()
+                if self._run_dir is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self._run_dir / RUN_MARKER)
+                if self._ray is not None and self._ray.is_initialized():
+                    # Stops the private cluster of "local"; only disconnects from another.
+                    await anyio.to_thread.run_sync(self._ray.shutdown)
+
+
+class _NoConnection:
+    """Stands in until the actor has called back."""
+
+    def send(self, message: Any) -> None:
+        raise OSError("not connected yet")
+
+    def recv(self) -> Any:
+        raise EOFError
+
+    def close(self) -> None:
+        pass
+
+
+_NO_CONN: Any = _NoConnection()
+
+
+class _RayWorker:
+    """The actor class (made remote in :meth:`RayPool._launch`, where Ray is imported)."""
+
+    def run(
+        self, spec: WorkerSpec, address: tuple[str, int], authkey: bytes, run_id: str
+    ) -> dict[str, bytes]:
+        return run_ray_worker(spec, address, authkey, run_id)

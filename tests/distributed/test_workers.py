@@ -1,0 +1,417 @@
+"""``--workers 2`` against the real embedded server: one run, exactly merged results.
+
+Each run splits a sample workload (shortened) over two worker processes and must leave one run
+folder whose summary counts are the workers' counts added up, whose merged interval log holds,
+bucket for bucket, the merge of the workers' own interval logs, whose histories keep process
+ids unique across the workers, and whose checker verdict is valid. Then the faults of the load
+generator itself: a worker killed mid-run, the coordinator stopped or killed.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from rich.console import Console
+
+from lgbench.check import check_history
+from lgbench.distributed import WorkerPool, history_name, intervals_name
+from lgbench.engine import Overrides, RunOptions, apply_overrides, run_workload
+from lgbench.history import read_history
+from lgbench.metrics import LatencyRecorder
+from lgbench.workload import load_workload
+
+pytestmark = [pytest.mark.anyio, pytest.mark.server]
+
+WORKLOADS = Path(__file__).parents[2] / "workloads"
+WORKERS = 2
+
+
+@pytest.fixture(params=[pytest.param("asyncio"), pytest.param("trio")])
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
+    return (request.param, {})
+
+
+def _hlog(path: Path) -> dict[str, LatencyRecorder]:
+    """Every interval of an .hlog merged, per tag."""
+    merged: dict[str, LatencyRecorder] = collections.defaultdict(LatencyRecorder)
+    for line in path.read_text().splitlines():
+        if line.startswith("Tag="):
+            tag, _start, _length, _max, blob = line.split(",", 4)
+            merged[tag.removeprefix("Tag=")].merge(LatencyRecorder.from_blob(blob))
+    return merged
+
+
+def _completions(run_dir: Path) -> tuple[collections.Counter[str], list[set[int]]]:
+    """Completions per operation over the workers' histories, and each one's process ids."""
+    counts: collections.Counter[str] = collections.Counter()
+    processes: list[set[int]] = []
+    for number in range(1, WORKERS + 1):
+        history = read_history(run_dir / history_name(number))
+        assert history.header["worker"] == number
+        assert history.header["workers"] == WORKERS
+        assert "clock_offset_s" in history.header
+        ids: set[int] = set()
+        for event in history.events:
+            if event.get("type") in ("ok", "fail", "info"):
+                counts[event["f"]] += 1
+            if event.get("process") is not None:
+                ids.add(event["process"])
+        processes.append(ids)
+    return counts, processes
+
+
+@pytest.mark.parametrize("name", ["quickstart", "double-texting"])
+async def test_two_workers_merge_into_one_exact_run(
+    name: str, langgraph_url: str, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    result = await run_workload(
+        load_workload(WORKLOADS / f"{name}.toml"),
+        RunOptions(
+            target=langgraph_url,
+            out_dir=run_dir,
+            overrides=Overrides(duration_s=3.0, vus=2, graceful_stop_s=3.0),
+            report=False,
+        ),
+        checker=check_history,
+        load=WorkerPool(WORKERS),
+    )
+    assert not result.partial, result.stop_reason
+    summary = json.loads((run_dir / "summary.json").read_text())
+    workers = summary["workers"]
+    assert [w["worker"] for w in workers] == [1, 2]
+    assert all(w["status"] == "finished" and w["pid"] != os.getpid() for w in workers)
+    assert all(abs(w["clock_offset_ms"]) < 1000 for w in workers)  # one machine, one clock
+
+    # Counts: the summary's are the workers' completions added up.
+    completions, processes = _completions(run_dir)
+    assert {op: s["count"] for op, s in summary["operations"].items()} == dict(completions)
+    assert processes[0].isdisjoint(processes[1])
+    coordinator = read_history(run_dir / "history.jsonl")
+    assert coordinator.header["worker"] == 0
+    for event in coordinator.events:  # the audit's processes are the coordinator's own
+        if event.get("process") is not None:
+            assert event["process"] % (WORKERS + 1) == 0
+
+    # Histograms: the merged log is the merge of the workers' logs, bucket for bucket.
+    merged = _hlog(run_dir / "intervals.hlog")
+    parts: dict[str, LatencyRecorder] = collections.defaultdict(LatencyRecorder)
+    for number in range(1, WORKERS + 1):
+        for tag, recorder in _hlog(run_dir / intervals_name(number)).items():
+            parts[tag].merge(recorder)
+    parts.pop("lgbench.loop_lag", None)  # the coordinator measures its own loop as well
+    merged.pop("lgbench.loop_lag", None)
+    assert set(merged) == set(parts)
+    for tag, recorder in parts.items():
+        assert merged[tag].value_counts() == recorder.value_counts(), tag
+    for operation, stats in summary["operations"].items():
+        if operation in merged:
+            assert merged[operation].count == sum(n for _v, n in merged[operation].value_counts())
+            assert stats["latency_ms"]["max"] == pytest.approx(
+                merged[operation].max_us / 1000, rel=1e-3
+            )
+
+    # timeseries.jsonl: the merged intervals add up to the summary too.
+    lines = [json.loads(line) for line in (run_dir / "timeseries.jsonl").read_text().splitlines()]
+    for operation, stats in summary["operations"].items():
+        logged = sum(line["operations"].get(operation, {}).get("count", 0) for line in lines[1:])
+        assert logged == stats["count"], operation
+
+    # Scenarios: iterations of both workers; the whole plan's VUs.
+    workload = apply_overrides(load_workload(WORKLOADS / f"{name}.toml"), Overrides(vus=2))
+    for scenario in workload.scenarios:
+        figures = summary["scenarios"][scenario.name]
+        assert figures["started"]
+        assert figures["max_vus"] == scenario.max_vus()
+        iterations = figures["iterations"]
+        assert iterations["started"] >= iterations["finished"] > 0
+
+    # One history of the whole run: the checker read every process's file.
+    assert result.check is not None and result.check.valid is True
+    if name == "double-texting":
+        starts = sum(
+            len(read_history(run_dir / history_name(n)).markers("burst.start"))
+            for n in range(1, WORKERS + 1)
+        )
+        assert starts == 8  # 4 strategies x 2 threads, split over the workers
+
+
+async def test_a_worker_killed_mid_run_is_a_fault_not_a_lost_run(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    pool = WorkerPool(WORKERS)
+
+    async def kill_the_second_worker() -> None:
+        # Polling the pool's state, which has no event to wait for.
+        while not (pool.workers and pool.workers[-1].status == "running"):  # noqa: ASYNC110
+            await anyio.sleep(0.05)
+        while pool.workers[-1].intervals < 1:  # noqa: ASYNC110 - it delivered something
+            await anyio.sleep(0.05)
+        os.kill(pool.workers[-1].process.pid or 0, signal.SIGKILL)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(kill_the_second_worker)
+        result = await run_workload(
+            load_workload(WORKLOADS / "quickstart.toml"),
+            RunOptions(
+                target=langgraph_url,
+                out_dir=run_dir,
+                overrides=Overrides(duration_s=4.0, graceful_stop_s=2.0),
+                report=False,
+            ),
+            checker=check_history,
+            load=pool,
+        )
+    summary = result.summary
+    assert summary is not None
+    statuses = [w["status"] for w in summary["workers"]]
+    assert statuses == ["finished", "lost"]
+    assert summary["workers"][1]["intervals"] >= 1
+    faults = [f for f in summary["faults"] if f["kind"] == "worker.lost"]
+    assert [f["name"] for f in faults] == ["worker 2"]
+    assert any("worker 2" in warning for warning in summary["warnings"])
+    # Its results up to its last interval stay in the run.
+    lost_completions = sum(
+        1
+        for event in read_history(run_dir / history_name(2)).events
+        if event.get("type") in ("ok", "fail", "info")
+    )
+    assert lost_completions > 0
+    assert sum(op["count"] for op in summary["operations"].values()) > 0
+    markers = read_history(run_dir / "history.jsonl").markers("worker.lost")
+    assert [m["value"]["worker"] for m in markers] == [2]
+    # Its operations cut short have no completion: unknown outcomes, never an anomaly.
+    assert result.check is not None and result.check.valid is not False
+    assert not any(w.process.is_alive() for w in pool.workers)
+
+
+def _lgbench(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "lgbench.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if kwargs.pop("capture", False) else subprocess.DEVNULL,
+        start_new_session=True,
+        **kwargs,
+    )
+
+
+def _worker_pids(run_dir: Path, timeout_s: float = 60.0) -> list[int]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pids = []
+        for number in range(1, WORKERS + 1):
+            path = run_dir / history_name(number)
+            if path.exists() and path.stat().st_size:
+                header = json.loads(path.read_text().splitlines()[0])
+                pids.append(int(header["pid"]))
+        if len(pids) == WORKERS:
+            return pids
+        time.sleep(0.1)
+    raise AssertionError("the workers never started")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose (its parent, killed, cannot reap it yet).
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_sigterm_stops_every_worker_and_writes_the_folder(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    process = _lgbench(
+        "run",
+        str(WORKLOADS / "quickstart.toml"),
+        "--workers",
+        "2",
+        "--target",
+        langgraph_url,
+        "--out",
+        str(run_dir),
+        "--duration",
+        "30s",
+        "--no-report",
+        "--quiet",
+        capture=True,
+    )
+    try:
+        pids = _worker_pids(run_dir)
+        time.sleep(1.5)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 128 + signal.SIGTERM, err.decode()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["partial"] is True
+    assert [w["status"] for w in summary["workers"]] == ["stopped", "stopped"]
+    assert summary["duration_s"] < 20
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def test_workers_outlive_a_killed_coordinator_by_seconds_at_most(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    process = _lgbench(
+        "run",
+        str(WORKLOADS / "quickstart.toml"),
+        "--workers",
+        "2",
+        "--target",
+        langgraph_url,
+        "--out",
+        str(run_dir),
+        "--duration",
+        "60s",
+        "--quiet",
+    )
+    pids: list[int] = []
+    try:
+        pids = _worker_pids(run_dir)
+        time.sleep(1.0)
+        process.kill()
+        process.wait(timeout=10)
+        killed_at = time.monotonic()
+        while any(_alive(pid) for pid in pids) and time.monotonic() - killed_at < 10:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in pids), "a worker outlived its coordinator"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in pids:  # never leave one behind, even when the test fails
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+ABORTING = """
+name = "aborting"
+
+[[scenario]]
+name = "creates"
+executor = "constant-vus"
+vus = 4
+duration = "40s"
+steps = [{ op = "threads.create" }]
+
+[thresholds]
+"threads.create.latency.p50" = { condition = "< 0.001ms", abort_on_fail = true }
+"""
+
+
+async def test_an_aborting_threshold_stops_every_worker(langgraph_url: str, tmp_path: Path) -> None:
+    from lgbench.workload import parse_workload
+
+    shown = io.StringIO()
+    result = await run_workload(
+        parse_workload(ABORTING, path=tmp_path / "aborting.toml"),
+        RunOptions(
+            target=langgraph_url,
+            out_dir=tmp_path / "run",
+            report=False,
+            live="plain",
+            plain_every_s=0.5,
+        ),
+        load=WorkerPool(WORKERS),
+        console=Console(file=shown, width=200),
+    )
+    # The live view: merged figures, then one line per worker.
+    assert "worker 1 (pid" in shown.getvalue() and "worker 2 (pid" in shown.getvalue()
+    summary = result.summary
+    assert summary is not None
+    assert result.partial
+    assert result.stop_reason.startswith("threshold"), result.stop_reason
+    assert [w["status"] for w in summary["workers"]] == ["stopped", "stopped"]
+    assert summary["duration_s"] < 20  # not the planned 40 s
+    assert summary["thresholds"]["passed"] is False
+    # Both workers ran their half of the VUs before the stop.
+    assert summary["scenarios"]["creates"]["vus_allocated"] == 4
+    assert all(w["history_events"] for w in summary["workers"])
+
+
+def test_require_all_workers_makes_a_lost_worker_exit_3(langgraph_url: str, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    process = _lgbench(
+        "run",
+        str(WORKLOADS / "quickstart.toml"),
+        "--workers",
+        "2",
+        "--require-all-workers",
+        "--target",
+        langgraph_url,
+        "--out",
+        str(run_dir),
+        "--duration",
+        "4s",
+        "--no-report",
+        "--quiet",
+        capture=True,
+    )
+    try:
+        pids = _worker_pids(run_dir)
+        time.sleep(1.0)
+        os.kill(pids[0], signal.SIGKILL)
+        _out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 3, err.decode()
+    assert "1 of 2 workers were lost" in err.decode()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [w["status"] for w in summary["workers"]] == ["lost", "finished"]
+
+
+async def test_report_and_baseline_work_on_the_merged_run(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    workload = load_workload(WORKLOADS / "quickstart.toml")
+    overrides = Overrides(duration_s=2.0, vus=2, graceful_stop_s=2.0)
+    first = await run_workload(
+        workload,
+        RunOptions(target=langgraph_url, out_dir=tmp_path / "base", overrides=overrides),
+        load=WorkerPool(WORKERS),
+    )
+    second = await run_workload(
+        workload,
+        RunOptions(
+            target=langgraph_url,
+            out_dir=tmp_path / "new",
+            overrides=overrides,
+            baseline=first.run_dir,
+        ),
+        load=WorkerPool(WORKERS),
+    )
+    assert "report" in first.files and first.files["report"].stat().st_size > 0
+    assert first.summary is not None and second.summary is not None
+    baseline = second.summary["baseline"]
+    # The merged runs were compared operation by operation, with their merged counts.
+    assert set(baseline["operations"]) == set(second.summary["operations"])
+    for name, compared in baseline["operations"].items():
+        assert compared["count"]["new"] == second.summary["operations"][name]["count"]
+        assert compared["count"]["base"] == first.summary["operations"][name]["count"]
