@@ -92,4 +92,6 @@ async def test_open_model_p99_includes_the_stall_the_naive_figure_does_not(
     # The tool noticed that it was itself the bottleneck, for about as long as it froze.
     assert result.summary["schedule_lag_ms"]["max"] >= 0.9 * stall_ms
     assert result.summary["event_loop_lag_ms"]["max"] >= 0.9 * stall_ms
-    assert any("bottleneck" in warning for warning in result.summary["warnings"])
+    # Whom it blames depends on the machine (its own frozen loop, or a machine that other
+    # processes kept busy meanwhile): either way it says its timers fired late.
+    assert any("timers fired late" in warning for warning in result.summary["warnings"])
