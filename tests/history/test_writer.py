@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lgbench.history import HISTORY_SCHEMA_VERSION, HistoryWriter, _writer, read_history
+from tests.history._sequence import FIXTURE, write_sequence
 
 
 class FakeClock:
@@ -187,3 +188,11 @@ def test_an_invoke_or_completion_json_cannot_hold_writes_nothing(tmp_path: Path)
         writer.complete(invocation, "ok")
     history = read_history(tmp_path / "history.jsonl")
     assert [event["index"] for event in history.events] == [0, 1]
+
+
+def test_a_fixed_sequence_writes_the_same_bytes_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "history.jsonl"
+    write_sequence(path, monkeypatch)
+    assert path.read_bytes() == FIXTURE.read_bytes()
