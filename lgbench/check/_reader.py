@@ -37,6 +37,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final, Protocol, final
 
+import msgspec
+
 from lgbench.check._events import (
     HISTORY_SCHEMA_VERSION,
     INF,
@@ -453,8 +455,7 @@ def _read_set(
         reader = iter_lines(path)
         for line_no, raw in enumerate(reader, start=1):
             terminated = raw.endswith(b"\n")
-            line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            obj = _parse(line)
+            obj = _parse(raw)
             if obj is not None and obj.get("type") == "header":
                 if line_no == 1 and stream.header is None and stream.lines == 0:
                     stream.lines = 1
@@ -480,7 +481,7 @@ def _read_set(
                     )
                 if not terminated and obj is None and entry is last_file:
                     stream.truncated = True  # only the last line can lack its newline
-                stream.broken.append(_Broken(stream.lines, line[:_SNIPPET_CHARS], stream.max_index))
+                stream.broken.append(_Broken(stream.lines, _snippet(raw), stream.max_index))
                 continue
             if event.index < stream.max_index:
                 stream.note(
@@ -629,12 +630,29 @@ def _shift(event: Event, offset: float) -> Event:
     )
 
 
-def _parse(line: str) -> dict[str, Any] | None:
+_decode: Final = msgspec.json.Decoder().decode
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    """A line's JSON object, or None.
+
+    msgspec reads the bytes as they are (no text decoding first) several times faster than
+    ``json``, with the same objects (integers past 64 bits included); what it refuses and
+    ``json`` reads (``NaN``, ``1e400``, lone surrogates, bytes that are not UTF-8, read as
+    U+FFFD) goes to ``json``.
+    """
     try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
+        obj = _decode(raw)
+    except msgspec.DecodeError:
+        try:
+            obj = json.loads(raw.decode("utf-8", errors="replace"))
+        except ValueError:
+            return None
     return obj if isinstance(obj, dict) else None
+
+
+def _snippet(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\n")[:_SNIPPET_CHARS]
 
 
 def _check_header(header: Mapping[str, Any], path: Path, unknown: list[str]) -> None:
