@@ -7,6 +7,7 @@ encoded natively and written together; ``test_writer.py`` writes it again and co
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,17 @@ import pytest
 from lgbench.history import HistoryWriter, StreamSummary, _writer, invoke_value, ok_value
 
 FIXTURE = Path(__file__).parent.parent / "data" / "history_sequence.jsonl"
+#: The same sequence rotated every ROTATE_BYTES: its segments' lines, one after the other.
+ROTATED_FIXTURE = FIXTURE.with_name("history_sequence_rotated.jsonl")
+ROTATE_BYTES = 2_000
+
+
+def rotated_lines(path: Path) -> bytes:
+    """The lines of ``path``'s finished segments (decompressed) and of ``path``, in order."""
+    segments = sorted(path.parent.glob(path.stem + "-*.jsonl.gz"))
+    return b"".join(gzip.decompress(s.read_bytes()) for s in segments) + path.read_bytes()
+
+
 STARTED_AT = "2026-12-05T19:30:00+00:00"
 _UUID = "0b5e8c3a-1111-4222-8333-444455556666"
 
@@ -27,13 +39,17 @@ class _Clock:
         return self.now_s
 
 
-def write_sequence(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def write_sequence(
+    path: Path, monkeypatch: pytest.MonkeyPatch, *, rotate_bytes: int | None = None
+) -> None:
     """Write the sequence to ``path`` (its wall clock fixed through ``monkeypatch``)."""
     walls = iter(1_764_963_000.0 + k * 0.001537 for k in range(10_000))
     monkeypatch.setattr(_writer.time, "time", lambda: next(walls))
     clock = _Clock()
     header = {"workload": "seq", "target": "http://127.0.0.1:1", "started_at": STARTED_AT}
-    with HistoryWriter.open(path, clock=clock, origin_s=999.5, header=header) as writer:
+    with HistoryWriter.open(
+        path, clock=clock, origin_s=999.5, header=header, rotate_bytes=rotate_bytes
+    ) as writer:
         process = writer.new_process()
         # The closed loop's plain GET: empty values both ways.
         for actor in range(3):
