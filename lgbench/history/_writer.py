@@ -61,8 +61,10 @@ CompletionType: TypeAlias = Literal["ok", "fail", "info"]
 _COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
 _encode: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _encode_natively: Final = msgspec.json.Encoder().encode
-#: Types msgspec writes exactly as ``_encode`` does (floats are not among them: msgspec writes
-#: ``1e16`` where json writes ``1e+16``, and NaN as null where json refuses it).
+#: Types msgspec writes exactly as ``_encode`` does. Floats only between 1e-4 and 1e16 (and
+#: zero), where both write the shortest repr without an exponent; outside it msgspec writes
+#: ``1e16`` and ``0.00001`` where json writes ``1e+16`` and ``1e-05``, and NaN as null where
+#: json refuses it.
 _SCALARS: Final = frozenset({str, int, bool, type(None)})
 
 #: gzip level of rotated segments: JSON lines compress ~8x even at a low level, and the
@@ -80,30 +82,38 @@ def _int(number: int) -> str:
 
 
 def _float(number: float) -> str:
-    # The encoder writes a finite float as its repr; anything else goes through it.
-    if type(number) is float and number - number == 0.0:
-        return float.__repr__(number)
+    # The encoder writes a finite float as its repr, which msgspec writes 5x faster in the
+    # range where neither uses an exponent; anything else goes through the encoder.
+    if type(number) is float:
+        if 1e-4 <= abs(number) < 1e16 or number == 0.0:
+            return _encode_natively(number).decode()
+        if number - number == 0.0:
+            return float.__repr__(number)
     return _encode(number)
 
 
-def _plain(item: object) -> bool:
-    """Whether ``item`` holds only dicts with str keys, lists, str, int, bool and None."""
+def _plain(item: Any) -> bool:
+    """Whether msgspec writes ``item`` as the encoder does: dicts with str keys, lists, str,
+    int, bool, None, and floats between 1e-4 and 1e16 (or zero)."""
     kind = type(item)
     if kind in _SCALARS:
         return True
+    if kind is float:
+        number: float = abs(item)
+        return 1e-4 <= number < 1e16 or number == 0.0
     if kind is dict:
-        for key, child in item.items():  # type: ignore[attr-defined]
+        for key, child in item.items():
             if type(key) is not str or not (type(child) in _SCALARS or _plain(child)):
                 return False
         return True
     if kind is list:
-        return all(type(child) in _SCALARS or _plain(child) for child in item)  # type: ignore[attr-defined]
+        return all(type(child) in _SCALARS or _plain(child) for child in item)
     return False
 
 
 def _value(value: Mapping[str, Any] | None) -> str:
     """``value`` (or ``error``) as the encoder writes it: msgspec's bytes when they are the
-    same (no float anywhere), else the encoder's."""
+    same (see :func:`_plain`), else the encoder's."""
     if value is None:
         return "null"
     if type(value) is dict:

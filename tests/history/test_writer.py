@@ -229,3 +229,22 @@ def test_a_fixed_sequence_rotates_where_it_did_before(
     path = tmp_path / "history.jsonl"
     write_sequence(path, monkeypatch, rotate_bytes=ROTATE_BYTES)
     assert rotated_lines(path) == ROTATED_FIXTURE.read_bytes()
+
+
+def test_floats_and_odd_values_are_written_as_the_encoder_writes_them() -> None:
+    # msgspec writes some of them (floats between 1e-4 and 1e16 among them), the encoder the
+    # rest; the bytes must not tell which.
+    floats = [0.0, -0.0, 1e-4, 9.99e-5, 0.1, 2.5, 1e15, 9999999999999998.0, 1e16, 1e-7, -3.75]
+    floats += [1.6e9 + k / 7 for k in range(50)]
+    odd: list[Any] = [{"k": 2**70}, {"k": [True, None, {"x": "é\u2028\x00"}]}, {"k": (1, 2)}]
+    odd += [{1: "int key"}, {"k": {"deep": [[[1.5e300]]]}}, {"k": float("-inf")}, {"k": -1e-300}]
+    for item in [*({"k": number} for number in floats), *odd]:
+        try:
+            expected = _as_the_encoder_writes(item)[:-1]
+        except ValueError:
+            with pytest.raises(ValueError):
+                _writer._value(item)
+            continue
+        assert _writer._value(item) == expected
+    for number in floats:
+        assert _writer._float(number) == json.dumps(number)
