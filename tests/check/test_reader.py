@@ -231,3 +231,22 @@ def test_a_line_reads_as_the_stdlib_json_reads_it(raw: bytes) -> None:
     if not isinstance(expected, dict):
         expected = None
     assert repr(_parse(raw)) == repr(expected)
+
+
+def test_events_and_operations_read_are_the_dataclasses_their_init_builds(tmp_path: Path) -> None:
+    # The reader builds them without their __init__ (it is slow for a frozen dataclass).
+    import dataclasses
+
+    from lgbench.check._events import Event, Operation
+
+    history = read_history(write(tmp_path, lines_of("enqueue_clean")))
+    assert history.operations
+    for op in history.operations:
+        assert type(op) is Operation
+        assert op == Operation(**{f.name: getattr(op, f.name) for f in dataclasses.fields(op)})
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            op.lo = 0.0  # type: ignore[misc]
+        for event in (op.invoke, op.completion):
+            assert type(event) is Event
+            fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
+            assert event == Event(**fields)
