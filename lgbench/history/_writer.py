@@ -9,10 +9,11 @@ between). :meth:`HistoryWriter.open` opens the file unbuffered: an ``invoke`` li
 request goes out next) or a marker is handed to ``os.write`` at once, together with the
 completion lines kept since the last write, so a request is never sent before every line
 before it is in the file (the OS page cache). A completion alone waits for the next such
-line, :meth:`HistoryWriter.sync` or :meth:`HistoryWriter.close`: killing lgbench can lose
-only completions that no request followed, which leaves the file an earlier kill would have
-left. :meth:`HistoryWriter.sync` (fsync), called once per interval by the runner, bounds what
-a machine crash can lose. A text stream (tests) gets every line written and flushed at once.
+line, :meth:`HistoryWriter.flush` (the runner's, once per interval) or
+:meth:`HistoryWriter.close`: killing lgbench can lose only completions that no request
+followed, which leaves the file an earlier kill would have left. :meth:`HistoryWriter.sync`
+(fsync), called once per interval by the runner, bounds what a machine crash can lose. A text
+stream (tests) gets every line written and flushed at once.
 
 Rotation (``rotate_bytes``): once the live file passes that size it is renamed to the next
 numbered segment (``history-0001.jsonl`` …) and a fresh live file continues it, with a header
@@ -386,7 +387,7 @@ class HistoryWriter:
         """Write one finished line (``text`` ends with its newline).
 
         ``flush=False`` (completions) may leave it in memory, in order, until the next line
-        written with ``flush`` (invokes, markers), :meth:`sync` or :meth:`close`.
+        written with ``flush`` (invokes, markers), :meth:`flush` or :meth:`close`.
         """
         if self._closed:
             raise RuntimeError("the history is closed")
@@ -469,16 +470,26 @@ class HistoryWriter:
             self._compressor = ThreadPoolExecutor(1, thread_name_prefix="lgbench-history-gz")
         self._compressions.append(self._compressor.submit(_compress, plain))
 
+    def flush(self) -> None:
+        """Write the completion lines kept in memory (see :meth:`_write_text`) now.
+
+        Like every other method but :meth:`sync`, only on the thread that writes the lines:
+        the runner calls it on the event loop once per interval, before :meth:`sync`.
+        """
+        if not self._closed and self._fd is not None:
+            self._flush()
+
     def sync(self) -> None:
         """fsync the live file: what was written survives a machine crash (not only a kill).
 
-        Every line is already in the OS page cache when its write returns; the runner calls
-        this once per interval. A no-op once closed or for a stream without a file.
+        Every line handed to the kernel is in the OS page cache; this makes it durable. The
+        runner calls it once per interval, in a worker thread (so it writes nothing itself:
+        :meth:`flush` first, on the writer's thread). A no-op once closed or for a stream
+        without a file.
         """
         if self._closed:
             return
         if self._fd is not None:
-            self._flush()
             os.fsync(self._fd)
             return
         out = self._out

@@ -96,7 +96,9 @@ def test_every_line_is_on_disk_before_the_next_invoke_line(tmp_path: Path) -> No
         assert [line.get("name") for line in lines(path)[-2:]] == [None, "burst.start"]
         last = writer.invoke(process=0, actor=2, scenario="s", f="threads.get", value={})
         writer.complete(last, "ok", value={})
-        writer.sync()
+        writer.sync()  # fsync only: it runs in a worker thread and writes nothing
+        assert lines(path)[-1]["type"] == "invoke"
+        writer.flush()
         assert lines(path)[-1]["type"] == "ok"
         writer.complete(writer.invoke(process=0, actor=2, scenario="s", f="g", value={}), "ok")
     finally:
