@@ -344,14 +344,28 @@ class SharedIterationsExecutor(Executor):
         await self.wait_until(end_s, done)
 
 
+@final
+class _ArrivalVu:
+    """An arrival-rate VU: one task for the whole run, parked between iterations."""
+
+    __slots__ = ("actor", "due_s", "wake")
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.due_s: float | None = None  # the iteration handed over, until it starts
+        self.wake = anyio.Event()
+
+
 class _ArrivalRateExecutor(Executor):
-    """The open model: one dispatcher and a pool of actors."""
+    """The open model: one dispatcher and a pool of VUs, each a task of its own that the
+    dispatcher wakes with an iteration (a task per iteration cost more than the rest of the
+    dispatch together)."""
 
     MODEL: ClassVar[LoadModel] = "open"
 
     def __init__(self, ctx: ScenarioContext, control: RunControl, origin_s: float) -> None:
         super().__init__(ctx, control, origin_s)
-        self._idle: list[Actor] = []
+        self._idle: list[_ArrivalVu] = []
         self._allocated = 0
 
     @abc.abstractmethod
@@ -363,25 +377,37 @@ class _ArrivalRateExecutor(Executor):
         limit: int = getattr(self.config, "max_vus_limit")  # noqa: B009 - both configs have it
         return limit
 
-    def _allocate(self) -> Actor:
+    def _allocate(self) -> _ArrivalVu:
         self._allocated += 1
-        return self.new_actor(self._allocated)
+        return _ArrivalVu(self.new_actor(self._allocated))
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
         pre_allocated: int = getattr(self.config, "pre_allocated_vus")  # noqa: B009
         self._idle = [self._allocate() for _ in range(pre_allocated)]
         self._idle.reverse()  # VU 1 first
+        for vu in self._idle:
+            task_group.start_soon(self._work, vu)
         pacer = self.pacer()
         await self.until_stopped(lambda: run_paced(pacer, self._start, start_s=self.start_s))
         await self.wait_until(self.start_s + pacer.duration_s)
+
+    def on_stopping(self) -> None:
+        # The parked VUs end; the busy ones end after their iteration.
+        idle, self._idle = self._idle, []
+        for vu in idle:
+            vu.wake.set()
 
     def _start(self, n: int, intended_s: float) -> None:
         recorder = self.ctx.recorder
         recorder.schedule_lag(intended_s, self.clock())
         if self._idle:
-            actor = self._idle.pop()
+            vu = self._idle.pop()
+            vu.due_s = intended_s
+            vu.wake.set()
         elif self._allocated < self.max_vus:
-            actor = self._allocate()
+            vu = self._allocate()
+            vu.due_s = intended_s
+            self.task_group.start_soon(self._work, vu)
         else:
             self.ctx.stats.dropped += 1
             recorder.warn(
@@ -389,14 +415,22 @@ class _ArrivalRateExecutor(Executor):
                 f"scenario {self.ctx.name!r}: all {self.max_vus} VUs were busy, so iterations"
                 " were dropped (see dropped_iterations); raise max_vus or lower the rate",
             )
-            return
-        self.task_group.start_soon(self._iterate, actor, intended_s)
 
-    async def _iterate(self, actor: Actor, intended_s: float) -> None:
-        try:
-            await actor.run_iteration(intended_s)
-        finally:
-            self._idle.append(actor)
+    async def _work(self, vu: _ArrivalVu) -> None:
+        """The iterations ``vu`` is handed, one after the other, until the stop."""
+        while True:
+            intended_s = vu.due_s
+            if intended_s is None:
+                await vu.wake.wait()
+                intended_s = vu.due_s
+                if intended_s is None:
+                    return  # woken by the stop
+            vu.due_s = None
+            await vu.actor.run_iteration(intended_s)
+            if self.stopping:
+                return
+            vu.wake = anyio.Event()
+            self._idle.append(vu)
 
 
 @final
