@@ -346,20 +346,22 @@ class SharedIterationsExecutor(Executor):
 
 @final
 class _ArrivalVu:
-    """An arrival-rate VU: one task for the whole run, parked between iterations."""
+    """An arrival-rate VU: one task from its first iteration on, parked between iterations."""
 
     __slots__ = ("actor", "due_s", "wake")
 
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
         self.due_s: float | None = None  # the iteration handed over, until it starts
-        self.wake = anyio.Event()
+        # Set when the dispatcher hands an iteration over (or at the stop); None until the
+        # VU's task runs, so pre-allocated VUs that are never needed cost no task or event.
+        self.wake: anyio.Event | None = None
 
 
 class _ArrivalRateExecutor(Executor):
-    """The open model: one dispatcher and a pool of VUs, each a task of its own that the
-    dispatcher wakes with an iteration (a task per iteration cost more than the rest of the
-    dispatch together)."""
+    """The open model: one dispatcher and a pool of VUs, each a task of its own (from its
+    first iteration) that the dispatcher wakes with the next one: a task per iteration cost
+    more than the rest of the dispatch together."""
 
     MODEL: ClassVar[LoadModel] = "open"
 
@@ -385,8 +387,6 @@ class _ArrivalRateExecutor(Executor):
         pre_allocated: int = getattr(self.config, "pre_allocated_vus")  # noqa: B009
         self._idle = [self._allocate() for _ in range(pre_allocated)]
         self._idle.reverse()  # VU 1 first
-        for vu in self._idle:
-            task_group.start_soon(self._work, vu)
         pacer = self.pacer()
         await self.until_stopped(lambda: run_paced(pacer, self._start, start_s=self.start_s))
         await self.wait_until(self.start_s + pacer.duration_s)
@@ -395,19 +395,21 @@ class _ArrivalRateExecutor(Executor):
         # The parked VUs end; the busy ones end after their iteration.
         idle, self._idle = self._idle, []
         for vu in idle:
-            vu.wake.set()
+            if vu.wake is not None:
+                vu.wake.set()
 
     def _start(self, n: int, intended_s: float) -> None:
         recorder = self.ctx.recorder
         recorder.schedule_lag(intended_s, self.clock())
         if self._idle:
             vu = self._idle.pop()
-            vu.due_s = intended_s
-            vu.wake.set()
+            if vu.wake is None:  # its first iteration: its task starts
+                self.task_group.start_soon(self._work, vu, intended_s)
+            else:
+                vu.due_s = intended_s
+                vu.wake.set()
         elif self._allocated < self.max_vus:
-            vu = self._allocate()
-            vu.due_s = intended_s
-            self.task_group.start_soon(self._work, vu)
+            self.task_group.start_soon(self._work, self._allocate(), intended_s)
         else:
             self.ctx.stats.dropped += 1
             recorder.warn(
@@ -416,21 +418,20 @@ class _ArrivalRateExecutor(Executor):
                 " were dropped (see dropped_iterations); raise max_vus or lower the rate",
             )
 
-    async def _work(self, vu: _ArrivalVu) -> None:
-        """The iterations ``vu`` is handed, one after the other, until the stop."""
+    async def _work(self, vu: _ArrivalVu, intended_s: float) -> None:
+        """``vu``'s iterations, the first due at ``intended_s``, the next ones as the
+        dispatcher hands them over, until the stop."""
         while True:
-            intended_s = vu.due_s
-            if intended_s is None:
-                await vu.wake.wait()
-                intended_s = vu.due_s
-                if intended_s is None:
-                    return  # woken by the stop
-            vu.due_s = None
             await vu.actor.run_iteration(intended_s)
             if self.stopping:
                 return
-            vu.wake = anyio.Event()
+            wake = vu.wake = anyio.Event()
             self._idle.append(vu)
+            await wake.wait()
+            due_s, vu.due_s = vu.due_s, None
+            if due_s is None:
+                return  # woken by the stop
+            intended_s = due_s
 
 
 @final
