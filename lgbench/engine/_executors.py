@@ -370,8 +370,24 @@ class SharedIterationsExecutor(Executor):
         await self.wait_until(end_s, done)
 
 
+@final
+class _ArrivalVu:
+    """An arrival-rate VU: one task from its first iteration on, parked between iterations."""
+
+    __slots__ = ("actor", "due_s", "wake")
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.due_s: float | None = None  # the iteration handed over, until it starts
+        # Set when the dispatcher hands an iteration over (or at the stop); None until the
+        # VU's task runs, so pre-allocated VUs that are never needed cost no task or event.
+        self.wake: anyio.Event | None = None
+
+
 class _ArrivalRateExecutor(Executor):
-    """The open model: one dispatcher and a pool of actors."""
+    """The open model: one dispatcher and a pool of VUs, each a task of its own (from its
+    first iteration) that the dispatcher wakes with the next one: a task per iteration cost
+    more than the rest of the dispatch together."""
 
     MODEL: ClassVar[LoadModel] = "open"
 
@@ -383,7 +399,7 @@ class _ArrivalRateExecutor(Executor):
         plan: ScenarioPlan | None = None,
     ) -> None:
         super().__init__(ctx, control, origin_s, plan)
-        self._idle: list[Actor] = []
+        self._idle: list[_ArrivalVu] = []
         self._allocated = 0
 
     def pacer(self) -> Pacer:
@@ -396,9 +412,9 @@ class _ArrivalRateExecutor(Executor):
     def max_vus(self) -> int:
         return self.scenario_plan.max_vus
 
-    def _allocate(self) -> Actor:
+    def _allocate(self) -> _ArrivalVu:
         self._allocated += 1
-        return self.new_actor(self._allocated)
+        return _ArrivalVu(self.new_actor(self._allocated))
 
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
         pre_allocated = self.scenario_plan.pre_allocated_vus
@@ -408,13 +424,25 @@ class _ArrivalRateExecutor(Executor):
         await self.until_stopped(lambda: run_paced(pacer, self._start, start_s=self.start_s))
         await self.wait_until(self.start_s + pacer.duration_s)
 
+    def on_stopping(self) -> None:
+        # The parked VUs end; the busy ones end after their iteration.
+        idle, self._idle = self._idle, []
+        for vu in idle:
+            if vu.wake is not None:
+                vu.wake.set()
+
     def _start(self, n: int, intended_s: float) -> None:
         recorder = self.ctx.recorder
         recorder.schedule_lag(intended_s, self.clock())
         if self._idle:
-            actor = self._idle.pop()
+            vu = self._idle.pop()
+            if vu.wake is None:  # its first iteration: its task starts
+                self.task_group.start_soon(self._work, vu, intended_s)
+            else:
+                vu.due_s = intended_s
+                vu.wake.set()
         elif self._allocated < self.max_vus:
-            actor = self._allocate()
+            self.task_group.start_soon(self._work, self._allocate(), intended_s)
         else:
             self.ctx.stats.dropped += 1
             recorder.warn(
@@ -422,14 +450,21 @@ class _ArrivalRateExecutor(Executor):
                 f"scenario {self.ctx.name!r}: all {self.max_vus} VUs were busy, so iterations"
                 " were dropped (see dropped_iterations); raise max_vus or lower the rate",
             )
-            return
-        self.task_group.start_soon(self._iterate, actor, intended_s)
 
-    async def _iterate(self, actor: Actor, intended_s: float) -> None:
-        try:
-            await actor.run_iteration(intended_s)
-        finally:
-            self._idle.append(actor)
+    async def _work(self, vu: _ArrivalVu, intended_s: float) -> None:
+        """``vu``'s iterations, the first due at ``intended_s``, the next ones as the
+        dispatcher hands them over, until the stop."""
+        while True:
+            await vu.actor.run_iteration(intended_s)
+            if self.stopping:
+                return
+            wake = vu.wake = anyio.Event()
+            self._idle.append(vu)
+            await wake.wait()
+            due_s, vu.due_s = vu.due_s, None
+            if due_s is None:
+                return  # woken by the stop
+            intended_s = due_s
 
 
 @final

@@ -1001,9 +1001,11 @@ class _Run:
     async def _sync_files(self, recorder: Recorder, history: HistoryWriter, hlog: Any) -> None:
         """fsync the files written as the run goes, once per interval, in a worker thread.
 
-        Every line is in the OS's page cache as soon as it is written, so killing lgbench
-        loses nothing; this bounds what a crash of the machine itself can lose to about one
-        interval. fsync may take long on a busy disk: never on the event loop.
+        Every history line is in the OS's page cache before the next request goes out (a
+        completion no request followed, here at the latest), so killing lgbench loses
+        nothing that a request depended on; this bounds what a crash of the machine itself
+        can lose to about one interval. fsync may take long on a busy disk: never on the
+        event loop.
         """
 
         def sync() -> None:
@@ -1015,6 +1017,7 @@ class _Run:
         while True:
             await anyio.sleep(self.options.interval_s)
             try:
+                history.flush()  # completions kept in memory: on the loop, which writes lines
                 await anyio.to_thread.run_sync(sync, abandon_on_cancel=True)
             except (OSError, ValueError) as exc:  # ValueError: a file closed meanwhile
                 recorder.warn("fsync", f"cannot sync the run's files ({self.run_dir}): {exc}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lgbench.check import check_history, read_history
+from lgbench.check._reader import _parse
 from lgbench.errors import UsageError
 from tests.check._builder import HistoryBuilder
 from tests.check._cases import CASES, enqueue_clean
@@ -204,3 +205,48 @@ def test_builder_output_is_what_the_recorder_writes() -> None:
         "value",
         "error",
     }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"index": 1, "value": {"n": NaN, "m": -Infinity}}\n',
+        b'{"index": 1, "value": {"n": 123456789012345678901234567890}}\n',
+        b'{"index": 1, "value": {"n": "\\ud800"}}\n',
+        b'{"index": 1, "value": {"n": "\xff\xfe"}}\n',
+        b'{"index": 1, "value": {"n": 1e400, "x": 0.1, "y": -0.0, "z": 1.5e-7}}\n',
+        b'{"index": 1, "index": 2, "value": {"a": [1, {"b": null}], "\xc3\xa9": true}}\n',
+        b"[1, 2]\n",
+        b"\n",
+        b'{"index": 1, "value": {',
+    ],
+)
+def test_a_line_reads_as_the_stdlib_json_reads_it(raw: bytes) -> None:
+    # orjson refuses NaN, integers past 64 bits, lone surrogates and bytes that are not
+    # UTF-8, all of which json reads (the last as U+FFFD): the reader must give json's objects.
+    try:
+        expected = json.loads(raw.decode("utf-8", errors="replace"))
+    except ValueError:
+        expected = None
+    if not isinstance(expected, dict):
+        expected = None
+    assert repr(_parse(raw)) == repr(expected)
+
+
+def test_events_and_operations_read_are_the_dataclasses_their_init_builds(tmp_path: Path) -> None:
+    # The reader builds them without their __init__ (it is slow for a frozen dataclass).
+    import dataclasses
+
+    from lgbench.check._events import Event, Operation
+
+    history = read_history(write(tmp_path, lines_of("enqueue_clean")))
+    assert history.operations
+    for op in history.operations:
+        assert type(op) is Operation
+        assert op == Operation(**{f.name: getattr(op, f.name) for f in dataclasses.fields(op)})
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            op.lo = 0.0  # type: ignore[misc]
+        for event in (op.invoke, op.completion):
+            assert type(event) is Event
+            fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
+            assert event == Event(**fields)

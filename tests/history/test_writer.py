@@ -11,6 +11,13 @@ from typing import Any
 import pytest
 
 from lgbench.history import HISTORY_SCHEMA_VERSION, HistoryWriter, _writer, read_history
+from tests.history._sequence import (
+    FIXTURE,
+    ROTATE_BYTES,
+    ROTATED_FIXTURE,
+    rotated_lines,
+    write_sequence,
+)
 
 
 class FakeClock:
@@ -71,18 +78,32 @@ def test_header_then_invoke_and_completion_with_every_field(tmp_path: Path) -> N
     assert isinstance(ok["wall"], float)
 
 
-def test_each_line_is_on_disk_as_soon_as_it_is_written(tmp_path: Path) -> None:
+def test_every_line_is_on_disk_before_the_next_invoke_line(tmp_path: Path) -> None:
+    # An invoke line (its request goes out next) and a marker are written at once, with
+    # every line before them; a completion may wait in memory until then, or sync or close.
     clock = FakeClock()
+    path = tmp_path / "history.jsonl"
     writer = open_writer(tmp_path, clock)
     try:
         invocation = writer.invoke(process=0, actor=1, scenario="s", f="threads.get", value={})
-        assert len(lines(tmp_path / "history.jsonl")) == 2  # header + invoke, not buffered
+        assert len(lines(path)) == 2  # header + invoke, not buffered
         writer.complete(invocation, "fail", error={"class": "NotFoundError", "status": 404})
-        assert lines(tmp_path / "history.jsonl")[-1]["type"] == "fail"
+        assert writer.lines_written == 2
+        following = writer.invoke(process=0, actor=1, scenario="s", f="threads.get", value={})
+        assert [line["type"] for line in lines(path)[1:]] == ["invoke", "fail", "invoke"]
+        writer.complete(following, "ok", value={})
         writer.marker("burst.start", scenario="s", value={"thread_id": "t"})
-        assert lines(tmp_path / "history.jsonl")[-1]["name"] == "burst.start"
+        assert [line.get("name") for line in lines(path)[-2:]] == [None, "burst.start"]
+        last = writer.invoke(process=0, actor=2, scenario="s", f="threads.get", value={})
+        writer.complete(last, "ok", value={})
+        writer.sync()  # fsync only: it runs in a worker thread and writes nothing
+        assert lines(path)[-1]["type"] == "invoke"
+        writer.flush()
+        assert lines(path)[-1]["type"] == "ok"
+        writer.complete(writer.invoke(process=0, actor=2, scenario="s", f="g", value={}), "ok")
     finally:
         writer.close()
+    assert [line["index"] for line in lines(path)[1:]] == list(range(9))
 
 
 def test_processes_are_fresh_and_completions_happen_once(tmp_path: Path) -> None:
@@ -124,7 +145,7 @@ def test_the_reader_drops_a_cut_off_last_line_only(tmp_path: Path) -> None:
         read_history(path)
 
 
-def test_a_line_is_one_os_write_and_readable_before_close(
+def test_an_invoke_line_and_the_completions_before_it_are_one_os_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writes: list[bytes] = []
@@ -137,12 +158,17 @@ def test_a_line_is_one_os_write_and_readable_before_close(
     writer = open_writer(tmp_path, FakeClock())
     try:
         monkeypatch.setattr(os, "write", counting_write)
-        invocation = writer.invoke(process=0, actor=1, scenario="s", f="http.get", value={})
-        assert len(writes) == 1 and writes[0].endswith(b"\n")
+        first = writer.invoke(process=0, actor=1, scenario="s", f="http.get", value={})
+        second = writer.invoke(process=0, actor=2, scenario="s", f="http.get", value={})
+        assert len(writes) == 2 and all(data.count(b"\n") == 1 for data in writes)
         assert lines(tmp_path / "history.jsonl")[-1]["type"] == "invoke"
-        writer.complete(invocation, "ok", value={"thread_id": "é"})
+        writer.complete(first, "ok", value={"thread_id": "é"})
+        writer.complete(second, "ok", value={})
+        assert len(writes) == 2
+        writer.invoke(process=0, actor=1, scenario="s", f="http.get", value={})
+        assert len(writes) == 3 and writes[-1].count(b"\n") == 3
         writer.marker("burst.start", scenario="s")
-        assert len(writes) == 3 and all(data.count(b"\n") == 1 for data in writes)
+        assert len(writes) == 4 and writes[-1].count(b"\n") == 1
         assert (tmp_path / "history.jsonl").read_bytes().endswith(b"".join(writes))
     finally:
         writer.close()
@@ -187,3 +213,40 @@ def test_an_invoke_or_completion_json_cannot_hold_writes_nothing(tmp_path: Path)
         writer.complete(invocation, "ok")
     history = read_history(tmp_path / "history.jsonl")
     assert [event["index"] for event in history.events] == [0, 1]
+
+
+def test_a_fixed_sequence_writes_the_same_bytes_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "history.jsonl"
+    write_sequence(path, monkeypatch)
+    assert path.read_bytes() == FIXTURE.read_bytes()
+
+
+def test_a_fixed_sequence_rotates_where_it_did_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Completions written together with the next invoke still end their segment where they
+    # did when every line was written alone.
+    path = tmp_path / "history.jsonl"
+    write_sequence(path, monkeypatch, rotate_bytes=ROTATE_BYTES)
+    assert rotated_lines(path) == ROTATED_FIXTURE.read_bytes()
+
+
+def test_floats_and_odd_values_are_written_as_the_encoder_writes_them() -> None:
+    # msgspec writes some of them (floats between 1e-4 and 1e16 among them), the encoder the
+    # rest; the bytes must not tell which.
+    floats = [0.0, -0.0, 1e-4, 9.99e-5, 0.1, 2.5, 1e15, 9999999999999998.0, 1e16, 1e-7, -3.75]
+    floats += [1.6e9 + k / 7 for k in range(50)]
+    odd: list[Any] = [{"k": 2**70}, {"k": [True, None, {"x": "é\u2028\x00"}]}, {"k": (1, 2)}]
+    odd += [{1: "int key"}, {"k": {"deep": [[[1.5e300]]]}}, {"k": float("-inf")}, {"k": -1e-300}]
+    for item in [*({"k": number} for number in floats), *odd]:
+        try:
+            expected = _as_the_encoder_writes(item)[:-1]
+        except ValueError:
+            with pytest.raises(ValueError):
+                _writer._value(item)
+            continue
+        assert _writer._value(item) == expected
+    for number in floats:
+        assert _writer._float(number) == json.dumps(number)

@@ -16,6 +16,7 @@ from lgbench.metrics import (
     LatencyRecorder,
     LatencyStats,
 )
+from tests.metrics._sequence import FIXTURE, record_sequence
 
 RECORD_CASES = [
     # happy path
@@ -226,3 +227,10 @@ def test_a_copy_equals_the_original_and_is_independent() -> None:
     assert empty.count == 0 and empty.stats() == LatencyRecorder().stats()
     empty.record_us(42)
     assert empty.stats().min_us == empty.stats().max_us == 42
+
+
+def test_a_fixed_sequence_encodes_as_it_did_before() -> None:
+    # intervals.hlog lines, .hgrm text and every figure, against what they were before
+    # values were folded into the histogram in bulk.
+    expected = json.loads(FIXTURE.read_text())
+    assert json.loads(json.dumps(record_sequence(), sort_keys=True)) == expected
