@@ -45,6 +45,7 @@ from lgbench.engine import (
     SplitRun,
     build_executor,
     load_client,
+    measure_loop_lag,
     measurement_clock,
     plan_scenario,
     register_scenario,
@@ -233,7 +234,7 @@ class _Worker:
                 services.start_soon(self._listen)
                 services.start_soon(self._intervals, recorder, origin_s)
                 if run.loop_lag_interval_s:
-                    services.start_soon(self._loop_lag, recorder, run.loop_lag_interval_s)
+                    services.start_soon(measure_loop_lag, recorder, run.loop_lag_interval_s)
                 async with anyio.create_task_group() as scenarios:
                     for executor in executors:
                         scenarios.start_soon(executor.run)
@@ -265,14 +266,6 @@ class _Worker:
             now_s = recorder.clock()
             if next_s <= now_s:
                 next_s += -((next_s - now_s) // interval_s) * interval_s
-
-    @staticmethod
-    async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
-        clock = recorder.clock
-        while True:
-            expected_s = clock() + interval_s
-            await anyio.sleep(interval_s)
-            recorder.loop_lag(expected_s, clock())
 
     def _figures(self, recorder: Recorder) -> dict[str, Any]:
         now = time.monotonic()

@@ -127,6 +127,7 @@ __all__ = [
     "default_run_dir",
     "find_checker",
     "load_client",
+    "measure_loop_lag",
     "measurement_clock",
     "planned_duration_s",
     "register_scenario",
@@ -366,6 +367,16 @@ def load_client(
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+async def measure_loop_lag(recorder: Recorder, interval_s: float) -> None:
+    """Sleep ``interval_s`` again and again, recording how much each sleep overslept: the
+    event loop's own lag (a blocking call, a long collection, a busy machine)."""
+    clock = recorder.clock
+    while True:
+        expected_s = clock() + interval_s
+        await anyio.sleep(interval_s)
+        recorder.loop_lag(expected_s, clock())
 
 
 def register_scenario(
@@ -857,7 +868,9 @@ class _Run:
                     services.start_soon(self._play_faults, recorder)
                 services.start_soon(self._sync_files, recorder, history, hlog_file)
                 if self.options.loop_lag_interval_s:
-                    services.start_soon(self._loop_lag, recorder, self.options.loop_lag_interval_s)
+                    services.start_soon(
+                        measure_loop_lag, recorder, self.options.loop_lag_interval_s
+                    )
                 async with anyio.create_task_group() as scenarios:
                     for executor in executors:
                         scenarios.start_soon(executor.run)
@@ -1021,14 +1034,6 @@ class _Run:
                 await anyio.to_thread.run_sync(sync, abandon_on_cancel=True)
             except (OSError, ValueError) as exc:  # ValueError: a file closed meanwhile
                 recorder.warn("fsync", f"cannot sync the run's files ({self.run_dir}): {exc}")
-
-    @staticmethod
-    async def _loop_lag(recorder: Recorder, interval_s: float) -> None:
-        clock = recorder.clock
-        while True:
-            expected_s = clock() + interval_s
-            await anyio.sleep(interval_s)
-            recorder.loop_lag(expected_s, clock())
 
     # -- the outputs -----------------------------------------------------------------------
 
