@@ -262,7 +262,8 @@ def test_witnesses_name_runs_events_and_times() -> None:
 def test_unknown_says_what_was_missing() -> None:
     result = check_history(path("no_settle"))
     assert result.threads["T1"].unknown[0] == (
-        "concurrency: no state read of thread T1 (threads.get_state or threads.get): add one "
+        "concurrency: no state read of thread T1 (threads.get_state, threads.get or "
+        "threads.search): add one "
         "after its runs, or keep the post-run audit on"
     )
     stuck = result.checkers["stuck"]
