@@ -139,6 +139,11 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "no_state": v(U),
     "header_only": v(U),
+    "searched_clean": v(),
+    "searched_concurrent_runs": flagged("concurrent_runs", "concurrency"),
+    "searched_fifo_violation": flagged("fifo_violation", "fifo"),
+    "searched_lost_write": flagged("lost_write", "writes"),
+    "searched_busy_without_run": v(F, {"busy_without_run": 1}, checkers={"stuck": U, "status": F}),
     "lost_write": flagged("lost_write", "writes"),
     "lost_write_clean": v(),
     "busy_without_run": flagged("busy_without_run", "status"),
@@ -294,3 +299,15 @@ def test_a_real_run_of_double_texting() -> None:
     assert verdict(check_history(path, profile="documented")) == v(
         F, {"thread_idle_while_busy": 1}, {"idle_while_in_flight": 1}, {"status": F}
     )
+
+
+@pytest.mark.parametrize("partition_bytes", [1, 4 << 20])
+def test_a_search_is_a_read_of_each_thread_it_found(partition_bytes: int) -> None:
+    """Each thread is judged on its own part of one threads.search answer, whether the
+    threads are spilled apart or not, and its witnesses cite the search."""
+    result = check_history(path("searched_concurrent_runs"), partition_bytes=partition_bytes)
+    assert {t: r.checked for t, r in result.threads.items()} == {"T1": True, "T2": True}
+    assert result.threads["T2"].valid is True
+    (anomaly,) = result.anomalies
+    assert anomaly.thread_id == "T1"
+    assert anomaly.events[0].what == "threads.search ok: tokens start:A start:B end:A end:B"

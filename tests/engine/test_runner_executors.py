@@ -581,7 +581,7 @@ observe_interval = "200ms"
     if search == "unfiltered":
         fake.threads["thread-other"] = []  # a thread the search answers first, not the burst's
         fake.metadata["thread-other"] = {}
-    result, history = await run_text(workload, tmp_path, fake)
+    _, history = await run_text(workload, tmp_path, fake)
     settled = history.markers("burst.settled")
     assert len(settled) == 2 and not any(m["value"]["timed_out"] for m in settled)
     assert all(set(m["value"]["statuses"].values()) == {"success"} for m in settled)
