@@ -561,10 +561,12 @@ class BurstExecutor(Executor):
         polled = False
         after_s = self.clock()
         stale: Mapping[str, Any] | None = None
-        retry_s = -math.inf
+        # Listed every 16 ticks at least, whatever the search shows: a run stuck in flight
+        # is proven stuck by its status seen unchanged over time.
+        longest_s = config.observe_interval_s * _BACKOFF_CAP
         while True:
             seen = await self._watch.wait(
-                thread_id, after_s, idle=True, stale=stale, retry_s=retry_s
+                thread_id, after_s, list_by_s=after_s + longest_s, stale=stale
             )
             if seen.blind:
                 polled = True
@@ -579,14 +581,13 @@ class BurstExecutor(Executor):
             if not busy:
                 final_list = listed.ok
                 break
-            # Idle, yet a run is in flight (the in-memory server leaves a thread idle while
-            # the run after an interrupt or rollback waits): list again once the thread
-            # changes (a run ending updates it), or after the longest pause at the latest.
+            # A run is in flight, though the thread may read idle (the in-memory server
+            # leaves it idle while the run after an interrupt or rollback waits): list again
+            # once the thread changes (a run ending updates it).
             stale = seen.found
-            retry_s = after_s + config.observe_interval_s * _BACKOFF_CAP
         read = None
         if not timed_out and not polled:
-            read = (await self._watch.wait(thread_id, after_s, idle=False)).found
+            read = (await self._watch.wait(thread_id, after_s)).found
         if read is None:
             if polled or timed_out:
                 await observe("threads.get", {"thread_id": thread_id})
@@ -654,13 +655,13 @@ class _Waiter:
     thread_id: str
     #: Only a search sent at or after this time will do.
     after_s: float
-    #: Wait for the thread to read other than ``busy``.
-    idle: bool
-    #: The read that last showed the thread idle while its list showed a run in flight (a
-    #: server may leave a thread idle while a run waits): the same read again is no news
-    #: before ``retry_s``.
+    #: None: any read will do (the read after the thread's final list). Else the thread
+    #: waits for its run list to be due: a read showing it not ``busy`` (and not as
+    #: ``stale``), or any read sent at or after this time.
+    list_by_s: float | None = None
+    #: The read after which the thread's list still showed a run in flight: the same read
+    #: again is no news.
     stale: Mapping[str, Any] | None = None
-    retry_s: float = -math.inf
     done: anyio.Event = field(default_factory=anyio.Event)
     #: The thread as the search found it; None if the watch stopped first.
     found: Mapping[str, Any] | None = None
@@ -700,15 +701,13 @@ class _BurstWatch:
         thread_id: str,
         after_s: float,
         *,
-        idle: bool,
+        list_by_s: float | None = None,
         stale: Mapping[str, Any] | None = None,
-        retry_s: float = -math.inf,
     ) -> _Waiter:
-        """The thread as the first search sent at or after ``after_s`` found it; if
-        ``idle``, one that shows it settled: not ``busy``, and before ``retry_s`` neither as
-        ``stale`` before ``retry_s``. Unread when the watch closes first, ``blind`` when it
-        cannot see the thread."""
-        waiter = _Waiter(thread_id, after_s, idle, stale, retry_s)
+        """The thread as the first search sent at or after ``after_s`` found it (with
+        ``list_by_s``, the first that makes its run list due: see :class:`_Waiter`). Unread
+        when the watch closes first, ``blind`` when it cannot see the thread."""
+        waiter = _Waiter(thread_id, after_s, list_by_s, stale)
         if self.blind:
             waiter.blind = True
         elif self._closed or self._executor.stopping:
@@ -739,7 +738,7 @@ class _BurstWatch:
                     sent_s = clock()
                 wake_s = sent_s + pause_s
                 while not self._closed and clock() < wake_s:
-                    if any(not w.idle for w in self._waiters):
+                    if any(w.list_by_s is None for w in self._waiters):
                         wake_s = min(wake_s, sent_s + base_s)  # a final read is awaited
                     await self._idle(wake_s - clock())
                 if self._closed:
@@ -759,7 +758,7 @@ class _BurstWatch:
                     if entry is None:  # created before the search, yet not found by it
                         self._go_blind()
                         return
-                    if waiter.idle and not _settled(entry, waiter, sent_s):
+                    if not _due(entry, waiter, sent_s):
                         continue
                     waiter.found = entry
                     self._release(waiter)
@@ -810,12 +809,12 @@ class _BurstWatch:
                 return found
 
 
-def _settled(entry: Mapping[str, Any], waiter: _Waiter, sent_s: float) -> bool:
-    """Whether a search's read of the waiter's thread shows it settled (as far as a thread
-    read can: the thread's run list has the last word)."""
-    if entry.get("status") == "busy":
-        return False
-    return sent_s >= waiter.retry_s or not _same_read(entry, waiter.stale)
+def _due(entry: Mapping[str, Any], waiter: _Waiter, sent_s: float) -> bool:
+    """Whether a search's read of the waiter's thread serves it (see :class:`_Waiter`): a
+    thread read can show a thread settled, only its run list proves it."""
+    if waiter.list_by_s is None or sent_s >= waiter.list_by_s:
+        return True
+    return entry.get("status") != "busy" and not _same_read(entry, waiter.stale)
 
 
 def _same_read(entry: Mapping[str, Any], other: Mapping[str, Any] | None) -> bool:

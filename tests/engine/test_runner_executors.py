@@ -665,6 +665,30 @@ graceful_stop = "1s"
     assert result.summary is not None and not result.partial
 
 
+async def test_a_thread_busy_for_long_is_still_listed_every_16_ticks(tmp_path: Path) -> None:
+    workload = """
+[[scenario]]
+name = "slow"
+executor = "burst"
+threads = 1
+burst = 1
+strategy = "enqueue"
+assistant = "sleepy"
+input = { seconds = 100 }
+max_duration = "10s"
+observe_interval = "200ms"
+graceful_stop = "1s"
+"""
+    _, history = await run_text(workload, tmp_path, FakeLangGraph(pickup_s=0.5))
+    # The search reads it busy throughout; its runs are listed 16 ticks (3.2 s) after the
+    # create, and again at the first search 16 ticks after each list, so that a stuck run's
+    # status is seen unchanged over time; then once more at the deadline.
+    lists = [seconds(e) for e in invokes(history, "runs.list")]
+    assert len(lists) == 3
+    assert lists[0] >= 3.2 and 3.2 <= lists[1] - lists[0] <= 3 * 3.2
+    assert history.markers("burst.settled")[0]["value"]["timed_out"] is True
+
+
 async def test_the_summary_has_its_schema(tmp_path: Path) -> None:
     workload = """
 [[scenario]]
