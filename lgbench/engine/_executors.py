@@ -53,7 +53,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from lgbench.client import NotFoundError
+from lgbench.client import ApiError, NotFoundError
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
 from lgbench.engine._pacer import ConstantRate, Pacer, RampingRate, Stage
@@ -678,9 +678,10 @@ class _BurstWatch:
     where a thread-by-thread observer would send one request per thread. The pause
     between searches starts at ``observe_interval`` and doubles while no thread's status
     changes, up to ``_BACKOFF_CAP`` times; a thread waiting for a read after its final
-    list brings the next search back to ``observe_interval``. A failed search, or an
-    answer missing a thread created before it was sent (a server that does not filter by
-    metadata), makes the watch blind: every waiter then polls its own thread.
+    list brings the next search back to ``observe_interval``. A search the server lacks or
+    refuses, or a one-page answer missing a thread created before it was sent (a server
+    that does not filter by metadata), makes the watch blind: every waiter then polls its
+    own thread.
     """
 
     def __init__(self, executor: BurstExecutor) -> None:
@@ -744,20 +745,22 @@ class _BurstWatch:
                 if self._closed:
                     break
                 sent_s = clock()
-                found = await self._search()
-                if found is None:
+                found, whole = await self._search()
+                if found is None:  # the server lacks or refuses the search
                     self._go_blind()
                     return
                 statuses = {tid: entry.get("status") for tid, entry in found.items()}
-                changed = statuses != last  # or a waiter is served, below
-                last = statuses
+                changed = bool(statuses) and statuses != last  # or a waiter is served, below
+                last = statuses or last
                 for waiter in list(self._waiters):
                     if waiter.after_s > sent_s:
                         continue  # it came after this search was sent
                     entry = found.get(waiter.thread_id)
-                    if entry is None:  # created before the search, yet not found by it
-                        self._go_blind()
-                        return
+                    if entry is None:
+                        if whole:  # created before the search, yet not found by it
+                            self._go_blind()
+                            return
+                        continue  # unanswered, or paged while threads moved: next tick
                     if not _due(entry, waiter, sent_s):
                         continue
                     waiter.found = entry
@@ -781,8 +784,10 @@ class _BurstWatch:
             waiter.blind = True
             self._release(waiter)
 
-    async def _search(self) -> dict[str, Mapping[str, Any]] | None:
-        """Every thread of the burst the server finds; None if a search failed."""
+    async def _search(self) -> tuple[dict[str, Mapping[str, Any]] | None, bool]:
+        """Every thread of the burst the server found, and whether that is the whole answer
+        (one page, answered). None when the server lacks or refuses the search (a 4xx
+        answer); a search that failed otherwise (a timeout, a 5xx) says nothing this tick."""
         executor = self._executor
         if self._actor is None:
             self._actor = Actor(executor.ctx, 0)  # the watch's own process, not a VU
@@ -798,15 +803,20 @@ class _BurstWatch:
             if offset:
                 values["offset"] = offset
             answer = await self._actor.call(OPERATIONS["threads.search"], values, observer=True)
-            if not answer.ok or not isinstance(answer.value, list):
-                return None
+            if not answer.ok:
+                error = answer.error
+                if answer.unsupported or (isinstance(error, ApiError) and error.status_code < 500):
+                    return None, False
+                return found, False
+            if not isinstance(answer.value, list):
+                return None, False
             for thread in answer.value:
                 if isinstance(thread, Mapping) and isinstance(thread.get("thread_id"), str):
                     found[thread["thread_id"]] = thread
             offset += page
             # The burst has ``threads`` threads: past them, more pages would be no burst's.
             if len(answer.value) < page or offset >= threads:
-                return found
+                return found, offset == page
 
 
 def _due(entry: Mapping[str, Any], waiter: _Waiter, sent_s: float) -> bool:

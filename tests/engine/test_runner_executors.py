@@ -591,6 +591,35 @@ observe_interval = "200ms"
     assert check_history(tmp_path / "run").valid is True
 
 
+async def test_a_search_that_fails_now_and_then_only_costs_a_tick(tmp_path: Path) -> None:
+    workload = """
+[[scenario]]
+name = "enqueue"
+executor = "burst"
+threads = 2
+burst = 2
+strategy = "enqueue"
+assistant = "sleepy"
+input = { seconds = 0.5 }
+observe_interval = "200ms"
+"""
+    searches = [0]
+
+    def fail(request: Request) -> int | None:
+        if request.target.startswith("/threads/search"):
+            searches[0] += 1
+            return 503 if searches[0] % 2 else None  # every other search
+        return None
+
+    fake = FakeLangGraph(pickup_s=0.5, fail=fail)
+    _, history = await run_text(workload, tmp_path, fake)
+    settled = history.markers("burst.settled")
+    assert len(settled) == 2 and not any(m["value"]["timed_out"] for m in settled)
+    observers = {e["f"] for e in invokes(history) if (e["value"] or {}).get("observer")}
+    assert observers == {"threads.search", "runs.list"}  # never blind: no thread polled
+    assert check_history(tmp_path / "run").valid is True
+
+
 async def test_a_thread_idle_while_its_run_waits_is_listed_again_once_it_changes(
     tmp_path: Path,
 ) -> None:
