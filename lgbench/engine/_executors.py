@@ -485,6 +485,19 @@ class BurstExecutor(Executor):
                 stats.interrupted += 1
 
     async def _burst(self, actor: Actor) -> str:
+        try:
+            started = await self._start(actor)
+        finally:
+            self._watch.arrive()
+        if started is None:
+            return "failed"
+        thread_id, run_ids = started
+        settled = await self._observe(actor, thread_id, run_ids)
+        return "finished" if settled else "failed"
+
+    async def _start(self, actor: Actor) -> tuple[str, list[str]] | None:
+        """Create the thread and start its runs: the thread id and the accepted runs' ids,
+        or None if the thread could not be created."""
         ctx = self.ctx
         config = self.config
         recorder = ctx.recorder
@@ -492,10 +505,10 @@ class BurstExecutor(Executor):
             OPERATIONS["threads.create"], {"metadata": {_BURST_METADATA_KEY: self.burst_id}}
         )
         if not created.ok or not isinstance(created.value, dict):
-            return "failed"
+            return None
         thread_id = created.value.get("thread_id")
         if not isinstance(thread_id, str):
-            return "failed"
+            return None
         recorder.marker(
             "burst.start",
             scenario=ctx.name,
@@ -533,8 +546,7 @@ class BurstExecutor(Executor):
                 run_id = result.value.get("run_id")
                 if isinstance(run_id, str):
                     run_ids.append(run_id)
-        settled = await self._observe(actor, thread_id, run_ids)
-        return "finished" if settled else "failed"
+        return thread_id, run_ids
 
     async def _observe(self, actor: Actor, thread_id: str, run_ids: list[str]) -> bool:
         """Follow the thread until its runs settle or the deadline passes; True if they
@@ -690,7 +702,15 @@ class _BurstWatch:
         self._waiters: list[_Waiter] = []
         self._wake = anyio.Event()
         self._closed = False
+        #: Threads that started their runs (or failed to): the first search waits for all.
+        self._arrived = 0
         self.blind = False
+
+    def arrive(self) -> None:
+        """A thread has started its runs, or could not be created."""
+        self._arrived += 1
+        if self._arrived >= self._executor.config.threads:
+            self._wake.set()
 
     def close(self) -> None:
         """No more reads: release every waiter (unread) and end :meth:`run`."""
@@ -734,11 +754,15 @@ class _BurstWatch:
             while not self._closed:
                 while not self._closed and not self._waiters:
                     await self._idle()
-                if sent_s == -math.inf:
-                    # The first thread just created its runs: none can have settled yet.
+                first = sent_s == -math.inf
+                if first:
+                    # The first search waits for every thread to have started its runs (so
+                    # that it reads them all as they were then), or one tick at most.
                     sent_s = clock()
                 wake_s = sent_s + pause_s
                 while not self._closed and clock() < wake_s:
+                    if first and self._arrived >= self._executor.config.threads:
+                        break
                     if any(w.list_by_s is None for w in self._waiters):
                         wake_s = min(wake_s, sent_s + base_s)  # a final read is awaited
                     await self._idle(wake_s - clock())

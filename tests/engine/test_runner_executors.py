@@ -8,6 +8,7 @@ Only trio: these tests need the mock clock.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -704,17 +705,19 @@ burst = 1
 strategy = "enqueue"
 assistant = "sleepy"
 input = { seconds = 100 }
-max_duration = "10s"
+max_duration = "20s"
 observe_interval = "200ms"
 graceful_stop = "1s"
 """
     _, history = await run_text(workload, tmp_path, FakeLangGraph(pickup_s=0.5))
-    # The search reads it busy throughout; its runs are listed 16 ticks (3.2 s) after the
-    # create, and again at the first search 16 ticks after each list, so that a stuck run's
-    # status is seen unchanged over time; then once more at the deadline.
+    # The search reads it busy throughout, its pause grown to 16 ticks (3.2 s); its runs are
+    # listed at the first search 16 ticks after the create, and after each list (so that a
+    # stuck run is seen unchanged over time); then once more at the deadline.
     lists = [seconds(e) for e in invokes(history, "runs.list")]
-    assert len(lists) == 3
-    assert lists[0] >= 3.2 and 3.2 <= lists[1] - lists[0] <= 3 * 3.2
+    assert len(lists) >= 4
+    assert lists[0] <= 2 * 3.2
+    assert all(3.2 <= b - a <= 2 * 3.2 for a, b in itertools.pairwise(lists[:-1]))
+    assert lists[-1] == pytest.approx(20.0)
     assert history.markers("burst.settled")[0]["value"]["timed_out"] is True
 
 
