@@ -24,9 +24,10 @@ Policies:
 - **Burst**: for each thread one actor creates it (its metadata naming the burst),
   writes a ``burst.start`` marker, and starts ``burst`` runs back to back (run ``r`` not
   before ``r * stagger`` after the thread exists). The burst's watch (its own process id)
-  then reads every waiting thread with one ``threads.search`` of the burst per tick, every
-  ``observe_interval`` at first and backing off while nothing changes; once it shows a
-  thread not busy, that thread's observer sends one ``runs.list`` (every run final or gone:
+  then reads every waiting thread with one ``threads.search`` of the burst per tick (the
+  first once every thread has started its runs), every ``observe_interval`` at first and
+  backing off while nothing changes; once it shows a thread not busy (or 16 ticks after
+  its last list), that thread's observer sends one ``runs.list`` (every run final or gone:
   the thread's final list, and the watch's next read of the thread is the read of its
   final state; else it waits for the thread to change), then writes ``burst.settled``.
   At ``max_duration`` after the scenario's start (or on a stop request) a thread still
@@ -687,13 +688,14 @@ class _BurstWatch:
 
     The burst's threads carry ``{_BURST_METADATA_KEY: burst_id}`` in their metadata; one
     search by it (a page per thousand threads) answers for all of them, status and values,
-    where a thread-by-thread observer would send one request per thread. The pause
+    where a thread-by-thread observer would send one request per thread. The first
+    search waits for every thread to have started its runs (one tick at most); the pause
     between searches starts at ``observe_interval`` and doubles while no thread's status
-    changes, up to ``_BACKOFF_CAP`` times; a thread waiting for a read after its final
-    list brings the next search back to ``observe_interval``. A search the server lacks or
-    refuses, or a one-page answer missing a thread created before it was sent (a server
-    that does not filter by metadata), makes the watch blind: every waiter then polls its
-    own thread.
+    changes and no waiter is served, up to ``_BACKOFF_CAP`` times; a thread waiting for a
+    read after its final list brings the next search back to ``observe_interval``. A
+    search the server lacks or refuses, or a one-page answer missing a thread created
+    before it was sent (a server that does not filter by metadata), makes the watch blind:
+    every waiter then polls its own thread.
     """
 
     def __init__(self, executor: BurstExecutor) -> None:
