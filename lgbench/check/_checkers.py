@@ -107,7 +107,8 @@ def coverage_gap(thread: ThreadModel) -> str | None:
     states = thread.reads
     if not states:
         return (
-            f"no state read of {_thread(thread)} (threads.get_state or threads.get): add one "
+            f"no state read of {_thread(thread)} (threads.get_state, threads.get or "
+            "threads.search): add one "
             "after its runs, or keep the post-run audit on"
         )
     if not any(s.present for s in states) and any(
@@ -154,9 +155,15 @@ def _maximal(snapshots: Sequence[Snapshot]) -> list[Snapshot]:
 
 
 def _maximal_reads(thread: ThreadModel) -> list[Snapshot]:
-    return _maximal(thread.state_snapshots) + _maximal(
-        [s for s in thread.snapshots if s.kind == "result"]
-    )
+    """The reads to judge the order of tokens in, each kind on its own. A thread read's
+    values may be an older checkpoint's (a server may refresh them only when a run ends),
+    but they were the thread's state at some instant: the order of their tokens is
+    evidence, though their time is not."""
+    return [
+        snap
+        for kind in ("state", "thread", "result")
+        for snap in _maximal([s for s in thread.snapshots if s.kind == kind])
+    ]
 
 
 # -- concurrency ----------------------------------------------------------------------------

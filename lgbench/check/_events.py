@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, final
 
 from lgbench.operations import operation_names
@@ -27,6 +27,7 @@ __all__ = [
     "EventRef",
     "Operation",
     "Outcome",
+    "thread_reads",
 ]
 
 #: The history.jsonl schema version this checker reads.
@@ -146,3 +147,21 @@ class Operation:
         event = self.invoke or self.completion
         assert event is not None
         return EventRef(event.file, event.index, event.time_s, f"{self.f} invoke")
+
+
+def thread_reads(op: Operation) -> tuple[Operation, ...]:
+    """``op`` as reads of single threads: a ``threads.search`` answer gives one operation
+    per thread it found (same lines and times; its ``result`` is that thread's entry,
+    ``thread_id``, ``status`` and ``tokens``, as a ``threads.get`` records them), so each
+    thread is judged on the reads of it alone. Any other operation, an answer already
+    split, and a search that failed are returned as they are."""
+    found = op.result.get("threads") if op.f == "threads.search" else None
+    if not isinstance(found, list) or op.completion is None:
+        return (op,)
+    reads: list[Operation] = []
+    for entry in found:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("thread_id"), str):
+            continue
+        value = {key: entry[key] for key in ("thread_id", "status", "tokens") if key in entry}
+        reads.append(replace(op, completion=replace(op.completion, value=value), result=value))
+    return tuple(reads)

@@ -29,6 +29,7 @@ from lgbench.check._events import (
     Event,
     EventRef,
     Operation,
+    thread_reads,
 )
 from lgbench.check._reader import History
 from lgbench.graphs import GRAPH_IDS, default_assistant_id, parse_token
@@ -106,7 +107,8 @@ class StatusObs:
 
 @dataclass(frozen=True, slots=True)
 class ThreadObs:
-    """A thread's status as one ``threads.get`` saw it."""
+    """A thread's status as one ``threads.get`` (or one ``threads.search`` finding it) saw
+    it."""
 
     status: str
     op: Operation
@@ -137,9 +139,9 @@ class Snapshot:
     """The thread's token list at one instant inside ``[lo, hi]``.
 
     ``kind`` is ``state`` for ``threads.get_state``, ``thread`` for the values a
-    ``threads.get`` returned (a server may refresh them only when a run ends, so they
-    never serve as proof that a run was still in flight) and ``result`` for the values a
-    wait, join or stream returned.
+    ``threads.get`` or a ``threads.search`` returned (a server may refresh them only when
+    a run ends, so they never serve as proof that a run was still in flight) and ``result``
+    for the values a wait, join or stream returned.
     """
 
     tokens: tuple[tuple[str, str], ...]
@@ -465,11 +467,11 @@ def build_threads(history: History) -> dict[str, ThreadModel]:
             if op.f != "runs.create":
                 found.subscribers.append(op)
     for op in ops:
-        thread_id = op.thread_id
-        if thread_id is None or op.stateless:
-            continue  # stateless runs are judged by their answers alone
-        model = thread(thread_id)
-        _observe(model, op, run)
+        for read in thread_reads(op):  # a search answer reads many threads
+            thread_id = read.thread_id
+            if thread_id is None or read.stateless:
+                continue  # stateless runs are judged by their answers alone
+            _observe(thread(thread_id), read, run)
     for marker in history.markers:
         thread_id = marker.value.get("thread_id")
         if not isinstance(thread_id, str) or not thread_id:
@@ -522,7 +524,7 @@ def _observe(model: ThreadModel, op: Operation, run: Any) -> None:
             offset = op.args.get("offset")
             complete = len(listed) < limit and not offset and not op.args.get("status")
             model.lists.append(ListObs(seen, complete, op))
-    elif f == "threads.get" and op.outcome == "ok":
+    elif f in ("threads.get", "threads.search") and op.outcome == "ok":
         status = op.result.get("status")
         if isinstance(status, str):
             model.thread_statuses.append(ThreadObs(status, op))

@@ -861,6 +861,7 @@ _KEPT_FIELDS: Final = frozenset(
         "limit",
         "offset",
         "runs",
+        "threads",
         "tokens",
         "has_values",
         "error",
@@ -921,6 +922,10 @@ def _slim(
             ]
         elif key == "tokens" and isinstance(item, list):
             item = [_interned(token, intern) for token in item]
+        elif key == "threads" and isinstance(item, list):  # threads.search: thread reads
+            item = [
+                _slim(found, intern, names) if isinstance(found, dict) else found for found in item
+            ]
         else:
             item = _interned(item, intern)
         out[names(key)] = item

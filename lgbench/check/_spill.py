@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, final
 
-from lgbench.check._events import CREATING_OPS, Event, Operation
+from lgbench.check._events import CREATING_OPS, Event, Operation, thread_reads
 from lgbench.check._reader import History, Scan, marker_key, operation_key
 
 __all__ = ["DEFAULT_PARTITION_BYTES", "RunIndex", "Spill"]
@@ -105,6 +105,11 @@ def _share(key: str, item: object, memo: dict[str, str]) -> object:
         ]
     if key == "tokens" and isinstance(item, list):
         return [_shared(token, memo) for token in item]
+    if key == "threads" and isinstance(item, list):
+        return [
+            {k: _share(k, v, memo) for k, v in found.items()} if isinstance(found, dict) else found
+            for found in item
+        ]
     return _shared(item, memo)
 
 
@@ -198,6 +203,10 @@ class Spill:
     # -- the sink ---------------------------------------------------------------------------
 
     def operation(self, op: Operation) -> None:
+        for read in thread_reads(op):  # a search's answer goes to every thread it read
+            self._operation(read)
+
+    def _operation(self, op: Operation) -> None:
         thread_id = op.thread_id
         if thread_id is None:
             return

@@ -21,15 +21,20 @@ Policies:
   parks; after ``graceful_ramp_down`` its iteration is cancelled; it resumes if the count comes
   back first (k6's rule).
 - **Iteration plans** (per-VU and shared iterations) end early when the work is done.
-- **Burst**: for each thread one actor creates it, writes a ``burst.start`` marker, and starts
-  ``burst`` runs back to back (run ``r`` not before ``r * stagger`` after the thread exists);
-  then an observer (its own process id) polls one ``runs.list`` of the thread per tick (and
-  ``threads.get`` when the list changed), every ``observe_interval`` at first and backing off
-  while nothing changes, until no run is pending or running, or ``max_duration`` after the
-  scenario's start passes (or a stop is requested); then it reads ``threads.get`` and
-  ``threads.get_state`` (and ``runs.list`` again if the last one did not show the thread
-  settled; a run missing from a complete list is gone, for the checker too), and writes
-  ``burst.settled``.
+- **Burst**: for each thread one actor creates it (its metadata naming the burst),
+  writes a ``burst.start`` marker, and starts ``burst`` runs back to back (run ``r`` not
+  before ``r * stagger`` after the thread exists). The burst's watch (its own process id)
+  then reads every waiting thread with one ``threads.search`` of the burst per tick (the
+  first once every thread has started its runs), every ``observe_interval`` at first and
+  backing off while nothing changes; once it shows a thread not busy (or 16 ticks after
+  its last list), that thread's observer sends one ``runs.list`` (every run final or gone:
+  the thread's final list, and the watch's next read of the thread is the read of its
+  final state; else it waits for the thread to change), then writes ``burst.settled``.
+  At ``max_duration`` after the scenario's start (or on a stop request) a thread still
+  unsettled reads ``threads.get``, ``threads.get_state`` and ``runs.list`` itself; a
+  server whose search cannot find the burst's threads gets each thread polled on its own
+  (one ``runs.list`` per tick, ``threads.get`` when it changed). A run missing from a
+  complete list is gone, for the checker too.
 
 Every loop yields to the event loop once per iteration, so a target that fails instantly
 cannot starve the clock.
@@ -39,15 +44,17 @@ from __future__ import annotations
 
 import abc
 import math
+import uuid
 from bisect import bisect_right
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, final
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from lgbench.client import NotFoundError
+from lgbench.client import ApiError, NotFoundError
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
 from lgbench.engine._pacer import Pacer
@@ -86,6 +93,10 @@ _PENDING: Final = frozenset({"pending", "running"})
 _BACKOFF_CAP: Final = 16
 #: The smallest ``runs.list`` page a burst observer asks for.
 _MIN_LIST_LIMIT: Final = 10
+#: The metadata key naming the burst a thread belongs to (the burst's watch searches by it).
+_BURST_METADATA_KEY: Final = "lgbench_burst"
+#: The largest ``threads.search`` page the LangGraph API serves.
+_MAX_SEARCH_PAGE: Final = 1000
 
 
 class Executor(abc.ABC):
@@ -488,6 +499,24 @@ class BurstExecutor(Executor):
     MODEL: ClassVar[LoadModel] = "burst"
     config: BurstConfig
 
+    def __init__(
+        self,
+        ctx: ScenarioContext,
+        control: RunControl,
+        origin_s: float,
+        plan: ScenarioPlan | None = None,
+    ) -> None:
+        super().__init__(ctx, control, origin_s, plan)
+        self.burst_id = f"{ctx.name}:{uuid.uuid4().hex}"
+        self._watch = _BurstWatch(self)
+
+    @property
+    def threads(self) -> int:
+        """How many threads this process bursts (its share of a split run's)."""
+        plan = self.scenario_plan.schedule
+        assert isinstance(plan, Burst)
+        return plan.threads
+
     async def active(self, task_group: anyio.abc.TaskGroup) -> None:
         plan = self.scenario_plan.schedule
         assert isinstance(plan, Burst)
@@ -501,10 +530,15 @@ class BurstExecutor(Executor):
                 remaining[0] -= 1
                 if not remaining[0]:
                     done.set()
+                    self._watch.close()
 
+        task_group.start_soon(self._watch.run)
         for vu in range(1, plan.threads + 1):
             task_group.start_soon(one, self.new_actor(vu))
         await self.wait_until(self.start_s + self.config.max_duration_s, done)
+
+    def on_stopping(self) -> None:
+        self._watch.close()
 
     async def _thread(self, actor: Actor) -> None:
         stats = self.ctx.stats
@@ -525,15 +559,30 @@ class BurstExecutor(Executor):
                 stats.interrupted += 1
 
     async def _burst(self, actor: Actor) -> str:
+        try:
+            started = await self._start(actor)
+        finally:
+            self._watch.arrive()
+        if started is None:
+            return "failed"
+        thread_id, run_ids = started
+        settled = await self._observe(actor, thread_id, run_ids)
+        return "finished" if settled else "failed"
+
+    async def _start(self, actor: Actor) -> tuple[str, list[str]] | None:
+        """Create the thread and start its runs: the thread id and the accepted runs' ids,
+        or None if the thread could not be created."""
         ctx = self.ctx
         config = self.config
         recorder = ctx.recorder
-        created = await actor.call(OPERATIONS["threads.create"], {})
+        created = await actor.call(
+            OPERATIONS["threads.create"], {"metadata": {_BURST_METADATA_KEY: self.burst_id}}
+        )
         if not created.ok or not isinstance(created.value, dict):
-            return "failed"
+            return None
         thread_id = created.value.get("thread_id")
         if not isinstance(thread_id, str):
-            return "failed"
+            return None
         recorder.marker(
             "burst.start",
             scenario=ctx.name,
@@ -571,55 +620,66 @@ class BurstExecutor(Executor):
                 run_id = result.value.get("run_id")
                 if isinstance(run_id, str):
                     run_ids.append(run_id)
-        settled = await self._observe(actor, thread_id, run_ids)
-        return "finished" if settled else "failed"
+        return thread_id, run_ids
 
     async def _observe(self, actor: Actor, thread_id: str, run_ids: list[str]) -> bool:
-        """Poll until the runs settle or the deadline passes; True if they settled.
+        """Follow the thread until its runs settle or the deadline passes; True if they
+        settled.
 
-        One ``runs.list`` of the thread per tick (not one request per run); a ``threads.get``
-        only when the list changed; the pause doubles while nothing changes, up to
-        ``_BACKOFF_CAP`` times ``observe_interval``, and is back to ``observe_interval`` after a
-        change. The list that shows every run final (or gone) is the thread's final list.
+        The burst's watch reads every waiting thread with one ``threads.search`` per tick;
+        once it shows this thread not busy, one ``runs.list`` of the thread checks that
+        every run is final (or gone: the list is then the thread's final list; if not, the
+        watch again), and the watch's next read of the thread, sent after that list, is
+        the read of its final state. A thread the watch cannot see is polled on its own
+        (:meth:`_poll`); one still unsettled at the deadline gets its own closing reads.
         """
         ctx = self.ctx
         config = self.config
         process = ctx.recorder.new_process()
-        deadline_s = self.start_s + config.max_duration_s
         statuses: dict[str, str | None] = {}
-        timed_out = False
         limit = max(_MIN_LIST_LIMIT, 2 * max(len(run_ids), config.burst))
-        base_s = config.observe_interval_s
-        cap_s = base_s * _BACKOFF_CAP
 
         async def observe(operation: str, values: dict[str, Any]) -> Any:
             return await actor.call(OPERATIONS[operation], values, observer=True, process=process)
 
-        pause_s = base_s
-        seen: object = None
         final_list = False
+        timed_out = False
+        polled = False
+        after_s = self.clock()
+        stale: Mapping[str, Any] | None = None
+        # Listed every 16 ticks at least, whatever the search shows: a run stuck in flight
+        # is proven stuck by its status seen unchanged over time.
+        longest_s = config.observe_interval_s * _BACKOFF_CAP
         while True:
+            seen = await self._watch.wait(
+                thread_id, after_s, list_by_s=after_s + longest_s, stale=stale
+            )
+            if seen.blind:
+                polled = True
+                timed_out, final_list = await self._poll(observe, thread_id, run_ids, statuses)
+                break
+            if seen.found is None:
+                timed_out = True
+                break
             listed = await observe("runs.list", {"thread_id": thread_id, "limit": limit})
-            busy, key = _list_statuses(listed, run_ids, limit, statuses)
-            changed = key != seen
-            seen = key
+            busy, _ = _list_statuses(listed, run_ids, limit, statuses)
+            after_s = self.clock()
             if not busy:
                 final_list = listed.ok
                 break
-            if changed:
+            # A run is in flight, though the thread may read idle (the in-memory server
+            # leaves it idle while the run after an interrupt or rollback waits): list again
+            # once the thread changes (a run ending updates it).
+            stale = seen.found
+        read = None
+        if not timed_out and not polled:
+            read = (await self._watch.wait(thread_id, after_s)).found
+        if read is None:
+            if polled or timed_out:
                 await observe("threads.get", {"thread_id": thread_id})
-            if self.stopping or self.clock() >= deadline_s:
-                timed_out = True
-                break
-            pause_s = base_s if changed else min(pause_s * 2, cap_s)
-            wake_s = min(self.clock() + pause_s, deadline_s)
-            if not await self.wait_until(wake_s, self._stopping_event):
-                timed_out = True  # a stop was requested, or the scenario is stopping
-                break
-        await observe("threads.get", {"thread_id": thread_id})
-        await observe("threads.get_state", {"thread_id": thread_id})
-        if not final_list:
-            await observe("runs.list", {"thread_id": thread_id, "limit": limit})
+            await observe("threads.get_state", {"thread_id": thread_id})
+            if not final_list:
+                await observe("runs.list", {"thread_id": thread_id, "limit": limit})
         ctx.recorder.marker(
             "burst.settled",
             scenario=ctx.name,
@@ -634,6 +694,243 @@ class BurstExecutor(Executor):
         if not timed_out:
             ctx.recorder.threads.settled(thread_id)  # read back settled: the audit may skip it
         return not timed_out
+
+    async def _poll(
+        self,
+        observe: Callable[[str, dict[str, Any]], Awaitable[Any]],
+        thread_id: str,
+        run_ids: list[str],
+        statuses: dict[str, str | None],
+    ) -> tuple[bool, bool]:
+        """Poll one thread on its own until its runs settle: whether the deadline passed
+        first, and whether the last list was the thread's final list.
+
+        One ``runs.list`` of the thread per tick (not one request per run); a ``threads.get``
+        only when the list changed; the pause doubles while nothing changes, up to
+        ``_BACKOFF_CAP`` times ``observe_interval``, and is back to ``observe_interval`` after a
+        change. The list that shows every run final (or gone) is the thread's final list.
+        """
+        config = self.config
+        deadline_s = self.start_s + config.max_duration_s
+        limit = max(_MIN_LIST_LIMIT, 2 * max(len(run_ids), config.burst))
+        base_s = config.observe_interval_s
+        cap_s = base_s * _BACKOFF_CAP
+        pause_s = base_s
+        seen: object = None
+        while True:
+            listed = await observe("runs.list", {"thread_id": thread_id, "limit": limit})
+            busy, key = _list_statuses(listed, run_ids, limit, statuses)
+            changed = key != seen
+            seen = key
+            if not busy:
+                return False, bool(listed.ok)
+            if changed:
+                await observe("threads.get", {"thread_id": thread_id})
+            if self.stopping or self.clock() >= deadline_s:
+                return True, False
+            pause_s = base_s if changed else min(pause_s * 2, cap_s)
+            wake_s = min(self.clock() + pause_s, deadline_s)
+            if not await self.wait_until(wake_s, self._stopping_event):
+                return True, False  # a stop was requested, or the scenario is stopping
+
+
+@dataclass(slots=True, eq=False)
+class _Waiter:
+    """A thread waiting for the watch to read it."""
+
+    thread_id: str
+    #: Only a search sent at or after this time will do.
+    after_s: float
+    #: None: any read will do (the read after the thread's final list). Else the thread
+    #: waits for its run list to be due: a read showing it not ``busy`` (and not as
+    #: ``stale``), or any read sent at or after this time.
+    list_by_s: float | None = None
+    #: The read after which the thread's list still showed a run in flight: the same read
+    #: again is no news.
+    stale: Mapping[str, Any] | None = None
+    done: anyio.Event = field(default_factory=anyio.Event)
+    #: The thread as the search found it; None if the watch stopped first.
+    found: Mapping[str, Any] | None = None
+    #: The watch cannot see the thread (the search failed, or missed it): poll it yourself.
+    blind: bool = False
+
+
+@final
+class _BurstWatch:
+    """Reads every waiting thread of a burst with one ``threads.search`` per tick.
+
+    The burst's threads carry ``{_BURST_METADATA_KEY: burst_id}`` in their metadata; one
+    search by it (a page per thousand threads) answers for all of them, status and values,
+    where a thread-by-thread observer would send one request per thread. The first
+    search waits for every thread to have started its runs (one tick at most); the pause
+    between searches starts at ``observe_interval`` and doubles while no thread's status
+    changes and no waiter is served, up to ``_BACKOFF_CAP`` times; a thread waiting for a
+    read after its final list brings the next search back to ``observe_interval``. A
+    search the server lacks or refuses, or a one-page answer missing a thread created
+    before it was sent (a server that does not filter by metadata), makes the watch blind:
+    every waiter then polls its own thread.
+    """
+
+    def __init__(self, executor: BurstExecutor) -> None:
+        self._executor = executor
+        self._actor: Actor | None = None
+        self._waiters: list[_Waiter] = []
+        self._wake = anyio.Event()
+        self._closed = False
+        #: Threads that started their runs (or failed to): the first search waits for all.
+        self._arrived = 0
+        self.blind = False
+
+    def arrive(self) -> None:
+        """A thread has started its runs, or could not be created."""
+        self._arrived += 1
+        if self._arrived >= self._executor.threads:
+            self._wake.set()
+
+    def close(self) -> None:
+        """No more reads: release every waiter (unread) and end :meth:`run`."""
+        self._closed = True
+        self._wake.set()
+
+    async def wait(
+        self,
+        thread_id: str,
+        after_s: float,
+        *,
+        list_by_s: float | None = None,
+        stale: Mapping[str, Any] | None = None,
+    ) -> _Waiter:
+        """The thread as the first search sent at or after ``after_s`` found it (with
+        ``list_by_s``, the first that makes its run list due: see :class:`_Waiter`). Unread
+        when the watch closes first, ``blind`` when it cannot see the thread."""
+        waiter = _Waiter(thread_id, after_s, list_by_s, stale)
+        if self.blind:
+            waiter.blind = True
+        elif self._closed or self._executor.stopping:
+            pass
+        else:
+            self._waiters.append(waiter)
+            self._wake.set()
+            await waiter.done.wait()
+        return waiter
+
+    def _release(self, waiter: _Waiter) -> None:
+        self._waiters.remove(waiter)
+        waiter.done.set()
+
+    async def run(self) -> None:
+        executor = self._executor
+        clock = executor.clock
+        base_s = executor.config.observe_interval_s
+        pause_s = base_s
+        last: dict[str, Any] = {}
+        sent_s = -math.inf
+        try:
+            while not self._closed:
+                while not self._closed and not self._waiters:
+                    await self._idle()
+                first = sent_s == -math.inf
+                if first:
+                    # The first search waits for every thread to have started its runs (so
+                    # that it reads them all as they were then), or one tick at most.
+                    sent_s = clock()
+                wake_s = sent_s + pause_s
+                while not self._closed and clock() < wake_s:
+                    if first and self._arrived >= self._executor.threads:
+                        break
+                    if any(w.list_by_s is None for w in self._waiters):
+                        wake_s = min(wake_s, sent_s + base_s)  # a final read is awaited
+                    await self._idle(wake_s - clock())
+                if self._closed:
+                    break
+                sent_s = clock()
+                found, whole = await self._search()
+                if found is None:  # the server lacks or refuses the search
+                    self._go_blind()
+                    return
+                statuses = {tid: entry.get("status") for tid, entry in found.items()}
+                changed = bool(statuses) and statuses != last  # or a waiter is served, below
+                last = statuses or last
+                for waiter in list(self._waiters):
+                    if waiter.after_s > sent_s:
+                        continue  # it came after this search was sent
+                    entry = found.get(waiter.thread_id)
+                    if entry is None:
+                        if whole:  # created before the search, yet not found by it
+                            self._go_blind()
+                            return
+                        continue  # unanswered, or paged while threads moved: next tick
+                    if not _due(entry, waiter, sent_s):
+                        continue
+                    waiter.found = entry
+                    self._release(waiter)
+                    changed = True
+                pause_s = base_s if changed else min(pause_s * 2, base_s * _BACKOFF_CAP)
+        finally:
+            self._closed = True
+            for waiter in list(self._waiters):
+                self._release(waiter)
+
+    async def _idle(self, timeout_s: float = math.inf) -> None:
+        """Sleep until a thread starts waiting, the watch closes, or ``timeout_s`` passes."""
+        self._wake = anyio.Event()
+        with anyio.move_on_after(max(0.0, timeout_s)):
+            await self._wake.wait()
+
+    def _go_blind(self) -> None:
+        self.blind = True
+        for waiter in list(self._waiters):
+            waiter.blind = True
+            self._release(waiter)
+
+    async def _search(self) -> tuple[dict[str, Mapping[str, Any]] | None, bool]:
+        """Every thread of the burst the server found, and whether that is the whole answer
+        (one page, answered). None when the server lacks or refuses the search (a 4xx
+        answer); a search that failed otherwise (a timeout, a 5xx) says nothing this tick."""
+        executor = self._executor
+        if self._actor is None:
+            self._actor = Actor(executor.ctx, 0)  # the watch's own process, not a VU
+        threads = executor.threads
+        page = max(1, min(threads, _MAX_SEARCH_PAGE))
+        found: dict[str, Mapping[str, Any]] = {}
+        offset = 0
+        while True:
+            values: dict[str, Any] = {
+                "metadata": {_BURST_METADATA_KEY: executor.burst_id},
+                "limit": page,
+            }
+            if offset:
+                values["offset"] = offset
+            answer = await self._actor.call(OPERATIONS["threads.search"], values, observer=True)
+            if not answer.ok:
+                error = answer.error
+                if answer.unsupported or (isinstance(error, ApiError) and error.status_code < 500):
+                    return None, False
+                return found, False
+            if not isinstance(answer.value, list):
+                return None, False
+            for thread in answer.value:
+                if isinstance(thread, Mapping) and isinstance(thread.get("thread_id"), str):
+                    found[thread["thread_id"]] = thread
+            offset += page
+            # The burst has ``threads`` threads: past them, more pages would be no burst's.
+            if len(answer.value) < page or offset >= threads:
+                return found, offset == page
+
+
+def _due(entry: Mapping[str, Any], waiter: _Waiter, sent_s: float) -> bool:
+    """Whether a search's read of the waiter's thread serves it (see :class:`_Waiter`): a
+    thread read can show a thread settled, only its run list proves it."""
+    if waiter.list_by_s is None or sent_s >= waiter.list_by_s:
+        return True
+    return entry.get("status") != "busy" and not _same_read(entry, waiter.stale)
+
+
+def _same_read(entry: Mapping[str, Any], other: Mapping[str, Any] | None) -> bool:
+    """Whether two reads of a thread show it unchanged (status, values, update time)."""
+    return other is not None and all(
+        entry.get(key) == other.get(key) for key in ("status", "updated_at", "values")
+    )
 
 
 def _list_statuses(

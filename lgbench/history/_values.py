@@ -146,7 +146,8 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
 
     See docs/history.md: run-creating operations give the run's ids, status and creation
     time; ``runs.get`` its status and times; ``runs.list`` every run's; ``threads.get`` the
-    thread's status and the tokens of its values; ``threads.get_state`` the tokens, ``next``
+    thread's status and the tokens of its values, ``threads.search`` the same for every
+    thread it found (``threads``); ``threads.get_state`` the tokens, ``next``
     and the interrupt count;
     ``runs.wait``/``runs.join`` the tokens, the ``__error__`` body and whether values came
     back. Anything else keeps only the ids it addressed or returned.
@@ -184,6 +185,22 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
             **addressed,
             "status": thread.get("status"),
             "tokens": tokens_of(thread.get("values")),
+        }
+    if operation == "threads.search":
+        # Each thread found is a thread read, as threads.get records one: its status and
+        # the tokens of its values (one answer can be the read-back of a whole burst).
+        found = result if isinstance(result, list) else []
+        return {
+            **addressed,
+            "threads": [
+                {
+                    "thread_id": thread.get("thread_id"),
+                    "status": thread.get("status"),
+                    "tokens": tokens_of(thread.get("values")),
+                }
+                for thread in found
+                if isinstance(thread, Mapping)
+            ],
         }
     if operation == "threads.get_state":
         state = result if isinstance(result, Mapping) else {}

@@ -180,6 +180,25 @@ class HistoryBuilder:
             observer=True,
         )
 
+    def search(
+        self,
+        t0: float,
+        threads: list[tuple[str, str, list[str] | None]],
+        *,
+        process: int = 2,
+    ) -> None:
+        """One ``threads.search`` answered with ``(thread, status, tokens)`` per thread."""
+        found = [{"thread_id": t, "status": st, "tokens": tokens} for t, st, tokens in threads]
+        self.op(
+            "threads.search",
+            t0,
+            t0 + 0.002,
+            args={"metadata": {"lgbench_burst": "b"}, "limit": 100},
+            result={"threads": found},
+            process=process,
+            observer=True,
+        )
+
     def list_runs(
         self,
         thread: str,

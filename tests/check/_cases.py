@@ -2,8 +2,9 @@
 
 Each case is a short timeline on one or two threads, written as the burst executor would
 record it (creates, an observer polling runs.get and threads.get, a final get_state and
-runs.list, burst markers). ``python -m tests.check._cases`` rewrites the files; a test
-checks that the files on disk are what this module writes.
+runs.list, burst markers; the ``searched_*`` cases as it records them now, with
+threads.search reading back both threads at once). ``python -m tests.check._cases``
+rewrites the files; a test checks that the files on disk are what this module writes.
 
 Run ids are single letters, thread ids ``T1``…; times are seconds.
 """
@@ -832,6 +833,32 @@ def tenants_one_owner() -> HistoryBuilder:
     return h
 
 
+# -- a burst read back by threads.search ------------------------------------------------------
+
+
+def searched(t1_tokens: list[str], *, busy_at: float | None = None) -> HistoryBuilder:
+    """Two enqueue bursts (T1, T2: A then B, C then D) watched as the burst executor does:
+    one threads.search of both threads per tick, one runs.list per thread once it reads
+    idle, and the next search as the read of its final state; no threads.get_state. T1's
+    reads hold ``t1_tokens``; with ``busy_at``, a search then finds T1 busy again."""
+    h = HistoryBuilder(workload="enqueue")
+    for thread, runs in (("T1", "AB"), ("T2", "CD")):
+        h.burst(thread, "enqueue", 0.0, runs=2)
+        h.create(thread, runs[0], 0.01, 0.02, args={"has_input": True})
+        h.create(thread, runs[1], 0.03, 0.04, args={"has_input": True})
+    h.search(0.5, [("T1", "busy", None), ("T2", "busy", None)])
+    h.search(1.0, [("T1", "busy", [s("A"), e("A")]), ("T2", "busy", [s("C"), e("C")])])
+    h.search(1.6, [("T1", "idle", t1_tokens), ("T2", "idle", [s("C"), e("C"), s("D"), e("D")])])
+    h.list_runs("T1", 1.61, [("A", "success"), ("B", "success")])
+    h.list_runs("T2", 1.62, [("C", "success"), ("D", "success")])
+    h.search(2.7, [("T1", "idle", t1_tokens), ("T2", "idle", [s("C"), e("C"), s("D"), e("D")])])
+    h.settled("T1", "enqueue", 2.71, ["A", "B"])
+    h.settled("T2", "enqueue", 2.72, ["C", "D"])
+    if busy_at is not None:
+        h.search(busy_at, [("T1", "busy", t1_tokens), ("T2", "idle", None)])
+    return h
+
+
 def header_only() -> HistoryBuilder:
     return HistoryBuilder(workload="empty")
 
@@ -883,6 +910,11 @@ CASES: dict[str, Callable[[], HistoryBuilder]] = {
     "tenants_other_reads": lambda: tenants(other_reads=True),
     "tenants_shared_reads": lambda: tenants(other_reads=True, policy="shared"),
     "tenants_one_owner": tenants_one_owner,
+    "searched_clean": lambda: searched([s("A"), e("A"), s("B"), e("B")]),
+    "searched_concurrent_runs": lambda: searched([s("A"), s("B"), e("A"), e("B")]),
+    "searched_fifo_violation": lambda: searched([s("B"), e("B"), s("A"), e("A")]),
+    "searched_lost_write": lambda: searched([s("B"), e("B")]),
+    "searched_busy_without_run": lambda: searched([s("A"), e("A"), s("B"), e("B")], busy_at=30.0),
     "lost_write": lost_write,
     "lost_write_clean": lambda: lost_write(lost=False),
     "busy_without_run": lambda: busy_without_run(20.0),

@@ -146,6 +146,11 @@ EXPECTED: dict[str, dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]] = {
     "tenants_other_reads": flagged("isolation_breach", "isolation"),
     "tenants_shared_reads": v(),
     "tenants_one_owner": flagged("wrong_owner", "isolation"),
+    "searched_clean": v(),
+    "searched_concurrent_runs": flagged("concurrent_runs", "concurrency"),
+    "searched_fifo_violation": flagged("fifo_violation", "fifo"),
+    "searched_lost_write": flagged("lost_write", "writes"),
+    "searched_busy_without_run": v(F, {"busy_without_run": 1}, checkers={"stuck": U, "status": F}),
     "lost_write": flagged("lost_write", "writes"),
     "lost_write_clean": v(),
     "busy_without_run": flagged("busy_without_run", "status"),
@@ -275,7 +280,8 @@ def test_witnesses_name_runs_events_and_times() -> None:
 def test_unknown_says_what_was_missing() -> None:
     result = check_history(path("no_settle"))
     assert result.threads["T1"].unknown[0] == (
-        "concurrency: no state read of thread T1 (threads.get_state or threads.get): add one "
+        "concurrency: no state read of thread T1 (threads.get_state, threads.get or "
+        "threads.search): add one "
         "after its runs, or keep the post-run audit on"
     )
     stuck = result.checkers["stuck"]
@@ -327,3 +333,15 @@ def test_a_refused_probe_and_a_history_without_users_are_no_breach() -> None:
     plain = check_history(path("enqueue_clean"))
     assert plain.checkers["isolation"].threads == 0
     assert "tenancy" not in plain.threads
+
+
+@pytest.mark.parametrize("partition_bytes", [1, 4 << 20])
+def test_a_search_is_a_read_of_each_thread_it_found(partition_bytes: int) -> None:
+    """Each thread is judged on its own part of one threads.search answer, whether the
+    threads are spilled apart or not, and its witnesses cite the search."""
+    result = check_history(path("searched_concurrent_runs"), partition_bytes=partition_bytes)
+    assert {t: r.checked for t, r in result.threads.items()} == {"T1": True, "T2": True}
+    assert result.threads["T2"].valid is True
+    (anomaly,) = result.anomalies
+    assert anomaly.thread_id == "T1"
+    assert anomaly.events[0].what == "threads.search ok: tokens start:A start:B end:A end:B"

@@ -4,7 +4,9 @@ For the engine's virtual-time tests (trio's MockClock): every answer is computed
 ``anyio.current_time()``, and delays are ``anyio.sleep`` calls, so runs take exact virtual
 times and nothing touches the network.
 
-Routes: ``GET /info``; ``POST /threads``; ``GET /threads/{id}``; ``GET /threads/{id}/state``;
+Routes: ``GET /info``; ``POST /threads``; ``POST /threads/search`` (by metadata, unless
+``search`` says the server lacks it or ignores the filter); ``GET /threads/{id}``; ``GET
+/threads/{id}/state``;
 ``POST /threads/{id}/runs`` (create, honouring ``multitask_strategy``); ``GET
 /threads/{id}/runs`` and ``.../runs/{run}``; ``POST /runs/wait`` and
 ``/threads/{id}/runs/wait``; ``POST /runs/stream`` (``input.n`` events ``input.gap_s`` apart,
@@ -69,7 +71,14 @@ class FakeLangGraph:
     pickup_s: float = 0.5
     delay_s: Callable[[Request], float] = lambda request: 0.0
     fail: Callable[[Request], int | None] = lambda request: None
+    #: ``filter``: searches honour ``metadata``; ``missing``: 404; ``unfiltered``: they
+    #: ignore it and answer the oldest threads first.
+    search: str = "filter"
+    #: Read a thread idle while its runs are only pending (as the in-memory server does
+    #: after an interrupt), busy only while one runs.
+    idle_while_pending: bool = False
     threads: dict[str, list[FakeRun]] = field(default_factory=dict)
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[float, str, str, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -103,7 +112,18 @@ class FakeLangGraph:
         if method == "POST" and parts == ["threads"]:
             thread_id = self._id("thread")
             self.threads[thread_id] = []
+            self.metadata[thread_id] = dict((body or {}).get("metadata") or {})
             return _json(200, {"thread_id": thread_id, "status": "idle"})
+        if method == "POST" and parts == ["threads", "search"] and self.search != "missing":
+            wanted = (body or {}).get("metadata") or {}
+            found = [
+                self._thread(thread_id, now_s)
+                for thread_id in self.threads
+                if self.search == "unfiltered"
+                or all(self.metadata[thread_id].get(k) == v for k, v in wanted.items())
+            ]
+            offset = int((body or {}).get("offset") or 0)
+            return _json(200, found[offset : offset + int((body or {}).get("limit") or 10)])
         if method == "PUT" and path == "/store/items":
             return Response(204)
         if parts[:1] == ["runs"] and method == "POST":
@@ -115,16 +135,11 @@ class FakeLangGraph:
         if runs is None:
             return _json(404, {"detail": "thread not found"})
         if len(parts) == 2:
-            busy = any(run.status(now_s) in ("pending", "running") for run in runs)
-            return _json(200, {"thread_id": thread_id, "status": "busy" if busy else "idle"})
+            thread = self._thread(thread_id, now_s)
+            return _json(200, {"thread_id": thread_id, "status": thread["status"]})
         if parts[2] == "state":
-            tokens = [
-                token
-                for run in runs
-                if run.status(now_s) == "success"
-                for token in (f"start:{run.run_id}", f"end:{run.run_id}")
-            ]
-            return _json(200, {"values": {"tokens": tokens}, "next": [], "tasks": []})
+            values = self._thread(thread_id, now_s)["values"]
+            return _json(200, {"values": values, "next": [], "tasks": []})
         if parts[2] == "runs" and len(parts) == 3:
             if method == "GET":
                 return _json(200, [run.to_json(now_s) for run in runs if run.ended_as != "deleted"])
@@ -139,6 +154,27 @@ class FakeLangGraph:
                     return _json(200, run.to_json(now_s))
             return _json(404, {"detail": "run not found"})
         return _json(404, {"detail": "no such route"})
+
+    def _thread(self, thread_id: str, now_s: float) -> dict[str, Any]:
+        runs = self.threads[thread_id]
+        flying = ("running",) if self.idle_while_pending else ("pending", "running")
+        busy = any(run.status(now_s) in flying for run in runs)
+        tokens = [
+            token
+            for run in runs
+            if run.status(now_s) == "success"
+            for token in (f"start:{run.run_id}", f"end:{run.run_id}")
+        ]
+        changes = [run.created_s for run in runs] + [
+            t for run in runs for t in (run.start_s, run.end_s, run.cut_s) if t and t <= now_s
+        ]
+        return {
+            "thread_id": thread_id,
+            "status": "busy" if busy else "idle",
+            "metadata": self.metadata[thread_id],
+            "values": {"tokens": tokens},
+            "updated_at": f"t={max(changes, default=0.0):.3f}",
+        }
 
     def _create(self, thread_id: str, runs: list[FakeRun], body: Any, now_s: float) -> Response:
         strategy = body.get("multitask_strategy")

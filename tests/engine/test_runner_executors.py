@@ -8,6 +8,7 @@ Only trio: these tests need the mock clock.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import anyio
 import pytest
 import trio.testing
 
+from lgbench.check import check_history
 from lgbench.client import ReadTimeout, Request
 from lgbench.engine import AuditOptions, RunControl, RunOptions, RunResult, run_workload
 from lgbench.history import History, read_history
@@ -522,21 +524,129 @@ observe_interval = "200ms"
     creates = invokes(history, "runs.create")
     assert all(e["value"]["multitask_strategy"] == "enqueue" for e in creates)
     observers = [e for e in invokes(history) if (e["value"] or {}).get("observer")]
-    # One runs.list a tick, never a runs.get per run; threads.get only when the list changed.
-    assert {e["f"] for e in observers} == {"threads.get", "threads.get_state", "runs.list"}
-    assert len(observers) / 2 <= 15
+    # One threads.search of the whole burst a tick, and one runs.list per thread once the
+    # search shows it idle: never a request per run, nor per thread per tick.
+    assert {e["f"] for e in observers} == {"threads.search", "runs.list"}
+    lists = [e for e in observers if e["f"] == "runs.list"]
+    assert sorted(e["value"]["thread_id"] for e in lists) == sorted(
+        m["value"]["thread_id"] for m in starts
+    )
+    searches = [e for e in observers if e["f"] == "threads.search"]
+    assert len(searches) <= 12  # 0.2, 0.4, 0.8, 1.6 s pauses while busy, then every 0.2 s
+    # The burst's threads carry its id, which the search asks for.
+    (burst,) = {metadata["lgbench_burst"] for metadata in fake.metadata.values()}
+    asked = [body for _, _, path, body in fake.requests if path == "/threads/search"]
+    assert asked and all(body["metadata"] == {"lgbench_burst": burst} for body in asked)
     actor_processes = {e["process"] for e in creates}
     assert not actor_processes & {e["process"] for e in observers}
-    state = [e for e in completions(history) if e["f"] == "threads.get_state"]
-    assert all(len(e["value"]["tokens"]) == 6 for e in state)
+    # Each thread's last read comes after its final list, with every run's tokens.
+    found = [e for e in completions(history) if e["f"] == "threads.search"]
+    for marker in settled:
+        thread_id = marker["value"]["thread_id"]
+        final_list = max(
+            seconds(e)
+            for e in completions(history)
+            if e["f"] == "runs.list" and e["value"]["thread_id"] == thread_id
+        )
+        last = max(found, key=seconds)
+        assert seconds(last) > final_list
+        (entry,) = [t for t in last["value"]["threads"] if t["thread_id"] == thread_id]
+        assert entry["status"] == "idle" and len(entry["tokens"]) == 6
     assert result.summary is not None
     assert result.summary["scenarios"]["enqueue"]["iterations"]["finished"] == 2
     # Observers' operations can be told apart by their tag.
     observed = result.summary["tags"]["role=observer"]
-    assert set(observed) == {"threads.get", "threads.get_state", "runs.list"}
+    assert set(observed) == {"threads.search", "runs.list"}
     assert observed["runs.list"]["count"] == result.summary["operations"]["runs.list"]["count"]
     assert result.summary["observation"]["requests"] == len(observers)
+    assert check_history(tmp_path / "run").valid is True
     assert_well_formed(history)
+
+
+@pytest.mark.parametrize("search", ["missing", "unfiltered"])
+async def test_burst_polls_each_thread_when_the_search_cannot_find_them(
+    tmp_path: Path, search: str
+) -> None:
+    workload = """
+[[scenario]]
+name = "enqueue"
+executor = "burst"
+threads = 2
+burst = 2
+strategy = "enqueue"
+assistant = "sleepy"
+input = { seconds = 0.5 }
+observe_interval = "200ms"
+"""
+    fake = FakeLangGraph(pickup_s=0.5, search=search)
+    if search == "unfiltered":
+        fake.threads["thread-other"] = []  # a thread the search answers first, not the burst's
+        fake.metadata["thread-other"] = {}
+    _, history = await run_text(workload, tmp_path, fake)
+    settled = history.markers("burst.settled")
+    assert len(settled) == 2 and not any(m["value"]["timed_out"] for m in settled)
+    assert all(set(m["value"]["statuses"].values()) == {"success"} for m in settled)
+    observers = {e["f"] for e in invokes(history) if (e["value"] or {}).get("observer")}
+    assert observers == {"threads.search", "runs.list", "threads.get", "threads.get_state"}
+    assert len(invokes(history, "threads.search")) == 1  # blind after its first answer
+    assert check_history(tmp_path / "run").valid is True
+
+
+async def test_a_search_that_fails_now_and_then_only_costs_a_tick(tmp_path: Path) -> None:
+    workload = """
+[[scenario]]
+name = "enqueue"
+executor = "burst"
+threads = 2
+burst = 2
+strategy = "enqueue"
+assistant = "sleepy"
+input = { seconds = 0.5 }
+observe_interval = "200ms"
+"""
+    searches = [0]
+
+    def fail(request: Request) -> int | None:
+        if request.target.startswith("/threads/search"):
+            searches[0] += 1
+            return 503 if searches[0] % 2 else None  # every other search
+        return None
+
+    fake = FakeLangGraph(pickup_s=0.5, fail=fail)
+    _, history = await run_text(workload, tmp_path, fake)
+    settled = history.markers("burst.settled")
+    assert len(settled) == 2 and not any(m["value"]["timed_out"] for m in settled)
+    observers = {e["f"] for e in invokes(history) if (e["value"] or {}).get("observer")}
+    assert observers == {"threads.search", "runs.list"}  # never blind: no thread polled
+    assert check_history(tmp_path / "run").valid is True
+
+
+async def test_a_thread_idle_while_its_run_waits_is_listed_again_once_it_changes(
+    tmp_path: Path,
+) -> None:
+    workload = """
+[[scenario]]
+name = "interrupt"
+executor = "burst"
+threads = 2
+burst = 2
+strategy = "interrupt"
+assistant = "sleepy"
+input = { seconds = 0.5 }
+observe_interval = "200ms"
+"""
+    fake = FakeLangGraph(pickup_s=0.5, idle_while_pending=True)
+    _, history = await run_text(workload, tmp_path, fake)
+    settled = history.markers("burst.settled")
+    assert len(settled) == 2 and not any(m["value"]["timed_out"] for m in settled)
+    assert all(
+        sorted(m["value"]["statuses"].values()) == ["interrupted", "success"] for m in settled
+    )
+    # Idle at once (the second run only waits): one list finds it pending, the next one,
+    # sent when the thread changed, finds every run final. Not a list every tick.
+    lists = [e["value"]["thread_id"] for e in invokes(history, "runs.list")]
+    assert sorted(lists) == sorted(m["value"]["thread_id"] for m in settled for _ in range(2))
+    assert check_history(tmp_path / "run").valid is True
 
 
 async def test_burst_reject_refusals_are_fail_409(tmp_path: Path) -> None:
@@ -583,6 +693,32 @@ graceful_stop = "1s"
     assert seconds(settled) == pytest.approx(3.0)
     assert [e["f"] for e in invokes(history)][-2:] == ["threads.get_state", "runs.list"]
     assert result.summary is not None and not result.partial
+
+
+async def test_a_thread_busy_for_long_is_still_listed_every_16_ticks(tmp_path: Path) -> None:
+    workload = """
+[[scenario]]
+name = "slow"
+executor = "burst"
+threads = 1
+burst = 1
+strategy = "enqueue"
+assistant = "sleepy"
+input = { seconds = 100 }
+max_duration = "20s"
+observe_interval = "200ms"
+graceful_stop = "1s"
+"""
+    _, history = await run_text(workload, tmp_path, FakeLangGraph(pickup_s=0.5))
+    # The search reads it busy throughout, its pause grown to 16 ticks (3.2 s); its runs are
+    # listed at the first search 16 ticks after the create, and after each list (so that a
+    # stuck run is seen unchanged over time); then once more at the deadline.
+    lists = [seconds(e) for e in invokes(history, "runs.list")]
+    assert len(lists) >= 4
+    assert lists[0] <= 2 * 3.2
+    assert all(3.2 <= b - a <= 2 * 3.2 for a, b in itertools.pairwise(lists[:-1]))
+    assert lists[-1] == pytest.approx(20.0)
+    assert history.markers("burst.settled")[0]["value"]["timed_out"] is True
 
 
 async def test_the_summary_has_its_schema(tmp_path: Path) -> None:

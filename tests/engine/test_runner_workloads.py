@@ -74,6 +74,7 @@ async def test_sample_workload_runs_shortened_against_the_embedded_server(
         "runs.get",
         "threads.get",
         "threads.get_state",
+        "threads.search",
         "runs.list",
     }
     assert sum(op["ok"] for op in operations.values()) > 0

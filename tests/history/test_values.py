@@ -117,6 +117,21 @@ RUN = {
             id="threads.get-no-tokens",
         ),
         pytest.param(
+            "threads.search",
+            {"metadata": {"lgbench_burst": "b"}, "limit": 2},
+            [
+                {"thread_id": "t", "status": "busy", "values": {"tokens": ["x"], "big": "no"}},
+                {"thread_id": "u", "status": "idle", "values": None, "metadata": {"k": 1}},
+            ],
+            {
+                "threads": [
+                    {"thread_id": "t", "status": "busy", "tokens": ["x"]},
+                    {"thread_id": "u", "status": "idle", "tokens": None},
+                ]
+            },
+            id="threads.search",
+        ),
+        pytest.param(
             "threads.get_state",
             {"thread_id": "t"},
             {
