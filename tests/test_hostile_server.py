@@ -289,3 +289,39 @@ def test_the_report_shows_server_text_and_runs_none_of_it(
         # Shown as text, where the report shows errors and the server's version.
         assert "<script>window.__pwned=1</script>" in found["text"]
         assert "window.__pwned=4" in found["text"]
+
+
+@pytest.mark.parametrize(
+    ("source", "content"),
+    [
+        pytest.param("env", f'["{TOKEN}"', id="env-not-json"),
+        pytest.param("env", f'{{"user": "{TOKEN}"}}', id="env-not-a-list"),
+        pytest.param("env", f'["{TOKEN}", 7]', id="env-not-strings"),
+        pytest.param("file", "", id="file-not-utf8"),
+        pytest.param("folder", "", id="file-is-a-folder"),
+    ],
+)
+def test_a_bad_token_source_never_quotes_a_token(tmp_path: Path, source: str, content: str) -> None:
+    """Users' tokens ([target.auth]) that cannot be used are refused by where they come from,
+    never by what they hold."""
+    env_name = "LGBENCH_TEST_USER_TOKENS"
+    tokens = tmp_path / "tokens.txt"
+    if source == "file":
+        tokens.write_bytes(TOKEN.encode() + b"\n\xff\n")
+    elif source == "folder":
+        tokens.mkdir()
+    where = f'tokens_env = "{env_name}"' if source == "env" else f'tokens_file = "{tokens}"'
+    workload = tmp_path / "users.toml"
+    workload.write_text(
+        'name = "users"\n[target]\nurl = "http://127.0.0.1:9"\n'
+        f"[target.auth]\n{where}\n"
+        '[[scenario]]\nname = "a"\nexecutor = "constant-vus"\nvus = 1\nduration = "1s"\n'
+        'steps = [{ op = "threads.create" }]\n',
+        encoding="utf-8",
+    )
+    env = {env_name: content} if source == "env" else {}
+    done = _lgbench("run", str(workload), "--out", str(tmp_path / "out"), timeout_s=60, env=env)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "[target.auth]" in done.stderr or "tokens" in done.stderr
+    for canary in CANARIES:
+        assert canary not in done.stdout + done.stderr, done.stderr
