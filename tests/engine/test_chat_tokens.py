@@ -56,9 +56,11 @@ async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
     assert stream["reply_tokens"] == 6 * streams
     assert stream["reply_tokens_per_s"] > 0
     assert stream["ttft_ms"]["p50"] is not None and stream["itl_ms"]["p50"] is not None
-    # The graph waits 30 ms between tokens: the gaps are at least that, and the first
-    # token comes after the first event (metadata aside), never before it.
-    assert stream["itl_ms"]["min"] >= 25
+    # The graph waits 30 ms between tokens. A token delivered late shortens only the gap
+    # after it (and lengthens the one before), so a loaded machine can bring single gaps
+    # under 30 ms but never most of them: the upper gaps stay at least the graph's sleep.
+    # The first token comes after the first event (metadata aside), never before it.
+    assert stream["itl_ms"]["p90"] >= 0.9 * 30
     assert stream["ttft_ms"]["p50"] >= stream["ttfe_ms"]["p50"]
     # Per stream: 6 tokens 30 ms apart can't come faster than 6 / 0.15 s, and each stream's
     # rate is its tokens over its own latency, so no stream is faster than the fastest reply.
