@@ -48,5 +48,14 @@ def test_a_bundled_workload_shortened_to_20s_passes(path: Path, tmp_path: Path) 
         assert skipped and skipped.isdisjoint(fault["name"] for fault in summary["faults"])
         for name in skipped:
             assert f'fault "{name}":' in done.stdout and "skipped" in done.stdout
+    if path.name == "chat-agents.toml":
+        # Chat replies measured as LLM serving is, while the run goes (the plain live line)
+        # and at its end: each reply stream's own tokens per second, judged on the whole run.
+        assert "worst ttft p95" in done.stdout and "slowest tokens/s p10" in done.stdout
+        rate = next(r for r in results if r["name"] == "runs.stream.tokens_per_s.p10")
+        stream = summary["operations"]["runs.stream"]["stream"]
+        assert rate["status"] == "passed" and rate["window_s"] is None
+        assert rate["value"] == pytest.approx(stream["stream_tokens_per_s"]["p10"])
+        assert 5 < rate["value"] <= stream["stream_tokens_per_s"]["p50"]
     if path.name == "soak.toml":
         assert {r["status"] for r in results} == {"passed", "too_short"}

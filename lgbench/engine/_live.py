@@ -3,7 +3,8 @@
 Three modes (:data:`LiveMode`): ``rich`` (a :class:`rich.live.Live` table redrawn once per
 interval: per scenario its VUs, iterations and a progress bar; per scenario and operation the
 interval's rate, p50/p95/p99, the errors so far and, for streamed chat replies, the
-interval's time to first token and inter-token latency), ``plain`` (one line every few seconds,
+interval's time to first token, inter-token latency and the tokens per second of each reply
+stream that ended in it, p10: the slow tail), ``plain`` (one line every few seconds,
 for logs and non-TTY output) and ``quiet`` (nothing but warnings and errors). Everything is
 computed from the interval snapshots (percentiles once per interval, never per request).
 No threads: the rich display refreshes only when a snapshot arrives.
@@ -30,7 +31,7 @@ from lgbench.engine._audit import AuditProgress
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.history import describe_error, never_succeeded_message
 from lgbench.observe import server_label
-from lgbench.results import Operation, Stream, Summary
+from lgbench.results import TOKEN_RATE_SCALE, Operation, Stream, Summary
 from lgbench.workload import format_duration
 
 __all__ = ["LiveMode", "LiveView", "print_failures", "print_summary"]
@@ -56,6 +57,9 @@ class _Row:
     #: agent graphs): time to first token p95 and inter-token latency p99, else None.
     ttft_p95_ms: float | None = None
     itl_p99_ms: float | None = None
+    #: The interval's reply streams' own rates (tokens per second each): their p10, the
+    #: slow tail; None when no reply stream ended in the interval.
+    tokens_p10_per_s: float | None = None
 
 
 def _ms(value: float | None) -> str:
@@ -77,6 +81,23 @@ def _ms_unit(value: float | None) -> str:
 
 def _duration(seconds: float) -> str:
     return format_duration(round(max(seconds, 0.0), 1))
+
+
+def _reply_rate_p10(snapshot: Snapshot, scenario: str, operation: str) -> float | None:
+    """The p10 of the tokens per second of ``operation``'s chat reply streams of
+    ``scenario`` that ended in the interval, or None when none did."""
+    rates = snapshot.reply_rates.get((scenario, operation))
+    if rates is None or not rates.count:
+        return None
+    value = rates.stats((10.0,)).percentiles_us.get(10.0)
+    return None if value is None else value / TOKEN_RATE_SCALE
+
+
+def _rate(value: float | None) -> str:
+    """Tokens per second: ``23.5``, ``140``; ``-`` when none ended."""
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
 def _derived_ms(snapshot: Snapshot, scenario: str, series: str, percentile: float) -> float | None:
@@ -213,6 +234,7 @@ class LiveView:
                     errors,
                     _derived_ms(snapshot, scenario, f"{operation}.ttft", 95.0),
                     _derived_ms(snapshot, scenario, f"{operation}.itl", 99.0),
+                    _reply_rate_p10(snapshot, scenario, operation),
                 )
             )
         return rows
@@ -235,6 +257,12 @@ class LiveView:
         if ttft is not None:
             itl = max((row.itl_p99_ms for row in rows if row.itl_p99_ms is not None), default=None)
             line += f"  worst ttft p95 {_ms_unit(ttft)}  worst itl p99 {_ms_unit(itl)}"
+        slowest = min(
+            (row.tokens_p10_per_s for row in rows if row.tokens_p10_per_s is not None),
+            default=None,
+        )
+        if slowest is not None:
+            line += f"  slowest tokens/s p10 {_rate(slowest)}/s"
         if self.audit is not None:
             line += f"  {self.audit.line()}"
         if self.window:
@@ -285,7 +313,7 @@ class LiveView:
         operations = fit_table(
             console,
             lambda dropped: self._operations_table(rows, dropped),
-            ("itl p99", "ttft p95", "p50 ms", "p95 ms", "total", "rate/s"),
+            ("tok/s p10", "itl p99", "ttft p95", "p50 ms", "p95 ms", "total", "rate/s"),
         )
         phase = self._phase(recorder, elapsed_s)
         # lgbench's own reads, apart from the load: the observers' share, then the audit.
@@ -324,8 +352,8 @@ class LiveView:
     @staticmethod
     def _operations_table(rows: list[_Row], dropped: frozenset[str]) -> Table:
         # Chat replies' columns only once some interval streamed tokens: most runs have none.
-        chat = any(row.ttft_p95_ms is not None for row in rows)
-        replies = ("ttft p95", "itl p99") if chat else ()
+        chat = any(row.ttft_p95_ms is not None or row.tokens_p10_per_s is not None for row in rows)
+        replies = ("ttft p95", "itl p99", "tok/s p10") if chat else ()
         columns = [
             c
             for c in (
@@ -342,7 +370,12 @@ class LiveView:
             if c not in dropped
         ]
         shown = [column for column in replies if column in columns]
-        caption = "ttft: to first token, itl: between tokens" if shown else None
+        notes = {
+            "ttft p95": "ttft: to first token",
+            "itl p99": "itl: between tokens",
+            "tok/s p10": "tok/s: each reply stream's tokens per second",
+        }
+        caption = ", ".join(notes[column] for column in shown) if shown else None
         table = Table(expand=False, caption=caption, caption_justify="left")
         for column in columns:
             table.add_column(
@@ -360,6 +393,9 @@ class LiveView:
                 "p99 ms": _ms(row.p99_ms),
                 "ttft p95": _ms(row.ttft_p95_ms) if row.ttft_p95_ms is not None else "",
                 "itl p99": _ms(row.itl_p99_ms) if row.itl_p99_ms is not None else "",
+                "tok/s p10": _rate(row.tokens_p10_per_s)
+                if row.tokens_p10_per_s is not None
+                else "",
                 "total": str(row.total),
                 "errors": f"[red]{row.errors}[/]" if row.errors else "0",
             }

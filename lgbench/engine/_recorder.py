@@ -44,7 +44,7 @@ live view. Percentiles are computed there and at the end, never per request.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias, final
 
 import msgspec
@@ -465,10 +465,16 @@ class ThreadLedger:
 @final
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One closed interval: operation metrics and derived series, seconds since the start."""
+    """One closed interval: operation metrics and derived series, seconds since the start.
+
+    ``reply_rates``: per (scenario, operation), the tokens per second of each chat reply
+    stream that ended in the interval, in thousandths (:data:`TOKEN_RATE_SCALE`), for the
+    live view; not in the .hlog (the summary keeps the whole run's).
+    """
 
     operations: IntervalSnapshot
     derived: IntervalSnapshot
+    reply_rates: Mapping[tuple[str, str], LatencyRecorder] = field(default_factory=dict)
 
     @property
     def start_s(self) -> float:
@@ -575,6 +581,8 @@ class Recorder:
         self.owner_key = "owner"
         # What other processes of the run counted (import_counts): merged, read-only scopes.
         self._imported: list[OperationScope] = []
+        # The interval's chat reply rates (Snapshot.reply_rates), handed over at its close.
+        self._interval_reply_rates: dict[tuple[str, str], LatencyRecorder] = {}
 
     def copy(self) -> Recorder:
         """Everything a summary reads, copied, for another thread to summarise.
@@ -803,7 +811,14 @@ class Recorder:
                 if scope.reply_rates is None:
                     scope.reply_rates = LatencyRecorder()
                 rate = summary.reply_chunks / (end_s - latency_start_s)
-                scope.reply_rates.record_us(max(1, round(rate * TOKEN_RATE_SCALE)))
+                thousandths = max(1, round(rate * TOKEN_RATE_SCALE))
+                scope.reply_rates.record_us(thousandths)
+                if not scope.audit:
+                    interval = self._interval_reply_rates.get((scope.scenario, scope.operation))
+                    if interval is None:
+                        interval = LatencyRecorder()
+                        self._interval_reply_rates[scope.scenario, scope.operation] = interval
+                    interval.record_us(thousandths)
         if metadata_s is not None:
             scope.aux("queue_wait").record(start_s, metadata_s)
         if scope.events is None:
@@ -897,8 +912,9 @@ class Recorder:
     def snapshot(self, now_s: float) -> Snapshot:
         """Close the interval at ``now_s`` (clock seconds); write it to the .hlog."""
         now_s = max(now_s, self.origin_s + self.registry.elapsed_s)
+        rates, self._interval_reply_rates = self._interval_reply_rates, {}
         snapshot = Snapshot(
-            self.registry.snapshot_interval(now_s), self.aux.snapshot_interval(now_s)
+            self.registry.snapshot_interval(now_s), self.aux.snapshot_interval(now_s), rates
         )
         if self.hlog is not None:
             self.hlog.write_snapshot(snapshot.operations)

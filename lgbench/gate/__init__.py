@@ -1,7 +1,8 @@
 """CI gates after a run: baseline comparison, trends and junit.xml (docs/ci.md).
 
 :func:`compare_runs` compares a baseline's runs with new runs per operation and figure
-(latency and time-to-first-event percentiles, error rate; throughput shown, not gated),
+(latency and time-to-first-event percentiles, error rate; throughput and chat reply
+streams' tokens per second shown, not gated),
 calling a regression only with statistical confidence; :func:`compare_summaries` is the
 point rule on two summaries alone; :func:`compare_command` is ``lgbench compare``;
 :func:`trend_command` is ``lgbench trend`` (change points in a series of runs);

@@ -18,6 +18,12 @@ rule for two summaries alone, for library users who want it:
   (100 for p99, 1,000 for p99.9; for ttfe, streams): with fewer, it is the slowest call,
   a single observation, and one slow call would fail the build. Such rows are shown with a
   note, not gated.
+- **Tokens per second of each chat reply stream** (``stream.stream_tokens_per_s``, p10 and
+  p50), when both runs streamed chat replies: a *lower* rate is the regression, so it
+  regressed when ``new < base * (1 - max_regression)``; p10 is only gated with at least 10
+  streams on each side (fewer, and it is the slowest stream). :func:`lgbench.gate.compare_runs`
+  shows these figures without judging them: the rates are kept for the whole run, not per
+  interval, so there is nothing to resample.
 - **Throughput** (``rate_per_s``) is shown but never gated: in a closed model it follows
   latency, so gating it would count one regression twice, and in an open model it is the
   workload's own setting.
@@ -42,12 +48,14 @@ __all__ = [
     "DEFAULT_MIN_DIFFERENCE_MS",
     "DEFAULT_MIN_ERROR_RATE_INCREASE",
     "DEFAULT_PERCENTILES",
+    "REPLY_RATES_NOT_JUDGED",
     "Comparison",
     "MetricComparison",
     "OperationComparison",
     "compare_summaries",
     "context_warnings",
     "min_samples",
+    "reply_rate_rows",
 ]
 
 #: The version of :meth:`Comparison.to_dict`'s shape (stored as summary["baseline"]).
@@ -464,6 +472,8 @@ def compare_summaries(
                         min_difference_ms=min_difference_ms,
                     )
                 )
+        if isinstance(base_stream, Stream) and isinstance(new_stream, Stream):
+            rows += reply_rate_rows(name, base_stream, new_stream, max_regression=max_regression)
         rows.append(
             _error_row(
                 name,
@@ -512,3 +522,72 @@ def _reply_families(
         ("stream.itl_ms", "itl ", base_stream.itl_ms, new_stream.itl_ms,
          min(base_tokens, new_tokens), "tokens"),
     ]  # fmt: skip
+
+
+#: Each chat reply stream's tokens per second, compared: its slow tail and its median.
+_REPLY_RATE_STATS: Final = ("p10", "p50")
+#: Streams needed on each side before a statistic is more than the slowest stream.
+_REPLY_RATE_SAMPLES: Final = {"p10": 10, "p50": 2}
+
+
+def reply_rate_rows(
+    name: str, base_stream: Stream, new_stream: Stream, *, max_regression: float | None
+) -> list[MetricComparison]:
+    """Each chat reply stream's tokens per second (p10, p50), when both runs streamed chat
+    replies: gated by the point rule (lower is worse) with ``max_regression``, shown and not
+    judged when it is None (the statistical rule has no per-interval rates to resample)."""
+    if not base_stream.reply_tokens or not new_stream.reply_tokens:
+        return []
+    streams = min(base_stream.streams, new_stream.streams)
+    rows: list[MetricComparison] = []
+    for stat in _REPLY_RATE_STATS:
+        metric, label = f"stream.stream_tokens_per_s.{stat}", f"tok/s {stat}"
+        base = _number(getattr(base_stream.stream_tokens_per_s, stat))
+        new = _number(getattr(new_stream.stream_tokens_per_s, stat))
+        needed = _REPLY_RATE_SAMPLES[stat]
+        if max_regression is None:
+            rows.append(
+                MetricComparison(
+                    metric,
+                    label,
+                    "/s",
+                    base,
+                    new,
+                    gated=False,
+                    note=REPLY_RATES_NOT_JUDGED,
+                    verdict="not gated",
+                    explanation=f"not gated: {REPLY_RATES_NOT_JUDGED}",
+                )
+            )
+            continue
+        if streams < needed:
+            rows.append(
+                MetricComparison(
+                    metric,
+                    label,
+                    "/s",
+                    base,
+                    new,
+                    gated=False,
+                    note=f"not gated: {streams} streams < {needed}",
+                )
+            )
+            continue
+        regression = None
+        if base is not None and new is not None and new < base * (1 - max_regression):
+            change = f"{(new - base) / base:+.1%} " if base > 0 else ""
+            regression = (
+                f"{name} tokens/s per reply stream {stat} {change}({base:.1f} → {new:.1f}/s), "
+                f"limit -{_percent(max_regression)}"
+            )
+        rows.append(
+            MetricComparison(metric, label, "/s", base, new, gated=True, regression=regression)
+        )
+    return rows
+
+
+#: Why the statistical comparison shows reply rates without judging them.
+REPLY_RATES_NOT_JUDGED: Final = (
+    "each reply stream's tokens/s is kept for the whole run, not per interval, so there is "
+    "nothing to resample"
+)

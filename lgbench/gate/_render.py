@@ -16,6 +16,7 @@ from lgbench._fit import fit_table, print_wide
 from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import (
     DEFAULT_MIN_DIFFERENCE_MS,
+    REPLY_RATES_NOT_JUDGED,
     Comparison,
     MetricComparison,
 )
@@ -53,14 +54,16 @@ def _change(row: MetricComparison, comparison: Comparison) -> str:
         return f"[bold red]{text}[/]"
     if not row.gated:
         return f"[dim]{text}[/]"
+    # A gated rate (a chat reply stream's tokens per second) is worse when it falls.
+    worse = -1 if row.unit == "/s" else 1
     limit_crossed = (
         row.base is not None
         and row.new is not None
-        and row.new > row.base * (1 + comparison.max_regression)
+        and worse * (row.new - row.base) > row.base * comparison.max_regression
     )
     if limit_crossed:
         return f"[yellow]{text}[/]"
-    if difference < 0:
+    if worse * difference < 0:
         return f"[green]{text}[/]"
     return text
 
@@ -222,6 +225,10 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
         console.print(
             f"only in the new run (not compared): {escape(', '.join(comparison.only_in_new))}"
         )
+    if statistical and any(
+        row.note == REPLY_RATES_NOT_JUDGED for op in comparison.operations for row in op.metrics
+    ):
+        console.print(f"[dim]tok/s: shown, not gated: {REPLY_RATES_NOT_JUDGED}[/]", soft_wrap=True)
     if statistical and any(
         row.outcome == NO_INTERVALS for op in comparison.operations for row in op.metrics
     ):

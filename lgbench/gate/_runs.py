@@ -40,6 +40,7 @@ from lgbench.gate._compare import (
     OperationComparison,
     context_warnings,
     min_samples,
+    reply_rate_rows,
 )
 from lgbench.gate._load import load_summary, summary_path
 from lgbench.gate._stats import (
@@ -475,6 +476,11 @@ def compare_runs(
                 rows.append(
                     _latency_row(name, metric, label, base_side, new_side, percentile, limits)
                 )
+        base_stream, new_stream = _op(base[-1], name).stream, _op(new[0], name).stream
+        if isinstance(base_stream, Stream) and isinstance(new_stream, Stream):
+            # Shown, not judged: no per-interval rates to resample (the most recent baseline
+            # run against the first new one, as figures without intervals are shown).
+            rows += reply_rate_rows(name, base_stream, new_stream, max_regression=None)
         rows.append(_error_row(name, base, new, limits, resample=resample))
         rows.append(
             MetricComparison(

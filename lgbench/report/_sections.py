@@ -938,6 +938,37 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
     return table(headers, rows).html
 
 
+def _stream_percentiles(
+    ctx: Context, ops: list[str], x: list[float], series: str, figure_id: str, title: str
+) -> str | None:
+    """A plot of the derived series ``<op>.<series>`` per interval (p99 solid, p50 dotted)
+    of every stream operation that recorded it; None when none did."""
+    assert ctx.hlog is not None
+    traces: list[dict[str, Any]] = []
+    for op in ops:
+        buckets = ctx.hlog.buckets.get(f"{op}.{series}")
+        if buckets is None or not any(buckets.count):
+            continue
+        for percentile, dash in ((_P99, None), (_P50, "dot")):
+            traces.append(
+                trace(
+                    f"{op} {series} p{percentile:g}",
+                    x,
+                    buckets.percentiles_ms[percentile],
+                    color=ctx.colors[op],
+                    dash=dash,
+                    group=op,
+                    unit="ms",
+                )
+            )
+    if not traces:
+        return None
+    figure = time_figure(
+        ctx.figure_id(figure_id), title, traces, ctx.axis, y_title="ms", log_y=True
+    )
+    return ctx.plot(figure).html
+
+
 def _streams(ctx: Context) -> Raw | None:
     ops = ctx.stream_operations()
     if not ops:
@@ -981,33 +1012,16 @@ def _streams(ctx: Context) -> Raw | None:
         parts.append(replies)
     if ctx.hlog is not None:
         x = _bucket_x(ctx)
-        ttfe: list[dict[str, Any]] = []
-        for op in ops:
-            buckets = ctx.hlog.buckets.get(f"{op}.ttfe")
-            if buckets is None or not any(buckets.count):
-                continue
-            for percentile, dash in ((_P99, None), (_P50, "dot")):
-                ttfe.append(
-                    trace(
-                        f"{op} ttfe p{percentile:g}",
-                        x,
-                        buckets.percentiles_ms[percentile],
-                        color=ctx.colors[op],
-                        dash=dash,
-                        group=op,
-                        unit="ms",
-                    )
-                )
-        if ttfe:
-            figure = time_figure(
-                ctx.figure_id("ttfe"),
-                "Time to first event: p99 (solid), p50 (dotted)",
-                ttfe,
-                ctx.axis,
-                y_title="ms",
-                log_y=True,
-            )
-            parts.append(ctx.plot(figure).html)
+        # Time to first event, then chat replies' time to first token and inter-token
+        # latency: each interval's p99 and p50 per stream operation, to see them move.
+        for series, figure_id, title in (
+            ("ttfe", "ttfe", "Time to first event: p99 (solid), p50 (dotted)"),
+            ("ttft", "ttft", "Chat replies, time to first token: p99 (solid), p50 (dotted)"),
+            ("itl", "itl", "Chat replies, inter-token latency: p99 (solid), p50 (dotted)"),
+        ):
+            plot = _stream_percentiles(ctx, ops, x, series, figure_id, title)
+            if plot is not None:
+                parts.append(plot)
         for op in ops:
             queue = ctx.hlog.buckets.get(f"{op}.queue_wait")
             latency = ctx.hlog.buckets.get(op)

@@ -394,6 +394,14 @@ def _operation_value(metric: Metric, summary: Summary) -> tuple[float | None, st
     entry = section.get(metric.operation)
     if entry is None:
         return None, f"{metric.operation} never ran{where}"
+    if metric.name == "tokens_per_s":
+        stream = entry.stream
+        assert metric.stat is not None
+        rates = stream.stream_tokens_per_s if isinstance(stream, Stream) else None
+        value = None if rates is None else _number(getattr(rates, metric.stat))
+        return value, (
+            "" if value is not None else f"no chat reply was streamed by {metric.operation}{where}"
+        )
     if metric.stat is not None:
         figures = (
             entry.latency_ms if metric.name == "latency" else _stream_figures(entry, metric.name)

@@ -10,12 +10,14 @@ The grammar (``docs/thresholds.md`` explains each metric)::
     op-metric   := series "." stat | "errors.rate" | "errors.count" | "rate" | "count"
                  | "latency.p50.drift" | "latency.p99.drift" | "errors.rate.drift"
                  | "empty" | "empty.rate"          empty: waits, joins and streams
+                 | "tokens_per_s." rate-stat           each chat reply stream's tokens/s
     series      := "latency" | "ttfe" | "queue_wait"   ttfe, queue_wait: streaming operations
                  | "ttft" | "itl"                      chat replies' tokens, streams too
     run-metric  := "errors.rate" | "errors.count" | "rate" | "count"
                  | "dropped_iterations" | "anomalies"
                  | "schedule_lag." stat | "event_loop_lag." stat
     stat        := "min" | "mean" | "p50" | "p90" | "p95" | "p99" | "p99.9" | "p99_9" | "max"
+    rate-stat   := "min" | "p1" | "p10" | "p50" | "p90" | "mean" | "max"   whole run only
     condition   := operator number [unit] [ "in every" duration ]
     operator    := "<" | "<=" | ">" | ">=" | "==" | "!="       (also ≤ ≥ ≠)
     unit        := duration unit: "ns" | "us" | "µs" | "ms" | "s" | "m" | "h" ("1m30s" too)
@@ -110,10 +112,16 @@ _DRIFTS: Final = ("latency.p50.drift", "latency.p99.drift", "errors.rate.drift")
 #: Ok answers without a result (summary ``empty``), of the operations that return one.
 _EMPTY_METRICS: Final = ("empty", "empty.rate")
 _EMPTY_OPERATIONS: Final = tuple(sorted(operation_names(lambda op: op.follows_run)))
+#: Each chat reply stream's tokens per second (summary ``stream.stream_tokens_per_s``): a rate,
+#: whose harmful tail is the low one, so its statistics are those of the summary, low ones too.
+#: It is kept per stream for the whole run, not interval by interval, so it takes no window.
+_TOKEN_RATE: Final = "tokens_per_s"
+_TOKEN_RATE_STATS: Final = ("min", "p1", "p10", "p50", "p90", "mean", "max")
+_TOKEN_RATE_HELP: Final = ", ".join(_TOKEN_RATE_STATS)
 
 _OP_METRICS_HELP: Final = (
-    "latency.<stat>, ttfe.<stat>, queue_wait.<stat>, ttft.<stat>, itl.<stat>, errors.rate, "
-    "errors.count, rate, count, "
+    "latency.<stat>, ttfe.<stat>, queue_wait.<stat>, ttft.<stat>, itl.<stat>, "
+    "tokens_per_s.<p10|p50|...>, errors.rate, errors.count, rate, count, "
     "latency.p50.drift, latency.p99.drift, errors.rate.drift, empty or empty.rate"
 )
 _RUN_METRICS_HELP: Final = (
@@ -202,6 +210,8 @@ class Metric:
     def kind(self) -> MetricKind:
         if self.drift:
             return MetricKind.DRIFT
+        if self.name == _TOKEN_RATE:
+            return MetricKind.RATE
         if self.stat is not None:
             return MetricKind.DURATION
         if self.name in ("errors.rate", "empty.rate"):
@@ -216,6 +226,7 @@ class Metric:
         return not self.drift and self.name not in (
             "dropped_iterations",
             "anomalies",
+            _TOKEN_RATE,
             *_EMPTY_METRICS,
         )
 
@@ -266,6 +277,8 @@ class Metric:
                 "itl": "inter-token latency",
             }
             return f"{stat} {label[self.name]} of {self.subject()}"
+        if self.name == _TOKEN_RATE:
+            return f"{stat} tokens per second of a chat reply stream of {self.subject()}"
         if self.name == "schedule_lag":
             return f"{stat} schedule lag"
         if self.name == "event_loop_lag":
@@ -469,6 +482,8 @@ def _operation_metric(
             return None
         return rest, None, False
     series, _, stat_text = rest.partition(".")
+    if series == _TOKEN_RATE:
+        return _token_rate_metric(operation, stat_text, key, problems)
     if series in _SERIES:
         if series in _STREAM_SERIES and not OPERATIONS[operation].streams:
             problems.add(
@@ -500,10 +515,36 @@ def _operation_metric(
     problems.add(
         "key",
         f"threshold key {quote(key)}: {operation} has no metric {quote(rest)}"
-        + did_you_mean(rest, (*_COUNTERS, *_DRIFTS, *(f"{s}.p99" for s in _SERIES))),
+        + did_you_mean(
+            rest, (*_COUNTERS, *_DRIFTS, *(f"{s}.p99" for s in _SERIES), f"{_TOKEN_RATE}.p10")
+        ),
         "one of " + _OP_METRICS_HELP,
     )
     return None
+
+
+def _token_rate_metric(
+    operation: str, stat_text: str, key: str, problems: _Problems
+) -> tuple[str, str | None, bool] | None:
+    """``tokens_per_s.<stat>`` of a streaming operation: its statistics are a rate's."""
+    if not OPERATIONS[operation].streams:
+        problems.add(
+            "key",
+            f"threshold key {quote(key)}: {operation} does not stream, so it has no {_TOKEN_RATE}",
+            f"{_TOKEN_RATE} of a streaming operation ({', '.join(_STREAMING)})",
+        )
+        return None
+    if stat_text not in _TOKEN_RATE_STATS:
+        what = "needs a statistic" if not stat_text else f"has no statistic {quote(stat_text)}"
+        problems.add(
+            "key",
+            f"threshold key {quote(key)}: {_TOKEN_RATE} {what}"
+            + (did_you_mean(stat_text, _TOKEN_RATE_STATS) if stat_text else ""),
+            f"{operation}.{_TOKEN_RATE}.<stat> with <stat> one of {_TOKEN_RATE_HELP} "
+            "(a rate's harmful tail is the low one: p1, p10)",
+        )
+        return None
+    return _TOKEN_RATE, stat_text, False
 
 
 def _run_metric(path: str, key: str, problems: _Problems) -> tuple[str, str | None] | None:
@@ -521,11 +562,12 @@ def _run_metric(path: str, key: str, problems: _Problems) -> tuple[str, str | No
             return None
         stat = _read_stat(stat_text, key, problems)
         return None if stat is None else (series, stat)
-    if series in _SERIES:
+    if series in _SERIES or series == _TOKEN_RATE:
         problems.add(
             "key",
             f"threshold key {quote(key)}: {series} is measured per operation",
-            f"<operation>.{path}, e.g. runs.wait.{path}",
+            f"<operation>.{path}, e.g. "
+            f"{'runs.stream' if series in (*_STREAM_SERIES, _TOKEN_RATE) else 'runs.wait'}.{path}",
         )
         return None
     first_two = ".".join(path.split(".")[:2])
@@ -806,7 +848,7 @@ def build_threshold(
         if not metric.windowable:
             problems.add(
                 "window",
-                f"{metric.key} cannot be windowed: it is known only at the end of the run",
+                f"{metric.key} cannot be windowed: {_whole_run(metric)}",
                 _WINDOWABLE_HELP,
             )
         elif window < _MIN_WINDOW_S:
@@ -819,7 +861,7 @@ def build_threshold(
     if abort_on_fail and not metric.windowable:
         problems.add(
             "abort_on_fail",
-            f"{metric.key} cannot abort the run: it is known only at the end of the run",
+            f"{metric.key} cannot abort the run: {_whole_run(metric)}",
             _WINDOWABLE_HELP,
         )
     if abort_delay_s is not None and not abort_on_fail:
@@ -838,6 +880,16 @@ def build_threshold(
         abort_delay_s=abort_delay_s or 0.0,
         source=source,
     )
+
+
+def _whole_run(metric: Metric) -> str:
+    """Why ``metric`` (not windowable) is judged on the whole run only."""
+    if metric.name == _TOKEN_RATE:
+        return (
+            "each chat reply stream's tokens per second is kept for the whole run, not "
+            "interval by interval (write it without a window)"
+        )
+    return "it is known only at the end of the run"
 
 
 def _split_option(text: str) -> tuple[str, str] | None:

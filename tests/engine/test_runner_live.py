@@ -252,8 +252,13 @@ def test_chat_replies_show_time_to_first_token_and_inter_token_latency_while_run
     stream_row = next(line for line in text.splitlines() if "runs.stream" in line)
     # ttft p95 of 200..219 ms is 218 ms (HDR rounds within 0.1 %); every gap is 40 ms.
     assert re.search(r"\b21[89]\b", stream_row) and re.search(r"\b40\.0\b", stream_row)
+    # Each stream's own rate: 5 tokens in 0.36 + n/1000 s (13.19 to 13.89 tokens/s); p10 is
+    # the slow tail, the second slowest of 20 (5 / 0.378 s).
+    assert "tok/s p10" in text and "tokens per second" in text
+    assert re.search(r"\b13\.2\b", stream_row)
     wait_row = next(line for line in text.splitlines() if "runs.wait" in line)
     assert "218" not in wait_row  # a wait carries no tokens: its cells stay empty
+    assert "13.2" not in wait_row
 
     plain = io.StringIO()
     line_view = LiveView(
@@ -262,9 +267,38 @@ def test_chat_replies_show_time_to_first_token_and_inter_token_latency_while_run
     line_view.update(recorder.snapshot(2.0), recorder, 2.0)
     assert "ops 120" in plain.getvalue()
     assert "worst ttft p95" not in plain.getvalue()  # nothing streamed in that interval
+    assert "tokens/s" not in plain.getvalue()  # nor did a reply stream end in it
     fresh = chat_recorder(Clock())
     line_view.update(fresh.snapshot(3.0), fresh, 3.0)
-    assert re.search(r"worst ttft p95 21[89] ms {2}worst itl p99 40\.0 ms", plain.getvalue())
+    assert re.search(
+        r"worst ttft p95 21[89] ms {2}worst itl p99 40\.0 ms {2}slowest tokens/s p10 13\.2/s",
+        plain.getvalue(),
+    )
+
+
+def test_reply_rates_are_handed_over_once_per_interval_and_never_for_the_audit() -> None:
+    clock = Clock()
+    recorder = chat_recorder(clock)
+    first = recorder.snapshot(1.0)
+    rates = first.reply_rates[("chat", "runs.stream")]
+    assert rates.count == 20 and ("chat", "runs.wait") not in first.reply_rates
+    # The next interval starts empty: the live view shows the streams that ended in it.
+    assert dict(recorder.snapshot(2.0).reply_rates) == {}
+    # The post-run audit's streams stay out of the load's figures, live ones too.
+    from lgbench.history import StreamSummary
+
+    audit = recorder.scope("runs.stream", "chat", {}, "closed", audit=True)
+    invocation = recorder.invoke(audit, process=0, actor=1, arguments={}, at_s=2.0)
+    summary = StreamSummary()
+    summary.events, summary.reply_chunks = 6, 5
+    recorder.stream_ok(
+        audit, invocation, {}, summary, start_s=2.0, latency_start_s=2.0, end_s=2.5,
+        metadata_s=2.05, first_event_s=2.1, first_token_s=2.2,
+    )  # fmt: skip
+    assert dict(recorder.snapshot(3.0).reply_rates) == {}
+    # The whole run's figures keep every stream.
+    whole = recorder.operations_summary(2.0)["runs.stream"]["stream"]["stream_tokens_per_s"]
+    assert whole["p10"] == pytest.approx(rates.stats((10.0,)).percentiles_us[10.0] / 1000)
 
 
 def test_a_chat_stream_rate_is_its_tokens_over_its_own_time() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -403,3 +404,75 @@ def test_chat_replies_compare_time_to_first_token_and_inter_token_latency() -> N
     plain = summary({"runs.stream": operation(900.0, count=200, ttfe={"p50": 500.0})})
     (stream,) = compare_summaries(plain, new).operations
     assert not any(row.label.startswith(("ttft", "itl")) for row in stream.metrics)
+
+
+def reply_streams(p10: float, p50: float, *, streams: int = 200) -> dict[str, Any]:
+    op = operation(900.0, count=200, ttfe={"p50": 500.0}, streams=streams)
+    op["stream"].update(
+        reply_tokens=4000,
+        ttft_ms=latency(800.0),
+        itl_ms=latency(20.0),
+        stream_tokens_per_s={"min": p10 / 2, "p10": p10, "p50": p50, "max": p50 * 2},
+    )
+    return op
+
+
+@pytest.mark.parametrize(
+    ("base", "new", "regressed"),
+    [
+        pytest.param((30.0, 40.0), (30.0, 40.0), set(), id="unchanged"),
+        pytest.param((30.0, 40.0), (36.0, 60.0), set(), id="faster-is-never-a-regression"),
+        pytest.param((30.0, 40.0), (27.0, 40.0), set(), id="exactly-at-the-limit-passes"),
+        pytest.param((30.0, 40.0), (26.9, 40.0), {"p10"}, id="slow-tail-falls-past-the-limit"),
+        pytest.param((30.0, 40.0), (20.0, 30.0), {"p10", "p50"}, id="everything-slower"),
+    ],
+)
+def test_a_lower_reply_rate_is_the_regression(
+    base: tuple[float, float], new: tuple[float, float], regressed: set[str]
+) -> None:
+    comparison = compare_summaries(
+        summary({"runs.stream": reply_streams(*base)}),
+        summary({"runs.stream": reply_streams(*new)}),
+    )
+    (stream,) = comparison.operations
+    rows = {row.label: row for row in stream.metrics if row.label.startswith("tok/s")}
+    assert set(rows) == {"tok/s p10", "tok/s p50"}
+    assert all(row.unit == "/s" and row.gated for row in rows.values())
+    assert {label.split()[1] for label, row in rows.items() if row.regressed} == regressed
+    assert comparison.passed is not regressed
+    for stat in regressed:
+        line = next(line for line in comparison.regressions if f" {stat} " in line)
+        old, now = base[0] if stat == "p10" else base[1], new[0] if stat == "p10" else new[1]
+        change = f"{(now - old) / old:+.1%}"
+        assert line == (
+            f"runs.stream tokens/s per reply stream {stat} {change} ({old:.1f} → {now:.1f}/s), "
+            "limit -10%"
+        )
+
+
+def test_reply_rates_need_streams_and_replies_on_both_sides() -> None:
+    few = summary({"runs.stream": reply_streams(30.0, 40.0, streams=9)})
+    slower = summary({"runs.stream": reply_streams(10.0, 20.0, streams=9)})
+    (stream,) = compare_summaries(few, slower).operations
+    rows = {row.label: row for row in stream.metrics if row.label.startswith("tok/s")}
+    # With 9 streams p10 is the slowest stream: shown, not gated; p50 is judged.
+    assert not rows["tok/s p10"].gated and rows["tok/s p10"].note == "not gated: 9 streams < 10"
+    assert rows["tok/s p50"].regressed
+    plain = summary({"runs.stream": operation(900.0, count=200, ttfe={"p50": 500.0})})
+    (stream,) = compare_summaries(plain, slower).operations
+    assert not any(row.label.startswith("tok/s") for row in stream.metrics)
+
+
+def test_render_colours_a_falling_reply_rate_red_and_a_rising_one_green() -> None:
+    base = summary({"runs.stream": reply_streams(30.0, 40.0)})
+    console = Console(record=True, width=120, color_system="truecolor", force_terminal=True)
+    render_comparison(
+        compare_summaries(base, summary({"runs.stream": reply_streams(20.0, 44.0)})), console
+    )
+    html = console.export_html(inline_styles=True)
+    text = re.sub(r"<[^>]+>", "", html)
+    assert re.search(r"tok/s p10\s+30\.0/s\s+20\.0/s\s+-33\.3%", text)
+    assert re.search(r"tok/s p50\s+40\.0/s\s+44\.0/s\s+\+10\.0%", text)
+    red, green = html.index("-33.3%"), html.index("+10.0%")
+    assert "#800000" in html[red - 120 : red] or "#ff0000" in html[red - 120 : red]
+    assert "#008000" in html[green - 120 : green] or "#00ff00" in html[green - 120 : green]

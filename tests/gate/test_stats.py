@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 
-from lgbench.gate import NO_INTERVALS, RunData, compare_runs
+from lgbench.gate import NO_INTERVALS, RunData, compare_runs, render_comparison
 from lgbench.gate._stats import (
     MIN_BLOCKS,
     RunSamples,
@@ -301,3 +302,33 @@ def test_junit_says_no_significant_change_apart_from_a_regression(tmp_path: Path
             out = case.findtext("system-out") or ""
             assert out.startswith("verdict: no significant change")
             assert "95% CI" in out
+
+
+def test_reply_rates_are_shown_and_not_judged_without_per_interval_rates() -> None:
+    def chat_run(p10: float) -> RunData:
+        blocks = runs(1, 1)[0]
+        raw = summary([blocks])
+        raw["operations"]["op"]["stream"] = {
+            "streams": 500,
+            "reply_tokens": 10_000,
+            "stream_tokens_per_s": {"p10": p10, "p50": 40.0},
+        }
+        samples = run_data(blocks).samples
+        assert samples is not None
+        # A chat stream's ttfe, ttft and itl have intervals like its latency.
+        for series in ("ttfe", "ttft", "itl"):
+            samples.latency[f"op.{series}"] = blocks
+        return RunData("synthetic", raw, samples)
+
+    comparison = compare_runs([chat_run(30.0)], [chat_run(10.0)], resamples=200)
+    (operation,) = comparison.operations
+    rows = {row.label: row for row in operation.metrics if row.label.startswith("tok/s")}
+    assert (rows["tok/s p10"].base, rows["tok/s p10"].new) == (30.0, 10.0)
+    assert all(not row.gated and row.outcome == "not gated" for row in rows.values())
+    assert "not per interval" in str(rows["tok/s p10"].note)
+    assert comparison.passed  # a third of the rate gone, and still no regression called
+    console = Console(record=True, width=100)
+    render_comparison(comparison, console)
+    assert "tok/s: shown, not gated: each reply stream's tokens/s is kept for the whole run" in (
+        console.export_text()
+    )

@@ -283,6 +283,36 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
     cells = r"\s+".join(("3,000", "100.0", "210.0", "480.0", "31.00", "77.00", "22.75", "9.500"))
     row = re.search(r"runs\.stream\s+" + cells.replace(".", r"\.") + r"\s+4\.250", text)
     assert row is not None, text[text.find("chat replies") :][:600]
+    # No per-interval ttft or itl in the synthetic hlog: no plot of them.
+    ids = {spec["id"].split("-", 2)[2] for spec in figures(build_report(run_dir).read_text())}
+    assert "ttfe" in ids and not ids & {"ttft", "itl"}
+
+    # Per interval, time to first token and inter-token latency: plotted p99 and p50.
+    seconds = 10
+    write_hlog(
+        run_dir / "intervals.hlog",
+        {
+            "runs.stream": [[500_000] * 3] * seconds,
+            "runs.stream.ttft": [[200_000, 200_000, 400_000]] * 5 + [[800_000] * 3] * 5,
+            "runs.stream.itl": [[30_000] * 99 + [70_000]] * seconds,
+        },
+    )
+    by_name = {
+        spec["id"].split("-", 2)[2]: spec for spec in figures(build_report(run_dir).read_text())
+    }
+    assert "Chat replies, time to first token" in by_name["ttft"]["layout"]["title"]["text"]
+    ttft = {t["name"]: t["y"] for t in by_name["ttft"]["data"]}
+    assert set(ttft) == {"runs.stream ttft p99", "runs.stream ttft p50"}
+    assert ttft["runs.stream ttft p50"][0] == pytest.approx(200.0, rel=0.01)
+    assert ttft["runs.stream ttft p99"][0] == pytest.approx(400.0, rel=0.01)
+    assert ttft["runs.stream ttft p50"][seconds - 1] == pytest.approx(800.0, rel=0.01)
+    itl = {t["name"]: t["y"] for t in by_name["itl"]["data"]}
+    assert itl["runs.stream itl p50"][0] == pytest.approx(30.0, rel=0.01)
+    assert itl["runs.stream itl p99"][0] == pytest.approx(30.0, rel=0.01)
+    # Intervals past the hlog's last one (the run lasted longer) are gaps, not zeros.
+    assert itl["runs.stream itl p99"][seconds:] == [None] * (
+        len(itl["runs.stream itl p99"]) - seconds
+    )
 
     del stream["reply_tokens"]
     (run_dir / "summary.json").write_text(json.dumps(summary))

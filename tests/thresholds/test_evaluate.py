@@ -63,7 +63,12 @@ def latency_stats(p99: float | None) -> dict[str, float | None]:
 
 
 def op_summary(
-    count: int, errors: int, p99: float | None, rate: float = 1.0, stream: bool = False
+    count: int,
+    errors: int,
+    p99: float | None,
+    rate: float = 1.0,
+    stream: bool = False,
+    tokens_per_s: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "count": count,
@@ -73,13 +78,22 @@ def op_summary(
     }
     if stream:
         entry["stream"] = {"ttfe_ms": latency_stats(p99), "queue_wait_ms": latency_stats(p99)}
+        if tokens_per_s is not None:
+            entry["stream"]["stream_tokens_per_s"] = tokens_per_s
     return entry
 
 
 SUMMARY: dict[str, Any] = {
     "operations": {
         "runs.wait": op_summary(100, 1, 2310.0, rate=10.0),
-        "runs.stream": op_summary(50, 2, 800.0, rate=5.0, stream=True),
+        "runs.stream": op_summary(
+            50,
+            2,
+            800.0,
+            rate=5.0,
+            stream=True,
+            tokens_per_s={"min": 4.5, "p1": 6.0, "p10": 18.5, "p50": 31.0, "max": 40.0},
+        ),
         "threads.create": op_summary(50, 0, None, rate=5.0),
     },
     "scenarios": {
@@ -157,6 +171,17 @@ WHOLE_RUN = [
                  "no data: no iteration ran on a schedule", id="no-schedule-lag"),
     pytest.param("event_loop_lag.p99", "< 10ms", None, "passed", 1.8,
                  "p99 event-loop lag was 1.8 ms, limit < 10 ms", id="loop-lag"),
+    pytest.param("runs.stream.tokens_per_s.p10", "> 20/s", None, "failed", 18.5,
+                 "p10 tokens per second of a chat reply stream of runs.stream was 18.5/s, "
+                 "limit > 20/s", id="reply-rate-fails"),
+    pytest.param("runs.stream.tokens_per_s.p50", ">= 1800/m", None, "passed", 31.0,
+                 "p50 tokens per second of a chat reply stream of runs.stream was 31/s",
+                 id="reply-rate-per-minute"),
+    pytest.param("runs.stream{role=observer}.tokens_per_s.p10", "> 1/s", None, "no_data", None,
+                 "no data: no chat reply was streamed by runs.stream tagged role=observer",
+                 id="no-reply-streamed"),
+    pytest.param("runs.stream.tokens_per_s.p90", "> 1/s", None, "no_data", None,
+                 "no data: no chat reply was streamed by runs.stream", id="stat-not-measured"),
     pytest.param("runs.wait.latency.p99.drift", "< 20%/h", None, "failed", 25.0,
                  "drift of the p99 latency of runs.wait was +25 %/h, limit < +20 %/h",
                  id="drift"),

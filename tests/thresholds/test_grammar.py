@@ -188,6 +188,18 @@ VALID = [
         "http.get.count", ">= 10 in every 1s",
         "http.get.count", Metric("count", "http.get"), ">=", 10.0, "", 1.0, id="count-window",
     ),
+    # each chat reply stream's tokens per second: a rate, low statistics too, whole run only
+    pytest.param(
+        "runs.stream.tokens_per_s.p10", "> 20/s",
+        "runs.stream.tokens_per_s.p10", Metric("tokens_per_s", "runs.stream", "p10"), ">", 20.0,
+        "/s", None, id="reply-rate",
+    ),
+    pytest.param(
+        "runs.join_stream{scenario=chat}.tokens_per_s.p1", ">= 600/m",
+        "runs.join_stream{scenario=chat}.tokens_per_s.p1",
+        Metric("tokens_per_s", "runs.join_stream", "p1", scenario="chat"), ">=", 10.0, "/s",
+        None, id="reply-rate-per-minute-of-a-scenario",
+    ),
 ]  # fmt: skip
 
 
@@ -306,6 +318,24 @@ INVALID = [
                  [("window", "dropped_iterations cannot be windowed")], id="window-on-dropped"),
     pytest.param("runs.wait.latency.p99.drift", "< 5%/h in every 1h",
                  [("window", "cannot be windowed")], id="window-on-drift"),
+    pytest.param("runs.stream.tokens_per_s.p10", "> 20/s in every 1m",
+                 [("window", "tokens per second is kept for the whole run, not interval by "
+                   "interval (write it without a window)")], id="window-on-reply-rate"),
+    # tokens per second per reply stream: a rate of a streaming operation, with a rate's stats
+    pytest.param("runs.stream.tokens_per_s.p99", "> 20/s",
+                 [("key", 'tokens_per_s has no statistic "p99" (did you mean "p90"?)')],
+                 id="reply-rate-high-percentile"),
+    pytest.param("runs.stream.tokens_per_s", "> 20/s",
+                 [("key", "tokens_per_s needs a statistic")], id="reply-rate-without-stat"),
+    pytest.param("runs.wait.tokens_per_s.p10", "> 20/s",
+                 [("key", "runs.wait does not stream, so it has no tokens_per_s")],
+                 id="reply-rate-of-a-wait"),
+    pytest.param("tokens_per_s.p10", "> 20/s",
+                 [("key", "tokens_per_s is measured per operation (expected "
+                   "<operation>.tokens_per_s.p10, e.g. runs.stream.tokens_per_s.p10")],
+                 id="reply-rate-run-wide"),
+    pytest.param("runs.stream.tokens_per_s.p10", "> 20ms",
+                 [("condition", 'is a rate, and "20ms" is not one')], id="reply-rate-in-ms"),
     # several problems at once: the key and the condition are both read
     pytest.param("runs.wiat.latency.p99", "2s",
                  [("key", 'unknown operation "runs.wiat"'),
@@ -333,6 +363,11 @@ def test_invalid_thresholds(key: str, condition: str, expected: list[tuple[str, 
         pytest.param(
             "anomalies", "== 0", {"abort_on_fail": True},
             ("abort_on_fail", "anomalies cannot abort the run"), id="abort-on-anomalies",
+        ),
+        pytest.param(
+            "runs.stream.tokens_per_s.p10", "> 5/s", {"abort_on_fail": True},
+            ("abort_on_fail", "tokens_per_s.p10 cannot abort the run: each chat reply"),
+            id="abort-on-reply-rate",
         ),
         pytest.param(
             "runs.wait.latency.p99", "< 2s", {"abort_delay_s": 30.0},

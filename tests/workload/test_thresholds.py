@@ -128,6 +128,12 @@ def test_positions_point_at_the_condition() -> None:
             id="condition-not-string",
         ),
         pytest.param(
+            # Reply rates are kept for the whole run: a window is refused where it is written.
+            '"runs.stream.tokens_per_s.p10" = { condition = "> 20/s", window = "1m" }\n',
+            [(1, 67, "runs.stream.tokens_per_s.p10 cannot be windowed: each chat reply")],
+            id="window-on-reply-rate",
+        ),
+        pytest.param(
             '"runs.stream{tier=silver}.latency.p99" = "< 2s"\n',
             [(1, 1, "no scenario is tagged tier=silver")],
             id="unknown-tag",
