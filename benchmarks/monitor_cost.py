@@ -150,7 +150,8 @@ def direct(operations: int, scenarios: int, per_interval: int, intervals: int) -
 
     from prometheus_client import CollectorRegistry, generate_latest
 
-    from lgbench.engine import Recorder, RunStart, ScenarioStats
+    from lgbench.engine._listener import RunStart
+    from lgbench.engine._recorder import Recorder, ScenarioStats
     from lgbench.history import HistoryWriter
     from lgbench.monitor import MetricsFeed, metrics_data
     from lgbench.monitor._prometheus import _Collector

@@ -1005,9 +1005,22 @@ def _any_history_header(paths: Sequence[Path]) -> bool:
     return False
 
 
-def _report(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.report import report_command
+def report_command(run_dir: Path, console: Console) -> int:
+    """``lgbench report RUN_DIR``: rebuild report.html, print its path; the exit code.
 
+    Errors are raised (:class:`~lgbench.errors.UsageError`) for the CLI's one handler.
+    """
+    from lgbench.report import write_report
+
+    written = write_report(run_dir)
+    # What was skipped is in the page too; said here so a script sees it without opening it.
+    for note in written.notes:
+        console.print(f"[yellow]warning[/]: {escape(note)}", soft_wrap=True)
+    console.print(f"written: {escape(str(written.path))}")
+    return int(ExitCode.OK)
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
     return report_command(args.run_dir, console)
 
 
@@ -1023,8 +1036,43 @@ def _export(args: argparse.Namespace, console: Console) -> int:
     return ExitCode.OK
 
 
+def compare_command(
+    base: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    new: str | os.PathLike[str],
+    *,
+    max_regression: float,
+    console: Console,
+    min_difference_ms: float | None = None,
+    confidence: float | None = None,
+    explain: bool = False,
+) -> int:
+    """``lgbench compare BASE... NEW`` (:func:`lgbench.gate.compare_paths`): prints the
+    comparison and returns :attr:`ExitCode.THRESHOLDS` (4) when a figure regressed with
+    confidence beyond the limit and the noise floor, :attr:`ExitCode.OK` otherwise. Raises
+    :class:`~lgbench.errors.UsageError` (exit 2) for a missing or unreadable summary.
+    """
+    from lgbench.gate import (
+        DEFAULT_CONFIDENCE,
+        DEFAULT_MIN_DIFFERENCE_MS,
+        compare_paths,
+        render_comparison,
+    )
+
+    comparison = compare_paths(
+        base,
+        new,
+        max_regression=max_regression,
+        min_difference_ms=(
+            DEFAULT_MIN_DIFFERENCE_MS if min_difference_ms is None else min_difference_ms
+        ),
+        confidence=DEFAULT_CONFIDENCE if confidence is None else confidence,
+    )
+    render_comparison(comparison, console, explain=explain)
+    return ExitCode.OK if comparison.passed else ExitCode.THRESHOLDS
+
+
 def _compare(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.gate import compare_command, summary_path
+    from lgbench.gate import summary_path
 
     max_regression, min_difference_ms = _regression_limits(args)
     confidence = _confidence(args)
@@ -1050,13 +1098,31 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
 
 def _trend(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.gate import parse_percentage, trend_command
+    from lgbench.gate import parse_percentage
 
     try:
         max_regression = parse_percentage(args.max_regression)
     except LgbenchError as exc:
         raise UsageError(f"--max-regression: {exc}") from None
     return trend_command(args.runs, console=console, max_regression=max_regression)
+
+
+def trend_command(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    console: Console,
+    max_regression: float | None = None,
+) -> int:
+    """``lgbench trend RUN…`` (:func:`lgbench.gate.trend_of_runs`): prints each change point
+    and returns 4 when one is a regression (a figure worse by more than ``max_regression``
+    after it), else 0.
+    """
+    from lgbench.gate import DEFAULT_MAX_REGRESSION, render_trend, trend_of_runs
+
+    limit = DEFAULT_MAX_REGRESSION if max_regression is None else max_regression
+    result = trend_of_runs(paths, max_regression=limit)
+    render_trend(result, console, max_regression=limit)
+    return ExitCode.OK if result.passed else ExitCode.THRESHOLDS
 
 
 _VERBS: dict[str, Callable[[argparse.Namespace, Console], int]] = {

@@ -2,9 +2,10 @@
 
 Durations (``"1m30s"``), key paths and their line and column in a file, the issues and errors
 a bad file gives, and the wording of messages about values (``quote``, ``did_you_mean``).
-Private to lgbench: their public names are ``lgbench.workload``'s (``parse_duration``,
-``WorkloadError``, ``Position``...). Nothing here imports another lgbench package but
-:mod:`lgbench.errors`, so every package may import it without a cycle.
+Private to lgbench: the few a program needs are public as ``lgbench.workload``'s
+(``parse_duration``, ``WorkloadError``, ``WorkloadIssue``...); key paths and source maps stay
+here. Nothing here imports another lgbench package but :mod:`lgbench.errors`, so every
+package may import it without a cycle.
 """
 
 from __future__ import annotations

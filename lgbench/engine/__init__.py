@@ -1,176 +1,69 @@
-"""The workload engine: pacers, VU plans, executors, actors, the recorder and the runner.
+"""Running a workload: :func:`run_workload` with :class:`RunOptions` gives a :class:`RunResult`.
 
-Pacers and plans are pure functions of elapsed time; :func:`run_paced` is the open model's
-dispatcher loop. :func:`run_workload` runs a whole workload (``lgbench run``): executors
-schedule iterations, actors (virtual users) perform the steps, the :class:`Recorder` turns each
-operation into metrics and history lines, and the run folder gets ``summary.json``,
-``history.jsonl``, ``intervals.hlog`` and ``<operation>.hgrm``.
+::
+
+    workload = load_workload("workloads/quickstart.toml")
+    result = anyio.run(run_workload, workload, RunOptions(target="http://127.0.0.1:8123"))
+    result.results  # the run's summary.json as an lgbench.results.Summary
+
+The run folder gets ``summary.json``, ``history.jsonl``, ``intervals.hlog`` and
+``<operation>.hgrm`` (docs/library.md). Inside, pacers and plans are pure functions of
+elapsed time, executors schedule iterations, actors (virtual users) perform the steps and
+the recorder turns each operation into metrics and history lines; those stay private.
 """
 
 from __future__ import annotations
 
-from lgbench.engine._actor import Actor, CallResult, IterationOutcome, ScenarioContext
-from lgbench.engine._audit import AUDIT_SCENARIO, AuditOptions, AuditProgress, run_audit
+from lgbench.engine._audit import AuditOptions
 from lgbench.engine._control import RunControl
-from lgbench.engine._executors import (
-    BurstExecutor,
-    ConstantArrivalRateExecutor,
-    ConstantVusExecutor,
-    Executor,
-    PerVuIterationsExecutor,
-    RampingArrivalRateExecutor,
-    RampingVusExecutor,
-    SharedIterationsExecutor,
-    build_executor,
-    executor_model,
-)
-from lgbench.engine._listener import RunListener, RunStart
-from lgbench.engine._live import LiveMode, LiveView, print_failures, print_summary
-from lgbench.engine._overrides import Overrides, apply_overrides
-from lgbench.engine._pacer import (
-    MAX_RATE_PER_S,
-    MIN_DURATION_S,
-    ConstantRate,
-    Pacer,
-    RampingRate,
-    ScheduleError,
-    Stage,
-)
-from lgbench.engine._plan import (
-    Burst,
-    BurstStart,
-    ConstantVus,
-    PerVuIterations,
-    RampingVus,
-    SharedIterations,
-    VuChange,
-    VuPlan,
-    VuStage,
-)
-from lgbench.engine._recorder import (
-    BUSY_CPU_PERCENT,
-    LAG_WARNING_MS,
-    THREAD_LEDGER_CAP,
-    LoadModel,
-    OperationScope,
-    Recorder,
-    ScenarioStats,
-    Snapshot,
-    ThreadLedger,
-    bottleneck_warnings,
-)
-from lgbench.engine._routes import (
-    MAX_PROBES,
-    RouteSupport,
-    UnsupportedRoute,
-    is_generic_not_found,
-)
+from lgbench.engine._live import LiveMode
+from lgbench.engine._overrides import Overrides
+from lgbench.engine._pacer import ScheduleError
 from lgbench.engine._runner import (
-    SUMMARY_SCHEMA_VERSION,
     Checker,
     RunOptions,
     RunResult,
     default_run_dir,
-    find_checker,
-    load_client,
-    measure_loop_lag,
-    measurement_clock,
     planned_duration_s,
-    register_scenario,
     run_workload,
 )
-from lgbench.engine._schedule import run_paced
-from lgbench.engine._segment import (
-    ScenarioPlan,
-    Schedule,
-    Segment,
-    SegmentPacer,
-    SegmentVus,
-    plan_scenario,
-    segments,
-)
-from lgbench.engine._split import SplitLoad, SplitRun
+
+# isort: split
+# Internal, not part of the public API: what lgbench's own command line, worker processes
+# and metrics exporters need from the engine (other packages may not import its private
+# modules). They may change in any release; a name becomes public only in ``__all__``.
+from lgbench.engine._executors import build_executor as build_executor
+from lgbench.engine._executors import executor_model as executor_model
+from lgbench.engine._listener import RunListener as RunListener
+from lgbench.engine._listener import RunStart as RunStart
+from lgbench.engine._live import print_failures as print_failures
+from lgbench.engine._live import print_summary as print_summary
+from lgbench.engine._overrides import apply_overrides as apply_overrides
+from lgbench.engine._recorder import Recorder as Recorder
+from lgbench.engine._recorder import Snapshot as Snapshot
+from lgbench.engine._runner import find_checker as find_checker
+from lgbench.engine._runner import load_client as load_client
+from lgbench.engine._runner import measure_loop_lag as measure_loop_lag
+from lgbench.engine._runner import measurement_clock as measurement_clock
+from lgbench.engine._runner import register_scenario as register_scenario
+from lgbench.engine._segment import Segment as Segment
+from lgbench.engine._segment import plan_scenario as plan_scenario
+from lgbench.engine._segment import segments as segments
+from lgbench.engine._split import SplitLoad as SplitLoad
+from lgbench.engine._split import SplitRun as SplitRun
 
 __all__ = [
-    "AUDIT_SCENARIO",
-    "BUSY_CPU_PERCENT",
-    "LAG_WARNING_MS",
-    "MAX_PROBES",
-    "MAX_RATE_PER_S",
-    "MIN_DURATION_S",
-    "SUMMARY_SCHEMA_VERSION",
-    "THREAD_LEDGER_CAP",
-    "Actor",
     "AuditOptions",
-    "AuditProgress",
-    "Burst",
-    "BurstExecutor",
-    "BurstStart",
-    "CallResult",
     "Checker",
-    "ConstantArrivalRateExecutor",
-    "ConstantRate",
-    "ConstantVus",
-    "ConstantVusExecutor",
-    "Executor",
-    "IterationOutcome",
     "LiveMode",
-    "LiveView",
-    "LoadModel",
-    "OperationScope",
     "Overrides",
-    "Pacer",
-    "PerVuIterations",
-    "PerVuIterationsExecutor",
-    "RampingArrivalRateExecutor",
-    "RampingRate",
-    "RampingVus",
-    "RampingVusExecutor",
-    "Recorder",
-    "RouteSupport",
     "RunControl",
-    "RunListener",
     "RunOptions",
     "RunResult",
-    "RunStart",
-    "ScenarioContext",
-    "ScenarioPlan",
-    "ScenarioStats",
-    "Schedule",
     "ScheduleError",
-    "Segment",
-    "SegmentPacer",
-    "SegmentVus",
-    "SharedIterations",
-    "SharedIterationsExecutor",
-    "Snapshot",
-    "SplitLoad",
-    "SplitRun",
-    "Stage",
-    "ThreadLedger",
-    "UnsupportedRoute",
-    "VuChange",
-    "VuPlan",
-    "VuStage",
-    "apply_overrides",
-    "bottleneck_warnings",
-    "build_executor",
     "default_run_dir",
-    "executor_model",
-    "find_checker",
-    "is_generic_not_found",
-    "load_client",
-    "measure_loop_lag",
-    "measurement_clock",
-    "plan_scenario",
     "planned_duration_s",
-    "print_failures",
-    "print_summary",
-    "register_scenario",
-    "run_audit",
-    "run_paced",
     "run_workload",
-    "segments",
 ]
 
 for _name in __all__:

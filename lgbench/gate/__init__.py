@@ -4,8 +4,9 @@
 (latency and time-to-first-event percentiles, error rate; throughput and chat reply
 streams' tokens per second shown, not gated),
 calling a regression only with statistical confidence; :func:`compare_summaries` is the
-point rule on two summaries alone; :func:`compare_command` is ``lgbench compare``;
-:func:`trend_command` is ``lgbench trend`` (change points in a series of runs);
+point rule on two summaries alone; :func:`compare_paths` compares what ``lgbench compare``
+is given (summary.json files, run folders, folders of runs); :func:`trend_of_runs` finds the
+change points in a series of runs (``lgbench trend``), :func:`render_trend` prints them;
 :func:`write_junit` writes junit.xml from a run's thresholds, checker verdict and baseline
 comparison.
 
@@ -39,10 +40,23 @@ from lgbench.gate._load import (
     parse_percentage,
     summary_path,
 )
-from lgbench.gate._render import compare_command, render_comparison
-from lgbench.gate._runs import NO_INTERVALS, RunData, compare_runs, expand_runs, load_run
+from lgbench.gate._render import render_comparison
+from lgbench.gate._runs import (
+    NO_INTERVALS,
+    RunData,
+    compare_paths,
+    compare_runs,
+    expand_runs,
+    load_run,
+)
 from lgbench.gate._stats import DEFAULT_CONFIDENCE, load_run_samples
-from lgbench.gate._trend import ChangePoint, TrendResult, find_change_points, trend_command
+from lgbench.gate._trend import (
+    ChangePoint,
+    TrendResult,
+    find_change_points,
+    render_trend,
+    trend_of_runs,
+)
 
 __all__ = [
     "COMPARISON_SCHEMA_VERSION",
@@ -61,7 +75,7 @@ __all__ = [
     "OperationComparison",
     "RunData",
     "TrendResult",
-    "compare_command",
+    "compare_paths",
     "compare_runs",
     "compare_summaries",
     "expand_runs",
@@ -71,8 +85,9 @@ __all__ = [
     "load_summary",
     "parse_percentage",
     "render_comparison",
+    "render_trend",
     "summary_path",
-    "trend_command",
+    "trend_of_runs",
     "write_junit",
 ]
 

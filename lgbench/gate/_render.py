@@ -1,10 +1,7 @@
-"""Printing a :class:`~lgbench.gate.Comparison`, and ``lgbench compare`` as a function."""
+"""Printing a :class:`~lgbench.gate.Comparison` (what ``lgbench compare`` shows)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Final
 
 from rich import box
@@ -13,17 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench._fit import fit_table, print_wide
-from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import (
-    DEFAULT_MIN_DIFFERENCE_MS,
     REPLY_RATES_NOT_JUDGED,
     Comparison,
     MetricComparison,
 )
-from lgbench.gate._runs import NO_INTERVALS, compare_runs, expand_runs, load_run
-from lgbench.gate._stats import DEFAULT_CONFIDENCE, MIN_BLOCKS
+from lgbench.gate._runs import NO_INTERVALS
+from lgbench.gate._stats import MIN_BLOCKS
 
-__all__ = ["compare_command", "render_comparison"]
+__all__ = ["render_comparison"]
 
 
 def _value(value: float | None, unit: str) -> str:
@@ -307,34 +302,3 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
     )
     for line in regressions:
         console.print(f"  • {escape(line)}", soft_wrap=True)
-
-
-def compare_command(
-    base: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-    new: str | os.PathLike[str],
-    *,
-    max_regression: float,
-    console: Console,
-    min_difference_ms: float = DEFAULT_MIN_DIFFERENCE_MS,
-    confidence: float = DEFAULT_CONFIDENCE,
-    explain: bool = False,
-) -> int:
-    """``lgbench compare BASE... NEW``: each BASE a summary.json, a run folder or a folder
-    of run folders (the baseline is all their runs); NEW a summary.json or a run folder.
-
-    Prints the comparison and returns :attr:`ExitCode.THRESHOLDS` (4) when a figure
-    regressed with confidence beyond the limit and the noise floor, :attr:`ExitCode.OK`
-    otherwise. Raises :class:`~lgbench.errors.UsageError` (exit 2) for a missing or
-    unreadable summary.
-    """
-    bases = [base] if isinstance(base, str | os.PathLike) else list(base)
-    base_runs = [load_run(path) for given in bases for path in expand_runs(Path(given))]
-    comparison = compare_runs(
-        base_runs,
-        [load_run(Path(new))],
-        max_regression=max_regression,
-        min_difference_ms=min_difference_ms,
-        confidence=confidence,
-    )
-    render_comparison(comparison, console, explain=explain)
-    return ExitCode.OK if comparison.passed else ExitCode.THRESHOLDS

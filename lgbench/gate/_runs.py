@@ -24,6 +24,7 @@ on a point estimate. The same holds for a figure with fewer than
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ from lgbench.gate._stats import (
 )
 from lgbench.results import Latency, Operation, Stream, Summary
 
-__all__ = ["NO_INTERVALS", "RunData", "compare_runs", "expand_runs", "load_run"]
+__all__ = ["NO_INTERVALS", "RunData", "compare_paths", "compare_runs", "expand_runs", "load_run"]
 
 #: The verdict of a figure that could not be resampled.
 NO_INTERVALS: Final = "not enough data for a confidence interval"
@@ -524,4 +525,29 @@ def compare_runs(
         base_runs=tuple(run.label for run in base),
         new_runs=tuple(run.label for run in new),
         statistical=resample,
+    )
+
+
+def compare_paths(
+    base: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    new: str | os.PathLike[str],
+    *,
+    max_regression: float = DEFAULT_MAX_REGRESSION,
+    min_difference_ms: float = DEFAULT_MIN_DIFFERENCE_MS,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> Comparison:
+    """:func:`compare_runs` on paths, as ``lgbench compare BASE... NEW`` reads them: each BASE
+    a summary.json, a run folder or a folder of run folders (the baseline is all their runs);
+    NEW a summary.json or a run folder.
+
+    Raises :class:`~lgbench.errors.UsageError` for a missing or unreadable summary.
+    """
+    bases = [base] if isinstance(base, str | os.PathLike) else list(base)
+    base_runs = [load_run(path) for given in bases for path in expand_runs(Path(given))]
+    return compare_runs(
+        base_runs,
+        [load_run(Path(new))],
+        max_regression=max_regression,
+        min_difference_ms=min_difference_ms,
+        confidence=confidence,
     )

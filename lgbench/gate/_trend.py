@@ -23,11 +23,13 @@ configuration and storage; ``ruptures`` has no significance test (it needs a pen
 per series). The method is a few dozen lines on numpy, which the gate needs anyway.
 
 A change point where a figure got worse by more than ``max_regression`` (the mean after
-against the mean before) is a regression: ``lgbench trend`` exits 4, as a gate does.
+against the mean before) is a regression (:attr:`TrendResult.passed` false): ``lgbench
+trend`` exits 4, as a gate does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -42,13 +44,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench.errors import UsageError
-from lgbench.exitcodes import ExitCode
 from lgbench.gate._compare import DEFAULT_MAX_REGRESSION
 from lgbench.gate._load import load_summary, summary_path
 from lgbench.gate._runs import expand_runs
 from lgbench.results import Operation, Stream, Summary
 
-__all__ = ["ChangePoint", "TrendResult", "find_change_points", "trend_command"]
+__all__ = ["ChangePoint", "TrendResult", "find_change_points", "render_trend", "trend_of_runs"]
 
 #: A series has a dozen operations by five figures: at 0.05 about three of those sixty would
 #: show a change point by chance alone, at 0.01 about one in two trends.
@@ -200,6 +201,8 @@ class TrendResult:
     runs: tuple[str, ...]
     change_points: tuple[ChangePoint, ...]
     figures: int
+    started: tuple[str, ...] = ()
+    """Each run's ``started_at`` ("" when unknown), in the order of ``runs``."""
 
     @property
     def passed(self) -> bool:
@@ -281,18 +284,18 @@ def _started(summary: Summary) -> str:
     return summary.started_at or ""
 
 
-def trend_command(
+def trend_of_runs(
     paths: Sequence[str | os.PathLike[str]],
     *,
-    console: Console,
     max_regression: float = DEFAULT_MAX_REGRESSION,
     alpha: float = DEFAULT_ALPHA,
     min_size: int = DEFAULT_MIN_SIZE,
-) -> int:
-    """``lgbench trend RUN…``: run folders, summary.json files or folders of runs.
+) -> TrendResult:
+    """The change points of a series of runs: run folders, summary.json files or folders of
+    runs, sorted by their ``started_at`` (what ``lgbench trend RUN…`` shows).
 
-    Sorted by their ``started_at``; prints each change point and returns 4 when one is a
-    regression (a figure worse by more than ``max_regression`` after it), else 0.
+    Raises :class:`~lgbench.errors.UsageError` for fewer than ``2 * min_size`` runs or a
+    missing or unreadable summary.
     """
     runs = [path for given in paths for path in expand_runs(Path(given))]
     # A run is named by its folder (a nightly job's folders carry the date), not its path.
@@ -316,15 +319,29 @@ def trend_command(
         alpha=alpha,
         min_size=min_size,
     )
+    return dataclasses.replace(result, started=tuple(_started(s) for s, _ in loaded))
+
+
+def render_trend(
+    result: TrendResult,
+    console: Console,
+    *,
+    max_regression: float = DEFAULT_MAX_REGRESSION,
+    alpha: float = DEFAULT_ALPHA,
+    min_size: int = DEFAULT_MIN_SIZE,
+) -> None:
+    """Print a trend (:func:`trend_of_runs`): its runs, each change point, the verdict."""
+    first = result.started[0] if result.started else ""
+    last = result.started[-1] if result.started else ""
     console.print(
-        f"[bold]trend[/]: {len(loaded)} runs from {escape(_started(loaded[0][0]) or '?')} "
-        f"to {escape(_started(loaded[-1][0]) or '?')}, {result.figures} figures "
+        f"[bold]trend[/]: {len(result.runs)} runs from {escape(first or '?')} "
+        f"to {escape(last or '?')}, {result.figures} figures "
         f"(E-divisive means, p < {alpha:g}, at least {min_size} runs per level)",
         soft_wrap=True,
     )
     if not result.change_points:
         console.print("trend: [bold green]no change point[/] — every figure held its level")
-        return ExitCode.OK
+        return
     table = Table(box=None, pad_edge=False, padding=(0, 1), collapse_padding=True)
     for column in ("operation", "figure", "changed at run", "before", "after", "change", "p"):
         table.add_column(
@@ -354,9 +371,8 @@ def trend_command(
     worse = [p for p in result.change_points if p.regression]
     if not worse:
         console.print("trend: [bold green]passed[/] — no change point made a figure worse")
-        return ExitCode.OK
+        return
     console.print(
         f"trend: [bold red]FAILED[/] — {len(worse)} change point(s) made a figure worse "
         f"by more than +{max_regression * 100:g}%"
     )
-    return ExitCode.THRESHOLDS

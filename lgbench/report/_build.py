@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, final
 
 import plotly.offline
-from rich.console import Console
-from rich.markup import escape
 
 from lgbench import __version__
 from lgbench._atomic import write_atomically
 from lgbench.errors import UsageError
-from lgbench.exitcodes import ExitCode
 from lgbench.report._context import build_context, get
 from lgbench.report._html import Raw, esc, page
 from lgbench.report._inputs import read_inputs
 from lgbench.report._sections import SECTIONS, header
 
-__all__ = ["REPORT_FILE", "build_report", "render_report", "report_command"]
+__all__ = ["REPORT_FILE", "WrittenReport", "build_report", "render_report", "write_report"]
 
 REPORT_FILE: Final = "report.html"
 
@@ -74,10 +72,21 @@ def build_report(run_dir: Path, *, out: Path | None = None) -> Path:
     history header. Raises :class:`~lgbench.errors.UsageError` naming the folder when it
     holds none of the run files, or when the report cannot be written.
     """
-    return _build(run_dir, out)[0]
+    return write_report(run_dir, out=out).path
 
 
-def _build(run_dir: Path, out: Path | None) -> tuple[Path, list[str]]:
+@final
+@dataclass(frozen=True, slots=True)
+class WrittenReport:
+    """Where :func:`write_report` wrote the report, and what of the run's files it skipped
+    (a missing or unreadable input: the page says so too)."""
+
+    path: Path
+    notes: tuple[str, ...]
+
+
+def write_report(run_dir: Path, *, out: Path | None = None) -> WrittenReport:
+    """:func:`build_report`, also telling what was skipped (``lgbench report`` prints it)."""
     run_dir = Path(run_dir)
     target = Path(out) if out is not None else run_dir / REPORT_FILE
     document, notes = _render(run_dir)
@@ -85,17 +94,4 @@ def _build(run_dir: Path, out: Path | None) -> tuple[Path, list[str]]:
         write_atomically(target, document)
     except OSError as exc:
         raise UsageError(f"{target}: cannot write the report: {exc}") from None
-    return target, notes
-
-
-def report_command(run_dir: Path, console: Console) -> int:
-    """``lgbench report RUN_DIR``: rebuild report.html, print its path; the exit code.
-
-    Errors are raised (:class:`~lgbench.errors.UsageError`) for the CLI's one handler.
-    """
-    written, notes = _build(run_dir, None)
-    # What was skipped is in the page too; said here so a script sees it without opening it.
-    for note in notes:
-        console.print(f"[yellow]warning[/]: {escape(note)}", soft_wrap=True)
-    console.print(f"written: {escape(str(written))}")
-    return int(ExitCode.OK)
+    return WrittenReport(target, tuple(notes))

@@ -1,44 +1,27 @@
-"""Workload files: the TOML schema, its validation, templating, durations and thresholds.
+"""Workload files: read, validate and write the TOML that describes a run.
 
-:func:`load_workload` / :func:`parse_workload` turn a file into a :class:`Workload`
-or raise a :class:`WorkloadError` that lists every issue with its line and column;
-:func:`dump_workload` writes a workload back. Threshold expressions are read here too
-(:func:`build_threshold`, :func:`parse_threshold_option` for ``--threshold``,
-:func:`workload_thresholds`); :mod:`lgbench.thresholds` judges them. The schema is
-documented in ``docs/workload.md``.
+:func:`load_workload` / :func:`parse_workload` turn a file into a :class:`Workload` or raise
+a :class:`WorkloadError` that lists every issue with its line and column;
+:func:`validate_workload` returns those issues instead; :func:`dump_workload` writes a
+workload back. The other classes are the parts of a :class:`Workload`. The schema is
+documented in ``docs/workload.md``, the library in ``docs/library.md``.
 """
 
 from __future__ import annotations
 
 import inspect
 
-from lgbench.workload._dump import (
-    dump_workload,
-)
+from lgbench.workload._dump import dump_workload
 from lgbench.workload._executors import (
-    EXECUTORS,
-    MAX_BURST,
-    MAX_ITERATIONS,
-    MAX_RATE,
-    MAX_VUS,
     BurstConfig,
-    ConfigProblem,
     ConstantArrivalRateConfig,
     ConstantVusConfig,
     ExecutorConfig,
-    OptionSpec,
-    OptionType,
     PerVuIterationsConfig,
     RampingArrivalRateConfig,
     RampingVusConfig,
     SharedIterationsConfig,
     StageConfig,
-    register_executor,
-)
-from lgbench.workload._judgeable import (
-    BURST_OBSERVER_OPERATIONS,
-    BURST_OPERATIONS,
-    unjudgeable_reason,
 )
 from lgbench.workload._model import (
     AUTH_POLICIES,
@@ -61,64 +44,35 @@ from lgbench.workload._model import (
     Transport,
     Workload,
 )
-from lgbench.workload._parse import (
-    load_workload,
-    parse_workload,
-)
+from lgbench.workload._parse import load_workload, parse_workload, validate_workload
 from lgbench.workload._shared import (
-    DURATION_FORMS,
-    MAX_DURATION_S,
     DurationError,
-    KeyPath,
-    Position,
-    SourceMap,
     TemplateError,
     WorkloadError,
     WorkloadIssue,
     format_duration,
     parse_duration,
 )
-from lgbench.workload._templating import (
-    BUILTIN_NAMES,
-    Expression,
-    Template,
-    parse_template,
-    render,
-)
-from lgbench.workload._thresholds import (
-    OPERATORS,
-    STATS,
-    Metric,
-    MetricKind,
-    Operator,
-    Threshold,
-    ThresholdProblem,
-    build_threshold,
-    parse_threshold_option,
-    workload_thresholds,
-)
+from lgbench.workload._thresholds import Threshold, parse_threshold_option
+
+# isort: split
+# Internal, not part of the public API: what lgbench's engine, thresholds, history and
+# command line need from the workload layer (other packages may not import its private
+# modules). They may change in any release; a name becomes public only in ``__all__``.
+from lgbench.workload._judgeable import unjudgeable_reason as unjudgeable_reason
+from lgbench.workload._templating import parse_template as parse_template
+from lgbench.workload._templating import render as render
+from lgbench.workload._thresholds import Metric as Metric
+from lgbench.workload._thresholds import workload_thresholds as workload_thresholds
 
 __all__ = [
     "AUTH_POLICIES",
-    "BUILTIN_NAMES",
-    "BURST_OBSERVER_OPERATIONS",
-    "BURST_OPERATIONS",
-    "DURATION_FORMS",
     "ERROR_KINDS",
-    "EXECUTORS",
-    "MAX_BURST",
-    "MAX_DURATION_S",
-    "MAX_ITERATIONS",
-    "MAX_RATE",
-    "MAX_VUS",
     "ON_ERROR",
-    "OPERATORS",
-    "STATS",
     "AsUser",
     "AuthConfig",
     "AuthPolicy",
     "BurstConfig",
-    "ConfigProblem",
     "ConstantArrivalRateConfig",
     "ConstantVusConfig",
     "DefaultsConfig",
@@ -126,48 +80,32 @@ __all__ = [
     "EmbeddedConfig",
     "ExecutorConfig",
     "ExpectedErrors",
-    "Expression",
-    "KeyPath",
-    "Metric",
-    "MetricKind",
     "OnError",
     "OperationStepConfig",
-    "Operator",
-    "OptionSpec",
-    "OptionType",
     "PerVuIterationsConfig",
-    "Position",
     "RampingArrivalRateConfig",
     "RampingVusConfig",
     "ScenarioConfig",
     "SharedIterationsConfig",
     "SleepStepConfig",
-    "SourceMap",
     "StageConfig",
     "StepConfig",
     "TargetConfig",
-    "Template",
     "TemplateError",
     "Threshold",
-    "ThresholdProblem",
     "ThresholdSpec",
     "TimeoutsConfig",
     "Transport",
     "Workload",
     "WorkloadError",
     "WorkloadIssue",
-    "build_threshold",
     "dump_workload",
     "format_duration",
     "load_workload",
     "parse_duration",
-    "parse_template",
     "parse_threshold_option",
     "parse_workload",
-    "register_executor",
-    "render",
-    "unjudgeable_reason",
-    "workload_thresholds",
+    "validate_workload",
 ]
 
 for _name in __all__:

@@ -69,7 +69,7 @@ from lgbench.workload._model import (
 from lgbench.workload._templating import BUILTIN_NAMES, parse_template
 from lgbench.workload._thresholds import Threshold, build_threshold
 
-__all__ = ["load_workload", "parse_workload"]
+__all__ = ["load_workload", "parse_workload", "validate_workload"]
 
 _TOP_KEYS = (
     "name",
@@ -267,6 +267,19 @@ def load_workload(path: str | os.PathLike[str]) -> Workload:
             [WorkloadIssue(shown, 0, 0, f"cannot read the workload file: {reason}")]
         ) from None
     return parse_workload(data, shown)
+
+
+def validate_workload(path: str | os.PathLike[str]) -> list[WorkloadIssue]:
+    """Every problem of the workload file at ``path``, sorted by position; empty when valid.
+
+    The same checks as :func:`load_workload` (and ``lgbench validate``), returned instead of
+    raised, so a tool or an editor can show them all.
+    """
+    try:
+        load_workload(path)
+    except WorkloadError as error:
+        return list(error.issues)
+    return []
 
 
 def _decode(data: bytes, path: str) -> str:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from lgbench.engine import ConstantRate, RampingRate
+from lgbench.engine._pacer import ConstantRate, RampingRate
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lgbench.engine import Recorder, ScenarioStats
+from lgbench.engine._recorder import Recorder, ScenarioStats
 from lgbench.engine._timeseries import TimeseriesWriter
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter, LatencyRecorder

@@ -16,13 +16,8 @@ import pytest
 
 from lgbench.check import check_history
 from lgbench.client import MockTransport, Request, Response
-from lgbench.engine import (
-    AuditOptions,
-    RunOptions,
-    ThreadLedger,
-    bottleneck_warnings,
-    run_workload,
-)
+from lgbench.engine import AuditOptions, RunOptions, run_workload
+from lgbench.engine._recorder import ThreadLedger, bottleneck_warnings
 from lgbench.workload import load_workload, parse_workload
 
 BURST = """

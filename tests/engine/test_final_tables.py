@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from lgbench.engine import print_summary
+from lgbench.engine._live import print_summary
 from lgbench.gate import compare_summaries, render_comparison
 from lgbench.thresholds import render_thresholds
 from tests.gate._summaries import operation, summary

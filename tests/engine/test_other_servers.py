@@ -19,7 +19,8 @@ import pytest
 from rich.console import Console
 
 from lgbench.client import MockTransport, Request, Response
-from lgbench.engine import AuditOptions, RunOptions, RunResult, print_summary, run_workload
+from lgbench.engine import AuditOptions, RunOptions, RunResult, run_workload
+from lgbench.engine._live import print_summary
 from lgbench.observe import UNKNOWN_SERVER, describe_server, server_label
 from lgbench.workload import parse_workload
 
@@ -309,7 +310,7 @@ async def test_a_missing_resource_behind_a_generic_404_is_not_an_unsupported_rou
     ],
 )
 def test_which_404_bodies_name_no_resource(body: Any, generic: bool) -> None:
-    from lgbench.engine import is_generic_not_found
+    from lgbench.engine._routes import is_generic_not_found
 
     assert is_generic_not_found(body) is generic
 

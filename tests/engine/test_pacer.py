@@ -9,14 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lgbench.engine import (
-    MAX_RATE_PER_S,
-    MIN_DURATION_S,
-    ConstantRate,
-    RampingRate,
-    ScheduleError,
-    Stage,
-)
+from lgbench.engine import ScheduleError
+from lgbench.engine._pacer import MAX_RATE_PER_S, MIN_DURATION_S, ConstantRate, RampingRate, Stage
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
 from tests.engine._exact import ExactSchedule

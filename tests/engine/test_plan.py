@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lgbench.engine import (
+from lgbench.engine import ScheduleError
+from lgbench.engine._plan import (
     Burst,
     BurstStart,
     ConstantVus,
     PerVuIterations,
     RampingVus,
-    ScheduleError,
     SharedIterations,
     VuChange,
     VuPlan,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from lgbench.client import ApiError, ClientError, get_client
-from lgbench.engine import RouteSupport, is_generic_not_found
+from lgbench.engine._routes import RouteSupport, is_generic_not_found
 from lgbench.operations import OPERATIONS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

@@ -24,7 +24,8 @@ import anyio.to_thread
 import pytest
 import trio.testing
 
-from lgbench.engine import Recorder, RunOptions, ScenarioStats, run_workload
+from lgbench.engine import RunOptions, run_workload
+from lgbench.engine._recorder import Recorder, ScenarioStats
 from lgbench.history import HistoryWriter
 from lgbench.metrics import LatencyRecorder
 from lgbench.workload import parse_workload

@@ -8,7 +8,9 @@ import re
 import pytest
 from rich.console import Console
 
-from lgbench.engine import LiveMode, LiveView, Recorder, ScenarioStats, print_summary
+from lgbench.engine import LiveMode
+from lgbench.engine._live import LiveView, print_summary
+from lgbench.engine._recorder import Recorder, ScenarioStats
 from lgbench.history import HistoryWriter
 from lgbench.observe import DriftTracker
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lgbench.engine import Overrides, apply_overrides, planned_duration_s
+from lgbench.engine import Overrides, planned_duration_s
+from lgbench.engine._overrides import apply_overrides
 from lgbench.errors import UsageError
 from lgbench.workload import (
     BurstConfig,

@@ -12,7 +12,8 @@ import anyio
 import pytest
 import trio.testing
 
-from lgbench.engine import ConstantRate, RampingRate, Stage, run_paced
+from lgbench.engine._pacer import ConstantRate, RampingRate, Stage
+from lgbench.engine._schedule import run_paced
 
 pytestmark = pytest.mark.anyio
 

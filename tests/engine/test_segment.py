@@ -9,20 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgbench.engine import (
+from lgbench.engine._pacer import ConstantRate, RampingRate, Stage
+from lgbench.engine._plan import (
     Burst,
-    ConstantRate,
     ConstantVus,
     PerVuIterations,
-    RampingRate,
     RampingVus,
+    SharedIterations,
+    VuStage,
+)
+from lgbench.engine._segment import (
     ScenarioPlan,
     Segment,
     SegmentPacer,
     SegmentVus,
-    SharedIterations,
-    Stage,
-    VuStage,
     plan_scenario,
     segments,
 )

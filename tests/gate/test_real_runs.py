@@ -1,4 +1,4 @@
-"""compare_command and write_junit on run folders the quickstart workload really left."""
+"""``lgbench compare`` and write_junit on run folders the quickstart workload really left."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 import xmlschema
 from rich.console import Console
 
+from lgbench.cli import compare_command
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
 from lgbench.gate import (
     NO_INTERVALS,
-    compare_command,
     compare_runs,
     compare_summaries,
     load_run,

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from lgbench.cli import trend_command
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
-from lgbench.gate import find_change_points, trend_command
+from lgbench.gate import find_change_points, trend_of_runs
 from lgbench.gate._trend import analyse_trend
 
 
@@ -85,6 +86,16 @@ def test_an_improvement_is_reported_and_passes(tmp_path: Path) -> None:
     console = Console(record=True, width=200, color_system=None)
     assert trend_command([folder], console=console) == ExitCode.OK
     assert "no change point made a figure worse" in console.export_text()
+
+
+def test_the_trend_is_data_the_command_prints(tmp_path: Path) -> None:
+    folder = nightly(tmp_path, [100.0] * 8 + [140.0] * 6)
+    result = trend_of_runs([folder])
+    assert not result.passed
+    # In time order, whatever the folders' names: run-14 started first, run-01 last.
+    assert result.runs[0] == "run-14" and result.runs[-1] == "run-01"
+    assert result.started == tuple(sorted(result.started))
+    assert any(point.regression and point.index == 8 for point in result.change_points)
 
 
 def test_a_steady_series_passes(tmp_path: Path) -> None:

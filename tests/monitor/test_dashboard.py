@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lgbench.engine import RunStart
+from lgbench.engine._listener import RunStart
 from lgbench.monitor import MetricsFeed, families
 
 ROOT = Path(__file__).parent.parent.parent

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import Recorder, RunOptions, RunStart, Snapshot, run_workload
+from lgbench.engine import RunOptions, run_workload
+from lgbench.engine._listener import RunStart
+from lgbench.engine._recorder import Recorder, Snapshot
 from lgbench.monitor import MetricsFeed
 from lgbench.workload import load_workload
 

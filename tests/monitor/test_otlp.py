@@ -15,7 +15,8 @@ from typing import Any
 import anyio
 import pytest
 
-from lgbench.engine import RunOptions, RunStart, run_workload
+from lgbench.engine import RunOptions, run_workload
+from lgbench.engine._listener import RunStart
 from lgbench.errors import UsageError
 from lgbench.monitor import (
     LATENCY_BUCKETS_S,

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from lgbench.cli import report_command
 from lgbench.errors import UsageError
-from lgbench.report import REPORT_FILE, build_report, report_command
+from lgbench.report import REPORT_FILE, build_report, write_report
 from tests.report._fixtures import (
     synthetic_run,
     timeseries_line,
@@ -195,6 +196,14 @@ def test_report_command_prints_the_path(tmp_path: Path) -> None:
     code = report_command(tmp_path / "run", Console(file=out, width=300))
     assert code == 0
     assert out.getvalue().strip() == f"written: {tmp_path / 'run' / REPORT_FILE}"
+
+
+def test_write_report_says_what_it_skipped(tmp_path: Path) -> None:
+    synthetic_run(tmp_path / "run")
+    (tmp_path / "run" / "check.json").write_text("[1, 2]", encoding="utf-8")
+    written = write_report(tmp_path / "run")
+    assert written.path == tmp_path / "run" / REPORT_FILE and written.path.is_file()
+    assert written.notes == ("check.json: not a JSON object, left out",)
 
 
 def test_a_folder_with_nothing_of_a_run_is_a_usage_error(tmp_path: Path) -> None:

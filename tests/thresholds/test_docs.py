@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from lgbench.thresholds import ThresholdEvaluator
-from lgbench.workload import Threshold, build_threshold, parse_workload
+from lgbench.workload import Threshold, parse_workload
+from lgbench.workload._thresholds import build_threshold
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "thresholds.md"
 TEXT = DOC.read_text(encoding="utf-8")

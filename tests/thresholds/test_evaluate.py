@@ -12,7 +12,8 @@ import pytest
 
 from lgbench.metrics import IntervalSnapshot, MetricKey, OperationMetrics
 from lgbench.thresholds import MAX_WINDOW_FAILURES, ThresholdEvaluator
-from lgbench.workload import Threshold, build_threshold
+from lgbench.workload import Threshold
+from lgbench.workload._thresholds import build_threshold
 
 EMPTY = IntervalSnapshot(0.0, 0.0, {})
 

@@ -8,15 +8,8 @@ from hypothesis import strategies as st
 
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
-from lgbench.workload import (
-    Metric,
-    MetricKind,
-    Threshold,
-    build_threshold,
-    parse_threshold_option,
-    parse_workload,
-    workload_thresholds,
-)
+from lgbench.workload import Threshold, parse_threshold_option, parse_workload
+from lgbench.workload._thresholds import Metric, MetricKind, build_threshold, workload_thresholds
 
 SCENARIOS = ["chat", "arrivals"]
 TAGS = [("role", "observer"), ("tier", "gold")]

@@ -12,7 +12,8 @@ import pytest
 from rich.console import Console
 
 from lgbench.thresholds import ThresholdEvaluator, render_thresholds
-from lgbench.workload import load_workload, parse_threshold_option, workload_thresholds
+from lgbench.workload import load_workload, parse_threshold_option
+from lgbench.workload._thresholds import workload_thresholds
 
 ROOT = Path(__file__).parent.parent.parent
 

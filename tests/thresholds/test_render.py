@@ -8,7 +8,8 @@ from rich.console import Console
 
 from lgbench.metrics import IntervalSnapshot, MetricKey, OperationMetrics
 from lgbench.thresholds import ThresholdEvaluator, render_thresholds
-from lgbench.workload import Threshold, build_threshold
+from lgbench.workload import Threshold
+from lgbench.workload._thresholds import build_threshold
 
 
 def threshold(key: str, condition: str, **options: object) -> Threshold:

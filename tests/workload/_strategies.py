@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from lgbench.operations import MULTITASK_STRATEGIES, OPERATIONS, ParamSpec, ParamType
 from lgbench.workload import (
     ERROR_KINDS,
-    EXECUTORS,
     BurstConfig,
     ConstantArrivalRateConfig,
     ConstantVusConfig,
@@ -35,9 +34,10 @@ from lgbench.workload import (
     ThresholdSpec,
     TimeoutsConfig,
     Workload,
-    build_threshold,
-    unjudgeable_reason,
 )
+from lgbench.workload._executors import EXECUTORS
+from lgbench.workload._judgeable import unjudgeable_reason
+from lgbench.workload._thresholds import build_threshold
 
 #: Every Unicode category but surrogates (which no text file can hold).
 NOT_SURROGATES: list[Any] = [

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lgbench.operations import OPERATIONS
-from lgbench.workload import EXECUTORS, parse_workload
+from lgbench.workload import parse_workload
+from lgbench.workload._executors import EXECUTORS
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "workload.md"
 TEXT = DOC.read_text(encoding="utf-8")

@@ -7,13 +7,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lgbench.errors import UsageError
-from lgbench.workload import (
-    DURATION_FORMS,
-    MAX_DURATION_S,
-    DurationError,
-    format_duration,
-    parse_duration,
-)
+from lgbench.workload import DurationError, format_duration, parse_duration
+from lgbench.workload._shared import DURATION_FORMS, MAX_DURATION_S
 
 
 @pytest.mark.parametrize(

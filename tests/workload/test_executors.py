@@ -8,9 +8,7 @@ from typing import Any, ClassVar
 import pytest
 
 from lgbench.workload import (
-    EXECUTORS,
     BurstConfig,
-    ConfigProblem,
     ConstantArrivalRateConfig,
     ConstantVusConfig,
     ExecutorConfig,
@@ -19,8 +17,8 @@ from lgbench.workload import (
     RampingVusConfig,
     SharedIterationsConfig,
     StageConfig,
-    register_executor,
 )
+from lgbench.workload._executors import EXECUTORS, ConfigProblem, register_executor
 
 STAGES = (StageConfig(10, 30.0), StageConfig(0, 10.0))
 

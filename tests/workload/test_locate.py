@@ -9,7 +9,7 @@ import tomli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgbench.workload import KeyPath, Position, SourceMap
+from lgbench.workload._shared import KeyPath, Position, SourceMap
 from tests.workload._strategies import any_toml_values, toml_document
 
 DOCUMENT = """\

@@ -15,7 +15,6 @@ from lgbench.workload import (
     EmbeddedConfig,
     OperationStepConfig,
     PerVuIterationsConfig,
-    Position,
     RampingArrivalRateConfig,
     RampingVusConfig,
     ScenarioConfig,
@@ -32,6 +31,7 @@ from lgbench.workload import (
     load_workload,
     parse_workload,
 )
+from lgbench.workload._shared import Position
 
 ROOT = Path(__file__).parent.parent.parent
 GOOD = ROOT / "tests" / "data" / "workloads" / "good"

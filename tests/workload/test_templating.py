@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lgbench.operations import resolve_id
-from lgbench.workload import Expression, Template, TemplateError, parse_template, render
+from lgbench.workload import TemplateError
+from lgbench.workload._templating import Expression, Template, parse_template, render
 from tests.workload._strategies import NOT_SURROGATES
 
 THREAD = {"thread_id": "t-1", "status": "idle", "metadata": {"owner": "ana"}}
