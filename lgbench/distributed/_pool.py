@@ -16,7 +16,8 @@ A stop request of the run (Ctrl-C, SIGTERM, a threshold's ``abort_on_fail``) goe
 worker as ``stop``; a cancellation as ``cancel``. A worker whose pipe ends before ``final``
 is *lost*: a ``worker.lost`` marker goes into the coordinator's history, an entry into
 ``summary.faults``, and its results up to its last interval stay in the run (its operations in
-flight have no completion in its history: the checker counts them as unknown, ``info``). The
+flight have no completion in its history; the marker declares them ``info`` to every reader of
+the run's histories, which counts them as the loss's). The
 others go on. :meth:`WorkerPool.aclose` leaves no process behind: ``cancel``, a wait, then
 SIGTERM and SIGKILL.
 """

@@ -192,8 +192,15 @@ async def test_a_worker_killed_mid_run_is_a_fault_not_a_lost_run(
     assert sum(op["count"] for op in summary["operations"].values()) > 0
     markers = read_history(run_dir / "history.jsonl").markers("worker.lost")
     assert [m["value"]["worker"] for m in markers] == [2]
-    # Its operations cut short have no completion: unknown outcomes, never an anomaly.
-    assert result.check is not None and result.check.valid is not False
+    # Every invoke of the dead worker has a completion line or is declared info by its loss,
+    # in the end-of-run check as in `lgbench check`: unknown outcomes, never an anomaly.
+    events = read_history(run_dir / history_name(2)).events
+    completed = {e["invoke_index"] for e in events if e.get("type") in ("ok", "fail", "info")}
+    cut_short = sum(1 for e in events if e.get("type") == "invoke" and e["index"] not in completed)
+    for check in (result.check, check_history(run_dir)):
+        assert check is not None and check.valid is not False
+        assert check.history["lost_worker_invokes"] == cut_short
+        assert check.history["unpaired_invokes"] == 0
     assert not any(w.process.is_alive() for w in pool.workers)
 
 
