@@ -213,6 +213,7 @@ class WorkerPool:
             recorder.absorb_interval(message["operations"], message["derived"])
             worker.counts = message["counts"]
             worker.figures = message["figures"]
+            worker.history = dict(message["history"])
             worker.intervals += 1
             # The counts are summed over every worker: once per round of intervals (when each
             # running worker has sent one), not once per message.
@@ -223,7 +224,6 @@ class WorkerPool:
                 recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
             if message["type"] == "final":
                 worker.status = str(message["status"])
-                worker.history = dict(message["history"])
                 for thread_id, deleted in message["threads"].items():
                     recorder.threads.add(thread_id)
                     if deleted:
@@ -296,8 +296,14 @@ class WorkerPool:
         return lines
 
     def summary(self) -> dict[str, Any]:
+        figures = [worker.history for worker in self.workers]
         return {
             "workers": [worker.to_dict() for worker in self.workers],
+            "history": {
+                "events": sum(f.get("events", 0) for f in figures),
+                "segments": sum(f.get("segments", 0) for f in figures),
+                "compression_errors": [e for f in figures for e in f.get("compression_errors", ())],
+            },
             "faults": list(self.faults),
             "unsupported": list(self.unsupported),
         }

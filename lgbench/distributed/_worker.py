@@ -293,6 +293,8 @@ class _Worker:
                     "derived": snapshot.derived.to_dict(),
                     "counts": recorder.export_counts(),
                     "figures": self._figures(recorder),
+                    # Every time: a worker that dies still leaves its figures of late.
+                    "history": recorder.history_figures(),
                     **extra,
                 }
             )
@@ -309,5 +311,4 @@ class _Worker:
             status="finished" if self.status == "running" else self.status,
             threads=dict(recorder.threads.threads),
             unsupported=recorder.routes.to_list(),
-            history=recorder.history_figures(),
         )

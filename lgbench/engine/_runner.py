@@ -494,6 +494,21 @@ async def run_workload(
     return results[0]
 
 
+def _add_workers(summary: dict[str, Any], found: Mapping[str, Any]) -> None:
+    """What a split run's workers add to the coordinator's summary data (``found``:
+    :meth:`SplitLoad.summary`): their entries, the routes they found missing, and their
+    history files' figures, so ``history`` counts every file of the run as one process's would.
+    """
+    summary["workers"] = found["workers"]
+    summary["unsupported"] = [*summary["unsupported"], *found["unsupported"]]
+    ours, theirs = summary["history"], found["history"]
+    summary["history"] = {
+        "events": ours["events"] + theirs["events"],
+        "segments": ours["segments"] + theirs["segments"],
+        "compression_errors": [*ours["compression_errors"], *theirs["compression_errors"]],
+    }
+
+
 def _write_summary(path: Path, summary: Summary) -> None:
     write_atomically(path, summary.to_json())
 
@@ -992,12 +1007,19 @@ class _Run:
         """
         frozen = recorder.copy()
         files = dict(self.files)
-        faults = [dict(fault) for fault in self.faults] if self.workload.faults else None
+        split = self.load.summary() if self.load is not None else None
+        faults: list[dict[str, Any]] | None = None
+        if self.workload.faults or (split is not None and split["faults"]):
+            faults = [dict(fault) for fault in self.faults]
+            faults.extend(split["faults"] if split is not None else ())
 
         def write() -> None:
-            checkpoint = self._summary(
+            data = self._summary_data(
                 frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files
             )
+            if split is not None:
+                _add_workers(data, split)
+            checkpoint = self._to_summary(data)
             if faults is not None:
                 checkpoint = replace(
                     checkpoint, faults=summary_part(faults, tuple[Fault, ...], source=_SUMMARY)
@@ -1149,10 +1171,9 @@ class _Run:
         """The workers' own figures: one entry each, lost workers as faults, missing routes."""
         assert self.load is not None
         found = self.load.summary()
-        summary["workers"] = found["workers"]
+        _add_workers(summary, found)
         # Judged with the workload's own faults (a lost worker is a fault of the generator).
         self.faults.extend(found["faults"])
-        summary["unsupported"] = [*summary["unsupported"], *found["unsupported"]]
         lost = [w for w in found["workers"] if w["status"] not in ("finished", "stopped")]
         if lost:
             names = ", ".join(f"{w['worker']} ({w['status']})" for w in lost)

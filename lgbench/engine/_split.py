@@ -72,6 +72,8 @@ class SplitLoad(Protocol):
         ...
 
     def summary(self) -> dict[str, Any]:
-        """``workers`` (one entry each), ``faults`` (lost workers) and ``unsupported``
-        (routes the workers found missing), for ``summary.json``."""
+        """``workers`` (one entry each), ``faults`` (lost workers), ``unsupported`` (routes
+        the workers found missing) and ``history`` (the workers' history figures added up:
+        ``events``, ``segments``, ``compression_errors``; a lost worker's as of its last
+        interval), for ``summary.json``."""
         ...

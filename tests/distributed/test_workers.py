@@ -204,6 +204,65 @@ async def test_a_worker_killed_mid_run_is_a_fault_not_a_lost_run(
     assert not any(w.process.is_alive() for w in pool.workers)
 
 
+async def test_the_summary_and_its_checkpoints_count_every_process(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    """``history`` counts the lines and segments of every history file of the run (the
+    coordinator's and each worker's, rotated here), and the checkpoint summary.json written
+    while the run goes carries the ``workers`` list too."""
+    run_dir = tmp_path / "run"
+    checkpoints: list[dict[str, Any]] = []
+
+    async def watch_checkpoints() -> None:
+        path = run_dir / "summary.json"
+        while True:
+            if path.exists():  # written atomically: whole or absent
+                summary = json.loads(path.read_text())
+                if summary["stop_reason"] != "completed":
+                    checkpoints.append(summary)
+            await anyio.sleep(0.2)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch_checkpoints)
+        result = await run_workload(
+            load_workload(WORKLOADS / "quickstart.toml"),
+            RunOptions(
+                target=langgraph_url,
+                out_dir=run_dir,
+                overrides=Overrides(duration_s=4.0, vus=2, graceful_stop_s=2.0),
+                report=False,
+                checkpoint_s=1.0,
+                history_rotate_bytes=16 * 1024,
+            ),
+            load=WorkerPool(WORKERS),
+        )
+        group.cancel_scope.cancel()
+    summary = result.summary
+    assert summary is not None and not result.partial, result.stop_reason
+
+    files = [run_dir / "history.jsonl"] + [run_dir / history_name(n) for n in (1, 2)]
+    events = sum(len(read_history(path).events) for path in files)
+    segments = sorted(run_dir.glob("history*-[0-9]*.jsonl*"))
+    assert any(path.name.startswith("history.w") for path in segments)  # the workers rotated
+    assert summary["history"]["events"] == events
+    assert summary["history"]["segments"] == len(segments) > 0
+    assert summary["history"]["events"] > sum(w["history_events"] for w in summary["workers"])
+
+    assert checkpoints, "no checkpoint summary.json was seen while the run went"
+    for checkpoint in checkpoints:
+        assert checkpoint["partial"] is True
+        assert [w["worker"] for w in checkpoint["workers"]] == [1, 2]
+        assert {w["status"] for w in checkpoint["workers"]} <= {"running", "finished"}
+        assert all(
+            w["pid"] == s["pid"]
+            for w, s in zip(checkpoint["workers"], summary["workers"], strict=True)
+        )
+    last = checkpoints[-1]
+    workers_events = sum(w["history_events"] or 0 for w in last["workers"])
+    # The coordinator writes into its own history mostly after the load (the audit).
+    assert 0 < workers_events <= last["history"]["events"] < events
+
+
 def _lgbench(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "lgbench.cli", *args],
