@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Final, Protocol
@@ -34,6 +35,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
+from lgbench._secrets import Secret
 from lgbench.distributed._worker import WorkerSpec, history_name, worker_main
 from lgbench.engine import Recorder, RunControl, SplitRun
 from lgbench.errors import LgbenchError
@@ -124,7 +126,7 @@ class WorkerPool:
     def count(self) -> int:
         return self._count
 
-    async def start(self, run: SplitRun) -> float:
+    async def start(self, run: SplitRun, *, tokens: Sequence[Secret] = ()) -> float:
         await self._launch(run)
         with anyio.move_on_after(_HELLO_TIMEOUT_S) as waiting:
             async with anyio.create_task_group() as group:
@@ -140,6 +142,8 @@ class WorkerPool:
                 "type": "start",
                 "start_wall_s": start_wall_s,
                 "clock_offset_s": worker.clock_offset_s,
+                # Over the pipe, in memory: never in a file, an argument list or the spec.
+                "tokens": list(tokens),
             }
             if not _send(worker, message):
                 raise LgbenchError(f"worker {worker.number} exited before the start")
@@ -224,8 +228,9 @@ class WorkerPool:
                 recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
             if message["type"] == "final":
                 worker.status = str(message["status"])
+                owners = message.get("owners") or {}
                 for thread_id, deleted in message["threads"].items():
-                    recorder.threads.add(thread_id)
+                    recorder.threads.add(thread_id, owners.get(thread_id))
                     if deleted:
                         recorder.threads.deleted(thread_id)
                 self.unsupported.extend(message["unsupported"])

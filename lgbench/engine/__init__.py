@@ -90,6 +90,7 @@ from lgbench.engine._segment import (
     segments,
 )
 from lgbench.engine._split import SplitLoad, SplitRun
+from lgbench.engine._tenants import Tenants
 
 __all__ = [
     "AUDIT_SCENARIO",
@@ -147,6 +148,7 @@ __all__ = [
     "SplitLoad",
     "SplitRun",
     "Stage",
+    "Tenants",
     "ThreadLedger",
     "UnsupportedRoute",
     "VuChange",

@@ -29,7 +29,9 @@ The API key comes only from the environment variable the workload's ``api_key_en
 With ``[target.auth]`` the users' tokens are read before anything runs (a bad source is a
 :class:`~lgbench.errors.UsageError`), each VU acts as its user (:mod:`lgbench.engine._tenants`),
 and the embedded server runs with the bundled Auth handlers when ``[target.embedded] auth``
-asks for them (its secret: ``LGBENCH_AUTH_SECRET`` when set, else a fresh random one).
+asks for them (its secret: ``LGBENCH_AUTH_SECRET`` when set, else a fresh random one). A split
+run hands the tokens, as :class:`~lgbench._secrets.Secret`, to its load's ``start`` (each
+worker gets them in memory, over its pipe); the secret stays here.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from rich.markup import escape
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
+from lgbench._secrets import Secret
 from lgbench._terminal import SafeConsole
 from lgbench.client import (
     ApiError,
@@ -494,6 +497,11 @@ async def run_workload(
     return results[0]
 
 
+def _secret(token: str) -> Secret:
+    # Secret(a Secret) would be its placeholder text: str() of it is "[redacted]".
+    return token if isinstance(token, Secret) else Secret(token)
+
+
 def _add_workers(summary: dict[str, Any], found: Mapping[str, Any]) -> None:
     """What a split run's workers add to the coordinator's summary data (``found``:
     :meth:`SplitLoad.summary`): their entries, the routes they found missing, and their
@@ -659,6 +667,7 @@ class _Run:
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
                 auth = self.workload.target.auth
+                tokens = [_secret(token) for token in self.tokens]  # for a split run's workers
                 if auth is not None:
                     # The users' clients share the load client's connections.
                     self.tenants = Tenants(auth, client, self.tokens)
@@ -672,7 +681,8 @@ class _Run:
                     self._start_sampling(observer)
                 if self.load is not None:
                     stack.push_async_callback(self.load.aclose)
-                    self.start_wall_s = await self.load.start(self._split_run())
+                    self.start_wall_s = await self.load.start(self._split_run(), tokens=tokens)
+                del tokens
                 await self._run(client)
         if self.result is None:
             # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).

@@ -10,6 +10,7 @@ generator itself: a worker killed mid-run, the coordinator stopped or killed.
 from __future__ import annotations
 
 import collections
+import gzip
 import io
 import json
 import os
@@ -481,3 +482,64 @@ async def test_report_and_baseline_work_on_the_merged_run(
     for name, compared in baseline["operations"].items():
         assert compared["count"]["new"] == second.summary["operations"][name]["count"]
         assert compared["count"]["base"] == first.summary["operations"][name]["count"]
+
+
+@pytest.mark.slow
+def test_users_tokens_reach_the_workers_in_memory_only(tmp_path: Path) -> None:
+    """tenants.toml (shortened) split over two workers: every VU acts as its user, on both
+    workers, the isolation checks pass, and no file of the run holds a token."""
+    pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
+    from lgbench.server import AUTH_SECRET_ENV, fixture_token
+
+    secret = "a-known-fixture-secret-for-this-test"
+    run_dir = tmp_path / "run"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lgbench.cli",
+            "run",
+            str(WORKLOADS / "tenants.toml"),
+            "--workers",
+            "2",
+            "--duration",
+            "6s",
+            "--out",
+            str(run_dir),
+            "--no-live",
+            "--no-report",
+        ],
+        capture_output=True,
+        timeout=600,
+        env={**os.environ, AUTH_SECRET_ENV: secret},
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output.decode(errors="replace")[-4000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [w["status"] for w in summary["workers"]] == ["finished", "finished"]
+    # An unauthenticated request would make every create fail: none did.
+    assert not [entry for entry in summary["never_succeeded"] if not entry["expected"]]
+    assert summary["check"]["valid"] is True
+    audit = summary["audit"]  # the workers' threads, read back each as its owner
+    assert audit["ran"] and audit["threads"] > 0
+    assert audit["gone"] == audit["not_read"] == 0
+    users: set[str] = set()
+    for number in range(1, WORKERS + 1):
+        history = read_history(run_dir / history_name(number))
+        assert history.header["auth"] == {"users": 6, "policy": "owner-only"}
+        for event in history.events:
+            if event.get("type") == "invoke":
+                user = event.get("user") or (event.get("value") or {}).get("user")
+                users.add(user) if user else None
+    assert len(users) == 6  # 12 VUs, two per user, striped over the workers
+
+    tokens = [fixture_token(f"user-{n}", secret).encode() for n in range(1, 7)]
+    signatures = [token.rsplit(b".", 1)[1] for token in tokens]
+    assert not any(s in output for s in signatures)
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data = gzip.decompress(data)
+            assert not any(s in data for s in signatures), path.name
