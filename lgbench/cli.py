@@ -813,13 +813,12 @@ def _worker_pool(args: argparse.Namespace, workload: Workload) -> SplitLoad | No
         raise UsageError("--require-all-workers needs --workers 2 or more (or --ray)")
     if args.workers == 1 and args.ray is None:
         return None
-    if workload.target.auth is not None:
-        # Each worker would need the users' tokens (and an embedded server's fixture
-        # secret) handed over safely: not done yet, and a split run without them would
-        # send every request unauthenticated.
+    if workload.target.auth is not None and args.ray is not None:
+        # Local workers get the users' tokens over their pipes; a Ray actor would get them
+        # over a network socket that is authenticated but not encrypted.
         raise UsageError(
-            "--workers/--ray: a workload with [target.auth] runs in one process for now;"
-            " leave out --workers and --ray"
+            "--ray: a workload with [target.auth] splits over local worker processes only"
+            " (--workers N), so that the users' tokens never cross the network"
         )
     from lgbench.distributed import RayPool, WorkerPool
     from lgbench.engine import apply_overrides, plan_scenario, segments

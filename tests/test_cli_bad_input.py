@@ -421,10 +421,10 @@ CASES = [
         id="workers-split-too-thin",
     ),
     pytest.param(
-        ("run", "{tmp}/users.toml", "--target", UNREACHABLE, "--workers", "2"),
+        ("run", "{tmp}/users.toml", "--target", UNREACHABLE, "--ray", "local"),
         2,
-        ["--workers/--ray", "[target.auth]"],
-        id="workers-with-users",
+        ["--ray", "[target.auth]", "--workers N", "never cross the network"],
+        id="ray-with-users",
     ),
 ]
 

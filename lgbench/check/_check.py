@@ -578,6 +578,7 @@ def _history_summary(history: History | Scan, operations: int) -> dict[str, Any]
         "malformed_lines": history.malformed,
         "truncated_files": history.truncated,
         "unpaired_invokes": history.unpaired,
+        "lost_worker_invokes": history.lost_in_flight,
         "lost_lines": len(phantoms),
         "partial": history.partial,
         "issues": history.issues[:MAX_EXAMPLES],

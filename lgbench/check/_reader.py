@@ -8,6 +8,9 @@ event indexes (ascending from 0 in every file):
 - a lost ``invoke`` whose completion survived is rebuilt from the completion (its send
   time is bounded by the event before the gap);
 - a lost completion leaves its invoke unpaired, which is an ``info``;
+- so does a worker process that died mid-run (a ``worker.lost`` marker, with ``--workers``):
+  its invokes without a completion are ``info``, counted apart (:attr:`Scan.lost_in_flight`)
+  since its loss, not damage, explains them;
 - a rebuilt operation that may have created, cancelled or deleted a run but names no
   thread, and any other gap, may have hidden an operation that affected a run.
   Unless the broken text shows it was harmless (a read, a completion, a marker), it is a
@@ -28,6 +31,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import json
+import math
 import re
 import statistics
 import sys
@@ -123,6 +127,8 @@ class History:
     malformed: int = 0
     truncated: int = 0
     unpaired: int = 0
+    #: Invokes of a lost worker (``worker.lost``) left without a completion: ``info``.
+    lost_in_flight: int = 0
     phantoms: list[Phantom] = field(default_factory=list)
     #: Notes about the file that do not change a verdict (capped examples).
     issues: list[str] = field(default_factory=list)
@@ -166,6 +172,10 @@ class Scan:
     malformed: int = 0
     truncated: int = 0
     unpaired: int = 0
+    #: Invokes of a lost worker left without a completion (info, not counted as unpaired).
+    lost_in_flight: int = 0
+    #: The ``worker.lost`` markers read: worker number -> seconds into the run it was lost.
+    lost_workers: dict[int, float] = field(default_factory=dict)
     operations: int = 0
     info: int = 0
     phantoms: list[Phantom] = field(default_factory=list)
@@ -247,6 +257,7 @@ def read_history(
         malformed=scan.malformed,
         truncated=scan.truncated,
         unpaired=scan.unpaired,
+        lost_in_flight=scan.lost_in_flight,
         phantoms=scan.phantoms,
         issues=scan.issues,
         unknown=scan.unknown,
@@ -297,6 +308,8 @@ class _Stream:
     referenced: set[int] = field(default_factory=set)
     #: Invokes waiting for their completion: as many as were in flight, not the history.
     in_flight: dict[int, Event] = field(default_factory=dict)
+    #: Invokes left without a completion at the end of the file(s).
+    unpaired: int = 0
     phantoms: list[Phantom] = field(default_factory=list)
     dropped_issues: int = 0
 
@@ -425,6 +438,7 @@ def scan_history(
             Phantom(p.file, p.line, p.lo + offset, p.hi + offset, p.thread_ids) if offset else p
             for p in stream.phantoms
         )
+        _count_unpaired(stream, scan)
         scan.lines += stream.lines
         scan.events += stream.events
         scan.malformed += len(stream.broken) - (1 if stream.truncated else 0)
@@ -503,7 +517,7 @@ def _read_set(
     if stream.header is None:
         stream.read_issues.append(f"{found.name}: no header line")
     for invoke in stream.in_flight.values():
-        scan.unpaired += 1
+        stream.unpaired += 1
         _emit(invoke, None, invoke.time_s, sink, scan)
     stream.in_flight.clear()
     if stream.broken:
@@ -523,6 +537,8 @@ def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
     if event.type == "marker":
         if event.name == "run.partial":
             scan.partial = True
+        elif event.name == "worker.lost":
+            _note_lost_worker(event, scan)
         sink.marker(event)
         return
     if event.type == "invoke":
@@ -549,6 +565,36 @@ def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
     if op.thread_id is None and op.f not in _READ_ONLY_OPS:
         # Rebuilt from a completion that names no thread: it may concern any thread.
         stream.phantoms.append(Phantom(stream.file, event.line, lo, event.time_s, frozenset()))
+
+
+def _note_lost_worker(event: Event, scan: Scan) -> None:
+    value = event.value if isinstance(event.value, Mapping) else {}
+    worker, at_s = value.get("worker"), value.get("at_s")
+    if isinstance(worker, int) and not isinstance(worker, bool) and worker > 0:
+        scan.lost_workers[worker] = float(at_s) if isinstance(at_s, int | float) else math.nan
+
+
+def _count_unpaired(stream: _Stream, scan: Scan) -> None:
+    """Add ``stream``'s invokes without a completion to the scan: to
+    :attr:`Scan.lost_in_flight` when a ``worker.lost`` marker (in any file) names the worker
+    that wrote them, else to :attr:`Scan.unpaired`.
+
+    Either way they are ``info`` (their outcome is unknown, whenever it happened: a request the
+    dead worker sent may still take effect on the server after it died).
+    """
+    if not stream.unpaired:
+        return
+    worker = stream.header.get("worker") if stream.header is not None else None
+    if not isinstance(worker, int) or isinstance(worker, bool) or worker not in scan.lost_workers:
+        scan.unpaired += stream.unpaired
+        return
+    scan.lost_in_flight += stream.unpaired
+    at_s = scan.lost_workers[worker]
+    when = "" if math.isnan(at_s) else f" at {at_s:.1f} s"
+    scan.issues.append(
+        f"worker {worker} was lost{when}: its {stream.unpaired} operation(s) in flight are info"
+        " (their outcome is unknown)"
+    )
 
 
 def _emit(

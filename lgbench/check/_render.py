@@ -58,6 +58,7 @@ def render_check(result: CheckResult, console: Console) -> None:
             ("malformed_lines", "malformed line(s)"),
             ("truncated_files", "truncated file(s)"),
             ("lost_lines", "lost line(s) that may hide a run operation"),
+            ("lost_worker_invokes", "operation(s) in flight on a lost worker (info)"),
         )
         if history.get(key)
     ]

@@ -8,9 +8,12 @@ check.json (``schema_version`` 1), every key always present::
     unknown          [str]       why the top-level verdict is unknown, if it is
     parameters       {stuck_after_s, slack_s}
     history          {files, segments, header, lines, events, operations,
-                      malformed_lines, truncated_files, unpaired_invokes, lost_lines,
-                      partial, issues}    files: one per history (a rotated set is one);
-                                          segments: every file read, in order
+                      malformed_lines, truncated_files, unpaired_invokes,
+                      lost_worker_invokes, lost_lines, partial, issues}
+                                          files: one per history (a rotated set is one);
+                                          segments: every file read, in order;
+                                          lost_worker_invokes: invokes of a worker lost
+                                          mid-run left without a completion (info)
     counts           {threads, threads_checked, threads_unchecked, runs, runs_checked,
                       operations, info, anomalies, findings}
     strategies       {strategy: {valid, threads, runs, anomalies: {type: n}}}

@@ -16,7 +16,8 @@ A stop request of the run (Ctrl-C, SIGTERM, a threshold's ``abort_on_fail``) goe
 worker as ``stop``; a cancellation as ``cancel``. A worker whose pipe ends before ``final``
 is *lost*: a ``worker.lost`` marker goes into the coordinator's history, an entry into
 ``summary.faults``, and its results up to its last interval stay in the run (its operations in
-flight have no completion in its history: the checker counts them as unknown, ``info``). The
+flight have no completion in its history; the marker declares them ``info`` to every reader of
+the run's histories, which counts them as the loss's). The
 others go on. :meth:`WorkerPool.aclose` leaves no process behind: ``cancel``, a wait, then
 SIGTERM and SIGKILL.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Final, Protocol
@@ -33,6 +35,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
+from lgbench._secrets import Secret
 from lgbench.distributed._worker import WorkerSpec, history_name, worker_main
 from lgbench.engine import Recorder, RunControl, SplitRun
 from lgbench.errors import LgbenchError
@@ -123,7 +126,7 @@ class WorkerPool:
     def count(self) -> int:
         return self._count
 
-    async def start(self, run: SplitRun) -> float:
+    async def start(self, run: SplitRun, *, tokens: Sequence[Secret] = ()) -> float:
         await self._launch(run)
         with anyio.move_on_after(_HELLO_TIMEOUT_S) as waiting:
             async with anyio.create_task_group() as group:
@@ -139,6 +142,8 @@ class WorkerPool:
                 "type": "start",
                 "start_wall_s": start_wall_s,
                 "clock_offset_s": worker.clock_offset_s,
+                # Over the pipe, in memory: never in a file, an argument list or the spec.
+                "tokens": list(tokens),
             }
             if not _send(worker, message):
                 raise LgbenchError(f"worker {worker.number} exited before the start")
@@ -212,6 +217,7 @@ class WorkerPool:
             recorder.absorb_interval(message["operations"], message["derived"])
             worker.counts = message["counts"]
             worker.figures = message["figures"]
+            worker.history = dict(message["history"])
             worker.intervals += 1
             # The counts are summed over every worker: once per round of intervals (when each
             # running worker has sent one), not once per message.
@@ -222,9 +228,9 @@ class WorkerPool:
                 recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
             if message["type"] == "final":
                 worker.status = str(message["status"])
-                worker.history = dict(message["history"])
+                owners = message.get("owners") or {}
                 for thread_id, deleted in message["threads"].items():
-                    recorder.threads.add(thread_id)
+                    recorder.threads.add(thread_id, owners.get(thread_id))
                     if deleted:
                         recorder.threads.deleted(thread_id)
                 self.unsupported.extend(message["unsupported"])
@@ -295,8 +301,14 @@ class WorkerPool:
         return lines
 
     def summary(self) -> dict[str, Any]:
+        figures = [worker.history for worker in self.workers]
         return {
             "workers": [worker.to_dict() for worker in self.workers],
+            "history": {
+                "events": sum(f.get("events", 0) for f in figures),
+                "segments": sum(f.get("segments", 0) for f in figures),
+                "compression_errors": [e for f in figures for e in f.get("compression_errors", ())],
+            },
             "faults": list(self.faults),
             "unsupported": list(self.unsupported),
         }

@@ -28,6 +28,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any, Final
@@ -35,10 +36,11 @@ from typing import Any, Final
 import anyio
 import anyio.to_thread
 
+from lgbench._secrets import Secret
 from lgbench.distributed._pool import WorkerPool, WorkerState
 from lgbench.distributed._worker import WorkerSpec, history_name, intervals_name, worker_main
 from lgbench.engine import Recorder, RunControl, SplitRun
-from lgbench.errors import TargetError
+from lgbench.errors import TargetError, UsageError
 
 __all__ = ["RUN_MARKER", "RayPool", "run_ray_worker"]
 
@@ -123,6 +125,15 @@ class RayPool(WorkerPool):
         self._ray: Any = None
         self._listener: Listener | None = None
         self._run_dir: Path | None = None
+
+    async def start(self, run: SplitRun, *, tokens: Sequence[Secret] = ()) -> float:
+        if tokens:
+            # Its callback socket is authenticated, not encrypted: tokens stay off the network.
+            raise UsageError(
+                "--ray: a workload with [target.auth] splits over local worker processes only"
+                " (--workers N), so that the users' tokens never cross the network"
+            )
+        return await super().start(run)
 
     async def _launch(self, run: SplitRun) -> None:
         await anyio.to_thread.run_sync(self._connect)

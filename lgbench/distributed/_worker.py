@@ -38,11 +38,13 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
+from lgbench._secrets import Secret
 from lgbench.engine import (
     Recorder,
     RunControl,
     Segment,
     SplitRun,
+    Tenants,
     build_executor,
     load_client,
     measure_loop_lag,
@@ -159,14 +161,25 @@ class _Worker:
         workload = parse_workload(run.workload_text, path=run.workload_path)
         transport = run.transport or workload.target.transport
         client = load_client(workload, run.url, transport)
+        tenants = None
+        if workload.target.auth is not None:
+            # The coordinator's tokens, as it read them: user n is the same user everywhere.
+            tokens = [t.reveal() if isinstance(t, Secret) else str(t) for t in start["tokens"]]
+            tenants = Tenants(workload.target.auth, client, tokens)
+            del tokens, start["tokens"]
         try:
-            await self._run(workload, client, float(start["start_wall_s"]), start)
+            await self._run(workload, client, float(start["start_wall_s"]), start, tenants)
         finally:
             with anyio.move_on_after(_CLOSE_TIMEOUT_S, shield=True):
                 await client.aclose()
 
     async def _run(
-        self, workload: Any, client: Any, start_wall_s: float, start: dict[str, Any]
+        self,
+        workload: Any,
+        client: Any,
+        start_wall_s: float,
+        start: dict[str, Any],
+        tenants: Tenants | None,
     ) -> None:
         spec = self.spec
         run = spec.run
@@ -189,6 +202,11 @@ class _Worker:
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
                 "clock_offset_s": start.get("clock_offset_s", 0.0),
+                **(
+                    {"auth": {"users": len(tenants.users), "policy": tenants.auth.policy}}
+                    if tenants is not None
+                    else {}
+                ),
             },
         )
         history.stripe_processes(spec.number, spec.count + 1)
@@ -205,6 +223,8 @@ class _Worker:
                 hlog=hlog,
                 keep_stream_events=workload.defaults.keep_stream_events,
             )
+            if tenants is not None:
+                recorder.owner_key = tenants.auth.owner_key
             executors = []
             for scenario in workload.scenarios:
                 plan = plan_scenario(scenario.executor, spec.segment)
@@ -215,6 +235,7 @@ class _Worker:
                     run.seed,
                     workload.defaults.keep_stream_events,
                     plan,
+                    tenants=tenants,
                 )
                 executors.append(build_executor(ctx, self.control, origin_s, plan))
             await sleep_until_wall(start_wall_s)
@@ -293,6 +314,8 @@ class _Worker:
                     "derived": snapshot.derived.to_dict(),
                     "counts": recorder.export_counts(),
                     "figures": self._figures(recorder),
+                    # Every time: a worker that dies still leaves its figures of late.
+                    "history": recorder.history_figures(),
                     **extra,
                 }
             )
@@ -308,6 +331,6 @@ class _Worker:
             max(now_s, recorder.origin_s + recorder.elapsed_s),
             status="finished" if self.status == "running" else self.status,
             threads=dict(recorder.threads.threads),
+            owners=dict(recorder.threads.owners),  # user labels: the audit reads as the owner
             unsupported=recorder.routes.to_list(),
-            history=recorder.history_figures(),
         )

@@ -51,6 +51,7 @@ from lgbench.engine._segment import plan_scenario as plan_scenario
 from lgbench.engine._segment import segments as segments
 from lgbench.engine._split import SplitLoad as SplitLoad
 from lgbench.engine._split import SplitRun as SplitRun
+from lgbench.engine._tenants import Tenants as Tenants
 
 __all__ = [
     "AuditOptions",

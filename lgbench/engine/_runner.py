@@ -29,7 +29,9 @@ The API key comes only from the environment variable the workload's ``api_key_en
 With ``[target.auth]`` the users' tokens are read before anything runs (a bad source is a
 :class:`~lgbench.errors.UsageError`), each VU acts as its user (:mod:`lgbench.engine._tenants`),
 and the embedded server runs with the bundled Auth handlers when ``[target.embedded] auth``
-asks for them (its secret: ``LGBENCH_AUTH_SECRET`` when set, else a fresh random one).
+asks for them (its secret: ``LGBENCH_AUTH_SECRET`` when set, else a fresh random one). A split
+run hands the tokens, as :class:`~lgbench._secrets.Secret`, to its load's ``start`` (each
+worker gets them in memory, over its pipe); the secret stays here.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from rich.markup import escape
 import lgbench
 from lgbench import _backend
 from lgbench._atomic import write_atomically
+from lgbench._secrets import Secret
 from lgbench._terminal import SafeConsole
 from lgbench.client import (
     ApiError,
@@ -494,6 +497,26 @@ async def run_workload(
     return results[0]
 
 
+def _secret(token: str) -> Secret:
+    # Secret(a Secret) would be its placeholder text: str() of it is "[redacted]".
+    return token if isinstance(token, Secret) else Secret(token)
+
+
+def _add_workers(summary: dict[str, Any], found: Mapping[str, Any]) -> None:
+    """What a split run's workers add to the coordinator's summary data (``found``:
+    :meth:`SplitLoad.summary`): their entries, the routes they found missing, and their
+    history files' figures, so ``history`` counts every file of the run as one process's would.
+    """
+    summary["workers"] = found["workers"]
+    summary["unsupported"] = [*summary["unsupported"], *found["unsupported"]]
+    ours, theirs = summary["history"], found["history"]
+    summary["history"] = {
+        "events": ours["events"] + theirs["events"],
+        "segments": ours["segments"] + theirs["segments"],
+        "compression_errors": [*ours["compression_errors"], *theirs["compression_errors"]],
+    }
+
+
 def _write_summary(path: Path, summary: Summary) -> None:
     write_atomically(path, summary.to_json())
 
@@ -644,6 +667,7 @@ class _Run:
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
                 auth = self.workload.target.auth
+                tokens = [_secret(token) for token in self.tokens]  # for a split run's workers
                 if auth is not None:
                     # The users' clients share the load client's connections.
                     self.tenants = Tenants(auth, client, self.tokens)
@@ -657,7 +681,8 @@ class _Run:
                     self._start_sampling(observer)
                 if self.load is not None:
                     stack.push_async_callback(self.load.aclose)
-                    self.start_wall_s = await self.load.start(self._split_run())
+                    self.start_wall_s = await self.load.start(self._split_run(), tokens=tokens)
+                del tokens
                 await self._run(client)
         if self.result is None:
             # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).
@@ -992,12 +1017,19 @@ class _Run:
         """
         frozen = recorder.copy()
         files = dict(self.files)
-        faults = [dict(fault) for fault in self.faults] if self.workload.faults else None
+        split = self.load.summary() if self.load is not None else None
+        faults: list[dict[str, Any]] | None = None
+        if self.workload.faults or (split is not None and split["faults"]):
+            faults = [dict(fault) for fault in self.faults]
+            faults.extend(split["faults"] if split is not None else ())
 
         def write() -> None:
-            checkpoint = self._summary(
+            data = self._summary_data(
                 frozen, now_s, True, _CHECKPOINT_REASON, {}, None, files=files
             )
+            if split is not None:
+                _add_workers(data, split)
+            checkpoint = self._to_summary(data)
             if faults is not None:
                 checkpoint = replace(
                     checkpoint, faults=summary_part(faults, tuple[Fault, ...], source=_SUMMARY)
@@ -1149,10 +1181,9 @@ class _Run:
         """The workers' own figures: one entry each, lost workers as faults, missing routes."""
         assert self.load is not None
         found = self.load.summary()
-        summary["workers"] = found["workers"]
+        _add_workers(summary, found)
         # Judged with the workload's own faults (a lost worker is a fault of the generator).
         self.faults.extend(found["faults"])
-        summary["unsupported"] = [*summary["unsupported"], *found["unsupported"]]
         lost = [w for w in found["workers"] if w["status"] not in ("finished", "stopped")]
         if lost:
             names = ", ".join(f"{w['worker']} ({w['status']})" for w in lost)

@@ -12,9 +12,11 @@ merged data, as a single process would have written it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, final
 
+from lgbench._secrets import Secret
 from lgbench.engine._control import RunControl
 from lgbench.engine._recorder import Recorder
 
@@ -51,8 +53,12 @@ class SplitLoad(Protocol):
         """How many workers."""
         ...
 
-    async def start(self, run: SplitRun) -> float:
+    async def start(self, run: SplitRun, *, tokens: Sequence[Secret] = ()) -> float:
         """Start every worker; return the wall-clock time (``time.time()``) the load starts at.
+
+        ``tokens``: the users' tokens (``[target.auth]``), in user order. They reach each
+        worker in memory only (in the ``start`` message over its pipe), never in ``run``,
+        which a process start or a Ray task may keep.
 
         Raises :class:`~lgbench.errors.LgbenchError` when the workers cannot all start.
         """
@@ -72,6 +78,8 @@ class SplitLoad(Protocol):
         ...
 
     def summary(self) -> dict[str, Any]:
-        """``workers`` (one entry each), ``faults`` (lost workers) and ``unsupported``
-        (routes the workers found missing), for ``summary.json``."""
+        """``workers`` (one entry each), ``faults`` (lost workers), ``unsupported`` (routes
+        the workers found missing) and ``history`` (the workers' history figures added up:
+        ``events``, ``segments``, ``compression_errors``; a lost worker's as of its last
+        interval), for ``summary.json``."""
         ...

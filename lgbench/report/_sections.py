@@ -1536,6 +1536,7 @@ def _checker(ctx: Context) -> Raw | None:
                 "malformed_lines",
                 "truncated_files",
                 "unpaired_invokes",
+                "lost_worker_invokes",
                 "lost_lines",
             )
             if k in history

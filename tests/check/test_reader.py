@@ -250,3 +250,42 @@ def test_events_and_operations_read_are_the_dataclasses_their_init_builds(tmp_pa
             assert type(event) is Event
             fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(Event)}
             assert event == Event(**fields)
+
+
+def _with_header(lines: list[str], **fields: object) -> list[str]:
+    return [json.dumps({**json.loads(lines[0]), **fields}), *lines[1:]]
+
+
+@pytest.mark.parametrize("lost", [True, False])
+def test_a_lost_workers_operations_in_flight_are_info(tmp_path: Path, lost: bool) -> None:
+    """A worker that died mid-run (``worker.lost`` in the coordinator's file) left invokes
+    without a completion: they are info and counted as the loss's, not as damage."""
+    coordinator = HistoryBuilder()
+    if lost:
+        coordinator.marker("worker.lost", 5.0, {"worker": 2, "pid": 7, "at_s": 5.0}, scenario="")
+    worker = enqueue_clean()
+    worker.op("threads.get", 4.0, None, args={"thread_id": "T1"}, process=2)
+    worker.op("runs.create", 4.1, None, args={"thread_id": "T9"}, process=5)
+    paths = [
+        write(tmp_path, _with_header(coordinator.lines(), worker=0), name="history.jsonl"),
+        write(tmp_path, _with_header(worker.lines(), worker=2), name="history.w2.jsonl"),
+        write(tmp_path, _with_header(enqueue_clean().lines(), worker=1), name="history.w1.jsonl"),
+    ]
+    history = read_history(paths)
+    cut_short = [op for op in history.operations if op.completion is None]
+    assert len(cut_short) == 2 and all(op.outcome == "info" for op in cut_short)
+    assert all(op.hi == float("inf") for op in cut_short)  # the server may still apply them
+    assert (history.lost_in_flight, history.unpaired) == ((2, 0) if lost else (0, 2))
+    result = check_history(paths)
+    assert result.valid is not False
+    assert result.history["lost_worker_invokes"] == (2 if lost else 0)
+    assert result.history["unpaired_invokes"] == (0 if lost else 2)
+    noted = [i for i in result.history["issues"] if i.startswith("worker 2 was lost")]
+    assert noted == (
+        [
+            "worker 2 was lost at 5.0 s: its 2 operation(s) in flight are info (their"
+            " outcome is unknown)"
+        ]
+        if lost
+        else []
+    )

@@ -19,10 +19,11 @@ import pytest
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray is imported
 
+from lgbench._secrets import Secret
 from lgbench.check import check_history
 from lgbench.distributed import RUN_MARKER, RayPool, history_name
-from lgbench.engine import Overrides, RunOptions, run_workload
-from lgbench.errors import TargetError
+from lgbench.engine import Overrides, RunOptions, SplitRun, run_workload
+from lgbench.errors import TargetError, UsageError
 from lgbench.history import read_history
 from lgbench.workload import load_workload
 
@@ -94,3 +95,24 @@ async def test_too_few_cpus_is_a_clear_error_before_any_load(
             RunOptions(target=langgraph_url, out_dir=tmp_path / "run", report=False),
             load=RayPool(3, two_nodes.address),
         )
+
+
+async def test_a_ray_pool_refuses_the_users_tokens_before_starting_anything() -> None:
+    """Its callback socket crosses the network unencrypted: no actor starts with tokens."""
+    pool = RayPool(2, "local")
+    run = SplitRun(
+        workload_text="",
+        workload_path="w.toml",
+        url="http://127.0.0.1:9",
+        target_label="embedded",
+        transport=None,
+        backend="asyncio",
+        seed=1,
+        run_dir="run",
+        interval_s=1.0,
+        loop_lag_interval_s=None,
+        history_rotate_bytes=None,
+    )
+    with pytest.raises(UsageError, match="never cross the network"):
+        await pool.start(run, tokens=[Secret("lgbench.user-1.0123456789abcdef")])
+    assert pool.workers == []

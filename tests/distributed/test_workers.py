@@ -10,6 +10,7 @@ generator itself: a worker killed mid-run, the coordinator stopped or killed.
 from __future__ import annotations
 
 import collections
+import gzip
 import io
 import json
 import os
@@ -193,9 +194,75 @@ async def test_a_worker_killed_mid_run_is_a_fault_not_a_lost_run(
     assert sum(op["count"] for op in summary["operations"].values()) > 0
     markers = read_history(run_dir / "history.jsonl").markers("worker.lost")
     assert [m["value"]["worker"] for m in markers] == [2]
-    # Its operations cut short have no completion: unknown outcomes, never an anomaly.
-    assert result.check is not None and result.check.valid is not False
+    # Every invoke of the dead worker has a completion line or is declared info by its loss,
+    # in the end-of-run check as in `lgbench check`: unknown outcomes, never an anomaly.
+    events = read_history(run_dir / history_name(2)).events
+    completed = {e["invoke_index"] for e in events if e.get("type") in ("ok", "fail", "info")}
+    cut_short = sum(1 for e in events if e.get("type") == "invoke" and e["index"] not in completed)
+    for check in (result.check, check_history(run_dir)):
+        assert check is not None and check.valid is not False
+        assert check.history["lost_worker_invokes"] == cut_short
+        assert check.history["unpaired_invokes"] == 0
     assert not any(w.process.is_alive() for w in pool.workers)
+
+
+async def test_the_summary_and_its_checkpoints_count_every_process(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    """``history`` counts the lines and segments of every history file of the run (the
+    coordinator's and each worker's, rotated here), and the checkpoint summary.json written
+    while the run goes carries the ``workers`` list too."""
+    run_dir = tmp_path / "run"
+    checkpoints: list[dict[str, Any]] = []
+
+    async def watch_checkpoints() -> None:
+        path = run_dir / "summary.json"
+        while True:
+            if path.exists():  # written atomically: whole or absent
+                summary = json.loads(path.read_text())
+                if summary["stop_reason"] != "completed":
+                    checkpoints.append(summary)
+            await anyio.sleep(0.2)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch_checkpoints)
+        result = await run_workload(
+            load_workload(WORKLOADS / "quickstart.toml"),
+            RunOptions(
+                target=langgraph_url,
+                out_dir=run_dir,
+                overrides=Overrides(duration_s=4.0, vus=2, graceful_stop_s=2.0),
+                report=False,
+                checkpoint_s=1.0,
+                history_rotate_bytes=16 * 1024,
+            ),
+            load=WorkerPool(WORKERS),
+        )
+        group.cancel_scope.cancel()
+    summary = result.summary
+    assert summary is not None and not result.partial, result.stop_reason
+
+    files = [run_dir / "history.jsonl"] + [run_dir / history_name(n) for n in (1, 2)]
+    events = sum(len(read_history(path).events) for path in files)
+    segments = sorted(run_dir.glob("history*-[0-9]*.jsonl*"))
+    assert any(path.name.startswith("history.w") for path in segments)  # the workers rotated
+    assert summary["history"]["events"] == events
+    assert summary["history"]["segments"] == len(segments) > 0
+    assert summary["history"]["events"] > sum(w["history_events"] for w in summary["workers"])
+
+    assert checkpoints, "no checkpoint summary.json was seen while the run went"
+    for checkpoint in checkpoints:
+        assert checkpoint["partial"] is True
+        assert [w["worker"] for w in checkpoint["workers"]] == [1, 2]
+        assert {w["status"] for w in checkpoint["workers"]} <= {"running", "finished"}
+        assert all(
+            w["pid"] == s["pid"]
+            for w, s in zip(checkpoint["workers"], summary["workers"], strict=True)
+        )
+    last = checkpoints[-1]
+    workers_events = sum(w["history_events"] or 0 for w in last["workers"])
+    # The coordinator writes into its own history mostly after the load (the audit).
+    assert 0 < workers_events <= last["history"]["events"] < events
 
 
 def _lgbench(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
@@ -416,3 +483,64 @@ async def test_report_and_baseline_work_on_the_merged_run(
     for name, compared in baseline["operations"].items():
         assert compared["count"]["new"] == second.summary["operations"][name]["count"]
         assert compared["count"]["base"] == first.summary["operations"][name]["count"]
+
+
+@pytest.mark.slow
+def test_users_tokens_reach_the_workers_in_memory_only(tmp_path: Path) -> None:
+    """tenants.toml (shortened) split over two workers: every VU acts as its user, on both
+    workers, the isolation checks pass, and no file of the run holds a token."""
+    pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
+    from lgbench.server import AUTH_SECRET_ENV, fixture_token
+
+    secret = "a-known-fixture-secret-for-this-test"
+    run_dir = tmp_path / "run"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lgbench.cli",
+            "run",
+            str(WORKLOADS / "tenants.toml"),
+            "--workers",
+            "2",
+            "--duration",
+            "6s",
+            "--out",
+            str(run_dir),
+            "--no-live",
+            "--no-report",
+        ],
+        capture_output=True,
+        timeout=600,
+        env={**os.environ, AUTH_SECRET_ENV: secret},
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output.decode(errors="replace")[-4000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [w["status"] for w in summary["workers"]] == ["finished", "finished"]
+    # An unauthenticated request would make every create fail: none did.
+    assert not [entry for entry in summary["never_succeeded"] if not entry["expected"]]
+    assert summary["check"]["valid"] is True
+    audit = summary["audit"]  # the workers' threads, read back each as its owner
+    assert audit["ran"] and audit["threads"] > 0
+    assert audit["gone"] == audit["not_read"] == 0
+    users: set[str] = set()
+    for number in range(1, WORKERS + 1):
+        history = read_history(run_dir / history_name(number))
+        assert history.header["auth"] == {"users": 6, "policy": "owner-only"}
+        for event in history.events:
+            if event.get("type") == "invoke":
+                user = event.get("user") or (event.get("value") or {}).get("user")
+                users.add(user) if user else None
+    assert len(users) == 6  # 12 VUs, two per user, striped over the workers
+
+    tokens = [fixture_token(f"user-{n}", secret).encode() for n in range(1, 7)]
+    signatures = [token.rsplit(b".", 1)[1] for token in tokens]
+    assert not any(s in output for s in signatures)
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data = gzip.decompress(data)
+            assert not any(s in data for s in signatures), path.name
