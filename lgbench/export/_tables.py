@@ -78,13 +78,18 @@ OPERATIONS = Table(
     ),
 )  # fmt: skip
 
+#: The interval every per-interval table's row belongs to.
+_INTERVAL_COLUMNS: Final = (
+    _c("start_s", "float", "interval start, seconds since the run's start"),
+    _c("end_s", "float", "interval end"),
+)
+
 INTERVALS = Table(
     "intervals",
     "one interval (1 s by default) of one latency series",
     "intervals.hlog",
     (
-        _c("start_s", "float", "interval start, seconds since the run's start"),
-        _c("end_s", "float", "interval end"),
+        *_INTERVAL_COLUMNS,
         _c("series", "str", "an operation (`runs.wait`), or a derived series: "
            "`<operation>.ttfe`, `.ttft`, `.itl`, `.event_gap`, `.queue_wait`, "
            "`.service_time`, `lgbench.schedule_lag`, `lgbench.loop_lag`"),
@@ -115,8 +120,7 @@ TIMESERIES = Table(
     "one interval of one operation: its outcome counts (the interval's own, not running totals)",
     "timeseries.jsonl",
     (
-        _c("start_s", "float", "interval start, seconds since the run's start"),
-        _c("end_s", "float", "interval end"),
+        *_INTERVAL_COLUMNS,
         _c("operation", "str", "operation name"),
         *(_c(name, "int", doc) for name, doc in _OUTCOME_COUNTS),
         _c("http_errors", "str", 'HTTP errors by status, as JSON: `{"409": 2}`'),
@@ -128,8 +132,7 @@ SCENARIOS = Table(
     "one interval of one scenario",
     "timeseries.jsonl",
     (
-        _c("start_s", "float", "interval start, seconds since the run's start"),
-        _c("end_s", "float", "interval end"),
+        *_INTERVAL_COLUMNS,
         _c("scenario", "str", "scenario name"),
         _c("active_vus", "int", "VUs running at the interval's end"),
         _c("started", "int", "iterations started in the interval"),
@@ -144,8 +147,7 @@ RESOURCES = Table(
     "one sampled figure in one interval (long format)",
     "timeseries.jsonl (`server` and `lgbench`, when sampled)",
     (
-        _c("start_s", "float", "interval start, seconds since the run's start"),
-        _c("end_s", "float", "interval end"),
+        *_INTERVAL_COLUMNS,
         _c("source", "str", "`server` (the target, the embedded server's process) or `lgbench`"),
         _c("figure", "str", "`cpu_percent`, `rss_bytes`, `queue.*`, `workers.*`"),
         _c("value", "float", "its value"),
