@@ -58,6 +58,11 @@ class Secret(str):
 
     __slots__ = ()
 
+    def __new__(cls, value: str = "") -> Secret:
+        # str() of a Secret is its placeholder: a Secret made of one keeps the credential.
+        plain = str.__str__(value) if isinstance(value, Secret) else value
+        return super().__new__(cls, plain)
+
     def __repr__(self) -> str:
         return repr(REDACTED)
 

@@ -497,11 +497,6 @@ async def run_workload(
     return results[0]
 
 
-def _secret(token: str) -> Secret:
-    # Secret(a Secret) would be its placeholder text: str() of it is "[redacted]".
-    return token if isinstance(token, Secret) else Secret(token)
-
-
 def _add_workers(summary: dict[str, Any], found: Mapping[str, Any]) -> None:
     """What a split run's workers add to the coordinator's summary data (``found``:
     :meth:`SplitLoad.summary`): their entries, the routes they found missing, and their
@@ -667,7 +662,7 @@ class _Run:
                 client = self._client()
                 stack.push_async_callback(_close_client, client)
                 auth = self.workload.target.auth
-                tokens = [_secret(token) for token in self.tokens]  # for a split run's workers
+                tokens = [Secret(token) for token in self.tokens]  # for a split run's workers
                 if auth is not None:
                     # The users' clients share the load client's connections.
                     self.tenants = Tenants(auth, client, self.tokens)

@@ -37,6 +37,13 @@ def test_a_secret_renders_redacted_and_reveals_only_on_request() -> None:
     assert type(secret.reveal()) is str
 
 
+def test_a_secret_made_of_a_secret_keeps_the_credential() -> None:
+    # str() of a Secret is its placeholder: wrapping one again must not keep only that.
+    twice = Secret(Secret("tok-1234"))
+    assert twice.reveal() == "tok-1234" and str(twice) == "[redacted]"
+    assert "Bearer " + twice == "Bearer tok-1234"
+
+
 def test_a_secret_header_goes_on_the_wire_whole() -> None:
     wire = encode_request(
         "GET",
