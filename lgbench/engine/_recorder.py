@@ -76,7 +76,7 @@ from lgbench.metrics import (
     OperationMetrics,
 )
 from lgbench.operations import operation_names
-from lgbench.results import TOKEN_RATE_SCALE, token_rate_stats
+from lgbench.results import TOKEN_RATE_SCALE, count_stats, token_rate_stats
 
 __all__ = [
     "BUSY_CPU_PERCENT",
@@ -188,15 +188,8 @@ class _Counts:
             self.errors.unlisted += int(errors["unlisted"])
 
     def merge(self, other: _Counts) -> None:
-        self.run += other.run
-        self.cancelled += other.cancelled
-        self.other += other.other
-        self.reconnects += other.reconnects
-        self.reply_tokens += other.reply_tokens
-        self.empty += other.empty
-        self.requests += other.requests
-        self.skipped += other.skipped
-        self.unsupported += other.unsupported
+        for name in _COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         if other.errors is not None:
             if self.errors is None:
                 self.errors = ErrorTally()
@@ -494,19 +487,6 @@ def _merged(items: Iterable[OperationMetrics]) -> OperationMetrics:
 
 def _ms_stats(recorder: LatencyRecorder) -> dict[str, float | None]:
     return recorder.stats().to_ms()
-
-
-def _count_stats(recorder: LatencyRecorder) -> dict[str, Any]:
-    """Stats of a histogram of counts (events per stream), not of microseconds."""
-    stats = recorder.stats()
-    return {
-        "min": stats.min_us,
-        "mean": stats.mean_us,
-        "p50": stats.percentiles_us.get(50.0),
-        "p99": stats.percentiles_us.get(99.0),
-        "max": stats.max_us,
-        "total": recorder.sum_us,
-    }
 
 
 def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
@@ -1044,7 +1024,7 @@ class Recorder:
             queue = derived.get(f"{operation}.queue_wait")
             summary["stream"] = {
                 "streams": events.count,
-                "events": _count_stats(events),
+                "events": msgspec.structs.asdict(count_stats(events)),
                 "events_per_s": events.sum_us / duration_s if duration_s > 0 else 0.0,
                 "ttfe_ms": _ms_stats(ttfe.latency if ttfe else LatencyRecorder()),
                 "event_gap_ms": _ms_stats(gaps.latency if gaps else LatencyRecorder()),
