@@ -494,17 +494,23 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C so ``with`` blocks (the embedded server) clean up."""
+def _signals_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM and SIGINT like Ctrl-C so ``with`` blocks (the embedded server) clean up.
+
+    SIGINT too, explicitly: a process started in the background by a shell without job
+    control (``cmd &`` in a script, many CI runners) inherits SIGINT ignored, and Python then
+    leaves it ignored, so a supervisor's SIGINT would never stop ``lgbench serve``.
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, action in previous.items():
+            signal.signal(sig, action)
 
 
 def _run_async(backend: str, fn: Callable[[], Awaitable[object]]) -> object:
@@ -551,8 +557,9 @@ def _serve(args: argparse.Namespace, console: Console) -> int:
                 "auth: owner-only, fixture tokens lgbench.<identity>.<signature> signed with"
                 f" ${AUTH_SECRET_ENV}"
             )
-        console.print("Ctrl-C to stop.")
         try:
+            # Inside the try: a Ctrl-C sent as soon as this line is read is a clean stop.
+            console.print("Ctrl-C to stop.")
             while server.is_running():
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -1142,7 +1149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = SafeConsole(stderr=True, highlight=False)
     try:
         args = _build_parser().parse_args(argv)
-        with _sigterm_as_interrupt():
+        with _signals_as_interrupt():
             return int(_VERBS[args.verb](args, console))
     except LgbenchError as exc:
         errors.print(f"[bold red]error[/]: {escape(str(exc))}", soft_wrap=True)

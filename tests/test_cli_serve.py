@@ -34,8 +34,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_serve_answers_until_signalled_then_leaves_no_server(stop_signal: signal.Signals) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "inherits_sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    # The last: started like `lgbench serve &` from a script, which leaves SIGINT ignored.
+    ids=["ctrl-c", "sigterm", "sigint-from-a-background-start"],
+)
+def test_serve_answers_until_signalled_then_leaves_no_server(
+    stop_signal: signal.Signals, inherits_sigint_ignored: bool
+) -> None:
     pytest.importorskip("langgraph_api", reason="needs the lgbench[server] extra")
     port = _free_port()
     proc = subprocess.Popen(
@@ -44,6 +55,7 @@ def test_serve_answers_until_signalled_then_leaves_no_server(stop_signal: signal
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        preexec_fn=_ignore_sigint if inherits_sigint_ignored else None,
     )
     try:
         lines = []
