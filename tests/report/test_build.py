@@ -304,6 +304,8 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
             "runs.stream": [[500_000] * 3] * seconds,
             "runs.stream.ttft": [[200_000, 200_000, 400_000]] * 5 + [[800_000] * 3] * 5,
             "runs.stream.itl": [[30_000] * 99 + [70_000]] * seconds,
+            # Each stream's tokens/s in thousandths: nine streams at 40/s, one at 8/s.
+            "runs.stream.tokens_per_s": [[40_000] * 9 + [8_000]] * seconds,
         },
     )
     by_name = {
@@ -318,6 +320,15 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
     itl = {t["name"]: t["y"] for t in by_name["itl"]["data"]}
     assert itl["runs.stream itl p50"][0] == pytest.approx(30.0, rel=0.01)
     assert itl["runs.stream itl p99"][0] == pytest.approx(30.0, rel=0.01)
+    # Each stream's tokens per second, per interval: its median and its slow tail (p10),
+    # not in the timings' table nor the operations'.
+    assert "tokens per second" in by_name["tokens-per-s"]["layout"]["title"]["text"]
+    rates = {t["name"]: t["y"] for t in by_name["tokens-per-s"]["data"]}
+    assert set(rates) == {"runs.stream tokens/s p50", "runs.stream tokens/s p10"}
+    assert rates["runs.stream tokens/s p50"][0] == pytest.approx(40.0, rel=0.01)
+    assert rates["runs.stream tokens/s p10"][0] == pytest.approx(8.0, rel=0.01)
+    page = build_report(run_dir).read_text(encoding="utf-8")
+    assert "runs.stream.tokens_per_s</code>" not in page
     # Intervals past the hlog's last one (the run lasted longer) are gaps, not zeros.
     assert itl["runs.stream itl p99"][seconds:] == [None] * (
         len(itl["runs.stream itl p99"]) - seconds
