@@ -41,6 +41,7 @@ steps = [
 [thresholds]
 "runs.stream.ttft.p95" = "< 30s"
 "runs.stream.itl.p50" = "< 30s"
+"runs.stream.tokens_per_s.p10" = { condition = "> 1/s in every 1s", abort_on_fail = true }
 "anomalies" = "== 0"
 """
 
@@ -75,6 +76,15 @@ async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
     fastest_ms = result.summary["operations"]["runs.stream"]["latency_ms"]["min"]
     assert per_stream["max"] == pytest.approx(6 / (fastest_ms / 1000), rel=0.01)
     assert result.summary["thresholds"]["passed"] is True
+    # Judged second by second on the streams that ended in each, and able to abort.
+    (windowed,) = [
+        found
+        for found in result.summary["thresholds"]["results"]
+        if found["name"] == "runs.stream.tokens_per_s.p10"
+    ]
+    assert windowed["window_s"] == 1.0 and windowed["abort_on_fail"] is True
+    assert windowed["windows"]["evaluated"] >= 1 and not windowed["aborted_run"]
+    assert windowed["value"] >= per_stream["min"]
     check = result.summary["check"]
     assert check is not None and check["valid"] is True
 
