@@ -240,6 +240,7 @@ class OperationScope:
         "model",
         "observer",
         "operation",
+        "replies",
         "scenario",
         "user",
     )
@@ -269,6 +270,8 @@ class OperationScope:
         self.metrics = registry.metrics_for(key)
         self.counts = _Counts()
         self.events: LatencyRecorder | None = None
+        #: Tokens of each chat reply stream (a histogram of counts): made on the first reply.
+        self.replies: LatencyRecorder | None = None
         self._aux: dict[str, OperationMetrics] = {}
 
     def aux(self, series: str) -> OperationMetrics:
@@ -296,6 +299,7 @@ class OperationScope:
         twin.counts = _Counts()
         twin.counts.merge(self.counts)
         twin.events = None if self.events is None else self.events.copy()
+        twin.replies = None if self.replies is None else self.replies.copy()
         twin._aux = {}
         return twin
 
@@ -500,6 +504,7 @@ def _histograms(
     metrics: OperationMetrics,
     derived: Mapping[str, OperationMetrics],
     events: LatencyRecorder | None,
+    replies: LatencyRecorder | None = None,
 ) -> dict[str, Any]:
     """The histograms behind an operation's figures, by the figure's name (see
     :class:`lgbench.results.OperationHistograms`); only those it has."""
@@ -518,6 +523,8 @@ def _histograms(
         rates = derived.get(f"{operation}.{REPLY_RATE_SERIES}")
         if rates is not None:
             found["reply_rates"] = rates.latency.to_dict()
+        if replies is not None:
+            found["reply_tokens"] = replies.to_dict()
     return found
 
 
@@ -784,6 +791,9 @@ class Recorder:
             scope.aux("ttft").record(latency_start_s, first_token_s)
         if summary.reply_chunks:
             scope.counts.reply_tokens += summary.reply_chunks
+            if scope.replies is None:
+                scope.replies = LatencyRecorder()
+            scope.replies.record_us(summary.reply_chunks)
             # As LLM serving benchmarks count a request's output rate: its tokens over its
             # whole time, from the send (the latency's start) to the stream's end.
             if end_s > latency_start_s:
@@ -943,6 +953,7 @@ class Recorder:
         derived = self._totals(self.aux, scenario, tag)
         counts: dict[str, _Counts] = {}
         events: dict[str, LatencyRecorder] = {}
+        replies: dict[str, LatencyRecorder] = {}
         models: dict[str, set[str]] = {}
         for scope in self._load_scopes():
             if not self._selected(scope.key, scenario, tag):
@@ -951,6 +962,8 @@ class Recorder:
             models.setdefault(scope.operation, set()).add(scope.model)
             if scope.events is not None:
                 events.setdefault(scope.operation, LatencyRecorder()).merge(scope.events)
+            if scope.replies is not None:
+                replies.setdefault(scope.operation, LatencyRecorder()).merge(scope.replies)
         result: dict[str, Any] = {}
         for operation in sorted(set(totals) | set(counts)):
             metrics = totals.get(operation, OperationMetrics())
@@ -960,7 +973,7 @@ class Recorder:
                 metrics,
                 extra,
                 derived,
-                events.get(operation),
+                (events.get(operation), replies.get(operation)),
                 sorted(models.get(operation, ())),
                 duration_s,
                 histograms=histograms,
@@ -973,12 +986,13 @@ class Recorder:
         metrics: OperationMetrics,
         extra: _Counts,
         derived: Mapping[str, OperationMetrics],
-        events: LatencyRecorder | None,
+        streams: tuple[LatencyRecorder | None, LatencyRecorder | None],
         models: list[str],
         duration_s: float,
         *,
         histograms: bool = False,
     ) -> dict[str, Any]:
+        events, replies = streams
         count = metrics.count + extra.cancelled + extra.other
         errors = metrics.errors + extra.cancelled + extra.other + extra.run
         summary: dict[str, Any] = {
@@ -1032,9 +1046,12 @@ class Recorder:
                 "reply_tokens": extra.reply_tokens,
                 "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
                 "stream_tokens_per_s": msgspec.structs.asdict(token_rate_stats(reply_rates)),
+                "reply_tokens_per_stream": msgspec.structs.asdict(
+                    count_stats(replies or LatencyRecorder())
+                ),
             }
         if histograms:
-            summary["histograms"] = _histograms(operation, metrics, derived, events)
+            summary["histograms"] = _histograms(operation, metrics, derived, events, replies)
         return summary
 
     def requests(self) -> tuple[int, int]:
@@ -1077,7 +1094,7 @@ class Recorder:
                 totals.get(operation, OperationMetrics()),
                 counts.get(operation, _Counts()),
                 {},
-                None,
+                (None, None),
                 ["burst"],
                 duration_s,
             )
@@ -1128,6 +1145,7 @@ class Recorder:
                     "model": scope.model,
                     "counts": scope.counts.to_dict(),
                     "events": None if scope.events is None else scope.events.to_dict(),
+                    "replies": None if scope.replies is None else scope.replies.to_dict(),
                 }
             )
 
@@ -1167,6 +1185,10 @@ class Recorder:
                     if scope.events is None:
                         scope.events = LatencyRecorder()
                     scope.events.merge_dict(entry["events"])
+                if entry.get("replies") is not None:
+                    if scope.replies is None:
+                        scope.replies = LatencyRecorder()
+                    scope.replies.merge_dict(entry["replies"])
             for name, figures in state["scenarios"].items():
                 sums.setdefault(name, {"parts": []})["parts"].append(figures)
             for warning in state["warnings"]:

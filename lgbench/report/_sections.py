@@ -908,10 +908,13 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
         if not isinstance(stream, Stream) or not stream.reply_tokens:
             continue
         rates = stream.stream_tokens_per_s
+        per_reply = stream.reply_tokens_per_stream
         rows.append(
             [
                 Raw(f"<code>{esc(op)}</code>"),
                 fmt_count(stream.reply_tokens),
+                fmt_count(per_reply.p50),
+                fmt_count(per_reply.max),
                 fmt_number(stream.reply_tokens_per_s),
                 fmt_ms(stream.ttft_ms.p50),
                 fmt_ms(stream.ttft_ms.p99),
@@ -927,6 +930,8 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
     headers = [
         "chat replies",
         "tokens",
+        "tokens / reply p50",
+        "max",
         "tokens / s (run)",
         "ttft p50 (ms)",
         "ttft p99",

@@ -254,6 +254,14 @@ def _merge_stream(
             TokenRates(),
             token_rate_stats,
         ),
+        reply_tokens_per_stream=_figures(
+            f"{name}'s tokens per reply",
+            (lh.reply_tokens, rh.reply_tokens),
+            left.reply_tokens_per_stream,
+            right.reply_tokens_per_stream,
+            EventCounts(),
+            count_stats,
+        ),
     )
 
 

@@ -61,6 +61,10 @@ async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
     streams = stream["streams"]
     assert streams == 4
     assert stream["reply_tokens"] == 6 * streams
+    # Each run's output tokens, per reply stream: the graph's 6, every time.
+    assert stream["reply_tokens_per_stream"] == {
+        "min": 6, "mean": 6.0, "p50": 6, "p99": 6, "max": 6, "total": 6 * streams,
+    }  # fmt: skip
     assert stream["reply_tokens_per_s"] > 0
     assert stream["ttft_ms"]["p50"] is not None and stream["itl_ms"]["p50"] is not None
     # The graph waits 30 ms between tokens. A token delivered late shortens only the gap

@@ -121,6 +121,24 @@ def test_reply_rates_of_processes_merge_interval_by_interval_into_the_whole() ->
     whole = _chat_recorder()
     _replies(whole, first + second)
     whole.snapshot(3.0)
-    figures = coordinator.operations_summary(3.0)["runs.stream"]["stream"]["stream_tokens_per_s"]
-    assert figures == whole.operations_summary(3.0)["runs.stream"]["stream"]["stream_tokens_per_s"]
+    merged_stream = coordinator.operations_summary(3.0)["runs.stream"]["stream"]
+    whole_stream = whole.operations_summary(3.0)["runs.stream"]["stream"]
+    figures = merged_stream["stream_tokens_per_s"]
+    assert figures == whole_stream["stream_tokens_per_s"]
     assert figures["min"] == 5.0 and figures["max"] == pytest.approx(80.0, rel=1e-3)
+    # Each run's output tokens: a histogram of counts, handed over with the counts.
+    per_reply = merged_stream["reply_tokens_per_stream"]
+    assert per_reply == whole_stream["reply_tokens_per_stream"]
+    assert (per_reply["min"], per_reply["total"]) == (5, 202)
+    assert per_reply["max"] == pytest.approx(80, rel=1e-3)
+    # Summaries with their histograms (as processes hand results over) merge exactly too.
+    parts = [_stream_summary(worker) for worker, _ in workers]
+    assert parts[0].merge(parts[1]).operations == _stream_summary(whole).operations
+
+
+def _stream_summary(recorder: Recorder) -> Summary:
+    operations = recorder.operations_summary(3.0, histograms=True)
+    return Summary(
+        duration_s=3.0,
+        operations=summary_part(operations, dict[str, Operation], source="recorder"),
+    )

@@ -284,12 +284,15 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
             "ttft_ms": {"p50": 210.0, "p99": 480.0},
             "itl_ms": {"p50": 31.0, "p99": 77.0},
             "stream_tokens_per_s": {"min": 4.25, "p10": 9.5, "p50": 22.75, "max": 40.0},
+            "reply_tokens_per_stream": {"min": 5, "p50": 20, "max": 60, "total": 3000},
         }
     )
     (run_dir / "summary.json").write_text(json.dumps(summary))
     text = re.sub(r"<[^>]+>", " ", build_report(run_dir).read_text(encoding="utf-8"))
     assert "chat replies" in text and "tokens / s per stream p50" in text
-    cells = r"\s+".join(("3,000", "100.0", "210.0", "480.0", "31.00", "77.00", "22.75", "9.500"))
+    cells = r"\s+".join(
+        ("3,000", "20", "60", "100.0", "210.0", "480.0", "31.00", "77.00", "22.75", "9.500")
+    )
     row = re.search(r"runs\.stream\s+" + cells.replace(".", r"\.") + r"\s+4\.250", text)
     assert row is not None, text[text.find("chat replies") :][:600]
     # No per-interval ttft or itl in the synthetic hlog: no plot of them.
