@@ -973,9 +973,10 @@ class Recorder:
                 metrics,
                 extra,
                 derived,
-                (events.get(operation), replies.get(operation)),
+                events.get(operation),
                 sorted(models.get(operation, ())),
                 duration_s,
+                replies=replies.get(operation),
                 histograms=histograms,
             )
         return result
@@ -986,13 +987,13 @@ class Recorder:
         metrics: OperationMetrics,
         extra: _Counts,
         derived: Mapping[str, OperationMetrics],
-        streams: tuple[LatencyRecorder | None, LatencyRecorder | None],
+        events: LatencyRecorder | None,
         models: list[str],
         duration_s: float,
         *,
+        replies: LatencyRecorder | None = None,
         histograms: bool = False,
     ) -> dict[str, Any]:
-        events, replies = streams
         count = metrics.count + extra.cancelled + extra.other
         errors = metrics.errors + extra.cancelled + extra.other + extra.run
         summary: dict[str, Any] = {
@@ -1094,7 +1095,7 @@ class Recorder:
                 totals.get(operation, OperationMetrics()),
                 counts.get(operation, _Counts()),
                 {},
-                (None, None),
+                None,
                 ["burst"],
                 duration_s,
             )
