@@ -367,3 +367,26 @@ def test_the_report_shows_latency_and_errors_per_user(tmp_path: Path) -> None:
     summary["tags"] = {}
     (run_dir / "summary.json").write_text(json.dumps(summary))
     assert "slowest p99" not in build_report(run_dir).read_text(encoding="utf-8")
+
+
+def test_a_killed_runs_reply_rates_are_no_operation_nor_a_timing(tmp_path: Path) -> None:
+    """Without summary.json the operations come from the .hlog's tags: a reply-rate tag
+    (thousandths of a token per second, not µs) is neither an operation nor a timing, and
+    still plotted as a rate."""
+    run_dir = tmp_path / "run"
+    synthetic_run(run_dir)
+    (run_dir / "summary.json").unlink()
+    write_hlog(
+        run_dir / "intervals.hlog",
+        {
+            "runs.stream": [[500_000] * 3] * 5,
+            "runs.stream.ttfe": [[100_000] * 3] * 5,
+            "runs.stream.tokens_per_s": [[30_000] * 3] * 5,
+        },
+    )
+    page = build_report(run_dir).read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "runs.stream.tokens_per_s" not in text
+    by_name = {spec["id"].split("-", 2)[2]: spec for spec in figures(page)}
+    rates = {t["name"]: t["y"] for t in by_name["tokens-per-s"]["data"]}
+    assert rates["runs.stream tokens/s p50"][0] == pytest.approx(30.0, rel=0.01)
