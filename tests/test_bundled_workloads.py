@@ -57,5 +57,12 @@ def test_a_bundled_workload_shortened_to_20s_passes(path: Path, tmp_path: Path) 
         assert rate["status"] == "passed" and rate["window_s"] is None
         assert rate["value"] == pytest.approx(stream["stream_tokens_per_s"]["p10"])
         assert 5 < rate["value"] <= stream["stream_tokens_per_s"]["p50"]
+        # Each run's output tokens (the workload asks for 20 to 60 a reply), and each reply
+        # stream's rate logged second by second, for windows, the gate and the report.
+        per_reply = stream["reply_tokens_per_stream"]
+        assert per_reply["total"] == stream["reply_tokens"]
+        assert 20 <= per_reply["p50"] <= per_reply["max"] <= 60
+        hlog = (out / "intervals.hlog").read_text()
+        assert hlog.count("Tag=runs.stream.tokens_per_s,") >= 5
     if path.name == "soak.toml":
         assert {r["status"] for r in results} == {"passed", "too_short"}

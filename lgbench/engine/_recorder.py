@@ -27,7 +27,10 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
   (so it is the run's wait in the server's queue plus one round trip), and ``reconnects``:
   how often interrupted resumable streams were joined again (see the actor). For
   ``runs.wait`` and ``runs.join`` the queue wait cannot be told apart from the run's own time
-  without extra requests, so it is not reported.
+  without extra requests, so it is not reported. Chat replies (``messages-tuple``): time to
+  first token (``ttft``), inter-token latency (``itl``), and each reply stream's own tokens
+  per second (``tokens_per_s``: its tokens over its time from the send to its end, kept in
+  thousandths, :data:`~lgbench.results.TOKEN_RATE_SCALE`), all three derived series.
 - **the tool itself**: ``schedule_lag`` (how late arrival-rate iterations and staggered burst
   runs started against their schedule: only timers that fired late, never a run due while
   the previous request was still awaited) and ``loop_lag`` (how much a 10 ms sleep
@@ -37,8 +40,9 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
 
 Every second the runner calls :meth:`Recorder.snapshot`, which closes the interval, writes one
 ``intervals.hlog`` line per operation (``Tag=runs.wait``) and per derived series
-(``Tag=runs.stream.ttfe``, ``Tag=lgbench.loop_lag`` ...), and returns the interval for the
-live view. Percentiles are computed there and at the end, never per request.
+(``Tag=runs.stream.ttfe``, ``Tag=runs.stream.tokens_per_s``, ``Tag=lgbench.loop_lag`` ...),
+and returns the interval for the live view. Percentiles are computed there and at the end,
+never per request.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ from lgbench.metrics import (
     OperationMetrics,
 )
 from lgbench.operations import operation_names
-from lgbench.results import TOKEN_RATE_SCALE, count_stats, token_rate_stats
+from lgbench.results import REPLY_RATE_SERIES, TOKEN_RATE_SCALE, count_stats, token_rate_stats
 
 __all__ = [
     "BUSY_CPU_PERCENT",
@@ -236,7 +240,7 @@ class OperationScope:
         "model",
         "observer",
         "operation",
-        "reply_rates",
+        "replies",
         "scenario",
         "user",
     )
@@ -266,9 +270,8 @@ class OperationScope:
         self.metrics = registry.metrics_for(key)
         self.counts = _Counts()
         self.events: LatencyRecorder | None = None
-        #: Per chat reply stream, its tokens per second in thousandths (a histogram of rates,
-        #: not of microseconds): made on the first reply, most scopes stream none.
-        self.reply_rates: LatencyRecorder | None = None
+        #: Tokens of each chat reply stream (a histogram of counts): made on the first reply.
+        self.replies: LatencyRecorder | None = None
         self._aux: dict[str, OperationMetrics] = {}
 
     def aux(self, series: str) -> OperationMetrics:
@@ -296,7 +299,7 @@ class OperationScope:
         twin.counts = _Counts()
         twin.counts.merge(self.counts)
         twin.events = None if self.events is None else self.events.copy()
-        twin.reply_rates = None if self.reply_rates is None else self.reply_rates.copy()
+        twin.replies = None if self.replies is None else self.replies.copy()
         twin._aux = {}
         return twin
 
@@ -462,7 +465,7 @@ class Snapshot:
 
     ``reply_rates``: per (scenario, operation), the tokens per second of each chat reply
     stream that ended in the interval, in thousandths (:data:`TOKEN_RATE_SCALE`), for the
-    live view; not in the .hlog (the summary keeps the whole run's).
+    live view (``derived`` holds the same values by tag, as ``<operation>.tokens_per_s``).
     """
 
     operations: IntervalSnapshot
@@ -501,7 +504,7 @@ def _histograms(
     metrics: OperationMetrics,
     derived: Mapping[str, OperationMetrics],
     events: LatencyRecorder | None,
-    reply_rates: LatencyRecorder | None = None,
+    replies: LatencyRecorder | None = None,
 ) -> dict[str, Any]:
     """The histograms behind an operation's figures, by the figure's name (see
     :class:`lgbench.results.OperationHistograms`); only those it has."""
@@ -517,8 +520,11 @@ def _histograms(
             aux = derived.get(f"{operation}.{series}")
             if aux is not None:
                 found[series] = aux.latency.to_dict()
-        if reply_rates is not None:
-            found["reply_rates"] = reply_rates.to_dict()
+        rates = derived.get(f"{operation}.{REPLY_RATE_SERIES}")
+        if rates is not None:
+            found["reply_rates"] = rates.latency.to_dict()
+        if replies is not None:
+            found["reply_tokens"] = replies.to_dict()
     return found
 
 
@@ -785,14 +791,17 @@ class Recorder:
             scope.aux("ttft").record(latency_start_s, first_token_s)
         if summary.reply_chunks:
             scope.counts.reply_tokens += summary.reply_chunks
+            if scope.replies is None:
+                scope.replies = LatencyRecorder()
+            scope.replies.record_us(summary.reply_chunks)
             # As LLM serving benchmarks count a request's output rate: its tokens over its
             # whole time, from the send (the latency's start) to the stream's end.
             if end_s > latency_start_s:
-                if scope.reply_rates is None:
-                    scope.reply_rates = LatencyRecorder()
                 rate = summary.reply_chunks / (end_s - latency_start_s)
                 thousandths = max(1, round(rate * TOKEN_RATE_SCALE))
-                scope.reply_rates.record_us(thousandths)
+                # A derived series like ttft's: per interval in the .hlog, merged across
+                # workers with the intervals, summed into the summary's whole-run figures.
+                scope.aux(REPLY_RATE_SERIES).record_value(thousandths)
                 if not scope.audit:
                     interval = self._interval_reply_rates.get((scope.scenario, scope.operation))
                     if interval is None:
@@ -944,7 +953,7 @@ class Recorder:
         derived = self._totals(self.aux, scenario, tag)
         counts: dict[str, _Counts] = {}
         events: dict[str, LatencyRecorder] = {}
-        rates: dict[str, LatencyRecorder] = {}
+        replies: dict[str, LatencyRecorder] = {}
         models: dict[str, set[str]] = {}
         for scope in self._load_scopes():
             if not self._selected(scope.key, scenario, tag):
@@ -953,8 +962,8 @@ class Recorder:
             models.setdefault(scope.operation, set()).add(scope.model)
             if scope.events is not None:
                 events.setdefault(scope.operation, LatencyRecorder()).merge(scope.events)
-            if scope.reply_rates is not None:
-                rates.setdefault(scope.operation, LatencyRecorder()).merge(scope.reply_rates)
+            if scope.replies is not None:
+                replies.setdefault(scope.operation, LatencyRecorder()).merge(scope.replies)
         result: dict[str, Any] = {}
         for operation in sorted(set(totals) | set(counts)):
             metrics = totals.get(operation, OperationMetrics())
@@ -965,9 +974,9 @@ class Recorder:
                 extra,
                 derived,
                 events.get(operation),
-                rates.get(operation),
                 sorted(models.get(operation, ())),
                 duration_s,
+                replies=replies.get(operation),
                 histograms=histograms,
             )
         return result
@@ -979,10 +988,10 @@ class Recorder:
         extra: _Counts,
         derived: Mapping[str, OperationMetrics],
         events: LatencyRecorder | None,
-        reply_rates: LatencyRecorder | None,
         models: list[str],
         duration_s: float,
         *,
+        replies: LatencyRecorder | None = None,
         histograms: bool = False,
     ) -> dict[str, Any]:
         count = metrics.count + extra.cancelled + extra.other
@@ -1022,6 +1031,8 @@ class Recorder:
             itl = derived.get(f"{operation}.itl")
             gaps = derived.get(f"{operation}.event_gap")
             queue = derived.get(f"{operation}.queue_wait")
+            rates = derived.get(f"{operation}.{REPLY_RATE_SERIES}")
+            reply_rates = rates.latency if rates is not None else None
             summary["stream"] = {
                 "streams": events.count,
                 "events": msgspec.structs.asdict(count_stats(events)),
@@ -1036,9 +1047,12 @@ class Recorder:
                 "reply_tokens": extra.reply_tokens,
                 "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
                 "stream_tokens_per_s": msgspec.structs.asdict(token_rate_stats(reply_rates)),
+                "reply_tokens_per_stream": msgspec.structs.asdict(
+                    count_stats(replies or LatencyRecorder())
+                ),
             }
         if histograms:
-            summary["histograms"] = _histograms(operation, metrics, derived, events, reply_rates)
+            summary["histograms"] = _histograms(operation, metrics, derived, events, replies)
         return summary
 
     def requests(self) -> tuple[int, int]:
@@ -1081,7 +1095,6 @@ class Recorder:
                 totals.get(operation, OperationMetrics()),
                 counts.get(operation, _Counts()),
                 {},
-                None,
                 None,
                 ["burst"],
                 duration_s,
@@ -1133,6 +1146,7 @@ class Recorder:
                     "model": scope.model,
                     "counts": scope.counts.to_dict(),
                     "events": None if scope.events is None else scope.events.to_dict(),
+                    "replies": None if scope.replies is None else scope.replies.to_dict(),
                 }
             )
 
@@ -1172,6 +1186,10 @@ class Recorder:
                     if scope.events is None:
                         scope.events = LatencyRecorder()
                     scope.events.merge_dict(entry["events"])
+                if entry.get("replies") is not None:
+                    if scope.replies is None:
+                        scope.replies = LatencyRecorder()
+                    scope.replies.merge_dict(entry["replies"])
             for name, figures in state["scenarios"].items():
                 sums.setdefault(name, {"parts": []})["parts"].append(figures)
             for warning in state["warnings"]:

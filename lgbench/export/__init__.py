@@ -1,9 +1,9 @@
 """A run folder's results as tables for notebooks: ``lgbench export`` (docs/export.md).
 
 :func:`export_run` writes the history (one row per operation), the intervals' latency
-percentiles and the timeseries' counts as CSV (standard library) or Parquet (pyarrow, the
-``export`` extra), readable by pandas, polars and DuckDB. :data:`TABLES` holds every table's
-columns, their types and meaning.
+percentiles and chat reply rates, and the timeseries' counts as CSV (standard library) or
+Parquet (pyarrow, the ``export`` extra), readable by pandas, polars and DuckDB.
+:data:`TABLES` holds every table's columns, their types and meaning.
 """
 
 from __future__ import annotations

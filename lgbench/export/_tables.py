@@ -18,6 +18,7 @@ from typing import Any, Final, Literal, TypeAlias, final
 from lgbench.errors import UsageError
 from lgbench.history import find_history_sets, iter_lines
 from lgbench.metrics import LatencyRecorder
+from lgbench.results import REPLY_RATE_SERIES, TOKEN_RATE_SCALE
 
 __all__ = ["TABLES", "Column", "ColumnType", "Row", "Table", "table_rows"]
 
@@ -92,7 +93,8 @@ INTERVALS = Table(
         *_INTERVAL_COLUMNS,
         _c("series", "str", "an operation (`runs.wait`), or a derived series: "
            "`<operation>.ttfe`, `.ttft`, `.itl`, `.event_gap`, `.queue_wait`, "
-           "`.service_time`, `lgbench.schedule_lag`, `lgbench.loop_lag`"),
+           "`.service_time`, `lgbench.schedule_lag`, `lgbench.loop_lag` (chat reply rates, "
+           "`<operation>.tokens_per_s`, are in `reply_rates`)"),
         _c("count", "int", "values recorded in the interval"),
         _c("min_ms", "float", "smallest value"),
         _c("mean_ms", "float", "mean value (of the HDR bucket values)"),
@@ -101,6 +103,24 @@ INTERVALS = Table(
         _c("p99_ms", "float", "99th percentile"),
         _c("p99_9_ms", "float", "99.9th percentile"),
         _c("max_ms", "float", "largest value"),
+    ),
+)  # fmt: skip
+
+REPLY_RATES = Table(
+    "reply_rates",
+    "one interval of one streaming operation: the tokens per second of each chat reply "
+    "stream that ended in it (its tokens over its time from the send to its end)",
+    "intervals.hlog (`<operation>.tokens_per_s`)",
+    (
+        *_INTERVAL_COLUMNS,
+        _c("operation", "str", "the streaming operation (`runs.stream`)"),
+        _c("streams", "int", "chat reply streams that ended in the interval"),
+        _c("min_tokens_per_s", "float", "the slowest stream's rate"),
+        _c("p10_tokens_per_s", "float", "10th percentile: the slow tail, as thresholds and "
+           "the baseline gate read it"),
+        _c("p50_tokens_per_s", "float", "50th percentile"),
+        _c("mean_tokens_per_s", "float", "mean rate (of the HDR bucket values)"),
+        _c("max_tokens_per_s", "float", "the fastest stream's rate"),
     ),
 )  # fmt: skip
 
@@ -155,12 +175,14 @@ RESOURCES = Table(
 )  # fmt: skip
 
 #: Every table, in the order they are written.
-TABLES: Final = (OPERATIONS, INTERVALS, TIMESERIES, SCENARIOS, RESOURCES)
+TABLES: Final = (OPERATIONS, INTERVALS, REPLY_RATES, TIMESERIES, SCENARIOS, RESOURCES)
 
 _TRANSPORT_CLASSES: Final = frozenset(
     {"TransportError", "ConnectError", "NetworkError", "ProtocolError"}
 )
 _INTERVAL_PERCENTILES: Final = (50.0, 90.0, 99.0, 99.9)
+_RATE_PERCENTILES: Final = (10.0, 50.0)
+_RATE_SUFFIX: Final = f".{REPLY_RATE_SERIES}"
 
 
 def table_rows(table: Table, run_dir: Path, issues: list[str]) -> Iterator[Row]:
@@ -171,12 +193,13 @@ def table_rows(table: Table, run_dir: Path, issues: list[str]) -> Iterator[Row]:
     """
     if table is OPERATIONS:
         return _operations(run_dir, issues)
-    path = run_dir / ("intervals.hlog" if table is INTERVALS else "timeseries.jsonl")
+    from_hlog = table in (INTERVALS, REPLY_RATES)
+    path = run_dir / ("intervals.hlog" if from_hlog else "timeseries.jsonl")
     if not path.is_file():
         issues.append(f"{path.name}: not in the run folder, table {table.name} is empty")
         return iter(())
-    if table is INTERVALS:
-        return _intervals(path, issues)
+    if from_hlog:
+        return _intervals(path, issues, rates=table is REPLY_RATES)
     return _timeseries(table, path, issues)
 
 
@@ -317,13 +340,17 @@ def _operations(run_dir: Path, issues: list[str]) -> Iterator[Row]:
 # -- intervals.hlog ---------------------------------------------------------------------------
 
 
-def _intervals(path: Path, issues: list[str]) -> Iterator[Row]:
+def _intervals(path: Path, issues: list[str], *, rates: bool) -> Iterator[Row]:
+    """The latency series' lines (``rates``: the chat reply rates' lines instead, by
+    operation), each line's figures; a tag neither knows is a latency series."""
     with path.open(encoding="utf-8", errors="replace") as file:
         for number, raw in enumerate(file, start=1):
             line = raw.rstrip("\r\n")
             if not line.startswith("Tag="):
                 continue  # comments, the legend
             tag, _, rest = line[4:].partition(",")
+            if tag.endswith(_RATE_SUFFIX) != rates:
+                continue
             parts = rest.split(",")
             try:
                 start_s, length_s = float(parts[0]), float(parts[1])
@@ -331,29 +358,41 @@ def _intervals(path: Path, issues: list[str]) -> Iterator[Row]:
             except Exception:  # a damaged (cut-short) line: hdrh raises many kinds
                 issues.append(f"{path.name}:{number}: not an interval line, skipped")
                 continue
-            yield (start_s, round(start_s + length_s, 6), tag, *_interval_figures(pairs))
+            end_s = round(start_s + length_s, 6)
+            if rates:
+                operation = tag.removesuffix(_RATE_SUFFIX)
+                count, low, mean, *found, high = _interval_figures(
+                    pairs, _RATE_PERCENTILES, TOKEN_RATE_SCALE
+                )
+                yield (start_s, end_s, operation, count, low, *found, mean, high)
+            else:
+                yield (start_s, end_s, tag, *_interval_figures(pairs))
 
 
-def _interval_figures(pairs: list[tuple[int, int]]) -> Row:
-    """count, min, mean, the :data:`_INTERVAL_PERCENTILES` and max of (value µs, count) pairs
-    sorted by value, in ms: one pass over the non-empty buckets (hdrh's own percentile scan
-    walks every bucket in Python, 40 ms per interval)."""
+def _interval_figures(
+    pairs: list[tuple[int, int]],
+    percentiles: tuple[float, ...] = _INTERVAL_PERCENTILES,
+    scale: int = 1000,
+) -> Row:
+    """count, min, mean, the ``percentiles`` and max of (value, count) pairs sorted by value,
+    each value divided by ``scale`` (µs to ms; thousandths of a token per second to tokens
+    per second): one pass over the non-empty buckets (hdrh's own percentile scan walks every
+    bucket in Python, 40 ms per interval)."""
     total = sum(count for _, count in pairs)
     if not total:
-        return (0, *([None] * (len(_INTERVAL_PERCENTILES) + 3)))
+        return (0, *([None] * (len(percentiles) + 3)))
     wanted = [
-        (percentile, max(1, int(percentile / 100 * total + 0.5)))
-        for percentile in _INTERVAL_PERCENTILES
+        (percentile, max(1, int(percentile / 100 * total + 0.5))) for percentile in percentiles
     ]
     found: list[float] = []
     running = 0
-    for value_us, count in pairs:
+    for value, count in pairs:
         running += count
         while wanted and running >= wanted[0][1]:
-            found.append(value_us / 1000)
+            found.append(value / scale)
             wanted.pop(0)
-    mean_ms = sum(value * count for value, count in pairs) / total / 1000
-    return (total, pairs[0][0] / 1000, mean_ms, *found, pairs[-1][0] / 1000)
+    mean = sum(value * count for value, count in pairs) / total / scale
+    return (total, pairs[0][0] / scale, mean, *found, pairs[-1][0] / scale)
 
 
 # -- timeseries.jsonl -------------------------------------------------------------------------

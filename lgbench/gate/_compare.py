@@ -22,8 +22,8 @@ rule for two summaries alone, for library users who want it:
   p50), when both runs streamed chat replies: a *lower* rate is the regression, so it
   regressed when ``new < base * (1 - max_regression)``; p10 is only gated with at least 10
   streams on each side (fewer, and it is the slowest stream). :func:`lgbench.gate.compare_runs`
-  shows these figures without judging them: the rates are kept for the whole run, not per
-  interval, so there is nothing to resample.
+  resamples them from the runs' per-interval rates instead, and shows the figures of runs
+  that logged none (recorded before lgbench logged them) without judging them.
 - **Throughput** (``rate_per_s``) is shown but never gated: in a closed model it follows
   latency, so gating it would count one regression twice, and in an open model it is the
   workload's own setting.
@@ -49,6 +49,8 @@ __all__ = [
     "DEFAULT_MIN_ERROR_RATE_INCREASE",
     "DEFAULT_PERCENTILES",
     "REPLY_RATES_NOT_JUDGED",
+    "REPLY_RATE_SAMPLES",
+    "REPLY_RATE_STATS",
     "Comparison",
     "MetricComparison",
     "OperationComparison",
@@ -525,9 +527,9 @@ def _reply_families(
 
 
 #: Each chat reply stream's tokens per second, compared: its slow tail and its median.
-_REPLY_RATE_STATS: Final = ("p10", "p50")
+REPLY_RATE_STATS: Final = ("p10", "p50")
 #: Streams needed on each side before a statistic is more than the slowest stream.
-_REPLY_RATE_SAMPLES: Final = {"p10": 10, "p50": 2}
+REPLY_RATE_SAMPLES: Final = {"p10": 10, "p50": 2}
 
 
 def reply_rate_rows(
@@ -535,16 +537,17 @@ def reply_rate_rows(
 ) -> list[MetricComparison]:
     """Each chat reply stream's tokens per second (p10, p50), when both runs streamed chat
     replies: gated by the point rule (lower is worse) with ``max_regression``, shown and not
-    judged when it is None (the statistical rule has no per-interval rates to resample)."""
+    judged when it is None (what the statistical rule does with runs that logged no
+    per-interval rates: nothing to resample)."""
     if not base_stream.reply_tokens or not new_stream.reply_tokens:
         return []
     streams = min(base_stream.streams, new_stream.streams)
     rows: list[MetricComparison] = []
-    for stat in _REPLY_RATE_STATS:
+    for stat in REPLY_RATE_STATS:
         metric, label = f"stream.stream_tokens_per_s.{stat}", f"tok/s {stat}"
         base = _number(getattr(base_stream.stream_tokens_per_s, stat))
         new = _number(getattr(new_stream.stream_tokens_per_s, stat))
-        needed = _REPLY_RATE_SAMPLES[stat]
+        needed = REPLY_RATE_SAMPLES[stat]
         if max_regression is None:
             rows.append(
                 MetricComparison(
@@ -588,6 +591,6 @@ def reply_rate_rows(
 
 #: Why the statistical comparison shows reply rates without judging them.
 REPLY_RATES_NOT_JUDGED: Final = (
-    "each reply stream's tokens/s is kept for the whole run, not per interval, so there is "
-    "nothing to resample"
+    "a run's intervals.hlog has no per-interval tokens/s (<operation>.tokens_per_s: recorded "
+    "before lgbench logged them), so there is nothing to resample"
 )

@@ -173,7 +173,7 @@ def _statistical_tables(comparison: Comparison, width: int) -> list[Table | str]
         found.append(f"[{style}]{escape(operation.name)}[/]")
         rows = table(header=False)
         for row in operation.metrics:
-            outcome = row.outcome if row.unit != "/s" else "not gated"
+            outcome = row.outcome
             verdict_style = _VERDICT_STYLE.get(outcome, "yellow")
             # The table's short form; the legend under it, JSON and junit say it whole.
             verdict = escape("not enough data" if outcome == NO_INTERVALS else outcome)
@@ -238,8 +238,8 @@ def render_comparison(comparison: Comparison, console: Console, *, explain: bool
         console.print("[bold]why[/]:")
         for operation in comparison.operations:
             for row in operation.metrics:
-                if row.unit == "/s":
-                    continue
+                if row.unit == "/s" and not row.gated:
+                    continue  # throughput, tokens/s without intervals: shown, never judged
                 text = row.explanation or row.note or row.outcome
                 console.print(
                     f"  {escape(operation.name)} {escape(row.label)}: {escape(text)}",

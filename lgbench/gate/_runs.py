@@ -1,8 +1,9 @@
 """The statistical baseline gate: runs (one or several per side) compared with confidence.
 
 :func:`compare_runs` is what ``lgbench compare`` and ``lgbench run --baseline`` use. Per
-operation found in every run, for each latency percentile, each time-to-first-event
-percentile and the error rate:
+operation found in every run, for each latency percentile, each time-to-first-event (and
+chat replies' time-to-first-token and inter-token latency) percentile, each chat reply
+stream's tokens per second (p10, p50: a *lower* rate is the regression) and the error rate:
 
 1. the change and its confidence interval (default 95 %) come from a bootstrap over the
    runs' per-second interval histograms and counts (:mod:`lgbench.gate._stats`);
@@ -13,7 +14,11 @@ percentile and the error rate:
    (``--max-regression``), the change lies beyond the noise floor, and for latency when even
    the interval's low end is at least ``--min-difference`` slower in absolute terms.
    Otherwise the figure shows "no significant change" (or "improvement" when the whole
-   interval lies below minus the limit and the change beyond the floor).
+   interval lies below minus the limit and the change beyond the floor). For a rate, mirrored:
+   a regression when the whole interval lies below minus the limit, no absolute floor.
+
+Runs recorded before lgbench logged each reply stream's rate per interval have none to
+resample: their tokens/s figures are shown and not judged.
 
 When a run has no ``intervals.hlog`` (a bare summary.json), there is nothing to resample:
 every figure says "not enough data for a confidence interval" and no regression is called
@@ -36,6 +41,8 @@ from lgbench.gate._compare import (
     DEFAULT_MIN_DIFFERENCE_MS,
     DEFAULT_MIN_ERROR_RATE_INCREASE,
     DEFAULT_PERCENTILES,
+    REPLY_RATE_SAMPLES,
+    REPLY_RATE_STATS,
     Comparison,
     MetricComparison,
     OperationComparison,
@@ -54,7 +61,7 @@ from lgbench.gate._stats import (
     estimate_percentile,
     load_run_samples,
 )
-from lgbench.results import Latency, Operation, Stream, Summary
+from lgbench.results import REPLY_RATE_SERIES, Latency, Operation, Stream, Summary
 
 __all__ = ["NO_INTERVALS", "RunData", "compare_paths", "compare_runs", "expand_runs", "load_run"]
 
@@ -253,6 +260,111 @@ def _latency_row(
         explanation=f"{head}: {verdict} — {why}",
         **common,
     )
+
+
+def _rate_row(name: str, stat: str, base: Side, new: Side, limits: _Limits) -> MetricComparison:
+    """Each chat reply stream's tokens per second at ``stat`` (p10, p50), resampled from the
+    per-interval rates like a latency percentile, in the other direction: a *lower* rate is
+    the regression, called when the whole interval lies below ``-max_regression`` and the
+    drop is beyond the noise floor (no absolute floor: a rate has no jitter in ms)."""
+    metric, label = f"stream.stream_tokens_per_s.{stat}", f"tok/s {stat}"
+    estimate = estimate_percentile(
+        base, new, _quantile(stat), confidence=limits.confidence, resamples=limits.resamples
+    )
+    common: dict[str, Any] = {
+        "low": estimate.low,
+        "high": estimate.high,
+        "noise_floor": estimate.noise_floor,
+    }
+
+    def row(**fields: Any) -> MetricComparison:
+        # Thousandths of a token per second read as µs: the estimate's "ms" is tokens/s.
+        return MetricComparison(metric, label, "/s", estimate.base, estimate.new, **fields)
+
+    streams, needed = min(base.calls, new.calls), REPLY_RATE_SAMPLES[stat]
+    if streams < needed:
+        note = f"not gated: {streams} streams < {needed}"
+        return row(
+            gated=False,
+            note=note,
+            verdict="not gated",
+            explanation=f"{note}: with fewer, the percentile is the slowest stream alone",
+            **common,
+        )
+    if estimate.base is None or estimate.new is None:
+        return row(gated=False, note="no streams", verdict="not gated")
+    change = estimate.change or 0.0
+    limit = limits.max_regression
+    floor = estimate.noise_floor or 0.0
+    floor_text = _floor_text(estimate, limits, "/s")
+    head = (
+        f"change {_percent(change)} ({estimate.base:.1f} → {estimate.new:.1f} tokens/s per stream)"
+    )
+    if estimate.low is None or estimate.high is None:
+        why = estimate.why or NO_INTERVALS
+        return row(
+            gated=True,
+            note=NO_INTERVALS,
+            verdict=NO_INTERVALS,
+            explanation=f"{head}; {why}; {floor_text}: not called a regression",
+            **common,
+        )
+    confidence = f"{limits.confidence * 100:g}% CI"
+    interval = f"{confidence} {_percent(estimate.low)} … {_percent(estimate.high)}"
+    head = f"{head}, {interval}; {floor_text}; limit -{limit * 100:g}%"
+    # The noise floor is measured on the log scale, the same either way.
+    beyond_floor = math.log1p(change) < -math.log1p(floor)
+    if estimate.high < -limit and beyond_floor:
+        regression = (
+            f"{name} tokens/s per reply stream {stat} {_percent(change)} "
+            f"({estimate.base:.1f} → {estimate.new:.1f}/s, {interval}), limit -{limit * 100:g}%"
+            + (
+                f", noise floor {estimate.noise_floor * 100:.1f}%"
+                if estimate.noise_floor is not None
+                else ""
+            )
+        )
+        return row(
+            gated=True,
+            regression=regression,
+            verdict="regression",
+            explanation=(
+                f"{head}: regression — the whole interval lies below -{limit * 100:g}% "
+                "and the drop is beyond the noise floor"
+            ),
+            **common,
+        )
+    if estimate.low > limit and change > floor:
+        verdict, why = "improvement", f"the whole interval lies above +{limit * 100:g}%"
+    elif estimate.high >= -limit:
+        verdict = "no significant change"
+        why = f"the interval reaches above -{limit * 100:g}%"
+    else:
+        verdict = "no significant change"
+        why = "the drop is within the noise floor: runs of the same code moved that much"
+    return row(gated=True, verdict=verdict, explanation=f"{head}: {verdict} — {why}", **common)
+
+
+def _rate_rows(
+    name: str, base: Sequence[RunData], new: Sequence[RunData], limits: _Limits, *, resample: bool
+) -> list[MetricComparison]:
+    """Each chat reply stream's tokens per second (p10, p50), when every run streamed chat
+    replies: resampled from their per-interval rates when every run logged them; else, as
+    for runs recorded before lgbench logged them, the point figures of the most recent
+    baseline run and the first new one, shown and not judged."""
+    streams = [_op(run, name).stream for run in (*base, *new)]
+    if not all(isinstance(stream, Stream) and stream.reply_tokens > 0 for stream in streams):
+        return []
+    tag = f"{name}.{REPLY_RATE_SERIES}"
+    if resample and all(
+        run.samples is not None and tag in run.samples.latency for run in (*base, *new)
+    ):
+        base_side = Side.of([_blocks(run, tag) for run in base])
+        new_side = Side.of([_blocks(run, tag) for run in new])
+        return [_rate_row(name, stat, base_side, new_side, limits) for stat in REPLY_RATE_STATS]
+    base_stream, new_stream = _op(base[-1], name).stream, _op(new[0], name).stream
+    assert isinstance(base_stream, Stream) and isinstance(new_stream, Stream)
+    return reply_rate_rows(name, base_stream, new_stream, max_regression=None)
 
 
 def _error_row(
@@ -477,11 +589,7 @@ def compare_runs(
                 rows.append(
                     _latency_row(name, metric, label, base_side, new_side, percentile, limits)
                 )
-        base_stream, new_stream = _op(base[-1], name).stream, _op(new[0], name).stream
-        if isinstance(base_stream, Stream) and isinstance(new_stream, Stream):
-            # Shown, not judged: no per-interval rates to resample (the most recent baseline
-            # run against the first new one, as figures without intervals are shown).
-            rows += reply_rate_rows(name, base_stream, new_stream, max_regression=None)
+        rows += _rate_rows(name, base, new, limits, resample=resample)
         rows.append(_error_row(name, base, new, limits, resample=resample))
         rows.append(
             MetricComparison(

@@ -114,6 +114,13 @@ class OperationMetrics:
         self._outcome(error_status)
         return self.latency.record_us(latency_us(start_s, end_s))
 
+    def record_value(self, value: int) -> bool:
+        """One value that is not a latency (a chat reply stream's rate, in thousandths of a
+        token per second), kept in :attr:`latency` like one: the same histogram, merged,
+        logged and resampled the same way; counted as ``ok``."""
+        self.ok += 1
+        return self.latency.record_us(value)
+
     def record_corrected(
         self,
         start_s: float,

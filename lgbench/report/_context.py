@@ -14,7 +14,7 @@ from lgbench.report._histograms import HlogData, read_hlog, scan_hlog
 from lgbench.report._html import Raw, esc
 from lgbench.report._inputs import SUMMARY_FILE, RunInputs
 from lgbench.report._series import Series, bucket_timeseries, timeseries_end_s
-from lgbench.results import ResultsError, Stream, Summary
+from lgbench.results import REPLY_RATE_SERIES, ResultsError, Stream, Summary
 
 __all__ = ["AUX_KINDS", "Context", "build_context", "get", "number", "split_tag"]
 
@@ -40,15 +40,19 @@ def number(value: Any) -> float | None:
 
 
 def split_tag(tag: str) -> tuple[str, str]:
-    """``("operation", name)``, ``("aux", kind)`` or ``("lgbench", what)`` for an .hlog tag.
+    """``("operation", name)``, ``("aux", kind)``, ``("rate", kind)`` or ``("lgbench", what)``
+    for an .hlog tag.
 
-    For aux tags the operation is the tag without its last part.
+    For aux and rate tags the operation is the tag without its last part. Rate tags
+    (``runs.stream.tokens_per_s``) hold no durations: tables and plots of timings leave them out.
     """
     if tag.startswith(_LGBENCH_PREFIX):
         return "lgbench", tag[len(_LGBENCH_PREFIX) :]
     head, _, last = tag.rpartition(".")
     if head and last in AUX_KINDS:
         return "aux", last
+    if head and last == REPLY_RATE_SERIES:
+        return "rate", last
     return "operation", tag
 
 

@@ -45,8 +45,8 @@ __all__ = [
     "values_at_percentiles",
 ]
 
-BUCKET_PERCENTILES: Final = (50.0, 90.0, 99.0)
-"""The percentiles computed per time bucket."""
+BUCKET_PERCENTILES: Final = (10.0, 50.0, 90.0, 99.0)
+"""The percentiles computed per time bucket (p10: the slow tail of a rate, tokens/s)."""
 
 TOTAL_PERCENTILES: Final = (50.0, 90.0, 95.0, 99.0, 99.9)
 """The percentiles of the whole run, per tag, for the tables."""

@@ -31,6 +31,7 @@ from lgbench.report._html import (
     table,
 )
 from lgbench.results import (
+    REPLY_RATE_SERIES,
     Drift,
     ErrorRateDrift,
     LatencyDrift,
@@ -53,7 +54,7 @@ _AUX_TITLES: Final = {
     "itl": "inter-token latency (chat replies)",
     "service_time": "service time",
 }
-_P50, _P90, _P99 = BUCKET_PERCENTILES
+_P10, _P50, _P90, _P99 = BUCKET_PERCENTILES
 
 
 @final
@@ -594,7 +595,7 @@ def _aux_table(ctx: Context) -> Raw | None:
     rows: list[list[Cell]] = []
     for tag in ctx.tag_names():
         kind, what = split_tag(tag)
-        if kind == "operation" or tag not in ctx.hlog.totals:
+        if kind in ("operation", "rate") or tag not in ctx.hlog.totals:
             continue
         totals = ctx.hlog.totals[tag]
         label = _AUX_TITLES.get(what, what.replace("_", " "))
@@ -907,10 +908,13 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
         if not isinstance(stream, Stream) or not stream.reply_tokens:
             continue
         rates = stream.stream_tokens_per_s
+        per_reply = stream.reply_tokens_per_stream
         rows.append(
             [
                 Raw(f"<code>{esc(op)}</code>"),
                 fmt_count(stream.reply_tokens),
+                fmt_count(per_reply.p50),
+                fmt_count(per_reply.max),
                 fmt_number(stream.reply_tokens_per_s),
                 fmt_ms(stream.ttft_ms.p50),
                 fmt_ms(stream.ttft_ms.p99),
@@ -926,6 +930,8 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
     headers = [
         "chat replies",
         "tokens",
+        "tokens / reply p50",
+        "max",
         "tokens / s (run)",
         "ttft p50 (ms)",
         "ttft p99",
@@ -965,6 +971,41 @@ def _stream_percentiles(
         return None
     figure = time_figure(
         ctx.figure_id(figure_id), title, traces, ctx.axis, y_title="ms", log_y=True
+    )
+    return ctx.plot(figure).html
+
+
+def _stream_rates(ctx: Context, ops: list[str], x: list[float]) -> str | None:
+    """Each chat reply stream's tokens per second, per interval (of the streams that ended
+    in it): p50 solid, p10 dotted (for a rate the slow tail is the low one); None when no
+    stream operation logged the series (runs before it was logged, no chat replies)."""
+    assert ctx.hlog is not None
+    traces: list[dict[str, Any]] = []
+    for op in ops:
+        buckets = ctx.hlog.buckets.get(f"{op}.{REPLY_RATE_SERIES}")
+        if buckets is None or not any(buckets.count):
+            continue
+        for percentile, dash in ((_P50, None), (_P10, "dot")):
+            traces.append(
+                trace(
+                    f"{op} tokens/s p{percentile:g}",
+                    x,
+                    # Thousandths of a token per second, read as µs: "ms" is tokens/s.
+                    buckets.percentiles_ms[percentile],
+                    color=ctx.colors[op],
+                    dash=dash,
+                    group=op,
+                    unit="/s",
+                )
+            )
+    if not traces:
+        return None
+    figure = time_figure(
+        ctx.figure_id("tokens-per-s"),
+        "Chat replies, each stream's tokens per second: p50 (solid), p10 (dotted)",
+        traces,
+        ctx.axis,
+        y_title="tokens/s",
     )
     return ctx.plot(figure).html
 
@@ -1022,6 +1063,9 @@ def _streams(ctx: Context) -> Raw | None:
             plot = _stream_percentiles(ctx, ops, x, series, figure_id, title)
             if plot is not None:
                 parts.append(plot)
+        rates = _stream_rates(ctx, ops, x)
+        if rates is not None:
+            parts.append(rates)
         for op in ops:
             queue = ctx.hlog.buckets.get(f"{op}.queue_wait")
             latency = ctx.hlog.buckets.get(op)

@@ -13,6 +13,7 @@ import msgspec
 from lgbench.results._errors import ResultsError
 from lgbench.results._merge import (
     LATENCY_BASIS,
+    REPLY_RATE_SERIES,
     TOKEN_RATE_SCALE,
     TOP_ERRORS,
     count_stats,
@@ -67,6 +68,7 @@ from lgbench.results._summary import Summary, summary_part, summary_schema
 
 __all__ = [
     "LATENCY_BASIS",
+    "REPLY_RATE_SERIES",
     "SCHEMA_VERSION",
     "TOKEN_RATE_SCALE",
     "TOP_ERRORS",

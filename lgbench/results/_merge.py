@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LATENCY_BASIS",
+    "REPLY_RATE_SERIES",
     "TOKEN_RATE_SCALE",
     "TOP_ERRORS",
     "count_stats",
@@ -107,6 +108,10 @@ def count_stats(recorder: LatencyRecorder) -> EventCounts:
 
 #: Rates are kept in a histogram of integers: thousandths of a token per second.
 TOKEN_RATE_SCALE: Final = 1000
+#: The derived series, and ``intervals.hlog`` tag suffix, of each chat reply stream's rate:
+#: ``runs.stream.tokens_per_s`` holds per interval the rates (in thousandths, so the line's
+#: maximum column reads in tokens per second) of the reply streams that ended in it.
+REPLY_RATE_SERIES: Final = "tokens_per_s"
 
 
 def token_rate_stats(recorder: LatencyRecorder | None) -> TokenRates:
@@ -248,6 +253,14 @@ def _merge_stream(
             right.stream_tokens_per_s,
             TokenRates(),
             token_rate_stats,
+        ),
+        reply_tokens_per_stream=_figures(
+            f"{name}'s tokens per reply",
+            (lh.reply_tokens, rh.reply_tokens),
+            left.reply_tokens_per_stream,
+            right.reply_tokens_per_stream,
+            EventCounts(),
+            count_stats,
         ),
     )
 

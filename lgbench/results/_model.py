@@ -103,7 +103,7 @@ class LagFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 @final
 class EventCounts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Events per stream (after ``metadata``): counts, not milliseconds."""
+    """Counts per stream, not milliseconds: events (after ``metadata``), or reply tokens."""
 
     min: int | None = None
     mean: float | None = None
@@ -174,6 +174,8 @@ class Stream(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     reply_tokens: int = 0
     reply_tokens_per_s: float = 0.0
     stream_tokens_per_s: TokenRates = msgspec.field(default_factory=TokenRates)
+    #: Tokens of each reply stream (each run's output tokens), of the streams that carried one.
+    reply_tokens_per_stream: EventCounts = msgspec.field(default_factory=EventCounts)
 
 
 @final
@@ -206,6 +208,8 @@ class OperationHistograms(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     itl: HistogramState | UnsetType = UNSET
     #: Tokens per second of each chat reply stream, in thousandths (TOKEN_RATE_SCALE).
     reply_rates: HistogramState | UnsetType = UNSET
+    #: Tokens of each chat reply stream: counts, not µs.
+    reply_tokens: HistogramState | UnsetType = UNSET
 
 
 @final

@@ -35,7 +35,15 @@ from msgspec import UnsetType
 
 from lgbench._toml import format_duration
 from lgbench.metrics import IntervalSnapshot, LatencyRecorder, MetricKey
-from lgbench.results import LagFigures, Latency, Operation, Stream, Summary
+from lgbench.results import (
+    REPLY_RATE_SERIES,
+    LagFigures,
+    Latency,
+    Operation,
+    Stream,
+    Summary,
+    token_rate_stats,
+)
 from lgbench.thresholds._format import format_value
 from lgbench.workload import Metric, Threshold
 
@@ -59,11 +67,14 @@ MAX_WINDOW_FAILURES: Final = 20
 #: not, and says so.
 Status: TypeAlias = Literal["passed", "failed", "no_data", "too_short"]
 
+#: Each chat reply stream's tokens per second (a rate, in thousandths per interval).
+_TOKEN_RATE: Final = "tokens_per_s"
 _DERIVED: Final = {
     "ttfe": "ttfe",
     "queue_wait": "queue_wait",
     "ttft": "ttft",
     "itl": "itl",
+    _TOKEN_RATE: REPLY_RATE_SERIES,
 }
 _LAG_SERIES: Final = {"schedule_lag": "lgbench.schedule_lag", "event_loop_lag": "lgbench.loop_lag"}
 _LAG_SUMMARY: Final = {"schedule_lag": "schedule_lag_ms", "event_loop_lag": "event_loop_lag_ms"}
@@ -226,6 +237,10 @@ class _Accumulator:
         """The accumulated value in the report unit, or None when there is nothing to judge."""
         if self.recorder is not None:
             assert metric.stat is not None
+            if metric.name == _TOKEN_RATE:
+                # Each reply stream's rate (in thousandths), as the summary states it.
+                rate: float | None = getattr(token_rate_stats(self.recorder), metric.stat)
+                return rate
             return self.recorder.stats().to_ms()[metric.stat]
         if metric.name == "errors.rate":
             return 100.0 * self.errors / self.count if self.count else None
@@ -394,7 +409,7 @@ def _operation_value(metric: Metric, summary: Summary) -> tuple[float | None, st
     entry = section.get(metric.operation)
     if entry is None:
         return None, f"{metric.operation} never ran{where}"
-    if metric.name == "tokens_per_s":
+    if metric.name == _TOKEN_RATE:
         stream = entry.stream
         assert metric.stat is not None
         rates = stream.stream_tokens_per_s if isinstance(stream, Stream) else None

@@ -17,7 +17,7 @@ The grammar (``docs/thresholds.md`` explains each metric)::
                  | "dropped_iterations" | "anomalies"
                  | "schedule_lag." stat | "event_loop_lag." stat
     stat        := "min" | "mean" | "p50" | "p90" | "p95" | "p99" | "p99.9" | "p99_9" | "max"
-    rate-stat   := "min" | "p1" | "p10" | "p50" | "p90" | "mean" | "max"   whole run only
+    rate-stat   := "min" | "p1" | "p10" | "p50" | "p90" | "mean" | "max"
     condition   := operator number [unit] [ "in every" duration ]
     operator    := "<" | "<=" | ">" | ">=" | "==" | "!="       (also ≤ ≥ ≠)
     unit        := duration unit: "ns" | "us" | "µs" | "ms" | "s" | "m" | "h" ("1m30s" too)
@@ -114,7 +114,7 @@ _EMPTY_METRICS: Final = ("empty", "empty.rate")
 _EMPTY_OPERATIONS: Final = tuple(sorted(operation_names(lambda op: op.follows_run)))
 #: Each chat reply stream's tokens per second (summary ``stream.stream_tokens_per_s``): a rate,
 #: whose harmful tail is the low one, so its statistics are those of the summary, low ones too.
-#: It is kept per stream for the whole run, not interval by interval, so it takes no window.
+#: Logged per interval (the streams that ended in it), so it takes a window and may abort.
 _TOKEN_RATE: Final = "tokens_per_s"
 _TOKEN_RATE_STATS: Final = ("min", "p1", "p10", "p50", "p90", "mean", "max")
 _TOKEN_RATE_HELP: Final = ", ".join(_TOKEN_RATE_STATS)
@@ -131,8 +131,8 @@ _RUN_METRICS_HELP: Final = (
 _STATS_HELP: Final = ", ".join(_STAT_NAMES)
 _WINDOWABLE_HELP: Final = (
     "a metric lgbench sees interval by interval: a latency, ttfe, queue_wait, ttft, itl, "
-    "schedule_lag or "
-    "event_loop_lag statistic, errors.rate, errors.count, rate or count"
+    "tokens_per_s, schedule_lag or event_loop_lag statistic, errors.rate, errors.count, rate "
+    "or count"
 )
 _RUN_WIDE_NAMES: Final = (
     *_COUNTERS,
@@ -226,7 +226,6 @@ class Metric:
         return not self.drift and self.name not in (
             "dropped_iterations",
             "anomalies",
-            _TOKEN_RATE,
             *_EMPTY_METRICS,
         )
 
@@ -884,11 +883,6 @@ def build_threshold(
 
 def _whole_run(metric: Metric) -> str:
     """Why ``metric`` (not windowable) is judged on the whole run only."""
-    if metric.name == _TOKEN_RATE:
-        return (
-            "each chat reply stream's tokens per second is kept for the whole run, not "
-            "interval by interval (write it without a window)"
-        )
     return "it is known only at the end of the run"
 
 

@@ -5,12 +5,18 @@ by the checker (``reply_mismatch``): a whole run of them is valid."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from lgbench.check import check_history
 from lgbench.engine import RunOptions, run_workload
+from lgbench.export import export_run
+from lgbench.metrics import LatencyRecorder
+from lgbench.report import build_report
+from lgbench.results import token_rate_stats
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
@@ -35,6 +41,7 @@ steps = [
 [thresholds]
 "runs.stream.ttft.p95" = "< 30s"
 "runs.stream.itl.p50" = "< 30s"
+"runs.stream.tokens_per_s.p10" = { condition = "> 1/s in every 1s", abort_on_fail = true }
 "anomalies" = "== 0"
 """
 
@@ -54,6 +61,10 @@ async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
     streams = stream["streams"]
     assert streams == 4
     assert stream["reply_tokens"] == 6 * streams
+    # Each run's output tokens, per reply stream: the graph's 6, every time.
+    assert stream["reply_tokens_per_stream"] == {
+        "min": 6, "mean": 6.0, "p50": 6, "p99": 6, "max": 6, "total": 6 * streams,
+    }  # fmt: skip
     assert stream["reply_tokens_per_s"] > 0
     assert stream["ttft_ms"]["p50"] is not None and stream["itl_ms"]["p50"] is not None
     # The graph waits 30 ms between tokens. A token delivered late shortens only the gap
@@ -69,5 +80,36 @@ async def test_chat_streams_report_time_to_first_token_and_inter_token_latency(
     fastest_ms = result.summary["operations"]["runs.stream"]["latency_ms"]["min"]
     assert per_stream["max"] == pytest.approx(6 / (fastest_ms / 1000), rel=0.01)
     assert result.summary["thresholds"]["passed"] is True
+    # Judged second by second on the streams that ended in each, and able to abort.
+    (windowed,) = [
+        found
+        for found in result.summary["thresholds"]["results"]
+        if found["name"] == "runs.stream.tokens_per_s.p10"
+    ]
+    assert windowed["window_s"] == 1.0 and windowed["abort_on_fail"] is True
+    assert windowed["windows"]["evaluated"] >= 1 and not windowed["aborted_run"]
+    assert windowed["value"] >= per_stream["min"]
     check = result.summary["check"]
     assert check is not None and check["valid"] is True
+
+    # Per interval, the same rates are in intervals.hlog (their own tag): merged over the
+    # run, they are the summary's figures exactly; export and report read them back.
+    run_dir = tmp_path / "run"
+    merged = LatencyRecorder()
+    for line in (run_dir / "intervals.hlog").read_text().splitlines():
+        if line.startswith("Tag=runs.stream.tokens_per_s,"):
+            merged.merge(LatencyRecorder.from_blob(line.rsplit(",", 1)[1]))
+    assert merged.count == streams
+    logged = msgspec.structs.asdict(token_rate_stats(merged))
+    # The mean: the summary's is exact, a logged histogram keeps bucket values only.
+    assert logged.pop("mean") == pytest.approx(per_stream["mean"], rel=0.01)
+    assert logged == {stat: value for stat, value in per_stream.items() if stat != "mean"}
+    rates = export_run(run_dir, "csv", tmp_path / "export")
+    with rates.files["reply_rates"].open() as file:
+        rows = list(csv.DictReader(file))
+    assert {row["operation"] for row in rows} == {"runs.stream"}
+    assert sum(int(row["streams"]) for row in rows) == streams
+    with rates.files["intervals"].open() as file:
+        assert not any(row["series"].endswith("tokens_per_s") for row in csv.DictReader(file))
+    document = build_report(run_dir).read_text(encoding="utf-8")
+    assert '-tokens-per-s"' in document

@@ -211,3 +211,33 @@ def test_the_example_run_folder_exports(tmp_path: Path) -> None:
     table = pd.read_csv(result.files["operations"])
     load = table[table["scenario"] != "audit"]
     assert len(load) == sum(op["count"] for op in summary["operations"].values())
+
+
+def test_reply_rates_have_their_own_table_and_old_hlogs_none(tmp_path: Path) -> None:
+    """Chat reply rates (``<op>.tokens_per_s``, thousandths of a token per second) are not
+    latencies: their lines go to ``reply_rates`` in tokens per second, not to ``intervals``;
+    an .hlog from before the series has no such rows and nothing to complain about."""
+    from lgbench.export._tables import INTERVALS, REPLY_RATES, table_rows
+    from tests.report._fixtures import write_hlog
+
+    write_hlog(
+        tmp_path / "intervals.hlog",
+        {
+            "runs.stream": [[500_000] * 10] * 2,
+            "runs.stream.tokens_per_s": [[40_000] * 9 + [8_000], []],
+        },
+    )
+    issues: list[str] = []
+    rates = list(table_rows(REPLY_RATES, tmp_path, issues))
+    assert [row[:4] for row in rates] == [
+        (0.0, 1.0, "runs.stream", 10),
+        (1.0, 2.0, "runs.stream", 0),
+    ]
+    # min, p10, p50, mean, max in tokens per second (HDR bucket edges, within 0.1 %)
+    assert rates[0][4:] == pytest.approx((8.0, 8.0, 40.0, 36.8, 40.0), rel=0.002)
+    assert rates[1][4:] == (None,) * 5
+    assert {row[2] for row in table_rows(INTERVALS, tmp_path, issues)} == {"runs.stream"}
+    assert issues == []
+
+    write_hlog(tmp_path / "intervals.hlog", {"runs.stream": [[500_000]] * 2})
+    assert list(table_rows(REPLY_RATES, tmp_path, issues)) == [] and issues == []

@@ -8,6 +8,7 @@ a shift within the run-to-run noise (or the limit) is "no significant change".
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -304,31 +305,99 @@ def test_junit_says_no_significant_change_apart_from_a_regression(tmp_path: Path
             assert "95% CI" in out
 
 
-def test_reply_rates_are_shown_and_not_judged_without_per_interval_rates() -> None:
-    def chat_run(p10: float) -> RunData:
-        blocks = runs(1, 1)[0]
-        raw = summary([blocks])
-        raw["operations"]["op"]["stream"] = {
-            "streams": 500,
-            "reply_tokens": 10_000,
-            "stream_tokens_per_s": {"p10": p10, "p50": 40.0},
-        }
-        samples = run_data(blocks).samples
-        assert samples is not None
-        # A chat stream's ttfe, ttft and itl have intervals like its latency.
-        for series in ("ttfe", "ttft", "itl"):
-            samples.latency[f"op.{series}"] = blocks
-        return RunData("synthetic", raw, samples)
+def chat_run(p10: float, rates: list[Block] | None = None, *, streams: int = 500) -> RunData:
+    """A run whose streams carried chat replies; ``rates``: its per-interval tokens/s per
+    stream (thousandths, as intervals.hlog logs them), None for a run from before they were
+    logged."""
+    blocks = runs(1, 1)[0]
+    raw = summary([blocks])
+    raw["operations"]["op"]["stream"] = {
+        "streams": streams,
+        "reply_tokens": 10_000,
+        "stream_tokens_per_s": {"p10": p10, "p50": 40.0},
+    }
+    samples = run_data(blocks).samples
+    assert samples is not None
+    # A chat stream's ttfe, ttft and itl have intervals like its latency.
+    for series in ("ttfe", "ttft", "itl"):
+        samples.latency[f"op.{series}"] = blocks
+    if rates is not None:
+        samples.latency["op.tokens_per_s"] = rates
+    return RunData("synthetic", raw, samples)
 
-    comparison = compare_runs([chat_run(30.0)], [chat_run(10.0)], resamples=200)
+
+def rate_blocks(seed: int, tokens_per_s: float, *, seconds: int = 20) -> list[Block]:
+    """``seconds`` intervals of 25 streams each, their rates log-normal around
+    ``tokens_per_s`` (in thousandths, as logged)."""
+    rng = np.random.default_rng(seed)
+    return run_blocks(rng, median_ms=tokens_per_s, seconds=seconds, per_second=25, sigma=0.3)
+
+
+def test_reply_rates_are_shown_and_not_judged_for_runs_without_per_interval_rates() -> None:
+    # An old baseline (no <op>.tokens_per_s in its intervals.hlog) against a new run.
+    comparison = compare_runs(
+        [chat_run(30.0)], [chat_run(10.0, rate_blocks(2, 10.0))], resamples=200
+    )
     (operation,) = comparison.operations
     rows = {row.label: row for row in operation.metrics if row.label.startswith("tok/s")}
     assert (rows["tok/s p10"].base, rows["tok/s p10"].new) == (30.0, 10.0)
     assert all(not row.gated and row.outcome == "not gated" for row in rows.values())
-    assert "not per interval" in str(rows["tok/s p10"].note)
+    assert "recorded before lgbench logged them" in str(rows["tok/s p10"].note)
     assert comparison.passed  # a third of the rate gone, and still no regression called
     console = Console(record=True, width=100)
     render_comparison(comparison, console)
-    assert "tok/s: shown, not gated: each reply stream's tokens/s is kept for the whole run" in (
+    assert "tok/s: shown, not gated: a run's intervals.hlog has no per-interval tokens/s" in (
         console.export_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("new_rate", "verdict"),
+    [
+        pytest.param(40.0, "no significant change", id="same"),
+        pytest.param(20.0, "regression", id="halved"),
+        pytest.param(80.0, "improvement", id="doubled"),
+    ],
+)
+def test_reply_rates_are_resampled_from_their_intervals_lower_is_worse(
+    new_rate: float, verdict: str
+) -> None:
+    base = chat_run(30.0, rate_blocks(1, 40.0))
+    new = chat_run(30.0, rate_blocks(2, new_rate))
+    comparison = compare_runs([base], [new], resamples=400)
+    (operation,) = comparison.operations
+    rows = {row.label: row for row in operation.metrics if row.label.startswith("tok/s")}
+    assert set(rows) == {"tok/s p10", "tok/s p50"}
+    median = rows["tok/s p50"]
+    assert median.gated and median.unit == "/s" and median.outcome == verdict
+    # The figures come from the logged intervals (tokens/s), not from the summaries.
+    assert median.base == pytest.approx(40.0, rel=0.1)
+    assert median.new == pytest.approx(new_rate, rel=0.1)
+    assert median.low is not None and median.high is not None and median.low <= median.high
+    assert rows["tok/s p10"].outcome == verdict
+    assert comparison.passed is (verdict != "regression")
+    if verdict == "regression":
+        assert any("op tokens/s per reply stream p50 -" in line for line in comparison.regressions)
+        assert median.explanation is not None and "lies below -10%" in median.explanation
+    console = Console(record=True, width=100)
+    render_comparison(comparison, console, explain=True)
+    text = console.export_text()
+    assert re.search(r"tok/s p50 .*" + verdict[:14], text)
+    assert "op tok/s p50: change" in text
+
+
+def test_reply_rates_with_few_streams_or_few_intervals_are_not_judged() -> None:
+    few = compare_runs(
+        [chat_run(30.0, rate_blocks(1, 40.0, seconds=2))],
+        [chat_run(30.0, rate_blocks(2, 10.0, seconds=2))],
+        resamples=200,
+    )
+    rows = {row.label: row for row in few.operations[0].metrics if row.label.startswith("tok/s")}
+    assert rows["tok/s p50"].outcome == NO_INTERVALS and few.passed
+    # p10 needs ten streams a side before it is more than the slowest stream.
+    lonely = compare_runs(
+        [chat_run(30.0, [{40_000: 1}] * 5)], [chat_run(30.0, [{10_000: 1}] * 5)], resamples=200
+    )
+    rows = {r.label: r for r in lonely.operations[0].metrics if r.label.startswith("tok/s")}
+    assert not rows["tok/s p10"].gated and rows["tok/s p10"].note == "not gated: 5 streams < 10"
+    assert rows["tok/s p50"].gated

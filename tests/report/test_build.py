@@ -284,12 +284,15 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
             "ttft_ms": {"p50": 210.0, "p99": 480.0},
             "itl_ms": {"p50": 31.0, "p99": 77.0},
             "stream_tokens_per_s": {"min": 4.25, "p10": 9.5, "p50": 22.75, "max": 40.0},
+            "reply_tokens_per_stream": {"min": 5, "p50": 20, "max": 60, "total": 3000},
         }
     )
     (run_dir / "summary.json").write_text(json.dumps(summary))
     text = re.sub(r"<[^>]+>", " ", build_report(run_dir).read_text(encoding="utf-8"))
     assert "chat replies" in text and "tokens / s per stream p50" in text
-    cells = r"\s+".join(("3,000", "100.0", "210.0", "480.0", "31.00", "77.00", "22.75", "9.500"))
+    cells = r"\s+".join(
+        ("3,000", "20", "60", "100.0", "210.0", "480.0", "31.00", "77.00", "22.75", "9.500")
+    )
     row = re.search(r"runs\.stream\s+" + cells.replace(".", r"\.") + r"\s+4\.250", text)
     assert row is not None, text[text.find("chat replies") :][:600]
     # No per-interval ttft or itl in the synthetic hlog: no plot of them.
@@ -304,6 +307,8 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
             "runs.stream": [[500_000] * 3] * seconds,
             "runs.stream.ttft": [[200_000, 200_000, 400_000]] * 5 + [[800_000] * 3] * 5,
             "runs.stream.itl": [[30_000] * 99 + [70_000]] * seconds,
+            # Each stream's tokens/s in thousandths: nine streams at 40/s, one at 8/s.
+            "runs.stream.tokens_per_s": [[40_000] * 9 + [8_000]] * seconds,
         },
     )
     by_name = {
@@ -318,6 +323,15 @@ def test_the_report_shows_chat_replies_as_llm_serving_is_measured(tmp_path: Path
     itl = {t["name"]: t["y"] for t in by_name["itl"]["data"]}
     assert itl["runs.stream itl p50"][0] == pytest.approx(30.0, rel=0.01)
     assert itl["runs.stream itl p99"][0] == pytest.approx(30.0, rel=0.01)
+    # Each stream's tokens per second, per interval: its median and its slow tail (p10),
+    # not in the timings' table nor the operations'.
+    assert "tokens per second" in by_name["tokens-per-s"]["layout"]["title"]["text"]
+    rates = {t["name"]: t["y"] for t in by_name["tokens-per-s"]["data"]}
+    assert set(rates) == {"runs.stream tokens/s p50", "runs.stream tokens/s p10"}
+    assert rates["runs.stream tokens/s p50"][0] == pytest.approx(40.0, rel=0.01)
+    assert rates["runs.stream tokens/s p10"][0] == pytest.approx(8.0, rel=0.01)
+    page = build_report(run_dir).read_text(encoding="utf-8")
+    assert "runs.stream.tokens_per_s</code>" not in page
     # Intervals past the hlog's last one (the run lasted longer) are gaps, not zeros.
     assert itl["runs.stream itl p99"][seconds:] == [None] * (
         len(itl["runs.stream itl p99"]) - seconds
@@ -353,3 +367,26 @@ def test_the_report_shows_latency_and_errors_per_user(tmp_path: Path) -> None:
     summary["tags"] = {}
     (run_dir / "summary.json").write_text(json.dumps(summary))
     assert "slowest p99" not in build_report(run_dir).read_text(encoding="utf-8")
+
+
+def test_a_killed_runs_reply_rates_are_no_operation_nor_a_timing(tmp_path: Path) -> None:
+    """Without summary.json the operations come from the .hlog's tags: a reply-rate tag
+    (thousandths of a token per second, not µs) is neither an operation nor a timing, and
+    still plotted as a rate."""
+    run_dir = tmp_path / "run"
+    synthetic_run(run_dir)
+    (run_dir / "summary.json").unlink()
+    write_hlog(
+        run_dir / "intervals.hlog",
+        {
+            "runs.stream": [[500_000] * 3] * 5,
+            "runs.stream.ttfe": [[100_000] * 3] * 5,
+            "runs.stream.tokens_per_s": [[30_000] * 3] * 5,
+        },
+    )
+    page = build_report(run_dir).read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "runs.stream.tokens_per_s" not in text
+    by_name = {spec["id"].split("-", 2)[2]: spec for spec in figures(page)}
+    rates = {t["name"]: t["y"] for t in by_name["tokens-per-s"]["data"]}
+    assert rates["runs.stream tokens/s p50"][0] == pytest.approx(30.0, rel=0.01)

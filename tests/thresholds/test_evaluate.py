@@ -547,3 +547,64 @@ def test_state_does_not_grow_with_the_run() -> None:
     # 10x more intervals, and the evaluator holds no more than it did (a few kB of slack for
     # interpreter caches): one accumulator per threshold and at most 20 failed windows.
     assert after_long - after_short < 16_000
+
+
+def rates(tokens_per_s: list[float]) -> OperationMetrics:
+    """Chat reply streams that ended in an interval, each at its tokens/s (thousandths)."""
+    metrics = OperationMetrics()
+    for rate in tokens_per_s:
+        metrics.record_value(round(rate * 1000))
+    return metrics
+
+
+REPLY_RATES = MetricKey("runs.stream.tokens_per_s", "chat")
+
+
+def slow_replies(t: int) -> tuple[dict[MetricKey, OperationMetrics], dict[MetricKey, Any]]:
+    """Ten reply streams a second at 40 tokens/s, except from 10 s to 20 s, when one in
+    five crawls at 4 tokens/s; none end from 30 s on (nothing to judge)."""
+    if t >= 30:
+        return {}, {}
+    slow = 10 <= t < 20
+    return {}, {REPLY_RATES: rates([4.0 if slow and i % 5 == 0 else 40.0 for i in range(10)])}
+
+
+def test_reply_rates_are_judged_window_by_window_low_tail_first() -> None:
+    evaluator = ThresholdEvaluator(
+        [
+            threshold("runs.stream.tokens_per_s.p10", "> 20/s in every 10s"),
+            threshold("runs.stream.tokens_per_s.p50", ">= 30/s in every 10s"),
+            threshold("runs.stream{scenario=other}.tokens_per_s.p10", "> 20/s in every 10s"),
+        ]
+    )
+    feed(evaluator, 40, slow_replies)
+    tail, median, other = evaluator.finish(SUMMARY).results
+    assert tail.windows is not None and median.windows is not None
+    # The middle window's slowest tenth ran at 4 tokens/s; the window without streams is
+    # skipped, not judged as 0.
+    assert (tail.status, tail.windows.evaluated, tail.windows.failed) == ("failed", 3, 1)
+    assert (tail.windows.skipped, tail.value) == (1, pytest.approx(4.0, rel=1e-3))
+    assert tail.windows.worst is not None and tail.windows.worst.start_s == 10.0
+    assert "p10 tokens per second of a chat reply stream of runs.stream failed in 1 of 3" in (
+        tail.reason
+    )
+    assert "4/s" in tail.reason and "limit > 20/s" in tail.reason
+    assert (median.status, median.value) == ("passed", pytest.approx(40.0, rel=1e-3))
+    assert other.status == "no_data"
+
+
+def test_a_reply_rate_aborts_windowed_or_on_its_running_value() -> None:
+    windowed = threshold("runs.stream.tokens_per_s.p10", "> 20/s in every 5s", abort_on_fail=True)
+    running = threshold("runs.stream.tokens_per_s.min", "> 5/s", abort_on_fail=True)
+    evaluator = ThresholdEvaluator([windowed, running])
+    assert evaluator.needs_intervals
+    returned = feed(evaluator, 30, slow_replies)
+    fired = {breach.threshold.name: t + 1 for t, found in enumerate(returned) for breach in found}
+    # The running minimum fails as soon as the first slow stream ends (10 s to 11 s); the
+    # window [10 s, 15 s) fails when it closes.
+    assert fired == {running.name: 11, windowed.name: 15}
+    breach = next(b for found in returned for b in found if b.threshold is running)
+    assert breach.value == pytest.approx(4.0, rel=1e-3)
+    assert "min tokens per second of a chat reply stream" in breach.reason
+    results = evaluator.finish(SUMMARY).results
+    assert all(result.aborted_run for result in results)

@@ -181,7 +181,7 @@ VALID = [
         "http.get.count", ">= 10 in every 1s",
         "http.get.count", Metric("count", "http.get"), ">=", 10.0, "", 1.0, id="count-window",
     ),
-    # each chat reply stream's tokens per second: a rate, low statistics too, whole run only
+    # each chat reply stream's tokens per second: a rate, low statistics too, windows too
     pytest.param(
         "runs.stream.tokens_per_s.p10", "> 20/s",
         "runs.stream.tokens_per_s.p10", Metric("tokens_per_s", "runs.stream", "p10"), ">", 20.0,
@@ -192,6 +192,11 @@ VALID = [
         "runs.join_stream{scenario=chat}.tokens_per_s.p1",
         Metric("tokens_per_s", "runs.join_stream", "p1", scenario="chat"), ">=", 10.0, "/s",
         None, id="reply-rate-per-minute-of-a-scenario",
+    ),
+    pytest.param(
+        "runs.stream.tokens_per_s.p10", "> 20/s in every 30s",
+        "runs.stream.tokens_per_s.p10", Metric("tokens_per_s", "runs.stream", "p10"), ">", 20.0,
+        "/s", 30.0, id="reply-rate-window",
     ),
 ]  # fmt: skip
 
@@ -311,9 +316,8 @@ INVALID = [
                  [("window", "dropped_iterations cannot be windowed")], id="window-on-dropped"),
     pytest.param("runs.wait.latency.p99.drift", "< 5%/h in every 1h",
                  [("window", "cannot be windowed")], id="window-on-drift"),
-    pytest.param("runs.stream.tokens_per_s.p10", "> 20/s in every 1m",
-                 [("window", "tokens per second is kept for the whole run, not interval by "
-                   "interval (write it without a window)")], id="window-on-reply-rate"),
+    pytest.param("runs.stream.tokens_per_s.p10", "> 20/s in every 500ms",
+                 [("window", "shorter than 1s")], id="reply-rate-window-too-short"),
     # tokens per second per reply stream: a rate of a streaming operation, with a rate's stats
     pytest.param("runs.stream.tokens_per_s.p99", "> 20/s",
                  [("key", 'tokens_per_s has no statistic "p99" (did you mean "p90"?)')],
@@ -358,11 +362,6 @@ def test_invalid_thresholds(key: str, condition: str, expected: list[tuple[str, 
             ("abort_on_fail", "anomalies cannot abort the run"), id="abort-on-anomalies",
         ),
         pytest.param(
-            "runs.stream.tokens_per_s.p10", "> 5/s", {"abort_on_fail": True},
-            ("abort_on_fail", "tokens_per_s.p10 cannot abort the run: each chat reply"),
-            id="abort-on-reply-rate",
-        ),
-        pytest.param(
             "runs.wait.latency.p99", "< 2s", {"abort_delay_s": 30.0},
             ("abort_delay", "abort_delay needs abort_on_fail = true"), id="delay-without-abort",
         ),
@@ -384,6 +383,9 @@ def test_abort_options_are_kept() -> None:
         True,
         30.0,
     )
+    # Each reply stream's tokens/s is logged per interval: it may abort, windowed or not.
+    rate = build("runs.stream.tokens_per_s.p10", "> 5/s", abort_on_fail=True)
+    assert rate.abort_on_fail and rate.metric.windowable
 
 
 def test_selectors_are_not_checked_without_names() -> None:

@@ -128,10 +128,10 @@ def test_positions_point_at_the_condition() -> None:
             id="condition-not-string",
         ),
         pytest.param(
-            # Reply rates are kept for the whole run: a window is refused where it is written.
-            '"runs.stream.tokens_per_s.p10" = { condition = "> 20/s", window = "1m" }\n',
-            [(1, 67, "runs.stream.tokens_per_s.p10 cannot be windowed: each chat reply")],
-            id="window-on-reply-rate",
+            # A window shorter than an interval is refused where it is written.
+            '"runs.stream.tokens_per_s.p10" = { condition = "> 20/s", window = "500ms" }\n',
+            [(1, 67, 'window "500ms" is shorter than 1s')],
+            id="reply-rate-window-too-short",
         ),
         pytest.param(
             '"runs.stream{tier=silver}.latency.p99" = "< 2s"\n',
