@@ -80,6 +80,10 @@ class WorkerState:
     intervals: int = 0
     lost_at_s: float | None = None
     history: dict[str, Any] = field(default_factory=dict)
+    #: A Ray worker's node, and the bytes of files copied back from it (None: written in
+    #: place, or a local process).
+    node: str | None = None
+    shipped_bytes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of ``summary.json``'s ``workers``."""
@@ -98,6 +102,8 @@ class WorkerState:
             "dropped": figures.get("dropped", 0),
             "history": history_name(self.number),
             "history_events": self.history.get("events"),
+            "node": self.node,
+            "shipped_bytes": self.shipped_bytes,
         }
 
 

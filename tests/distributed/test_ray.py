@@ -9,6 +9,8 @@ never ``ray stop``, never a bare ``ray.init()``.
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -21,7 +23,8 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray is
 
 from lgbench._secrets import Secret
 from lgbench.check import check_history
-from lgbench.distributed import RUN_MARKER, RayPool, history_name
+from lgbench.cli import main
+from lgbench.distributed import RUN_MARKER, RayPool, history_name, intervals_name
 from lgbench.engine import Overrides, RunOptions, SplitRun, run_workload
 from lgbench.errors import TargetError, UsageError
 from lgbench.history import read_history
@@ -37,8 +40,10 @@ def anyio_backend() -> tuple[str, dict[str, Any]]:
     return ("asyncio", {})
 
 
-@pytest.fixture(scope="module")
-def two_nodes() -> Iterator[Any]:
+def _start_two_nodes(scratch: Path) -> Any:
+    """A head node (the coordinator's) and a second node whose workers' temporary folder is
+    ``scratch``: a worker there writes its files away from the run folder, as on another
+    machine, and they must come back."""
     pytest.importorskip("ray", reason="needs the lgbench[ray] extra")
     from ray.cluster_utils import Cluster
 
@@ -47,11 +52,36 @@ def two_nodes() -> Iterator[Any]:
         head_node_args={"num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False},
     )
     try:
-        cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+        scratch.mkdir(parents=True, exist_ok=True)
+        cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1", env_vars={"TMPDIR": str(scratch)})
         cluster.wait_for_nodes()
+    except BaseException:
+        cluster.shutdown()
+        raise
+    cluster.scratch = scratch  # for the tests' eyes
+    return cluster
+
+
+@pytest.fixture(scope="module")
+def two_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    cluster = _start_two_nodes(tmp_path_factory.mktemp("second-node"))
+    try:
         yield cluster
     finally:
         cluster.shutdown()
+
+
+def _other_node(cluster: Any) -> Any:
+    (node,) = [node for node in cluster.list_all_nodes() if node is not cluster.head_node]
+    return node
+
+
+def _lgbench(*args: str) -> tuple[int, str]:
+    """``lgbench ARGS`` in this process, with its exit code and what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
 
 
 async def test_a_run_spans_both_nodes_with_the_same_result_shape(
@@ -84,6 +114,69 @@ async def test_a_run_spans_both_nodes_with_the_same_result_shape(
     import ray
 
     assert not ray.is_initialized()  # disconnected; the cluster is the test's to stop
+
+
+async def test_the_files_of_a_worker_on_another_node_come_back_to_the_run_folder(
+    two_nodes: Any, langgraph_url: str, tmp_path: Path
+) -> None:
+    """The second node's worker writes its history (rotated, compressed segments too) and its
+    interval log under that node's own temporary folder; at the end the coordinator copies
+    them into its run folder, where `lgbench check` reads every process's history."""
+    run_dir = tmp_path / "run"
+    result = await run_workload(
+        load_workload(WORKLOADS / "quickstart.toml"),
+        RunOptions(
+            target=langgraph_url,
+            out_dir=run_dir,
+            overrides=Overrides(duration_s=3.0, vus=2, graceful_stop_s=3.0),
+            report=False,
+            history_rotate_bytes=16 * 1024,
+        ),
+        checker=check_history,
+        load=RayPool(2, two_nodes.address),
+    )
+    assert not result.partial, result.stop_reason
+    summary = json.loads((run_dir / "summary.json").read_text())
+    workers = {w["node"]: w for w in summary["workers"]}
+    head, other = two_nodes.head_node.node_id, _other_node(two_nodes).node_id
+    assert set(workers) == {head, other}  # one worker on each node
+    assert workers[head]["shipped_bytes"] is None  # wrote into the run folder itself
+    away = workers[other]
+    number = away["worker"]
+    assert away["status"] == "finished"
+    shipped = [
+        path
+        for path in run_dir.iterdir()
+        if path.name in (history_name(number), intervals_name(number))
+        or path.name.startswith(f"history.w{number}-")
+    ]
+    assert {path.name for path in shipped} >= {history_name(number), intervals_name(number)}
+    assert any(path.name.endswith(".jsonl.gz") for path in shipped)  # rotated segments too
+    assert away["shipped_bytes"] == sum(path.stat().st_size for path in shipped)
+    # The scratch folder on its node is gone once its files are home.
+    assert not list(two_nodes.scratch.glob("lgbench-worker-*"))
+
+    # Its history is read like the others: every completion it wrote is in the summary.
+    completions: collections.Counter[str] = collections.Counter()
+    for n in (1, 2):
+        for event in read_history(run_dir / history_name(n)).events:
+            if event.get("type") in ("ok", "fail", "info"):
+                completions[event["f"]] += 1
+    assert {op: s["count"] for op, s in summary["operations"].items()} == dict(completions)
+    header = read_history(run_dir / history_name(number)).header
+    assert header is not None and header["worker"] == number
+    hlog = (run_dir / intervals_name(number)).read_text()
+    assert hlog.startswith("#") and len(hlog.splitlines()) > 3
+
+    code, printed = _lgbench("check", str(run_dir), "--out", str(tmp_path / "check.json"))
+    assert code == 0, printed
+    check = json.loads((tmp_path / "check.json").read_text())
+    assert check["valid"] is True
+    history = check["history"]
+    read = {Path(name).name for name in [*history["files"], *history["segments"]]}
+    assert {path.name for path in shipped if path.name.startswith("history")} <= read
+    assert history["events"] == summary["history"]["events"]
+    assert history["issues"] == [] and history["unpaired_invokes"] == 0
 
 
 async def test_too_few_cpus_is_a_clear_error_before_any_load(
