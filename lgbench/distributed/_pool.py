@@ -84,6 +84,8 @@ class WorkerState:
     #: place, or a local process).
     node: str | None = None
     shipped_bytes: int | None = None
+    #: Its history went with its node (a Ray worker lost away from the run folder).
+    history_gone: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of ``summary.json``'s ``workers``."""
@@ -100,8 +102,8 @@ class WorkerState:
             "loop_lag_p99_ms": figures.get("loop_lag_p99_ms"),
             "schedule_lag_p99_ms": figures.get("schedule_lag_p99_ms"),
             "dropped": figures.get("dropped", 0),
-            "history": history_name(self.number),
-            "history_events": self.history.get("events"),
+            "history": "" if self.history_gone else history_name(self.number),
+            "history_events": None if self.history_gone else self.history.get("events"),
             "node": self.node,
             "shipped_bytes": self.shipped_bytes,
         }
@@ -262,8 +264,8 @@ class WorkerPool:
         recorder.warn(
             f"worker.lost:{worker.number}",
             f"worker {worker.number} (pid {worker.pid}) was lost at {at_s:.1f} s (exit code"
-            f" {code}); its results up to its last interval are kept, its operations in flight"
-            " are unknown",
+            f" {'unknown' if code is None else code}); its results up to its last interval are"
+            " kept, its operations in flight are unknown",
         )
         recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
 

@@ -28,6 +28,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Sequence
@@ -52,6 +53,8 @@ node writes there directly."""
 _ACCEPT_TIMEOUT_S: Final = 120.0
 _FILES_TIMEOUT_S: Final = 60.0
 _CHUNK_BYTES: Final = 4 << 20
+_WATCH_S: Final = 1.0
+_ENDED_GRACE_S: Final = 5.0
 
 
 def run_ray_worker(
@@ -79,6 +82,13 @@ def run_ray_worker(
     conn = Client(address, authkey=authkey)
     worker_main(spec, conn)
     return scratch
+
+
+def _hang_up(conn: Connection) -> None:
+    """Shut ``conn``'s socket down: a thread blocked reading it gets end of file at once
+    (closing the descriptor would not wake it)."""
+    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(conn.fileno())) as sock:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _worker_files(scratch: Path, number: int) -> list[tuple[str, int]]:
@@ -225,19 +235,45 @@ class RayPool(WorkerPool):
         return all(node.get("NodeManagerAddress") in here for node in nodes)
 
     async def drive(self, recorder: Recorder, control: RunControl) -> None:
-        await super().drive(recorder, control)
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._watch_actors)
+            await super().drive(recorder, control)
+            group.cancel_scope.cancel()
         await anyio.to_thread.run_sync(self._collect_files, recorder)
+
+    async def _watch_actors(self) -> None:
+        """Hang up on a worker whose actor has ended (Ray found it or its node dead) while
+        its socket stays silent: a node that loses power or its network closes no socket,
+        and the worker's reader would wait for it for ever. The grace lets a finished
+        worker's last message, already on its way, be read first."""
+        ended: dict[int, float] = {}
+        while True:
+            await anyio.sleep(_WATCH_S)
+            for worker in self.workers:
+                if worker.status != "running":
+                    continue
+                if await anyio.to_thread.run_sync(worker.process.is_alive):
+                    continue
+                since = ended.setdefault(worker.number, time.monotonic())
+                if time.monotonic() - since >= _ENDED_GRACE_S:
+                    _hang_up(worker.conn)
 
     def _collect_files(self, recorder: Recorder) -> None:
         """The files of workers that wrote away from the run folder, copied into it a chunk
         at a time; a worker whose files cannot be had is a warning."""
-        assert self._run_dir is not None
+        if self._run_dir is None:
+            return  # nothing launched
         deadline = time.monotonic() + _FILES_TIMEOUT_S
         for worker in self.workers:
             process = worker.process
             assert isinstance(process, _ActorProcess)
             if worker.status == "lost":
-                continue  # its node's files went with it, or will never be complete
+                # Its files are complete only as far as it wrote them; away from the run
+                # folder they went with its node.
+                if not (self._run_dir / history_name(worker.number)).exists():
+                    worker.history_gone = True
+                    worker.history = {}
+                continue
             left = max(deadline - time.monotonic(), 0.1)
             try:
                 node, files = self._ray.get(process.done, timeout=left)

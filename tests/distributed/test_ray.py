@@ -12,11 +12,16 @@ import collections
 import contextlib
 import io
 import json
+import multiprocessing
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray is imported
@@ -24,10 +29,10 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray is
 from lgbench._secrets import Secret
 from lgbench.check import check_history
 from lgbench.cli import main
-from lgbench.distributed import RUN_MARKER, RayPool, history_name, intervals_name
-from lgbench.engine import Overrides, RunOptions, SplitRun, run_workload
+from lgbench.distributed import RUN_MARKER, RayPool, WorkerState, history_name, intervals_name
+from lgbench.engine import Overrides, Recorder, RunControl, RunOptions, SplitRun, run_workload
 from lgbench.errors import TargetError, UsageError
-from lgbench.history import read_history
+from lgbench.history import HistoryWriter, read_history
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
@@ -177,6 +182,130 @@ async def test_the_files_of_a_worker_on_another_node_come_back_to_the_run_folder
     assert {path.name for path in shipped if path.name.startswith("history")} <= read
     assert history["events"] == summary["history"]["events"]
     assert history["issues"] == [] and history["unpaired_invokes"] == 0
+
+
+def test_a_node_dying_mid_run_is_a_lost_worker_and_exit_3_with_require_all_workers(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    """The second node is removed mid-run (its raylet and its worker killed): the run goes on
+    with the head node's worker, the loss is a `worker.lost` marker, a fault and a warning, and
+    `--require-all-workers` turns it into exit code 3. Its own cluster: the node is gone after."""
+    cluster = _start_two_nodes(tmp_path / "second-node")
+    run_dir = tmp_path / "run"
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lgbench.cli",
+                "run",
+                str(WORKLOADS / "quickstart.toml"),
+                "--ray",
+                cluster.address,
+                "--workers",
+                "2",
+                "--require-all-workers",
+                "--target",
+                langgraph_url,
+                "--out",
+                str(run_dir),
+                "--duration",
+                "6s",
+                "--no-report",
+                "--quiet",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            _wait_for_the_load_on(cluster.scratch)
+            time.sleep(1.5)  # an interval or so delivered
+            cluster.remove_node(_other_node(cluster), allow_graceful=False)
+            _out, err = process.communicate(timeout=180)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    finally:
+        cluster.shutdown()
+    assert process.returncode == 3, err.decode()
+    assert "1 of 2 workers were lost" in err.decode()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    statuses = sorted(w["status"] for w in summary["workers"])
+    assert statuses == ["finished", "lost"]
+    (lost,) = [w for w in summary["workers"] if w["status"] == "lost"]
+    assert lost["intervals"] >= 1  # its results up to its last interval are in the run
+    # Its history was on the node: the summary counts only the files the run folder holds.
+    assert lost["history"] == "" and lost["history_events"] is None
+    assert not (run_dir / history_name(lost["worker"])).exists()
+    files = [run_dir / "history.jsonl"] + [
+        run_dir / w["history"] for w in summary["workers"] if w["history"]
+    ]
+    assert summary["history"]["events"] == sum(len(read_history(f).events) for f in files)
+    faults = [f for f in summary["faults"] if f["kind"] == "worker.lost"]
+    assert [f["name"] for f in faults] == [f"worker {lost['worker']}"]
+    assert any(f"worker {lost['worker']}" in warning for warning in summary["warnings"])
+    markers = read_history(run_dir / "history.jsonl").markers("worker.lost")
+    assert [m["value"]["worker"] for m in markers] == [lost["worker"]]
+    # Its history was on the node that died: the run folder holds the others', all valid.
+    code, printed = _lgbench("check", str(run_dir), "--out", str(tmp_path / "check.json"))
+    assert code == 0, printed
+    assert json.loads((tmp_path / "check.json").read_text())["valid"] is True
+
+
+def _wait_for_the_load_on(scratch: Path, timeout_s: float = 120.0) -> None:
+    """Until the worker on the second node has written history lines under ``scratch``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for path in scratch.glob("lgbench-worker-*/history.w*.jsonl"):
+            if path.stat().st_size > 2000:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the second node's worker never started its load")
+
+
+class _EndedActor:
+    """An actor Ray has found dead (or its node) while its socket stays silent, as when a
+    machine loses power: no end of file ever comes."""
+
+    exitcode = None
+
+    def is_alive(self) -> bool:
+        return False
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+    def terminate(self) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+
+async def test_a_worker_whose_actor_ended_in_silence_is_hung_up_on_and_lost(
+    tmp_path: Path,
+) -> None:
+    """Needs no Ray: the pool's watch sees the actor ended and hangs up on its socket, so the
+    run does not wait for ever for a worker that will never speak again."""
+    pool = RayPool(1, "local")
+    ours, theirs = multiprocessing.Pipe()  # a socket pair, as the actor's callback is
+    pool.workers.append(WorkerState(1, _EndedActor(), ours, pid=1, status="running"))
+    clock = time.monotonic
+    history = HistoryWriter.open(
+        tmp_path / "history.jsonl", clock=clock, origin_s=clock(), header={}
+    )
+    recorder = Recorder(clock=clock, origin_s=clock(), history=history)
+    try:
+        with anyio.fail_after(30):
+            await pool.drive(recorder, RunControl())
+    finally:
+        history.close()
+        theirs.close()
+    assert pool.workers[0].status == "lost"
+    markers = read_history(tmp_path / "history.jsonl").markers("worker.lost")
+    assert [m["value"]["worker"] for m in markers] == [1]
 
 
 async def test_too_few_cpus_is_a_clear_error_before_any_load(
