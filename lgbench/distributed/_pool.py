@@ -222,7 +222,9 @@ class WorkerPool:
             except (EOFError, OSError):
                 self._lost(worker, recorder)
                 return
-            recorder.absorb_interval(message["operations"], message["derived"])
+            recorder.absorb_interval(
+                message["operations"], message["derived"], message.get("reply_rates", ())
+            )
             worker.counts = message["counts"]
             worker.figures = message["figures"]
             worker.history = dict(message["history"])
