@@ -55,6 +55,7 @@ _FILES_TIMEOUT_S: Final = 60.0
 _CHUNK_BYTES: Final = 4 << 20
 _WATCH_S: Final = 1.0
 _ENDED_GRACE_S: Final = 5.0
+_DISCARD_TIMEOUT_S: Final = 5.0
 
 
 def run_ray_worker(
@@ -121,12 +122,19 @@ class _ActorProcess:
         self.actor = actor
         self.done = done
         self._killed = False
+        self.discarded = False
 
     @property
     def exitcode(self) -> int | None:
         if self._killed:
             return -9
-        return None if self.is_alive() else 0
+        if self.is_alive():
+            return None
+        try:
+            self._ray.get(self.done, timeout=0)
+        except Exception:  # it ended by an error: Ray knows no exit code
+            return None
+        return 0
 
     def is_alive(self) -> bool:
         if self._killed:
@@ -287,8 +295,16 @@ class RayPool(WorkerPool):
                     f" into the run folder: {exc}",
                 )
             finally:
-                with contextlib.suppress(Exception):
-                    process.actor.discard.remote()
+                self._discard(process)
+
+    def _discard(self, process: _ActorProcess) -> None:
+        """Have the actor remove its scratch folder (once; waited for: the cluster may be
+        shut down right after)."""
+        if process.discarded:
+            return
+        process.discarded = True
+        with contextlib.suppress(Exception):
+            self._ray.get(process.actor.discard.remote(), timeout=_DISCARD_TIMEOUT_S)
 
     def _copy_back(self, actor: Any, files: list[tuple[str, int]], timeout_s: float) -> int:
         assert self._run_dir is not None
@@ -312,6 +328,12 @@ class RayPool(WorkerPool):
             try:
                 await super().aclose()
             finally:
+                if self._ray is not None and self._ray.is_initialized():
+                    # A run cancelled before its files were copied: no scratch folder is
+                    # left on a node whose actor still lives.
+                    for worker in self.workers:
+                        if isinstance(worker.process, _ActorProcess):
+                            await anyio.to_thread.run_sync(self._discard, worker.process)
                 if self._listener is not None:
                     self._listener.close()
                 if self._run_dir is not None:
