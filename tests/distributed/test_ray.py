@@ -184,6 +184,60 @@ async def test_the_files_of_a_worker_on_another_node_come_back_to_the_run_folder
     assert history["issues"] == [] and history["unpaired_invokes"] == 0
 
 
+async def test_an_actor_killed_mid_run_is_a_lost_worker_whose_operations_in_flight_are_info(
+    two_nodes: Any, langgraph_url: str, tmp_path: Path
+) -> None:
+    """`ray.kill` of the worker actor on the coordinator's node (its history is in the run
+    folder): the run goes on with the other, the loss is marked, and its operations in
+    flight are declared info to the checker, never a failure."""
+    import ray
+
+    run_dir = tmp_path / "run"
+    pool = RayPool(2, two_nodes.address)
+
+    async def kill_the_worker_writing_here() -> None:
+        # Polling the run folder and the pool's state, which have no event to wait for.
+        while True:
+            here = [
+                w
+                for w in pool.workers
+                if w.status == "running" and w.intervals >= 1
+                and (run_dir / history_name(w.number)).exists()
+            ]  # fmt: skip
+            if here:
+                break
+            await anyio.sleep(0.05)
+        await anyio.to_thread.run_sync(ray.kill, here[0].process.actor)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(kill_the_worker_writing_here)
+        result = await run_workload(
+            load_workload(WORKLOADS / "quickstart.toml"),
+            RunOptions(
+                target=langgraph_url,
+                out_dir=run_dir,
+                overrides=Overrides(duration_s=4.0, vus=4, graceful_stop_s=2.0),
+                report=False,
+            ),
+            checker=check_history,
+            load=pool,
+        )
+    summary = result.summary
+    assert summary is not None
+    (lost,) = [w for w in summary["workers"] if w["status"] == "lost"]
+    assert [w["status"] for w in summary["workers"] if w is not lost] == ["finished"]
+    assert lost["history"] == history_name(lost["worker"])  # its history stays in the run
+    markers = read_history(run_dir / "history.jsonl").markers("worker.lost")
+    assert [m["value"]["worker"] for m in markers] == [lost["worker"]]
+    events = read_history(run_dir / history_name(lost["worker"])).events
+    completed = {e["invoke_index"] for e in events if e.get("type") in ("ok", "fail", "info")}
+    cut_short = sum(1 for e in events if e.get("type") == "invoke" and e["index"] not in completed)
+    for check in (result.check, check_history(run_dir)):
+        assert check is not None and check.valid is not False
+        assert check.history["lost_worker_invokes"] == cut_short
+        assert check.history["unpaired_invokes"] == 0
+
+
 def test_a_node_dying_mid_run_is_a_lost_worker_and_exit_3_with_require_all_workers(
     langgraph_url: str, tmp_path: Path
 ) -> None:
