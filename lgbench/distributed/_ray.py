@@ -287,7 +287,7 @@ class RayPool(WorkerPool):
                 node, files = self._ray.get(process.done, timeout=left)
                 worker.node = node
                 if files:
-                    worker.shipped_bytes = self._copy_back(process.actor, files, left)
+                    worker.shipped_bytes = self._copy_back(process.actor, files)
             except Exception as exc:  # Ray raises many kinds: all mean the files are not here
                 recorder.warn(
                     f"worker.files:{worker.number}",
@@ -306,7 +306,7 @@ class RayPool(WorkerPool):
         with contextlib.suppress(Exception):
             self._ray.get(process.actor.discard.remote(), timeout=_DISCARD_TIMEOUT_S)
 
-    def _copy_back(self, actor: Any, files: list[tuple[str, int]], timeout_s: float) -> int:
+    def _copy_back(self, actor: Any, files: list[tuple[str, int]]) -> int:
         assert self._run_dir is not None
         copied = 0
         for name, size in files:
@@ -314,7 +314,9 @@ class RayPool(WorkerPool):
                 offset = 0
                 while offset < size:
                     chunk = self._ray.get(
-                        actor.read.remote(name, offset, _CHUNK_BYTES), timeout=timeout_s
+                        # Per chunk: a long history takes as long as it takes, a stall not.
+                        actor.read.remote(name, offset, _CHUNK_BYTES),
+                        timeout=_FILES_TIMEOUT_S,
                     )
                     if not chunk:
                         break
