@@ -80,6 +80,12 @@ class WorkerState:
     intervals: int = 0
     lost_at_s: float | None = None
     history: dict[str, Any] = field(default_factory=dict)
+    #: A Ray worker's node, and the bytes of files copied back from it (None: written in
+    #: place, or a local process).
+    node: str | None = None
+    shipped_bytes: int | None = None
+    #: Its history went with its node (a Ray worker lost away from the run folder).
+    history_gone: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of ``summary.json``'s ``workers``."""
@@ -96,8 +102,10 @@ class WorkerState:
             "loop_lag_p99_ms": figures.get("loop_lag_p99_ms"),
             "schedule_lag_p99_ms": figures.get("schedule_lag_p99_ms"),
             "dropped": figures.get("dropped", 0),
-            "history": history_name(self.number),
-            "history_events": self.history.get("events"),
+            "history": "" if self.history_gone else history_name(self.number),
+            "history_events": None if self.history_gone else self.history.get("events"),
+            "node": self.node,
+            "shipped_bytes": self.shipped_bytes,
         }
 
 
@@ -214,7 +222,9 @@ class WorkerPool:
             except (EOFError, OSError):
                 self._lost(worker, recorder)
                 return
-            recorder.absorb_interval(message["operations"], message["derived"])
+            recorder.absorb_interval(
+                message["operations"], message["derived"], message.get("reply_rates", ())
+            )
             worker.counts = message["counts"]
             worker.figures = message["figures"]
             worker.history = dict(message["history"])
@@ -256,8 +266,8 @@ class WorkerPool:
         recorder.warn(
             f"worker.lost:{worker.number}",
             f"worker {worker.number} (pid {worker.pid}) was lost at {at_s:.1f} s (exit code"
-            f" {code}); its results up to its last interval are kept, its operations in flight"
-            " are unknown",
+            f" {'unknown' if code is None else code}); its results up to its last interval are"
+            " kept, its operations in flight are unknown",
         )
         recorder.import_counts(w.counts for w in self.workers if w.counts is not None)
 

@@ -47,7 +47,7 @@ never per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias, final
 
@@ -1120,18 +1120,30 @@ class Recorder:
 
     # -- one run, several processes ----------------------------------------------------------
 
-    def absorb_interval(self, operations: Mapping[str, Any], derived: Mapping[str, Any]) -> None:
+    def absorb_interval(
+        self,
+        operations: Mapping[str, Any],
+        derived: Mapping[str, Any],
+        reply_rates: Iterable[Sequence[Any]] = (),
+    ) -> None:
         """Add another process's closed interval into the live metrics.
 
         ``operations`` and ``derived`` are the :meth:`~lgbench.metrics.IntervalSnapshot.to_dict`
-        of that process's :meth:`snapshot`. The next :meth:`snapshot` here closes them into this
-        run's interval (its .hlog line) and totals: histograms are added bucket for bucket, so
-        every percentile is the one of all the processes' values together.
+        of that process's :meth:`snapshot`; ``reply_rates`` its snapshot's reply rates, as
+        ``(scenario, operation, LatencyRecorder.to_dict())``. The next :meth:`snapshot` here
+        closes them into this run's interval (its .hlog line, its reply rates) and totals:
+        histograms are added bucket for bucket, so every percentile is the one of all the
+        processes' values together.
         """
         for registry, state in ((self.registry, operations), (self.aux, derived)):
             for entry in state["metrics"]:
                 key = MetricKey.from_dict(entry["key"])
                 registry.metrics_for(key).merge_dict(entry["metrics"])
+        for scenario, operation, rates in reply_rates:
+            interval = self._interval_reply_rates.get((scenario, operation))
+            if interval is None:
+                interval = self._interval_reply_rates[scenario, operation] = LatencyRecorder()
+            interval.merge_dict(rates)
 
     def export_counts(self) -> dict[str, Any]:
         """What no histogram holds, cumulative, JSON-ready: each scope's counts and stream

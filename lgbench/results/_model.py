@@ -467,6 +467,10 @@ class Worker(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     dropped: int = 0
     history: str = ""
     history_events: int | None = None
+    #: ``--ray``: the Ray node it ran on, and the bytes of its files copied back from there
+    #: into the run folder (None: it wrote them in place).
+    node: str | None = None
+    shipped_bytes: int | None = None
 
 
 @final

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import msgspec
 import pytest
 from rich.console import Console
 
@@ -544,3 +546,73 @@ def test_users_tokens_reach_the_workers_in_memory_only(tmp_path: Path) -> None:
             if path.suffix == ".gz":
                 data = gzip.decompress(data)
             assert not any(s in data for s in signatures), path.name
+
+
+def test_reply_rates_of_the_workers_merge_exactly_live_and_in_the_summary() -> None:
+    """What a worker ships of its chat replies (each interval's per-stream rates, its
+    cumulative ones with its counts) adds up in the coordinator to the histogram of every
+    stream together: the live view's tok/s p10 and the summary's figures are exact."""
+    from lgbench.results import token_rate_stats
+    from tests.engine.test_runner_live import Clock, busy_recorder, chat_recorder
+
+    workers = [chat_recorder(Clock()) for _ in range(WORKERS)]
+    snapshots = [worker.snapshot(1.0) for worker in workers]
+    clock = Clock()
+    coordinator = busy_recorder(clock)
+    for snapshot in snapshots:
+        coordinator.absorb_interval(
+            snapshot.operations.to_dict(),
+            snapshot.derived.to_dict(),
+            [(s, o, rates.to_dict()) for (s, o), rates in snapshot.reply_rates.items()],
+        )
+    expected = LatencyRecorder()
+    for snapshot in snapshots:
+        expected.merge(snapshot.reply_rates[("chat", "runs.stream")])
+    merged = coordinator.snapshot(1.0).reply_rates[("chat", "runs.stream")]
+    assert merged.count == expected.count == 20 * WORKERS
+    assert merged.to_dict() == expected.to_dict()
+    assert dict(coordinator.snapshot(2.0).reply_rates) == {}  # handed over once
+
+    coordinator.import_counts(worker.export_counts() for worker in workers)
+    whole = coordinator.operations_summary(2.0)["runs.stream"]["stream"]["stream_tokens_per_s"]
+    assert whole == msgspec.structs.asdict(token_rate_stats(expected))
+
+
+def test_the_live_line_shows_the_workers_tokens_per_second(
+    langgraph_url: str, tmp_path: Path
+) -> None:
+    """chat-agents, shortened, over two workers: the plain live line carries the slowest
+    tokens/s p10 of the interval, and the summary the reply streams' rates."""
+    run_dir = tmp_path / "run"
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lgbench.cli",
+            "run",
+            str(WORKLOADS / "chat-agents.toml"),
+            "--workers",
+            "2",
+            "--target",
+            langgraph_url,
+            "--out",
+            str(run_dir),
+            "--duration",
+            "11s",
+            "--graceful-stop",
+            "3s",
+            "--no-report",
+            "--no-live",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    # Thresholds of a shortened run may miss (4); anything else is a failure here.
+    assert process.returncode in (0, 4), process.stdout + process.stderr
+    lines = re.findall(r"slowest tokens/s p10 ([0-9.]+)/s", process.stdout)
+    assert lines and all(float(rate) > 0 for rate in lines), process.stdout
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rates = summary["operations"]["runs.stream"]["stream"]["stream_tokens_per_s"]
+    assert rates["p10"] is not None and 0 < rates["min"] <= rates["p10"] <= rates["max"]
