@@ -22,17 +22,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lgbench"
 #: the backend probe); ``_toml`` is what the workload, fault and threshold tables share;
 #: ``operations`` is what every operation is, which the history, the workload and the
 #: checker all ask. The
-#: engine sits above check, gate, report and thresholds because its runner still calls them at
-#: the end of a run. The live metrics exporters (``monitor``) hear the engine's runs, and the
-#: command line starts them.
+#: engine sits beside check, gate, report and thresholds, so it may import none of them (the
+#: thresholds it judges live reach it as a Protocol's implementation); the run layer (``run``)
+#: above it starts the target, hands the load to the engine and calls them at the end of a
+#: run. The live metrics exporters (``monitor``) hear the engine's runs, and the command line
+#: starts them.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"lgbench"}),
     frozenset({"_toml", "client", "metrics", "graphs"}),
     frozenset({"operations"}),
     frozenset({"history", "server", "faults", "observe", "results"}),
     frozenset({"workload"}),
-    frozenset({"check", "export", "gate", "report", "thresholds"}),
-    frozenset({"engine"}),
+    frozenset({"check", "engine", "export", "gate", "report", "thresholds"}),
+    frozenset({"run"}),
     frozenset({"distributed", "monitor"}),
     frozenset({"cli"}),
 )

@@ -22,9 +22,10 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before Ray is
 from lgbench._secrets import Secret
 from lgbench.check import check_history
 from lgbench.distributed import RUN_MARKER, RayPool, history_name
-from lgbench.engine import Overrides, RunOptions, SplitRun, run_workload
+from lgbench.engine import Overrides, SplitRun
 from lgbench.errors import TargetError, UsageError
 from lgbench.history import read_history
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

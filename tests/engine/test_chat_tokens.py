@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import RunOptions, run_workload
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]
