@@ -115,6 +115,18 @@ def test_packages_import_only_from_lower_layers() -> None:
     assert upward == []
 
 
+def test_the_engine_leaves_the_post_run_work_to_the_run_layer() -> None:
+    """The checker, thresholds, gate and report run after the load: the engine calls none of
+    them (the layers say so too, this says why)."""
+    post_run = {"check", "gate", "report", "thresholds"}
+    found = [
+        f"{where}: imports {module}"
+        for where, source, module in _edges()
+        if source == "engine" and _unit(module) in post_run
+    ]
+    assert found == []
+
+
 def test_no_package_reaches_into_another_ones_private_modules() -> None:
     reaching = [
         f"{where}: {source} imports {module}"
