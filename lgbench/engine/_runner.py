@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Protocol, final
 
 import anyio
+import msgspec
 from msgspec.structs import replace
 
 import lgbench
@@ -687,13 +688,14 @@ class LoadRun:
         data = self._summary_data(recorder, ended.now_s, ended.partial, ended.reason, ended.hgrm)
         if self.load is not None:
             self._merge_workers(data)
+        summary = self._to_summary(data)
         failing = never_succeeded(
-            data["operations"],
+            {name: msgspec.to_builtins(op) for name, op in summary.operations.items()},
             self.workload.expected,
-            (route["operation"] for route in data["unsupported"]),
+            (route.operation for route in summary.unsupported),
         )
         return replace(
-            self._to_summary(data),
+            summary,
             never_succeeded=summary_part(failing, tuple[NeverSucceeded, ...], source=_SUMMARY),
             # An operation the server does not implement was already warned about, by name.
             warnings=(
@@ -764,7 +766,7 @@ class LoadRun:
         files = self.files if files is None else files
         duration_s = max(now_s - self.origin_s, 0.0)
         schedule_lag, loop_lag = recorder.lag_summary()
-        operations = recorder.operations_summary(duration_s)
+        operations = recorder.operations(duration_s)
         scenarios: dict[str, Any] = {}
         for name, stats in recorder.scenarios.items():
             active_s = stats.elapsed_s(now_s)
@@ -789,10 +791,10 @@ class LoadRun:
                     "duration_ms": iteration_time.stats().to_ms(),
                 },
                 "dropped_iterations": stats.dropped,
-                "operations": recorder.operations_summary(active_s, name),
+                "operations": recorder.operations(active_s, name),
             }
             scenarios[name]["iterations"]["skipped_operations"] = sum(
-                op["skipped"]["after_failure"] for op in scenarios[name]["operations"].values()
+                op.skipped.after_failure for op in scenarios[name]["operations"].values()
             )
         return {
             "schema_version": SUMMARY_SCHEMA_VERSION,
@@ -816,7 +818,7 @@ class LoadRun:
             "operations": operations,
             "scenarios": scenarios,
             "tags": {
-                f"{name}={value}": recorder.operations_summary(duration_s, tag=(name, value))
+                f"{name}={value}": recorder.operations(duration_s, tag=(name, value))
                 for name, value in recorder.tags()
             },
             "dropped_iterations": sum(s.dropped for s in recorder.scenarios.values()),
@@ -825,7 +827,7 @@ class LoadRun:
             "schedule_lag_ms": schedule_lag,
             "event_loop_lag_ms": loop_lag,
             "out_of_range": {
-                name: op["out_of_range"] for name, op in operations.items() if op["out_of_range"]
+                name: op.out_of_range for name, op in operations.items() if op.out_of_range
             },
             "unsupported": recorder.routes.to_list(),
             "warnings": list(recorder.warnings),
