@@ -136,8 +136,8 @@ class RunOptions:
     becomes a compressed segment and a fresh file continues it (None: never), so a soak's
     history stays readable and its disk use modest. ``audit``: the post-run audit and its
     budget (it also needs the workload's ``audit``; ``--no-audit`` turns it off).
-    ``listeners``: told of the run's figures as they come (:class:`RunListener`: the live
-    metrics exporters).
+    ``listeners``: told of the run's figures as they come
+    (:class:`~lgbench.engine.RunListener`: the live metrics exporters).
     """
 
     target: str | None = None
