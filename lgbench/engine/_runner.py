@@ -303,6 +303,7 @@ def _add_workers(summary: dict[str, Any], found: Mapping[str, Any]) -> None:
 
 
 def write_summary(path: Path, summary: Summary) -> None:
+    """Write ``summary`` as ``path`` whole: a reader sees the old file or the new one."""
     write_atomically(path, summary.to_json())
 
 
