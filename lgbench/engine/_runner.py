@@ -61,7 +61,26 @@ from lgbench.metrics import (
     format_percentile_distribution,
 )
 from lgbench.observe import DriftTracker
-from lgbench.results import SCHEMA_VERSION, Fault, NeverSucceeded, Summary, summary_part
+from lgbench.results import (
+    SCHEMA_VERSION,
+    Audit,
+    Fault,
+    Files,
+    HistoryFigures,
+    Iterations,
+    LagFigures,
+    Latency,
+    NeverSucceeded,
+    Observation,
+    Scenario,
+    Server,
+    Summary,
+    Target,
+    UnsupportedRoute,
+    Worker,
+    WorkloadInfo,
+    summary_part,
+)
 from lgbench.workload import BurstConfig, ScenarioConfig, Threshold, Workload, dump_workload
 
 __all__ = [
@@ -287,19 +306,25 @@ def register_scenario(
     )
 
 
-def _add_workers(summary: dict[str, Any], found: Mapping[str, Any]) -> None:
-    """What a split run's workers add to the coordinator's summary data (``found``:
+def _add_workers(summary: Summary, found: Mapping[str, Any]) -> Summary:
+    """What a split run's workers add to the coordinator's summary (``found``:
     :meth:`SplitLoad.summary`): their entries, the routes they found missing, and their
     history files' figures, so ``history`` counts every file of the run as one process's would.
     """
-    summary["workers"] = found["workers"]
-    summary["unsupported"] = [*summary["unsupported"], *found["unsupported"]]
-    ours, theirs = summary["history"], found["history"]
-    summary["history"] = {
-        "events": ours["events"] + theirs["events"],
-        "segments": ours["segments"] + theirs["segments"],
-        "compression_errors": [*ours["compression_errors"], *theirs["compression_errors"]],
-    }
+    ours, theirs = summary.history, found["history"]
+    return replace(
+        summary,
+        workers=summary_part(found["workers"], tuple[Worker, ...], source=_SUMMARY),
+        unsupported=(
+            *summary.unsupported,
+            *summary_part(found["unsupported"], tuple[UnsupportedRoute, ...], source=_SUMMARY),
+        ),
+        history=HistoryFigures(
+            events=ours.events + theirs["events"],
+            segments=ours.segments + theirs["segments"],
+            compression_errors=(*ours.compression_errors, *theirs["compression_errors"]),
+        ),
+    )
 
 
 def write_summary(path: Path, summary: Summary) -> None:
@@ -614,10 +639,9 @@ class LoadRun:
                 faults.extend(summary_part(split["faults"], tuple[Fault, ...], source=_SUMMARY))
 
         def write() -> None:
-            data = self._summary_data(frozen, now_s, True, _CHECKPOINT_REASON, {}, files=files)
+            checkpoint = self._summary(frozen, now_s, True, _CHECKPOINT_REASON, {}, files=files)
             if split is not None:
-                _add_workers(data, split)
-            checkpoint = self._to_summary(data)
+                checkpoint = _add_workers(checkpoint, split)
             if faults is not None:
                 checkpoint = replace(checkpoint, faults=tuple(faults))
             with self.summary_lock:
@@ -686,10 +710,9 @@ class LoadRun:
         recorder, ended = self.recorder, self.ended
         if recorder is None or ended is None:
             raise RuntimeError("the load has not ended: it has no summary yet")
-        data = self._summary_data(recorder, ended.now_s, ended.partial, ended.reason, ended.hgrm)
+        summary = self._summary(recorder, ended.now_s, ended.partial, ended.reason, ended.hgrm)
         if self.load is not None:
-            self._merge_workers(data)
-        summary = self._to_summary(data)
+            summary = self._merge_workers(summary)
         failing = never_succeeded(
             {name: msgspec.to_builtins(op) for name, op in summary.operations.items()},
             self.workload.expected,
@@ -700,38 +723,37 @@ class LoadRun:
             never_succeeded=summary_part(failing, tuple[NeverSucceeded, ...], source=_SUMMARY),
             # An operation the server does not implement was already warned about, by name.
             warnings=(
-                *data["warnings"],
+                *summary.warnings,
                 *(never_succeeded_message(e) for e in failing if not e["unsupported"]),
             ),
         )
 
-    def _merge_workers(self, summary: dict[str, Any]) -> None:
+    def _merge_workers(self, summary: Summary) -> Summary:
         """The workers' own figures: one entry each, lost workers as faults, missing routes."""
         assert self.load is not None
         found = self.load.summary()
-        _add_workers(summary, found)
+        summary = _add_workers(summary, found)
         # Judged with the workload's own faults (a lost worker is a fault of the generator).
         self.faults.extend(summary_part(found["faults"], tuple[Fault, ...], source=_SUMMARY))
         lost = [w for w in found["workers"] if w["status"] not in ("finished", "stopped")]
         if lost:
             names = ", ".join(f"{w['worker']} ({w['status']})" for w in lost)
-            summary["warnings"].append(
+            warning = (
                 f"not every worker finished: {names}; their results up to their last interval"
                 " are kept"
             )
+            summary = replace(summary, warnings=(*summary.warnings, warning))
+        return summary
 
-    def _audit_summary(self, recorder: Recorder) -> dict[str, Any]:
+    def _audit_summary(self, recorder: Recorder) -> Audit:
         progress = self.audit
         if progress is None:
             enabled = self.options.audit.enabled and self.workload.audit
-            return {
-                "ran": False,
-                "reason": "interrupted" if enabled else "turned off",
-            }
-        summary = progress.to_dict()
-        summary["ran"] = True
-        summary["operations"] = recorder.audit_operations(summary["duration_s"])
-        return summary
+            return Audit(ran=False, reason="interrupted" if enabled else "turned off")
+        figures = progress.to_dict()
+        audit = summary_part(figures, Audit, source=_SUMMARY)
+        operations = recorder.audit_operations(figures["duration_s"])
+        return replace(audit, ran=True, operations=operations)
 
     def _write_hgrm(self, recorder: Recorder) -> dict[str, str]:
         written: dict[str, str] = {}
@@ -745,12 +767,7 @@ class LoadRun:
             written[operation] = name
         return written
 
-    @staticmethod
-    def _to_summary(data: dict[str, Any]) -> Summary:
-        # Through the model: a key it does not know (a renamed one) fails here, loudly.
-        return Summary.from_builtins(data, source=f"the run's {_SUMMARY}")
-
-    def _summary_data(
+    def _summary(
         self,
         recorder: Recorder,
         now_s: float,
@@ -759,7 +776,7 @@ class LoadRun:
         hgrm: dict[str, str],
         *,
         files: Mapping[str, Path] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Summary:
         """The summary of ``recorder``: the live one on the loop, or a copy in a thread.
 
         ``files``: the run's files (default: as now); a thread gets a copy taken on the loop.
@@ -768,76 +785,89 @@ class LoadRun:
         duration_s = max(now_s - self.origin_s, 0.0)
         schedule_lag, loop_lag = recorder.lag_summary()
         operations = recorder.operations(duration_s)
-        scenarios: dict[str, Any] = {}
+        scenarios: dict[str, Scenario] = {}
         for name, stats in recorder.scenarios.items():
             active_s = stats.elapsed_s(now_s)
             iteration_time: LatencyRecorder = stats.iteration_time
-            scenarios[name] = {
-                "executor": stats.executor,
-                "model": stats.model,
-                "description": stats.description,
-                "tags": stats.tags,
-                "start_time_s": stats.start_time_s,
-                "planned_duration_s": stats.planned_s,
-                "ran_s": active_s,
-                "started": stats.started_s is not None,
-                "max_vus": stats.max_vus,
-                "vus_allocated": stats.allocated_vus,
-                "iterations": {
-                    "started": stats.started,
-                    "finished": stats.finished,
-                    "failed": stats.failed,
-                    "interrupted": stats.interrupted,
-                    "rate_per_s": stats.started / active_s if active_s > 0 else 0.0,
-                    "duration_ms": iteration_time.stats().to_ms(),
-                },
-                "dropped_iterations": stats.dropped,
-                "operations": recorder.operations(active_s, name),
-            }
-            scenarios[name]["iterations"]["skipped_operations"] = sum(
-                op.skipped.after_failure for op in scenarios[name]["operations"].values()
+            scenario_operations = recorder.operations(active_s, name)
+            scenarios[name] = Scenario(
+                executor=stats.executor,
+                model=stats.model,
+                description=stats.description,
+                tags=dict(stats.tags),
+                start_time_s=float(stats.start_time_s),
+                planned_duration_s=_seconds(stats.planned_s),
+                ran_s=float(active_s),
+                started=stats.started_s is not None,
+                max_vus=stats.max_vus,
+                vus_allocated=stats.allocated_vus,
+                iterations=Iterations(
+                    started=stats.started,
+                    finished=stats.finished,
+                    failed=stats.failed,
+                    interrupted=stats.interrupted,
+                    rate_per_s=stats.started / active_s if active_s > 0 else 0.0,
+                    duration_ms=Latency(**iteration_time.stats().to_ms()),
+                    skipped_operations=sum(
+                        op.skipped.after_failure for op in scenario_operations.values()
+                    ),
+                ),
+                dropped_iterations=stats.dropped,
+                operations=scenario_operations,
             )
-        return {
-            "schema_version": SUMMARY_SCHEMA_VERSION,
-            "lgbench_version": lgbench.__version__,
-            "workload": {
-                "name": self.workload.name,
-                "path": self.workload.path,
-                "seed": self.seed,
-                "overrides": self.options.overrides.to_dict(),
-            },
-            "target": {"url": self._target_label(), "embedded": self.target == "embedded"},
-            "server": dict(self.server_info),
-            "backend": _backend_name(),
-            "transport": self.options.transport or self.workload.target.transport,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": datetime.now(UTC).isoformat(),
-            "duration_s": duration_s,
-            "planned_duration_s": self.planned_s,
-            "partial": partial,
-            "stop_reason": reason,
-            "operations": operations,
-            "scenarios": scenarios,
-            "tags": {
+        history = recorder.history_figures()
+        listed = {key: path.name for key, path in files.items() if key != "server_log"}
+        return Summary(
+            schema_version=SUMMARY_SCHEMA_VERSION,
+            lgbench_version=lgbench.__version__,
+            workload=WorkloadInfo(
+                name=self.workload.name,
+                path=self.workload.path,
+                seed=self.seed,
+                overrides=self.options.overrides.to_dict(),
+            ),
+            target=Target(url=self._target_label(), embedded=self.target == "embedded"),
+            server=summary_part(dict(self.server_info), Server, source=_SUMMARY),
+            backend=_backend_name(),
+            transport=self.options.transport or self.workload.target.transport,
+            started_at=self.started_at.isoformat(),
+            ended_at=datetime.now(UTC).isoformat(),
+            duration_s=float(duration_s),
+            planned_duration_s=float(self.planned_s),
+            partial=partial,
+            stop_reason=reason,
+            operations=operations,
+            scenarios=scenarios,
+            tags={
                 f"{name}={value}": recorder.operations(duration_s, tag=(name, value))
                 for name, value in recorder.tags()
             },
-            "dropped_iterations": sum(s.dropped for s in recorder.scenarios.values()),
-            "observation": recorder.observation_summary(),
-            "audit": self._audit_summary(recorder),
-            "schedule_lag_ms": schedule_lag,
-            "event_loop_lag_ms": loop_lag,
-            "out_of_range": {
+            dropped_iterations=sum(s.dropped for s in recorder.scenarios.values()),
+            observation=Observation(**recorder.observation_summary()),
+            audit=self._audit_summary(recorder),
+            schedule_lag_ms=LagFigures(**schedule_lag),
+            event_loop_lag_ms=LagFigures(**loop_lag),
+            out_of_range={
                 name: op.out_of_range for name, op in operations.items() if op.out_of_range
             },
-            "unsupported": recorder.routes.to_list(),
-            "warnings": list(recorder.warnings),
-            "history": recorder.history_figures(),
-            "files": {
-                **{key: path.name for key, path in files.items() if key != "server_log"},
+            unsupported=summary_part(
+                recorder.routes.to_list(), tuple[UnsupportedRoute, ...], source=_SUMMARY
+            ),
+            warnings=tuple(recorder.warnings),
+            history=HistoryFigures(
+                events=history["events"],
+                segments=history["segments"],
+                compression_errors=tuple(history["compression_errors"]),
+            ),
+            files=Files(
+                **listed,
                 **self.options.final_files,
-                "hgrm": hgrm,
+                hgrm=hgrm,
                 **({"server_log": str(files["server_log"])} if "server_log" in files else {}),
-            },
-            "check": None,  # the run layer's checker judges the history once it is closed
-        }
+            ),
+            check=None,  # the run layer's checker judges the history once it is closed
+        )
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else float(value)
