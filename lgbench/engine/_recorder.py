@@ -80,6 +80,7 @@ from lgbench.results import (
     TOKEN_RATE_SCALE,
     ErrorsByKind,
     Latency,
+    Observation,
     Operation,
     OperationHistograms,
     Skipped,
@@ -1080,7 +1081,7 @@ class Recorder:
                 observation += scope.counts.requests
         return total, observation
 
-    def observation_summary(self) -> dict[str, Any]:
+    def observation(self) -> Observation:
         """``summary.json``'s ``observation``: lgbench's own status reads during the load."""
         total, observation = self.requests()
         by_operation: dict[str, int] = {}
@@ -1089,12 +1090,12 @@ class Recorder:
                 by_operation[scope.operation] = (
                     by_operation.get(scope.operation, 0) + scope.counts.requests
                 )
-        return {
-            "requests": observation,
-            "all_requests": total,
-            "share": observation / total if total else 0.0,
-            "by_operation": dict(sorted(by_operation.items())),
-        }
+        return Observation(
+            requests=observation,
+            all_requests=total,
+            share=observation / total if total else 0.0,
+            by_operation=dict(sorted(by_operation.items())),
+        )
 
     def audit_operations(self, duration_s: float) -> dict[str, Operation]:
         """Per operation, the post-run audit's summary (its own registry, closed now)."""

@@ -71,7 +71,6 @@ from lgbench.results import (
     LagFigures,
     Latency,
     NeverSucceeded,
-    Observation,
     Scenario,
     Server,
     Summary,
@@ -843,7 +842,7 @@ class LoadRun:
                 for name, value in recorder.tags()
             },
             dropped_iterations=sum(s.dropped for s in recorder.scenarios.values()),
-            observation=Observation(**recorder.observation_summary()),
+            observation=recorder.observation(),
             audit=self._audit_summary(recorder),
             schedule_lag_ms=LagFigures(**schedule_lag),
             event_loop_lag_ms=LagFigures(**loop_lag),
