@@ -9,10 +9,10 @@ The library in one import (docs/library.md)::
     result = anyio.run(lgbench.run_workload, workload, lgbench.RunOptions(target="embedded"))
     summary = result.results  # an lgbench.Summary: summary.json, typed
 
-Every name here is one of a public package's (``lgbench.workload``, ``lgbench.engine``,
-``lgbench.check``, ``lgbench.results``, ``lgbench.client``, ``lgbench.errors``...), loaded
-when first used: ``import lgbench.errors`` or ``lgbench --version`` does not pay for the
-engine.
+Every name here is one of a public package's (``lgbench.workload``, ``lgbench.run``,
+``lgbench.engine``, ``lgbench.check``, ``lgbench.results``, ``lgbench.client``,
+``lgbench.errors``...), loaded when first used: ``import lgbench.errors`` or
+``lgbench --version`` does not pay for the engine.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ _HOMES: dict[str, str] = {
     "ResultsError": "lgbench.results",
     "RunControl": "lgbench.engine",
     "RunError": "lgbench.client",
-    "RunOptions": "lgbench.engine",
-    "RunResult": "lgbench.engine",
+    "RunOptions": "lgbench.run",
+    "RunResult": "lgbench.run",
     "ScheduleError": "lgbench.engine",
     "ServerConfigError": "lgbench.server",
     "ServerError": "lgbench.errors",
@@ -52,7 +52,7 @@ _HOMES: dict[str, str] = {
     "get_sync_client": "lgbench.client",
     "load_workload": "lgbench.workload",
     "parse_workload": "lgbench.workload",
-    "run_workload": "lgbench.engine",
+    "run_workload": "lgbench.run",
     "validate_workload": "lgbench.workload",
 }
 
@@ -101,10 +101,7 @@ if _typing.TYPE_CHECKING:
     from lgbench.client import get_sync_client as get_sync_client
     from lgbench.engine import Overrides as Overrides
     from lgbench.engine import RunControl as RunControl
-    from lgbench.engine import RunOptions as RunOptions
-    from lgbench.engine import RunResult as RunResult
     from lgbench.engine import ScheduleError as ScheduleError
-    from lgbench.engine import run_workload as run_workload
     from lgbench.errors import LgbenchError as LgbenchError
     from lgbench.errors import ServerError as ServerError
     from lgbench.errors import TargetError as TargetError
@@ -112,6 +109,9 @@ if _typing.TYPE_CHECKING:
     from lgbench.exitcodes import ExitCode as ExitCode
     from lgbench.results import ResultsError as ResultsError
     from lgbench.results import Summary as Summary
+    from lgbench.run import RunOptions as RunOptions
+    from lgbench.run import RunResult as RunResult
+    from lgbench.run import run_workload as run_workload
     from lgbench.server import ServerConfigError as ServerConfigError
     from lgbench.workload import DurationError as DurationError
     from lgbench.workload import TemplateError as TemplateError

@@ -700,14 +700,8 @@ def _plan_table(workload: Workload, dropped: frozenset[str]) -> Table:
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from lgbench.engine import (
-        AuditOptions,
-        RunOptions,
-        find_checker,
-        print_failures,
-        print_summary,
-        run_workload,
-    )
+    from lgbench.engine import AuditOptions, print_failures, print_summary
+    from lgbench.run import RunOptions, find_checker, run_workload
     from lgbench.workload import load_workload, parse_threshold_option, unjudgeable_reason
 
     workload = load_workload(args.file)
@@ -772,7 +766,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         if session is not None:
             session.close()
         raise
-    from lgbench.engine import RunResult
+    from lgbench.run import RunResult
 
     assert isinstance(result, RunResult)
     out = errors if args.quiet else console

@@ -22,17 +22,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lgbench"
 #: the backend probe); ``_toml`` is what the workload, fault and threshold tables share;
 #: ``operations`` is what every operation is, which the history, the workload and the
 #: checker all ask. The
-#: engine sits above check, gate, report and thresholds because its runner still calls them at
-#: the end of a run. The live metrics exporters (``monitor``) hear the engine's runs, and the
-#: command line starts them.
+#: engine sits beside check, gate, report and thresholds, so it may import none of them (the
+#: thresholds it judges live reach it as a Protocol's implementation); the run layer (``run``)
+#: above it starts the target, hands the load to the engine and calls them at the end of a
+#: run. The live metrics exporters (``monitor``) hear the engine's runs, and the command line
+#: starts them.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"lgbench"}),
     frozenset({"_toml", "client", "metrics", "graphs"}),
     frozenset({"operations"}),
     frozenset({"history", "server", "faults", "observe", "results"}),
     frozenset({"workload"}),
-    frozenset({"check", "export", "gate", "report", "thresholds"}),
-    frozenset({"engine"}),
+    frozenset({"check", "engine", "export", "gate", "report", "thresholds"}),
+    frozenset({"run"}),
     frozenset({"distributed", "monitor"}),
     frozenset({"cli"}),
 )
@@ -111,6 +113,18 @@ def test_packages_import_only_from_lower_layers() -> None:
         if LAYER[_unit(module)] >= LAYER[source]
     ]
     assert upward == []
+
+
+def test_the_engine_leaves_the_post_run_work_to_the_run_layer() -> None:
+    """The checker, thresholds, gate and report run after the load: the engine calls none of
+    them (the layers say so too, this says why)."""
+    post_run = {"check", "gate", "report", "thresholds"}
+    found = [
+        f"{where}: imports {module}"
+        for where, source, module in _edges()
+        if source == "engine" and _unit(module) in post_run
+    ]
+    assert found == []
 
 
 def test_no_package_reaches_into_another_ones_private_modules() -> None:

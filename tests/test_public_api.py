@@ -42,6 +42,7 @@ PACKAGES = (
     "lgbench.operations",
     "lgbench.report",
     "lgbench.results",
+    "lgbench.run",
     "lgbench.server",
     "lgbench.thresholds",
     "lgbench.workload",

@@ -33,6 +33,7 @@ from lgbench.check._model import (
 from lgbench.check._progress import NO_PROGRESS, Progress
 from lgbench.check._reader import Phantom
 from lgbench.graphs import end_token, reply_text, reply_tokens
+from lgbench.operations import operation_names
 
 __all__ = [
     "CHECKER_FUNCTIONS",
@@ -57,6 +58,10 @@ _ALWAYS_EMITTING: Final = frozenset(
     {"values", "updates", "debug", "tasks", "checkpoints", "events"}
 )
 _OBSERVED_ONLY: Final[frozenset[Profile]] = frozenset({"observed"})
+#: Operations that create a run and answer with its outcome (a wait, a stream).
+_CREATE_AND_FOLLOW: Final = operation_names(lambda op: op.creates_run and op.follows_run)
+#: Operations that stream one run's events (its own stream, or a join of it).
+_RUN_STREAMS: Final = operation_names(lambda op: op.follows_run and op.streams)
 #: Strategies whose create may cancel runs in flight (a lost invoke line: may be either).
 _CANCELLING: Final = frozenset({"interrupt", "rollback", UNKNOWN_STRATEGY})
 #: At most this many anomalies of one family are listed per thread (the verdict is False
@@ -1216,7 +1221,7 @@ def _failed_answer(thread: ThreadModel, run: RunModel) -> Operation | None:
     which may be a later run's.
     """
     for op in run.finished:
-        if op.run_id != run.run_id or op.f not in ("runs.wait", "runs.stream"):
+        if op.run_id != run.run_id or op.f not in _CREATE_AND_FOLLOW:
             continue
         error = op.result.get("error") if op.f == "runs.wait" else op.result.get("error_event")
         if error:
@@ -1315,7 +1320,7 @@ def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
     creating = [
         op
         for op in thread.results
-        if op.f in ("runs.wait", "runs.stream")
+        if op.f in _CREATE_AND_FOLLOW
         and op.args.get("has_input") is True
         and graph_of(op.args.get("assistant_id")) is not None
     ]
@@ -1346,7 +1351,7 @@ def check_results(ctx: Context, thread: ThreadModel) -> ThreadCheck:
             )
         )
     for op in thread.results:
-        if op.f not in ("runs.stream", "runs.join_stream") or len(out.anomalies) >= PER_THREAD:
+        if op.f not in _RUN_STREAMS or len(out.anomalies) >= PER_THREAD:
             continue
         problem = reply_problem(op, may_be_cut=_cancellable(thread, op))
         if problem is None:

@@ -52,6 +52,7 @@ from lgbench.check._events import (
     Outcome,
 )
 from lgbench.history import HistorySet, find_history_sets, iter_lines
+from lgbench.operations import operation_names
 
 __all__ = [
     "History",
@@ -67,28 +68,7 @@ __all__ = [
 _EVENT_TYPES: Final = frozenset({"invoke", "ok", "fail", "info", "marker"})
 _COMPLETIONS: Final = frozenset({"ok", "fail", "info"})
 #: Operations that cannot create, cancel or delete a run: losing one is harmless.
-_READ_ONLY_OPS: Final = frozenset(
-    {
-        "runs.get",
-        "runs.list",
-        "runs.join",
-        "runs.join_stream",
-        "threads.get",
-        "threads.get_state",
-        "threads.get_history",
-        "threads.search",
-        "threads.create",
-        "threads.count",
-        "assistants.get",
-        "assistants.search",
-        "assistants.get_graph",
-        "assistants.get_schemas",
-        "store.get_item",
-        "store.put_item",
-        "store.search_items",
-        "store.delete_item",
-    }
-)
+_HARMLESS_OPS: Final = operation_names(lambda op: not op.changes_runs)
 _SALVAGE_TYPE: Final = re.compile(r'"type"\s*:\s*"([a-z]+)"')
 _SALVAGE_F: Final = re.compile(r'"f"\s*:\s*"([A-Za-z_.]+)"')
 _SALVAGE_THREAD: Final = re.compile(r'"thread_id"\s*:\s*"([^"\\]+)"')
@@ -562,7 +542,7 @@ def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
     stream.referenced.add(invoke_index)
     lo = stream.time_before(invoke_index)
     op = _emit(None, event, lo, sink, scan)
-    if op.thread_id is None and op.f not in _READ_ONLY_OPS:
+    if op.thread_id is None and op.f not in _HARMLESS_OPS:
         # Rebuilt from a completion that names no thread: it may concern any thread.
         stream.phantoms.append(Phantom(stream.file, event.line, lo, event.time_s, frozenset()))
 
@@ -1008,4 +988,4 @@ def _harmless(text: str) -> bool:
     if kind is not None and kind.group(1) in {"ok", "fail", "info", "marker", "header"}:
         return True
     f = _SALVAGE_F.search(text)
-    return f is not None and f.group(1) in _READ_ONLY_OPS
+    return f is not None and f.group(1) in _HARMLESS_OPS

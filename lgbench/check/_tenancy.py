@@ -47,6 +47,7 @@ from typing import Any, Final
 from lgbench.check._anomalies import Anomaly
 from lgbench.check._events import Operation
 from lgbench.check._model import short_id
+from lgbench.operations import operation_names
 
 __all__ = ["POLICIES", "TENANCY", "Tenancy"]
 
@@ -56,29 +57,11 @@ TENANCY: Final = "tenancy"
 POLICIES: Final = ("owner-only", "shared")
 
 #: Operations that only read: allowed on another's resources under the ``shared`` policy.
-_READS: Final = frozenset(
-    {
-        "assistants.get",
-        "assistants.get_graph",
-        "assistants.get_schemas",
-        "assistants.get_subgraphs",
-        "assistants.search",
-        "assistants.get_versions",
-        "threads.get",
-        "threads.search",
-        "threads.get_state",
-        "threads.get_history",
-        "threads.copy",
-        "runs.list",
-        "runs.get",
-        "runs.join",
-        "runs.join_stream",
-        "crons.search",
-        "store.get_item",
-        "store.search_items",
-        "store.list_namespaces",
-    }
-)
+#: The table's reads (a raw ``http.get`` addresses no resource), a join of a run (its stream
+#: too), and a thread's copy, which reads another's thread into one of one's own.
+_READS: Final = operation_names(
+    lambda op: (op.reads_only and op.resource != "http") or (op.follows_run and not op.creates_run)
+) | {"threads.copy"}
 _CREATED_ID: Final = {
     "threads.create": "thread_id",
     "threads.copy": "thread_id",

@@ -1,7 +1,7 @@
 """Scale-out: one run's load split over several worker processes, merged exactly.
 
 :class:`WorkerPool` runs ``lgbench run --workers N`` on one machine (see docs/distributed.md):
-the coordinator (:func:`~lgbench.engine.run_workload`) plans once and writes the run folder;
+the coordinator (:func:`~lgbench.run.run_workload`) plans once and writes the run folder;
 each worker runs its segment of every scenario with its own history; their histograms and
 counts are merged into the coordinator's recorder interval by interval.
 """

@@ -30,6 +30,7 @@ from lgbench._fit import fit_table, print_wide
 from lgbench.engine._audit import AuditProgress
 from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.history import describe_error, never_succeeded_message
+from lgbench.metrics import OperationMetrics
 from lgbench.observe import server_label
 from lgbench.results import TOKEN_RATE_SCALE, Operation, Stream, Summary
 from lgbench.workload import format_duration
@@ -214,8 +215,6 @@ class LiveView:
         for (scenario, operation), items in sorted(grouped.items()):
             merged = items[0]
             if len(items) > 1:
-                from lgbench.metrics import OperationMetrics
-
                 merged = OperationMetrics()
                 for item in items:
                     merged.merge(item)

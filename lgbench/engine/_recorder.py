@@ -80,7 +80,20 @@ from lgbench.metrics import (
     OperationMetrics,
 )
 from lgbench.operations import operation_names
-from lgbench.results import REPLY_RATE_SERIES, TOKEN_RATE_SCALE, count_stats, token_rate_stats
+from lgbench.results import (
+    REPLY_RATE_SERIES,
+    TOKEN_RATE_SCALE,
+    ErrorsByKind,
+    Latency,
+    Observation,
+    Operation,
+    OperationHistograms,
+    Skipped,
+    Stream,
+    TopError,
+    count_stats,
+    token_rate_stats,
+)
 
 __all__ = [
     "BUSY_CPU_PERCENT",
@@ -488,15 +501,8 @@ def _merged(items: Iterable[OperationMetrics]) -> OperationMetrics:
     return merged
 
 
-def _ms_stats(recorder: LatencyRecorder) -> dict[str, float | None]:
-    return recorder.stats().to_ms()
-
-
-def _top_errors(tally: ErrorTally | None, errors: int) -> dict[str, Any]:
-    """``top_errors`` (the most frequent messages) and ``top_errors_unlisted`` (the errors
-    not in that list), see docs/summary.md."""
-    top = tally.top(_TOP_ERRORS) if tally is not None else []
-    return {"top_errors": top, "top_errors_unlisted": max(errors - sum(e["count"] for e in top), 0)}
+def _ms_stats(recorder: LatencyRecorder) -> Latency:
+    return Latency(**recorder.stats().to_ms())
 
 
 def _histograms(
@@ -942,8 +948,21 @@ class Recorder:
         *,
         histograms: bool = False,
     ) -> dict[str, Any]:
+        """:meth:`operations` as summary.json has them (plain data)."""
+        found = self.operations(duration_s, scenario, tag, histograms=histograms)
+        return {name: msgspec.to_builtins(operation) for name, operation in found.items()}
+
+    def operations(
+        self,
+        duration_s: float,
+        scenario: str | None = None,
+        tag: tuple[str, str] | None = None,
+        *,
+        histograms: bool = False,
+    ) -> dict[str, Operation]:
         """Per operation (of every scenario, or one, or those with a tag), the summary the
-        module docstring describes. Take a last :meth:`snapshot` first: totals stop there.
+        module docstring describes (:class:`lgbench.results.Operation`). Take a last
+        :meth:`snapshot` first: totals stop there.
 
         ``histograms``: each entry also holds the histograms its figures come from
         (:class:`lgbench.results.OperationHistograms`), so that the summaries of processes
@@ -964,7 +983,7 @@ class Recorder:
                 events.setdefault(scope.operation, LatencyRecorder()).merge(scope.events)
             if scope.replies is not None:
                 replies.setdefault(scope.operation, LatencyRecorder()).merge(scope.replies)
-        result: dict[str, Any] = {}
+        result: dict[str, Operation] = {}
         for operation in sorted(set(totals) | set(counts)):
             metrics = totals.get(operation, OperationMetrics())
             extra = counts.get(operation, _Counts())
@@ -993,66 +1012,75 @@ class Recorder:
         *,
         replies: LatencyRecorder | None = None,
         histograms: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Operation:
         count = metrics.count + extra.cancelled + extra.other
         errors = metrics.errors + extra.cancelled + extra.other + extra.run
-        summary: dict[str, Any] = {
-            "count": count,
-            "ok": metrics.ok - extra.run,
-            "errors": errors,
-            "errors_by_kind": {
-                "http": {str(status): n for status, n in sorted(metrics.http_errors.items())},
-                "transport": metrics.transport_errors,
-                "timeout": metrics.timeouts,
-                "run": extra.run,
-                "cancelled": extra.cancelled,
-                "other": extra.other,
-            },
-            "rate_per_s": count / duration_s if duration_s > 0 else 0.0,
-            "models": models,
-            "latency_basis": "; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),
-            "latency_ms": _ms_stats(metrics.latency),
-            "out_of_range": metrics.out_of_range,
+        top = extra.errors.top(_TOP_ERRORS) if extra.errors is not None else []
+        summary = Operation(
+            count=count,
+            ok=metrics.ok - extra.run,
+            errors=errors,
+            errors_by_kind=ErrorsByKind(
+                http={str(status): n for status, n in sorted(metrics.http_errors.items())},
+                transport=metrics.transport_errors,
+                timeout=metrics.timeouts,
+                run=extra.run,
+                cancelled=extra.cancelled,
+                other=extra.other,
+            ),
+            rate_per_s=count / duration_s if duration_s > 0 else 0.0,
+            models=tuple(models),
+            latency_basis="; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),
+            latency_ms=_ms_stats(metrics.latency),
+            out_of_range=metrics.out_of_range,
             # Calls not made (not in count): see the actor's module docstring.
-            "skipped": {"after_failure": extra.skipped, "unsupported": extra.unsupported},
-            **_top_errors(extra.errors, errors),
-        }
+            skipped=Skipped(after_failure=extra.skipped, unsupported=extra.unsupported),
+            # The most frequent messages, and the errors not in that list (docs/summary.md).
+            top_errors=tuple(TopError(**entry) for entry in top),
+            top_errors_unlisted=max(errors - sum(entry["count"] for entry in top), 0),
+        )
         if operation in _EMPTY_OPERATIONS:
-            summary["empty"] = extra.empty
-            summary["empty_rate"] = extra.empty / metrics.ok if metrics.ok else 0.0
+            summary = msgspec.structs.replace(
+                summary,
+                empty=extra.empty,
+                empty_rate=extra.empty / metrics.ok if metrics.ok else 0.0,
+            )
         if metrics.corrected is not None:
-            summary["corrected_latency_ms"] = _ms_stats(metrics.corrected)
+            summary = msgspec.structs.replace(
+                summary, corrected_latency_ms=_ms_stats(metrics.corrected)
+            )
         service = derived.get(f"{operation}.service_time")
         if service is not None and service.latency.count:
-            summary["service_time_ms"] = _ms_stats(service.latency)
+            summary = msgspec.structs.replace(summary, service_time_ms=_ms_stats(service.latency))
         if events is not None:
-            ttfe = derived.get(f"{operation}.ttfe")
-            ttft = derived.get(f"{operation}.ttft")
-            itl = derived.get(f"{operation}.itl")
-            gaps = derived.get(f"{operation}.event_gap")
-            queue = derived.get(f"{operation}.queue_wait")
+
+            def ms(series: str) -> Latency:
+                aux = derived.get(f"{operation}.{series}")
+                return _ms_stats(aux.latency if aux else LatencyRecorder())
+
             rates = derived.get(f"{operation}.{REPLY_RATE_SERIES}")
-            reply_rates = rates.latency if rates is not None else None
-            summary["stream"] = {
-                "streams": events.count,
-                "events": msgspec.structs.asdict(count_stats(events)),
-                "events_per_s": events.sum_us / duration_s if duration_s > 0 else 0.0,
-                "ttfe_ms": _ms_stats(ttfe.latency if ttfe else LatencyRecorder()),
-                "event_gap_ms": _ms_stats(gaps.latency if gaps else LatencyRecorder()),
-                "queue_wait_ms": _ms_stats(queue.latency if queue else LatencyRecorder()),
-                "reconnects": extra.reconnects,
+            stream = Stream(
+                streams=events.count,
+                events=count_stats(events),
+                events_per_s=events.sum_us / duration_s if duration_s > 0 else 0.0,
+                ttfe_ms=ms("ttfe"),
+                event_gap_ms=ms("event_gap"),
+                queue_wait_ms=ms("queue_wait"),
+                reconnects=extra.reconnects,
                 # Chat replies (the chat and agent graphs' tokens, messages-tuple mode):
-                "ttft_ms": _ms_stats(ttft.latency if ttft else LatencyRecorder()),
-                "itl_ms": _ms_stats(itl.latency if itl else LatencyRecorder()),
-                "reply_tokens": extra.reply_tokens,
-                "reply_tokens_per_s": extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
-                "stream_tokens_per_s": msgspec.structs.asdict(token_rate_stats(reply_rates)),
-                "reply_tokens_per_stream": msgspec.structs.asdict(
-                    count_stats(replies or LatencyRecorder())
-                ),
-            }
+                ttft_ms=ms("ttft"),
+                itl_ms=ms("itl"),
+                reply_tokens=extra.reply_tokens,
+                reply_tokens_per_s=extra.reply_tokens / duration_s if duration_s > 0 else 0.0,
+                stream_tokens_per_s=token_rate_stats(rates.latency if rates is not None else None),
+                reply_tokens_per_stream=count_stats(replies or LatencyRecorder()),
+            )
+            summary = msgspec.structs.replace(summary, stream=stream)
         if histograms:
-            summary["histograms"] = _histograms(operation, metrics, derived, events, replies)
+            found = _histograms(operation, metrics, derived, events, replies)
+            summary = msgspec.structs.replace(
+                summary, histograms=msgspec.convert(found, OperationHistograms)
+            )
         return summary
 
     def requests(self) -> tuple[int, int]:
@@ -1065,7 +1093,7 @@ class Recorder:
                 observation += scope.counts.requests
         return total, observation
 
-    def observation_summary(self) -> dict[str, Any]:
+    def observation(self) -> Observation:
         """``summary.json``'s ``observation``: lgbench's own status reads during the load."""
         total, observation = self.requests()
         by_operation: dict[str, int] = {}
@@ -1074,14 +1102,14 @@ class Recorder:
                 by_operation[scope.operation] = (
                     by_operation.get(scope.operation, 0) + scope.counts.requests
                 )
-        return {
-            "requests": observation,
-            "all_requests": total,
-            "share": observation / total if total else 0.0,
-            "by_operation": dict(sorted(by_operation.items())),
-        }
+        return Observation(
+            requests=observation,
+            all_requests=total,
+            share=observation / total if total else 0.0,
+            by_operation=dict(sorted(by_operation.items())),
+        )
 
-    def audit_operations(self, duration_s: float) -> dict[str, Any]:
+    def audit_operations(self, duration_s: float) -> dict[str, Operation]:
         """Per operation, the post-run audit's summary (its own registry, closed now)."""
         self.audit_registry.snapshot_interval(self.origin_s + self.registry.elapsed_s)
         totals = self._totals(self.audit_registry, None, None)
@@ -1109,7 +1137,7 @@ class Recorder:
         def stats(name: str) -> dict[str, Any]:
             metrics = totals.get(MetricKey(name))
             recorder = metrics.latency if metrics is not None else LatencyRecorder()
-            return {"count": recorder.count, **_ms_stats(recorder)}
+            return {"count": recorder.count, **recorder.stats().to_ms()}
 
         return stats(_SCHEDULE_LAG), stats(_LOOP_LAG)
 

@@ -27,6 +27,7 @@ from typing import Final, final
 
 from lgbench.client import LangGraphClient
 from lgbench.errors import UsageError
+from lgbench.server import fixture_token
 from lgbench.workload import AuthConfig
 
 __all__ = ["Tenants", "User", "load_tokens", "user_label"]
@@ -121,8 +122,6 @@ def load_tokens(
             f"{_where(auth)}: fixture tokens need the embedded server with auth"
             " ([target.embedded] auth = true)"
         )
-    from lgbench.server import fixture_token
-
     return [fixture_token(user_label(n), fixture_secret) for n in range(1, auth.users + 1)]
 
 

@@ -50,6 +50,13 @@ READ_OPERATIONS: Final = operation_names(lambda op: op.reads_only)
 #: Operations that create runs: their invoke lines carry the run options the checker needs.
 RUN_CREATING_OPERATIONS: Final = operation_names(lambda op: op.carries_run_options)
 
+#: Operations whose answer is the run (or cron) they created: its id, status and time.
+_CREATING_ANSWERS: Final = operation_names(
+    lambda op: (op.creates_run and not op.follows_run) or op.schedules_runs
+)
+#: Operations that answer with one run's result as a whole (a wait, a join).
+_WHOLE_RESULTS: Final = operation_names(lambda op: op.follows_run and not op.streams)
+
 _ID_KEYS: Final = ("thread_id", "assistant_id", "run_id", "cron_id")
 _RUN_OPTIONS: Final = ("multitask_strategy", "stream_mode", "on_disconnect", "after_seconds")
 _MESSAGE_CHARS: Final = 300
@@ -157,7 +164,7 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
     kept like any addressed id.
     """
     addressed = _ids(arguments)
-    if operation in ("runs.create", "crons.create", "crons.create_for_thread"):
+    if operation in _CREATING_ANSWERS:
         value = {**addressed, **_ids(result)} if isinstance(result, Mapping) else addressed
         if isinstance(result, Mapping):
             value["status"] = result.get("status")
@@ -211,7 +218,7 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
             "next": list(nodes) if isinstance(nodes, list | tuple) else [],
             "interrupts": _interrupt_count(state),
         }
-    if operation in ("runs.wait", "runs.join"):
+    if operation in _WHOLE_RESULTS:
         error = _error_body(result)
         return {
             **addressed,

@@ -181,6 +181,10 @@ class OperationSpec:
     #: Answers once one run ended, with its result: a wait, a join or a run's stream (an
     #: answer with no result is an empty one).
     follows_run: bool = False
+    #: May create, cancel or delete a run (every run creator and cron creator; a cancel; a
+    #: run's, thread's or assistant's delete; a raw request that writes): a lost line of it
+    #: may explain a run that appeared or went. The checker deems every other one harmless.
+    changes_runs: bool = False
     aliases: Mapping[str, str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -325,6 +329,7 @@ def _op(
     creates_run: bool = False,
     schedules_runs: bool = False,
     follows_run: bool = False,
+    changes_runs: bool = False,
 ) -> OperationSpec:
     resource, _, method = name.partition(".")
     by_name = {param.name: param for param in params}
@@ -339,6 +344,7 @@ def _op(
         creates_run,
         schedules_runs,
         follows_run,
+        changes_runs or creates_run or schedules_runs,
     )
 
 
@@ -385,7 +391,7 @@ _TABLE = [
         [_arg("assistant_id"), _p("graph_id", _S), _CONFIG, _METADATA, _p("name", _S)],
         ["assistant_id"],
     ),
-    _op("assistants.delete", "None", [_arg("assistant_id")], ["assistant_id"]),
+    _op("assistants.delete", "None", [_arg("assistant_id")], ["assistant_id"], changes_runs=True),
     _op(
         "assistants.search",
         "list[Assistant]",
@@ -423,7 +429,7 @@ _TABLE = [
         [_arg("thread_id"), _p("metadata", _T, needed=True)],
         ["thread_id", "metadata"],
     ),
-    _op("threads.delete", "None", [_arg("thread_id")], ["thread_id"]),
+    _op("threads.delete", "None", [_arg("thread_id")], ["thread_id"], changes_runs=True),
     _op(
         "threads.search",
         "list[Thread]",
@@ -528,6 +534,7 @@ _TABLE = [
         "list[Run]",
         [_arg("payloads", ParamType.TABLES)],
         ["payloads"],
+        changes_runs=True,
     ),
     _op(
         "runs.wait",
@@ -567,6 +574,7 @@ _TABLE = [
         "None",
         [*_THREAD_RUN, _p("wait", _B), _p("action", _S, choices=CANCEL_ACTIONS)],
         ["thread_id", "run_id"],
+        changes_runs=True,
     ),
     _op(
         "runs.join", "dict", _THREAD_RUN, ["thread_id", "run_id"], reads_only=True, follows_run=True
@@ -578,7 +586,7 @@ _TABLE = [
         ["thread_id", "run_id"],
         follows_run=True,
     ),
-    _op("runs.delete", "None", _THREAD_RUN, ["thread_id", "run_id"]),
+    _op("runs.delete", "None", _THREAD_RUN, ["thread_id", "run_id"], changes_runs=True),
     # crons
     _op(
         "crons.create_for_thread",
@@ -690,24 +698,28 @@ _TABLE = [
         "Any",
         [_arg("path", ParamType.PATH), _p("json", _T, needed=True)],
         ["path"],
+        changes_runs=True,
     ),
     _op(
         "http.put",
         "Any",
         [_arg("path", ParamType.PATH), _p("json", _T, needed=True)],
         ["path", "json"],
+        changes_runs=True,
     ),
     _op(
         "http.patch",
         "Any",
         [_arg("path", ParamType.PATH), _p("json", _T, needed=True)],
         ["path", "json"],
+        changes_runs=True,
     ),
     _op(
         "http.delete",
         "None",
         [_arg("path", ParamType.PATH), _p("json", ParamType.JSON)],
         ["path"],
+        changes_runs=True,
     ),
     _op(
         "http.stream",
@@ -719,6 +731,7 @@ _TABLE = [
             _p("params", _T),
         ],
         ["path", "method"],
+        changes_runs=True,
     ),
 ]
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import Overrides, RunOptions, run_workload
+from lgbench.engine import Overrides
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

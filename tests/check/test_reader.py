@@ -77,6 +77,31 @@ def test_a_garbled_read_is_harmless(tmp_path: Path) -> None:
     assert check_history(path).valid is True
 
 
+@pytest.mark.parametrize(
+    ("operation", "phantoms"),
+    [
+        ("http.get", 0),
+        ("assistants.get_subgraphs", 0),
+        ("threads.update", 0),
+        ("store.put_item", 0),
+        ("runs.cancel", 1),
+        ("threads.delete", 1),
+        ("runs.create_batch", 1),
+        ("http.post", 1),
+        ("not.an_operation", 1),
+    ],
+)
+def test_a_broken_line_may_hide_a_run_only_if_its_operation_may_change_runs(
+    tmp_path: Path, operation: str, phantoms: int
+) -> None:
+    # What may change runs is the operations table's flag, not a list kept here.
+    lines = lines_of("enqueue_clean")
+    lines[3] = f'{{"type": "invoke", "f": "{operation}", "thread_id": "T'
+    history = read_history(write(tmp_path, lines))
+    assert history.malformed == 1
+    assert len(history.phantoms) == phantoms
+
+
 def test_a_lost_invoke_is_rebuilt_from_its_completion(tmp_path: Path) -> None:
     lines = lines_of("enqueue_clean")
     at = index_of(lines, lambda e: e["type"] == "invoke" and e["f"] == "runs.create")

@@ -30,9 +30,10 @@ from lgbench._secrets import Secret
 from lgbench.check import check_history
 from lgbench.cli import main
 from lgbench.distributed import RUN_MARKER, RayPool, WorkerState, history_name, intervals_name
-from lgbench.engine import Overrides, Recorder, RunControl, RunOptions, SplitRun, run_workload
+from lgbench.engine import Overrides, Recorder, RunControl, SplitRun
 from lgbench.errors import TargetError, UsageError
 from lgbench.history import HistoryWriter, read_history
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

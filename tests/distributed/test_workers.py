@@ -29,10 +29,11 @@ from rich.console import Console
 
 from lgbench.check import check_history
 from lgbench.distributed import WorkerPool, history_name, intervals_name
-from lgbench.engine import Overrides, RunOptions, run_workload
+from lgbench.engine import Overrides
 from lgbench.engine._overrides import apply_overrides
 from lgbench.history import read_history
 from lgbench.metrics import LatencyRecorder
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

@@ -12,11 +12,11 @@ import msgspec
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import RunOptions, run_workload
 from lgbench.export import export_run
 from lgbench.metrics import LatencyRecorder
 from lgbench.report import build_report
 from lgbench.results import token_rate_stats
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

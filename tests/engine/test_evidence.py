@@ -16,8 +16,9 @@ import pytest
 
 from lgbench.check import check_history
 from lgbench.client import MockTransport, Request, Response
-from lgbench.engine import AuditOptions, RunOptions, run_workload
+from lgbench.engine import AuditOptions
 from lgbench.engine._recorder import ThreadLedger, bottleneck_warnings
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload, parse_workload
 
 BURST = """

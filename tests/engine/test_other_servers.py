@@ -19,9 +19,10 @@ import pytest
 from rich.console import Console
 
 from lgbench.client import MockTransport, Request, Response
-from lgbench.engine import AuditOptions, RunOptions, RunResult, run_workload
+from lgbench.engine import AuditOptions
 from lgbench.engine._live import print_summary
 from lgbench.observe import UNKNOWN_SERVER, describe_server, server_label
+from lgbench.run import RunOptions, RunResult, run_workload
 from lgbench.workload import parse_workload
 
 pytestmark = pytest.mark.anyio

@@ -24,10 +24,10 @@ import anyio.to_thread
 import pytest
 import trio.testing
 
-from lgbench.engine import RunOptions, run_workload
 from lgbench.engine._recorder import Recorder, ScenarioStats
 from lgbench.history import HistoryWriter
 from lgbench.metrics import LatencyRecorder
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import parse_workload
 from tests.engine._fake_langgraph import FakeLangGraph
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from lgbench.engine import RunOptions, run_workload
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import parse_workload
 from tests.engine._stall_server import open_stall_server
 

@@ -19,8 +19,9 @@ import trio.testing
 
 from lgbench.check import check_history
 from lgbench.client import ReadTimeout, Request
-from lgbench.engine import AuditOptions, RunControl, RunOptions, RunResult, run_workload
+from lgbench.engine import AuditOptions, RunControl
 from lgbench.history import History, read_history
+from lgbench.run import RunOptions, RunResult, run_workload
 from lgbench.workload import parse_workload
 from tests.engine._fake_langgraph import FakeLangGraph
 from tests.engine._history_checks import assert_well_formed

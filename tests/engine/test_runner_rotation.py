@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import Overrides, RunOptions, run_workload
+from lgbench.engine import Overrides
 from lgbench.history import read_history
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 from tests.engine._history_checks import assert_well_formed
 

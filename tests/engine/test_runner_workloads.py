@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from lgbench.engine import Overrides, RunOptions, run_workload
+from lgbench.engine import Overrides
 from lgbench.faults import SERVER_KINDS
 from lgbench.history import read_history
 from lgbench.metrics import LatencyRecorder
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import OperationStepConfig, load_workload
 from tests.engine._history_checks import assert_well_formed
 

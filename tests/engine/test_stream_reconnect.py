@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import RunOptions, run_workload
 from lgbench.graphs import reply_text
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import parse_workload
 from tests.client._cut_proxy import open_cut_proxy
 

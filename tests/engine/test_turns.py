@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lgbench.engine import RunOptions, run_workload
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import WorkloadError, dump_workload, load_workload, parse_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

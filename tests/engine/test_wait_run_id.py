@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import RunOptions, run_workload
 from lgbench.engine._actor import _CreatedRun
 from lgbench.history import ok_value, read_history
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 from tests.engine._history_checks import assert_well_formed
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from lgbench.engine import RunOptions, run_workload
 from lgbench.errors import UsageError
 from lgbench.export import TABLES, export_run
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 from tests.monitor._workload import MIXED
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from lgbench.check import check_history
-from lgbench.engine import RunOptions, run_workload
 from lgbench.engine._listener import RunStart
 from lgbench.engine._recorder import Recorder, Snapshot
 from lgbench.monitor import MetricsFeed
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 FAULTED = """

@@ -15,7 +15,6 @@ from typing import Any
 import anyio
 import pytest
 
-from lgbench.engine import RunOptions, run_workload
 from lgbench.engine._listener import RunStart
 from lgbench.errors import UsageError
 from lgbench.monitor import (
@@ -26,6 +25,7 @@ from lgbench.monitor import (
     OtlpPusher,
     otlp_metrics_url,
 )
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 from tests.monitor._workload import MIXED, by_operation, summary_counts
 

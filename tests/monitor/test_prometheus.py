@@ -13,7 +13,6 @@ import anyio
 import httpx
 import pytest
 
-from lgbench.engine import RunOptions, run_workload
 from lgbench.errors import UsageError
 from lgbench.monitor import (
     LATENCY_BUCKETS_S,
@@ -23,6 +22,7 @@ from lgbench.monitor import (
     PrometheusExporter,
     parse_listen_address,
 )
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 from tests.monitor._workload import MIXED, by_operation, summary_counts
 

@@ -10,8 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from lgbench.engine import Overrides, RunOptions, run_workload
+from lgbench.engine import Overrides
 from lgbench.results import Summary
+from lgbench.run import RunOptions, run_workload
 from lgbench.workload import load_workload
 
 pytestmark = [pytest.mark.anyio, pytest.mark.server]

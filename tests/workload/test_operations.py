@@ -264,6 +264,32 @@ def test_only_a_runs_streams_can_resume() -> None:
     assert all(OPERATIONS[name].streams for name in resuming)
 
 
+def test_what_may_change_runs_creates_cancels_or_deletes_them() -> None:
+    changing = operation_names(lambda op: op.changes_runs)
+    assert changing == {
+        "runs.create",
+        "runs.stream",
+        "runs.wait",
+        "runs.create_batch",
+        "runs.cancel",
+        "runs.delete",
+        "crons.create",
+        "crons.create_for_thread",
+        "threads.delete",
+        "assistants.delete",
+        "http.post",
+        "http.put",
+        "http.patch",
+        "http.delete",
+        "http.stream",
+    }
+    for name, spec in OPERATIONS.items():
+        if spec.creates_run or spec.schedules_runs:
+            assert spec.changes_runs, name
+        if spec.reads_only:
+            assert not spec.changes_runs, name
+
+
 def test_history_and_checker_sets_come_from_the_flags() -> None:
     from lgbench.history import READ_OPERATIONS, RUN_CREATING_OPERATIONS
 
