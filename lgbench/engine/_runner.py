@@ -77,6 +77,7 @@ from lgbench.engine._actor import ScenarioContext
 from lgbench.engine._audit import AuditOptions, AuditProgress, run_audit
 from lgbench.engine._control import RunControl
 from lgbench.engine._executors import Executor, build_executor, executor_model
+from lgbench.engine._heap import start_up_heap_frozen
 from lgbench.engine._listener import RunListener, RunStart
 from lgbench.engine._live import LiveMode, LiveView
 from lgbench.engine._overrides import Overrides, apply_overrides
@@ -311,7 +312,8 @@ def measurement_clock() -> Callable[[], float]:
     """
     if _backend.running_on_asyncio():
         return time.monotonic
-    return anyio.current_time
+    clock, _ = _backend.hot_path_primitives()  # trio's clock, without anyio's dispatch per read
+    return clock
 
 
 def _hgrm_name(operation: str) -> str:
@@ -678,7 +680,8 @@ class _Run:
                     stack.push_async_callback(self.load.aclose)
                     self.start_wall_s = await self.load.start(self._split_run(), tokens=tokens)
                 del tokens
-                await self._run(client)
+                with start_up_heap_frozen():
+                    await self._run(client)
         if self.result is None:
             # Cancelled before any scenario ran (e.g. Ctrl-C while the server started).
             self.result = RunResult(self.run_dir, None, True, self.control.reason or "cancelled")
