@@ -432,7 +432,9 @@ class _ArrivalRateExecutor(Executor):
         self._idle = [self._allocate() for _ in range(pre_allocated)]
         self._idle.reverse()  # VU 1 first
         pacer = self.pacer()
-        await self.until_stopped(lambda: run_paced(pacer, self._start, start_s=self.start_s))
+        await self.until_stopped(
+            lambda: run_paced(pacer, self._start, clock=self.clock, start_s=self.start_s)
+        )
         await self.wait_until(self.start_s + pacer.duration_s)
 
     def on_stopping(self) -> None:
