@@ -232,14 +232,18 @@ class ConstantRate:
                 return None
         elif math.floor(end * rate) < need:  # due(end), inlined: the dispatcher asks per iteration
             return None
-        # The quotient is nearly always the answer: due there and not one float earlier
-        # (``due`` inlined, as ``guess <= end <= duration_s``). Otherwise the search settles it.
+        # The quotient, or the float just above it when the product rounds down, is nearly
+        # always the answer: due there and not one float earlier (``due`` inlined, as
+        # ``t <= end <= duration_s``). Otherwise the search settles it.
+        t = guess
+        if math.floor(t * rate) < need:
+            t = math.nextafter(t, math.inf)
         if (
-            guess <= end
-            and math.floor(guess * rate) >= need
-            and math.floor(math.nextafter(guess, 0.0) * rate) < need
+            t <= end
+            and math.floor(t * rate) >= need
+            and math.floor(math.nextafter(t, 0.0) * rate) < need
         ):
-            return guess
+            return t
         return _earliest(self.due, need, guess, end)
 
     def rate(self, elapsed_s: float) -> float:

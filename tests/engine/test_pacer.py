@@ -280,8 +280,10 @@ def test_next_at_is_where_due_steps(pacer: ConstantRate | RampingRate, n: int, e
 @given(constant_rates, st.integers(min_value=0, max_value=10**7))
 @example(ConstantRate(5000, 10), 49_999)  # the last iteration of the benchmark's schedule
 @example(ConstantRate(3), 2)  # 1.0 exactly
+@example(ConstantRate(5000), 2)  # 3 / 5000 rounds down: the answer is the float above
 def test_next_at_shortcut_agrees_with_the_search(pacer: ConstantRate, n: int) -> None:
-    # next_at returns the quotient (n + 1) / rate when it checks out; the search is the reference.
+    # next_at returns the quotient (n + 1) / rate, or the float above it, when it checks out;
+    # the search is the reference.
     got = pacer.next_at(n)
     need = n + 1
     if got is None:
