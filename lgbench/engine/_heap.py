@@ -9,8 +9,11 @@ second, every VU of an open-model scenario ends up busy and iterations are dropp
 (benchmarks/README.md traces it). Collecting once before the run's clock starts and then
 freezing what is left (:func:`gc.freeze`) moves that walk before the load and keeps the
 start-up objects out of every later collection; the run's own cyclic garbage is still
-collected as usual. The heap is unfrozen when the run ends, so a process that runs
-several workloads (tests, a library caller) does not keep one run's objects for good.
+collected as usual, and reference counting frees start-up objects as before. (A start-up
+object that becomes part of a garbage cycle during the run waits for its end: bounded by
+the start-up heap, so a soak does not grow from it.) The heap is unfrozen when the run
+ends, so a process that runs several workloads (tests, a library caller) does not keep one
+run's objects for good.
 """
 
 from __future__ import annotations
