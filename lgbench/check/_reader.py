@@ -919,7 +919,9 @@ def _to_event(
     kind = obj.get("type")
     index = obj.get("index")
     time_ns = obj.get("time_ns")
-    if kind not in _EVENT_TYPES or not isinstance(index, int) or isinstance(index, bool):
+    if not isinstance(kind, str) or kind not in _EVENT_TYPES:  # an object or list is no type
+        return None
+    if not isinstance(index, int) or isinstance(index, bool):
         return None
     if not isinstance(time_ns, int) or isinstance(time_ns, bool):
         return None

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lgbench.check import check_history, read_history
@@ -261,6 +261,7 @@ _ODD_VALUES = st.one_of(
 _FIELDS = (*_GOOD, "name")
 
 
+@example({"type": {}}, set())  # an unhashable type: a malformed line, not a crash
 @given(
     st.dictionaries(st.sampled_from(_FIELDS), _ODD_VALUES, max_size=6),
     st.sets(st.sampled_from(tuple(_GOOD)), max_size=3),
