@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -59,3 +61,16 @@ def test_a_disabled_collector_stays_as_the_caller_set_it() -> None:
     with start_up_heap_frozen():
         assert gc.get_freeze_count() == 0
         assert not gc.isenabled()
+
+
+def test_what_the_load_imports_on_first_use_is_imported_before_it() -> None:
+    # In a fresh interpreter (this one may have numpy already): the histograms' fold would
+    # otherwise import it in the load's first second.
+    code = (
+        "import sys\n"
+        "from lgbench.engine._heap import start_up_heap_frozen\n"
+        "assert 'numpy' not in sys.modules\n"
+        "with start_up_heap_frozen():\n"
+        "    assert 'numpy' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
