@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any, Final, Protocol, final
+from typing import Any, Final, Protocol, cast, final
 
 import msgspec
 
@@ -449,6 +449,25 @@ def _read_set(
         path = entry.path
         reader = iter_lines(path)
         for line_no, raw in enumerate(reader, start=1):
+            event = _typed_event(raw, stream.file, stream.lines + 1, ids, names)
+            if event is not None:  # the usual line, checked while msgspec decoded it
+                stream.lines += 1
+                if not stream.accept(event):
+                    stream.note(
+                        stream.read_issues,
+                        f"{path}:{line_no}: duplicate index {event.index}, ignored",
+                    )
+                    stream.broken.append(_Broken(stream.lines, _snippet(raw), stream.max_index))
+                    continue
+                if event.index < stream.max_index:
+                    stream.note(
+                        stream.read_issues, f"{path}:{line_no}: index {event.index} out of order"
+                    )
+                stream.events += 1
+                if stream.diffs is not None and event.wall is not None:
+                    stream.diffs.append(event.wall - event.time_s)
+                _pair(stream, event, sink, scan)
+                continue
             terminated = raw.endswith(b"\n")
             obj = _parse(raw)
             if obj is not None and obj.get("type") == "header":
@@ -657,126 +676,109 @@ def _shift(event: Event, offset: float) -> Event:
     )
 
 
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot setters of a frozen dataclass's fields, which must be ``names`` in order."""
-    found = tuple(field.name for field in dataclasses.fields(cls))
-    if found != names:
-        raise RuntimeError(f"{cls.__name__}'s fields are {found}, not {names}")
-    return tuple(getattr(cls, name).__set__ for name in names)
-
-
 # A frozen dataclass's __init__ sets each field through object.__setattr__, which made
-# building an Event the largest cost of reading a history. These set the same slots directly:
-# the same objects (equal, hashable, immutable), built several times faster.
-(
-    _set_file,
-    _set_line,
-    _set_index,
-    _set_type,
-    _set_time_s,
-    _set_wall,
-    _set_process,
-    _set_actor,
-    _set_scenario,
-    _set_f,
-    _set_name,
-    _set_invoke_index,
-    _set_value,
-    _set_error,
-) = _slot_setters(
-    Event,
-    (
-        "file",
-        "line",
-        "index",
-        "type",
-        "time_s",
-        "wall",
-        "process",
-        "actor",
-        "scenario",
-        "f",
-        "name",
-        "invoke_index",
-        "value",
-        "error",
-    ),
-)
-(
-    _set_op_f,
-    _set_outcome,
-    _set_invoke,
-    _set_completion,
-    _set_lo,
-    _set_hi,
-    _set_args,
-    _set_result,
-    _set_op_error,
-) = _slot_setters(
-    Operation,
-    ("f", "outcome", "invoke", "completion", "lo", "hi", "args", "result", "error"),
-)
-_new: Final = object.__new__
+# building an Event the largest cost of reading a history. Each is built instead as a
+# mutable twin with the very same slots, whose plain __init__ sets them, and then becomes
+# the frozen class (assigning __class__ between classes of one layout): the same objects
+# (equal, hashable, immutable), built several times faster.
 
 
-def _event(
-    file: int,
-    line: int,
-    index: int,
-    type_: str,
-    time_s: float,
-    wall: float | None,
-    process: int | None,
-    actor: int | None,
-    scenario: str | None,
-    f: str | None,
-    name: str | None,
-    invoke_index: int | None,
-    value: Mapping[str, Any],
-    error: Mapping[str, Any] | None,
-) -> Event:
-    """``Event(...)`` with these fields, built without its __init__ (see above)."""
-    event: Event = _new(Event)
-    _set_file(event, file)
-    _set_line(event, line)
-    _set_index(event, index)
-    _set_type(event, type_)
-    _set_time_s(event, time_s)
-    _set_wall(event, wall)
-    _set_process(event, process)
-    _set_actor(event, actor)
-    _set_scenario(event, scenario)
-    _set_f(event, f)
-    _set_name(event, name)
-    _set_invoke_index(event, invoke_index)
-    _set_value(event, value)
-    _set_error(event, error)
-    return event
+def _twin_slots(cls: type, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names``, checked to be the slots of ``cls`` in order (the layouts must match)."""
+    found = tuple(field.name for field in dataclasses.fields(cls))
+    if found != names or tuple(getattr(cls, "__slots__", ())) != names:
+        raise RuntimeError(f"{cls.__name__}'s fields are {found}, not {names}")
+    return names
 
 
-def _new_operation(
-    f: str,
-    outcome: Outcome,
-    invoke: Event | None,
-    completion: Event | None,
-    lo: float,
-    hi: float,
-    args: Mapping[str, Any],
-    result: Mapping[str, Any],
-    error: Mapping[str, Any] | None,
-) -> Operation:
-    """``Operation(...)`` with these fields, built without its __init__ (see above)."""
-    operation: Operation = _new(Operation)
-    _set_op_f(operation, f)
-    _set_outcome(operation, outcome)
-    _set_invoke(operation, invoke)
-    _set_completion(operation, completion)
-    _set_lo(operation, lo)
-    _set_hi(operation, hi)
-    _set_args(operation, args)
-    _set_result(operation, result)
-    _set_op_error(operation, error)
-    return operation
+class _DraftEvent:
+    __slots__ = _twin_slots(
+        Event,
+        (
+            "file",
+            "line",
+            "index",
+            "type",
+            "time_s",
+            "wall",
+            "process",
+            "actor",
+            "scenario",
+            "f",
+            "name",
+            "invoke_index",
+            "value",
+            "error",
+        ),
+    )
+
+    def __init__(
+        self,
+        file: int,
+        line: int,
+        index: int,
+        type_: str,
+        time_s: float,
+        wall: float | None,
+        process: int | None,
+        actor: int | None,
+        scenario: str | None,
+        f: str | None,
+        name: str | None,
+        invoke_index: int | None,
+        value: Mapping[str, Any],
+        error: Mapping[str, Any] | None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.index = index
+        self.type = type_
+        self.time_s = time_s
+        self.wall = wall
+        self.process = process
+        self.actor = actor
+        self.scenario = scenario
+        self.f = f
+        self.name = name
+        self.invoke_index = invoke_index
+        self.value = value
+        self.error = error
+        self.__class__ = Event  # type: ignore[assignment]  # the same slots, frozen from now
+
+
+class _DraftOperation:
+    __slots__ = _twin_slots(
+        Operation,
+        ("f", "outcome", "invoke", "completion", "lo", "hi", "args", "result", "error"),
+    )
+
+    def __init__(
+        self,
+        f: str,
+        outcome: Outcome,
+        invoke: Event | None,
+        completion: Event | None,
+        lo: float,
+        hi: float,
+        args: Mapping[str, Any],
+        result: Mapping[str, Any],
+        error: Mapping[str, Any] | None,
+    ) -> None:
+        self.f = f
+        self.outcome = outcome
+        self.invoke = invoke
+        self.completion = completion
+        self.lo = lo
+        self.hi = hi
+        self.args = args
+        self.result = result
+        self.error = error
+        self.__class__ = Operation  # type: ignore[assignment]  # the same slots, frozen from now
+
+
+#: ``Event(...)`` and ``Operation(...)`` with these fields, built without their __init__.
+_event: Final = cast("Callable[..., Event]", _DraftEvent)
+_new_operation: Final = cast("Callable[..., Operation]", _DraftOperation)
 
 
 _decode: Final = msgspec.json.Decoder().decode
@@ -798,6 +800,76 @@ def _parse(raw: bytes) -> dict[str, Any] | None:
         except ValueError:
             return None
     return obj if isinstance(obj, dict) else None
+
+
+class _Line(msgspec.Struct, gc=False):
+    """A line of the usual shape, typed so that msgspec checks the types while decoding.
+
+    What it accepts, :func:`_to_event` reads the same way from the line's dict; anything
+    else (a header, a missing or mistyped field, a bool where an int belongs, what only
+    ``json`` reads) fails here and goes the general way.
+    """
+
+    index: int
+    type: str
+    time_ns: int
+    wall: float | int | None = None
+    process: int | None = None
+    actor: int | None = None
+    scenario: str | None = None
+    f: str | None = None
+    name: str | None = None
+    invoke_index: int | None = None
+    value: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+_decode_line: Final = msgspec.json.Decoder(_Line).decode
+
+
+def _typed_event(
+    raw: bytes, file: int, line: int, ids: Callable[[str], str], names: Callable[[str], str]
+) -> Event | None:
+    """``_to_event(_parse(raw), ...)`` for a line of the usual shape; None for any other
+    line (which the caller then reads the general way)."""
+    try:
+        obj = _decode_line(raw)
+    except msgspec.DecodeError:  # ValidationError included
+        return None
+    kind = obj.type
+    f = obj.f
+    name = obj.name
+    if kind == "marker":
+        if name is None:
+            return None
+    elif kind not in _EVENT_TYPES or f is None:
+        return None
+    invoke_index = obj.invoke_index
+    if invoke_index is None and kind in _COMPLETIONS:
+        return None
+    wall = obj.wall
+    if wall is not None:
+        wall = float(wall)
+    value = obj.value
+    if value is None:
+        value = {}
+    scenario = obj.scenario
+    return _event(
+        file,
+        line,
+        obj.index,
+        kind,
+        obj.time_ns / 1e9,
+        wall,
+        obj.process,
+        obj.actor,
+        None if scenario is None else names(scenario),
+        None if f is None else names(f),
+        None if name is None else names(name),
+        invoke_index,
+        value if kind == "marker" else _slim(value, ids, names),
+        obj.error,
+    )
 
 
 def _snippet(raw: bytes) -> str:
@@ -827,7 +899,9 @@ def _to_event(
     kind = obj.get("type")
     index = obj.get("index")
     time_ns = obj.get("time_ns")
-    if kind not in _EVENT_TYPES or not isinstance(index, int) or isinstance(index, bool):
+    if not isinstance(kind, str) or kind not in _EVENT_TYPES:  # an object or list is no type
+        return None
+    if not isinstance(index, int) or isinstance(index, bool):
         return None
     if not isinstance(time_ns, int) or isinstance(time_ns, bool):
         return None

@@ -106,6 +106,7 @@ class ScenarioContext:
         default_factory=dict
     )
     _needs: dict[int, frozenset[str]] = field(default_factory=dict)
+    _fixed: dict[int, _FixedCall | None] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -135,6 +136,28 @@ class ScenarioContext:
             self._needs[position] = found
         return found
 
+    def fixed_call(self, position: int) -> _FixedCall | None:
+        """The rendered values and call arguments of the step at ``position`` when every
+        call has the same ones: parameters that are plain scalars, no template among them
+        (looked up once per step; None: rendered per call). Shared by every call: nothing
+        downstream changes the values or the keyword arguments it is given."""
+        if position in self._fixed:
+            return self._fixed[position]
+        found: _FixedCall | None = None
+        step = self.scenario.steps[position]
+        if isinstance(step, OperationStepConfig) and all(
+            _plain_scalar(value) for value in step.params.values()
+        ):
+            values = dict(step.params)  # what render gives for them
+            try:
+                args, kwargs = step.spec.arguments(values)
+            except (KeyError, TemplateError):
+                pass  # each call says so, as for any step
+            else:
+                found = _FixedCall(values, args, kwargs)
+        self._fixed[position] = found
+        return found
+
     def scope(
         self,
         operation: str,
@@ -155,6 +178,22 @@ class ScenarioContext:
                 operation, self.scenario.name, tags, self.model, observer=observer, user=user
             )
         return found
+
+
+def _plain_scalar(value: object) -> bool:
+    if isinstance(value, str):
+        return "$" not in value
+    return value is None or type(value) in (int, float, bool)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _FixedCall:
+    """A step's values and call arguments, the same at every call (see ``fixed_call``)."""
+
+    values: Mapping[str, Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
 
 
 @final
@@ -278,10 +317,15 @@ class Actor:
                 continue
             spec = OPERATIONS[step.op]
             stop = (step.on_error or ctx.scenario.on_error) == "stop"
+            fixed = ctx.fixed_call(position)
             for call_number in range(step.repeat):
                 calls_left = step.repeat - call_number - 1
                 try:
-                    values = render(step.params, self.variables, self.rng, self.vu, number)
+                    values = (
+                        fixed.values
+                        if fixed is not None
+                        else render(step.params, self.variables, self.rng, self.vu, number)
+                    )
                 except TemplateError as exc:
                     ctx.recorder.warn(
                         f"template:{ctx.name}:{step.op}",
@@ -301,6 +345,7 @@ class Actor:
                     think_time_s=step.think_time_s,
                     turn=call_number + 1 if step.turns else None,
                     as_other=step.as_user == "other",
+                    fixed=fixed,
                 )
                 intended_s = None  # only the iteration's first operation was scheduled
                 if result.unsupported:
@@ -354,12 +399,14 @@ class Actor:
         process: int | None = None,
         turn: int | None = None,
         as_other: bool = False,
+        fixed: _FixedCall | None = None,
     ) -> CallResult:
         """Perform ``spec`` with rendered ``values``; record it; never raise but cancellation.
 
         ``process`` overrides the actor's process id (observers have their own); ``turn``
         records the call as that turn of a conversation (tag ``turn=<k>``); ``as_other``
-        makes it as another user than the VU's own (a cross-tenant probe).
+        makes it as another user than the VU's own (a cross-tenant probe); ``fixed``: the
+        step's arguments, the same at every call (:meth:`ScenarioContext.fixed_call`).
         """
         ctx = self.ctx
         recorder = ctx.recorder
@@ -367,7 +414,7 @@ class Actor:
         if as_other and user is not None and ctx.tenants is not None:
             user = ctx.tenants.other_than(user, self.rng)
         try:
-            args, kwargs = spec.arguments(values)
+            args, kwargs = spec.arguments(values) if fixed is None else (fixed.args, fixed.kwargs)
             options = spec.options(values) if spec.streams else _NO_OPTIONS
         except (KeyError, TemplateError) as exc:
             recorder.warn(

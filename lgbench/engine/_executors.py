@@ -58,6 +58,7 @@ from lgbench.client import ApiError, NotFoundError
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
 from lgbench.engine._pacer import Pacer
+from lgbench.engine._park import Wake, wake_factory
 from lgbench.engine._plan import Burst, ConstantVus, PerVuIterations, RampingVus, SharedIterations
 from lgbench.engine._recorder import LoadModel
 from lgbench.engine._schedule import run_paced
@@ -392,7 +393,7 @@ class _ArrivalVu:
         self.due_s: float | None = None  # the iteration handed over, until it starts
         # Set when the dispatcher hands an iteration over (or at the stop); None until the
         # VU's task runs, so pre-allocated VUs that are never needed cost no task or event.
-        self.wake: anyio.Event | None = None
+        self.wake: Wake | None = None
 
 
 class _ArrivalRateExecutor(Executor):
@@ -412,6 +413,7 @@ class _ArrivalRateExecutor(Executor):
         super().__init__(ctx, control, origin_s, plan)
         self._idle: list[_ArrivalVu] = []
         self._allocated = 0
+        self._new_wake: Callable[[], Wake] | None = None
 
     def pacer(self) -> Pacer:
         """The schedule of iterations (this process's share of the arrivals)."""
@@ -432,7 +434,10 @@ class _ArrivalRateExecutor(Executor):
         self._idle = [self._allocate() for _ in range(pre_allocated)]
         self._idle.reverse()  # VU 1 first
         pacer = self.pacer()
-        await self.until_stopped(lambda: run_paced(pacer, self._start, start_s=self.start_s))
+        self._new_wake = wake_factory()
+        await self.until_stopped(
+            lambda: run_paced(pacer, self._start, clock=self.clock, start_s=self.start_s)
+        )
         await self.wait_until(self.start_s + pacer.duration_s)
 
     def on_stopping(self) -> None:
@@ -469,7 +474,8 @@ class _ArrivalRateExecutor(Executor):
             await vu.actor.run_iteration(intended_s)
             if self.stopping:
                 return
-            wake = vu.wake = anyio.Event()
+            assert self._new_wake is not None
+            wake = vu.wake = self._new_wake()
             self._idle.append(vu)
             await wake.wait()
             due_s, vu.due_s = vu.due_s, None

@@ -221,16 +221,29 @@ class ConstantRate:
     def next_at(self, n: int) -> float | None:
         """``(n + 1) / rate``, settled to the float grid; ``None`` past the end or on overflow."""
         need = _check_iteration(n)
-        if self.rate_per_s == 0:
+        rate = self.rate_per_s
+        if rate == 0:
             return None
-        guess = need / self.rate_per_s
+        guess = need / rate
         end = self.duration_s
         if math.isinf(end):
             end = 2 * guess + 1  # due(end) >= need by a wide margin
             if math.isinf(end):
                 return None
-        elif self.due(end) < need:
+        elif math.floor(end * rate) < need:  # due(end), inlined: the dispatcher asks per iteration
             return None
+        # The quotient, or the float just above it when the product rounds down, is nearly
+        # always the answer: due there and not one float earlier (``due`` inlined, as
+        # ``t <= end <= duration_s``). Otherwise the search settles it.
+        t = guess
+        if math.floor(t * rate) < need:
+            t = math.nextafter(t, math.inf)
+        if (
+            t <= end
+            and math.floor(t * rate) >= need
+            and math.floor(math.nextafter(t, 0.0) * rate) < need
+        ):
+            return t
         return _earliest(self.due, need, guess, end)
 
     def rate(self, elapsed_s: float) -> float:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import anyio
 
+from lgbench._backend import running_on_asyncio
 from lgbench.engine._pacer import Pacer
 
 __all__ = ["run_paced"]
@@ -36,13 +37,31 @@ async def run_paced(
     Cancellation (the executor's duration or a graceful stop) ends the loop as usual.
     """
     origin_s = clock() if start_s is None else start_s
+    next_at = pacer.next_at
+    sleep_until = _native_sleep_until()
     n = 0
-    while (at_s := pacer.next_at(n)) is not None:
+    while (at_s := next_at(n)) is not None:
         intended_s = origin_s + at_s
         if intended_s > clock():
-            await anyio.sleep_until(intended_s)
+            await sleep_until(intended_s)
         result = start_iteration(n, intended_s)
-        if inspect.isawaitable(result):
+        if result is not None:
             await result
         n += 1
     return n
+
+
+def _native_sleep_until() -> Callable[[float], Awaitable[None]]:
+    """The running backend's own sleep until a deadline on the event loop's clock: the
+    dispatcher sleeps once per iteration, and anyio's portable one finds the backend and
+    reads the clock again on each call."""
+    if running_on_asyncio():
+        loop_time = asyncio.get_running_loop().time
+
+        async def sleep_until(deadline_s: float) -> None:
+            await asyncio.sleep(deadline_s - loop_time())
+
+        return sleep_until
+    import trio  # only when running on trio: importing it costs time
+
+    return trio.sleep_until

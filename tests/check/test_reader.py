@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from lgbench.check import check_history, read_history
-from lgbench.check._reader import _parse
+from lgbench.check._reader import _parse, _to_event, _typed_event
 from lgbench.errors import UsageError
 from tests.check._builder import HistoryBuilder
 from tests.check._cases import CASES, enqueue_clean
@@ -256,6 +258,68 @@ def test_a_line_reads_as_the_stdlib_json_reads_it(raw: bytes) -> None:
     if not isinstance(expected, dict):
         expected = None
     assert repr(_parse(raw)) == repr(expected)
+
+
+_GOOD = {
+    "index": 3,
+    "type": "ok",
+    "time_ns": 5_000_000,
+    "wall": 1764963000.5,
+    "process": 0,
+    "actor": 1,
+    "scenario": "s",
+    "f": "threads.create",
+    "invoke_index": 2,
+    "value": {"thread_id": "t", "kept": 1},
+    "error": None,
+}
+_ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["", "invoke", "ok", "fail", "info", "marker", "header", "x"]),
+    st.just({}),
+    st.just({"thread_id": "t"}),
+    st.just([1]),
+)
+_FIELDS = (*_GOOD, "name")
+
+
+@example({"type": {}}, set())  # an unhashable type: a malformed line, not a crash
+@given(
+    st.dictionaries(st.sampled_from(_FIELDS), _ODD_VALUES, max_size=6),
+    st.sets(st.sampled_from(tuple(_GOOD)), max_size=3),
+)
+def test_the_typed_reading_of_a_line_is_the_general_one(
+    changes: dict[str, object], dropped: set[str]
+) -> None:
+    # Lines of the usual shape are read by a typed msgspec decoder: whatever it accepts
+    # must give the very event the general reading gives (repr: 1 and 1.0 differ there).
+    obj = {k: v for k, v in {**_GOOD, **changes}.items() if k not in dropped}
+    raw = json.dumps(obj).encode() + b"\n"
+    typed = _typed_event(raw, 0, 7, str, str)
+    parsed = _parse(raw)
+    general = _to_event(parsed, 0, 7, str, str) if parsed is not None else None
+    if typed is not None:
+        assert repr(typed) == repr(general)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"index": 1, "type": "marker", "time_ns": 1, "name": "m", "value": {"a": 1}}\n',
+        b'{"index": 1, "type": "invoke", "time_ns": 1, "f": "x", "wall": 17}\n',
+        b'{"index": 1, "type": "invoke", "time_ns": 1, "f": "x", "f": "y"}\n',
+        b'{"index": 1, "type": "invoke", "time_ns": 1, "f": "x", "zzz": [1, 2]}',
+    ],
+)
+def test_the_typed_reading_of_odd_but_valid_lines(raw: bytes) -> None:
+    typed = _typed_event(raw, 0, 1, str, str)
+    parsed = _parse(raw)
+    assert parsed is not None
+    assert typed is not None
+    assert repr(typed) == repr(_to_event(parsed, 0, 1, str, str))
 
 
 def test_events_and_operations_read_are_the_dataclasses_their_init_builds(tmp_path: Path) -> None:

@@ -10,7 +10,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lgbench.engine import ScheduleError
-from lgbench.engine._pacer import MAX_RATE_PER_S, MIN_DURATION_S, ConstantRate, RampingRate, Stage
+from lgbench.engine._pacer import (
+    MAX_RATE_PER_S,
+    MIN_DURATION_S,
+    ConstantRate,
+    RampingRate,
+    Stage,
+    _earliest,
+)
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
 from tests.engine._exact import ExactSchedule
@@ -268,6 +275,20 @@ def test_next_at_is_where_due_steps(pacer: ConstantRate | RampingRate, n: int, e
     assert pacer.due(t - eps * t) <= n
     following = pacer.next_at(n + 1)
     assert following is None or following >= t
+
+
+@given(constant_rates, st.integers(min_value=0, max_value=10**7))
+@example(ConstantRate(5000, 10), 49_999)  # the last iteration of the benchmark's schedule
+@example(ConstantRate(3), 2)  # 1.0 exactly
+@example(ConstantRate(5000), 2)  # 3 / 5000 rounds down: the answer is the float above
+def test_next_at_shortcut_agrees_with_the_search(pacer: ConstantRate, n: int) -> None:
+    # next_at returns the quotient (n + 1) / rate, or the float above it, when it checks out;
+    # the search is the reference.
+    got = pacer.next_at(n)
+    need = n + 1
+    if got is None:
+        return
+    assert got == _earliest(pacer.due, need, need / pacer.rate_per_s, got)
 
 
 @given(finite_pacers)
