@@ -69,11 +69,15 @@ _PAUSE_BYTES: Final = 256 * 1024
 _scratch = threading.local()
 
 
-def _scratch_buffer() -> bytearray:
+def _scratch_buffer() -> tuple[bytearray, memoryview]:
+    """This thread's scratch buffer and a view of it, shared by all its connections (a
+    view of their own would cost each connection ≈ 200 B for as long as it is open)."""
     buffer: bytearray | None = getattr(_scratch, "buffer", None)
     if buffer is None:
         buffer = _scratch.buffer = bytearray(_SCRATCH_BYTES)
-    return buffer
+        _scratch.view = memoryview(buffer)
+    view: memoryview = _scratch.view
+    return buffer, view
 
 
 def running_on_asyncio() -> bool:
@@ -172,8 +176,7 @@ class AsyncioWire(asyncio.BufferedProtocol):
         self._loop = loop
         self._transport: asyncio.Transport | None = None
         self._fd = -1
-        self._scratch = _scratch_buffer()
-        self._scratch_view = memoryview(self._scratch)
+        self._scratch, self._scratch_view = _scratch_buffer()
         self._pending: bytearray | None = None
         self._read_paused = False
         self._eof = False
@@ -282,11 +285,16 @@ class AsyncioWire(asyncio.BufferedProtocol):
                 return 0
             waiter: asyncio.Future[bool] = self._loop.create_future()
             self._read_waiter = waiter
+            # _wait's body inline: an open stream waits here for most of its life, and
+            # a helper coroutine would hold one more frame per stream.
+            timer = None if deadline == _INF else self._loop.call_at(deadline, _expire, waiter)
             try:
-                if await self._wait(waiter, deadline):
+                if await waiter:
                     return -1
             finally:
                 self._read_waiter = None
+                if timer is not None:
+                    timer.cancel()
         data = self._pending
         self._pending = None
         if self._read_paused and self._transport is not None:
@@ -484,8 +492,7 @@ class TrioWire:
         # then one system call.
         self._poller = select.poll()
         self._poller.register(self._fd, select.POLLIN)
-        self._scratch = _scratch_buffer()
-        self._scratch_view = memoryview(self._scratch)
+        self._scratch, self._scratch_view = _scratch_buffer()
         self._closed = False
         self._timed_out = False
         self._speculate = False

@@ -103,6 +103,7 @@ class ResponseReader:
     """
 
     __slots__ = (
+        "_framed",
         "_head_only",
         "_informational",
         "_parser",
@@ -120,6 +121,7 @@ class ResponseReader:
         self._parser = httptools.HttpResponseParser(self)
         self._replace_parser = False
         self._head_only = False
+        self._framed = False
         self._informational = False
         self.status_code = 0
         self.headers: list[tuple[str, str]] = []
@@ -137,6 +139,7 @@ class ResponseReader:
             self._parser = httptools.HttpResponseParser(self)
             self._replace_parser = False
         self._head_only = head_only
+        self._framed = False
         self._informational = False
         self.status_code = 0
         self.headers = []
@@ -162,15 +165,25 @@ class ResponseReader:
         stays incomplete (the caller reports a network error); so does a head.
         """
         self.keep_alive = False
-        if self.complete or not self.head_done:
+        if self.complete or not self.head_done or self._framed or self._has_framing():
             return
+        self.complete = True
+
+    def release_headers(self) -> None:
+        """Forget the header list (the caller keeps its own copy), all but what
+        :meth:`feed_eof` needs to know: a long body's reader then holds ≈ 0.7 KiB less."""
+        self._framed = self._has_framing()
+        self.headers = []
+
+    def _has_framing(self) -> bool:
+        """Whether the headers frame the body (Content-Length or chunked encoding)."""
         for name, value in self.headers:
             lower = name.lower()
             if lower == "content-length" or (
                 lower == "transfer-encoding" and value.lower().rstrip().endswith("chunked")
             ):
-                return
-        self.complete = True
+                return True
+        return False
 
     def take_chunks(self) -> bytes:
         """The body bytes received so far, as one chunk (``b""`` when none)."""

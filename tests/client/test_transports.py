@@ -871,6 +871,40 @@ def test_reader_eof_inside_a_framed_body_is_incomplete() -> None:
     assert not reader.complete
 
 
+@pytest.mark.parametrize(
+    ("head", "framed"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked \r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n", False),
+    ],
+    ids=["content-length", "chunked", "until-close"],
+)
+def test_reader_that_released_its_headers_still_knows_how_the_body_ends(
+    head: bytes, framed: bool
+) -> None:
+    reader = ResponseReader()
+    reader.begin(head_only=False)
+    reader.feed(head)
+    reader.release_headers()
+    assert reader.headers == []
+    reader.feed_eof()
+    assert reader.complete is not framed
+
+
+def test_reader_forgets_a_released_framing_with_the_next_response() -> None:
+    reader = ResponseReader()
+    reader.begin(head_only=False)
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab")
+    reader.release_headers()
+    reader.feed(b"c")
+    assert reader.complete and reader.keep_alive
+    reader.begin(head_only=False)
+    reader.feed(b"HTTP/1.1 200 OK\r\nX: y\r\n\r\nxyz")
+    reader.feed_eof()  # no framing now: the close ends the body
+    assert reader.complete and reader.take_chunks() == b"xyz"
+
+
 def _exported_exception_classes(module: Any) -> list[type[BaseException]]:
     return [
         obj
