@@ -198,10 +198,10 @@ class Actor:
     __slots__ = (
         "_iteration_count",
         "_iteration_total_s",
+        "_rng",
         "ctx",
         "iteration",
         "process",
-        "rng",
         "user",
         "variables",
         "vu",
@@ -211,7 +211,9 @@ class Actor:
         self.ctx = ctx
         self.vu = vu
         self.process = ctx.recorder.new_process()
-        self.rng = random.Random(actor_seed(ctx.seed, ctx.name, vu))
+        # Made on first draw (see rng): a generator's state is 2.5 KiB per VU, and most
+        # steps' templates draw nothing. The same seed, so the same draws either way.
+        self._rng: random.Random | None = None
         self.iteration = 0
         self.variables: dict[str, Any] = {}
         #: The user this VU acts as (``[target.auth]``), None without users.
@@ -221,6 +223,17 @@ class Actor:
 
     def __repr__(self) -> str:
         return f"<Actor {self.ctx.name}#{self.vu} process={self.process}>"
+
+    @property
+    def rng(self) -> random.Random:
+        """The VU's generator, seeded from the workload's seed, the scenario and the VU."""
+        return self._rng or self._make_rng()
+
+    def _make_rng(self) -> random.Random:
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = random.Random(actor_seed(self.ctx.seed, self.ctx.name, self.vu))
+        return rng
 
     # -- iterations -------------------------------------------------------------------------
 
@@ -281,7 +294,9 @@ class Actor:
             for call_number in range(step.repeat):
                 calls_left = step.repeat - call_number - 1
                 try:
-                    values = render(step.params, self.variables, self.rng, self.vu, number)
+                    # The generator, or the way to make it should a template draw.
+                    rng = self._rng or self._make_rng
+                    values = render(step.params, self.variables, rng, self.vu, number)
                 except TemplateError as exc:
                     ctx.recorder.warn(
                         f"template:{ctx.name}:{step.op}",
