@@ -73,6 +73,9 @@ IterationOutcome: TypeAlias = Literal["finished", "failed", "interrupted"]
 
 _US: Final = 1_000_000
 _NO_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType({})
+# An iteration's missing variables while there are none: shared, so never added to
+# (Actor._unsaved makes a set of the iteration's own first).
+_NOTHING_MISSING: Final[set[str]] = set()
 
 
 @final
@@ -277,9 +280,12 @@ class Actor:
         ctx = self.ctx
         steps = ctx.scenario.steps
         failed = False
-        # Variables a failed or skipped step did not save: the steps that read one are skipped.
-        missing: set[str] = set()
-        for position, step in enumerate(steps):
+        # Variables a failed or skipped step did not save: the steps that read one are
+        # skipped. A set only once something is missing, and no enumerate: an iteration's
+        # frame lives as long as its operation, an SSE stream's whole life (≈ 0.4 KiB each).
+        missing: set[str] = _NOTHING_MISSING
+        for position in range(len(steps)):
+            step = steps[position]
             if isinstance(step, SleepStepConfig):
                 await anyio.sleep(step.duration_s)
                 intended_s = None  # the schedule is for the iteration's start, not after a pause
@@ -287,7 +293,7 @@ class Actor:
             assert isinstance(step, OperationStepConfig)
             if missing and not missing.isdisjoint(ctx.needs(position)):
                 ctx.scope(step.op).counts.skipped += step.repeat
-                self._unsaved(step, missing)
+                missing = self._unsaved(step, missing)
                 continue
             spec = OPERATIONS[step.op]
             stop = (step.on_error or ctx.scenario.on_error) == "stop"
@@ -307,7 +313,7 @@ class Actor:
                         self._skip_rest(position, calls_left + 1)
                         return "failed"
                     ctx.scope(step.op).counts.skipped += calls_left + 1
-                    self._unsaved(step, missing)
+                    missing = self._unsaved(step, missing)
                     break
                 result = await self.call(
                     spec,
@@ -320,7 +326,7 @@ class Actor:
                 intended_s = None  # only the iteration's first operation was scheduled
                 if result.unsupported:
                     # Not sent, no pause: the server lacks the operation; the rest goes on.
-                    self._unsaved(step, missing)
+                    missing = self._unsaved(step, missing)
                     continue
                 if not result.ok:
                     failed = True
@@ -330,7 +336,7 @@ class Actor:
                         await anyio.sleep(_pauses_after(steps, position, calls_left))
                         self._skip_rest(position, calls_left)
                         return "failed"
-                    self._unsaved(step, missing)
+                    missing = self._unsaved(step, missing)
                 elif step.save:
                     self.variables[step.save] = result.value
                     missing.discard(step.save)
@@ -338,10 +344,14 @@ class Actor:
                     await anyio.sleep(step.think_time_s)
         return "failed" if failed else "finished"
 
-    def _unsaved(self, step: OperationStepConfig, missing: set[str]) -> None:
-        """``step`` saved nothing this time: what it saves is missing, unless saved before."""
+    def _unsaved(self, step: OperationStepConfig, missing: set[str]) -> set[str]:
+        """``step`` saved nothing this time: what it saves is missing, unless saved before
+        (``missing``, or a new set when that was the shared empty one)."""
         if step.save and step.save not in self.variables:
+            if missing is _NOTHING_MISSING:
+                missing = set()
             missing.add(step.save)
+        return missing
 
     def _skip_rest(self, position: int, calls_left: int) -> None:
         """Count what an iteration stopped at ``steps[position]`` leaves undone: the step's
