@@ -91,6 +91,21 @@ def encode_request(
     return "".join(lines).encode("latin-1")
 
 
+# Header names and short values as text, one str per distinct bytes for every response
+# (content-type, transfer-encoding...): a stream's Response keeps them all its life.
+# Bounded, and only short values: dates and ids fill it at worst, then go uncached.
+_header_texts: Final[dict[bytes, str]] = {}
+_MAX_HEADER_TEXTS: Final = 1024
+_MAX_CACHED_HEADER_BYTES: Final = 64
+
+
+def _header_text(raw: bytes) -> str:
+    text = raw.decode("latin-1")
+    if len(raw) <= _MAX_CACHED_HEADER_BYTES and len(_header_texts) < _MAX_HEADER_TEXTS:
+        _header_texts[raw] = text
+    return text
+
+
 class ResponseReader:
     """Parses the responses of one connection; the transport calls :meth:`begin` per request.
 
@@ -202,7 +217,10 @@ class ResponseReader:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self.complete:
-            self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+            texts = _header_texts
+            self.headers.append(
+                (texts.get(name) or _header_text(name), texts.get(value) or _header_text(value))
+            )
 
     def on_headers_complete(self) -> None:
         if self.complete:
