@@ -32,6 +32,11 @@ Clients:
   (the JSON of each event decoded, as the engine does). uvloop is what ``lgbench run`` uses
   on asyncio. ``get_client(url=...)`` alone would hold at most 256 streams: the fast
   transport's default ``max_connections``; the rest would wait for a connection.
+- ``lgbench-run``: ``lgbench run`` itself (a process of its own, uvloop) of a workload
+  whose VUs each hold one stream (``runs.stream``): a ``ramping-vus`` scenario at 1 VU for
+  8 s (the baseline is measured there, with that one stream open), then a ramp to N VUs,
+  held. Its RSS is read from outside (no ``gc.collect()``); the process is stopped with
+  SIGINT afterwards. With ``--tracemalloc`` it runs in the child's own process instead.
 - ``bare-asyncio``: the floor. An ``asyncio.Protocol`` per connection on the default loop,
   no task per stream, no parsing beyond counting ``event:`` lines.
 - ``bare-streams``: the plain way to write it in asyncio, and what a client with one
@@ -475,8 +480,8 @@ def _hold_lgbench_run(args: argparse.Namespace) -> ChildResult:
             )
         )
         argv = [
-            str(Path(sys.executable).with_name("lgbench")), "run", str(workload), "--out", str(Path(folder) / "run"),
-            "--no-live", "--quiet", "--no-report", "--no-audit",
+            str(Path(sys.executable).with_name("lgbench")), "run", str(workload),
+            "--out", str(Path(folder) / "run"), "--no-live", "--quiet", "--no-report", "--no-audit",
         ]  # fmt: skip
         errors: dict[str, int] = {}
         process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
@@ -539,14 +544,66 @@ def _hold_lgbench_run(args: argparse.Namespace) -> ChildResult:
     )
 
 
+def _trace_lgbench_run(args: argparse.Namespace) -> ChildResult:
+    """``lgbench run`` of the same workload in this process, under tracemalloc: the
+    allocations held per stream once all are open, against those at one VU."""
+    import tempfile
+    import threading
+
+    from lgbench.cli import main as lgbench_main
+
+    n: int = args.streams
+    url: str = args.url
+    warm_s = 8
+    folder = tempfile.mkdtemp(prefix="sse-streams-trace-")
+    workload = Path(folder) / "streams.toml"
+    workload.write_text(
+        _RUN_WORKLOAD.format(
+            url=url,
+            warm_s=warm_s,
+            ramp_s=max(5, n // 1000),
+            hold_s=int(args.open_timeout + 60),
+            streams=n,
+            assistant=ASSISTANT,
+            input=json.dumps(INPUT).replace('":', '" ='),
+        )
+    )
+    traced: list[str] = []
+    opened = 0
+
+    def watch() -> None:
+        nonlocal opened
+        while _server_stats(url)["open_streams"] < 1:
+            time.sleep(0.05)
+        time.sleep(warm_s - 1.5)
+        before = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        deadline = time.monotonic() + args.open_timeout
+        while (opened := _server_stats(url)["open_streams"]) < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(args.interval + 0.5)
+        traced.extend(_trace_top(before, max(1, opened), args.trace))
+        os.kill(os.getpid(), signal.SIGINT)  # lgbench run stops gracefully
+
+    threading.Thread(target=watch, daemon=True).start()
+    argv = ["run", str(workload), "--out", str(Path(folder) / "run")]
+    lgbench_main([*argv, "--no-live", "--quiet", "--no-report", "--no-audit"])
+    return ChildResult(
+        client="lgbench-run", streams=n, opened=opened, receiving=opened, failed=n - opened,
+        errors={}, baseline_rss=0, open_rss=0, closed_rss=0, open_s=0.0, hold_s=0.0,
+        hold_cpu_s=0.0, hold_events=0, file_limit=raise_file_limit(), traced=traced,
+    )  # fmt: skip
+
+
 def child_main(args: argparse.Namespace) -> None:
     raise_file_limit()
-    if args.child == "lgbench-run":
-        result = _hold_lgbench_run(args)
-        print(RESULT_PREFIX + json.dumps(asdict(result)), flush=True)
-        return
     if args.trace:
         tracemalloc.start(1)
+    if args.child == "lgbench-run":
+        result = _trace_lgbench_run(args) if args.trace else _hold_lgbench_run(args)
+        print(RESULT_PREFIX + json.dumps(asdict(result)), flush=True)
+        return
     client: str = args.child
     result: ChildResult
     if client == "bare-asyncio":
@@ -690,7 +747,7 @@ def parent_main(args: argparse.Namespace) -> None:
                     print(f"    {count} x {error}", flush=True)
         if args.tracemalloc:
             for client in args.clients:
-                if client.startswith("bare-") or client == "lgbench-run":
+                if client.startswith("bare-"):
                     continue
                 result = run_child(args, server, client, args.tracemalloc, args.trace_top)
                 if result is not None:

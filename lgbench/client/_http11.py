@@ -93,15 +93,23 @@ def encode_request(
 
 # Header names and short values as text, one str per distinct bytes for every response
 # (content-type, transfer-encoding...): a stream's Response keeps them all its life.
-# Bounded, and only short values: dates and ids fill it at worst, then go uncached.
+# Bounded, and only short values; emptied when full, so values that change with every
+# response (dates, request ids) cost a refill now and then, never the cache itself.
 _header_texts: Final[dict[bytes, str]] = {}
 _MAX_HEADER_TEXTS: Final = 1024
 _MAX_CACHED_HEADER_BYTES: Final = 64
 
 
+# What a reader that released its header list holds instead: shared, never appended to
+# (on_header appends only before the head is done; begin() starts a list of its own).
+_RELEASED_HEADERS: Final[list[tuple[str, str]]] = []
+
+
 def _header_text(raw: bytes) -> str:
     text = raw.decode("latin-1")
-    if len(raw) <= _MAX_CACHED_HEADER_BYTES and len(_header_texts) < _MAX_HEADER_TEXTS:
+    if len(raw) <= _MAX_CACHED_HEADER_BYTES:
+        if len(_header_texts) >= _MAX_HEADER_TEXTS:
+            _header_texts.clear()
         _header_texts[raw] = text
     return text
 
@@ -188,7 +196,7 @@ class ResponseReader:
         """Forget the header list (the caller keeps its own copy), all but what
         :meth:`feed_eof` needs to know: a long body's reader then holds ≈ 0.7 KiB less."""
         self._framed = self._has_framing()
-        self.headers = []
+        self.headers = _RELEASED_HEADERS
 
     def _has_framing(self) -> bool:
         """Whether the headers frame the body (Content-Length or chunked encoding)."""
@@ -216,7 +224,9 @@ class ResponseReader:
             self.dirty = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if not self.complete:
+        # Not after the head: a chunked body's trailers are of no use to anyone (the
+        # Response was built from the head), and a released reader's list is shared.
+        if not self.head_done:
             texts = _header_texts
             self.headers.append(
                 (texts.get(name) or _header_text(name), texts.get(value) or _header_text(value))

@@ -127,16 +127,17 @@ class ByteStream:
 
 
 # Header names as a response's dict keys them, one str per name for every response: an
-# open stream keeps its Response (and these keys) all its life. Bounded: a server that
-# invents names gets them lowered afresh past the bound.
+# open stream keeps its Response (and these keys) all its life. Bounded: emptied when
+# full (a server that invents names costs a refill now and then).
 _lowered_names: Final[dict[str, str]] = {}
 _MAX_LOWERED_NAMES: Final = 512
 
 
 def _lower_name(name: str) -> str:
     key = name.lower()
-    if len(_lowered_names) < _MAX_LOWERED_NAMES:
-        _lowered_names[name] = key
+    if len(_lowered_names) >= _MAX_LOWERED_NAMES:
+        _lowered_names.clear()
+    _lowered_names[name] = key
     return key
 
 

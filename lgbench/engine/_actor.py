@@ -545,6 +545,7 @@ class Actor:
                     was_metadata = summary.metadata_ns is None and part.event == "metadata"
                     tokens_before = summary.reply_chunks
                     summary.add(part.event, part.data, to_ns(now_s))
+                    del part  # not held while the stream waits for its next event
                     if was_metadata and summary.metadata_ns is not None:
                         metadata_s = now_s
                         continue

@@ -895,6 +895,9 @@ def test_reader_that_released_its_headers_still_knows_how_the_body_ends(
 def test_header_texts_are_shared_between_responses_and_their_cache_is_bounded() -> None:
     from lgbench.client import _http11, _models
 
+    _http11._header_texts.clear()  # room for this test's texts, whatever ran before
+    _models._lowered_names.clear()
+
     def response(i: int) -> Response:
         reader = ResponseReader()
         reader.begin(head_only=False)
