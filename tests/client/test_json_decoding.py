@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from lgbench.client import HttpClient, MockTransport, Response, ResponseLimitError, StreamPart
 from lgbench.client._json_depth import loads_within_depth
+from tests.client.test_sse import reference_events, regular_streams, split_at, streams
 
 MAX_DEPTH = 128
 
@@ -206,3 +207,41 @@ async def test_a_too_deep_event_is_refused_after_the_events_before_it() -> None:
         await stream.__anext__()
     with pytest.raises(StopAsyncIteration):
         await stream.__anext__()  # the stream was closed as a whole
+
+
+# --- SSEStream against the spec's reading and json.loads, cut anywhere -------------------------
+
+
+def _expected_parts(stream: bytes) -> tuple[list[StreamPart], str]:
+    """What SSEStream must yield for ``stream``: the spec's events (the reference reading
+    of ``test_sse``), each event's data as ``json.loads`` reads it (the text itself when it
+    is not JSON, ``None`` when empty)."""
+    events, last_id = reference_events(stream)
+    parts = []
+    for name, data, event_id, _ in events:
+        value: Any
+        if not data:
+            value = None
+        else:
+            try:
+                value = json.loads(data)
+            except ValueError:
+                value = data
+        parts.append(StreamPart(name, value, event_id))
+    return parts, last_id
+
+
+@pytest.mark.anyio
+@settings(max_examples=150, deadline=None)
+@given(
+    stream=st.one_of(streams(), regular_streams()),
+    cuts=st.lists(st.integers(0, 3000), max_size=10),
+)
+async def test_stream_parts_any_stream_any_chunking(stream: bytes, cuts: list[int]) -> None:
+    expected, last_id = _expected_parts(stream)
+    sse = _stream_client(split_at(stream, cuts)).stream("/s", "GET")
+    parts = [part async for part in sse]
+    assert [(p.event, repr(p.data), p.id) for p in parts] == [
+        (p.event, repr(p.data), p.id) for p in expected
+    ]
+    assert sse.last_event_id == last_id
