@@ -1,6 +1,7 @@
 """SSE decoding benchmark: lgbench's SSEDecoder against httpx-sse's, on the same bytes.
 
     python benchmarks/sse.py [--events 200000] [--rounds 5] [--chunk-kib 64]
+                             [--through-stream-only] [--backend asyncio|trio]
 
 Builds one long stream of small LangGraph-like events (``event: values`` /
 ``updates`` / ``messages/partial`` with a small JSON payload) in three line-end
@@ -19,6 +20,13 @@ Neither side decodes the JSON payloads; the garbage collector is on for both,
 as it is in a real run. A second table feeds one event per chunk, as when a
 server flushes every event separately. CPU-bound and single-threaded: run it on
 an idle core.
+
+A third table goes through the whole client: ``client.runs.stream(...)`` iterated
+with ``async for`` (the JSON of every event decoded into a ``StreamPart``, as the
+engine reads it), on a transport that answers from memory with the same chunks
+(64 KiB, or one event per read), so the figure is the client's CPU per event without
+the socket's. CPU time (``time.process_time``), best of ``--rounds``; the event loop
+is anyio's ``--backend``.
 """
 
 from __future__ import annotations
@@ -33,10 +41,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
+import anyio
 from httpx_sse._decoders import SSEDecoder as HttpxSseDecoder
 from httpx_sse._decoders import SSELineDecoder
 
-from lgbench.client import SSEDecoder
+import lgbench
+from lgbench.client import MockTransport, Request, Response, SSEDecoder, get_client
 
 EVENT_NAMES = ("values", "updates", "messages/partial")
 
@@ -127,17 +137,87 @@ def best_rate(
     return {name: n / elapsed_s for name, elapsed_s in best_s.items()}
 
 
+class ChunkBody:
+    """A response body that hands out prepared chunks, one per read, never suspending."""
+
+    __slots__ = ("_chunks", "_next")
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
+        self._next = 0
+
+    async def receive_some(self) -> bytes:
+        index = self._next
+        if index >= len(self._chunks):
+            return b""
+        self._next = index + 1
+        return self._chunks[index]
+
+    async def aclose(self) -> None:
+        self._next = len(self._chunks)
+
+
+async def through_runs_stream(chunks: list[bytes], n: int, rounds: int) -> float:
+    """Best CPU seconds for ``client.runs.stream`` to yield the ``n`` parts of ``chunks``."""
+
+    def answer(request: Request) -> Response:
+        return Response(
+            200, {"content-type": "text/event-stream; charset=utf-8"}, stream=ChunkBody(chunks)
+        )
+
+    client = get_client(url="http://127.0.0.1:9", api_key=None, transport=MockTransport(answer))
+    best_s = float("inf")
+    for _ in range(rounds):
+        gc.collect()
+        count = 0
+        start = time.process_time()
+        async with client.runs.stream("t", "agent", input={}) as parts:
+            async for part in parts:
+                count += part.data is not None
+        elapsed_s = time.process_time() - start
+        if count != n:
+            raise SystemExit(f"runs.stream yielded {count} parts with data, expected {n}")
+        best_s = min(best_s, elapsed_s)
+    return best_s
+
+
+def through_stream_table(args: argparse.Namespace) -> None:
+    print(
+        f"\nthrough client.runs.stream, JSON decoded ({args.backend}): {args.events} events, "
+        f"best of {args.rounds} rounds (lgbench from {os.path.dirname(lgbench.__file__)})"
+    )
+    print(f"{'style':<9} {'framing':<22} {'CPU us/event':>12} {'events/s':>12}")
+    for style, eol, with_ids in (("CRLF", "\r\n", False), ("CRLF+id", "\r\n", True)):
+        stream = build_stream(args.events, eol, with_ids)
+        for framing, chunks in (
+            (f"{args.chunk_kib} KiB chunks", chunked(stream, args.chunk_kib * 1024)),
+            ("one event per read", per_event(stream, eol.encode())),
+        ):
+            best_s = anyio.run(
+                through_runs_stream, chunks, args.events, args.rounds, backend=args.backend
+            )
+            print(
+                f"{style:<9} {framing:<22} {best_s / args.events * 1e6:>12.3f} "
+                f"{args.events / best_s:>12,.0f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chunk-kib", type=int, default=64)
+    parser.add_argument("--through-stream-only", action="store_true")
+    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     args = parser.parse_args()
 
     print(
         f"python {platform.python_version()} ({platform.python_implementation()}), "
         f"{platform.machine()}, {os.cpu_count()} cpus, {platform.platform()}"
     )
+    if args.through_stream_only:
+        through_stream_table(args)
+        return
     runners = {"lgbench": run_lgbench, "httpx-sse": run_httpx_sse}
     styles = (("LF", "\n", False), ("CRLF", "\r\n", False), ("CRLF+id", "\r\n", True))
     for title, split in (
@@ -160,6 +240,7 @@ def main() -> None:
                 f"{style:<9} {len(stream) / args.events:>11.1f} {rates['lgbench']:>14,.0f} "
                 f"{rates['httpx-sse']:>15,.0f} {ratio:5.2f}x"
             )
+    through_stream_table(args)
     sys.stdout.flush()
 
 

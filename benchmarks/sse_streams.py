@@ -32,6 +32,11 @@ Clients:
   (the JSON of each event decoded, as the engine does). uvloop is what ``lgbench run`` uses
   on asyncio. ``get_client(url=...)`` alone would hold at most 256 streams: the fast
   transport's default ``max_connections``; the rest would wait for a connection.
+- ``lgbench-run``: ``lgbench run`` itself (a process of its own, uvloop) of a workload
+  whose VUs each hold one stream (``runs.stream``): a ``ramping-vus`` scenario at 1 VU for
+  8 s (the baseline is measured there, with that one stream open), then a ramp to N VUs,
+  held. Its RSS is read from outside (no ``gc.collect()``); the process is stopped with
+  SIGINT afterwards. With ``--tracemalloc`` it runs in the child's own process instead.
 - ``bare-asyncio``: the floor. An ``asyncio.Protocol`` per connection on the default loop,
   no task per stream, no parsing beyond counting ``event:`` lines.
 - ``bare-streams``: the plain way to write it in asyncio, and what a client with one
@@ -51,11 +56,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -72,6 +79,7 @@ import psutil
 HERE: Final = Path(__file__).resolve().parent
 SERVER: Final = HERE / "_sse_server.py"
 CLIENTS: Final = (
+    "lgbench-run",
     "lgbench-uvloop",
     "lgbench-asyncio",
     "lgbench-trio",
@@ -405,10 +413,197 @@ def _host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
+_RUN_WORKLOAD: Final = """\
+name = "sse-streams"
+
+[target]
+url = "{url}"
+
+[defaults]
+graceful_stop = "0s"
+
+[[scenario]]
+name = "streams"
+executor = "ramping-vus"
+start_vus = 1
+graceful_ramp_down = "0s"
+stages = [
+  {{ target = 1, duration = "{warm_s}s" }},
+  {{ target = {streams}, duration = "{ramp_s}s" }},
+  {{ target = {streams}, duration = "{hold_s}s" }},
+]
+steps = [
+  {{ op = "runs.stream", assistant = "{assistant}", input = {input}, stream_mode = "values" }},
+]
+"""
+
+
+def _server_stats(url: str) -> dict[str, int]:
+    with urllib.request.urlopen(url + "/bench/stats", timeout=10) as answer:
+        stats: dict[str, int] = json.loads(answer.read())
+        return stats
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    rss = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            rss += child.memory_info().rss
+    return int(rss)
+
+
+def _tree_cpu_s(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _hold_lgbench_run(args: argparse.Namespace) -> ChildResult:
+    """``lgbench run`` of a workload whose VUs each hold one stream: 1 VU for ``warm_s``
+    (the baseline, measured with that one stream open), then a ramp to N VUs, held."""
+    import tempfile
+
+    n: int = args.streams
+    warm_s, ramp_s = 8, max(5, n // 1000)
+    hold_s = int(args.open_timeout + args.settle + 60)
+    url: str = args.url
+    with tempfile.TemporaryDirectory(prefix="sse-streams-") as folder:
+        workload = Path(folder) / "streams.toml"
+        workload.write_text(
+            _RUN_WORKLOAD.format(
+                url=url,
+                warm_s=warm_s,
+                ramp_s=ramp_s,
+                hold_s=hold_s,
+                streams=n,
+                assistant=ASSISTANT,
+                input=json.dumps(INPUT).replace('":', '" ='),
+            )
+        )
+        argv = [
+            str(Path(sys.executable).with_name("lgbench")), "run", str(workload),
+            "--out", str(Path(folder) / "run"), "--no-live", "--quiet", "--no-report", "--no-audit",
+        ]  # fmt: skip
+        errors: dict[str, int] = {}
+        process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        try:
+            ps = psutil.Process(process.pid)
+            first = time.monotonic() + args.open_timeout
+            while time.monotonic() < first and _server_stats(url)["open_streams"] < 1:
+                if process.poll() is not None:
+                    raise SystemExit(f"lgbench run ended early: {process.stderr.read()}")  # type: ignore[union-attr]
+                time.sleep(0.05)
+            started = time.monotonic()
+            time.sleep(max(0.0, warm_s - 1.5))
+            baseline = _tree_rss(ps)
+            deadline = started + warm_s + args.open_timeout
+            opened = 0
+            while time.monotonic() < deadline:
+                opened = _server_stats(url)["open_streams"]
+                if opened >= n:
+                    break
+                time.sleep(0.1)
+            open_s = time.monotonic() - started - warm_s
+            # Every stream has its metadata event; one interval more and each has a later one.
+            time.sleep(args.interval + 0.5)
+            stats0 = _server_stats(url)
+            cpu0 = _tree_cpu_s(ps)
+            t0 = time.monotonic()
+            time.sleep(args.settle)
+            hold = time.monotonic() - t0
+            hold_cpu_s = _tree_cpu_s(ps) - cpu0
+            stats1 = _server_stats(url)
+            open_rss = _tree_rss(ps)
+            receiving = min(stats1["open_streams"], opened)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            assert process.stderr is not None
+            for line in process.stderr.read().splitlines()[-5:]:
+                errors[line[:120]] = errors.get(line[:120], 0) + 1
+    return ChildResult(
+        client="lgbench-run",
+        streams=n,
+        opened=opened,
+        receiving=receiving,
+        failed=n - opened,
+        errors=errors,
+        baseline_rss=baseline,
+        open_rss=open_rss,
+        closed_rss=0,
+        open_s=open_s,
+        hold_s=hold,
+        hold_cpu_s=hold_cpu_s,
+        hold_events=stats1["events_sent"] - stats0["events_sent"],
+        file_limit=resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        traced=[],
+    )
+
+
+def _trace_lgbench_run(args: argparse.Namespace) -> ChildResult:
+    """``lgbench run`` of the same workload in this process, under tracemalloc: the
+    allocations held per stream once all are open, against those at one VU."""
+    import tempfile
+    import threading
+
+    from lgbench.cli import main as lgbench_main
+
+    n: int = args.streams
+    url: str = args.url
+    warm_s = 8
+    folder = tempfile.mkdtemp(prefix="sse-streams-trace-")
+    workload = Path(folder) / "streams.toml"
+    workload.write_text(
+        _RUN_WORKLOAD.format(
+            url=url,
+            warm_s=warm_s,
+            ramp_s=max(5, n // 1000),
+            hold_s=int(args.open_timeout + 60),
+            streams=n,
+            assistant=ASSISTANT,
+            input=json.dumps(INPUT).replace('":', '" ='),
+        )
+    )
+    traced: list[str] = []
+    opened = 0
+
+    def watch() -> None:
+        nonlocal opened
+        while _server_stats(url)["open_streams"] < 1:
+            time.sleep(0.05)
+        time.sleep(warm_s - 1.5)
+        before = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, tracemalloc.__file__)]
+        )
+        deadline = time.monotonic() + args.open_timeout
+        while (opened := _server_stats(url)["open_streams"]) < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(args.interval + 0.5)
+        traced.extend(_trace_top(before, max(1, opened), args.trace))
+        os.kill(os.getpid(), signal.SIGINT)  # lgbench run stops gracefully
+
+    threading.Thread(target=watch, daemon=True).start()
+    argv = ["run", str(workload), "--out", str(Path(folder) / "run")]
+    lgbench_main([*argv, "--no-live", "--quiet", "--no-report", "--no-audit"])
+    return ChildResult(
+        client="lgbench-run", streams=n, opened=opened, receiving=opened, failed=n - opened,
+        errors={}, baseline_rss=0, open_rss=0, closed_rss=0, open_s=0.0, hold_s=0.0,
+        hold_cpu_s=0.0, hold_events=0, file_limit=raise_file_limit(), traced=traced,
+    )  # fmt: skip
+
+
 def child_main(args: argparse.Namespace) -> None:
     raise_file_limit()
     if args.trace:
         tracemalloc.start(1)
+    if args.child == "lgbench-run":
+        result = _trace_lgbench_run(args) if args.trace else _hold_lgbench_run(args)
+        print(RESULT_PREFIX + json.dumps(asdict(result)), flush=True)
+        return
     client: str = args.child
     result: ChildResult
     if client == "bare-asyncio":
@@ -476,7 +671,7 @@ def run_child(
 ) -> ChildResult | None:
     argv = [
         sys.executable, __file__, "--child", client, "--url", server.url,
-        "--streams", str(streams), "--settle", str(args.settle),
+        "--streams", str(streams), "--settle", str(args.settle), "--interval", str(args.interval),
         "--open-concurrency", str(args.open_concurrency),
         "--open-timeout", str(args.open_timeout), "--trace", str(trace),
     ]  # fmt: skip

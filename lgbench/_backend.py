@@ -69,11 +69,15 @@ _PAUSE_BYTES: Final = 256 * 1024
 _scratch = threading.local()
 
 
-def _scratch_buffer() -> bytearray:
+def _scratch_buffer() -> tuple[bytearray, memoryview]:
+    """This thread's scratch buffer and a view of it, shared by all its connections (a
+    view of their own would cost each connection ≈ 200 B for as long as it is open)."""
     buffer: bytearray | None = getattr(_scratch, "buffer", None)
     if buffer is None:
         buffer = _scratch.buffer = bytearray(_SCRATCH_BYTES)
-    return buffer
+        _scratch.view = memoryview(buffer)
+    view: memoryview = _scratch.view
+    return buffer, view
 
 
 def running_on_asyncio() -> bool:
@@ -140,6 +144,65 @@ def _expire(waiter: asyncio.Future[bool]) -> None:
         waiter.set_result(True)
 
 
+#: Waits whose deadline is further away than this are timed by the loop's one
+#: :class:`_FarDeadlines` sweep instead of a timer of their own.
+_FAR_S: Final = 2.0
+#: How often that sweep runs: a far deadline fires up to this late.
+_SWEEP_S: Final = 0.25
+
+
+@final
+class _FarDeadlines:
+    """The far deadlines of one loop's waits (a read timeout of a minute, the usual
+    case), enforced by one periodic sweep rather than a loop timer per wait.
+
+    A timer costs ≈ 0.6 KiB on uvloop for as long as its wait lasts: an open SSE stream
+    waits all its life, so 10,000 streams held ≈ 6 MiB of timers. An entry here costs a
+    dict slot, and arming and disarming it is cheaper than a timer's. The price: a far
+    deadline fires up to :data:`_SWEEP_S` late (0.4 % of a one-minute timeout); a near
+    one keeps its exact timer. Nothing here refers to the loop once no wait is pending
+    (the sweep gets it as an argument), so a finished loop is not kept alive.
+    """
+
+    __slots__ = ("__weakref__", "_armed", "_waiters")
+
+    def __init__(self) -> None:
+        self._waiters: dict[asyncio.Future[bool], float] = {}
+        self._armed = False
+
+    def add(self, waiter: asyncio.Future[bool], deadline: float) -> None:
+        self._waiters[waiter] = deadline
+        if not self._armed:
+            self._armed = True
+            waiter.get_loop().call_later(_SWEEP_S, self._sweep, waiter.get_loop())
+
+    def discard(self, waiter: asyncio.Future[bool]) -> None:
+        self._waiters.pop(waiter, None)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        waiters = self._waiters
+        for waiter in [w for w, deadline in waiters.items() if deadline <= now]:
+            del waiters[waiter]
+            _expire(waiter)
+        if waiters:
+            loop.call_later(_SWEEP_S, self._sweep, loop)
+        else:
+            self._armed = False
+
+
+_far_deadlines: Final[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _FarDeadlines]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _far_deadlines_of(loop: asyncio.AbstractEventLoop) -> _FarDeadlines:
+    far = _far_deadlines.get(loop)
+    if far is None:
+        far = _far_deadlines[loop] = _FarDeadlines()
+    return far
+
+
 @final
 class AsyncioWire(asyncio.BufferedProtocol):
     """A connection's bytes, kept as the loop reads them, handed out on request.
@@ -153,6 +216,7 @@ class AsyncioWire(asyncio.BufferedProtocol):
         "_closed",
         "_eof",
         "_error",
+        "_far",
         "_fd",
         "_loop",
         "_pending",
@@ -170,10 +234,10 @@ class AsyncioWire(asyncio.BufferedProtocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self._far = _far_deadlines_of(loop)
         self._transport: asyncio.Transport | None = None
         self._fd = -1
-        self._scratch = _scratch_buffer()
-        self._scratch_view = memoryview(self._scratch)
+        self._scratch, self._scratch_view = _scratch_buffer()
         self._pending: bytearray | None = None
         self._read_paused = False
         self._eof = False
@@ -239,12 +303,21 @@ class AsyncioWire(asyncio.BufferedProtocol):
 
     async def _wait(self, waiter: asyncio.Future[bool], deadline: float) -> bool:
         """Wait for ``waiter``; True if ``deadline`` (loop time) passed first."""
-        # A loop timer costs a fraction of a cancel scope, and only runs when we wait.
-        timer = None if deadline == _INF else self._loop.call_at(deadline, _expire, waiter)
+        # A loop timer costs a fraction of a cancel scope, and only runs when we wait;
+        # a far deadline not even that (_FarDeadlines).
+        loop = self._loop
+        timer = None
+        far = deadline != _INF and deadline - loop.time() > _FAR_S
+        if far:
+            self._far.add(waiter, deadline)
+        elif deadline != _INF:
+            timer = loop.call_at(deadline, _expire, waiter)
         try:
             return await waiter
         finally:
-            if timer is not None:
+            if far:
+                self._far.discard(waiter)
+            elif timer is not None:
                 timer.cancel()
 
     async def send(self, data: bytes, deadline: float) -> bool:
@@ -282,11 +355,24 @@ class AsyncioWire(asyncio.BufferedProtocol):
                 return 0
             waiter: asyncio.Future[bool] = self._loop.create_future()
             self._read_waiter = waiter
+            # _wait's body inline: an open stream waits here for most of its life, and
+            # a helper coroutine would hold one more frame per stream.
+            loop = self._loop
+            timer = None
+            far = deadline != _INF and deadline - loop.time() > _FAR_S
+            if far:
+                self._far.add(waiter, deadline)
+            elif deadline != _INF:
+                timer = loop.call_at(deadline, _expire, waiter)
             try:
-                if await self._wait(waiter, deadline):
+                if await waiter:
                     return -1
             finally:
                 self._read_waiter = None
+                if far:
+                    self._far.discard(waiter)
+                elif timer is not None:
+                    timer.cancel()
         data = self._pending
         self._pending = None
         if self._read_paused and self._transport is not None:
@@ -484,8 +570,7 @@ class TrioWire:
         # then one system call.
         self._poller = select.poll()
         self._poller.register(self._fd, select.POLLIN)
-        self._scratch = _scratch_buffer()
-        self._scratch_view = memoryview(self._scratch)
+        self._scratch, self._scratch_view = _scratch_buffer()
         self._closed = False
         self._timed_out = False
         self._speculate = False

@@ -437,7 +437,10 @@ class FastTransport(AsyncTransport):
                 await self._finish(conn)
             return Response(status_code, headers, content=content)
         body = _Body(self, conn, timeout.read_s, deadline, total_s, reader.take_chunks())
-        return Response(status_code, headers, stream=body)
+        response = Response(status_code, headers, stream=body)
+        # The body may take long (an SSE stream: its whole life); the Response has the headers.
+        reader.release_headers()
+        return response
 
     async def _exchange_native(
         self,
@@ -713,46 +716,46 @@ class _Body:
         conn = self._conn
         if conn is None:
             return b""
+        # One coroutine for the whole read, no helper: an open stream spends its life
+        # suspended in here, and each level of the await chain holds a frame per stream.
         reader = conn.reader
+        transport = self._transport
+        wire = conn.wire
+        read_s = self._read_s
+        deadline = self._deadline
+        chunk = b""
         try:
-            chunk = await self._receive(conn, reader)
+            while not reader.complete:
+                if read_s is None or (now := transport._clock()) + read_s >= deadline:
+                    limit, kind, limit_s = deadline, _TIMEOUT_TOTAL, self._total_s
+                else:
+                    limit, kind, limit_s = now + read_s, _TIMEOUT_READ, read_s
+                if wire.native_deadlines:
+                    n = await wire.receive_into(reader.feed, limit)
+                else:
+                    with transport._new_scope(deadline=limit) as scope:
+                        n = await wire.receive_into(reader.feed, limit)
+                    if scope.cancelled_caught:
+                        n = -1
+                if n < 0:
+                    raise _timeout_error(kind, limit_s)
+                if not n:
+                    reader.feed_eof()
+                    if not reader.complete:
+                        raise NetworkError("the server closed the connection in the response body")
+                if reader.chunks:
+                    chunk = reader.take_chunks()
+                    break
         except BaseException as exc:
             self._conn = None
-            await self._transport._discard(conn)
+            await transport._discard(conn)
             if _is_foreign(exc):
                 raise translate_error(exc, connecting=False) from exc
             raise
         if reader.complete:
             self._conn = None
-            await self._transport._finish(conn)
+            await transport._finish(conn)
         return chunk
-
-    async def _receive(self, conn: _Connection, reader: ResponseReader) -> bytes:
-        read_s = self._read_s
-        deadline = self._deadline
-        wire = conn.wire
-        transport = self._transport
-        while not reader.complete:
-            if read_s is None or (now := transport._clock()) + read_s >= deadline:
-                limit, kind, limit_s = deadline, _TIMEOUT_TOTAL, self._total_s
-            else:
-                limit, kind, limit_s = now + read_s, _TIMEOUT_READ, read_s
-            if wire.native_deadlines:
-                n = await wire.receive_into(reader.feed, limit)
-            else:
-                with transport._new_scope(deadline=limit) as scope:
-                    n = await wire.receive_into(reader.feed, limit)
-                if scope.cancelled_caught:
-                    n = -1
-            if n < 0:
-                raise _timeout_error(kind, limit_s)
-            if not n:
-                reader.feed_eof()
-                if not reader.complete:
-                    raise NetworkError("the server closed the connection in the response body")
-            if reader.chunks:
-                return reader.take_chunks()
-        return b""
 
     async def aclose(self) -> None:
         self._pending = b""

@@ -42,10 +42,11 @@ from lgbench.client._errors import (
     ResponseLimitError,
     api_error_for_status,
 )
-from lgbench.client._json_depth import loads_within_depth
+from lgbench.client._json_depth import loads_strict, loads_within_depth
 from lgbench.client._models import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
+    AsyncByteStream,
     Limits,
     Request,
     Response,
@@ -74,6 +75,8 @@ _CLOSE_TIMEOUT_S: Final = 5.0
 _SNIPPET_CHARS: Final = 200
 
 _new_part: Final = tuple.__new__
+# An SSEStream's events when it holds none (never mutated: shared).
+_NO_EVENTS: Final[list[ServerSentEvent]] = []
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
@@ -446,15 +449,18 @@ class SSEStream:
     """
 
     __slots__ = (
+        "_body",
         "_closed",
         "_decoder",
         "_events",
         "_index",
         "_max_depth",
+        "_method",
         "_on_response",
         "_path",
         "_request",
         "_response",
+        "_short_json",
         "_transport",
     )
 
@@ -466,20 +472,24 @@ class SSEStream:
         on_response: ResponseHook | None = None,
         limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        self._request = request
+        self._request: Request | None = request
+        self._method = request.method
         self._on_response = on_response
         self._path = path
         self._transport = transport
         self._response: Response | None = None
+        self._body: AsyncByteStream | None = None
         self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes)
         self._max_depth = limits.max_json_depth
-        self._events: list[ServerSentEvent] = []
+        # Data no longer than this cannot nest past the depth limit.
+        self._short_json = 2 * limits.max_json_depth
+        self._events = _NO_EVENTS
         self._index = 0
         self._closed = False
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open" if self._response is not None else "not sent"
-        return f"<SSEStream {self._request.method} {self._path} {state}>"
+        return f"<SSEStream {self._method} {self._path} {state}>"
 
     @property
     def response(self) -> Response | None:
@@ -501,7 +511,46 @@ class SSEStream:
             self._index = index + 1
             event = events[index]
         else:
-            event = await self._next_event()
+            # The read is inline rather than in a helper coroutine: a stream spends
+            # its life suspended here, and each level of the await chain holds a frame
+            # (≈ 250 B) per open stream.
+            if self._closed:
+                raise StopAsyncIteration
+            self._events = _NO_EVENTS  # the list read before: not kept while waiting
+            body = self._body
+            if body is None:
+                body = await self._open()
+            decoder = self._decoder
+            try:
+                while chunk := await body.receive_some():
+                    events = decoder.feed(chunk)
+                    if events:
+                        break
+                else:
+                    # The server ended the stream; a final CR may still complete an event.
+                    events = decoder.close()
+            except BaseException:
+                # A failed or cancelled read leaves the connection mid-body: drop it.
+                await self.aclose()
+                raise
+            if not chunk:
+                await self.aclose()
+                if not events:
+                    raise StopAsyncIteration
+            if len(events) > 1:
+                self._events = events
+                self._index = 1
+            event = events[0]
+        # The common case inline (a function call costs a good share of an event's
+        # budget): short data that msgspec accepts. Anything else, _stream_part.
+        data = event[1]
+        if data and len(data) <= self._short_json:
+            try:
+                part: StreamPart = _new_part(StreamPart, (event[0], loads_strict(data), event[2]))
+            except (ValueError, RecursionError):
+                pass
+            else:
+                return part
         try:
             return _stream_part(event, self._max_depth)
         except ResponseLimitError:
@@ -525,13 +574,15 @@ class SSEStream:
     async def aclose(self) -> None:
         """Stop: close the response, discarding its connection if the body was not read whole."""
         self._closed = True
-        self._events = []
+        self._events = _NO_EVENTS
         self._index = 0
+        self._body = None
         if self._response is not None:
             await _discard(self._response)
 
-    async def _open(self) -> Response:
+    async def _open(self) -> AsyncByteStream:
         request = self._request
+        assert request is not None  # sent once only: _response is set from here on
         try:
             response = await self._transport.handle(request)
         except BaseException:
@@ -559,34 +610,14 @@ class SSEStream:
                 )
         if self._on_response is not None:
             self._on_response(response)
-        return response
-
-    async def _next_event(self) -> ServerSentEvent:
-        if self._closed:
-            raise StopAsyncIteration
-        response = self._response
-        if response is None:
-            response = await self._open()
-        decoder = self._decoder
-        try:
-            while chunk := await response.receive_some():
-                events = decoder.feed(chunk)
-                if events:
-                    self._events = events
-                    self._index = 1
-                    return events[0]
-        except BaseException:
-            # A failed or cancelled read leaves the connection mid-body: drop it.
-            await self.aclose()
-            raise
-        # The server ended the stream; a final CR may still complete an event.
-        events = decoder.close()
-        await self.aclose()
-        if not events:
-            raise StopAsyncIteration
-        self._events = events
-        self._index = 1
-        return events[0]
+        # What an open stream keeps is kept for as long as it stays open: not the request
+        # (its body and header list), and the body read directly rather than through the
+        # Response (one level of coroutine frames less). The stream closes the Response
+        # itself at the end (aclose), as Response.receive_some would.
+        self._request = None
+        self._on_response = None
+        self._body = response._stream
+        return self._body
 
 
 def derived_client(http: HttpClient, headers: Mapping[str, str], *, secret: bool) -> HttpClient:

@@ -91,6 +91,29 @@ def encode_request(
     return "".join(lines).encode("latin-1")
 
 
+# Header names and short values as text, one str per distinct bytes for every response
+# (content-type, transfer-encoding...): a stream's Response keeps them all its life.
+# Bounded, and only short values; emptied when full, so values that change with every
+# response (dates, request ids) cost a refill now and then, never the cache itself.
+_header_texts: Final[dict[bytes, str]] = {}
+_MAX_HEADER_TEXTS: Final = 1024
+_MAX_CACHED_HEADER_BYTES: Final = 64
+
+
+# What a reader that released its header list holds instead: shared, never appended to
+# (on_header appends only before the head is done; begin() starts a list of its own).
+_RELEASED_HEADERS: Final[list[tuple[str, str]]] = []
+
+
+def _header_text(raw: bytes) -> str:
+    text = raw.decode("latin-1")
+    if len(raw) <= _MAX_CACHED_HEADER_BYTES:
+        if len(_header_texts) >= _MAX_HEADER_TEXTS:
+            _header_texts.clear()
+        _header_texts[raw] = text
+    return text
+
+
 class ResponseReader:
     """Parses the responses of one connection; the transport calls :meth:`begin` per request.
 
@@ -103,6 +126,7 @@ class ResponseReader:
     """
 
     __slots__ = (
+        "_framed",
         "_head_only",
         "_informational",
         "_parser",
@@ -120,6 +144,7 @@ class ResponseReader:
         self._parser = httptools.HttpResponseParser(self)
         self._replace_parser = False
         self._head_only = False
+        self._framed = False
         self._informational = False
         self.status_code = 0
         self.headers: list[tuple[str, str]] = []
@@ -137,6 +162,7 @@ class ResponseReader:
             self._parser = httptools.HttpResponseParser(self)
             self._replace_parser = False
         self._head_only = head_only
+        self._framed = False
         self._informational = False
         self.status_code = 0
         self.headers = []
@@ -162,15 +188,25 @@ class ResponseReader:
         stays incomplete (the caller reports a network error); so does a head.
         """
         self.keep_alive = False
-        if self.complete or not self.head_done:
+        if self.complete or not self.head_done or self._framed or self._has_framing():
             return
+        self.complete = True
+
+    def release_headers(self) -> None:
+        """Forget the header list (the caller keeps its own copy), all but what
+        :meth:`feed_eof` needs to know: a long body's reader then holds ≈ 0.7 KiB less."""
+        self._framed = self._has_framing()
+        self.headers = _RELEASED_HEADERS
+
+    def _has_framing(self) -> bool:
+        """Whether the headers frame the body (Content-Length or chunked encoding)."""
         for name, value in self.headers:
             lower = name.lower()
             if lower == "content-length" or (
                 lower == "transfer-encoding" and value.lower().rstrip().endswith("chunked")
             ):
-                return
-        self.complete = True
+                return True
+        return False
 
     def take_chunks(self) -> bytes:
         """The body bytes received so far, as one chunk (``b""`` when none)."""
@@ -188,8 +224,13 @@ class ResponseReader:
             self.dirty = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if not self.complete:
-            self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        # Not after the head: a chunked body's trailers are of no use to anyone (the
+        # Response was built from the head), and a released reader's list is shared.
+        if not self.head_done:
+            texts = _header_texts
+            self.headers.append(
+                (texts.get(name) or _header_text(name), texts.get(value) or _header_text(value))
+            )
 
     def on_headers_complete(self) -> None:
         if self.complete:

@@ -14,6 +14,13 @@ more opening brackets in a row than the limit settles the usual bomb at once. Br
 inside strings may mislead that count: whenever it does not say "within the limit", it
 is done again with the strings cut out first (a regex: the slow path, for odd answers
 only, never for a refused one's innocent twin).
+
+Decoding: msgspec's decoder first (about 5x faster than ``json.loads`` on a small event,
+see benchmarks/README.md), and ``json.loads`` whenever msgspec refuses the text. msgspec
+refuses everything ``json.loads`` refuses, and more: ``NaN`` and ``Infinity``, numbers
+beyond a float (``1e400``), lone surrogates, a BOM, UTF-16 and UTF-32 bytes. Every such
+text goes to ``json.loads``, which then decodes it as it always did or raises the error it
+always raised, so the values (big ints included) and the errors are ``json.loads``'s own.
 """
 
 from __future__ import annotations
@@ -22,14 +29,20 @@ import json
 import re
 from typing import Any, Final
 
+import msgspec
+
 from lgbench.client._errors import ResponseLimitError
 
-__all__ = ["json_too_deep", "loads_within_depth"]
+__all__ = ["json_too_deep", "loads_strict", "loads_within_depth"]
 
 _TO_SQUARE: Final = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 _BYTES_STRINGS: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _loads: Final = json.loads
+#: msgspec's decoder alone: what it accepts it decodes to ``json.loads``'s value; it raises
+#: ValueError (or RecursionError) for the rest, which only ``json.loads`` may then decide.
+#: For a text no longer than ``2 * max_depth`` (it cannot nest deeper) on hot paths.
+loads_strict: Final = msgspec.json.Decoder().decode
 
 
 def _levels_exceed(skeleton: bytes, max_depth: int) -> bool | None:
@@ -79,6 +92,12 @@ def loads_within_depth(text: bytes | str, max_depth: int) -> Any:
     # The length test first: most events are far too short to nest past the limit.
     if len(text) > 2 * max_depth and json_too_deep(text, max_depth):
         raise ResponseLimitError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return loads_strict(text)
+    except (ValueError, RecursionError):
+        # msgspec.DecodeError is a ValueError; a str with a lone surrogate raises
+        # UnicodeEncodeError. json.loads has the last word on all of them.
+        pass
     try:
         return _loads(text)
     except RecursionError:

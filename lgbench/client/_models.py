@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from lgbench.client._errors import ResponseLimitError
 
@@ -126,6 +126,21 @@ class ByteStream:
         self._content = b""
 
 
+# Header names as a response's dict keys them, one str per name for every response: an
+# open stream keeps its Response (and these keys) all its life. Bounded: emptied when
+# full (a server that invents names costs a refill now and then).
+_lowered_names: Final[dict[str, str]] = {}
+_MAX_LOWERED_NAMES: Final = 512
+
+
+def _lower_name(name: str) -> str:
+    key = name.lower()
+    if len(_lowered_names) >= _MAX_LOWERED_NAMES:
+        _lowered_names.clear()
+    _lowered_names[name] = key
+    return key
+
+
 class Response:
     """A response whose status line and headers have arrived.
 
@@ -150,8 +165,9 @@ class Response:
             self.headers = {k.lower(): v for k, v in headers.items()}
         else:
             merged: dict[str, str] = {}
+            lowered = _lowered_names
             for name, value in headers:
-                key = name.lower()
+                key = lowered.get(name) or _lower_name(name)
                 merged[key] = f"{merged[key]}, {value}" if key in merged else value
             self.headers = merged
         if stream is not None and content is not None:

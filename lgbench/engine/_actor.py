@@ -73,6 +73,9 @@ IterationOutcome: TypeAlias = Literal["finished", "failed", "interrupted"]
 
 _US: Final = 1_000_000
 _NO_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType({})
+# An iteration's missing variables while there are none: shared, so never added to
+# (Actor._unsaved makes a set of the iteration's own first).
+_NOTHING_MISSING: Final[set[str]] = set()
 
 
 @final
@@ -237,10 +240,10 @@ class Actor:
     __slots__ = (
         "_iteration_count",
         "_iteration_total_s",
+        "_rng",
         "ctx",
         "iteration",
         "process",
-        "rng",
         "user",
         "variables",
         "vu",
@@ -250,7 +253,9 @@ class Actor:
         self.ctx = ctx
         self.vu = vu
         self.process = ctx.recorder.new_process()
-        self.rng = random.Random(actor_seed(ctx.seed, ctx.name, vu))
+        # Made on first draw (see rng): a generator's state is 2.5 KiB per VU, and most
+        # steps' templates draw nothing. The same seed, so the same draws either way.
+        self._rng: random.Random | None = None
         self.iteration = 0
         self.variables: dict[str, Any] = {}
         #: The user this VU acts as (``[target.auth]``), None without users.
@@ -260,6 +265,17 @@ class Actor:
 
     def __repr__(self) -> str:
         return f"<Actor {self.ctx.name}#{self.vu} process={self.process}>"
+
+    @property
+    def rng(self) -> random.Random:
+        """The VU's generator, seeded from the workload's seed, the scenario and the VU."""
+        return self._rng or self._make_rng()
+
+    def _make_rng(self) -> random.Random:
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = random.Random(actor_seed(self.ctx.seed, self.ctx.name, self.vu))
+        return rng
 
     # -- iterations -------------------------------------------------------------------------
 
@@ -303,9 +319,12 @@ class Actor:
         ctx = self.ctx
         steps = ctx.scenario.steps
         failed = False
-        # Variables a failed or skipped step did not save: the steps that read one are skipped.
-        missing: set[str] = set()
-        for position, step in enumerate(steps):
+        # Variables a failed or skipped step did not save: the steps that read one are
+        # skipped. A set only once something is missing, and no enumerate: an iteration's
+        # frame lives as long as its operation, an SSE stream's whole life (≈ 0.4 KiB each).
+        missing: set[str] = _NOTHING_MISSING
+        for position in range(len(steps)):
+            step = steps[position]
             if isinstance(step, SleepStepConfig):
                 await anyio.sleep(step.duration_s)
                 intended_s = None  # the schedule is for the iteration's start, not after a pause
@@ -313,7 +332,7 @@ class Actor:
             assert isinstance(step, OperationStepConfig)
             if missing and not missing.isdisjoint(ctx.needs(position)):
                 ctx.scope(step.op).counts.skipped += step.repeat
-                self._unsaved(step, missing)
+                missing = self._unsaved(step, missing)
                 continue
             spec = OPERATIONS[step.op]
             stop = (step.on_error or ctx.scenario.on_error) == "stop"
@@ -321,11 +340,12 @@ class Actor:
             for call_number in range(step.repeat):
                 calls_left = step.repeat - call_number - 1
                 try:
-                    values = (
-                        fixed.values
-                        if fixed is not None
-                        else render(step.params, self.variables, self.rng, self.vu, number)
-                    )
+                    if fixed is not None:
+                        values = fixed.values
+                    else:
+                        # The generator, or the way to make it should a template draw.
+                        rng = self._rng or self._make_rng
+                        values = render(step.params, self.variables, rng, self.vu, number)
                 except TemplateError as exc:
                     ctx.recorder.warn(
                         f"template:{ctx.name}:{step.op}",
@@ -336,7 +356,7 @@ class Actor:
                         self._skip_rest(position, calls_left + 1)
                         return "failed"
                     ctx.scope(step.op).counts.skipped += calls_left + 1
-                    self._unsaved(step, missing)
+                    missing = self._unsaved(step, missing)
                     break
                 result = await self.call(
                     spec,
@@ -350,7 +370,7 @@ class Actor:
                 intended_s = None  # only the iteration's first operation was scheduled
                 if result.unsupported:
                     # Not sent, no pause: the server lacks the operation; the rest goes on.
-                    self._unsaved(step, missing)
+                    missing = self._unsaved(step, missing)
                     continue
                 if not result.ok:
                     failed = True
@@ -360,7 +380,7 @@ class Actor:
                         await anyio.sleep(_pauses_after(steps, position, calls_left))
                         self._skip_rest(position, calls_left)
                         return "failed"
-                    self._unsaved(step, missing)
+                    missing = self._unsaved(step, missing)
                 elif step.save:
                     self.variables[step.save] = result.value
                     missing.discard(step.save)
@@ -368,10 +388,14 @@ class Actor:
                     await anyio.sleep(step.think_time_s)
         return "failed" if failed else "finished"
 
-    def _unsaved(self, step: OperationStepConfig, missing: set[str]) -> None:
-        """``step`` saved nothing this time: what it saves is missing, unless saved before."""
+    def _unsaved(self, step: OperationStepConfig, missing: set[str]) -> set[str]:
+        """``step`` saved nothing this time: what it saves is missing, unless saved before
+        (``missing``, or a new set when that was the shared empty one)."""
         if step.save and step.save not in self.variables:
+            if missing is _NOTHING_MISSING:
+                missing = set()
             missing.add(step.save)
+        return missing
 
     def _skip_rest(self, position: int, calls_left: int) -> None:
         """Count what an iteration stopped at ``steps[position]`` leaves undone: the step's
@@ -567,6 +591,7 @@ class Actor:
                     was_metadata = summary.metadata_ns is None and part.event == "metadata"
                     tokens_before = summary.reply_chunks
                     summary.add(part.event, part.data, to_ns(now_s))
+                    del part  # not held while the stream waits for its next event
                     if was_metadata and summary.metadata_ns is not None:
                         metadata_s = now_s
                         continue

@@ -40,7 +40,7 @@ import json
 import random
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -238,28 +238,37 @@ def _preview(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+#: A VU's generator, or a function that makes it when a template first draws from it: a
+#: generator's state is 2.5 KiB, which a VU whose templates draw nothing need not hold.
+RandomSource: TypeAlias = random.Random | Callable[[], random.Random]
+
+
+def _generator(rng: RandomSource) -> random.Random:
+    return rng if isinstance(rng, random.Random) else rng()
+
+
 def _evaluate(
     expression: Expression,
     variables: Mapping[str, Any],
-    rng: random.Random,
+    rng: RandomSource,
     vu: int,
     iteration: int,
 ) -> Any:
     if expression.kind == "random.int":
         low, high = expression.args
-        return rng.randint(int(low), int(high))
+        return _generator(rng).randint(int(low), int(high))
     if expression.kind == "random.float":
         low, high = expression.args
-        return rng.uniform(float(low), float(high))
+        return _generator(rng).uniform(float(low), float(high))
     if expression.kind == "random.choice":
-        return rng.choice(expression.args)
+        return _generator(rng).choice(expression.args)
     name = expression.name
     if name == "vu":
         return vu
     if name == "iteration":
         return iteration
     if name == "uuid":
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        return str(uuid.UUID(int=_generator(rng).getrandbits(128), version=4))
     if name == "user":
         # The VU's user label (the engine puts it among the variables: no step can save
         # to a built-in name).
@@ -283,14 +292,15 @@ def _as_text(value: Any) -> str:
 def render(
     value: Any,
     variables: Mapping[str, Any],
-    rng: random.Random,
+    rng: RandomSource,
     vu: int,
     iteration: int,
 ) -> Any:
     """``value`` with every template in it replaced, tables and arrays rebuilt.
 
     ``variables`` holds what earlier steps saved; ``rng`` is the VU's generator seeded
-    from the workload seed (draws happen in document order, so a run is repeatable);
+    from the workload seed, or a function returning it (draws happen in document order,
+    so a run is repeatable);
     ``vu`` counts from 1 and ``iteration`` from 0. Values that are not strings, lists
     or tables come back unchanged. Raises :class:`TemplateError`.
     """

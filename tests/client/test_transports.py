@@ -871,6 +871,74 @@ def test_reader_eof_inside_a_framed_body_is_incomplete() -> None:
     assert not reader.complete
 
 
+@pytest.mark.parametrize(
+    ("head", "framed"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked \r\n\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n", False),
+    ],
+    ids=["content-length", "chunked", "until-close"],
+)
+def test_reader_that_released_its_headers_still_knows_how_the_body_ends(
+    head: bytes, framed: bool
+) -> None:
+    reader = ResponseReader()
+    reader.begin(head_only=False)
+    reader.feed(head)
+    reader.release_headers()
+    assert reader.headers == []
+    reader.feed_eof()
+    assert reader.complete is not framed
+
+
+def test_header_texts_are_shared_between_responses_and_their_cache_is_bounded() -> None:
+    from lgbench.client import _http11, _models
+
+    _http11._header_texts.clear()  # room for this test's texts, whatever ran before
+    _models._lowered_names.clear()
+
+    def response(i: int) -> Response:
+        reader = ResponseReader()
+        reader.begin(head_only=False)
+        reader.feed(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-N: %d\r\n"
+            b"X-Long: %s\r\nContent-Length: 0\r\n\r\n" % (i, b"v" * 100)
+        )
+        return Response(reader.status_code, reader.headers)
+
+    first, second = response(1), response(2)
+    assert first.headers == {
+        "content-type": "text/event-stream",
+        "x-n": "1",
+        "x-long": "v" * 100,
+        "content-length": "0",
+    }
+    assert second.headers["x-n"] == "2"
+    # The same text once in memory, for every response that carries it.
+    key_1 = next(k for k in first.headers if k == "content-type")
+    key_2 = next(k for k in second.headers if k == "content-type")
+    assert key_1 is key_2
+    assert first.headers["content-type"] is second.headers["content-type"]
+    for i in range(3 * _http11._MAX_HEADER_TEXTS):
+        assert response(i).headers["x-n"] == str(i)
+    assert len(_http11._header_texts) <= _http11._MAX_HEADER_TEXTS
+    assert len(_models._lowered_names) <= _models._MAX_LOWERED_NAMES
+
+
+def test_reader_forgets_a_released_framing_with_the_next_response() -> None:
+    reader = ResponseReader()
+    reader.begin(head_only=False)
+    reader.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab")
+    reader.release_headers()
+    reader.feed(b"c")
+    assert reader.complete and reader.keep_alive
+    reader.begin(head_only=False)
+    reader.feed(b"HTTP/1.1 200 OK\r\nX: y\r\n\r\nxyz")
+    reader.feed_eof()  # no framing now: the close ends the body
+    assert reader.complete and reader.take_chunks() == b"xyz"
+
+
 def _exported_exception_classes(module: Any) -> list[type[BaseException]]:
     return [
         obj

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import trio.testing
 from lgbench.check import check_history
 from lgbench.client import ReadTimeout, Request
 from lgbench.engine import AuditOptions, RunControl
+from lgbench.engine._actor import actor_seed
 from lgbench.history import History, read_history
 from lgbench.run import RunOptions, RunResult, run_workload
 from lgbench.workload import parse_workload
@@ -494,6 +497,14 @@ steps = [{ op = "threads.create", metadata = { n = "${random.int(1,1000000)}",
     assert first == second
     assert [m["who"] for m in first] == [f"vu-{v}-{i}" for v in (1, 2) for i in range(3)]
     assert len({m["n"] for m in first}) > 1  # each VU draws its own numbers
+    # One generator per VU, made on its first draw, drawn from in document order.
+    for vu in (1, 2):
+        rng = random.Random(actor_seed(7, "loop", vu))
+        expected = [
+            (rng.randint(1, 1000000), str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+            for _ in range(3)
+        ]
+        assert [(m["n"], m["id"]) for m in first if m["who"].startswith(f"vu-{vu}-")] == expected
 
 
 async def test_burst_marks_observes_and_settles(tmp_path: Path) -> None:

@@ -149,6 +149,21 @@ def test_render_random_is_seeded() -> None:
     assert uuid.UUID(first["id"]).version == 4
 
 
+def test_render_takes_a_function_making_the_generator_on_first_draw() -> None:
+    made: list[random.Random] = []
+
+    def make() -> random.Random:
+        if not made:
+            made.append(random.Random(5))
+        return made[0]
+
+    assert render({"a": "x-${vu}"}, {}, make, 3, 0) == {"a": "x-3"}
+    assert not made  # nothing drawn, nothing made
+    value = {"n": "${random.int(1,1000000)}", "id": "${uuid}", "c": "${random.choice(a,b,c)}"}
+    assert render(value, {}, make, 1, 0) == render(value, {}, random.Random(5), 1, 0)
+    assert len(made) == 1
+
+
 def test_render_does_not_change_its_input() -> None:
     value = {"a": ["$vu"]}
     _render(value)
