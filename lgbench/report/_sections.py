@@ -944,68 +944,87 @@ def _chat_replies(ctx: Context, ops: list[str]) -> str | None:
     return table(headers, rows).html
 
 
-def _stream_percentiles(
-    ctx: Context, ops: list[str], x: list[float], series: str, figure_id: str, title: str
-) -> str | None:
-    """A plot of the derived series ``<op>.<series>`` per interval (p99 solid, p50 dotted)
-    of every stream operation that recorded it; None when none did."""
-    assert ctx.hlog is not None
-    traces: list[dict[str, Any]] = []
-    for op in ops:
-        buckets = ctx.hlog.buckets.get(f"{op}.{series}")
-        if buckets is None or not any(buckets.count):
-            continue
-        for percentile, dash in ((_P99, None), (_P50, "dot")):
-            traces.append(
-                trace(
-                    f"{op} {series} p{percentile:g}",
-                    x,
-                    buckets.percentiles_ms[percentile],
-                    color=ctx.colors[op],
-                    dash=dash,
-                    group=op,
-                    unit="ms",
-                )
-            )
-    if not traces:
-        return None
-    figure = time_figure(
-        ctx.figure_id(figure_id), title, traces, ctx.axis, y_title="ms", log_y=True
+@dataclass(frozen=True, slots=True)
+class _StreamSeries:
+    """A per-interval plot of the derived series ``<op>.<series>`` of stream operations:
+    two percentiles (the first solid, the second dotted)."""
+
+    series: str
+    figure_id: str
+    title: str
+    label: str  # in the legend, after the operation
+    percentiles: tuple[float, float]
+    unit: str
+    y_title: str
+    log_y: bool
+
+
+# Time to first event, chat replies' time to first token and inter-token latency (p99, p50),
+# and each chat reply stream's tokens per second, of the streams that ended in the interval
+# (p50, p10: for a rate the slow tail is the low one). Tokens per second are logged in
+# thousandths, read as µs: their "ms" is tokens/s.
+def _latency_series(series: str, title: str) -> _StreamSeries:
+    return _StreamSeries(
+        series,
+        series,
+        f"{title}: p99 (solid), p50 (dotted)",
+        series,
+        (_P99, _P50),
+        unit="ms",
+        y_title="ms",
+        log_y=True,
     )
-    return ctx.plot(figure).html
 
 
-def _stream_rates(ctx: Context, ops: list[str], x: list[float]) -> str | None:
-    """Each chat reply stream's tokens per second, per interval (of the streams that ended
-    in it): p50 solid, p10 dotted (for a rate the slow tail is the low one); None when no
-    stream operation logged the series (runs before it was logged, no chat replies)."""
+_STREAM_SERIES: Final = (
+    _latency_series("ttfe", "Time to first event"),
+    _latency_series("ttft", "Chat replies, time to first token"),
+    _latency_series("itl", "Chat replies, inter-token latency"),
+    _StreamSeries(
+        REPLY_RATE_SERIES,
+        "tokens-per-s",
+        "Chat replies, each stream's tokens per second: p50 (solid), p10 (dotted)",
+        "tokens/s",
+        (_P50, _P10),
+        unit="/s",
+        y_title="tokens/s",
+        log_y=False,
+    ),
+)
+
+
+def _stream_series_plot(
+    ctx: Context, ops: list[str], x: list[float], spec: _StreamSeries
+) -> str | None:
+    """``spec``'s plot for every stream operation that logged the series; None when none did
+    (runs from before it was logged, no chat replies)."""
     assert ctx.hlog is not None
     traces: list[dict[str, Any]] = []
     for op in ops:
-        buckets = ctx.hlog.buckets.get(f"{op}.{REPLY_RATE_SERIES}")
+        buckets = ctx.hlog.buckets.get(f"{op}.{spec.series}")
         if buckets is None or not any(buckets.count):
             continue
-        for percentile, dash in ((_P50, None), (_P10, "dot")):
+        for percentile, dash in zip(spec.percentiles, (None, "dot"), strict=True):
             traces.append(
                 trace(
-                    f"{op} tokens/s p{percentile:g}",
+                    f"{op} {spec.label} p{percentile:g}",
                     x,
-                    # Thousandths of a token per second, read as µs: "ms" is tokens/s.
                     buckets.percentiles_ms[percentile],
                     color=ctx.colors[op],
                     dash=dash,
                     group=op,
-                    unit="/s",
+                    unit=spec.unit,
                 )
             )
     if not traces:
         return None
     figure = time_figure(
-        ctx.figure_id("tokens-per-s"),
-        "Chat replies, each stream's tokens per second: p50 (solid), p10 (dotted)",
+        ctx.figure_id(spec.figure_id),
+        spec.title,
         traces,
         ctx.axis,
-        y_title="tokens/s",
+        y_title=spec.y_title,
+        log_y=spec.log_y,
     )
     return ctx.plot(figure).html
 
@@ -1053,19 +1072,10 @@ def _streams(ctx: Context) -> Raw | None:
         parts.append(replies)
     if ctx.hlog is not None:
         x = _bucket_x(ctx)
-        # Time to first event, then chat replies' time to first token and inter-token
-        # latency: each interval's p99 and p50 per stream operation, to see them move.
-        for series, figure_id, title in (
-            ("ttfe", "ttfe", "Time to first event: p99 (solid), p50 (dotted)"),
-            ("ttft", "ttft", "Chat replies, time to first token: p99 (solid), p50 (dotted)"),
-            ("itl", "itl", "Chat replies, inter-token latency: p99 (solid), p50 (dotted)"),
-        ):
-            plot = _stream_percentiles(ctx, ops, x, series, figure_id, title)
+        for spec in _STREAM_SERIES:
+            plot = _stream_series_plot(ctx, ops, x, spec)
             if plot is not None:
                 parts.append(plot)
-        rates = _stream_rates(ctx, ops, x)
-        if rates is not None:
-            parts.append(rates)
         for op in ops:
             queue = ctx.hlog.buckets.get(f"{op}.queue_wait")
             latency = ctx.hlog.buckets.get(op)
