@@ -174,6 +174,10 @@ steps = [{ op = "threads.create" }, { op = "threads.get", thread = "$threads_cre
     assert "cancelled" not in create["errors_by_kind"]
     assert (create["count"], create["ok"], create["errors"]) == (1, 1, 0)
     assert create["top_errors"] == []
+    lines = (result.run_dir / "timeseries.jsonl").read_text().splitlines()[1:]
+    intervals = [json.loads(line)["operations"].get("threads.create", {}) for line in lines]
+    assert sum(each.get("interrupted", 0) for each in intervals) == 1
+    assert sum(each.get("errors", 0) for each in intervals) == 0
     # So the end of the run fails no error threshold.
     assert result.summary["thresholds"]["passed"] is True, result.summary["thresholds"]
     assert result.summary["scenarios"]["loop"]["iterations"]["interrupted"] == 1
