@@ -8,6 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Wall-clock time is not what a property test checks: on a machine shared with other CPU-heavy
+# work one example can take far longer than hypothesis's default 200 ms deadline, and generating
+# data can be slow enough to trip the ``too_slow`` health check. Both would fail a correct test.
+# Loaded here, at conftest import, so that every ``@settings(...)`` built by a test module later
+# inherits it (a test that lists its own ``suppress_health_check`` extends this one's).
+settings.register_profile("lgbench", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lgbench")
 
 _HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
 

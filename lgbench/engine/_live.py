@@ -450,7 +450,17 @@ class LiveView:
         }
 
 
-_SUMMARY_DROP_ORDER = ("rate/s", "p90", "itl p99", "max", "ttft p95", "ttfe p95", "p50", "count")
+_SUMMARY_DROP_ORDER = (
+    "rate/s",
+    "p90",
+    "itl p99",
+    "max",
+    "ttft p95",
+    "ttfe p95",
+    "p50",
+    "interrupted",
+    "count",
+)
 """Columns of the final table left out, in this order, when the terminal is too narrow."""
 
 _TOP_ERRORS_SHOWN = 3
@@ -465,6 +475,9 @@ def _summary_table(
         isinstance(op.stream, Stream) and op.stream.reply_tokens for op in operations.values()
     )
     wanted: tuple[str, ...] = ("count", "errors", "rate/s", "p50", "p90", "p99", "max", "ttfe p95")
+    if any(op.interrupted for op in operations.values()):
+        # Cut by lgbench's own stop: not errors, but not to be hidden either.
+        wanted = ("count", "errors", "interrupted", *wanted[2:])
     if replies:
         wanted += ("ttft p95", "itl p99")
     columns = [c for c in wanted if c not in dropped and (c != "ttfe p95" or streams)]
@@ -490,6 +503,7 @@ def _summary_table(
         cells = {
             "count": str(op.count),
             "errors": f"[red]{op.errors}[/]" if op.errors else "0",
+            "interrupted": str(op.interrupted),
             "rate/s": f"{op.rate_per_s:.1f}",
             "p50": _ms(latency.p50),
             "p90": _ms(latency.p90),

@@ -17,8 +17,10 @@ What is measured, per :class:`OperationScope` (one operation of one scenario, wi
   iteration ends; no back-fill when both are 0). *Burst*: raw latency from the send.
 - **outcomes**: ok; ``http`` errors by status (still timed); ``transport`` errors and
   ``timeout`` (not timed); ``run`` errors (the graph failed: an ``__error__`` body or an
-  ``error`` event; timed and counted as errors); ``cancelled`` (cut by a graceful stop or a
-  ramp-down); ``other`` (an unexpected exception, also reported as a warning). Calls never
+  ``error`` event; timed and counted as errors); ``other`` (an unexpected exception, also
+  reported as a warning). Operations lgbench cut itself (a graceful stop expired, a VU ramped
+  down) are ``interrupted``: counted apart, in neither ``count`` nor ``errors``, so that the
+  end of a run does not fail an error threshold (k6 calls such iterations interrupted). Calls never
   made are counted apart (``skipped``): after an earlier operation of the iteration failed,
   and of operations the server does not implement (:attr:`Recorder.routes`).
 - **streams**: time to first event after ``metadata`` (``ttfe_ms``, same start as latency),
@@ -876,11 +878,12 @@ class Recorder:
                 f"other:{scope.operation}:{type(exc).__name__}",
                 f"{scope.operation}: unexpected {type(exc).__name__}: {exc}",
             )
-        scope.counts.error(
-            kind,
-            exc.status_code if isinstance(exc, ApiError) else None,
-            error_message(exc, cancelled=cancelled),
-        )
+        if kind != "cancelled":  # interrupted, not an error: no place among top_errors
+            scope.counts.error(
+                kind,
+                exc.status_code if isinstance(exc, ApiError) else None,
+                error_message(exc, cancelled=cancelled),
+            )
         type_, error = classify_error(scope.operation, arguments, exc, cancelled=cancelled)
         value: dict[str, Any] | None = {"observer": True} if scope.observer else None
         self.history.complete(invocation, type_, value=value, error=error, at_s=end_s)
@@ -1013,8 +1016,9 @@ class Recorder:
         replies: LatencyRecorder | None = None,
         histograms: bool = False,
     ) -> Operation:
-        count = metrics.count + extra.cancelled + extra.other
-        errors = metrics.errors + extra.cancelled + extra.other + extra.run
+        # Operations lgbench cut itself (``interrupted``) are neither counted nor errors.
+        count = metrics.count + extra.other
+        errors = metrics.errors + extra.other + extra.run
         top = extra.errors.top(_TOP_ERRORS) if extra.errors is not None else []
         summary = Operation(
             count=count,
@@ -1025,9 +1029,9 @@ class Recorder:
                 transport=metrics.transport_errors,
                 timeout=metrics.timeouts,
                 run=extra.run,
-                cancelled=extra.cancelled,
                 other=extra.other,
             ),
+            interrupted=extra.cancelled,
             rate_per_s=count / duration_s if duration_s > 0 else 0.0,
             models=tuple(models),
             latency_basis="; ".join(f"{model}: {_LATENCY_BASIS[model]}" for model in models),

@@ -9,7 +9,7 @@ killed mid-way still has every closed interval here. One JSON object per line::
     {"start_s": 0.0, "end_s": 1.0,
      "operations": {"runs.wait": {"count": 3, "ok": 2, "errors": 1, "http_errors": {"409": 1},
                                   "transport_errors": 0, "timeouts": 0, "run_errors": 0,
-                                  "cancelled": 0, "other": 0}},
+                                  "other": 0, "interrupted": 0}},
      "scenarios": {"chat": {"active_vus": 4, "started": 10, "finished": 9, "failed": 0,
                             "dropped": 0}},
      "server": {...}, "lgbench": {...}}
@@ -84,10 +84,11 @@ class TimeseriesWriter:
                 continue
             found[operation] = {
                 # The same arithmetic as summary.json's: a failed graph answered 200 (ok in
-                # the histogram's outcome) but counts as an error.
-                "count": ok + errors + cancelled + other,
+                # the histogram's outcome) but counts as an error; operations lgbench cut
+                # itself are interrupted, neither counted nor errors.
+                "count": ok + errors + other,
                 "ok": ok - run,
-                "errors": errors + run + cancelled + other,
+                "errors": errors + run + other,
                 "http_errors": (
                     {str(status): n for status, n in sorted(metrics.http_errors.items())}
                     if metrics is not None
@@ -96,13 +97,13 @@ class TimeseriesWriter:
                 "transport_errors": metrics.transport_errors if metrics is not None else 0,
                 "timeouts": metrics.timeouts if metrics is not None else 0,
                 "run_errors": run,
-                "cancelled": cancelled,
                 "other": other,
+                "interrupted": cancelled,
             }
         return found
 
     def _extra_deltas(self) -> dict[str, tuple[int, int, int]]:
-        """Run errors, cancellations and other errors since the last line, per operation."""
+        """Run errors, interruptions and other errors since the last line, per operation."""
         totals: dict[str, list[int]] = {}
         for scope in self._recorder.operation_scopes():
             counts = totals.setdefault(scope.operation, [0, 0, 0])

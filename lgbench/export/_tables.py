@@ -71,7 +71,8 @@ OPERATIONS = Table(
         _c("run_id", "str", "the run it created, addressed or joined, when known"),
         _c("thread_id", "str", "the thread it created or addressed, when known"),
         _c("error_kind", "str", "empty when it succeeded, else `http`, `transport`, `timeout`, "
-           "`run`, `cancelled` or `other`, as summary.json's `errors_by_kind`"),
+           "`run`, `cancelled` (cut by lgbench's own stop: summary.json's `interrupted`) or "
+           "`other`, as summary.json's `errors_by_kind`"),
         _c("http_status", "int", "the HTTP status of an `http` error"),
         _c("error_class", "str", "the error's class (`ConflictError`, `ReadTimeout`, …)"),
         _c("error_message", "str", "what the server or the client said"),
@@ -131,8 +132,12 @@ _OUTCOME_COUNTS: Final = (
     ("transport_errors", "no answer: refused, reset, protocol error"),
     ("timeouts", "timed out"),
     ("run_errors", "answered, but the graph failed"),
-    ("cancelled", "cut short by a graceful stop or a ramp-down"),
     ("other", "unexpected errors"),
+    (
+        "interrupted",
+        "cut by lgbench's own stop (a graceful stop expired, a ramp-down): "
+        "neither counted nor an error",
+    ),
 )
 
 TIMESERIES = Table(

@@ -83,6 +83,14 @@ def families(figures: Figures) -> Iterator[Family]:
         [((w, *key), count) for key, count in sorted(figures.errors.items())],
     )
     yield _family(
+        "lgbench_interrupted",
+        "Operations lgbench cut itself (a graceful stop expired, a VU ramped down): neither"
+        " ok nor errors",
+        "counter",
+        _SERIES,
+        [((w, *key), count) for key, count in sorted(figures.interrupted.items())],
+    )
+    yield _family(
         "lgbench_latency_seconds",
         "Latency of operations that got an answer (ok or HTTP error), measured as summary.json"
         " does (open model: from the intended start)",

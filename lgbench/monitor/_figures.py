@@ -60,7 +60,7 @@ def _bounds_array() -> Any:
 QUANTILES: Final = (0.5, 0.9, 0.99)
 
 #: Error kinds, as summary.json's ``errors_by_kind`` names them.
-ERROR_KINDS: Final = ("http", "transport", "timeout", "run", "cancelled", "other")
+ERROR_KINDS: Final = ("http", "transport", "timeout", "run", "other")
 
 _SCHEDULE_LAG: Final = "lgbench.schedule_lag"
 _LOOP_LAG: Final = "lgbench.loop_lag"
@@ -114,6 +114,8 @@ class Figures:
     requests: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
     #: (operation, scenario, kind, status) -> count (status ``""`` unless kind is ``http``).
     errors: Mapping[tuple[str, str, str, str], int] = field(default_factory=dict)
+    #: Operations lgbench cut itself (graceful stop, ramp-down): neither ok nor errors.
+    interrupted: Mapping[Series, int] = field(default_factory=dict)
     latency: Mapping[Series, HistogramFigures] = field(default_factory=dict)
     #: (operation, scenario, quantile) -> seconds, over the last interval alone.
     interval_latency: Mapping[tuple[str, str, float], float] = field(default_factory=dict)
@@ -287,6 +289,7 @@ class MetricsFeed:
             add(series, "timeout", "", totals.timeouts)
         streams: dict[Series, int] = {}
         events: dict[Series, int] = {}
+        interrupted: dict[Series, int] = {}
         for scope in recorder.operation_scopes():
             if scope.audit:
                 continue
@@ -296,7 +299,8 @@ class MetricsFeed:
             # in summary.json.
             ok[series] = ok.get(series, 0) - counts.run
             add(series, "run", "", counts.run)
-            add(series, "cancelled", "", counts.cancelled)
+            if counts.cancelled:
+                interrupted[series] = interrupted.get(series, 0) + counts.cancelled
             add(series, "other", "", counts.other)
             if scope.events is not None:
                 streams[series] = streams.get(series, 0) + scope.events.count
@@ -320,6 +324,7 @@ class MetricsFeed:
         return Figures(
             requests=requests,
             errors=errors,
+            interrupted=interrupted,
             latency={series: each.frozen() for series, each in self._latency.items()},
             interval_latency=dict(quantiles),
             ttfe={series: each.frozen() for series, each in self._ttfe.items()},

@@ -20,6 +20,7 @@ from lgbench.report._html import (
     Cell,
     Raw,
     badge,
+    cell_value,
     details,
     esc,
     fmt_count,
@@ -337,12 +338,20 @@ def _operation_row(ctx: Context, op: str) -> tuple[list[Cell], dict[str, str]]:
             _latency(ctx, f"{op}.queue_wait", "p50"),
             _latency(ctx, f"{op}.queue_wait", "p99"),
         )
+    interrupted = figures.interrupted if figures is not None else 0
     error_cell: Cell = fmt_count(errors)
     if errors:
         share = 100.0 * errors / count if count else None
         title = _kinds_text(kinds)
         text = f"{fmt_count(errors)} ({fmt_percent(share)})"
         error_cell = Raw(f'<span class="err" title="{esc(title)}">{esc(text)}</span>')
+    if interrupted:
+        # Cut by lgbench's own stop: shown beside the errors, never among them.
+        note = f"+{interrupted} interrupted"
+        title = "operations lgbench cut at its own stop (graceful stop, ramp-down): not errors"
+        error_cell = Raw(
+            f'{cell_value(error_cell)} <span class="muted" title="{esc(title)}">{esc(note)}</span>'
+        )
     for key, value in lat.items():
         if value is not None:
             attrs[f"data-{key.replace('_', '-')}"] = repr(value)
@@ -376,7 +385,6 @@ def _kinds_from_series(ctx: Context, op: str) -> dict[str, Any]:
         "transport": series.total(op, "transport_errors"),
         "timeout": series.total(op, "timeouts"),
         "run": series.total(op, "run_errors"),
-        "cancelled": series.total(op, "cancelled"),
         "other": series.total(op, "other"),
     }
 

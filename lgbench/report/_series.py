@@ -23,8 +23,8 @@ OPERATION_COUNTERS: Final = (
     "transport_errors",
     "timeouts",
     "run_errors",
-    "cancelled",
     "other",
+    "interrupted",
 )
 SCENARIO_COUNTERS: Final = ("started", "finished", "failed", "dropped")
 SAMPLED_GROUPS: Final = ("server", "lgbench")

@@ -312,7 +312,7 @@ def merge_operation(name: str, a: Operation, b: Operation, duration_s: float) ->
         transport=kinds_a.transport + kinds_b.transport,
         timeout=kinds_a.timeout + kinds_b.timeout,
         run=kinds_a.run + kinds_b.run,
-        cancelled=kinds_a.cancelled + kinds_b.cancelled,
+        cancelled=_sum_optional(kinds_a.cancelled, kinds_b.cancelled),
         other=kinds_a.other + kinds_b.other,
     )
     models = tuple(sorted(set(a.models) | set(b.models)))
@@ -332,6 +332,7 @@ def merge_operation(name: str, a: Operation, b: Operation, duration_s: float) ->
             f"{name}'s latency", (lh.latency, rh.latency), a.latency_ms, b.latency_ms
         ),
         out_of_range=a.out_of_range + b.out_of_range,
+        interrupted=a.interrupted + b.interrupted,
         skipped=Skipped(
             after_failure=a.skipped.after_failure + b.skipped.after_failure,
             unsupported=a.skipped.unsupported + b.skipped.unsupported,

@@ -136,7 +136,9 @@ class ErrorsByKind(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     transport: int = 0
     timeout: int = 0
     run: int = 0
-    cancelled: int = 0
+    #: Only in summaries written before interrupted operations were counted apart
+    #: (:attr:`Operation.interrupted`), when they were errors too.
+    cancelled: int | UnsetType = UNSET
     other: int = 0
 
 
@@ -226,6 +228,9 @@ class Operation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     latency_ms: Latency = msgspec.field(default_factory=Latency)
     out_of_range: int = 0
     skipped: Skipped = msgspec.field(default_factory=Skipped)
+    #: Operations lgbench cut itself (a graceful stop expired, a VU ramped down): in
+    #: neither ``count`` nor ``errors``.
+    interrupted: int = 0
     top_errors: tuple[TopError, ...] = ()
     top_errors_unlisted: int = 0
     empty: int | UnsetType = UNSET

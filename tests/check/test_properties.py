@@ -99,7 +99,7 @@ def test_the_unmutated_histories_are_valid(scratch: Path) -> None:
             assert check_lines(scratch, list(case_lines(name)), profile).valid is True, name
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(data=st.data())
 def test_info_never_makes_the_fake_history_invalid(scratch: Path, data: st.DataObject) -> None:
     lines = fake_lines()
@@ -111,7 +111,7 @@ def test_info_never_makes_the_fake_history_invalid(scratch: Path, data: st.DataO
     assert result.valid is not False, [a.explanation for a in result.anomalies]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     data=st.data(),
     name=st.sampled_from(CLEAN_CASES),
@@ -127,7 +127,7 @@ def test_info_never_makes_a_clean_case_invalid(
     assert result.valid is not False, [a.explanation for a in result.anomalies]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     data=st.data(),
     junk=st.sampled_from(["", "{", "not json", '{"index": "x"}', "\x00\x01garbage", "[1, 2]"]),

@@ -325,7 +325,7 @@ def regular_streams(draw: st.DrawFn) -> bytes:
     return "".join(blocks).encode()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(stream=streams(), cuts=st.lists(st.integers(0, 400), max_size=8))
 @example(stream=b"data: x\r", cuts=[8]).via("a CR at the very end ends its line")
 @example(stream=b"data: a\r\n\r\ndata: b\r\r", cuts=[9]).via("a lone CR after CRLF blocks")
@@ -336,7 +336,7 @@ def test_any_stream_any_chunking_decodes_as_the_spec(stream: bytes, cuts: list[i
     assert decoder.last_event_id == last_id
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(stream=regular_streams(), cuts=st.lists(st.integers(0, 3000), max_size=6))
 def test_regular_streams_any_chunking_decode_as_the_spec(stream: bytes, cuts: list[int]) -> None:
     expected, last_id = reference_events(stream)
@@ -345,7 +345,7 @@ def test_regular_streams_any_chunking_decode_as_the_spec(stream: bytes, cuts: li
     assert decoder.last_event_id == last_id
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(stream=streams())
 def test_any_stream_split_at_every_boundary(stream: bytes) -> None:
     expected = reference_events(stream)[0]
@@ -353,13 +353,13 @@ def test_any_stream_split_at_every_boundary(stream: bytes) -> None:
         assert decode([stream[:cut], stream[cut:]]) == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(stream=st.one_of(streams(), regular_streams()))
 def test_one_byte_at_a_time(stream: bytes) -> None:
     assert decode(stream[i : i + 1] for i in range(len(stream))) == reference_events(stream)[0]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     events=st.lists(
         st.tuples(

@@ -762,8 +762,10 @@ _chunk_sizes = st.lists(st.integers(min_value=1, max_value=700), max_size=8)
 
 @hypothesis.settings(
     max_examples=20,
-    deadline=None,
-    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        *hypothesis.settings.default.suppress_health_check,
+        hypothesis.HealthCheck.function_scoped_fixture,
+    ],
 )
 @hypothesis.given(
     body=st.binary(max_size=3000), framing=_framings, cuts=_cuts, chunk_sizes=_chunk_sizes

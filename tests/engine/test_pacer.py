@@ -320,7 +320,7 @@ def _scale(exact: ExactSchedule) -> float:
     return max(1.0, float(exact.total()))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(finite_pacers, st.floats(min_value=0, max_value=1))
 @example(K6, 0.5)
 @example(SOAK, 0.77)
@@ -336,7 +336,7 @@ def test_due_matches_the_exact_integral(pacer: ConstantRate | RampingRate, fract
         assert pacer.due(t) == math.floor(area)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(pacers, st.integers(min_value=0, max_value=5000))
 @example(K6, 3)
 @example(SOAK, 2_000_000)

@@ -50,7 +50,7 @@ def _summary(recorder: Recorder) -> Summary:
     )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(latencies=LATENCIES_US, cut=st.integers(min_value=0, max_value=40))
 def test_two_recorders_summaries_merge_into_the_whole(latencies: list[int], cut: int) -> None:
     calls = list(enumerate(latencies))

@@ -15,9 +15,10 @@ while the time from the *actual* send (``service_time_ms``, what a naive tool re
 only the one frozen request above a few tens of milliseconds: its p99 stays tiny.
 
 Every bound is a ratio to the measured freeze or between the run's own figures, never a
-millisecond figure: a loaded machine delays the catch-up after the freeze (which only raises
-the latencies of the iterations due during it: seen p90 = 0.83 S on a busy 2-core machine), so
-the upper bounds leave half a freeze for it. Wall-clock: about 5 s per backend, marked slow.
+millisecond figure. The lower bounds hold however busy the machine is (lateness only adds to
+latency); the upper bounds are the run's own measured lateness (schedule lag, event-loop lag)
+plus service time, since a machine busy with other processes delays every iteration, not only
+those due during the freeze. Wall-clock: about 5 s per backend, marked slow.
 """
 
 from __future__ import annotations
@@ -82,13 +83,38 @@ async def test_open_model_p99_includes_the_stall_the_naive_figure_does_not(
     assert result.summary["dropped_iterations"] == 0
     latency = op["latency_ms"]
     naive = op["service_time_ms"]
+    lag = result.summary["schedule_lag_ms"]
+    loop = result.summary["event_loop_lag_ms"]
+    figures = {"stall_ms": stall_ms, "latency": latency, "naive": naive, "lag": lag, "loop": loop}
     ratios = {key: latency[key] / stall_ms for key in ("p50", "p90", "p99", "max")}
-    assert ratios["max"] >= 0.95, ratios  # the frozen request waited the whole freeze
-    assert 0.8 <= ratios["p99"] <= 1.5, ratios  # analytically 0.95
-    assert 0.4 <= ratios["p90"] <= 1.0, ratios  # analytically 0.50
-    assert ratios["p50"] < 0.2, ratios  # the freeze does not spread to the rest
-    # The freeze is invisible from the actual send, but not from the intended start.
-    assert naive["p99"] * 4 < latency["p99"], (naive, latency)
+    # Under-correction: lateness only ever adds to a request's latency, so whatever else
+    # delayed the run, the iterations due during the freeze waited at least for it.
+    assert ratios["max"] >= 0.95, figures  # the frozen request waited the whole freeze
+    assert ratios["p99"] >= 0.8, figures  # analytically 0.95
+    assert ratios["p90"] >= 0.4, figures  # analytically 0.50
+    # The freeze is invisible from the actual send, but not from the intended start. Each
+    # latency is its service time plus at least how late its iteration was dispatched (the
+    # schedule lag), so the means add up, on a quiet machine or a busy one; a naive figure
+    # (latency from the send) would fall short by the mean lag, about S/10 here.
+    assert latency["mean"] >= 0.99 * (naive["mean"] + lag["mean"]), figures
+    # Over-correction: a request cannot have waited longer than it started late (the
+    # dispatcher's schedule lag) plus the wake-up of its VU (event-loop lag) plus its own
+    # service time. A machine busy with other work delays everything, not only the freeze
+    # (seen: p50 3.5 S, p99 4.8 S beside a CPU hog at load 12 on 2 cores), so the bounds
+    # are that run's own lateness rather than multiples of the freeze; on a quiet machine
+    # the lateness is the freeze alone and the bounds stay about 1.0 S (p99, p90) and
+    # 0.2 S (p50).
+    # In the mean, exactly so: the part beyond service time and schedule lag is the VU's
+    # wake-up after the dispatch, no later than the event loop's own lateness. A stall
+    # counted twice would add about S/10 to the mean.
+    wake_ms = loop["mean"] + loop["p99"]
+    assert latency["mean"] <= 1.05 * (naive["mean"] + lag["mean"]) + wake_ms, figures
+    slack_ms = 0.2 * stall_ms
+    assert latency["p99"] <= lag["max"] + loop["p99"] + naive["p99"] + slack_ms, figures
+    assert latency["p90"] <= lag["p99"] + loop["p99"] + naive["p99"] + slack_ms, figures
+    # The freeze does not spread to the rest: the median request was only as late as the
+    # machine made the median iteration.
+    assert latency["p50"] <= lag["p50"] + loop["p50"] + naive["p50"] + slack_ms, figures
     # The tool noticed that it was itself the bottleneck, for about as long as it froze.
     assert result.summary["schedule_lag_ms"]["max"] >= 0.9 * stall_ms
     assert result.summary["event_loop_lag_ms"]["max"] >= 0.9 * stall_ms

@@ -154,6 +154,10 @@ vus = 1
 duration = "1s"
 graceful_stop = "300ms"
 steps = [{ op = "threads.create" }, { op = "threads.get", thread = "$threads_create" }]
+
+[thresholds]
+"errors.count" = "== 0"
+"threads.create.errors.rate" = "== 0%"
 """
     workload = workload.replace(
         '{ op = "threads.create" }', '{ op = "threads.create", save = "threads_create" }'
@@ -169,7 +173,17 @@ steps = [{ op = "threads.create" }, { op = "threads.get", thread = "$threads_cre
     assert seconds(last) == pytest.approx(1.3)
     assert result.summary is not None
     create = result.summary["operations"]["threads.create"]
-    assert create["errors_by_kind"]["cancelled"] == 1
+    # Cut by lgbench's own stop: interrupted, neither an error nor counted.
+    assert create["interrupted"] == 1
+    assert "cancelled" not in create["errors_by_kind"]
+    assert (create["count"], create["ok"], create["errors"]) == (1, 1, 0)
+    assert create["top_errors"] == []
+    lines = (result.run_dir / "timeseries.jsonl").read_text().splitlines()[1:]
+    intervals = [json.loads(line)["operations"].get("threads.create", {}) for line in lines]
+    assert sum(each.get("interrupted", 0) for each in intervals) == 1
+    assert sum(each.get("errors", 0) for each in intervals) == 0
+    # So the end of the run fails no error threshold.
+    assert result.summary["thresholds"]["passed"] is True, result.summary["thresholds"]
     assert result.summary["scenarios"]["loop"]["iterations"]["interrupted"] == 1
     assert not result.partial  # the scenario ended as planned
     assert_well_formed(history)

@@ -132,7 +132,7 @@ def test_arrival_share_counts_and_rate() -> None:
         first.next_at(-1)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     st.floats(0.5, 200, allow_nan=False),
     st.floats(0.1, 5, allow_nan=False),
@@ -148,7 +148,7 @@ def test_arrival_dues_add_up_at_every_instant(
     assert sum(part.total_iterations or 0 for part in parts) == whole.total_iterations
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     st.floats(0, 50, allow_nan=False),
     st.lists(
@@ -186,7 +186,7 @@ def test_ramping_vu_shares_by_table() -> None:
     assert "VUs 1, 3…" in first.describe()
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(
     st.integers(0, 30),
     st.lists(st.tuples(st.integers(0, 30), st.floats(0, 20, allow_nan=False)), min_size=1),

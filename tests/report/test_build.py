@@ -81,6 +81,9 @@ def test_a_whole_run_report(tmp_path: Path) -> None:
         assert float(str(rows[op]["data-p99"])) == figures_["latency_ms"]["p99"]
         assert float(str(rows[op]["data-max"])) == figures_["latency_ms"]["max"]
 
+    # Operations lgbench cut at its own stop: beside the errors, not among them.
+    assert "+2 interrupted" in document
+
     thresholds = with_attr(document, "data-threshold")
     assert {k: v["data-status"] for k, v in thresholds.items()} == {
         "runs.wait.latency.p99": "failed",

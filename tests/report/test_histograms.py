@@ -37,7 +37,7 @@ def hdrh_percentiles(values: list[int], percentiles: list[float]) -> list[int]:
     values=st.lists(st.integers(min_value=0, max_value=HIGHEST_TRACKABLE_US), min_size=1),
     percentiles=st.lists(st.floats(min_value=0.0, max_value=100.0), min_size=1, max_size=8),
 )
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 def test_percentiles_are_hdrhistograms_own(values: list[int], percentiles: list[float]) -> None:
     percentiles = sorted(set(percentiles))
     assert values_at_percentiles(histogram_of(values), percentiles) == hdrh_percentiles(

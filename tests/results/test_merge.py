@@ -31,7 +31,7 @@ def _summary(operations: dict[str, Operation], **fields: object) -> Summary:
     return Summary(duration_s=10.0, operations=operations, **fields)  # type: ignore[arg-type]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(values=VALUES, cut=st.integers(min_value=0, max_value=60), errors=st.integers(0, 5))
 def test_merging_two_halves_gives_the_whole(values: list[int], cut: int, errors: int) -> None:
     cut = min(cut, len(values))
@@ -46,7 +46,7 @@ def test_merging_two_halves_gives_the_whole(values: list[int], cut: int, errors:
     assert merged.operations["runs.wait"].count == len(values)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     streams=st.lists(
         st.tuples(st.integers(0, 500), st.integers(1, 10_000_000)), min_size=2, max_size=30

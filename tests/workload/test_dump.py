@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 from lgbench.workload import Workload, dump_workload, load_workload, parse_workload
 from tests.workload._strategies import workloads
@@ -25,7 +25,7 @@ def test_files_round_trip(path: Path) -> None:
     assert dump_workload(again) == text
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(workloads())
 def test_generated_workloads_round_trip(workload: Workload) -> None:
     text = dump_workload(workload)

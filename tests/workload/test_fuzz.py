@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lgbench.workload import Workload, WorkloadError, dump_workload, parse_workload
@@ -21,7 +21,7 @@ TEXTS = [path.read_bytes().decode("utf-8", "replace") for path in SAMPLES]
 VALID = [
     tomli.loads(text) for path, text in zip(SAMPLES, TEXTS, strict=True) if "bad" not in path.parts
 ]
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300)
 
 
 def _check(source: str | bytes) -> None:

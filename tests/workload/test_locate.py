@@ -124,7 +124,7 @@ def _paths(value: Any, path: KeyPath = ()) -> list[KeyPath]:
 top_keys = st.text(min_size=1, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.dictionaries(top_keys, any_toml_values, max_size=5))
 def test_every_parsed_path_has_a_position(document: dict[str, Any]) -> None:
     text = toml_document(document)
