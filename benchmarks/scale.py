@@ -71,7 +71,7 @@ def run_once(
         "--no-report",
         "--no-audit",
     ]
-    if mode != "process":
+    if mode not in ("process", "process-half"):
         argv += ["--workers", str(workers)]
     if mode == "ray":
         argv += ["--ray", "local"]
@@ -114,13 +114,26 @@ def main() -> None:
     parser.add_argument(
         "--ray", action="store_true", help="also --ray local --workers 2 (needs lgbench[ray])"
     )
+    parser.add_argument(
+        "--per-loop",
+        action="store_true",
+        help="also one process with half the VUs: the same VUs per event loop as each of"
+        " --workers 2's workers",
+    )
     args = parser.parse_args()
-    modes = ["process", "workers", *(["ray"] if args.ray else [])]
+    modes = [
+        "process",
+        "workers",
+        *(["ray"] if args.ray else []),
+        *(["process-half"] if args.per_loop else []),
+    ]
     results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory(prefix="lgbench-scale-") as tmp:
         folder = Path(tmp)
         workload = folder / "w.toml"
         workload.write_text(CLOSED_WORKLOAD.format(vus=args.vus, seconds=args.seconds))
+        half = folder / "w-half.toml"
+        half.write_text(CLOSED_WORKLOAD.format(vus=args.vus // 2, seconds=args.seconds))
         (folder / "nginx").mkdir()
         with running_nginx(folder / "nginx") as (nginx, port):
             bench = {"nginx": nginx, "counter": NginxCounter(port)}
@@ -129,7 +142,14 @@ def main() -> None:
                 for mode in order:
                     run_folder = folder / f"run-{round_}-{mode}"
                     run_folder.mkdir()
-                    figures = run_once(workload, port, run_folder, 2, bench, mode)
+                    figures = run_once(
+                        half if mode == "process-half" else workload,
+                        port,
+                        run_folder,
+                        2,
+                        bench,
+                        mode,
+                    )
                     if figures is None:
                         print(f"round {round_ + 1} {mode}: no steady window")
                         continue
@@ -160,14 +180,24 @@ def main() -> None:
         " | other processes (cores) |"
     )
     print("|---|---:|---:|---:|---:|")
-    labels = {"process": "1 process", "workers": "--workers 2", "ray": "--ray local --workers 2"}
+    labels = {
+        "process": "1 process",
+        "workers": "--workers 2",
+        "ray": "--ray local --workers 2",
+        "process-half": f"1 process, {args.vus // 2} VUs",
+    }
     for mode, m in medians.items():
         label = labels[mode]
         print(
             f"| {label} | {m['req_per_s']:,.0f} | {m['cpu_us_per_req']:.1f}"
             f" | {m['whole_cpu_us_per_req']:.1f} | {m['other_cores']:.2f} |"
         )
-    for mode, base in (("workers", "process"), ("ray", "workers")):
+    pairs = (
+        ("workers", "process"),
+        ("ray", "workers"),
+        ("workers", "process-half"),  # the same VUs per event loop as each worker
+    )
+    for mode, base in pairs:
         if mode in medians and base in medians:
             rate = medians[mode]["req_per_s"] / medians[base]["req_per_s"]
             cost = medians[mode]["cpu_us_per_req"] / medians[base]["cpu_us_per_req"]
