@@ -1,6 +1,7 @@
 """Scale-out benchmark: `lgbench run` in one process against `--workers 2`, side by side.
 
-    python benchmarks/scale.py [--seconds 10] [--rounds 3] [--vus 32] [--json FILE]
+    python benchmarks/scale.py [--seconds 10] [--rounds 3] [--vus 32] [--per-loop] [--ray]
+                               [--attempts 3] [--json FILE]
 
 Starts nginx (one worker, pinned to CPU 0, serving a small JSON; ``peers.py``'s set-up) on a
 free loopback port, then in each round runs, one after the other (the order alternating
