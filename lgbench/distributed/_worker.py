@@ -51,6 +51,7 @@ from lgbench.engine import (
     measurement_clock,
     plan_scenario,
     register_scenario,
+    start_up_heap_frozen,
 )
 from lgbench.history import HistoryWriter
 from lgbench.metrics import HlogWriter
@@ -238,11 +239,14 @@ class _Worker:
                     tenants=tenants,
                 )
                 executors.append(build_executor(ctx, self.control, origin_s, plan))
-            await sleep_until_wall(start_wall_s)
-            try:
-                await self._load(recorder, executors, origin_s)
-            finally:
-                self._finish(recorder, clock())
+            # As in a single process (LoadRun.run): the start-up heap collected once and
+            # frozen before the start time, not walked by full collections during the load.
+            with start_up_heap_frozen():
+                await sleep_until_wall(start_wall_s)
+                try:
+                    await self._load(recorder, executors, origin_s)
+                finally:
+                    self._finish(recorder, clock())
         finally:
             history.close()
             hlog_file.close()

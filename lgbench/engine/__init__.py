@@ -26,6 +26,7 @@ from lgbench.engine._runner import planned_duration_s
 # modules). They may change in any release; a name becomes public only in ``__all__``.
 from lgbench.engine._executors import build_executor as build_executor
 from lgbench.engine._executors import executor_model as executor_model
+from lgbench.engine._heap import start_up_heap_frozen as start_up_heap_frozen
 from lgbench.engine._listener import RunListener as RunListener
 from lgbench.engine._listener import RunStart as RunStart
 from lgbench.engine._live import LiveView as LiveView

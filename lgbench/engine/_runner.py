@@ -510,7 +510,10 @@ class LoadRun:
                 for service in self.services:
                     services.start_soon(service, recorder)
                 services.start_soon(self._sync_files, recorder, history, hlog_file)
-                if self.options.loop_lag_interval_s:
+                # A split run's coordinator runs no load: the loops whose lag matters are
+                # the workers' (their figures merge in); sampling its own idle loop 100 times
+                # a second would only cost the core it shares with them.
+                if self.options.loop_lag_interval_s and self.load is None:
                     services.start_soon(
                         measure_loop_lag, recorder, self.options.loop_lag_interval_s
                     )
