@@ -222,9 +222,7 @@ class WorkerPool:
             except (EOFError, OSError):
                 self._lost(worker, recorder)
                 return
-            recorder.absorb_interval(
-                message["operations"], message["derived"], message.get("reply_rates", ())
-            )
+            recorder.absorb_interval(message["operations"], message["derived"])
             worker.counts = message["counts"]
             worker.figures = message["figures"]
             worker.history = dict(message["history"])

@@ -316,12 +316,6 @@ class _Worker:
                     "type": kind,
                     "operations": snapshot.operations.to_dict(),
                     "derived": snapshot.derived.to_dict(),
-                    # Each reply stream's tokens per second (histograms: merged exactly),
-                    # for the live view's tok/s column.
-                    "reply_rates": [
-                        (scenario, operation, rates.to_dict())
-                        for (scenario, operation), rates in snapshot.reply_rates.items()
-                    ],
                     "counts": recorder.export_counts(),
                     "figures": self._figures(recorder),
                     # Every time: a worker that dies still leaves its figures of late.

@@ -32,7 +32,7 @@ from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.history import describe_error, never_succeeded_message
 from lgbench.metrics import OperationMetrics
 from lgbench.observe import server_label
-from lgbench.results import TOKEN_RATE_SCALE, Operation, Stream, Summary
+from lgbench.results import REPLY_RATE_SERIES, TOKEN_RATE_SCALE, Operation, Stream, Summary
 from lgbench.workload import format_duration
 
 __all__ = ["LiveMode", "LiveView", "print_failures", "print_summary"]
@@ -87,10 +87,7 @@ def _duration(seconds: float) -> str:
 def _reply_rate_p10(snapshot: Snapshot, scenario: str, operation: str) -> float | None:
     """The p10 of the tokens per second of ``operation``'s chat reply streams of
     ``scenario`` that ended in the interval, or None when none did."""
-    rates = snapshot.reply_rates.get((scenario, operation))
-    if rates is None or not rates.count:
-        return None
-    value = rates.stats((10.0,)).percentiles_us.get(10.0)
+    value = _derived_value(snapshot, scenario, f"{operation}.{REPLY_RATE_SERIES}", 10.0)
     return None if value is None else value / TOKEN_RATE_SCALE
 
 
@@ -104,6 +101,15 @@ def _rate(value: float | None) -> str:
 def _derived_ms(snapshot: Snapshot, scenario: str, series: str, percentile: float) -> float | None:
     """A percentile (ms) of the interval's derived series ``series`` of ``scenario`` (all its
     tags together), or None when the interval recorded none."""
+    value = _derived_value(snapshot, scenario, series, percentile)
+    return None if value is None else value / 1000
+
+
+def _derived_value(
+    snapshot: Snapshot, scenario: str, series: str, percentile: float
+) -> float | None:
+    """A percentile of the interval's derived series ``series`` of ``scenario`` (all its tags
+    together), as recorded (µs, or thousandths of a token per second), or None."""
     found = [
         metrics
         for key, metrics in snapshot.derived.metrics.items()
@@ -116,8 +122,7 @@ def _derived_ms(snapshot: Snapshot, scenario: str, series: str, percentile: floa
         merged = merged.copy()
         for metrics in found[1:]:
             merged.merge(metrics.latency)
-    value = merged.stats((percentile,)).percentiles_us.get(percentile)
-    return None if value is None else value / 1000
+    return merged.stats((percentile,)).percentiles_us.get(percentile)
 
 
 @final

@@ -49,8 +49,8 @@ never per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, final
 
 import msgspec
@@ -478,14 +478,12 @@ class ThreadLedger:
 class Snapshot:
     """One closed interval: operation metrics and derived series, seconds since the start.
 
-    ``reply_rates``: per (scenario, operation), the tokens per second of each chat reply
-    stream that ended in the interval, in thousandths (:data:`TOKEN_RATE_SCALE`), for the
-    live view (``derived`` holds the same values by tag, as ``<operation>.tokens_per_s``).
+    ``derived`` holds, among its series, each chat reply stream's tokens per second (in
+    thousandths, :data:`TOKEN_RATE_SCALE`) as ``<operation>.tokens_per_s``.
     """
 
     operations: IntervalSnapshot
     derived: IntervalSnapshot
-    reply_rates: Mapping[tuple[str, str], LatencyRecorder] = field(default_factory=dict)
 
     @property
     def start_s(self) -> float:
@@ -575,8 +573,6 @@ class Recorder:
         self.owner_key = "owner"
         # What other processes of the run counted (import_counts): merged, read-only scopes.
         self._imported: list[OperationScope] = []
-        # The interval's chat reply rates (Snapshot.reply_rates), handed over at its close.
-        self._interval_reply_rates: dict[tuple[str, str], LatencyRecorder] = {}
 
     def copy(self) -> Recorder:
         """Everything a summary reads, copied, for another thread to summarise.
@@ -810,12 +806,6 @@ class Recorder:
                 # A derived series like ttft's: per interval in the .hlog, merged across
                 # workers with the intervals, summed into the summary's whole-run figures.
                 scope.aux(REPLY_RATE_SERIES).record_value(thousandths)
-                if not scope.audit:
-                    interval = self._interval_reply_rates.get((scope.scenario, scope.operation))
-                    if interval is None:
-                        interval = LatencyRecorder()
-                        self._interval_reply_rates[scope.scenario, scope.operation] = interval
-                    interval.record_us(thousandths)
         if metadata_s is not None:
             scope.aux("queue_wait").record(start_s, metadata_s)
         if scope.events is None:
@@ -910,9 +900,8 @@ class Recorder:
     def snapshot(self, now_s: float) -> Snapshot:
         """Close the interval at ``now_s`` (clock seconds); write it to the .hlog."""
         now_s = max(now_s, self.origin_s + self.registry.elapsed_s)
-        rates, self._interval_reply_rates = self._interval_reply_rates, {}
         snapshot = Snapshot(
-            self.registry.snapshot_interval(now_s), self.aux.snapshot_interval(now_s), rates
+            self.registry.snapshot_interval(now_s), self.aux.snapshot_interval(now_s)
         )
         if self.hlog is not None:
             self.hlog.write_snapshot(snapshot.operations)
@@ -1152,30 +1141,19 @@ class Recorder:
 
     # -- one run, several processes ----------------------------------------------------------
 
-    def absorb_interval(
-        self,
-        operations: Mapping[str, Any],
-        derived: Mapping[str, Any],
-        reply_rates: Iterable[Sequence[Any]] = (),
-    ) -> None:
+    def absorb_interval(self, operations: Mapping[str, Any], derived: Mapping[str, Any]) -> None:
         """Add another process's closed interval into the live metrics.
 
         ``operations`` and ``derived`` are the :meth:`~lgbench.metrics.IntervalSnapshot.to_dict`
-        of that process's :meth:`snapshot`; ``reply_rates`` its snapshot's reply rates, as
-        ``(scenario, operation, LatencyRecorder.to_dict())``. The next :meth:`snapshot` here
-        closes them into this run's interval (its .hlog line, its reply rates) and totals:
-        histograms are added bucket for bucket, so every percentile is the one of all the
-        processes' values together.
+        of that process's :meth:`snapshot`. The next :meth:`snapshot` here closes them into
+        this run's interval (its .hlog line, the live view's figures, chat reply rates
+        included) and totals: histograms are added bucket for bucket, so every percentile is
+        the one of all the processes' values together.
         """
         for registry, state in ((self.registry, operations), (self.aux, derived)):
             for entry in state["metrics"]:
                 key = MetricKey.from_dict(entry["key"])
                 registry.metrics_for(key).merge_dict(entry["metrics"])
-        for scenario, operation, rates in reply_rates:
-            interval = self._interval_reply_rates.get((scenario, operation))
-            if interval is None:
-                interval = self._interval_reply_rates[scenario, operation] = LatencyRecorder()
-            interval.merge_dict(rates)
 
     def export_counts(self) -> dict[str, Any]:
         """What no histogram holds, cumulative, JSON-ready: each scope's counts and stream

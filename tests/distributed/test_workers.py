@@ -553,25 +553,21 @@ def test_reply_rates_of_the_workers_merge_exactly_live_and_in_the_summary() -> N
     cumulative ones with its counts) adds up in the coordinator to the histogram of every
     stream together: the live view's tok/s p10 and the summary's figures are exact."""
     from lgbench.results import token_rate_stats
-    from tests.engine.test_runner_live import Clock, busy_recorder, chat_recorder
+    from tests.engine.test_runner_live import Clock, busy_recorder, chat_recorder, reply_rates
 
     workers = [chat_recorder(Clock()) for _ in range(WORKERS)]
     snapshots = [worker.snapshot(1.0) for worker in workers]
     clock = Clock()
     coordinator = busy_recorder(clock)
     for snapshot in snapshots:
-        coordinator.absorb_interval(
-            snapshot.operations.to_dict(),
-            snapshot.derived.to_dict(),
-            [(s, o, rates.to_dict()) for (s, o), rates in snapshot.reply_rates.items()],
-        )
+        coordinator.absorb_interval(snapshot.operations.to_dict(), snapshot.derived.to_dict())
     expected = LatencyRecorder()
     for snapshot in snapshots:
-        expected.merge(snapshot.reply_rates[("chat", "runs.stream")])
-    merged = coordinator.snapshot(1.0).reply_rates[("chat", "runs.stream")]
+        expected.merge(reply_rates(snapshot)[("chat", "runs.stream")])
+    merged = reply_rates(coordinator.snapshot(1.0))[("chat", "runs.stream")]
     assert merged.count == expected.count == 20 * WORKERS
     assert merged.to_dict() == expected.to_dict()
-    assert dict(coordinator.snapshot(2.0).reply_rates) == {}  # handed over once
+    assert reply_rates(coordinator.snapshot(2.0)) == {}  # handed over once
 
     coordinator.import_counts(worker.export_counts() for worker in workers)
     whole = coordinator.operations_summary(2.0)["runs.stream"]["stream"]["stream_tokens_per_s"]

@@ -10,9 +10,11 @@ from rich.console import Console
 
 from lgbench.engine import LiveMode
 from lgbench.engine._live import LiveView, print_summary
-from lgbench.engine._recorder import Recorder, ScenarioStats
+from lgbench.engine._recorder import Recorder, ScenarioStats, Snapshot
 from lgbench.history import HistoryWriter
+from lgbench.metrics import LatencyRecorder
 from lgbench.observe import DriftTracker
+from lgbench.results import REPLY_RATE_SERIES
 
 
 class Clock:
@@ -278,14 +280,24 @@ def test_chat_replies_show_time_to_first_token_and_inter_token_latency_while_run
     )
 
 
+def reply_rates(snapshot: Snapshot) -> dict[tuple[str, str], LatencyRecorder]:
+    """The interval's chat reply rates, per (scenario, operation), from its derived series."""
+    suffix = f".{REPLY_RATE_SERIES}"
+    return {
+        (key.scenario, key.operation.removesuffix(suffix)): metrics.latency
+        for key, metrics in snapshot.derived.metrics.items()
+        if key.operation.endswith(suffix) and metrics.latency.count
+    }
+
+
 def test_reply_rates_are_handed_over_once_per_interval_and_never_for_the_audit() -> None:
     clock = Clock()
     recorder = chat_recorder(clock)
-    first = recorder.snapshot(1.0)
-    rates = first.reply_rates[("chat", "runs.stream")]
-    assert rates.count == 20 and ("chat", "runs.wait") not in first.reply_rates
+    first = reply_rates(recorder.snapshot(1.0))
+    rates = first[("chat", "runs.stream")]
+    assert rates.count == 20 and ("chat", "runs.wait") not in first
     # The next interval starts empty: the live view shows the streams that ended in it.
-    assert dict(recorder.snapshot(2.0).reply_rates) == {}
+    assert reply_rates(recorder.snapshot(2.0)) == {}
     # The post-run audit's streams stay out of the load's figures, live ones too.
     from lgbench.history import StreamSummary
 
@@ -297,7 +309,7 @@ def test_reply_rates_are_handed_over_once_per_interval_and_never_for_the_audit()
         audit, invocation, {}, summary, start_s=2.0, latency_start_s=2.0, end_s=2.5,
         metadata_s=2.05, first_event_s=2.1, first_token_s=2.2,
     )  # fmt: skip
-    assert dict(recorder.snapshot(3.0).reply_rates) == {}
+    assert reply_rates(recorder.snapshot(3.0)) == {}
     # The whole run's figures keep every stream.
     whole = recorder.operations_summary(2.0)["runs.stream"]["stream"]["stream_tokens_per_s"]
     assert whole["p10"] == pytest.approx(rates.stats((10.0,)).percentiles_us[10.0] / 1000)
