@@ -176,11 +176,7 @@ def _latency_row(
         confidence=limits.confidence,
         resamples=limits.resamples,
     )
-    common: dict[str, Any] = {
-        "low": estimate.low,
-        "high": estimate.high,
-        "noise_floor": estimate.noise_floor,
-    }
+    common = _interval_fields(estimate)
 
     def row(**fields: Any) -> MetricComparison:
         return MetricComparison(metric, label, "ms", estimate.base, estimate.new, **fields)
@@ -214,20 +210,14 @@ def _latency_row(
             explanation=f"{head}; {why}; {floor_text}: not called a regression",
             **common,
         )
-    confidence = f"{limits.confidence * 100:g}% CI"
-    interval = f"{confidence} {_percent(estimate.low)} … {_percent(estimate.high)}"
+    interval = _interval_text(estimate.low, estimate.high, limits)
     head = f"{head}, {interval}; {floor_text}; limit +{limit * 100:g}%"
     difference_low = estimate.difference_low or 0.0
     beyond_floor = change > floor
     if estimate.low > limit and beyond_floor and difference_low >= limits.min_difference_ms:
         regression = (
             f"{name} {label} {_percent(change)} ({_ms(estimate.base)} → {_ms(estimate.new)} ms,"
-            f" {interval}), limit +{limit * 100:g}%"
-            + (
-                f", noise floor {estimate.noise_floor * 100:.1f}%"
-                if estimate.noise_floor is not None
-                else ""
-            )
+            f" {interval}), limit +{limit * 100:g}%" + _noise_floor_suffix(estimate)
         )
         return row(
             gated=True,
@@ -262,6 +252,23 @@ def _latency_row(
     )
 
 
+def _interval_fields(estimate: Estimate) -> dict[str, Any]:
+    """What every gated row carries of its estimate: the interval and the noise floor."""
+    return {"low": estimate.low, "high": estimate.high, "noise_floor": estimate.noise_floor}
+
+
+def _interval_text(low: float, high: float, limits: _Limits) -> str:
+    """E.g. ``95% CI +3.1% … +12.4%``."""
+    return f"{limits.confidence * 100:g}% CI {_percent(low)} … {_percent(high)}"
+
+
+def _noise_floor_suffix(estimate: Estimate) -> str:
+    """``, noise floor 4.2%`` when the baseline runs measured one."""
+    if estimate.noise_floor is None:
+        return ""
+    return f", noise floor {estimate.noise_floor * 100:.1f}%"
+
+
 def _rate_row(name: str, stat: str, base: Side, new: Side, limits: _Limits) -> MetricComparison:
     """Each chat reply stream's tokens per second at ``stat`` (p10, p50), resampled from the
     per-interval rates like a latency percentile, in the other direction: a *lower* rate is
@@ -271,11 +278,7 @@ def _rate_row(name: str, stat: str, base: Side, new: Side, limits: _Limits) -> M
     estimate = estimate_percentile(
         base, new, _quantile(stat), confidence=limits.confidence, resamples=limits.resamples
     )
-    common: dict[str, Any] = {
-        "low": estimate.low,
-        "high": estimate.high,
-        "noise_floor": estimate.noise_floor,
-    }
+    common = _interval_fields(estimate)
 
     def row(**fields: Any) -> MetricComparison:
         # Thousandths of a token per second read as µs: the estimate's "ms" is tokens/s.
@@ -309,8 +312,7 @@ def _rate_row(name: str, stat: str, base: Side, new: Side, limits: _Limits) -> M
             explanation=f"{head}; {why}; {floor_text}: not called a regression",
             **common,
         )
-    confidence = f"{limits.confidence * 100:g}% CI"
-    interval = f"{confidence} {_percent(estimate.low)} … {_percent(estimate.high)}"
+    interval = _interval_text(estimate.low, estimate.high, limits)
     head = f"{head}, {interval}; {floor_text}; limit -{limit * 100:g}%"
     # The noise floor is measured on the log scale, the same either way.
     beyond_floor = math.log1p(change) < -math.log1p(floor)
@@ -318,11 +320,7 @@ def _rate_row(name: str, stat: str, base: Side, new: Side, limits: _Limits) -> M
         regression = (
             f"{name} tokens/s per reply stream {stat} {_percent(change)} "
             f"({estimate.base:.1f} → {estimate.new:.1f}/s, {interval}), limit -{limit * 100:g}%"
-            + (
-                f", noise floor {estimate.noise_floor * 100:.1f}%"
-                if estimate.noise_floor is not None
-                else ""
-            )
+            + _noise_floor_suffix(estimate)
         )
         return row(
             gated=True,
