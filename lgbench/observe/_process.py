@@ -87,7 +87,10 @@ class ProcessSampler:
         self.set_pid(pid)
 
     def set_pid(self, pid: int | None) -> None:
-        """Sample ``pid`` from now on (``None``: nothing); the CPU baseline starts again."""
+        """Sample ``pid`` from now on (``None``: nothing); a new pid starts the CPU baseline
+        again, the same pid keeps it."""
+        if pid == self.pid and self._last_s is not None:
+            return
         self.pid = pid
         self._root = None
         self._reset()

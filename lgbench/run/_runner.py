@@ -604,7 +604,7 @@ class _Run:
         server = self.server
         self.sampler = RunSampler(
             observer.http,
-            server_pid=(lambda: getattr(server, "pid", None)) if server is not None else None,
+            server_pid=(lambda: server.running_pid) if server is not None else None,
             on_warning=self.live.warn,
         )
 

@@ -559,6 +559,12 @@ class EmbeddedServer:
         return process.pid
 
     @property
+    def running_pid(self) -> int | None:
+        """Process id of the server while it runs, None between a stop and a start."""
+        process = self._session.process if self._session else None
+        return None if process is None else process.pid
+
+    @property
     def log_path(self) -> Path:
         """Where the server's output goes (the current or last start's log)."""
         if self._session is not None:
@@ -1000,6 +1006,11 @@ class AsyncEmbeddedServer:
     def pid(self) -> int:
         """Process id of the server (a new one after each restart)."""
         return self._server.pid
+
+    @property
+    def running_pid(self) -> int | None:
+        """Process id of the server while it runs, None while a restart is under way."""
+        return self._server.running_pid
 
     @property
     def log_path(self) -> Path:

@@ -152,6 +152,16 @@ def test_a_new_pid_starts_a_new_baseline(busy: subprocess.Popen[str]) -> None:
         stop(restarted)
 
 
+def test_setting_the_same_pid_again_keeps_the_baseline(busy: subprocess.Popen[str]) -> None:
+    # The run's sampler hands over the embedded server's pid before every sample: as long as
+    # the server is the same process, its CPU must still be measured between two samples.
+    sampler = ProcessSampler(busy.pid)
+    sampler.sample()
+    burn_cpu_s(busy.pid, 0.1)
+    sampler.set_pid(busy.pid)
+    assert (sampler.sample().cpu_percent or 0) > 0
+
+
 def test_no_pid_and_own_process() -> None:
     nothing = ProcessSampler(None)
     assert nothing.sample() == ProcessSample(None, False, None, None, 0)
