@@ -145,7 +145,7 @@ def _claim(obj: object) -> None:
     """Public objects say they come from the package, not from its private modules (httpx
     does the same)."""
     if getattr(obj, "__module__", "").startswith("lgbench.client."):
-        obj.__module__ = "lgbench.client"  # type: ignore[attr-defined]
+        obj.__module__ = "lgbench.client"
 
 
 for _name in __all__:
