@@ -383,15 +383,20 @@ def _add_monitoring_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _metrics_settings(args: argparse.Namespace) -> MetricsSettings:
-    from lgbench.monitor import MetricsSettings
-
+def _metrics_settings(args: argparse.Namespace) -> MetricsSettings | None:
+    """What --prometheus and --otlp ask for; None when neither is given (the metrics
+    package is then not even loaded)."""
     push_every_s = _seconds("--otlp-every", args.otlp_every)
     if not push_every_s:
         raise UsageError(f"--otlp-every {args.otlp_every}: must be above 0")
+    grace_s = _seconds("--prometheus-grace", args.prometheus_grace) or 0.0
+    if args.prometheus is None and args.otlp is None:
+        return None
+    from lgbench.monitor import MetricsSettings
+
     return MetricsSettings(
         prometheus=args.prometheus,
-        grace_s=_seconds("--prometheus-grace", args.prometheus_grace) or 0.0,
+        grace_s=grace_s,
         otlp=args.otlp,
         push_every_s=push_every_s,
     )
@@ -744,7 +749,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     )
     checker = find_checker()
     session = None
-    if metrics.wanted:
+    if metrics is not None and metrics.wanted:
         from lgbench.monitor import MetricsSession
 
         # Before the target is contacted: a taken port is exit 2, not a half-started run.
@@ -903,13 +908,16 @@ def _check_parent(flag: str, path: Path) -> None:
 
 def _print_gates(summary: Summary, comparison: object, console: Console, *, quiet: bool) -> None:
     """Thresholds and the baseline comparison; in quiet mode only what failed."""
-    from lgbench.gate import Comparison, render_comparison
     from lgbench.results import Thresholds
     from lgbench.thresholds import render_thresholds
 
     thresholds = summary.thresholds
     if isinstance(thresholds, Thresholds) and not (quiet and thresholds.passed):
         render_thresholds(thresholds, console)
+    if comparison is None:
+        return  # no --baseline: the comparison's tables are not even loaded
+    from lgbench.gate import Comparison, render_comparison
+
     if isinstance(comparison, Comparison) and not (quiet and comparison.passed):
         render_comparison(comparison, console)
 

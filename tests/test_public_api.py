@@ -93,6 +93,8 @@ def test_all_is_sorted_and_unique(name: str) -> None:
 @pytest.mark.parametrize("name", PACKAGES)
 def test_all_is_every_public_name(name: str) -> None:
     package = importlib.import_module(name)
+    for listed in package.__all__:
+        getattr(package, listed)  # a name loaded on first use (PEP 562) is then in vars()
     public = {
         attribute
         for attribute, value in vars(package).items()

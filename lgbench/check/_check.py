@@ -151,6 +151,11 @@ class _Sink:
         self._tenancy = tenancy
 
     def operation(self, op: Operation) -> None:
+        if not op.args and not op.result and op.f not in CREATING_OPS:
+            # Nothing to judge (every raw HTTP step's operation, half of most histories):
+            # no thread, run or user for the spill, the progress index or the tenancy
+            # judge, and not a stateless run. Skipping them is the same verdict, cheaper.
+            return
         self._progress.operation(op)
         self._tenancy.operation(op)
         if op.stateless:

@@ -867,7 +867,8 @@ def _typed_event(
         None if f is None else names(f),
         None if name is None else names(name),
         invoke_index,
-        value if kind == "marker" else _slim(value, ids, names),
+        # An empty value (a raw HTTP step's, half of many histories) is as slim as it gets.
+        value if kind == "marker" or not value else _slim(value, ids, names),
         obj.error,
     )
 

@@ -97,8 +97,9 @@ def _make_transport(url: str, transport: TransportName | AsyncTransport) -> Asyn
 
         return FastTransport(url)
     if transport == "httpx":
-        # Imported here: httpx is only loaded by those who ask for it.
-        from lgbench.client._httpx_transport import HttpxTransport
+        # Imported here: httpx is only loaded by those who ask for it. Through the package,
+        # which names the class after itself when it first loads it.
+        from lgbench.client import HttpxTransport
 
         return HttpxTransport(url)
     raise ValueError(f"transport must be 'fast', 'httpx' or an AsyncTransport, not {transport!r}")

@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 import anyio
 from msgspec.structs import replace
@@ -85,7 +85,6 @@ from lgbench.faults import (
     faults_after,
     run_fault_schedule,
 )
-from lgbench.gate import Comparison, RunData, expand_runs, load_run
 from lgbench.observe import describe_server
 from lgbench.results import Fault, Summary, Thresholds
 from lgbench.run._steps import (
@@ -99,6 +98,9 @@ from lgbench.run._steps import (
 from lgbench.server import AUTH_SECRET_ENV, AsyncEmbeddedServer, open_embedded_server
 from lgbench.thresholds import ThresholdEvaluator
 from lgbench.workload import Threshold, Workload, format_duration, workload_thresholds
+
+if TYPE_CHECKING:
+    from lgbench.gate import Comparison, RunData
 
 __all__ = [
     "RunOptions",
@@ -380,6 +382,8 @@ class _Run:
             given = self.options.baseline
             paths = [given] if isinstance(given, Path) else list(given)
             # Before anything runs: a bad baseline must not cost a whole run.
+            from lgbench.gate import expand_runs, load_run
+
             self.baseline = [load_run(run) for path in paths for run in expand_runs(path)]
         self._check_faults()
         self._load_tokens()

@@ -25,7 +25,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, final
 
 from msgspec.structs import replace
 
@@ -33,7 +33,6 @@ from lgbench._atomic import write_atomically
 from lgbench.engine import LoadRun, Recorder, RunSampler, write_summary
 from lgbench.errors import LgbenchError
 from lgbench.faults import FaultProxy, faults_after
-from lgbench.gate import Comparison, RunData, compare_runs, load_run_samples, write_junit
 from lgbench.report import build_report
 from lgbench.results import (
     CheckVerdict,
@@ -46,6 +45,9 @@ from lgbench.results import (
     summary_part,
 )
 from lgbench.thresholds import ThresholdEvaluator
+
+if TYPE_CHECKING:
+    from lgbench.gate import Comparison, RunData
 
 __all__ = [
     "CHECK_FILE",
@@ -216,6 +218,8 @@ def judge_thresholds(run: Finishing) -> None:
 
 def compare_with_baseline(run: Finishing) -> None:
     """This run against the baseline's runs (:func:`lgbench.gate.compare_runs`)."""
+    from lgbench.gate import RunData, compare_runs, load_run_samples
+
     assert run.baseline is not None
     run_dir = run.engine.run_dir
     # The intervals are on disk (flushed every second); the summary is not yet.
@@ -241,6 +245,8 @@ def write_summary_file(run: Finishing) -> None:
 
 
 def write_junit_file(run: Finishing) -> None:
+    from lgbench.gate import write_junit
+
     summary = _written(run)
     try:
         run.engine.files["junit"] = write_junit(
