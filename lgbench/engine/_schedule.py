@@ -12,7 +12,7 @@ import anyio
 from lgbench._backend import running_on_asyncio
 from lgbench.engine._pacer import Pacer
 
-__all__ = ["run_paced"]
+__all__ = ["run_paced", "sleep_until_reached"]
 
 
 async def run_paced(
@@ -53,6 +53,19 @@ async def run_paced(
             await result
         n += 1
     return n
+
+
+async def sleep_until_reached(deadline_s: float, clock: Callable[[], float]) -> None:
+    """Sleep until ``clock`` reads ``deadline_s`` or later (``clock`` on the event loop's
+    scale, as :func:`run_paced`'s). anyio's sleep alone can end before it on uvloop, whose
+    timers round to whole milliseconds: a plan read on ``clock`` just after would still
+    show the time before the deadline. After such an early end this sleeps again, at most
+    a millisecond more, so keep it for waits that are few (a scenario's start and end, a
+    ramp's change points), not one per iteration."""
+    while True:
+        await anyio.sleep_until(deadline_s)
+        if clock() >= deadline_s:
+            return
 
 
 def _native_sleep_until() -> Callable[[float], Awaitable[None]]:
