@@ -61,7 +61,7 @@ from lgbench.engine._pacer import Pacer
 from lgbench.engine._park import Wake, wake_factory
 from lgbench.engine._plan import Burst, ConstantVus, PerVuIterations, RampingVus, SharedIterations
 from lgbench.engine._recorder import LoadModel
-from lgbench.engine._schedule import run_paced
+from lgbench.engine._schedule import run_paced, sleep_until_reached
 from lgbench.engine._segment import ScenarioPlan, SegmentVus, plan_scenario
 from lgbench.operations import OPERATIONS
 from lgbench.workload import (
@@ -185,7 +185,8 @@ class Executor(abc.ABC):
             watchers.start_soon(watch, self.control.stop_requested)
             if done is not None:
                 watchers.start_soon(watch, done)
-            await anyio.sleep_until(deadline_s)
+            # Not a moment early on the run's clock: a ramp's VUs read the plan on it.
+            await sleep_until_reached(deadline_s, self.clock)
             reached = True
             watchers.cancel_scope.cancel()
         return reached and not self.control.stopping

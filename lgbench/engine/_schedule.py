@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import sys
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -10,7 +12,7 @@ import anyio
 from lgbench._backend import running_on_asyncio
 from lgbench.engine._pacer import Pacer
 
-__all__ = ["run_paced"]
+__all__ = ["run_paced", "sleep_until_reached"]
 
 
 async def run_paced(
@@ -26,7 +28,9 @@ async def run_paced(
     ``start_s + next_at(n)``, then call ``start_iteration(n, intended_s)`` with that intended
     time on the ``clock``'s scale (measure latency from it), awaiting the result if it is
     awaitable. ``start_iteration`` should only hand the iteration over (to a free VU, or
-    ``task_group.start_soon``); while it blocks, later iterations wait.
+    ``task_group.start_soon``); while it blocks, later iterations wait. No iteration starts
+    before it is due by ``clock``, whatever the event loop's timer resolution (uvloop's
+    timers count whole milliseconds, and would fire up to half of one early).
 
     Behind schedule the loop does not sleep: overdue iterations start at once, one after the
     other, each still stamped with its intended time. Nothing is skipped here; an executor that
@@ -42,7 +46,7 @@ async def run_paced(
     n = 0
     while (at_s := next_at(n)) is not None:
         intended_s = origin_s + at_s
-        if intended_s > clock():
+        while intended_s > clock():  # woken early: sleep again
             await sleep_until(intended_s)
         result = start_iteration(n, intended_s)
         if result is not None:
@@ -51,12 +55,36 @@ async def run_paced(
     return n
 
 
+async def sleep_until_reached(deadline_s: float, clock: Callable[[], float]) -> None:
+    """Sleep until ``clock`` reads ``deadline_s`` or later (``clock`` on the event loop's
+    scale, as :func:`run_paced`'s). anyio's sleep alone can end before it on uvloop, whose
+    timers round to whole milliseconds: a plan read on ``clock`` just after would still
+    show the time before the deadline. After such an early end this sleeps again, at most
+    a millisecond more, so keep it for waits that are few (a scenario's start and end, a
+    ramp's change points), not one per iteration."""
+    while True:
+        await anyio.sleep_until(deadline_s)
+        if clock() >= deadline_s:
+            return
+
+
 def _native_sleep_until() -> Callable[[float], Awaitable[None]]:
     """The running backend's own sleep until a deadline on the event loop's clock: the
     dispatcher sleeps once per iteration, and anyio's portable one finds the backend and
     reads the clock again on each call."""
     if running_on_asyncio():
-        loop_time = asyncio.get_running_loop().time
+        loop = asyncio.get_running_loop()
+        loop_time = loop.time
+        uvloop = sys.modules.get("uvloop")
+        if uvloop is not None and isinstance(loop, uvloop.Loop):
+            # libuv counts whole milliseconds from its loop time (``loop.time()``, truncated
+            # to the millisecond) and uvloop rounds a delay to the nearest one: a timer set
+            # for the next millisecond boundary at or after the deadline never fires before it.
+            async def sleep_until_ms(deadline_s: float) -> None:
+                now_ms = loop_time()
+                await asyncio.sleep(math.ceil((deadline_s - now_ms) * 1000) / 1000)
+
+            return sleep_until_ms
 
         async def sleep_until(deadline_s: float) -> None:
             await asyncio.sleep(deadline_s - loop_time())
