@@ -39,21 +39,35 @@ cores needs a bigger machine. Traffic goes to 127.0.0.1 only; nginx is stopped a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from peers import (
+    CLIENT_CPU,
     CLOSED_WORKLOAD,
+    SAMPLE_EVERY_S,
+    TAIL_S,
+    WARMUP_S,
     NginxCounter,
+    Sample,
+    _machine_cpu,
+    _tree_cpu,
     running_nginx,
     sample_run,
     steady_window,
@@ -130,6 +144,429 @@ def run_once(
     }
 
 
+# --- --quota: cores emulated with CFS bandwidth quotas ------------------------------------------
+
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
+#: Of the client's core, what N quota'd processes leave to the coordinator and the kernel.
+FREE_SHARE = 0.1
+#: A quota'd process that used less than this share of its quota in the steady window was not
+#: held by its quota (something else limited it): the run is repeated.
+AT_QUOTA = 0.9
+#: nginx above this many cores may be the limit: the run is repeated.
+NGINX_LIMIT_CORES = 0.8
+QUOTA_LABELS = {
+    "free": "1 process, no quota",
+    "process": "1 process",
+    "worker-1": "1 worker (+ coordinator)",
+    "workers-2": "--workers 2",
+    "workers-3": "--workers 3",
+}
+
+
+class CpuGroup:
+    """A cgroup of the v1 cpu controller: ``cpu.shares``, and with ``quota`` at most that many
+    cores (CFS bandwidth: ``quota * period`` of CPU time per ``period``)."""
+
+    def __init__(self, name: str, *, quota: float | None, period_us: int, shares: int) -> None:
+        self.path = CGROUP_CPU / name
+        self.path.mkdir()
+        self.quota = quota
+        (self.path / "cpu.shares").write_text(str(shares))
+        if quota is not None:
+            (self.path / "cpu.cfs_period_us").write_text(str(period_us))
+            (self.path / "cpu.cfs_quota_us").write_text(str(round(quota * period_us)))
+
+    def add(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))  # the whole process, every thread
+
+    def stat(self) -> dict[str, int]:
+        """``cpu.stat``: ``nr_periods``, ``nr_throttled``, ``throttled_time`` (ns)..."""
+        pairs = (line.split() for line in (self.path / "cpu.stat").read_text().splitlines())
+        return {key: int(value) for key, value in pairs}
+
+    def empty(self) -> None:
+        """Move its processes back to the root group (the run's end needs no quota)."""
+        for pid in (self.path / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):  # exited meanwhile
+                (CGROUP_CPU / "cgroup.procs").write_text(pid)
+
+    def remove(self) -> None:
+        self.empty()
+        self.path.rmdir()
+
+
+def check_cgroups(prefix: str) -> None:
+    """Exit with a clear message unless this process may create cpu cgroups with quotas."""
+    probe = CGROUP_CPU / f"{prefix}-probe"
+    try:
+        probe.mkdir()
+        try:
+            (probe / "cpu.cfs_quota_us").write_text("-1")
+        finally:
+            probe.rmdir()
+    except OSError as exc:
+        raise SystemExit(
+            f"--quota needs a writable cgroup v1 cpu controller at {CGROUP_CPU} (root, with"
+            f" cpu.cfs_quota_us; a cgroup v2-only machine is not supported): {exc}"
+        ) from None
+
+
+@dataclass(slots=True)
+class QuotaSample:
+    """A reading of ``peers.py`` (``client``: the whole tree) and of the quota'd processes."""
+
+    reading: Sample
+    quota_cpu: dict[int, float]  # CPU seconds of each quota'd process, by pid
+    stats: list[dict[str, int]]  # cpu.stat of each group
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    with contextlib.suppress(psutil.Error):
+        times = proc.cpu_times()
+        return times.user + times.system
+    return 0.0
+
+
+def _active(samples: Sequence[QuotaSample], i: int) -> bool:
+    """Load between samples ``i - 1`` and ``i`` (each reading is one request itself)."""
+    return samples[i].reading.requests - samples[i - 1].reading.requests - 1 > 10
+
+
+def _window_bounds(samples: Sequence[QuotaSample]) -> tuple[int, int] | None:
+    """The first and last sample of ``peers.steady_window``'s window (the same rule)."""
+    active = [i for i in range(1, len(samples)) if _active(samples, i)]
+    if not active:
+        return None
+    start_s = samples[active[0] - 1].reading.t_s + WARMUP_S
+    end_s = samples[active[-1]].reading.t_s - TAIL_S
+    inside = [i for i, s in enumerate(samples) if start_s <= s.reading.t_s <= end_s]
+    if len(inside) < 2 or end_s - start_s < 1.0:
+        return None
+    return inside[0], inside[-1]
+
+
+def _load_processes(client: psutil.Process, mode: str, count: int) -> list[psutil.Process]:
+    """The processes that run the load: the client itself, or its ``count`` spawned workers."""
+    if mode in ("free", "process"):
+        return [client]
+    workers = [
+        child
+        for child in client.children()
+        if "spawn_main" in " ".join(child.cmdline())  # not multiprocessing's resource tracker
+    ]
+    if len(workers) != count:
+        raise SystemExit(f"{mode}: found {len(workers)} worker processes, expected {count}")
+    return workers
+
+
+def sample_quota_run(
+    argv: Sequence[str],
+    *,
+    mode: str,
+    groups: Sequence[CpuGroup],
+    nginx: psutil.Process,
+    counter: NginxCounter,
+    log: Path,
+) -> tuple[int, list[QuotaSample], float | None]:
+    """Run ``argv`` pinned to CLIENT_CPU, sampling as ``peers.sample_run`` does; when the load
+    starts, move each load process into a group of its own (the coordinator stays in the root
+    group); when it stops, back out. Returns (exit code, samples, time of the move back)."""
+    samples: list[QuotaSample] = []
+    load: list[psutil.Process] = []
+    idle = 0
+    released_s: float | None = None
+    with log.with_suffix(".out").open("wb") as out, log.open("wb") as err:
+        proc = subprocess.Popen(["taskset", "-c", str(CLIENT_CPU), *argv], stdout=out, stderr=err)
+        client = psutil.Process(proc.pid)
+        try:
+            while proc.poll() is None:
+                try:
+                    tree = _tree_cpu(client)
+                except psutil.NoSuchProcess:
+                    break
+                machine, steal_s = _machine_cpu()
+                own = os.times()
+                reading = Sample(
+                    t_s=time.monotonic(),
+                    requests=counter.requests(),
+                    client=tree,
+                    nginx=_tree_cpu(nginx),
+                    machine=machine,
+                    steal_s=steal_s,
+                    own=(own.user, own.system),
+                )
+                samples.append(
+                    QuotaSample(
+                        reading,
+                        {p.pid: _cpu_s(p) for p in load},
+                        [group.stat() for group in groups],
+                    )
+                )
+                if len(samples) > 1 and _active(samples, len(samples) - 1):
+                    idle = 0
+                    if not load:
+                        load = _load_processes(client, mode, len(groups))
+                        for process, group in zip(load, groups, strict=True):
+                            group.add(process.pid)
+                elif load and released_s is None:
+                    idle += 1
+                    if idle == 2:  # the load is over: its end-of-run work needs no quota
+                        for group in groups:
+                            group.empty()
+                        released_s = time.monotonic()
+                time.sleep(SAMPLE_EVERY_S)
+        finally:
+            code = proc.wait()
+    return code, samples, released_s
+
+
+def quota_figures(
+    mode: str, samples: Sequence[QuotaSample], released_s: float | None, quota: float | None
+) -> dict[str, Any] | None:
+    """The steady window's figures of one quota'd run (None: no window)."""
+    window = steady_window([s.reading for s in samples])
+    bounds = _window_bounds(samples)
+    if window is None or bounds is None:
+        return None
+    a, b = samples[bounds[0]], samples[bounds[1]]
+    if released_s is not None and released_s < b.reading.t_s:
+        raise SystemExit(f"{mode}: the quota was lifted inside the steady window")
+    seconds, requests = window.seconds, window.requests
+    per_process = {pid: (b.quota_cpu[pid] - a.quota_cpu[pid]) / seconds for pid in a.quota_cpu}
+    quota_s = sum(per_process.values()) * seconds
+    tree_s = window.client_cores * seconds
+    periods = sum(
+        sb["nr_periods"] - sa["nr_periods"] for sa, sb in zip(a.stats, b.stats, strict=True)
+    )
+    throttled = sum(
+        sb["nr_throttled"] - sa["nr_throttled"] for sa, sb in zip(a.stats, b.stats, strict=True)
+    )
+    throttled_ns = sum(
+        sb["throttled_time"] - sa["throttled_time"] for sa, sb in zip(a.stats, b.stats, strict=True)
+    )
+    limit = quota if quota is not None else 1.0  # "free" runs on the whole core
+    at_quota = min(per_process.values()) / limit
+    return {
+        "mode": mode,
+        "req_per_s": window.req_per_s,
+        # The load processes' own CPU (the quota'd ones), and the whole tree's (coordinator,
+        # multiprocessing's resource tracker) per request.
+        "load_cpu_us_per_req": quota_s / requests * 1e6,
+        "tree_cpu_us_per_req": window.cpu_us_per_request,
+        "load_cores": sorted(per_process.values()),
+        "at_quota": at_quota,
+        "coordinator_cores": (tree_s - quota_s) / seconds,
+        "throttled_share": throttled / periods if periods else None,
+        "throttled_ms_per_s": throttled_ns / 1e6 / seconds / max(len(a.stats), 1),
+        "nginx_cores": window.nginx_cores,
+        "other_cores": window.other_user_cores,
+        "steal_cores": window.steal_cores,
+        "held": at_quota >= AT_QUOTA
+        and window.nginx_cores < NGINX_LIMIT_CORES
+        and window.steal_cores < 0.05,
+        "load_1m": os.getloadavg()[0],
+    }
+
+
+def quota_run(
+    mode: str, args: argparse.Namespace, folder: Path, bench: dict[str, Any], prefix: str
+) -> dict[str, Any] | None:
+    """One run of ``mode`` (QUOTA_LABELS), repeated while its load processes were not held by
+    their quota (``args.attempts`` tries; the last is kept)."""
+    count = int(mode.rsplit("-", 1)[1]) if mode.startswith("worker") else 1
+    vus = args.vus_per_loop * count
+    workload = folder / f"w-{vus}.toml"
+    if not workload.exists():
+        workload.write_text(CLOSED_WORKLOAD.format(vus=vus, seconds=args.seconds))
+    out = folder / "run"
+    program = (
+        [sys.executable, str(Path(__file__).parent / "_one_worker.py")]
+        if mode == "worker-1"
+        else LGBENCH
+    )
+    argv = [
+        *program,
+        "run",
+        str(workload),
+        "--target",
+        f"http://127.0.0.1:{bench['port']}",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-report",
+        "--no-audit",
+        *(["--workers", str(count)] if mode.startswith("workers-") else []),
+    ]
+    quota = None if mode == "free" else args.quota
+    figures = None
+    for _attempt in range(args.attempts):
+        shutil.rmtree(out, ignore_errors=True)
+        groups = [
+            CpuGroup(
+                f"{prefix}-{k}",
+                quota=quota,
+                period_us=round(args.period_ms * 1000),
+                shares=args.shares,
+            )
+            for k in range(count)
+        ]
+        try:
+            code, samples, released_s = sample_quota_run(
+                argv,
+                mode=mode,
+                groups=groups,
+                nginx=bench["nginx"],
+                counter=bench["counter"],
+                log=folder / "stderr.log",
+            )
+        finally:
+            for group in groups:
+                group.remove()
+        if code != 0:
+            err = (folder / "stderr.log").read_text(errors="replace")[-2000:]
+            raise SystemExit(f"lgbench failed ({code}): {err}")
+        figures = quota_figures(mode, samples, released_s, quota)
+        summary = json.loads((out / "summary.json").read_text())
+        if figures is not None:
+            if mode.startswith("worker"):
+                lost = [w for w in summary["workers"] if w["status"] != "finished"]
+                if lost:
+                    raise SystemExit(f"{mode}: workers did not finish: {lost}")
+            if figures["held"]:
+                break
+    shutil.rmtree(out, ignore_errors=True)
+    return figures
+
+
+def _paired(
+    results: dict[str, list[dict[str, Any]]],
+    mode: str,
+    base: str,
+    ratio: Callable[[dict[str, Any], dict[str, Any]], float],
+) -> list[float]:
+    """``ratio(run of mode, run of base)`` for each round that has both (back to back)."""
+    bases = {run["round"]: run for run in results.get(base, [])}
+    return [
+        ratio(run, bases[run["round"]]) for run in results.get(mode, []) if run["round"] in bases
+    ]
+
+
+def _spread(values: Sequence[float]) -> str:
+    if not values:
+        return "-"
+    return (
+        f"x {statistics.median(values):.3f} (median of {len(values)} rounds,"
+        f" {min(values):.3f} to {max(values):.3f})"
+    )
+
+
+def run_quota_mode(args: argparse.Namespace) -> None:
+    """``--quota``: see the module docstring."""
+    if not 0 < args.quota < 1:
+        raise SystemExit(f"--quota: a share of a core between 0 and 1, got {args.quota}")
+    if not 1 <= args.period_ms <= 1000:
+        raise SystemExit(f"--period-ms: between 1 and 1000, got {args.period_ms}")
+    if args.max_workers < 1 or args.vus_per_loop < 1 or args.shares < 2:
+        raise SystemExit("--max-workers and --vus-per-loop must be at least 1, --shares 2")
+    prefix = f"lgbench-scale-{os.getpid()}"
+    check_cgroups(prefix)
+    fits = [n for n in range(2, args.max_workers + 1) if n * args.quota <= 1 - FREE_SHARE]
+    modes = ["free", "process", "worker-1", *(f"workers-{n}" for n in fits)]
+    results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lgbench-scale-")))
+        (folder / "nginx").mkdir()
+        nginx, port = stack.enter_context(running_nginx(folder / "nginx"))
+        # nginx: no quota, the same weight as the quota'd groups (the machine is shared).
+        nginx_group = CpuGroup(f"{prefix}-nginx", quota=None, period_us=100_000, shares=args.shares)
+        stack.callback(nginx_group.remove)
+        for process in (nginx, *nginx.children()):
+            nginx_group.add(process.pid)
+        bench = {"nginx": nginx, "counter": NginxCounter(port), "port": port}
+        for round_ in range(args.rounds):
+            for mode in modes if round_ % 2 == 0 else modes[::-1]:
+                run_folder = folder / f"run-{round_}-{mode}"
+                run_folder.mkdir()
+                figures = quota_run(mode, args, run_folder, bench, prefix)
+                if figures is None:
+                    print(f"round {round_ + 1} {mode}: no steady window", file=sys.stderr)
+                    continue
+                figures["round"] = round_
+                results[mode].append(figures)
+                print(
+                    f"round {round_ + 1} {QUOTA_LABELS[mode]}: {figures['req_per_s']:,.0f} req/s,"
+                    f" {figures['load_cpu_us_per_req']:.1f} CPU µs/req in the load processes,"
+                    f" {figures['tree_cpu_us_per_req']:.1f} in the tree; cores"
+                    f" {', '.join(f'{c:.3f}' for c in figures['load_cores'])},"
+                    f" coordinator {figures['coordinator_cores']:.3f}, nginx"
+                    f" {figures['nginx_cores']:.2f}, others {figures['other_cores']:.2f},"
+                    f" throttled {figures['throttled_share'] or 0:.0%} of periods"
+                    + ("" if figures["held"] else " (NOT held by the quota)"),
+                    file=sys.stderr,
+                )
+    print_quota(args, results)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"quota": args.quota, "runs": results}, indent=2))
+
+
+def print_quota(args: argparse.Namespace, results: dict[str, list[dict[str, Any]]]) -> None:
+    loads = [run["load_1m"] for runs in results.values() for run in runs]
+    if loads:
+        print(
+            f"load average (1 min) at the end of each run: {min(loads):.1f} to {max(loads):.1f}"
+            f" on {os.cpu_count()} cores; quota {args.quota} of a core per load process,"
+            f" period {args.period_ms:g} ms, {args.vus_per_loop} VUs per load process"
+        )
+    print(
+        "| mode | req/s | CPU µs / request, load processes | CPU µs / request, tree"
+        " | cores per load process | coordinator (cores) | throttled periods | nginx (cores)"
+        " | other processes (cores) | rounds held |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    med = statistics.median
+    for mode, runs in results.items():
+        if not runs:
+            continue
+        cores = [c for run in runs for c in run["load_cores"]]
+        throttled = [run["throttled_share"] for run in runs if run["throttled_share"] is not None]
+        print(
+            f"| {QUOTA_LABELS[mode]} | {med(r['req_per_s'] for r in runs):,.0f}"
+            f" | {med(r['load_cpu_us_per_req'] for r in runs):.1f}"
+            f" | {med(r['tree_cpu_us_per_req'] for r in runs):.1f}"
+            f" | {min(cores):.3f} to {max(cores):.3f}"
+            f" | {med(r['coordinator_cores'] for r in runs):.3f}"
+            f" | {f'{med(throttled):.0%}' if throttled else '-'}"
+            f" | {med(r['nginx_cores'] for r in runs):.2f}"
+            f" | {med(r['other_cores'] for r in runs):.2f}"
+            f" | {sum(r['held'] for r in runs)} of {len(runs)} |"
+        )
+
+    def cost(key: str) -> Callable[[dict[str, Any], dict[str, Any]], float]:
+        return lambda run, base: run[key] / base[key]
+
+    print("\nTarget (a), a worker costs within 5 % of a single process per request (CPU µs):")
+    for mode in [m for m in results if m.startswith("worker")]:
+        for key, what in (("load_cpu_us_per_req", "worker(s)"), ("tree_cpu_us_per_req", "tree")):
+            values = _paired(results, mode, "process", cost(key))
+            verdict = "reached" if values and med(values) <= 1.05 else "not reached"
+            print(f"  {QUOTA_LABELS[mode]} / 1 process, {what}: {_spread(values)}: {verdict}")
+    print("\nTarget (b), N workers deliver >= 0.9 x N x one worker's rate (req/s):")
+    for mode in [m for m in results if m.startswith("workers-")]:
+        n = int(mode.rsplit("-", 1)[1])
+        for base in ("worker-1", "process"):
+            values = _paired(
+                results, mode, base, lambda run, one, n=n: run["req_per_s"] / (n * one["req_per_s"])
+            )
+            verdict = "reached" if values and med(values) >= 0.9 else "not reached"
+            print(
+                f"  {QUOTA_LABELS[mode]} / ({n} x {QUOTA_LABELS[base]}):"
+                f" {_spread(values)}: {verdict}"
+            )
+    print("\nDistortion: the quota'd single process against the same process without a quota:")
+    values = _paired(results, "process", "free", cost("load_cpu_us_per_req"))
+    print(f"  CPU µs / request, 1 process at quota / without: {_spread(values)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -149,7 +586,46 @@ def main() -> None:
         " --workers 2's workers) and two such processes side by side on the core (two event"
         " loops sharing it, without a coordinator)",
     )
+    parser.add_argument(
+        "--quota",
+        type=float,
+        default=None,
+        metavar="CORES",
+        help="emulate cores: each load process (a worker, or the single process) in a cgroup"
+        " of its own limited to CORES of a core (cgroup v1 cpu controller; needs root);"
+        " compares 1, 2 and 3 quota'd workers against one",
+    )
+    parser.add_argument(
+        "--period-ms",
+        type=float,
+        default=100.0,
+        help="with --quota: the CFS period (cpu.cfs_period_us)",
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=3,
+        help="with --quota: the most workers (only as many as leave a tenth of the core free)",
+    )
+    parser.add_argument(
+        "--shares",
+        type=int,
+        default=8192,
+        help="with --quota: cpu.shares of every quota'd group and of nginx's (a plain process"
+        " weighs 1024), so that they get their quota ahead of the machine's other processes",
+    )
+    parser.add_argument(
+        "--vus-per-loop",
+        type=int,
+        default=16,
+        help="with --quota: VUs per quota'd process (N workers get N times as many)",
+    )
     args = parser.parse_args()
+    if args.quota is not None:
+        if args.ray or args.per_loop:
+            parser.error("--quota runs its own modes: not with --ray or --per-loop")
+        run_quota_mode(args)
+        return
     modes = [
         "process",
         "workers",
