@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +160,10 @@ QUOTA_LABELS = {
     "worker-1": "1 worker (+ coordinator)",
     "workers-2": "--workers 2",
     "workers-3": "--workers 3",
+    "pair:process": "1 process, beside 1 worker",
+    "pair:worker-1": "1 worker, beside 1 process",
+    "aa:process-a": "1 process, beside another (A)",
+    "aa:process-b": "1 process, beside another (B)",
 }
 
 
@@ -249,75 +253,127 @@ def _load_processes(client: psutil.Process, mode: str, count: int) -> list[psuti
     """The processes that run the load: the client itself, or its ``count`` spawned workers."""
     if mode in ("free", "process"):
         return [client]
-    workers = [
-        child
-        for child in client.children()
-        if "spawn_main" in " ".join(child.cmdline())  # not multiprocessing's resource tracker
-    ]
+    workers = _workers_of(client)
     if len(workers) != count:
         raise SystemExit(f"{mode}: found {len(workers)} worker processes, expected {count}")
     return workers
 
 
-def sample_quota_run(
-    argv: Sequence[str],
-    *,
-    mode: str,
-    groups: Sequence[CpuGroup],
-    nginx: psutil.Process,
-    counter: NginxCounter,
-    log: Path,
-) -> tuple[int, list[QuotaSample], float | None]:
-    """Run ``argv`` pinned to CLIENT_CPU, sampling as ``peers.sample_run`` does; when the load
-    starts, move each load process into a group of its own (the coordinator stays in the root
-    group); when it stops, back out. Returns (exit code, samples, time of the move back)."""
-    samples: list[QuotaSample] = []
-    load: list[psutil.Process] = []
-    idle = 0
+@dataclass(slots=True)
+class Slot:
+    """One ``lgbench run`` of a quota'd measurement, against an nginx of its own (runs measured
+    at the same time must not share a request counter)."""
+
+    mode: str
+    argv: list[str]
+    groups: list[CpuGroup]
+    nginx: psutil.Process
+    counter: NginxCounter
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    client: psutil.Process | None = None
+    samples: list[QuotaSample] = field(default_factory=list)
+    load: list[psutil.Process] = field(default_factory=list)
+    idle: int = 0
     released_s: float | None = None
-    with log.with_suffix(".out").open("wb") as out, log.open("wb") as err:
-        proc = subprocess.Popen(["taskset", "-c", str(CLIENT_CPU), *argv], stdout=out, stderr=err)
-        client = psutil.Process(proc.pid)
-        try:
-            while proc.poll() is None:
-                try:
-                    tree = _tree_cpu(client)
-                except psutil.NoSuchProcess:
-                    break
-                machine, steal_s = _machine_cpu()
-                own = os.times()
-                reading = Sample(
-                    t_s=time.monotonic(),
-                    requests=counter.requests(),
-                    client=tree,
-                    nginx=_tree_cpu(nginx),
-                    machine=machine,
-                    steal_s=steal_s,
-                    own=(own.user, own.system),
-                )
-                samples.append(
+
+    def start(self) -> None:
+        with self.log.with_suffix(".out").open("wb") as out, self.log.open("wb") as err:
+            self.proc = subprocess.Popen(
+                ["taskset", "-c", str(CLIENT_CPU), *self.argv], stdout=out, stderr=err
+            )
+        self.client = psutil.Process(self.proc.pid)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def spawned(self) -> bool:
+        """Its workers exist (a single process: at once)."""
+        if self.mode in ("free", "process") or self.client is None:
+            return self.client is not None
+        with contextlib.suppress(psutil.Error):
+            return len(_workers_of(self.client)) == len(self.groups)
+        return False
+
+    def after_reading(self) -> None:
+        """When the load starts, each load process into a group of its own (the coordinator
+        stays in the root group); when it stops, back out."""
+        samples = self.samples
+        if len(samples) > 1 and _active(samples, len(samples) - 1):
+            self.idle = 0
+            if not self.load:
+                assert self.client is not None
+                self.load = _load_processes(self.client, self.mode, len(self.groups))
+                for process, group in zip(self.load, self.groups, strict=True):
+                    group.add(process.pid)
+        elif self.load and self.released_s is None:
+            self.idle += 1
+            if self.idle == 2:  # the load is over: its end-of-run work needs no quota
+                for group in self.groups:
+                    group.empty()
+                self.released_s = time.monotonic()
+
+
+def _workers_of(client: psutil.Process) -> list[psutil.Process]:
+    return [
+        child
+        for child in client.children()
+        if "spawn_main" in " ".join(child.cmdline())  # not multiprocessing's resource tracker
+    ]
+
+
+def sample_quota_runs(slots: Sequence[Slot]) -> None:
+    """Run every slot pinned to CLIENT_CPU, sampling each as ``peers.sample_run`` does. A
+    single process starts once every split run beside it has spawned its workers (whose
+    start-up is then about a single process's), so that their loads overlap."""
+    splits = [slot for slot in slots if slot.mode not in ("free", "process")]
+    for slot in splits:
+        slot.start()
+    last: dict[int, tuple[float, float]] = {}  # each slot's tree and nginx CPU, last known
+    try:
+        while True:
+            if all(slot.spawned() for slot in splits):
+                for slot in slots:
+                    if slot.proc is None:
+                        slot.start()
+            live = [slot for slot in slots if slot.running]
+            if not live and all(slot.proc is not None for slot in slots):
+                break
+            readings: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {}
+            for k, slot in enumerate(slots):
+                if slot in live and slot.client is not None:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        readings[k] = (_tree_cpu(slot.client), _tree_cpu(slot.nginx))
+                        last[k] = (sum(readings[k][0]), sum(readings[k][1]))
+            machine, steal_s = _machine_cpu()
+            own = os.times()
+            t_s = time.monotonic()
+            for k, (tree, nginx) in readings.items():
+                slot = slots[k]
+                # The other slots count as this script's own CPU: not "other processes".
+                beside = sum(sum(pair) for j, pair in last.items() if j != k)
+                slot.samples.append(
                     QuotaSample(
-                        reading,
-                        {p.pid: _cpu_s(p) for p in load},
-                        [group.stat() for group in groups],
+                        Sample(
+                            t_s=t_s,
+                            requests=slot.counter.requests(),
+                            client=tree,
+                            nginx=nginx,
+                            machine=machine,
+                            steal_s=steal_s,
+                            own=(own.user + beside, own.system),
+                        ),
+                        {p.pid: _cpu_s(p) for p in slot.load},
+                        [group.stat() for group in slot.groups],
                     )
                 )
-                if len(samples) > 1 and _active(samples, len(samples) - 1):
-                    idle = 0
-                    if not load:
-                        load = _load_processes(client, mode, len(groups))
-                        for process, group in zip(load, groups, strict=True):
-                            group.add(process.pid)
-                elif load and released_s is None:
-                    idle += 1
-                    if idle == 2:  # the load is over: its end-of-run work needs no quota
-                        for group in groups:
-                            group.empty()
-                        released_s = time.monotonic()
-                time.sleep(SAMPLE_EVERY_S)
-        finally:
-            code = proc.wait()
-    return code, samples, released_s
+                slot.after_reading()
+            time.sleep(SAMPLE_EVERY_S)
+    finally:
+        for slot in slots:
+            if slot.proc is not None:
+                slot.proc.wait()
 
 
 def quota_figures(
@@ -368,28 +424,23 @@ def quota_figures(
     }
 
 
-def quota_run(
-    mode: str, args: argparse.Namespace, folder: Path, bench: dict[str, Any], prefix: str
-) -> dict[str, Any] | None:
-    """One run of ``mode`` (QUOTA_LABELS), repeated while its load processes were not held by
-    their quota (``args.attempts`` tries; the last is kept)."""
-    count = int(mode.rsplit("-", 1)[1]) if mode.startswith("worker") else 1
+def _argv(mode: str, args: argparse.Namespace, folder: Path, port: int, out: Path) -> list[str]:
+    count = _count(mode)
     vus = args.vus_per_loop * count
     workload = folder / f"w-{vus}.toml"
     if not workload.exists():
         workload.write_text(CLOSED_WORKLOAD.format(vus=vus, seconds=args.seconds))
-    out = folder / "run"
     program = (
         [sys.executable, str(Path(__file__).parent / "_one_worker.py")]
         if mode == "worker-1"
         else LGBENCH
     )
-    argv = [
+    return [
         *program,
         "run",
         str(workload),
         "--target",
-        f"http://127.0.0.1:{bench['port']}",
+        f"http://127.0.0.1:{port}",
         "--out",
         str(out),
         "--quiet",
@@ -397,44 +448,72 @@ def quota_run(
         "--no-audit",
         *(["--workers", str(count)] if mode.startswith("workers-") else []),
     ]
-    quota = None if mode == "free" else args.quota
-    figures = None
+
+
+def _count(mode: str) -> int:
+    """Load processes of a mode."""
+    return int(mode.rsplit("-", 1)[1]) if mode.startswith("worker") else 1
+
+
+def measure(
+    modes: Sequence[str],
+    args: argparse.Namespace,
+    folder: Path,
+    benches: Sequence[dict[str, Any]],
+    prefix: str,
+) -> list[dict[str, Any] | None]:
+    """Runs of ``modes`` (QUOTA_LABELS) at the same time, each against its own nginx,
+    repeated while a load process was not held by its quota (``args.attempts`` tries; the
+    last is kept). Each run's figures (None: no steady window)."""
+    outs = [folder / f"run-{k}" for k in range(len(modes))]
+    figures: list[dict[str, Any] | None] = []
     for _attempt in range(args.attempts):
-        shutil.rmtree(out, ignore_errors=True)
-        groups = [
-            CpuGroup(
-                f"{prefix}-{k}",
-                quota=quota,
-                period_us=round(args.period_ms * 1000),
-                shares=args.shares,
-            )
-            for k in range(count)
-        ]
+        slots = []
         try:
-            code, samples, released_s = sample_quota_run(
-                argv,
-                mode=mode,
-                groups=groups,
-                nginx=bench["nginx"],
-                counter=bench["counter"],
-                log=folder / "stderr.log",
-            )
+            for k, mode in enumerate(modes):
+                shutil.rmtree(outs[k], ignore_errors=True)
+                quota = None if mode == "free" else args.quota
+                groups = []
+                slots.append(
+                    Slot(
+                        mode,
+                        _argv(mode, args, folder, benches[k]["port"], outs[k]),
+                        groups,
+                        benches[k]["nginx"],
+                        benches[k]["counter"],
+                        folder / f"stderr-{k}.log",
+                    )
+                )
+                for n in range(_count(mode)):
+                    groups.append(
+                        CpuGroup(
+                            f"{prefix}-{k}-{n}",
+                            quota=quota,
+                            period_us=round(args.period_ms * 1000),
+                            shares=args.shares,
+                        )
+                    )
+            sample_quota_runs(slots)
         finally:
-            for group in groups:
-                group.remove()
-        if code != 0:
-            err = (folder / "stderr.log").read_text(errors="replace")[-2000:]
-            raise SystemExit(f"lgbench failed ({code}): {err}")
-        figures = quota_figures(mode, samples, released_s, quota)
-        summary = json.loads((out / "summary.json").read_text())
-        if figures is not None:
-            if mode.startswith("worker"):
-                lost = [w for w in summary["workers"] if w["status"] != "finished"]
-                if lost:
-                    raise SystemExit(f"{mode}: workers did not finish: {lost}")
-            if figures["held"]:
-                break
-    shutil.rmtree(out, ignore_errors=True)
+            for slot in slots:
+                for group in slot.groups:
+                    group.remove()
+        figures = []
+        for k, slot in enumerate(slots):
+            assert slot.proc is not None
+            if slot.proc.returncode != 0:
+                err = slot.log.read_text(errors="replace")[-2000:]
+                raise SystemExit(f"lgbench failed ({slot.proc.returncode}): {err}")
+            quota = None if slot.mode == "free" else args.quota
+            figures.append(quota_figures(slot.mode, slot.samples, slot.released_s, quota))
+            summary = json.loads((outs[k] / "summary.json").read_text())
+            lost = [w for w in summary.get("workers", []) if w["status"] != "finished"]
+            if lost:
+                raise SystemExit(f"{slot.mode}: workers did not finish: {lost}")
+        if all(f is not None and f["held"] for f in figures):
+            break
+    for out in outs:
+        shutil.rmtree(out, ignore_errors=True)
     return figures
 
 
@@ -471,39 +550,54 @@ def run_quota_mode(args: argparse.Namespace) -> None:
     prefix = f"lgbench-scale-{os.getpid()}"
     check_cgroups(prefix)
     fits = [n for n in range(2, args.max_workers + 1) if n * args.quota <= 1 - FREE_SHARE]
-    modes = ["free", "process", "worker-1", *(f"workers-{n}" for n in fits)]
-    results: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    # Each measurement: the modes run at the same time, and the names of their results.
+    measurements: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+        ((mode,), (mode,)) for mode in ("free", "process", "worker-1")
+    ]
+    measurements += [((f"workers-{n}",), (f"workers-{n}",)) for n in fits]
+    if args.pairs:
+        measurements += [
+            (("process", "worker-1"), ("pair:process", "pair:worker-1")),
+            (("process", "process"), ("aa:process-a", "aa:process-b")),
+        ]
+    results: dict[str, list[dict[str, Any]]] = {
+        name: [] for _modes, names in measurements for name in names
+    }
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lgbench-scale-")))
-        (folder / "nginx").mkdir()
-        nginx, port = stack.enter_context(running_nginx(folder / "nginx"))
         # nginx: no quota, the same weight as the quota'd groups (the machine is shared).
         nginx_group = CpuGroup(f"{prefix}-nginx", quota=None, period_us=100_000, shares=args.shares)
         stack.callback(nginx_group.remove)
-        for process in (nginx, *nginx.children()):
-            nginx_group.add(process.pid)
-        bench = {"nginx": nginx, "counter": NginxCounter(port), "port": port}
+        benches = []
+        for k in range(2 if args.pairs else 1):
+            (folder / f"nginx-{k}").mkdir()
+            nginx, port = stack.enter_context(running_nginx(folder / f"nginx-{k}"))
+            for process in (nginx, *nginx.children()):
+                nginx_group.add(process.pid)
+            benches.append({"nginx": nginx, "counter": NginxCounter(port), "port": port})
         for round_ in range(args.rounds):
-            for mode in modes if round_ % 2 == 0 else modes[::-1]:
-                run_folder = folder / f"run-{round_}-{mode}"
+            for modes, names in measurements if round_ % 2 == 0 else measurements[::-1]:
+                run_folder = folder / f"run-{round_}-{'+'.join(names)}"
                 run_folder.mkdir()
-                figures = quota_run(mode, args, run_folder, bench, prefix)
-                if figures is None:
-                    print(f"round {round_ + 1} {mode}: no steady window", file=sys.stderr)
-                    continue
-                figures["round"] = round_
-                results[mode].append(figures)
-                print(
-                    f"round {round_ + 1} {QUOTA_LABELS[mode]}: {figures['req_per_s']:,.0f} req/s,"
-                    f" {figures['load_cpu_us_per_req']:.1f} CPU µs/req in the load processes,"
-                    f" {figures['tree_cpu_us_per_req']:.1f} in the tree; cores"
-                    f" {', '.join(f'{c:.3f}' for c in figures['load_cores'])},"
-                    f" coordinator {figures['coordinator_cores']:.3f}, nginx"
-                    f" {figures['nginx_cores']:.2f}, others {figures['other_cores']:.2f},"
-                    f" throttled {figures['throttled_share'] or 0:.0%} of periods"
-                    + ("" if figures["held"] else " (NOT held by the quota)"),
-                    file=sys.stderr,
-                )
+                for name, figures in zip(
+                    names, measure(modes, args, run_folder, benches, prefix), strict=True
+                ):
+                    if figures is None:
+                        print(f"round {round_ + 1} {name}: no steady window", file=sys.stderr)
+                        continue
+                    figures["round"] = round_
+                    results[name].append(figures)
+                    print(
+                        f"round {round_ + 1} {QUOTA_LABELS[name]}: {figures['req_per_s']:,.0f}"
+                        f" req/s, {figures['load_cpu_us_per_req']:.1f} CPU µs/req in the load"
+                        f" processes, {figures['tree_cpu_us_per_req']:.1f} in the tree; cores"
+                        f" {', '.join(f'{c:.3f}' for c in figures['load_cores'])}, coordinator"
+                        f" {figures['coordinator_cores']:.3f}, nginx"
+                        f" {figures['nginx_cores']:.2f}, others {figures['other_cores']:.2f},"
+                        f" throttled {figures['throttled_share'] or 0:.0%} of periods"
+                        + ("" if figures["held"] else " (NOT held by the quota)"),
+                        file=sys.stderr,
+                    )
     print_quota(args, results)
     if args.json is not None:
         args.json.write_text(json.dumps({"quota": args.quota, "runs": results}, indent=2))
@@ -550,6 +644,17 @@ def print_quota(args: argparse.Namespace, results: dict[str, list[dict[str, Any]
             values = _paired(results, mode, "process", cost(key))
             verdict = "reached" if values and med(values) <= 1.05 else "not reached"
             print(f"  {QUOTA_LABELS[mode]} / 1 process, {what}: {_spread(values)}: {verdict}")
+    for mode, base, what in (
+        ("pair:worker-1", "pair:process", "1 worker / 1 process, at the same time"),
+        ("aa:process-b", "aa:process-a", "A/A: 1 process / another, at the same time"),
+    ):
+        for key, part in (
+            ("load_cpu_us_per_req", "load processes"),
+            ("tree_cpu_us_per_req", "tree"),
+        ):
+            values = _paired(results, mode, base, cost(key))
+            if values:
+                print(f"  {what}, {part}: {_spread(values)}")
     print("\nTarget (b), N workers deliver >= 0.9 x N x one worker's rate (req/s):")
     for mode in [m for m in results if m.startswith("workers-")]:
         n = int(mode.rsplit("-", 1)[1])
@@ -613,6 +718,12 @@ def main() -> None:
         default=8192,
         help="with --quota: cpu.shares of every quota'd group and of nginx's (a plain process"
         " weighs 1024), so that they get their quota ahead of the machine's other processes",
+    )
+    parser.add_argument(
+        "--pairs",
+        action="store_true",
+        help="with --quota: also one process and one worker at the same time (each against"
+        " its own nginx), and two processes so (the pairing's own noise)",
     )
     parser.add_argument(
         "--vus-per-loop",
