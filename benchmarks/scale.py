@@ -2,6 +2,8 @@
 
     python benchmarks/scale.py [--seconds 10] [--rounds 3] [--vus 32] [--per-loop] [--ray]
                                [--attempts 3] [--json FILE]
+    python benchmarks/scale.py --quota 0.3 [--pairs] [--period-ms 100] [--max-workers 3]
+                               [--vus-per-loop 16] [--shares 8192] [--seconds 8] [--rounds 3]
 
 Starts nginx (one worker, pinned to CPU 0, serving a small JSON; ``peers.py``'s set-up) on a
 free loopback port, then in each round runs, one after the other (the order alternating
@@ -34,12 +36,45 @@ the medians and the median of each round's own ratio, each marked against its ta
 cost per request within 5 %. On this 2-core machine nginx has one core and the load generator the
 other, so more workers cannot deliver more requests here: the rate with N workers on N free
 cores needs a bigger machine. Traffic goes to 127.0.0.1 only; nginx is stopped at the end.
+
+``--quota CORES`` measures that rate anyway, on emulated cores: every *load process* (each
+worker of a split run, or the one process of a single-process run) gets a cgroup of its own
+(cgroup v1 cpu controller, ``/sys/fs/cgroup/cpu``: needs root; the script exits with a clear
+message otherwise) whose CFS bandwidth quota lets it use at most ``CORES`` of a core
+(``cpu.cfs_quota_us`` per ``cpu.cfs_period_us``, ``--period-ms``). The processes are found
+when the load starts (the ``lgbench run`` process itself, or its children that
+``multiprocessing`` spawned, not its resource tracker), moved into their groups then, and
+back out when the load stops; the coordinator stays unconstrained and its own CPU is shown.
+With ``--vus-per-loop`` VUs per load process, each is CPU-bound at its quota while nginx and
+the core are not the limit, so N quota'd workers should deliver N times one's rate. Every
+run still on CPU 1, nginx on CPU 0 with no quota; the quota'd groups and nginx's get
+``--shares`` (a plain process weighs 1024), so that on a shared machine they get their quota
+ahead of other processes. Modes, one after the other in each round (order alternating):
+
+- one process without a quota (the distortion reference: CPU per request unconstrained);
+- one process at its quota; one worker at its quota (``_one_worker.py``: a coordinator and
+  one worker, which the command line does not offer);
+- ``--workers N`` for N = 2, 3... while N times CORES leaves a tenth of the core free
+  (``--max-workers``), with N times the VUs;
+- with ``--pairs``, also one process and one worker *at the same time*, each against an
+  nginx of its own (the single process started once the worker is spawned, so the loads
+  overlap), and two single processes so (A/A: what the pairing itself spreads). Both share
+  the machine's moment, which the runs one after the other do not.
+
+A run whose load processes did not use at least 90 % of their quota (something else held
+them: the machine, nginx) is repeated. Printed: per mode req/s, CPU µs per request of the
+load processes and of the whole tree, each load process's cores, the coordinator's, the share
+of CFS periods that throttled (``cpu.stat``), nginx's cores; then the targets, each as the
+median of the rounds' own ratios: (a) a worker's CPU per request against one process's;
+(b) N workers' rate against N times one worker's (and N times one process's); and the distortion:
+one process at its quota against one without.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import shlex
@@ -213,6 +248,18 @@ def check_cgroups(prefix: str) -> None:
             f"--quota needs a writable cgroup v1 cpu controller at {CGROUP_CPU} (root, with"
             f" cpu.cfs_quota_us; a cgroup v2-only machine is not supported): {exc}"
         ) from None
+
+
+class IdleProofCounter(NginxCounter):
+    """``NginxCounter`` that reconnects when nginx closed its idle keep-alive connection (an
+    nginx used only by ``--pairs`` idles through the other measurements of a round)."""
+
+    def requests(self) -> int:
+        try:
+            return super().requests()
+        except (http.client.HTTPException, ConnectionError):
+            self.close()  # the next request connects again
+            return super().requests()
 
 
 @dataclass(slots=True)
@@ -574,7 +621,7 @@ def run_quota_mode(args: argparse.Namespace) -> None:
             nginx, port = stack.enter_context(running_nginx(folder / f"nginx-{k}"))
             for process in (nginx, *nginx.children()):
                 nginx_group.add(process.pid)
-            benches.append({"nginx": nginx, "counter": NginxCounter(port), "port": port})
+            benches.append({"nginx": nginx, "counter": IdleProofCounter(port), "port": port})
         for round_ in range(args.rounds):
             for modes, names in measurements if round_ % 2 == 0 else measurements[::-1]:
                 run_folder = folder / f"run-{round_}-{'+'.join(names)}"
