@@ -58,8 +58,10 @@ ahead of other processes. Modes, one after the other in each round (order altern
   (``--max-workers``), with N times the VUs;
 - with ``--pairs``, also one process and one worker *at the same time*, each against an
   nginx of its own (the single process started once the worker is spawned, so the loads
-  overlap), and two single processes so (A/A: what the pairing itself spreads). Both share
-  the machine's moment, which the runs one after the other do not.
+  overlap), two single processes so (A/A: what the pairing itself spreads), and
+  ``--workers 2`` beside one worker (target (b) for N = 2, when three quotas fit). Runs at
+  the same time share the machine's moment, which runs one after the other do not; they are
+  compared over the part of their steady windows they have in common.
 
 A run whose load processes did not use at least 90 % of their quota (something else held
 them: the machine, nginx) is repeated. Printed: per mode req/s, CPU µs per request of the
@@ -79,6 +81,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -199,6 +202,8 @@ QUOTA_LABELS = {
     "pair:worker-1": "1 worker, beside 1 process",
     "aa:process-a": "1 process, beside another (A)",
     "aa:process-b": "1 process, beside another (B)",
+    "scale:workers-2": "--workers 2, beside 1 worker",
+    "scale:worker-1": "1 worker, beside --workers 2",
 }
 
 
@@ -377,7 +382,8 @@ def sample_quota_runs(slots: Sequence[Slot]) -> None:
     splits = [slot for slot in slots if slot.mode not in ("free", "process")]
     for slot in splits:
         slot.start()
-    last: dict[int, tuple[float, float]] = {}  # each slot's tree and nginx CPU, last known
+    # Each slot's tree and nginx CPU (user, system), last known.
+    last: dict[int, tuple[float, float]] = {}
     try:
         while True:
             if all(slot.spawned() for slot in splits):
@@ -391,15 +397,16 @@ def sample_quota_runs(slots: Sequence[Slot]) -> None:
             for k, slot in enumerate(slots):
                 if slot in live and slot.client is not None:
                     with contextlib.suppress(psutil.NoSuchProcess):
-                        readings[k] = (_tree_cpu(slot.client), _tree_cpu(slot.nginx))
-                        last[k] = (sum(readings[k][0]), sum(readings[k][1]))
+                        tree, nginx = _tree_cpu(slot.client), _tree_cpu(slot.nginx)
+                        readings[k] = (tree, nginx)
+                        last[k] = (tree[0] + nginx[0], tree[1] + nginx[1])
             machine, steal_s = _machine_cpu()
             own = os.times()
             t_s = time.monotonic()
             for k, (tree, nginx) in readings.items():
                 slot = slots[k]
                 # The other slots count as this script's own CPU: not "other processes".
-                beside = sum(sum(pair) for j, pair in last.items() if j != k)
+                beside = [pair for j, pair in last.items() if j != k]
                 slot.samples.append(
                     QuotaSample(
                         Sample(
@@ -409,7 +416,10 @@ def sample_quota_runs(slots: Sequence[Slot]) -> None:
                             nginx=nginx,
                             machine=machine,
                             steal_s=steal_s,
-                            own=(own.user + beside, own.system),
+                            own=(
+                                own.user + sum(u for u, _ in beside),
+                                own.system + sum(s for _, s in beside),
+                            ),
                         ),
                         {p.pid: _cpu_s(p) for p in slot.load},
                         [group.stat() for group in slot.groups],
@@ -417,27 +427,62 @@ def sample_quota_runs(slots: Sequence[Slot]) -> None:
                 )
                 slot.after_reading()
             time.sleep(SAMPLE_EVERY_S)
+    except BaseException:
+        for slot in slots:  # this script stopped: so do the runs
+            if slot.running:
+                assert slot.proc is not None
+                slot.proc.terminate()
+        raise
     finally:
         for slot in slots:
             if slot.proc is not None:
                 slot.proc.wait()
 
 
-def quota_figures(
-    mode: str, samples: Sequence[QuotaSample], released_s: float | None, quota: float | None
-) -> dict[str, Any] | None:
-    """The steady window's figures of one quota'd run (None: no window)."""
-    window = steady_window([s.reading for s in samples])
+def _window_span(samples: Sequence[QuotaSample]) -> tuple[float, float] | None:
+    """The times of the steady window's first and last readings (``steady_window``'s rule)."""
     bounds = _window_bounds(samples)
-    if window is None or bounds is None:
+    if bounds is None:
         return None
-    a, b = samples[bounds[0]], samples[bounds[1]]
+    return samples[bounds[0]].reading.t_s, samples[bounds[1]].reading.t_s
+
+
+def quota_figures(
+    mode: str,
+    samples: Sequence[QuotaSample],
+    span: tuple[float, float],
+    released_s: float | None,
+    quota: float | None,
+) -> dict[str, Any] | None:
+    """The figures of one quota'd run between the readings of ``span`` (its steady window,
+    or the part that runs measured at the same time have in common), computed as
+    ``peers.steady_window`` computes them. None: fewer than two readings."""
+    inside = [i for i, s in enumerate(samples) if span[0] <= s.reading.t_s <= span[1]]
+    if len(inside) < 2:
+        return None
+    a, b = samples[inside[0]], samples[inside[-1]]
     if released_s is not None and released_s < b.reading.t_s:
         raise SystemExit(f"{mode}: the quota was lifted inside the steady window")
-    seconds, requests = window.seconds, window.requests
+    ra, rb = a.reading, b.reading
+    seconds = rb.t_s - ra.t_s
+    # Each reading is one request itself.
+    requests = rb.requests - ra.requests - (inside[-1] - inside[0])
+
+    def delta(pick: Callable[[Sample], tuple[float, float]]) -> tuple[float, float]:
+        (u0, s0), (u1, s1) = pick(ra), pick(rb)
+        return u1 - u0, s1 - s0
+
+    client, nginx, own, machine = (
+        delta(lambda x: x.client),
+        delta(lambda x: x.nginx),
+        delta(lambda x: x.own),
+        delta(lambda x: x.machine),
+    )
+    nginx_cores = sum(nginx) / seconds
+    steal_cores = (rb.steal_s - ra.steal_s) / seconds
     per_process = {pid: (b.quota_cpu[pid] - a.quota_cpu[pid]) / seconds for pid in a.quota_cpu}
     quota_s = sum(per_process.values()) * seconds
-    tree_s = window.client_cores * seconds
+    tree_s = sum(client)
     periods = sum(
         sb["nr_periods"] - sa["nr_periods"] for sa, sb in zip(a.stats, b.stats, strict=True)
     )
@@ -451,22 +496,21 @@ def quota_figures(
     at_quota = min(per_process.values()) / limit
     return {
         "mode": mode,
-        "req_per_s": window.req_per_s,
+        "seconds": seconds,
+        "req_per_s": requests / seconds,
         # The load processes' own CPU (the quota'd ones), and the whole tree's (coordinator,
         # multiprocessing's resource tracker) per request.
         "load_cpu_us_per_req": quota_s / requests * 1e6,
-        "tree_cpu_us_per_req": window.cpu_us_per_request,
+        "tree_cpu_us_per_req": tree_s / requests * 1e6,
         "load_cores": sorted(per_process.values()),
         "at_quota": at_quota,
         "coordinator_cores": (tree_s - quota_s) / seconds,
         "throttled_share": throttled / periods if periods else None,
         "throttled_ms_per_s": throttled_ns / 1e6 / seconds / max(len(a.stats), 1),
-        "nginx_cores": window.nginx_cores,
-        "other_cores": window.other_user_cores,
-        "steal_cores": window.steal_cores,
-        "held": at_quota >= AT_QUOTA
-        and window.nginx_cores < NGINX_LIMIT_CORES
-        and window.steal_cores < 0.05,
+        "nginx_cores": nginx_cores,
+        "other_cores": max(machine[0] - client[0] - nginx[0] - own[0], 0.0) / seconds,
+        "steal_cores": steal_cores,
+        "held": at_quota >= AT_QUOTA and nginx_cores < NGINX_LIMIT_CORES and steal_cores < 0.05,
         "load_1m": os.getloadavg()[0],
     }
 
@@ -545,14 +589,26 @@ def measure(
             for slot in slots:
                 for group in slot.groups:
                     group.remove()
-        figures = []
-        for k, slot in enumerate(slots):
+        for slot in slots:
             assert slot.proc is not None
             if slot.proc.returncode != 0:
                 err = slot.log.read_text(errors="replace")[-2000:]
                 raise SystemExit(f"lgbench failed ({slot.proc.returncode}): {err}")
+        # Runs at the same time are compared over the part of their windows they share.
+        spans = [_window_span(slot.samples) for slot in slots]
+        common = (
+            (max(span[0] for span in spans), min(span[1] for span in spans))
+            if all(span is not None for span in spans)
+            else None
+        )
+        figures = []
+        for k, slot in enumerate(slots):
             quota = None if slot.mode == "free" else args.quota
-            figures.append(quota_figures(slot.mode, slot.samples, slot.released_s, quota))
+            figures.append(
+                quota_figures(slot.mode, slot.samples, common, slot.released_s, quota)
+                if common is not None and common[1] - common[0] >= 1.0
+                else None
+            )
             summary = json.loads((outs[k] / "summary.json").read_text())
             lost = [w for w in summary.get("workers", []) if w["status"] != "finished"]
             if lost:
@@ -596,6 +652,8 @@ def run_quota_mode(args: argparse.Namespace) -> None:
         raise SystemExit("--max-workers and --vus-per-loop must be at least 1, --shares 2")
     prefix = f"lgbench-scale-{os.getpid()}"
     check_cgroups(prefix)
+    # SIGTERM unwinds like Ctrl-C: the groups are removed and nginx stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     fits = [n for n in range(2, args.max_workers + 1) if n * args.quota <= 1 - FREE_SHARE]
     # Each measurement: the modes run at the same time, and the names of their results.
     measurements: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
@@ -607,6 +665,8 @@ def run_quota_mode(args: argparse.Namespace) -> None:
             (("process", "worker-1"), ("pair:process", "pair:worker-1")),
             (("process", "process"), ("aa:process-a", "aa:process-b")),
         ]
+        if 3 * args.quota <= 1 - FREE_SHARE:  # target (b) for N = 2, at the same time
+            measurements.append((("workers-2", "worker-1"), ("scale:workers-2", "scale:worker-1")))
     results: dict[str, list[dict[str, Any]]] = {
         name: [] for _modes, names in measurements for name in names
     }
@@ -714,6 +774,15 @@ def print_quota(args: argparse.Namespace, results: dict[str, list[dict[str, Any]
                 f"  {QUOTA_LABELS[mode]} / ({n} x {QUOTA_LABELS[base]}):"
                 f" {_spread(values)}: {verdict}"
             )
+    values = _paired(
+        results,
+        "scale:workers-2",
+        "scale:worker-1",
+        lambda run, one: run["req_per_s"] / (2 * one["req_per_s"]),
+    )
+    if values:
+        verdict = "reached" if med(values) >= 0.9 else "not reached"
+        print(f"  --workers 2 / (2 x 1 worker), at the same time: {_spread(values)}: {verdict}")
     print("\nDistortion: the quota'd single process against the same process without a quota:")
     values = _paired(results, "process", "free", cost("load_cpu_us_per_req"))
     print(f"  CPU µs / request, 1 process at quota / without: {_spread(values)}")
