@@ -3,7 +3,8 @@
     python benchmarks/scale.py [--seconds 10] [--rounds 3] [--vus 32] [--per-loop] [--ray]
                                [--attempts 3] [--json FILE]
     python benchmarks/scale.py --quota 0.3 [--pairs] [--period-ms 100] [--max-workers 3]
-                               [--vus-per-loop 16] [--shares 8192] [--seconds 8] [--rounds 3]
+                               [--vus-per-loop 16] [--shares 8192] [--only NAMES]
+                               [--seconds 8] [--rounds 3] [--attempts 3] [--json FILE]
 
 Starts nginx (one worker, pinned to CPU 0, serving a small JSON; ``peers.py``'s set-up) on a
 free loopback port, then in each round runs, one after the other (the order alternating
@@ -667,6 +668,12 @@ def run_quota_mode(args: argparse.Namespace) -> None:
         ]
         if 3 * args.quota <= 1 - FREE_SHARE:  # target (b) for N = 2, at the same time
             measurements.append((("workers-2", "worker-1"), ("scale:workers-2", "scale:worker-1")))
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {name for _modes, names in measurements for name in names}
+        if unknown:
+            raise SystemExit(f"--only: no such measurement here: {', '.join(sorted(unknown))}")
+        measurements = [m for m in measurements if wanted & set(m[1])]
     results: dict[str, list[dict[str, Any]]] = {
         name: [] for _modes, names in measurements for name in names
     }
@@ -840,6 +847,13 @@ def main() -> None:
         action="store_true",
         help="with --quota: also one process and one worker at the same time (each against"
         " its own nginx), and two processes so (the pairing's own noise)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        metavar="NAMES",
+        help="with --quota: only these measurements, comma-separated (free, process, worker-1,"
+        " workers-N; with --pairs also pair:process, aa:process-a, scale:workers-2)",
     )
     parser.add_argument(
         "--vus-per-loop",
