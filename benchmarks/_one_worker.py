@@ -24,7 +24,7 @@ def main() -> int:
         del args, workload  # the split of one worker is the whole plan
         return WorkerPool(1)
 
-    cli._worker_pool = one_worker  # type: ignore[assignment]
+    cli._worker_pool = one_worker
     return cli.main()
 
 

@@ -280,7 +280,7 @@ class QuotaSample:
 def _cpu_s(proc: psutil.Process) -> float:
     with contextlib.suppress(psutil.Error):
         times = proc.cpu_times()
-        return times.user + times.system
+        return float(times.user + times.system)
     return 0.0
 
 
@@ -565,7 +565,7 @@ def measure(
             for k, mode in enumerate(modes):
                 shutil.rmtree(outs[k], ignore_errors=True)
                 quota = None if mode == "free" else args.quota
-                groups = []
+                groups: list[CpuGroup] = []
                 slots.append(
                     Slot(
                         mode,
@@ -596,10 +596,10 @@ def measure(
                 err = slot.log.read_text(errors="replace")[-2000:]
                 raise SystemExit(f"lgbench failed ({slot.proc.returncode}): {err}")
         # Runs at the same time are compared over the part of their windows they share.
-        spans = [_window_span(slot.samples) for slot in slots]
+        spans = [span for slot in slots if (span := _window_span(slot.samples)) is not None]
         common = (
             (max(span[0] for span in spans), min(span[1] for span in spans))
-            if all(span is not None for span in spans)
+            if len(spans) == len(slots)
             else None
         )
         figures = []
@@ -750,13 +750,19 @@ def print_quota(args: argparse.Namespace, results: dict[str, list[dict[str, Any]
         )
 
     def cost(key: str) -> Callable[[dict[str, Any], dict[str, Any]], float]:
-        return lambda run, base: run[key] / base[key]
+        return lambda run, base: float(run[key] / base[key])
+
+    def rate(n: int) -> Callable[[dict[str, Any], dict[str, Any]], float]:
+        """N workers' rate against N times one's."""
+        return lambda run, one: float(run["req_per_s"] / (n * one["req_per_s"]))
 
     print("\nTarget (a), a worker costs within 5 % of a single process per request (CPU µs):")
     for mode in [m for m in results if m.startswith("worker")]:
         for key, what in (("load_cpu_us_per_req", "worker(s)"), ("tree_cpu_us_per_req", "tree")):
             values = _paired(results, mode, "process", cost(key))
-            verdict = "reached" if values and med(values) <= 1.05 else "not reached"
+            if not values:
+                continue
+            verdict = "reached" if med(values) <= 1.05 else "not reached"
             print(f"  {QUOTA_LABELS[mode]} / 1 process, {what}: {_spread(values)}: {verdict}")
     for mode, base, what in (
         ("pair:worker-1", "pair:process", "1 worker / 1 process, at the same time"),
@@ -773,10 +779,10 @@ def print_quota(args: argparse.Namespace, results: dict[str, list[dict[str, Any]
     for mode in [m for m in results if m.startswith("workers-")]:
         n = int(mode.rsplit("-", 1)[1])
         for base in ("worker-1", "process"):
-            values = _paired(
-                results, mode, base, lambda run, one, n=n: run["req_per_s"] / (n * one["req_per_s"])
-            )
-            verdict = "reached" if values and med(values) >= 0.9 else "not reached"
+            values = _paired(results, mode, base, rate(n))
+            if not values:
+                continue
+            verdict = "reached" if med(values) >= 0.9 else "not reached"
             print(
                 f"  {QUOTA_LABELS[mode]} / ({n} x {QUOTA_LABELS[base]}):"
                 f" {_spread(values)}: {verdict}"
@@ -785,14 +791,15 @@ def print_quota(args: argparse.Namespace, results: dict[str, list[dict[str, Any]
         results,
         "scale:workers-2",
         "scale:worker-1",
-        lambda run, one: run["req_per_s"] / (2 * one["req_per_s"]),
+        rate(2),
     )
     if values:
         verdict = "reached" if med(values) >= 0.9 else "not reached"
         print(f"  --workers 2 / (2 x 1 worker), at the same time: {_spread(values)}: {verdict}")
     print("\nDistortion: the quota'd single process against the same process without a quota:")
     values = _paired(results, "process", "free", cost("load_cpu_us_per_req"))
-    print(f"  CPU µs / request, 1 process at quota / without: {_spread(values)}")
+    if values:
+        print(f"  CPU µs / request, 1 process at quota / without: {_spread(values)}")
 
 
 def main() -> None:
