@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-BODY = '{"status":"ok","service":"lgbench-bench","value":1234567}'  # a small JSON, as in DESIGN.md
+BODY = '{"status":"ok","service":"lgbench-bench","value":1234567}'  # a small JSON answer
 CLIENTS = (
     "lgbench-fast-trio",
     "lgbench-fast-asyncio",

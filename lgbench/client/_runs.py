@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
-#: What happens to a thread's in-flight run when a new run arrives (see SEMANTICS.md).
+#: What happens to a thread's in-flight run when a new run arrives (see docs/checker.md).
 MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 #: ``cancel``: mark the run interrupted, or delete it with its progress.
 CancelAction = Literal["interrupt", "rollback"]
@@ -686,7 +686,7 @@ class RunsClient(_Resource):
         """Wait for the run to end; returns the thread's values then (or its ``__error__``).
 
         Newline keep-alives before the body are expected. A join after the run
-        ended gives the thread's *current* values (see SEMANTICS.md).
+        ended gives the thread's *current* values (see docs/checker.md).
         """
         return await self._object(
             "GET",
