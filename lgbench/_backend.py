@@ -1,6 +1,6 @@
 """Everything that depends on the event loop behind anyio lives here, and only here.
 
-Three things so far. The fast transport's hot path takes its clock and its
+Four things so far. The fast transport's hot path takes its clock and its
 deadline scopes from :func:`hot_path_primitives`: the running loop's own clock
 and, on trio, trio's own cancel scopes, which skip anyio's per-call backend
 lookup and wrapper (a few microseconds per request).
@@ -27,11 +27,17 @@ transport closes the connection, as it does after any timeout). The watchdog
 owns no user work; it is the one task here outside an anyio task group
 (trio's system nursery holds it, and cancels it when the run ends), and it
 exits by itself once its transport is closed and its last wire is.
+
+The checkpoint a VU loop takes between iterations (:func:`iteration_checkpoint`):
+on trio a checkpoint is a trip through trio's scheduler, in Python, which an
+iteration whose request waited in a :class:`TrioWire` has just made; the loop
+then skips its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import select
 import socket
 import threading
@@ -42,6 +48,7 @@ from typing import TYPE_CHECKING, Final, Protocol, cast, final
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 if TYPE_CHECKING:
     import trio
@@ -53,6 +60,7 @@ __all__ = [
     "TrioWatchdog",
     "TrioWire",
     "hot_path_primitives",
+    "iteration_checkpoint",
     "open_asyncio_wire",
     "open_trio_wire",
     "running_on_asyncio",
@@ -124,6 +132,41 @@ def hot_path_primitives() -> tuple[Callable[[], float], DeadlineScopeFactory]:
 
     # The run's clock itself: what trio.current_time() calls, minus two layers.
     return trio.lowlevel.current_clock().current_time, trio.CancelScope
+
+
+#: Set in a trio task when it waits in a :class:`TrioWire` (each task has its own
+#: copy of the context, so a task sees only its own waits).
+_trio_waited: Final[contextvars.ContextVar[bool]] = contextvars.ContextVar(
+    "lgbench_trio_waited", default=False
+)
+
+
+def iteration_checkpoint() -> Callable[[], Awaitable[None]]:
+    """What a VU's loop awaits after each iteration: a schedule point and a cancel point.
+
+    The loop needs one so that an iteration that never waits (every step skipped, or
+    failing before anything was sent) still lets the other tasks run and sees a
+    cancellation. On asyncio that is anyio's checkpoint. On trio, the function
+    returned checkpoints only if the task has not waited in a :class:`TrioWire` since
+    its last call: such a wait (every request sent on trio's fast transport makes one)
+    was a schedule point and a cancel point of the same task already, and a second
+    one per request would cost another pass through trio's scheduler. Call from
+    inside the event loop; use the result in the same task as the iterations.
+    """
+    if running_on_asyncio():
+        return anyio.lowlevel.checkpoint
+    import trio
+
+    checkpoint = trio.lowlevel.checkpoint
+    waited = _trio_waited
+
+    async def checkpoint_unless_waited() -> None:
+        if waited.get():
+            waited.set(False)
+        else:
+            await checkpoint()
+
+    return checkpoint_unless_waited
 
 
 async def open_asyncio_wire(host: str, port: int) -> AsyncioWire:
@@ -424,8 +467,9 @@ async def open_trio_wire(host: str, port: int, watchdog: TrioWatchdog) -> TrioWi
     return TrioWire(sock, watchdog)
 
 
-# After a speculative read found nothing, this many reads wait directly.
-_SPECULATION_PAUSE: Final = 8
+# After a speculative read found nothing, the wire's next reads wait directly: one
+# after a first miss, twice as many after each further miss in a row, at most this many.
+_SPECULATION_PAUSE_MAX: Final = 8
 
 
 @final
@@ -548,10 +592,11 @@ class TrioWire:
         "__weakref__",
         "_closed",
         "_fd",
-        "_misses",
+        "_pause",
         "_poller",
         "_scratch",
         "_scratch_view",
+        "_skips",
         "_sock",
         "_speculate",
         "_timed_out",
@@ -574,7 +619,10 @@ class TrioWire:
         self._closed = False
         self._timed_out = False
         self._speculate = False
-        self._misses = 0
+        # The reads still to wait directly, and how many the next miss pauses for less
+        # its doubling (0 once a speculative read found its answer).
+        self._skips = 0
+        self._pause = 0
         self._watchdog = watchdog
         #: The deadline of the wait in progress (trio time), inf when none.
         self.deadline = _INF
@@ -610,8 +658,8 @@ class TrioWire:
         if sent == len(data):
             # The common case: the receive that follows is the checkpoint,
             # and it may read speculatively (see receive_into).
-            if self._misses:
-                self._misses -= 1
+            if self._skips:
+                self._skips -= 1
             else:
                 self._speculate = True
             return True
@@ -649,10 +697,19 @@ class TrioWire:
         have had their turn, so a plain checkpoint and a direct read save
         registering with epoll and waiting for its event (≈ 2.5 µs of ≈ 11
         per exchange). A speculative read that finds nothing falls back to
-        waiting, and the wire then waits directly for its next few answers.
+        waiting, and the wire then waits directly for its next answer, for
+        twice as many after each further miss in a row, at most
+        :data:`_SPECULATION_PAUSE_MAX`; a speculative read that finds its
+        answer ends the pause. So a lone VU, whose answer is rarely there
+        after one checkpoint, loses a speculative read once in nine requests,
+        and many VUs, whose reads miss now and then when the server is slow
+        for a moment, go on speculating instead of waiting through epoll for
+        the next few answers after each miss.
         """
         if self._closed:
             raise ConnectionAbortedError("the connection is closed")
+        # Every way through below waits in trio (a schedule point and a cancel point).
+        _trio_waited.set(True)
         watchdog = self._watchdog
         if deadline < watchdog.wake_at:
             watchdog.wake_by(deadline)
@@ -668,7 +725,10 @@ class TrioWire:
                 try:
                     n = sock.recv_into(self._scratch)
                 except BlockingIOError:
-                    self._misses = _SPECULATION_PAUSE
+                    pause = self._pause = min(2 * self._pause or 1, _SPECULATION_PAUSE_MAX)
+                    self._skips = pause
+                else:
+                    self._pause = 0
             while n < 0:
                 try:
                     await watchdog.wait_readable(self._fd)
