@@ -3,7 +3,9 @@
 Four things so far. The fast transport's hot path takes its clock and its
 deadline scopes from :func:`hot_path_primitives`: the running loop's own clock
 and, on trio, trio's own cancel scopes, which skip anyio's per-call backend
-lookup and wrapper (a few microseconds per request).
+lookup and wrapper (a few microseconds per request). A trio run that lgbench
+starts itself gets :func:`trio_run_options`: a clock that is
+:func:`time.perf_counter` itself, read without a Python call on the hot path.
 
 The asyncio wire of the fast transport: on asyncio, anyio's socket streams cost
 about twice the CPU per request of a protocol driven by the loop's own
@@ -41,8 +43,10 @@ import contextvars
 import select
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable
+from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Protocol, cast, final
 
@@ -64,6 +68,7 @@ __all__ = [
     "open_asyncio_wire",
     "open_trio_wire",
     "running_on_asyncio",
+    "trio_run_options",
 ]
 
 # The loop reads into one scratch buffer per thread (a loop runs in one thread,
@@ -130,8 +135,44 @@ def hot_path_primitives() -> tuple[Callable[[], float], DeadlineScopeFactory]:
         return asyncio.get_running_loop().time, anyio.CancelScope
     import trio  # only when running on trio: importing it costs time
 
+    clock = trio.lowlevel.current_clock()
+    if type(clock) is _perf_counter_clock_class():
+        return time.perf_counter, trio.CancelScope  # the same time, read in C
     # The run's clock itself: what trio.current_time() calls, minus two layers.
-    return trio.lowlevel.current_clock().current_time, trio.CancelScope
+    return clock.current_time, trio.CancelScope
+
+
+def trio_run_options() -> dict[str, object]:
+    """The options for a trio run that lgbench starts itself (``trio.run``'s keywords).
+
+    Its clock is :func:`time.perf_counter`. trio's default clock is the same counter
+    plus a random offset (it catches code that mixes trio's time with another clock's)
+    read through a Python method; the engine and the fast transport read the clock
+    several times per request, and :func:`hot_path_primitives` can hand out the C
+    function itself for this clock. Nothing in lgbench compares trio's time with
+    another clock's. A trio run started by someone else keeps its own clock.
+    """
+    return {"clock": _perf_counter_clock_class()()}
+
+
+@cache
+def _perf_counter_clock_class() -> type[trio.abc.Clock]:
+    import trio  # only on trio: importing it costs time
+
+    @final
+    class PerfCounterClock(trio.abc.Clock):
+        """trio's time is :func:`time.perf_counter`."""
+
+        def start_clock(self) -> None:
+            pass
+
+        def current_time(self) -> float:
+            return time.perf_counter()
+
+        def deadline_to_sleep_time(self, deadline: float) -> float:
+            return deadline - time.perf_counter()
+
+    return PerfCounterClock
 
 
 #: Set in a trio task when it waits in a :class:`TrioWire` (each task has its own

@@ -1,12 +1,14 @@
-"""The trio wire's speculative reads, and the checkpoint a VU loop takes between iterations.
+"""What lgbench does differently on trio: the wire's speculative reads, the checkpoint a VU
+loop takes between iterations, and the clock of the runs lgbench starts.
 
-Behaviour only: which path a read takes, and whether a task still lets the others run
-and sees a cancellation. No clock is asserted.
+Behaviour only: which path a read takes, whether a task still lets the others run and
+sees a cancellation, which clock the hot path reads. No duration is asserted.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +16,7 @@ import anyio
 import pytest
 
 from lgbench import _backend
+from lgbench.cli import _run_async
 
 trio = pytest.importorskip("trio")
 
@@ -150,3 +153,32 @@ async def test_an_iteration_that_never_waits_still_sees_a_cancellation(
         await _spin(5, _backend.iteration_checkpoint(), log)
     assert scope.cancelled_caught
     assert log == ["spin"]
+
+
+def test_lgbench_runs_trio_on_perf_counter_and_the_hot_path_reads_it_directly() -> None:
+    async def inside() -> tuple[float, float, float, object, bool]:
+        clock, _ = _backend.hot_path_primitives()
+        before = time.perf_counter()
+        now = trio.current_time()
+        after = time.perf_counter()
+        deadline = trio.current_time() + 0.002
+        await trio.sleep_until(deadline)  # trio turns the deadline into a sleep right
+        return before, now, after, clock, trio.current_time() >= deadline
+
+    seen = _run_async("trio", inside)
+    assert isinstance(seen, tuple)
+    before, now, after, clock, slept_enough = seen
+    assert before <= now <= after
+    assert clock is time.perf_counter
+    assert slept_enough
+
+
+def test_a_trio_run_started_elsewhere_keeps_its_clock() -> None:
+    mock = trio.testing.MockClock()
+
+    async def inside() -> object:
+        clock, _ = _backend.hot_path_primitives()
+        return clock
+
+    assert trio.run(inside, clock=mock) == mock.current_time
+    assert trio.run(inside) != time.perf_counter  # trio's own clock, with its offset
