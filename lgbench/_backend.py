@@ -31,15 +31,12 @@ owns no user work; it is the one task here outside an anyio task group
 exits by itself once its transport is closed and its last wire is.
 
 The checkpoint a VU loop takes between iterations (:func:`iteration_checkpoint`):
-on trio a checkpoint is a trip through trio's scheduler, in Python, which an
-iteration whose request waited in a :class:`TrioWire` has just made; the loop
-then skips its own.
+trio's own on trio.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import select
 import socket
 import threading
@@ -175,39 +172,22 @@ def _perf_counter_clock_class() -> type[trio.abc.Clock]:
     return PerfCounterClock
 
 
-#: Set in a trio task when it waits in a :class:`TrioWire` (each task has its own
-#: copy of the context, so a task sees only its own waits).
-_trio_waited: Final[contextvars.ContextVar[bool]] = contextvars.ContextVar(
-    "lgbench_trio_waited", default=False
-)
-
-
 def iteration_checkpoint() -> Callable[[], Awaitable[None]]:
     """What a VU's loop awaits after each iteration: a schedule point and a cancel point.
 
     The loop needs one so that an iteration that never waits (every step skipped, or
     failing before anything was sent) still lets the other tasks run and sees a
-    cancellation. On asyncio that is anyio's checkpoint. On trio, the function
-    returned checkpoints only if the task has not waited in a :class:`TrioWire` since
-    its last call: such a wait (every request sent on trio's fast transport makes one)
-    was a schedule point and a cancel point of the same task already, and a second
-    one per request would cost another pass through trio's scheduler. Call from
-    inside the event loop; use the result in the same task as the iterations.
+    cancellation. On asyncio that is anyio's checkpoint; on trio, trio's own, without
+    anyio's lookup of the backend per call. Skipping it after an iteration that had
+    waited in a :class:`TrioWire` anyway was measured too, and cost more CPU per
+    request in a whole run, not less (benchmarks/README.md).
     """
     if running_on_asyncio():
         return anyio.lowlevel.checkpoint
-    import trio
+    import trio  # only on trio: importing it costs time
 
-    checkpoint = trio.lowlevel.checkpoint
-    waited = _trio_waited
-
-    async def checkpoint_unless_waited() -> None:
-        if waited.get():
-            waited.set(False)
-        else:
-            await checkpoint()
-
-    return checkpoint_unless_waited
+    checkpoint: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint
+    return checkpoint
 
 
 async def open_asyncio_wire(host: str, port: int) -> AsyncioWire:
@@ -749,8 +729,6 @@ class TrioWire:
         """
         if self._closed:
             raise ConnectionAbortedError("the connection is closed")
-        # Every way through below waits in trio (a schedule point and a cancel point).
-        _trio_waited.set(True)
         watchdog = self._watchdog
         if deadline < watchdog.wake_at:
             watchdog.wake_by(deadline)

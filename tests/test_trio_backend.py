@@ -86,43 +86,6 @@ async def test_misses_in_a_row_space_the_speculative_reads_out_and_a_hit_resets(
         await peer.aclose()
 
 
-def _count_trio_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many times trio.lowlevel.checkpoint runs from now on, for what looks it up later."""
-    calls = [0]
-    plain = trio.lowlevel.checkpoint
-
-    async def counted() -> None:
-        calls[0] += 1
-        await plain()
-
-    monkeypatch.setattr(trio.lowlevel, "checkpoint", counted)
-    return calls
-
-
-@pytest.mark.parametrize("anyio_backend", ["trio"])
-async def test_on_trio_a_wait_in_the_wire_is_the_iterations_checkpoint(
-    anyio_backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    peer = _Peer()  # its wire's own checkpoints are not counted
-    counted_trio_checkpoints = _count_trio_checkpoints(monkeypatch)
-    checkpoint = _backend.iteration_checkpoint()
-    try:
-        await peer.exchange(answer_ready=True)
-        await checkpoint()  # the task waited in the wire: no second trip
-        assert counted_trio_checkpoints == [0]
-        await checkpoint()  # no wait since: a real checkpoint
-        assert counted_trio_checkpoints == [1]
-
-        # Another task's wait is not this task's.
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(peer.exchange, False)
-            await trio.testing.wait_all_tasks_blocked()
-            await checkpoint()
-            assert counted_trio_checkpoints == [2]
-    finally:
-        await peer.aclose()
-
-
 async def _spin(iterations: int, checkpoint: Callable[[], Awaitable[None]], log: list[str]) -> None:
     for _ in range(iterations):
         log.append("spin")  # an iteration that never waits
