@@ -721,11 +721,11 @@ class TrioWire:
         waiting, and the wire then waits directly for its next answer, for
         twice as many after each further miss in a row, at most
         :data:`_SPECULATION_PAUSE_MAX`; a speculative read that finds its
-        answer ends the pause. So a lone VU, whose answer is rarely there
-        after one checkpoint, loses a speculative read once in nine requests,
-        and many VUs, whose reads miss now and then when the server is slow
-        for a moment, go on speculating instead of waiting through epoll for
-        the next few answers after each miss.
+        answer ends the pause. So a wire whose answers are never there after
+        one checkpoint loses a speculative read once in nine requests, and
+        many VUs, whose reads miss now and then when the server is slow for
+        a moment, go on speculating instead of waiting through epoll for the
+        next few answers after each miss.
         """
         if self._closed:
             raise ConnectionAbortedError("the connection is closed")
