@@ -640,8 +640,8 @@ class TrioWire:
         self._closed = False
         self._timed_out = False
         self._speculate = False
-        # The reads still to wait directly, and how many the next miss pauses for less
-        # its doubling (0 once a speculative read found its answer).
+        # Reads still to wait directly (no speculation), and the length of the last
+        # pause, 0 once a speculative read found its answer: the next miss doubles it.
         self._skips = 0
         self._pause = 0
         self._watchdog = watchdog
