@@ -1,9 +1,11 @@
 """Everything that depends on the event loop behind anyio lives here, and only here.
 
-Three things so far. The fast transport's hot path takes its clock and its
+Four things so far. The fast transport's hot path takes its clock and its
 deadline scopes from :func:`hot_path_primitives`: the running loop's own clock
 and, on trio, trio's own cancel scopes, which skip anyio's per-call backend
-lookup and wrapper (a few microseconds per request).
+lookup and wrapper (a few microseconds per request). A trio run that lgbench
+starts itself gets :func:`trio_run_options`: a clock that is
+:func:`time.perf_counter` itself, read without a Python call on the hot path.
 
 The asyncio wire of the fast transport: on asyncio, anyio's socket streams cost
 about twice the CPU per request of a protocol driven by the loop's own
@@ -27,6 +29,9 @@ transport closes the connection, as it does after any timeout). The watchdog
 owns no user work; it is the one task here outside an anyio task group
 (trio's system nursery holds it, and cancels it when the run ends), and it
 exits by itself once its transport is closed and its last wire is.
+
+The checkpoint a VU loop takes between iterations (:func:`iteration_checkpoint`):
+trio's own on trio.
 """
 
 from __future__ import annotations
@@ -35,13 +40,16 @@ import asyncio
 import select
 import socket
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable
+from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Protocol, cast, final
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 if TYPE_CHECKING:
     import trio
@@ -53,9 +61,11 @@ __all__ = [
     "TrioWatchdog",
     "TrioWire",
     "hot_path_primitives",
+    "iteration_checkpoint",
     "open_asyncio_wire",
     "open_trio_wire",
     "running_on_asyncio",
+    "trio_run_options",
 ]
 
 # The loop reads into one scratch buffer per thread (a loop runs in one thread,
@@ -122,8 +132,62 @@ def hot_path_primitives() -> tuple[Callable[[], float], DeadlineScopeFactory]:
         return asyncio.get_running_loop().time, anyio.CancelScope
     import trio  # only when running on trio: importing it costs time
 
+    clock = trio.lowlevel.current_clock()
+    if type(clock) is _perf_counter_clock_class():
+        return time.perf_counter, trio.CancelScope  # the same time, read in C
     # The run's clock itself: what trio.current_time() calls, minus two layers.
-    return trio.lowlevel.current_clock().current_time, trio.CancelScope
+    return clock.current_time, trio.CancelScope
+
+
+def trio_run_options() -> dict[str, object]:
+    """The options for a trio run that lgbench starts itself (``trio.run``'s keywords).
+
+    Its clock is :func:`time.perf_counter`. trio's default clock is the same counter
+    plus a random offset (it catches code that mixes trio's time with another clock's)
+    read through a Python method; the engine and the fast transport read the clock
+    several times per request, and :func:`hot_path_primitives` can hand out the C
+    function itself for this clock. Nothing in lgbench compares trio's time with
+    another clock's. A trio run started by someone else keeps its own clock.
+    """
+    return {"clock": _perf_counter_clock_class()()}
+
+
+@cache
+def _perf_counter_clock_class() -> type[trio.abc.Clock]:
+    import trio  # only on trio: importing it costs time
+
+    @final
+    class PerfCounterClock(trio.abc.Clock):
+        """trio's time is :func:`time.perf_counter`."""
+
+        def start_clock(self) -> None:
+            pass
+
+        def current_time(self) -> float:
+            return time.perf_counter()
+
+        def deadline_to_sleep_time(self, deadline: float) -> float:
+            return deadline - time.perf_counter()
+
+    return PerfCounterClock
+
+
+def iteration_checkpoint() -> Callable[[], Awaitable[None]]:
+    """What a VU's loop awaits after each iteration: a schedule point and a cancel point.
+
+    The loop needs one so that an iteration that never waits (every step skipped, or
+    failing before anything was sent) still lets the other tasks run and sees a
+    cancellation. On asyncio that is anyio's checkpoint; on trio, trio's own, without
+    anyio's lookup of the backend per call. Skipping it after an iteration that had
+    waited in a :class:`TrioWire` anyway was measured too, and cost more CPU per
+    request in a whole run, not less (benchmarks/README.md).
+    """
+    if running_on_asyncio():
+        return anyio.lowlevel.checkpoint
+    import trio  # only on trio: importing it costs time
+
+    checkpoint: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint
+    return checkpoint
 
 
 async def open_asyncio_wire(host: str, port: int) -> AsyncioWire:
@@ -424,8 +488,9 @@ async def open_trio_wire(host: str, port: int, watchdog: TrioWatchdog) -> TrioWi
     return TrioWire(sock, watchdog)
 
 
-# After a speculative read found nothing, this many reads wait directly.
-_SPECULATION_PAUSE: Final = 8
+# After a speculative read found nothing, the wire's next reads wait directly: one
+# after a first miss, twice as many after each further miss in a row, at most this many.
+_SPECULATION_PAUSE_MAX: Final = 8
 
 
 @final
@@ -548,10 +613,11 @@ class TrioWire:
         "__weakref__",
         "_closed",
         "_fd",
-        "_misses",
+        "_pause",
         "_poller",
         "_scratch",
         "_scratch_view",
+        "_skips",
         "_sock",
         "_speculate",
         "_timed_out",
@@ -574,7 +640,10 @@ class TrioWire:
         self._closed = False
         self._timed_out = False
         self._speculate = False
-        self._misses = 0
+        # Reads still to wait directly (no speculation), and the length of the last
+        # pause, 0 once a speculative read found its answer: the next miss doubles it.
+        self._skips = 0
+        self._pause = 0
         self._watchdog = watchdog
         #: The deadline of the wait in progress (trio time), inf when none.
         self.deadline = _INF
@@ -610,8 +679,8 @@ class TrioWire:
         if sent == len(data):
             # The common case: the receive that follows is the checkpoint,
             # and it may read speculatively (see receive_into).
-            if self._misses:
-                self._misses -= 1
+            if self._skips:
+                self._skips -= 1
             else:
                 self._speculate = True
             return True
@@ -649,7 +718,14 @@ class TrioWire:
         have had their turn, so a plain checkpoint and a direct read save
         registering with epoll and waiting for its event (≈ 2.5 µs of ≈ 11
         per exchange). A speculative read that finds nothing falls back to
-        waiting, and the wire then waits directly for its next few answers.
+        waiting, and the wire then waits directly for its next answer, for
+        twice as many after each further miss in a row, at most
+        :data:`_SPECULATION_PAUSE_MAX`; a speculative read that finds its
+        answer ends the pause. So a wire whose answers are never there after
+        one checkpoint loses a speculative read once in nine requests, and
+        many VUs, whose reads miss now and then when the server is slow for
+        a moment, go on speculating instead of waiting through epoll for the
+        next few answers after each miss.
         """
         if self._closed:
             raise ConnectionAbortedError("the connection is closed")
@@ -668,7 +744,10 @@ class TrioWire:
                 try:
                     n = sock.recv_into(self._scratch)
                 except BlockingIOError:
-                    self._misses = _SPECULATION_PAUSE
+                    pause = self._pause = min(2 * self._pause or 1, _SPECULATION_PAUSE_MAX)
+                    self._skips = pause
+                else:
+                    self._pause = 0
             while n < 0:
                 try:
                     await watchdog.wait_readable(self._fd)

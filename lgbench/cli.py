@@ -29,6 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lgbench import __version__
+from lgbench._backend import trio_run_options
 from lgbench._secrets import redact_url
 from lgbench._terminal import SafeConsole
 from lgbench.errors import LgbenchError, UsageError
@@ -522,6 +523,8 @@ def _run_async(backend: str, fn: Callable[[], Awaitable[object]]) -> object:
     options: dict[str, object] = {}
     if backend == "asyncio" and importlib.util.find_spec("uvloop") is not None:
         options["use_uvloop"] = True
+    elif backend == "trio":
+        options.update(trio_run_options())
     return anyio.run(fn, backend=backend, backend_options=options)
 
 

@@ -38,6 +38,7 @@ import anyio
 import anyio.abc
 import anyio.to_thread
 
+from lgbench._backend import trio_run_options
 from lgbench._secrets import Secret
 from lgbench.engine import (
     Recorder,
@@ -110,6 +111,8 @@ def worker_main(spec: WorkerSpec, conn: Connection) -> None:
             options["use_uvloop"] = True
         except ImportError:
             pass
+    else:
+        options.update(trio_run_options())
     try:
         anyio.run(_Worker(spec, conn).run, backend=spec.run.backend, backend_options=options)
     except (BrokenPipeError, EOFError, ConnectionResetError):

@@ -52,8 +52,8 @@ from typing import Any, ClassVar, Final, final
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 
+from lgbench._backend import iteration_checkpoint
 from lgbench.client import ApiError, NotFoundError
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
@@ -233,9 +233,10 @@ class ConstantVusExecutor(Executor):
         await self.wait_until(end_s)
 
     async def _loop(self, actor: Actor, end_s: float) -> None:
+        checkpoint = iteration_checkpoint()
         while self.may_start(end_s):
             await actor.run_iteration()
-            await anyio.lowlevel.checkpoint()
+            await checkpoint()
 
 
 @final
@@ -307,6 +308,7 @@ class RampingVusExecutor(Executor):
 
     async def _loop(self, index: int) -> None:
         actor: Actor | None = None
+        checkpoint = iteration_checkpoint()
         while True:
             while not self.stopping and not self._wanted(index):
                 await self._changed.wait()
@@ -320,7 +322,7 @@ class RampingVusExecutor(Executor):
                     await actor.run_iteration()
                 finally:
                     del self._scopes[index]
-            await anyio.lowlevel.checkpoint()
+            await checkpoint()
 
 
 @final
@@ -337,12 +339,13 @@ class PerVuIterationsExecutor(Executor):
         remaining = [plan.vus]
 
         async def loop(actor: Actor) -> None:
+            checkpoint = iteration_checkpoint()
             try:
                 for _ in range(plan.iterations):
                     if not self.may_start(end_s):
                         break
                     await actor.run_iteration()
-                    await anyio.lowlevel.checkpoint()
+                    await checkpoint()
             finally:
                 remaining[0] -= 1
                 if not remaining[0]:
@@ -368,11 +371,12 @@ class SharedIterationsExecutor(Executor):
         taken = [0]
 
         async def loop(actor: Actor) -> None:
+            checkpoint = iteration_checkpoint()
             try:
                 while self.may_start(end_s) and taken[0] < plan.iterations:
                     taken[0] += 1
                     await actor.run_iteration()
-                    await anyio.lowlevel.checkpoint()
+                    await checkpoint()
             finally:
                 remaining[0] -= 1
                 if not remaining[0]:
