@@ -47,7 +47,7 @@ from lgbench.client._runs import (
     StreamMode,
     run_metadata_from_location,
 )
-from lgbench.client._sse import ServerSentEvent, SSEDecoder, iter_sse
+from lgbench.client._sse import EventTuple, ServerSentEvent, SSEDecoder, iter_sse
 from lgbench.client._store import StoreClient
 from lgbench.client._sync import (
     SyncAssistantsClient,
@@ -76,6 +76,7 @@ __all__ = [
     "ConnectTimeout",
     "CronClient",
     "DisconnectMode",
+    "EventTuple",
     "FastTransport",
     "HttpClient",
     "HttpxTransport",

@@ -53,7 +53,7 @@ from lgbench.client._models import (
     StreamPart,
     Timeout,
 )
-from lgbench.client._sse import ServerSentEvent, SSEDecoder
+from lgbench.client._sse import EventTuple, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
 __all__ = ["HttpClient", "QueryParams", "ResponseHook", "SSEStream"]
@@ -76,7 +76,7 @@ _SNIPPET_CHARS: Final = 200
 
 _new_part: Final = tuple.__new__
 # An SSEStream's events when it holds none (never mutated: shared).
-_NO_EVENTS: Final[list[ServerSentEvent]] = []
+_NO_EVENTS: Final[list[EventTuple]] = []
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
@@ -414,8 +414,8 @@ def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
     return headers
 
 
-def _stream_part(event: ServerSentEvent, max_depth: int) -> StreamPart:
-    data = event.data
+def _stream_part(event: EventTuple, max_depth: int) -> StreamPart:
+    data = event[1]
     if not data:
         value: Any = None
     else:
@@ -423,7 +423,7 @@ def _stream_part(event: ServerSentEvent, max_depth: int) -> StreamPart:
             value = loads_within_depth(data, max_depth)
         except ValueError:  # not JSON: the text itself
             value = data
-    part: StreamPart = _new_part(StreamPart, (event.event, value, event.id))
+    part: StreamPart = _new_part(StreamPart, (event[0], value, event[2]))
     return part
 
 
@@ -479,7 +479,8 @@ class SSEStream:
         self._transport = transport
         self._response: Response | None = None
         self._body: AsyncByteStream | None = None
-        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes)
+        # Plain tuples: the stream only indexes its events, to build its StreamParts.
+        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes, tuples=True)
         self._max_depth = limits.max_json_depth
         # Data no longer than this cannot nest past the depth limit.
         self._short_json = 2 * limits.max_json_depth
@@ -523,12 +524,12 @@ class SSEStream:
             decoder = self._decoder
             try:
                 while chunk := await body.receive_some():
-                    events = decoder.feed(chunk)
+                    events = decoder.feed_tuples(chunk)
                     if events:
                         break
                 else:
                     # The server ended the stream; a final CR may still complete an event.
-                    events = decoder.close()
+                    events = decoder.close_tuples()
             except BaseException:
                 # A failed or cancelled read leaves the connection mid-body: drop it.
                 await self.aclose()
