@@ -329,13 +329,14 @@ class HistoryWriter:
 
         ``at_s`` is when it was invoked on the clock (default: now).
         """
-        time_ns = self.now_ns() if at_s is None else self.to_ns(at_s)
+        # to_ns inline: round() gives an int, which an f-string writes as the encoder does.
+        time_ns = round(((self._clock() if at_s is None else at_s) - self.origin_s) * 1e9)
         index = self._index
         invocation = Invocation(index, time_ns, process, actor, scenario, f)
         # Built as the encoder would write the dict, in the same key order; anything that
         # cannot be encoded raises here, before the line is written.
         self._write_text(
-            f'{{"index":{index},"type":"invoke","time_ns":{_int(time_ns)},'
+            f'{{"index":{index},"type":"invoke","time_ns":{time_ns},'
             f'"wall":{_float(time.time())},{invocation.fields()},'
             f'"value":{_value(value)},"error":null}}\n'
         )
@@ -359,12 +360,14 @@ class HistoryWriter:
             raise ValueError(f"a completion is ok, fail or info, not {type_!r}")
         if invocation.completed:
             raise RuntimeError(f"{invocation!r} is already complete")
-        time_ns = self.now_ns() if at_s is None else self.to_ns(at_s)
+        time_ns = round(((self._clock() if at_s is None else at_s) - self.origin_s) * 1e9)
         index = self._index
+        # Every number here is an int (an index, a round()): the f-string writes it as the
+        # encoder would.
         self._write_text(
-            f'{{"index":{index},"type":"{type_}","time_ns":{_int(time_ns)},'
+            f'{{"index":{index},"type":"{type_}","time_ns":{time_ns},'
             f'"wall":{_float(time.time())},{invocation.fields()},'
-            f'"invoke_index":{_int(invocation.index)},'
+            f'"invoke_index":{invocation.index},'
             f'"value":{_value(value)},"error":{_value(error)}}}\n',
             flush=False,
         )
