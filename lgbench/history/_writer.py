@@ -125,15 +125,32 @@ def _value(value: Mapping[str, Any] | None) -> str:
     return _encode(value)
 
 
+#: ``_fields``' texts per (process, actor, scenario, f): an actor makes the same one for every
+#: call until its process changes. Bounded: emptied when full (a run with more actors than
+#: this pays a refill now and then, never the memory).
+_field_texts: dict[tuple[int, int, str, str], str] = {}
+_MAX_FIELD_TEXTS: Final = 4096
+
+
 def _fields(process: int, actor: int, scenario: str, f: str) -> str:
     """The part of an invoke line its completion repeats, as the encoder writes it."""
+    cacheable = type(process) is int and type(actor) is int  # True == 1, but not in JSON
+    if cacheable:
+        text = _field_texts.get((process, actor, scenario, f))
+        if text is not None:
+            return text
     key = (scenario, f)
     tail = _scenario_f.get(key)
     if tail is None:
         tail = _encode({"scenario": scenario, "f": f})[1:-1]
         if len(_scenario_f) < 4096:
             _scenario_f[key] = tail
-    return f'"process":{_int(process)},"actor":{_int(actor)},{tail}'
+    text = f'"process":{_int(process)},"actor":{_int(actor)},{tail}'
+    if cacheable:
+        if len(_field_texts) >= _MAX_FIELD_TEXTS:
+            _field_texts.clear()
+        _field_texts[process, actor, scenario, f] = text
+    return text
 
 
 @final
