@@ -440,10 +440,22 @@ class HistoryWriter:
             if self._size > self._rotate_at:
                 self._rotate()
             return
-        self._pending.append(data)
+        pending = self._pending
+        pending.append(data)
         self._index += 1
-        if flush:
+        if not flush:
+            return
+        # _flush's common case inline (an invoke line per request): no rotation among them.
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        size = self._size + len(data)
+        if size > self._rotate_at:
             self._flush()
+            return
+        self._pending = []
+        written = os.write(fd, data)
+        if written < len(data):  # a regular file takes it all; a pipe may not
+            self._write_all(data[written:])
+        self._size = size
 
     def _flush(self) -> None:
         """Write the lines kept in memory: one ``write(2)``, unless the file rotates among them."""
