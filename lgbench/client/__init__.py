@@ -54,7 +54,7 @@ from lgbench.client._runs import (
     StreamMode,
     run_metadata_from_location,
 )
-from lgbench.client._sse import ServerSentEvent, SSEDecoder, iter_sse
+from lgbench.client._sse import EventTuple, ServerSentEvent, SSEDecoder, iter_sse
 from lgbench.client._store import StoreClient
 from lgbench.client._threads import ThreadsClient, ThreadStatus
 from lgbench.client._transport import AsyncTransport, MockTransport
@@ -72,6 +72,7 @@ __all__ = [
     "ConnectTimeout",
     "CronClient",
     "DisconnectMode",
+    "EventTuple",
     "FastTransport",
     "HttpClient",
     "HttpxTransport",

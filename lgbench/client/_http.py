@@ -53,7 +53,7 @@ from lgbench.client._models import (
     StreamPart,
     Timeout,
 )
-from lgbench.client._sse import ServerSentEvent, SSEDecoder
+from lgbench.client._sse import EventTuple, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
 __all__ = ["HttpClient", "QueryParams", "ResponseHook", "SSEStream"]
@@ -76,7 +76,7 @@ _SNIPPET_CHARS: Final = 200
 
 _new_part: Final = tuple.__new__
 # An SSEStream's events when it holds none (never mutated: shared).
-_NO_EVENTS: Final[list[ServerSentEvent]] = []
+_NO_EVENTS: Final[list[EventTuple]] = []
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
@@ -230,7 +230,16 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """``GET path``; the decoded JSON answer (``None`` for an empty body)."""
-        return await self.request_json("GET", path, params=params, headers=headers)
+        if params is None and headers is None:
+            # The load generator's commonest call: no merging, no query to encode.
+            request = Request(
+                "GET", path, self._protocol_headers[False, False].copy(), None, self.timeout
+            )
+        else:
+            request = self._request("GET", path, None, params, headers, stream=False)
+        if request.timeout.total_s is None:
+            return await self._exchange(request, path, True, None)
+        return await self._send(request, path, decode=True)
 
     async def post(
         self,
@@ -242,9 +251,10 @@ class HttpClient:
         on_response: ResponseHook | None = None,
     ) -> Any:
         """``POST path`` with ``json`` as the body (no body when ``None``)."""
-        return await self.request_json(
-            "POST", path, json=json, params=params, headers=headers, on_response=on_response
-        )
+        request = self._request("POST", path, json, params, headers, stream=False)
+        if request.timeout.total_s is None:
+            return await self._exchange(request, path, True, on_response)
+        return await self._send(request, path, decode=True, on_response=on_response)
 
     async def put(
         self,
@@ -255,7 +265,10 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """``PUT path`` with ``json`` as the body."""
-        return await self.request_json("PUT", path, json=json, params=params, headers=headers)
+        request = self._request("PUT", path, json, params, headers, stream=False)
+        if request.timeout.total_s is None:
+            return await self._exchange(request, path, True, None)
+        return await self._send(request, path, decode=True)
 
     async def patch(
         self,
@@ -266,7 +279,10 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """``PATCH path`` with ``json`` as the body."""
-        return await self.request_json("PATCH", path, json=json, params=params, headers=headers)
+        request = self._request("PATCH", path, json, params, headers, stream=False)
+        if request.timeout.total_s is None:
+            return await self._exchange(request, path, True, None)
+        return await self._send(request, path, decode=True)
 
     async def delete(
         self,
@@ -278,7 +294,10 @@ class HttpClient:
     ) -> None:
         """``DELETE path``; the answer's body, if any, is read and ignored."""
         request = self._request("DELETE", path, json, params, headers, stream=False)
-        await self._send(request, path, decode=False)
+        if request.timeout.total_s is None:
+            await self._exchange(request, path, False, None)
+        else:
+            await self._send(request, path, decode=False)
 
     async def request_json(
         self,
@@ -299,6 +318,8 @@ class HttpClient:
         response is discarded and the exception propagates.
         """
         request = self._request(method, path, json, params, headers, stream=False)
+        if request.timeout.total_s is None:
+            return await self._exchange(request, path, True, on_response)
         return await self._send(request, path, decode=True, on_response=on_response)
 
     def stream(
@@ -362,6 +383,8 @@ class HttpClient:
         decode: bool,
         on_response: ResponseHook | None = None,
     ) -> Any:
+        """:meth:`_exchange` within the request's total time limit. (The methods call
+        ``_exchange`` directly when there is none: one coroutine less per request.)"""
         total_s = request.timeout.total_s
         if total_s is None:
             return await self._exchange(request, path, decode, on_response)
@@ -380,8 +403,11 @@ class HttpClient:
                 await _discard(response)
                 raise
         limits = self.limits
-        # Reads the whole body (up to the limit), then closes the response.
-        body = await response.aread(limits.max_body_bytes)
+        # A body that came with the head is there already (the connection is back in the
+        # pool): no read. Else read it whole (up to the limit), which closes the response.
+        body = response._content
+        if body is None:
+            body = await response.aread(limits.max_body_bytes)
         status = response.status_code
         if not 200 <= status < 300:
             raise _api_error(
@@ -414,8 +440,8 @@ def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
     return headers
 
 
-def _stream_part(event: ServerSentEvent, max_depth: int) -> StreamPart:
-    data = event.data
+def _stream_part(event: EventTuple, max_depth: int) -> StreamPart:
+    data = event[1]
     if not data:
         value: Any = None
     else:
@@ -423,7 +449,7 @@ def _stream_part(event: ServerSentEvent, max_depth: int) -> StreamPart:
             value = loads_within_depth(data, max_depth)
         except ValueError:  # not JSON: the text itself
             value = data
-    part: StreamPart = _new_part(StreamPart, (event.event, value, event.id))
+    part: StreamPart = _new_part(StreamPart, (event[0], value, event[2]))
     return part
 
 
@@ -479,7 +505,8 @@ class SSEStream:
         self._transport = transport
         self._response: Response | None = None
         self._body: AsyncByteStream | None = None
-        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes)
+        # Plain tuples: the stream only indexes its events, to build its StreamParts.
+        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes, tuples=True)
         self._max_depth = limits.max_json_depth
         # Data no longer than this cannot nest past the depth limit.
         self._short_json = 2 * limits.max_json_depth
@@ -523,12 +550,12 @@ class SSEStream:
             decoder = self._decoder
             try:
                 while chunk := await body.receive_some():
-                    events = decoder.feed(chunk)
+                    events = decoder.feed_tuples(chunk)
                     if events:
                         break
                 else:
                     # The server ended the stream; a final CR may still complete an event.
-                    events = decoder.close()
+                    events = decoder.close_tuples()
             except BaseException:
                 # A failed or cancelled read leaves the connection mid-body: drop it.
                 await self.aclose()
@@ -616,7 +643,7 @@ class SSEStream:
         # itself at the end (aclose), as Response.receive_some would.
         self._request = None
         self._on_response = None
-        self._body = response._stream
+        self._body = response.body_stream()
         return self._body
 
 

@@ -148,7 +148,10 @@ class Response:
     ``", "``).
     """
 
-    __slots__ = ("_content", "_stream", "closed", "headers", "status_code")
+    # The header dict and the in-memory body's stream are built on first use: a JSON
+    # answer read by HttpClient needs neither, and building them cost a good share of
+    # the client's own work per request.
+    __slots__ = ("_content", "_headers", "_raw_headers", "_stream", "closed", "status_code")
 
     def __init__(
         self,
@@ -159,22 +162,35 @@ class Response:
         content: bytes | None = None,
     ) -> None:
         self.status_code = status_code
+        self._raw_headers: tuple[tuple[str, str], ...] | None = None
+        self._headers: dict[str, str] | None
         if headers is None:
-            self.headers: dict[str, str] = {}
+            self._headers = {}
         elif isinstance(headers, dict):
-            self.headers = {k.lower(): v for k, v in headers.items()}
+            self._headers = {k.lower(): v for k, v in headers.items()}
         else:
-            merged: dict[str, str] = {}
-            lowered = _lowered_names
-            for name, value in headers:
-                key = lowered.get(name) or _lower_name(name)
-                merged[key] = f"{merged[key]}, {value}" if key in merged else value
-            self.headers = merged
+            # A copy: the caller may reuse its list.
+            self._headers = None
+            self._raw_headers = tuple(headers)
         if stream is not None and content is not None:
             raise TypeError("give a Response either stream or content, not both")
         self._content = content
-        self._stream: AsyncByteStream = stream if stream is not None else ByteStream(content or b"")
+        self._stream: AsyncByteStream | None = stream
         self.closed = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers, names lower-cased."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _merged_headers(self._raw_headers or ())
+            self._raw_headers = None
+        return headers
+
+    @headers.setter
+    def headers(self, headers: dict[str, str]) -> None:
+        self._headers = headers
+        self._raw_headers = None
 
     @property
     def content(self) -> bytes:
@@ -182,6 +198,14 @@ class Response:
         if self._content is None:
             raise RuntimeError("the response body has not been read: await response.aread()")
         return self._content
+
+    def body_stream(self) -> AsyncByteStream:
+        """The body as its transport delivers it (an in-memory one for a body already read):
+        for a reader that closes the response itself at the end."""
+        stream = self._stream
+        if stream is None:
+            stream = self._stream = ByteStream(self._content or b"")
+        return stream
 
     async def aread(self, max_bytes: int = DEFAULT_LIMITS.max_body_bytes) -> bytes:
         """Read the whole body, then close the response.
@@ -192,10 +216,11 @@ class Response:
         if self._content is None:
             if self.closed:
                 raise RuntimeError("the response is closed")
+            stream = self.body_stream()
             chunks = []
             size = 0
             try:
-                while chunk := await self._stream.receive_some():
+                while chunk := await stream.receive_some():
                     size += len(chunk)
                     if size > max_bytes:
                         raise ResponseLimitError(
@@ -211,7 +236,7 @@ class Response:
         """The next chunk of the body, ``b""`` at its end (the response is then closed)."""
         if self.closed:
             return b""
-        chunk = await self._stream.receive_some()
+        chunk = await self.body_stream().receive_some()
         if not chunk:
             await self.aclose()
         return chunk
@@ -224,10 +249,21 @@ class Response:
         """Release the connection (back to the pool only if the body was read whole)."""
         if not self.closed:
             self.closed = True
-            await self._stream.aclose()
+            # No stream yet: the body is in memory, nothing to release.
+            if self._stream is not None:
+                await self._stream.aclose()
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code}]>"
+
+
+def _merged_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    lowered = _lowered_names
+    for name, value in headers:
+        key = lowered.get(name) or _lower_name(name)
+        merged[key] = f"{merged[key]}, {value}" if key in merged else value
+    return merged
 
 
 class _BodyChunks:

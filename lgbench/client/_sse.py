@@ -54,14 +54,14 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from itertools import repeat
-from typing import TYPE_CHECKING, Final, NamedTuple, final
+from typing import TYPE_CHECKING, Final, NamedTuple, TypeAlias, final
 
 from lgbench.client._errors import ResponseLimitError
 
 if TYPE_CHECKING:
     from lgbench.client._models import Response
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "iter_sse"]
+__all__ = ["EventTuple", "SSEDecoder", "ServerSentEvent", "iter_sse"]
 
 
 class ServerSentEvent(NamedTuple):
@@ -84,6 +84,10 @@ class ServerSentEvent(NamedTuple):
     id: str | None = None
     retry: int | None = None
 
+
+#: An event's items as a plain tuple: ``(event, data, id, retry)``, as in
+#: :class:`ServerSentEvent` (which is one too). See ``SSEDecoder(tuples=True)``.
+EventTuple: TypeAlias = tuple[str, str, str | None, int | None]
 
 _BOM: Final = b"\xef\xbb\xbf"
 # Builds a ServerSentEvent from a 4-tuple without going through the
@@ -125,6 +129,11 @@ class SSEDecoder:
     ``retry`` the server sent (``None`` if none). ``max_event_bytes`` bounds the
     bytes held for an event still incomplete (see the module docstring).
 
+    ``tuples=True`` is for a reader that only indexes the events: those of the
+    common shapes are then plain :data:`EventTuple` values (the same items, far
+    cheaper to build than a :class:`ServerSentEvent`); read such a decoder with
+    :meth:`feed_tuples` and :meth:`close_tuples`.
+
     One decoder per stream; not safe to share between tasks.
     """
 
@@ -134,13 +143,16 @@ class SSEDecoder:
         "_pending",
         "_pending_bytes",
         "_skip_lf",
+        "_tuples",
         "_with_ids",
         "last_event_id",
         "max_event_bytes",
         "retry_ms",
     )
 
-    def __init__(self, *, last_event_id: str = "", max_event_bytes: int = 64 << 20) -> None:
+    def __init__(
+        self, *, last_event_id: str = "", max_event_bytes: int = 64 << 20, tuples: bool = False
+    ) -> None:
         self.last_event_id = last_event_id
         self.retry_ms: int | None = None
         self.max_event_bytes = max_event_bytes
@@ -161,9 +173,25 @@ class SSEDecoder:
         # Up to 2 bytes held back at the start while they could still be a BOM;
         # None once the start of the stream has been dealt with.
         self._head: bytes | None = b""
+        self._tuples = tuples
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode the next chunk; return the events it completes, in order."""
+        # Without ``tuples`` every event is built as a ServerSentEvent.
+        return self.feed_tuples(data)  # type: ignore[return-value]
+
+    def close(self) -> list[ServerSentEvent]:
+        """End of the stream: return the events it completes, then reset the decoder.
+
+        Only a final CR can complete anything here (it ends its line even though
+        no LF follows). Per the spec, an event whose blank line never arrived
+        is discarded, not dispatched. ``last_event_id`` and ``retry_ms`` are
+        kept, so the decoder can go on with a reconnected stream.
+        """
+        return self.close_tuples()  # type: ignore[return-value]
+
+    def feed_tuples(self, data: bytes) -> list[EventTuple]:
+        """:meth:`feed`, typed for a decoder made with ``tuples=True``."""
         if self._head is not None:
             data = self._skip_bom(data)
         if not data:
@@ -199,15 +227,9 @@ class SSEDecoder:
             return self._start_normalizing(data)
         return self._consume(data, end)
 
-    def close(self) -> list[ServerSentEvent]:
-        """End of the stream: return the events it completes, then reset the decoder.
-
-        Only a final CR can complete anything here (it ends its line even though
-        no LF follows). Per the spec, an event whose blank line never arrived
-        is discarded, not dispatched. ``last_event_id`` and ``retry_ms`` are
-        kept, so the decoder can go on with a reconnected stream.
-        """
-        events: list[ServerSentEvent] = []
+    def close_tuples(self) -> list[EventTuple]:
+        """:meth:`close`, typed for a decoder made with ``tuples=True``."""
+        events: list[EventTuple] = []
         pending = self._pending
         if pending and not self._normalize and pending[-1][-1] == _CR:
             events = self._start_normalizing(b"")
@@ -238,7 +260,7 @@ class SSEDecoder:
             end = crlf_end + 3
         return end - len(before) if end > len(before) else -1
 
-    def _start_normalizing(self, data: bytes) -> list[ServerSentEvent]:
+    def _start_normalizing(self, data: bytes) -> list[EventTuple]:
         self._normalize = True
         if self._pending:
             # Still raw: rewrite it together with this chunk.
@@ -247,7 +269,7 @@ class SSEDecoder:
             self._pending_bytes = 0
         return self._feed_normalized(data)
 
-    def _feed_normalized(self, data: bytes) -> list[ServerSentEvent]:
+    def _feed_normalized(self, data: bytes) -> list[EventTuple]:
         if self._skip_lf:
             self._skip_lf = False
             if data[0] == _LF:
@@ -266,7 +288,7 @@ class SSEDecoder:
             end = 1  # the blank line straddles the previous chunk and this one
         return self._consume(data, end)
 
-    def _consume(self, data: bytes, end: int) -> list[ServerSentEvent]:
+    def _consume(self, data: bytes, end: int) -> list[EventTuple]:
         """Decode the pending bytes and ``data[:end]``; keep the rest for later (end < 0: all)."""
         pending = self._pending
         if end < 0:
@@ -292,7 +314,7 @@ class SSEDecoder:
             pending.append(data[end:])
         return self._decode_region(region)
 
-    def _decode_region(self, region: bytes | memoryview) -> list[ServerSentEvent]:
+    def _decode_region(self, region: bytes | memoryview) -> list[EventTuple]:
         """Decode complete blocks: ``region`` starts a block and ends with a blank line."""
         if region[0] == _LF or region[0] == _CR:
             # Blank lines at the start of a block dispatch nothing.
@@ -301,11 +323,11 @@ class SSEDecoder:
                 return []
         return self._decode_text(str(region, "utf-8", "replace"))
 
-    def _decode_text(self, text: str) -> list[ServerSentEvent]:
+    def _decode_text(self, text: str) -> list[EventTuple]:
         """The events of ``text``: whole blocks, from the start of one to a blank line."""
         crlf = "\r" in text
         shapes = _CRLF_SHAPES if crlf else _LF_SHAPES
-        events: list[ServerSentEvent] | None = None
+        events: list[EventTuple] | None = None
         if text.startswith("event: "):
             # Try the shape that worked last (a stream keeps to one), then the
             # other: cheaper than looking for id lines first.
@@ -328,69 +350,50 @@ class SSEDecoder:
             events = self._parse_lines(text)
         return events
 
-    def _fast_event_data(self, parts: list[str], crlf: bool) -> list[ServerSentEvent] | None:
+    def _fast_event_data(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
         if len(parts) == 4:
             # One event: building the iterators below would cost more than the event.
             if parts[0] or parts[3] or (crlf and ("\r" in parts[1] or "\r" in parts[2])):
                 return None
-            return [
-                _new_event(
-                    ServerSentEvent,
-                    (parts[1], parts[2], self.last_event_id or None, None),
-                )
-            ]
+            event: EventTuple = (parts[1], parts[2], self.last_event_id or None, None)
+            return [event if self._tuples else _new_event(ServerSentEvent, event)]
         if any(parts[::3]) or (crlf and "\r" in "".join(parts)):
             return None
         event_id = self.last_event_id or None
-        return list(
-            map(
-                _new_event,
-                repeat(ServerSentEvent),
-                zip(parts[1::3], parts[2::3], repeat(event_id), repeat(None)),
-            )
-        )
+        rows = zip(parts[1::3], parts[2::3], repeat(event_id), repeat(None))
+        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
 
-    def _fast_event_data_id(self, parts: list[str], crlf: bool) -> list[ServerSentEvent] | None:
+    def _fast_event_data_id(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
         if len(parts) == 5:
             # One event: building the iterators below would cost more than the event.
             if parts[0] or parts[4] or (crlf and "\r" in "".join(parts)):
                 return None
             self.last_event_id = parts[3]
-            return [_new_event(ServerSentEvent, (parts[1], parts[2], parts[3], None))]
+            event: EventTuple = (parts[1], parts[2], parts[3], None)
+            return [event if self._tuples else _new_event(ServerSentEvent, event)]
         if any(parts[::4]) or (crlf and "\r" in "".join(parts)):
             return None
         ids = parts[3::4]
         self.last_event_id = ids[-1]
-        return list(
-            map(
-                _new_event,
-                repeat(ServerSentEvent),
-                zip(parts[1::4], parts[2::4], ids, repeat(None)),
-            )
-        )
+        rows = zip(parts[1::4], parts[2::4], ids, repeat(None))
+        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
 
-    def _fast_data(self, parts: list[str], crlf: bool) -> list[ServerSentEvent] | None:
+    def _fast_data(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
         if len(parts) == 3:
             # One event: building the iterators below would cost more than the event.
             if parts[0] or parts[2] or (crlf and "\r" in parts[1]):
                 return None
-            return [
-                _new_event(ServerSentEvent, ("message", parts[1], self.last_event_id or None, None))
-            ]
+            event: EventTuple = ("message", parts[1], self.last_event_id or None, None)
+            return [event if self._tuples else _new_event(ServerSentEvent, event)]
         if any(parts[::2]) or (crlf and "\r" in "".join(parts)):
             return None
         event_id = self.last_event_id or None
-        return list(
-            map(
-                _new_event,
-                repeat(ServerSentEvent),
-                zip(repeat("message"), parts[1::2], repeat(event_id), repeat(None)),
-            )
-        )
+        rows = zip(repeat("message"), parts[1::2], repeat(event_id), repeat(None))
+        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
 
-    def _parse_lines(self, text: str) -> list[ServerSentEvent]:
+    def _parse_lines(self, text: str) -> list[EventTuple]:
         """The general parser, line by line, exactly as the spec reads."""
-        events: list[ServerSentEvent] = []
+        events: list[EventTuple] = []
         event_type = ""
         data: list[str] | None = None
         retry_ms: int | None = None

@@ -79,15 +79,33 @@ _NOTHING_MISSING: Final[set[str]] = set()
 
 
 @final
-@dataclass(frozen=True, slots=True)
 class CallResult:
-    """What :meth:`Actor.call` gives back: whether it took effect, its result, or the error."""
+    """What :meth:`Actor.call` gives back: whether it took effect, its result, or the error.
 
-    ok: bool
-    value: Any = None
-    error: BaseException | None = None
-    unsupported: bool = False
-    """Not sent: the server does not implement the operation (see the module docstring)."""
+    ``unsupported``: not sent, the server does not implement the operation (see the module
+    docstring). A plain class, not a frozen dataclass: one is made per call, and a frozen
+    dataclass's ``__init__`` sets each field through ``object.__setattr__``.
+    """
+
+    __slots__ = ("error", "ok", "unsupported", "value")
+
+    def __init__(
+        self,
+        ok: bool,
+        value: Any = None,
+        error: BaseException | None = None,
+        unsupported: bool = False,
+    ) -> None:
+        self.ok = ok
+        self.value = value
+        self.error = error
+        self.unsupported = unsupported
+
+    def __repr__(self) -> str:
+        return (
+            f"CallResult(ok={self.ok!r}, value={self.value!r}, error={self.error!r}, "
+            f"unsupported={self.unsupported!r})"
+        )
 
 
 @final
@@ -437,9 +455,10 @@ class Actor:
         user = self.user
         if as_other and user is not None and ctx.tenants is not None:
             user = ctx.tenants.other_than(user, self.rng)
+        streams = spec.streams
         try:
             args, kwargs = spec.arguments(values) if fixed is None else (fixed.args, fixed.kwargs)
-            options = spec.options(values) if spec.streams else _NO_OPTIONS
+            options = spec.options(values) if streams else _NO_OPTIONS
         except (KeyError, TemplateError) as exc:
             recorder.warn(
                 f"arguments:{ctx.name}:{spec.name}",
@@ -458,7 +477,12 @@ class Actor:
                 return CallResult(False, unsupported=True)
         method = ctx.method(spec, user)
         clock = recorder.clock
-        expected_us = self.expected_interval_us(think_time_s) if scope.model == "closed" else 0
+        expected_us = 0
+        if scope.model == "closed":  # expected_interval_us inline: once per call
+            count = self._iteration_count
+            expected_us = round(
+                self._iteration_total_s / count * _US if count else think_time_s * _US
+            )
         own_process = process is None
         start_s = clock()
         latency_start_s = start_s if intended_s is None else min(intended_s, start_s)
@@ -472,7 +496,7 @@ class Actor:
             at_s=start_s,
         )
         try:
-            if spec.streams:
+            if streams:
                 return await self._stream(
                     scope,
                     invocation,

@@ -125,15 +125,32 @@ def _value(value: Mapping[str, Any] | None) -> str:
     return _encode(value)
 
 
+#: ``_fields``' texts per (process, actor, scenario, f): an actor makes the same one for every
+#: call until its process changes. Bounded: emptied when full (a run with more actors than
+#: this pays a refill now and then, never the memory).
+_field_texts: dict[tuple[int, int, str, str], str] = {}
+_MAX_FIELD_TEXTS: Final = 4096
+
+
 def _fields(process: int, actor: int, scenario: str, f: str) -> str:
     """The part of an invoke line its completion repeats, as the encoder writes it."""
+    cacheable = type(process) is int and type(actor) is int  # True == 1, but not in JSON
+    if cacheable:
+        text = _field_texts.get((process, actor, scenario, f))
+        if text is not None:
+            return text
     key = (scenario, f)
     tail = _scenario_f.get(key)
     if tail is None:
         tail = _encode({"scenario": scenario, "f": f})[1:-1]
         if len(_scenario_f) < 4096:
             _scenario_f[key] = tail
-    return f'"process":{_int(process)},"actor":{_int(actor)},{tail}'
+    text = f'"process":{_int(process)},"actor":{_int(actor)},{tail}'
+    if cacheable:
+        if len(_field_texts) >= _MAX_FIELD_TEXTS:
+            _field_texts.clear()
+        _field_texts[process, actor, scenario, f] = text
+    return text
 
 
 @final
@@ -329,13 +346,14 @@ class HistoryWriter:
 
         ``at_s`` is when it was invoked on the clock (default: now).
         """
-        time_ns = self.now_ns() if at_s is None else self.to_ns(at_s)
+        # to_ns inline: round() gives an int, which an f-string writes as the encoder does.
+        time_ns = round(((self._clock() if at_s is None else at_s) - self.origin_s) * 1e9)
         index = self._index
         invocation = Invocation(index, time_ns, process, actor, scenario, f)
         # Built as the encoder would write the dict, in the same key order; anything that
         # cannot be encoded raises here, before the line is written.
         self._write_text(
-            f'{{"index":{index},"type":"invoke","time_ns":{_int(time_ns)},'
+            f'{{"index":{index},"type":"invoke","time_ns":{time_ns},'
             f'"wall":{_float(time.time())},{invocation.fields()},'
             f'"value":{_value(value)},"error":null}}\n'
         )
@@ -359,12 +377,14 @@ class HistoryWriter:
             raise ValueError(f"a completion is ok, fail or info, not {type_!r}")
         if invocation.completed:
             raise RuntimeError(f"{invocation!r} is already complete")
-        time_ns = self.now_ns() if at_s is None else self.to_ns(at_s)
+        time_ns = round(((self._clock() if at_s is None else at_s) - self.origin_s) * 1e9)
         index = self._index
+        # Every number here is an int (an index, a round()): the f-string writes it as the
+        # encoder would.
         self._write_text(
-            f'{{"index":{index},"type":"{type_}","time_ns":{_int(time_ns)},'
+            f'{{"index":{index},"type":"{type_}","time_ns":{time_ns},'
             f'"wall":{_float(time.time())},{invocation.fields()},'
-            f'"invoke_index":{_int(invocation.index)},'
+            f'"invoke_index":{invocation.index},'
             f'"value":{_value(value)},"error":{_value(error)}}}\n',
             flush=False,
         )
@@ -420,10 +440,22 @@ class HistoryWriter:
             if self._size > self._rotate_at:
                 self._rotate()
             return
-        self._pending.append(data)
+        pending = self._pending
+        pending.append(data)
         self._index += 1
-        if flush:
+        if not flush:
+            return
+        # _flush's common case inline (an invoke line per request): no rotation among them.
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        size = self._size + len(data)
+        if size > self._rotate_at:
             self._flush()
+            return
+        self._pending = []
+        written = os.write(fd, data)
+        if written < len(data):  # a regular file takes it all; a pipe may not
+            self._write_all(data[written:])
+        self._size = size
 
     def _flush(self) -> None:
         """Write the lines kept in memory: one ``write(2)``, unless the file rotates among them."""

@@ -274,7 +274,13 @@ class LatencyRecorder:
             return False
         if type(value_us) is int and type(expected_interval_us) is int:
             if expected_interval_us <= 0 or value_us <= expected_interval_us:
-                return self.record_us(value_us)  # nothing to back-fill
+                # Nothing to back-fill: record_us's in-range int case, inline.
+                pending = self._pending
+                pending.append(value_us)
+                self._sum_us += value_us
+                if len(pending) >= _FOLD_AT:
+                    self._fold()
+                return True
             # hdrh records value, value - I, ... down to the first value <= I: the positive
             # terms of this range. A few are kept for the next fold; a long stall's
             # thousands go to hdrh at once.

@@ -134,11 +134,18 @@ class OperationMetrics:
         The raw latency goes to :attr:`latency`; the latency plus the back-filled values for
         ``expected_interval_us`` (the VU's usual iteration interval) go to :attr:`corrected`.
         """
-        self._outcome(error_status)
-        value_us = latency_us(start_s, end_s)
-        if self._corrected is None:
-            self._corrected = LatencyRecorder()
-        self._corrected.record_corrected_us(value_us, expected_interval_us)
+        # _outcome and latency_us inline: this runs once per closed-model request.
+        if error_status is None:
+            self.ok += 1
+        else:
+            self.http_errors[error_status] = self.http_errors.get(error_status, 0) + 1
+        if start_s != start_s or end_s != end_s:  # NaN
+            raise ValueError("latency from a NaN time")
+        value_us = round((end_s - start_s) * 1_000_000)
+        corrected = self._corrected
+        if corrected is None:
+            corrected = self._corrected = LatencyRecorder()
+        corrected.record_corrected_us(value_us, expected_interval_us)
         return self.latency.record_us(value_us)
 
     def record_transport_error(self) -> None:

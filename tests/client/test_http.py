@@ -615,3 +615,95 @@ def test_no_event_loop_is_imported() -> None:
             if isinstance(node, ast.ImportFrom)
         }
         assert not imported & {"asyncio", "trio", "uvloop", "sniffio"}, module.__name__
+
+
+# --- the per-call shortcuts and the Response built lazily ------------------------------------
+
+_SAME_CALLS: list[tuple[str, str, dict[str, Any]]] = [
+    ("get", "/ok", {}),
+    ("get", "/threads", {"params": {"limit": 10, "flag": True}}),
+    ("get", "/ok", {"headers": {"X-Request-Id": "r1"}}),
+    ("post", "/runs", {"json": {"input": {"n": 1}, "s": "é"}}),
+    ("post", "/runs", {"json": None, "params": {"x": 1}}),
+    ("put", "/store/items", {"json": {"value": [1, 2]}, "headers": {"Authorization": TOKEN}}),
+    ("patch", "/threads/t", {"json": {"metadata": {}}}),
+    ("delete", "/threads/t", {}),
+    ("delete", "/store/items", {"json": {"key": "k"}}),
+]
+
+
+@pytest.mark.parametrize("limits", [Timeout(), Timeout(total_s=30.0)], ids=["no-total", "total"])
+async def test_each_method_sends_the_bytes_request_json_sends(limits: Timeout) -> None:
+    """Every method goes to the exchange its own way (no total limit: without the cancel
+    scope); the requests, down to their bytes on the wire, are request_json's."""
+    from lgbench.client._http11 import encode_request
+
+    http, seen = client_for(
+        json_response({"ok": True}), headers={"X-Api-Key": API_KEY}, timeout=limits
+    )
+
+    def wire(request: Request) -> bytes:
+        return encode_request(
+            request.method,
+            request.target,
+            request.headers,
+            request.content,
+            host_line="host: example\r\n",
+            user_agent_line="user-agent: lgbench/test\r\n",
+        )
+
+    for method, path, kwargs in _SAME_CALLS:
+        answer = await getattr(http, method)(path, **kwargs)
+        direct = seen.last
+        on_wire = wire(direct)
+        shared = await http.request_json(method.upper(), path, **kwargs)
+        assert wire(seen.last) == on_wire, (method, path, kwargs)
+        assert direct.timeout is seen.last.timeout is limits
+        assert answer == (None if method == "delete" else {"ok": True})
+        assert shared == {"ok": True}
+    # The shortcut's header list is a copy: a transport may add to it.
+    await http.get("/ok")
+    seen.last.headers.append(("x-added", "1"))
+    await http.get("/ok")
+    assert ("x-added", "1") not in seen.last.headers
+
+
+async def test_a_body_that_came_with_the_head_is_not_read_again() -> None:
+    body = Body([b'{"n": 2}'])
+    http, _ = client_for(lambda _: Response(200, JSON_HEADERS, content=b'{"n": 1}'))
+    assert await http.get("/x") == {"n": 1}
+    http, _ = client_for(lambda _: Response(200, JSON_HEADERS, stream=body))
+    assert await http.get("/x") == {"n": 2}
+    assert body.closed
+
+
+def test_response_headers_are_merged_on_first_use_as_before() -> None:
+    raw = [("Content-Type", "a/b"), ("Set-Cookie", "x=1"), ("set-cookie", "y=2"), ("X-N", "1")]
+    response = Response(200, raw)
+    raw.append(("X-Later", "no"))  # the caller's list is copied
+    assert response.headers == {"content-type": "a/b", "set-cookie": "x=1, y=2", "x-n": "1"}
+    assert response.headers is response.headers  # built once
+    response.headers = {"x": "y"}
+    assert response.headers == {"x": "y"}
+    assert Response(200, (pair for pair in raw[:1])).headers == {"content-type": "a/b"}
+    assert Response(200, {"A": "1"}).headers == {"a": "1"}
+    assert Response(204).headers == {}
+
+
+async def test_a_response_with_content_reads_streams_and_closes_as_before() -> None:
+    response = Response(200, content=b"abc")
+    assert await response.aread() == b"abc"
+    assert not response.closed  # nothing to release: the body is in memory
+    chunks = [chunk async for chunk in Response(200, content=b"abc").aiter_bytes()]
+    assert chunks == [b"abc"]
+    stream = Response(200, content=b"xyz").body_stream()
+    assert await stream.receive_some() == b"xyz"
+    assert await stream.receive_some() == b""
+    closed = Response(200, content=b"abc")
+    await closed.aclose()
+    assert closed.closed
+    assert await closed.receive_some() == b""
+    assert await closed.aread() == b"abc"
+    empty = Response(200)
+    assert await empty.aread() == b""
+    assert empty.closed

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lgbench.client import Response, ServerSentEvent, SSEDecoder, iter_sse
+from lgbench.client import EventTuple, Response, ServerSentEvent, SSEDecoder, iter_sse
 
 Event = tuple[str, str, str | None, int | None]
 
@@ -343,6 +343,39 @@ def test_regular_streams_any_chunking_decode_as_the_spec(stream: bytes, cuts: li
     decoder = SSEDecoder()
     assert decode(split_at(stream, cuts), decoder) == expected
     assert decoder.last_event_id == last_id
+
+
+def decode_tuples(chunks: Iterable[bytes], decoder: SSEDecoder) -> list[tuple[object, ...]]:
+    events: list[EventTuple] = []
+    for chunk in chunks:
+        events.extend(decoder.feed_tuples(chunk))
+    events.extend(decoder.close_tuples())
+    return [tuple(event) for event in events]
+
+
+@settings(max_examples=200)
+@given(
+    stream=st.one_of(streams(), regular_streams()),
+    cuts=st.lists(st.integers(0, 3000), max_size=6),
+)
+@example(stream=b"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\n", cuts=[])
+@example(stream=b"event: a\ndata: 1\nid: 7\n\nevent: b\ndata: 2\nid: 8\n\n", cuts=[])
+@example(stream=b"data: 1\n\ndata: 2\n\n", cuts=[]).via("data-only blocks")
+def test_tuples_mode_gives_the_same_items_and_ids(stream: bytes, cuts: list[int]) -> None:
+    expected, last_id = reference_events(stream)
+    decoder = SSEDecoder(tuples=True)
+    got = decode_tuples(split_at(stream, cuts), decoder)
+    assert got == expected
+    assert decoder.last_event_id == last_id
+
+
+def test_tuples_mode_builds_plain_tuples_and_feed_still_builds_events() -> None:
+    stream = b"event: a\r\ndata: 1\r\n\r\nevent: b\r\ndata: 2\r\n\r\n"
+    for chunks in ([stream], [stream[:20], stream[20:]]):
+        plain = SSEDecoder(tuples=True)
+        assert {type(e) for c in chunks for e in plain.feed_tuples(c)} == {tuple}
+        named = SSEDecoder()
+        assert {type(e) for c in chunks for e in named.feed(c)} == {ServerSentEvent}
 
 
 @settings(max_examples=40)

@@ -254,3 +254,28 @@ def test_a_stream_summary_folds_a_chat_reply_into_a_digest() -> None:
     assert "reply" not in StreamSummary().to_value({})
     empty = StreamSummary().to_value({})
     assert empty["metadata"] is False and empty["events"] == 0
+
+
+class _ReadOnly(dict[str, Any]):
+    """A mapping that is not exactly a dict: values go the general way."""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {},
+        {"path": "/json"},
+        {"status": "ok", "value": 1234567},
+        {"thread_id": "t", "limit": 3},
+        {"run_id": 7, "cron_id": "c"},  # an id that is not a str is not kept
+        {"assistant_id": "a", "thread_id": "t", "run_id": "r", "cron_id": "c", "x": 1},
+    ],
+)
+def test_ids_are_the_same_for_a_dict_and_any_other_mapping(source: dict[str, Any]) -> None:
+    for operation in ("http.get", "threads.get", "runs.get"):
+        assert invoke_value(operation, source) == invoke_value(operation, _ReadOnly(source))
+        assert ok_value(operation, source, source) == ok_value(
+            operation, _ReadOnly(source), _ReadOnly(source)
+        )
+    kept = {k: v for k, v in source.items() if k.endswith("_id") and isinstance(v, str)}
+    assert ok_value("http.get", {}, source) == kept

@@ -250,3 +250,19 @@ def test_floats_and_odd_values_are_written_as_the_encoder_writes_them() -> None:
         assert _writer._value(item) == expected
     for number in floats:
         assert _writer._float(number) == json.dumps(number)
+
+
+def test_the_repeated_fields_are_the_encoders_whatever_was_written_before() -> None:
+    from lgbench.history import _writer
+
+    for process, actor in [(1, 2), (True, 2), (1, 2), (2**70, 3), (1, False)]:
+        expected = json.dumps(
+            {"process": process, "actor": actor, "scenario": "s é", "f": "http.get"},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )[1:-1]
+        assert _writer._fields(process, actor, "s é", "http.get") == expected
+    # Bounded: a run with more actors than the cache holds refills it.
+    for actor in range(_writer._MAX_FIELD_TEXTS + 10):
+        _writer._fields(0, actor, "s", "f")
+    assert len(_writer._field_texts) <= _writer._MAX_FIELD_TEXTS

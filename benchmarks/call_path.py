@@ -1,0 +1,161 @@
+"""The per-call path in pieces: the bare transport, the client on it, the engine alone.
+
+    python benchmarks/call_path.py [--what bare client engine] [--rounds 10]
+                                   [--requests 20000] [--backend asyncio|trio]
+
+CPU µs per request (``time.process_time``), the minimum and the median over ``--rounds``
+rounds in one process (the minimum is the figure to compare on a shared machine):
+
+- ``bare``: ``FastTransport.handle`` + ``aread`` of ``GET /json`` from nginx, 32 tasks;
+- ``client``: ``HttpClient.get("/json")``, the same loop (request building, the Response,
+  the JSON decoding of the answer);
+- ``engine``: a closed-model ``http.get`` step through the real ``Actor``, ``Recorder`` and
+  ``HistoryWriter`` (into a temporary file), 32 VUs taking turns, with a client whose
+  ``http.get`` answers at once: the engine's own cost per call, no transport at all.
+
+``bare`` and ``client`` start nginx as ``peers.py`` does (one worker, CPU 0, a free loopback
+port); run them pinned (``taskset -c 1``). asyncio runs on uvloop. To compare two trees, run
+each with ``PYTHONPATH=<tree>``, alternating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from peers import BODY, CLOSED_WORKLOAD, running_nginx
+
+import lgbench
+from lgbench.client import FastTransport, HttpClient, Request
+from lgbench.engine._actor import Actor
+from lgbench.engine._recorder import Recorder
+from lgbench.engine._runner import register_scenario
+from lgbench.history import HistoryWriter
+from lgbench.workload import parse_workload
+
+TASKS = 32
+
+
+async def _transport_rounds(url: str, what: str, rounds: int, requests: int) -> list[float]:
+    figures = []
+    async with FastTransport(url, max_connections=TASKS) as transport:
+        http = HttpClient(transport)
+        request = Request("GET", "/json")
+        left = 0
+
+        async def bare() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                response = await transport.handle(request)
+                await response.aread()
+
+        async def client() -> None:
+            nonlocal left
+            get = http.get
+            while left > 0:
+                left -= 1
+                await get("/json")
+
+        loop = bare if what == "bare" else client
+        assert len(await (await transport.handle(request)).aread()) == len(BODY)
+        for _ in range(rounds):
+            left = requests
+            gc.collect()
+            start = time.process_time()
+            async with anyio.create_task_group() as tasks:
+                for _ in range(TASKS):
+                    tasks.start_soon(loop)
+            figures.append((time.process_time() - start) / requests * 1e6)
+    return figures
+
+
+class _InstantHttp:
+    async def get(self, path: str, **_: Any) -> dict[str, Any]:
+        return {"status": "ok", "service": "lgbench-bench", "value": 1234567}
+
+
+class _InstantClient:
+    http = _InstantHttp()
+
+
+async def _engine_rounds(rounds: int, requests: int) -> list[float]:
+    workload = parse_workload(CLOSED_WORKLOAD.format(vus=TASKS, seconds=10))
+    (scenario,) = workload.scenarios
+    clock = time.monotonic
+    figures = []
+    with tempfile.TemporaryDirectory() as folder:
+        origin_s = clock()
+        history = HistoryWriter.open(
+            Path(folder) / "history.jsonl", clock=clock, origin_s=origin_s, header={}
+        )
+        recorder = Recorder(clock=clock, origin_s=origin_s, history=history)
+        ctx = register_scenario(recorder, scenario, _InstantClient(), 1, False)  # type: ignore[arg-type]
+        actors = [Actor(ctx, vu) for vu in range(1, TASKS + 1)]
+        turns = max(1, requests // TASKS)
+        for actor in actors:
+            await actor.run_iteration()
+        for _ in range(rounds):
+            gc.collect()
+            start = time.process_time()
+            for _ in range(turns):
+                for actor in actors:
+                    await actor.run_iteration()
+            figures.append((time.process_time() - start) / (turns * TASKS) * 1e6)
+        history.close()
+    return figures
+
+
+def _show(what: str, figures: list[float]) -> None:
+    print(
+        f"{what:<8} CPU µs/request: min {min(figures):.2f}  "
+        f"median {statistics.median(figures):.2f}  ({len(figures)} rounds)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--what", nargs="+", default=["bare", "client", "engine"])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    args = parser.parse_args()
+    options = {"use_uvloop": True} if args.backend == "asyncio" else {}
+    print(f"lgbench from {Path(lgbench.__file__).parent}, {args.backend}")
+    if "engine" in args.what:
+        figures = anyio.run(
+            _engine_rounds,
+            args.rounds,
+            args.requests,
+            backend=args.backend,
+            backend_options=options,
+        )
+        _show("engine", figures)
+    wanted = [what for what in ("bare", "client") if what in args.what]
+    if wanted:
+        with tempfile.TemporaryDirectory() as prefix, running_nginx(Path(prefix)) as (_, port):
+            for what in wanted:
+                figures = anyio.run(
+                    _transport_rounds,
+                    f"http://127.0.0.1:{port}",
+                    what,
+                    args.rounds,
+                    args.requests,
+                    backend=args.backend,
+                    backend_options=options,
+                )
+                _show(what, figures)
+
+
+if __name__ == "__main__":
+    main()
