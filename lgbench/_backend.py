@@ -49,7 +49,6 @@ from typing import TYPE_CHECKING, Final, Protocol, cast, final
 
 import anyio
 import anyio.abc
-import anyio.lowlevel
 
 if TYPE_CHECKING:
     import trio
@@ -172,18 +171,23 @@ def _perf_counter_clock_class() -> type[trio.abc.Clock]:
     return PerfCounterClock
 
 
+async def _asyncio_checkpoint() -> None:
+    await asyncio.sleep(0)
+
+
 def iteration_checkpoint() -> Callable[[], Awaitable[None]]:
     """What a VU's loop awaits after each iteration: a schedule point and a cancel point.
 
     The loop needs one so that an iteration that never waits (every step skipped, or
     failing before anything was sent) still lets the other tasks run and sees a
-    cancellation. On asyncio that is anyio's checkpoint; on trio, trio's own, without
-    anyio's lookup of the backend per call. Skipping it after an iteration that had
-    waited in a :class:`TrioWire` anyway was measured too, and cost more CPU per
-    request in a whole run, not less (benchmarks/README.md).
+    cancellation. Each loop's own (asyncio's ``sleep(0)``, which is what anyio's checkpoint
+    awaits there; trio's checkpoint), without anyio's lookup of the backend per call.
+    Skipping it after an iteration that had waited in a :class:`TrioWire` anyway was
+    measured too, and cost more CPU per request in a whole run, not less
+    (benchmarks/README.md).
     """
     if running_on_asyncio():
-        return anyio.lowlevel.checkpoint
+        return _asyncio_checkpoint
     import trio  # only on trio: importing it costs time
 
     checkpoint: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint
