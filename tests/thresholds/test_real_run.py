@@ -52,8 +52,10 @@ def test_quickstart_thresholds_on_its_own_summary(langgraph_url: str, tmp_path: 
     wait_p99 = summary["operations"]["runs.wait"]["latency_ms"]["p99"]
     wait = results["runs.wait.latency.p99"]
     assert wait.value == wait_p99
-    assert wait.status == ("passed" if wait_p99 < 2000 else "failed")
-    assert wait.threshold.source.endswith("quickstart.toml:70:27")
+    assert wait.status == ("passed" if wait_p99 < 3000 else "failed")
+    lines = (ROOT / "workloads" / "quickstart.toml").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith('"runs.wait.latency.p99"'))
+    assert wait.threshold.source.endswith(f"quickstart.toml:{line}:27")
 
     operations = summary["operations"].values()
     error_rate = 100 * sum(o["errors"] for o in operations) / sum(o["count"] for o in operations)
