@@ -17,8 +17,9 @@ Every name here is one of a public package's (``lgbench.workload``, ``lgbench.ru
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
+
+from lgbench._lazy import lazy_module_functions as _lazy_module_functions
 
 __version__ = "0.1.0"
 
@@ -124,13 +125,4 @@ if _typing.TYPE_CHECKING:
 else:
     # Loaded on first use (PEP 562): the packages below take about a second to import,
     # which every ``import lgbench.x`` would pay if this module imported them itself.
-    def __getattr__(name: str) -> object:
-        home = _HOMES.get(name)
-        if home is None:
-            raise AttributeError(f"module 'lgbench' has no attribute {name!r}")
-        value = getattr(_importlib.import_module(home), name)
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = _lazy_module_functions(__name__, globals(), _HOMES, __all__)

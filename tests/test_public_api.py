@@ -193,4 +193,4 @@ def test_importing_lgbench_loads_no_package() -> None:
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert loaded.strip() == "['lgbench.errors', 'lgbench.exitcodes']"
+    assert loaded.strip() == "['lgbench._lazy', 'lgbench.errors', 'lgbench.exitcodes']"

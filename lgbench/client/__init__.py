@@ -7,9 +7,10 @@ transport on asyncio or trio never needs.
 
 from __future__ import annotations
 
-import importlib as _importlib
 import typing as _typing
 
+from lgbench._lazy import claim as _claim
+from lgbench._lazy import lazy_module_functions as _lazy_module_functions
 from lgbench.client._assistants import AssistantsClient
 from lgbench.client._client import LangGraphClient, get_client
 from lgbench.client._crons import CronClient
@@ -142,16 +143,9 @@ _LAZY: dict[str, str] = {
 }
 
 
-def _claim(obj: object) -> None:
-    """Public objects say they come from the package, not from its private modules (httpx
-    does the same)."""
-    if getattr(obj, "__module__", "").startswith("lgbench.client."):
-        obj.__module__ = "lgbench.client"
-
-
 for _name in __all__:
     if _name not in _LAZY:
-        _claim(globals()[_name])
+        _claim(globals()[_name], __name__)
 del _name
 
 if _typing.TYPE_CHECKING:
@@ -166,18 +160,4 @@ if _typing.TYPE_CHECKING:
     from lgbench.client._sync import SyncThreadsClient as SyncThreadsClient
     from lgbench.client._sync import get_sync_client as get_sync_client
 else:
-
-    def __getattr__(name: str) -> object:
-        home = _LAZY.get(name)
-        if home is None:
-            raise AttributeError(f"module 'lgbench.client' has no attribute {name!r}")
-        module = _importlib.import_module(home)
-        for lazy, lazy_home in _LAZY.items():
-            if lazy_home == home:
-                value = getattr(module, lazy)
-                _claim(value)
-                globals()[lazy] = value
-        return globals()[name]
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = _lazy_module_functions(__name__, globals(), _LAZY, __all__)

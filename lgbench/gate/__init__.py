@@ -23,9 +23,9 @@ does not pay for the comparison, the trends and their tables at start-up.
 
 from __future__ import annotations
 
-import contextlib as _contextlib
-import importlib as _importlib
 import typing as _typing
+
+from lgbench._lazy import lazy_module_functions as _lazy_module_functions
 
 __all__ = [
     "COMPARISON_SCHEMA_VERSION",
@@ -128,18 +128,4 @@ if _typing.TYPE_CHECKING:
     from lgbench.gate._trend import render_trend as render_trend
     from lgbench.gate._trend import trend_of_runs as trend_of_runs
 else:
-
-    def __getattr__(name: str) -> object:
-        home = _HOMES.get(name)
-        if home is None:
-            raise AttributeError(f"module 'lgbench.gate' has no attribute {name!r}")
-        value = getattr(_importlib.import_module(home), name)
-        if getattr(value, "__module__", "").startswith("lgbench.gate._"):
-            # Public objects say they come from the package, not from its private modules.
-            with _contextlib.suppress(AttributeError, TypeError):
-                value.__module__ = __name__
-        globals()[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = _lazy_module_functions(__name__, globals(), _HOMES, __all__)
