@@ -115,6 +115,23 @@ from peers import (
 LGBENCH = [sys.executable, "-m", "lgbench.cli"]
 
 
+def lgbench_run_argv(program: list[str], workload: Path, port: int, out: Path) -> list[str]:
+    """``lgbench run`` of ``workload`` against the local nginx, quiet, without the report or
+    the audit (what every measured run here is)."""
+    return [
+        *program,
+        "run",
+        str(workload),
+        "--target",
+        f"http://127.0.0.1:{port}",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-report",
+        "--no-audit",
+    ]
+
+
 def run_once(
     workload: Path, port: int, folder: Path, workers: int, bench: Any, mode: str, attempts: int
 ) -> dict[str, Any] | None:
@@ -124,18 +141,7 @@ def run_once(
     out = folder / "run"
 
     def lgbench_run(out: Path) -> list[str]:
-        return [
-            *LGBENCH,
-            "run",
-            str(workload),
-            "--target",
-            f"http://127.0.0.1:{port}",
-            "--out",
-            str(out),
-            "--quiet",
-            "--no-report",
-            "--no-audit",
-        ]
+        return lgbench_run_argv(LGBENCH, workload, port, out)
 
     argv = lgbench_run(out)
     outs = [out]
@@ -527,19 +533,8 @@ def _argv(mode: str, args: argparse.Namespace, folder: Path, port: int, out: Pat
         if mode == "worker-1"
         else LGBENCH
     )
-    return [
-        *program,
-        "run",
-        str(workload),
-        "--target",
-        f"http://127.0.0.1:{port}",
-        "--out",
-        str(out),
-        "--quiet",
-        "--no-report",
-        "--no-audit",
-        *(["--workers", str(count)] if mode.startswith("workers-") else []),
-    ]
+    workers = ["--workers", str(count)] if mode.startswith("workers-") else []
+    return [*lgbench_run_argv(program, workload, port, out), *workers]
 
 
 def _count(mode: str) -> int:
