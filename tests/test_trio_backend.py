@@ -145,3 +145,78 @@ def test_a_trio_run_started_elsewhere_keeps_its_clock() -> None:
 
     assert trio.run(inside, clock=mock) == mock.current_time
     assert trio.run(inside) != time.perf_counter  # trio's own clock, with its offset
+
+
+def _listener(family: socket.AddressFamily, host: str) -> socket.socket:
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.bind((host, 0))
+    listener.listen(8)
+    return listener
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        _listener(socket.AF_INET6, "::1").close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("family", "listen_on", "host"),
+    [
+        (socket.AF_INET, "127.0.0.1", "127.0.0.1"),  # an address: connected to directly
+        (socket.AF_INET, "127.0.0.1", "localhost"),  # a name: through anyio's connect
+        pytest.param(
+            socket.AF_INET6,
+            "::1",
+            "::1",
+            marks=pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here"),
+        ),
+    ],
+)
+def test_a_trio_wire_connects_by_address_or_name_and_exchanges(
+    family: socket.AddressFamily, listen_on: str, host: str
+) -> None:
+    listener = _listener(family, listen_on)
+    port = listener.getsockname()[1]
+
+    async def main() -> bytes:
+        watchdog = _backend.TrioWatchdog()
+        wire = await _backend.open_trio_wire(host, port, watchdog)
+        try:
+            peer, _ = listener.accept()
+            with peer:
+                assert wire._sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                peer.sendall(b"hello")
+                received = bytearray()
+                await wire.receive_into(received.extend, trio.current_time() + 10)
+                return bytes(received)
+        finally:
+            await wire.aclose()
+            watchdog.close()
+
+    try:
+        assert trio.run(main) == b"hello"
+    finally:
+        listener.close()
+
+
+def test_a_refused_connect_by_address_is_an_os_error_and_leaves_no_socket() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+
+    async def main() -> None:
+        with pytest.raises(ConnectionRefusedError):
+            await _backend.open_trio_wire("127.0.0.1", port, _backend.TrioWatchdog())
+
+    before = _open_fds()
+    trio.run(main)
+    assert _open_fds() == before
+
+
+def _open_fds() -> int:
+    import os
+
+    return len(os.listdir("/proc/self/fd"))
