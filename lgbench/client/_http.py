@@ -27,7 +27,7 @@ API key never reaches an exception message or a repr through this layer.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, TypeAlias, final
 from urllib.parse import quote, urlencode
@@ -237,8 +237,6 @@ class HttpClient:
             )
         else:
             request = self._request("GET", path, None, params, headers, stream=False)
-        if request.timeout.total_s is None:
-            return await self._exchange(request, path, True, None)
         return await self._send(request, path, decode=True)
 
     async def post(
@@ -252,8 +250,6 @@ class HttpClient:
     ) -> Any:
         """``POST path`` with ``json`` as the body (no body when ``None``)."""
         request = self._request("POST", path, json, params, headers, stream=False)
-        if request.timeout.total_s is None:
-            return await self._exchange(request, path, True, on_response)
         return await self._send(request, path, decode=True, on_response=on_response)
 
     async def put(
@@ -266,8 +262,6 @@ class HttpClient:
     ) -> Any:
         """``PUT path`` with ``json`` as the body."""
         request = self._request("PUT", path, json, params, headers, stream=False)
-        if request.timeout.total_s is None:
-            return await self._exchange(request, path, True, None)
         return await self._send(request, path, decode=True)
 
     async def patch(
@@ -280,8 +274,6 @@ class HttpClient:
     ) -> Any:
         """``PATCH path`` with ``json`` as the body."""
         request = self._request("PATCH", path, json, params, headers, stream=False)
-        if request.timeout.total_s is None:
-            return await self._exchange(request, path, True, None)
         return await self._send(request, path, decode=True)
 
     async def delete(
@@ -294,10 +286,7 @@ class HttpClient:
     ) -> None:
         """``DELETE path``; the answer's body, if any, is read and ignored."""
         request = self._request("DELETE", path, json, params, headers, stream=False)
-        if request.timeout.total_s is None:
-            await self._exchange(request, path, False, None)
-        else:
-            await self._send(request, path, decode=False)
+        await self._send(request, path, decode=False)
 
     async def request_json(
         self,
@@ -318,8 +307,6 @@ class HttpClient:
         response is discarded and the exception propagates.
         """
         request = self._request(method, path, json, params, headers, stream=False)
-        if request.timeout.total_s is None:
-            return await self._exchange(request, path, True, on_response)
         return await self._send(request, path, decode=True, on_response=on_response)
 
     def stream(
@@ -375,19 +362,29 @@ class HttpClient:
             self.timeout,
         )
 
-    async def _send(
+    def _send(
         self,
         request: Request,
         path: str,
         *,
         decode: bool,
         on_response: ResponseHook | None = None,
-    ) -> Any:
-        """:meth:`_exchange` within the request's total time limit. (The methods call
-        ``_exchange`` directly when there is none: one coroutine less per request.)"""
+    ) -> Awaitable[Any]:
+        """:meth:`_exchange` within the request's total time limit. Without one, the
+        exchange itself is returned to be awaited: no coroutine of its own per request."""
         total_s = request.timeout.total_s
         if total_s is None:
-            return await self._exchange(request, path, decode, on_response)
+            return self._exchange(request, path, decode, on_response)
+        return self._exchange_within(request, path, decode, on_response, total_s)
+
+    async def _exchange_within(
+        self,
+        request: Request,
+        path: str,
+        decode: bool,
+        on_response: ResponseHook | None,
+        total_s: float,
+    ) -> Any:
         with anyio.move_on_after(total_s):
             return await self._exchange(request, path, decode, on_response)
         raise RequestTimeout(f"{request.method} {path} took longer than {total_s} s in total")
