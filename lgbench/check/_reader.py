@@ -452,21 +452,8 @@ def _read_set(
             event = _typed_event(raw, stream.file, stream.lines + 1, ids, names)
             if event is not None:  # the usual line, checked while msgspec decoded it
                 stream.lines += 1
-                if not stream.accept(event):
-                    stream.note(
-                        stream.read_issues,
-                        f"{path}:{line_no}: duplicate index {event.index}, ignored",
-                    )
+                if not _take(stream, event, path, line_no, sink, scan):
                     stream.broken.append(_Broken(stream.lines, _snippet(raw), stream.max_index))
-                    continue
-                if event.index < stream.max_index:
-                    stream.note(
-                        stream.read_issues, f"{path}:{line_no}: index {event.index} out of order"
-                    )
-                stream.events += 1
-                if stream.diffs is not None and event.wall is not None:
-                    stream.diffs.append(event.wall - event.time_s)
-                _pair(stream, event, sink, scan)
                 continue
             terminated = raw.endswith(b"\n")
             obj = _parse(raw)
@@ -487,24 +474,10 @@ def _read_set(
             event = (
                 _to_event(obj, stream.file, stream.lines, ids, names) if obj is not None else None
             )
-            if event is None or not stream.accept(event):
-                if event is not None:
-                    stream.note(
-                        stream.read_issues,
-                        f"{path}:{line_no}: duplicate index {event.index}, ignored",
-                    )
+            if event is None or not _take(stream, event, path, line_no, sink, scan):
                 if not terminated and obj is None and entry is last_file:
                     stream.truncated = True  # only the last line can lack its newline
                 stream.broken.append(_Broken(stream.lines, _snippet(raw), stream.max_index))
-                continue
-            if event.index < stream.max_index:
-                stream.note(
-                    stream.read_issues, f"{path}:{line_no}: index {event.index} out of order"
-                )
-            stream.events += 1
-            if stream.diffs is not None and event.wall is not None:
-                stream.diffs.append(event.wall - event.time_s)
-            _pair(stream, event, sink, scan)
         if reader.damage is not None:
             stream.read_issues.append(reader.damage)
             # What followed the damage is gone, with no index gap to tell which threads it
@@ -529,6 +502,21 @@ def _read_set(
             stream.read_issues.append(
                 f"{last_file.path}: the last line is cut short (line {stream.lines})"
             )
+
+
+def _take(stream: _Stream, event: Event, path: Path, line_no: int, sink: Sink, scan: Scan) -> bool:
+    """Take a line's event into the history; False when its index was taken already (a
+    duplicate, noted and ignored: the caller keeps the line as a broken one)."""
+    if not stream.accept(event):
+        stream.note(stream.read_issues, f"{path}:{line_no}: duplicate index {event.index}, ignored")
+        return False
+    if event.index < stream.max_index:
+        stream.note(stream.read_issues, f"{path}:{line_no}: index {event.index} out of order")
+    stream.events += 1
+    if stream.diffs is not None and event.wall is not None:
+        stream.diffs.append(event.wall - event.time_s)
+    _pair(stream, event, sink, scan)
+    return True
 
 
 def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
