@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, final
@@ -203,13 +203,7 @@ def _latency_row(
     head = f"change {_percent(change)} ({_ms(estimate.base)} → {_ms(estimate.new)} ms)"
     if estimate.low is None or estimate.high is None:
         why = estimate.why or NO_INTERVALS
-        return row(
-            gated=True,
-            note=NO_INTERVALS,
-            verdict=NO_INTERVALS,
-            explanation=f"{head}; {why}; {floor_text}: not called a regression",
-            **common,
-        )
+        return _without_interval(row, f"{head}; {why}; {floor_text}", **common)
     interval = _interval_text(estimate.low, estimate.high, limits)
     head = f"{head}, {interval}; {floor_text}; limit +{limit * 100:g}%"
     difference_low = estimate.difference_low or 0.0
@@ -255,6 +249,20 @@ def _latency_row(
 def _interval_fields(estimate: Estimate) -> dict[str, Any]:
     """What every gated row carries of its estimate: the interval and the noise floor."""
     return {"low": estimate.low, "high": estimate.high, "noise_floor": estimate.noise_floor}
+
+
+def _without_interval(
+    row: Callable[..., MetricComparison], explanation: str, **fields: Any
+) -> MetricComparison:
+    """A figure with no confidence interval to judge it by: shown and gated, but never
+    called a regression."""
+    return row(
+        gated=True,
+        note=NO_INTERVALS,
+        verdict=NO_INTERVALS,
+        explanation=f"{explanation}: not called a regression",
+        **fields,
+    )
 
 
 def _interval_text(low: float, high: float, limits: _Limits) -> str:
@@ -305,13 +313,7 @@ def _rate_row(name: str, stat: str, base: Side, new: Side, limits: _Limits) -> M
     )
     if estimate.low is None or estimate.high is None:
         why = estimate.why or NO_INTERVALS
-        return row(
-            gated=True,
-            note=NO_INTERVALS,
-            verdict=NO_INTERVALS,
-            explanation=f"{head}; {why}; {floor_text}: not called a regression",
-            **common,
-        )
+        return _without_interval(row, f"{head}; {why}; {floor_text}", **common)
     interval = _interval_text(estimate.low, estimate.high, limits)
     head = f"{head}, {interval}; {floor_text}; limit -{limit * 100:g}%"
     # The noise floor is measured on the log scale, the same either way.
@@ -403,12 +405,8 @@ def _error_row(
     head = f"change {(new_rate - base_rate) * 100:+.2f} points ({counts})"
     if estimate is None or estimate.low is None or estimate.high is None:
         why = estimate.why if estimate is not None and estimate.why else "no timeseries.jsonl"
-        return row(
-            gated=True,
-            note=NO_INTERVALS,
-            verdict=NO_INTERVALS,
-            explanation=f"{head}; {why}: not called a regression",
-            noise_floor=None if estimate is None else estimate.noise_floor,
+        return _without_interval(
+            row, f"{head}; {why}", noise_floor=None if estimate is None else estimate.noise_floor
         )
     threshold = max(limits.min_error_rate_increase, base_rate * limits.max_regression)
     floor = estimate.noise_floor or 0.0
