@@ -291,6 +291,7 @@ class AsyncioWire(asyncio.BufferedProtocol):
         "_fd",
         "_loop",
         "_pending",
+        "_poller",
         "_read_paused",
         "_read_waiter",
         "_scratch",
@@ -308,6 +309,7 @@ class AsyncioWire(asyncio.BufferedProtocol):
         self._far = _far_deadlines_of(loop)
         self._transport: asyncio.Transport | None = None
         self._fd = -1
+        self._poller: select.poll | None = None  # made when first idle in a pool
         self._scratch, self._scratch_view = _scratch_buffer()
         self._pending: bytearray | None = None
         self._read_paused = False
@@ -465,9 +467,12 @@ class AsyncioWire(asyncio.BufferedProtocol):
             return True
         # What the loop has not processed yet may already be in the kernel (a
         # FIN that arrived during this loop iteration): one poll() tells. The
-        # fd is still ours: the transport is not closing.
-        poller = select.poll()
-        poller.register(self._fd, select.POLLIN)
+        # fd is still ours: the transport is not closing. One poll object per wire,
+        # registered once (a stream's wire, never idle, never makes one).
+        poller = self._poller
+        if poller is None:
+            poller = self._poller = select.poll()
+            poller.register(self._fd, select.POLLIN)
         return bool(poller.poll(0))
 
     async def aclose(self) -> None:

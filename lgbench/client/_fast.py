@@ -80,7 +80,7 @@ from lgbench.client._errors import (
     TimeoutError,
     TransportError,
 )
-from lgbench.client._http11 import MAX_HEAD_BYTES, SAFE_METHODS, ResponseReader, encode_request
+from lgbench.client._http11 import MAX_HEAD_BYTES, SAFE_METHODS, RequestEncoder, ResponseReader
 from lgbench.client._models import Request, Response, Timeout
 from lgbench.client._transport import AsyncTransport
 
@@ -317,8 +317,8 @@ class FastTransport(AsyncTransport):
         "_bound",
         "_clock",
         "_closed",
+        "_encoder",
         "_host",
-        "_host_line",
         "_idle",
         "_keepalive_expiry_s",
         "_max_connections",
@@ -356,9 +356,8 @@ class FastTransport(AsyncTransport):
         self._host = split.hostname
         self._port = split.port or 80
         host = f"[{self._host}]" if ":" in self._host else self._host
-        self._host_line = (
-            f"host: {host}\r\n" if self._port == 80 else f"host: {host}:{self._port}\r\n"
-        )
+        host_line = f"host: {host}\r\n" if self._port == 80 else f"host: {host}:{self._port}\r\n"
+        self._encoder = RequestEncoder(host_line=host_line, user_agent_line=_USER_AGENT_LINE)
         self._prefix = split.path.rstrip("/")
         self._max_connections = max_connections
         self._keepalive_expiry_s = keepalive_expiry_s
@@ -393,13 +392,11 @@ class FastTransport(AsyncTransport):
             self._bound = True
         method = request.method
         timeout = request.timeout
-        data = encode_request(
+        data = self._encoder.encode(
             method,
             self._prefix + request.target if self._prefix else request.target,
             request.headers,
             request.content,
-            host_line=self._host_line,
-            user_agent_line=_USER_AGENT_LINE,
         )
         total_s = timeout.total_s
         deadline = math.inf if total_s is None else self._clock() + total_s
@@ -426,7 +423,7 @@ class FastTransport(AsyncTransport):
                 raise
             break
         reader = conn.reader
-        status_code, headers = reader.status_code, reader.headers
+        status_code, headers = reader.status_code, reader.raw_headers
         if reader.complete:
             # The whole message is here: the connection is free before the
             # caller even looks at the body.
@@ -435,9 +432,9 @@ class FastTransport(AsyncTransport):
                 self._checkin(conn)
             else:
                 await self._finish(conn)
-            return Response(status_code, headers, content=content)
+            return Response(status_code, content=content, wire_headers=headers)
         body = _Body(self, conn, timeout.read_s, deadline, total_s, reader.take_chunks())
-        response = Response(status_code, headers, stream=body)
+        response = Response(status_code, stream=body, wire_headers=headers)
         # The body may take long (an SSE stream: its whole life); the Response has the headers.
         reader.release_headers()
         return response

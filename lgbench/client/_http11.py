@@ -14,13 +14,19 @@ the message); :meth:`ResponseReader.feed` lets httptools' exceptions through
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, final
 
 import httptools
 
 from lgbench.client._errors import ProtocolError
 
-__all__ = ["MAX_HEAD_BYTES", "SAFE_METHODS", "ResponseReader", "encode_request"]
+__all__ = [
+    "MAX_HEAD_BYTES",
+    "SAFE_METHODS",
+    "RequestEncoder",
+    "ResponseReader",
+    "encode_request",
+]
 
 #: A response head larger than this is refused: llhttp itself sets no limit, and
 #: a broken server must not make the client buffer headers without bound.
@@ -54,12 +60,62 @@ def encode_request(
     CRLF) sent unless ``headers`` has its own ``host`` / ``user-agent``.
     One write keeps a small request in one TCP segment.
     """
+    _check_target(target)
+    block = _header_block(headers, host_line=host_line, user_agent_line=user_agent_line)
+    return _assemble(method, target, block, content)
+
+
+@final
+class RequestEncoder:
+    """:func:`encode_request` for one origin, keeping the header lines of each header list.
+
+    A client sends the same few header lists (its own, per user, per kind of call) with
+    every request: their lines are checked and joined once per distinct list, and a
+    request costs its request line and framing. Bounded: emptied when full, so lists that
+    change with every request (a request id) cost a refill now and then, never memory.
+    """
+
+    __slots__ = ("_blocks", "_host_line", "_user_agent_line")
+
+    def __init__(self, *, host_line: str, user_agent_line: str) -> None:
+        self._host_line = host_line
+        self._user_agent_line = user_agent_line
+        self._blocks: dict[tuple[tuple[str, str], ...], str] = {}
+
+    def encode(
+        self, method: str, target: str, headers: list[tuple[str, str]], content: bytes | None
+    ) -> bytes:
+        """The bytes :func:`encode_request` makes of the same request."""
+        _check_target(target)
+        try:
+            key = tuple(headers)
+            block = self._blocks.get(key)
+        except TypeError:  # pairs that are not tuples: not kept
+            key, block = None, None
+        if block is None:
+            block = _header_block(
+                headers, host_line=self._host_line, user_agent_line=self._user_agent_line
+            )  # raises before anything is kept
+            if key is not None:
+                if len(self._blocks) >= _MAX_HEADER_BLOCKS:
+                    self._blocks.clear()
+                self._blocks[key] = block
+        return _assemble(method, target, block, content)
+
+
+_MAX_HEADER_BLOCKS: Final = 256
+
+
+def _check_target(target: str) -> None:
     if " " in target or "\r" in target or "\n" in target or not target:
         raise ProtocolError(f"refusing to send a request target with spaces or CR/LF: {target!r}")
-    lines = [f"{method} {target} HTTP/1.1\r\n"]
+
+
+def _header_block(headers: list[tuple[str, str]], *, host_line: str, user_agent_line: str) -> str:
+    """The header lines of a request, each with its CRLF, framing headers left out."""
+    lines: list[str] = []
     add_host = True
     add_user_agent = True
-    n_lines = 0
     for name, value in headers:
         lower = name.lower()
         if lower in _FRAMING_HEADERS:
@@ -70,59 +126,44 @@ def encode_request(
             add_user_agent = False
         # Concatenation, not an f-string: a credential is a Secret, whose format() hides it.
         lines.append(name + ": " + value + "\r\n")
-        n_lines += 1
-    if n_lines:
-        # A CR or LF inside a name or value would let it start a header (or a
-        # request) of its own: count the line ends instead of scanning each field.
-        block = "".join(lines[1:])
-        if block.count("\n") != n_lines or block.count("\r") != n_lines:
-            raise ProtocolError("refusing to send a header name or value containing CR or LF")
+    block = "".join(lines)
+    # A CR or LF inside a name or value would let it start a header (or a request) of its
+    # own: count the line ends instead of scanning each field.
+    if lines and (block.count("\n") != len(lines) or block.count("\r") != len(lines)):
+        raise ProtocolError("refusing to send a header name or value containing CR or LF")
     if add_host:
-        lines.append(host_line)
+        block += host_line
     if add_user_agent:
-        lines.append(user_agent_line)
+        block += user_agent_line
+    return block
+
+
+def _assemble(method: str, target: str, block: str, content: bytes | None) -> bytes:
+    """The request line, the header lines, the framing and the body, as one bytes."""
+    head = method + " " + target + " HTTP/1.1\r\n" + block
     if content is not None:
-        lines.append(f"content-length: {len(content)}\r\n\r\n")
-        head = "".join(lines).encode("latin-1")
-        return head + content if content else head
+        data = (head + "content-length: " + str(len(content)) + "\r\n\r\n").encode("latin-1")
+        return data + content if content else data
     if method in _BODY_METHODS:
-        lines.append("content-length: 0\r\n")
-    lines.append("\r\n")
-    return "".join(lines).encode("latin-1")
-
-
-# Header names and short values as text, one str per distinct bytes for every response
-# (content-type, transfer-encoding...): a stream's Response keeps them all its life.
-# Bounded, and only short values; emptied when full, so values that change with every
-# response (dates, request ids) cost a refill now and then, never the cache itself.
-_header_texts: Final[dict[bytes, str]] = {}
-_MAX_HEADER_TEXTS: Final = 1024
-_MAX_CACHED_HEADER_BYTES: Final = 64
+        head += "content-length: 0\r\n"
+    return (head + "\r\n").encode("latin-1")
 
 
 # What a reader that released its header list holds instead: shared, never appended to
 # (on_header appends only before the head is done; begin() starts a list of its own).
-_RELEASED_HEADERS: Final[list[tuple[str, str]]] = []
-
-
-def _header_text(raw: bytes) -> str:
-    text = raw.decode("latin-1")
-    if len(raw) <= _MAX_CACHED_HEADER_BYTES:
-        if len(_header_texts) >= _MAX_HEADER_TEXTS:
-            _header_texts.clear()
-        _header_texts[raw] = text
-    return text
+_RELEASED_HEADERS: Final[list[bytes]] = []
 
 
 class ResponseReader:
     """Parses the responses of one connection; the transport calls :meth:`begin` per request.
 
     After each :meth:`feed`: ``head_done`` says whether ``status_code`` and
-    ``headers`` are set; ``chunks`` holds body bytes not yet handed out;
-    ``complete`` says the message ended, and then ``keep_alive`` says whether
-    the connection may carry another request. ``dirty`` is set when bytes
-    arrive that belong to no request of ours (after a complete response): the
-    response stands, the connection does not.
+    ``raw_headers`` are set (the fields as they came, name and value bytes
+    alternating: :class:`~lgbench.client.Response` decodes them if asked);
+    ``chunks`` holds body bytes not yet handed out; ``complete`` says the message
+    ended, and then ``keep_alive`` says whether the connection may carry another
+    request. ``dirty`` is set when bytes arrive that belong to no request of ours
+    (after a complete response): the response stands, the connection does not.
     """
 
     __slots__ = (
@@ -135,8 +176,8 @@ class ResponseReader:
         "complete",
         "dirty",
         "head_done",
-        "headers",
         "keep_alive",
+        "raw_headers",
         "status_code",
     )
 
@@ -147,7 +188,7 @@ class ResponseReader:
         self._framed = False
         self._informational = False
         self.status_code = 0
-        self.headers: list[tuple[str, str]] = []
+        self.raw_headers: list[bytes] = []
         self.chunks: list[bytes] = []
         self.head_done = False
         self.complete = False
@@ -165,7 +206,7 @@ class ResponseReader:
         self._framed = False
         self._informational = False
         self.status_code = 0
-        self.headers = []
+        self.raw_headers = []
         self.chunks = []
         self.head_done = False
         self.complete = False
@@ -196,14 +237,17 @@ class ResponseReader:
         """Forget the header list (the caller keeps its own copy), all but what
         :meth:`feed_eof` needs to know: a long body's reader then holds ≈ 0.7 KiB less."""
         self._framed = self._has_framing()
-        self.headers = _RELEASED_HEADERS
+        self.raw_headers = _RELEASED_HEADERS
 
     def _has_framing(self) -> bool:
         """Whether the headers frame the body (Content-Length or chunked encoding)."""
-        for name, value in self.headers:
-            lower = name.lower()
-            if lower == "content-length" or (
-                lower == "transfer-encoding" and value.lower().rstrip().endswith("chunked")
+        raw = self.raw_headers
+        for position in range(0, len(raw), 2):
+            lower = raw[position].lower()
+            if lower == b"content-length" or (
+                lower == b"transfer-encoding"
+                # As text, as the Response reads it (whitespace beyond ASCII included).
+                and raw[position + 1].decode("latin-1").lower().rstrip().endswith("chunked")
             ):
                 return True
         return False
@@ -226,11 +270,12 @@ class ResponseReader:
     def on_header(self, name: bytes, value: bytes) -> None:
         # Not after the head: a chunked body's trailers are of no use to anyone (the
         # Response was built from the head), and a released reader's list is shared.
+        # Kept as bytes: most answers (JSON read by HttpClient) never look at their
+        # headers, and decoding each field here cost more than the rest of the parse.
         if not self.head_done:
-            texts = _header_texts
-            self.headers.append(
-                (texts.get(name) or _header_text(name), texts.get(value) or _header_text(value))
-            )
+            raw = self.raw_headers
+            raw.append(name)
+            raw.append(value)
 
     def on_headers_complete(self) -> None:
         if self.complete:
@@ -242,7 +287,7 @@ class ResponseReader:
             # and wait for the final response. (101 makes feed() raise
             # HttpParserUpgrade right after this callback.)
             self._informational = True
-            self.headers = []
+            self.raw_headers = []
             return
         self.status_code = status_code
         self.head_done = True

@@ -126,6 +126,26 @@ class ByteStream:
         self._content = b""
 
 
+# Header names and short values as text, one str per distinct bytes for every response
+# (content-type, transfer-encoding...): a stream's Response keeps them all its life.
+# Bounded, and only short values; emptied when full, so values that change with every
+# response (dates, request ids) cost a refill now and then, never the cache itself.
+_header_texts: Final[dict[bytes, str]] = {}
+_MAX_HEADER_TEXTS: Final = 1024
+_MAX_CACHED_HEADER_BYTES: Final = 64
+
+
+def _header_text(raw: bytes) -> str:
+    text = _header_texts.get(raw)
+    if text is None:
+        text = raw.decode("latin-1")
+        if len(raw) <= _MAX_CACHED_HEADER_BYTES:
+            if len(_header_texts) >= _MAX_HEADER_TEXTS:
+                _header_texts.clear()
+            _header_texts[raw] = text
+    return text
+
+
 # Header names as a response's dict keys them, one str per name for every response: an
 # open stream keeps its Response (and these keys) all its life. Bounded: emptied when
 # full (a server that invents names costs a refill now and then).
@@ -151,7 +171,15 @@ class Response:
     # The header dict and the in-memory body's stream are built on first use: a JSON
     # answer read by HttpClient needs neither, and building them cost a good share of
     # the client's own work per request.
-    __slots__ = ("_content", "_headers", "_raw_headers", "_stream", "closed", "status_code")
+    __slots__ = (
+        "_content",
+        "_headers",
+        "_raw_headers",
+        "_stream",
+        "_wire_headers",
+        "closed",
+        "status_code",
+    )
 
     def __init__(
         self,
@@ -160,11 +188,20 @@ class Response:
         *,
         stream: AsyncByteStream | None = None,
         content: bytes | None = None,
+        wire_headers: list[bytes] | None = None,
     ) -> None:
+        """``wire_headers``, instead of ``headers``: the fields as they came off the wire,
+        name and value bytes alternating, decoded as Latin-1 on first use (a transport's
+        own form; the list is kept, not copied, and must not change)."""
         self.status_code = status_code
         self._raw_headers: tuple[tuple[str, str], ...] | None = None
+        self._wire_headers = wire_headers
         self._headers: dict[str, str] | None
-        if headers is None:
+        if wire_headers is not None:
+            if headers is not None:
+                raise TypeError("give a Response either headers or wire_headers, not both")
+            self._headers = None
+        elif headers is None:
             self._headers = {}
         elif isinstance(headers, dict):
             self._headers = {k.lower(): v for k, v in headers.items()}
@@ -183,14 +220,21 @@ class Response:
         """The headers, names lower-cased."""
         headers = self._headers
         if headers is None:
-            headers = self._headers = _merged_headers(self._raw_headers or ())
-            self._raw_headers = None
+            wire = self._wire_headers
+            headers = self._headers = (
+                _merged_headers(self._raw_headers or ())
+                if wire is None
+                else _merged_headers(
+                    zip(map(_header_text, wire[::2]), map(_header_text, wire[1::2]), strict=True)
+                )
+            )
+            self._raw_headers = self._wire_headers = None
         return headers
 
     @headers.setter
     def headers(self, headers: dict[str, str]) -> None:
         self._headers = headers
-        self._raw_headers = None
+        self._raw_headers = self._wire_headers = None
 
     @property
     def content(self) -> bytes:

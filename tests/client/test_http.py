@@ -690,6 +690,32 @@ def test_response_headers_are_merged_on_first_use_as_before() -> None:
     assert Response(204).headers == {}
 
 
+def test_response_decodes_wire_headers_as_latin_1_on_first_use() -> None:
+    wire = [
+        b"Content-Type",
+        b"a/b",
+        b"Set-Cookie",
+        b"x=1",
+        b"set-cookie",
+        b"y=2",
+        b"X-\xe9",
+        b"\xfc",
+    ]
+    response = Response(200, wire_headers=wire)
+    assert response.headers == {
+        "content-type": "a/b",
+        "set-cookie": "x=1, y=2",
+        "x-\xe9": "\xfc",
+    }
+    assert response.headers is response.headers
+    assert Response(200, wire_headers=[]).headers == {}
+    replaced = Response(200, wire_headers=wire)
+    replaced.headers = {"x": "y"}
+    assert replaced.headers == {"x": "y"}
+    with pytest.raises(TypeError):
+        Response(200, {"a": "b"}, wire_headers=wire)
+
+
 async def test_a_response_with_content_reads_streams_and_closes_as_before() -> None:
     response = Response(200, content=b"abc")
     assert await response.aread() == b"abc"

@@ -36,7 +36,7 @@ from lgbench.client._errors import (
     TransportError,
 )
 from lgbench.client._fast import FOREIGN_ERRORS, FastTransport, translate_error
-from lgbench.client._http11 import ResponseReader, encode_request
+from lgbench.client._http11 import RequestEncoder, ResponseReader, encode_request
 from lgbench.client._httpx_transport import HTTPX_ERRORS, HttpxTransport, translate_httpx_error
 from lgbench.client._models import Request, Response, Timeout
 from lgbench.client._transport import AsyncTransport
@@ -830,6 +830,72 @@ def test_encode_request() -> None:
     assert own == b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: y\r\n\r\n"
 
 
+_HOST = "host: h:1\r\n"
+_AGENT = "user-agent: u\r\n"
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "content", "expected"),
+    [
+        ("GET", "/json", [("accept", "a/b")], None,
+         b"GET /json HTTP/1.1\r\naccept: a/b\r\nhost: h:1\r\nuser-agent: u\r\n\r\n"),
+        ("GET", "/x?q=1", [], None, b"GET /x?q=1 HTTP/1.1\r\nhost: h:1\r\nuser-agent: u\r\n\r\n"),
+        ("POST", "/runs", [("accept", "a/b")], None,
+         b"POST /runs HTTP/1.1\r\naccept: a/b\r\nhost: h:1\r\nuser-agent: u\r\n"
+         b"content-length: 0\r\n\r\n"),
+        ("POST", "/runs", [("accept", "a/b")], b"",
+         b"POST /runs HTTP/1.1\r\naccept: a/b\r\nhost: h:1\r\nuser-agent: u\r\n"
+         b"content-length: 0\r\n\r\n"),
+        ("PATCH", "/t/1", [("Transfer-Encoding", "chunked")], b'{"a":1}',
+         b"PATCH /t/1 HTTP/1.1\r\nhost: h:1\r\nuser-agent: u\r\n"
+         b'content-length: 7\r\n\r\n{"a":1}'),
+        ("DELETE", "/t/1", [("HOST", "o"), ("x", "")], None,
+         b"DELETE /t/1 HTTP/1.1\r\nHOST: o\r\nx: \r\nuser-agent: u\r\n\r\n"),
+        ("GET", "/", [("user-agent", "me"), ("x-api-key", "k")], None,
+         b"GET / HTTP/1.1\r\nuser-agent: me\r\nx-api-key: k\r\nhost: h:1\r\n\r\n"),
+        ("PUT", "/s", [("é", "ü")], b"\x00",
+         b"PUT /s HTTP/1.1\r\n\xe9: \xfc\r\nhost: h:1\r\nuser-agent: u\r\n"
+         b"content-length: 1\r\n\r\n\x00"),
+    ],
+)  # fmt: skip
+def test_request_encoder_writes_what_encode_request_writes(
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    content: bytes | None,
+    expected: bytes,
+) -> None:
+    assert (
+        encode_request(method, target, headers, content, host_line=_HOST, user_agent_line=_AGENT)
+        == expected
+    )
+    encoder = RequestEncoder(host_line=_HOST, user_agent_line=_AGENT)
+    # The first time builds the header lines, the next ones reuse them, also with another
+    # request line and body on the same list.
+    assert encoder.encode(method, target, headers, content) == expected
+    assert encoder.encode(method, target, list(headers), content) == expected
+    assert encoder.encode("OPTIONS", "*", headers, None).startswith(b"OPTIONS * HTTP/1.1\r\n")
+    assert encoder.encode(method, target, headers, content) == expected
+
+
+def test_request_encoder_keeps_header_lists_apart_and_bounded() -> None:
+    encoder = RequestEncoder(host_line=_HOST, user_agent_line=_AGENT)
+    for number in range(600):  # more distinct lists than it keeps: emptied, still right
+        headers = [("x-request", str(number))]
+        expected = encode_request(
+            "GET", "/", headers, None, host_line=_HOST, user_agent_line=_AGENT
+        )
+        assert encoder.encode("GET", "/", headers, None) == expected
+        assert encoder.encode("GET", "/", [("x-request", "0")], None).endswith(
+            b"x-request: 0\r\nhost: h:1\r\nuser-agent: u\r\n\r\n"
+        )
+    # Pairs that are lists cannot be kept, and are encoded all the same.
+    as_lists: Any = [["a", "b"]]
+    assert encoder.encode("GET", "/", as_lists, None) == (
+        b"GET / HTTP/1.1\r\na: b\r\nhost: h:1\r\nuser-agent: u\r\n\r\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("target", "headers"),
     [
@@ -846,6 +912,10 @@ def test_encode_request_refuses_what_would_split_the_message(
 ) -> None:
     with pytest.raises(ProtocolError):
         encode_request("GET", target, headers, None, host_line="", user_agent_line="")
+    encoder = RequestEncoder(host_line="", user_agent_line="")
+    for _ in range(2):  # a refused list is never kept: refused again
+        with pytest.raises(ProtocolError):
+            encoder.encode("GET", target, headers, None)
 
 
 def test_reader_after_head_response_needs_no_body() -> None:
@@ -889,15 +959,15 @@ def test_reader_that_released_its_headers_still_knows_how_the_body_ends(
     reader.begin(head_only=False)
     reader.feed(head)
     reader.release_headers()
-    assert reader.headers == []
+    assert reader.raw_headers == []
     reader.feed_eof()
     assert reader.complete is not framed
 
 
 def test_header_texts_are_shared_between_responses_and_their_cache_is_bounded() -> None:
-    from lgbench.client import _http11, _models
+    from lgbench.client import _models
 
-    _http11._header_texts.clear()  # room for this test's texts, whatever ran before
+    _models._header_texts.clear()  # room for this test's texts, whatever ran before
     _models._lowered_names.clear()
 
     def response(i: int) -> Response:
@@ -907,7 +977,7 @@ def test_header_texts_are_shared_between_responses_and_their_cache_is_bounded() 
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-N: %d\r\n"
             b"X-Long: %s\r\nContent-Length: 0\r\n\r\n" % (i, b"v" * 100)
         )
-        return Response(reader.status_code, reader.headers)
+        return Response(reader.status_code, wire_headers=reader.raw_headers)
 
     first, second = response(1), response(2)
     assert first.headers == {
@@ -922,9 +992,9 @@ def test_header_texts_are_shared_between_responses_and_their_cache_is_bounded() 
     key_2 = next(k for k in second.headers if k == "content-type")
     assert key_1 is key_2
     assert first.headers["content-type"] is second.headers["content-type"]
-    for i in range(3 * _http11._MAX_HEADER_TEXTS):
+    for i in range(3 * _models._MAX_HEADER_TEXTS):
         assert response(i).headers["x-n"] == str(i)
-    assert len(_http11._header_texts) <= _http11._MAX_HEADER_TEXTS
+    assert len(_models._header_texts) <= _models._MAX_HEADER_TEXTS
     assert len(_models._lowered_names) <= _models._MAX_LOWERED_NAMES
 
 
