@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias, final
 
 from lgbench.client import (
@@ -167,72 +167,108 @@ def ok_value(operation: str, arguments: Mapping[str, Any], result: Any) -> dict[
     ``Content-Location`` named as ``arguments["run_id"]`` (the engine does), and it is
     kept like any addressed id.
     """
-    addressed = _ids(arguments)
-    if operation in _CREATING_ANSWERS:
-        value = {**addressed, **_ids(result)} if isinstance(result, Mapping) else addressed
-        if isinstance(result, Mapping):
-            value["status"] = result.get("status")
-            value["created_at"] = result.get("created_at")
-        return value
-    if operation == "runs.get":
-        return {**addressed, **_run_facts(result)}
-    if operation == "runs.list":
-        runs = result if isinstance(result, list) else []
-        return {**addressed, "runs": [_run_facts(run, with_strategy=True) for run in runs]}
-    if operation == "runs.create_batch":
-        runs = result if isinstance(result, list) else []
-        return {
-            "runs": [
-                {**_ids(run), "status": run.get("status"), "created_at": run.get("created_at")}
-                for run in runs
-                if isinstance(run, Mapping)
-            ]
-        }
-    if operation == "threads.get":
-        thread = result if isinstance(result, Mapping) else {}
-        # The thread's values hold the bundled graphs' tokens: kept (ids only, never the
-        # rest of the values) so that a thread read counts as a read of its state.
-        return {
-            **addressed,
-            "status": thread.get("status"),
-            "tokens": tokens_of(thread.get("values")),
-        }
-    if operation == "threads.search":
-        # Each thread found is a thread read, as threads.get records one: its status and
-        # the tokens of its values (one answer can be the read-back of a whole burst).
-        found = result if isinstance(result, list) else []
-        return {
-            **addressed,
-            "threads": [
-                {
-                    "thread_id": thread.get("thread_id"),
-                    "status": thread.get("status"),
-                    "tokens": tokens_of(thread.get("values")),
-                }
-                for thread in found
-                if isinstance(thread, Mapping)
-            ],
-        }
-    if operation == "threads.get_state":
-        state = result if isinstance(result, Mapping) else {}
-        nodes = state.get("next")
-        return {
-            **addressed,
-            "tokens": tokens_of(state.get("values")),
-            "next": list(nodes) if isinstance(nodes, list | tuple) else [],
-            "interrupts": _interrupt_count(state),
-        }
-    if operation in _WHOLE_RESULTS:
-        error = _error_body(result)
-        return {
-            **addressed,
-            "tokens": tokens_of(result),
-            "error": error,
-            "has_values": bool(result) and error is None,
-        }
+    # One lookup instead of a comparison per kind: this runs once per request.
+    return _OK_VALUES.get(operation, _ids_addressed_and_returned)(_ids(arguments), result)
+
+
+def _ids_addressed_and_returned(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
     if type(result) is dict or isinstance(result, Mapping):
         return {**addressed, **_ids(result)}
     return addressed
+
+
+def _created(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    if not isinstance(result, Mapping):
+        return addressed
+    value = {**addressed, **_ids(result)}
+    value["status"] = result.get("status")
+    value["created_at"] = result.get("created_at")
+    return value
+
+
+def _run_read(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    return {**addressed, **_run_facts(result)}
+
+
+def _runs_listed(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    runs = result if isinstance(result, list) else []
+    return {**addressed, "runs": [_run_facts(run, with_strategy=True) for run in runs]}
+
+
+def _batch_created(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    runs = result if isinstance(result, list) else []
+    return {
+        "runs": [
+            {**_ids(run), "status": run.get("status"), "created_at": run.get("created_at")}
+            for run in runs
+            if isinstance(run, Mapping)
+        ]
+    }
+
+
+def _thread_read(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    thread = result if isinstance(result, Mapping) else {}
+    # The thread's values hold the bundled graphs' tokens: kept (ids only, never the
+    # rest of the values) so that a thread read counts as a read of its state.
+    return {
+        **addressed,
+        "status": thread.get("status"),
+        "tokens": tokens_of(thread.get("values")),
+    }
+
+
+def _threads_found(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    # Each thread found is a thread read, as threads.get records one: its status and
+    # the tokens of its values (one answer can be the read-back of a whole burst).
+    found = result if isinstance(result, list) else []
+    return {
+        **addressed,
+        "threads": [
+            {
+                "thread_id": thread.get("thread_id"),
+                "status": thread.get("status"),
+                "tokens": tokens_of(thread.get("values")),
+            }
+            for thread in found
+            if isinstance(thread, Mapping)
+        ],
+    }
+
+
+def _state_read(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    state = result if isinstance(result, Mapping) else {}
+    nodes = state.get("next")
+    return {
+        **addressed,
+        "tokens": tokens_of(state.get("values")),
+        "next": list(nodes) if isinstance(nodes, list | tuple) else [],
+        "interrupts": _interrupt_count(state),
+    }
+
+
+def _whole_result(addressed: dict[str, Any], result: Any) -> dict[str, Any]:
+    error = _error_body(result)
+    return {
+        **addressed,
+        "tokens": tokens_of(result),
+        "error": error,
+        "has_values": bool(result) and error is None,
+    }
+
+
+_OkValue: TypeAlias = Callable[[dict[str, Any], Any], dict[str, Any]]
+#: How an operation's ok value is made from the ids it addressed and its answer; any
+#: operation not named here keeps the ids it addressed or got back.
+_OK_VALUES: Final[dict[str, _OkValue]] = {
+    **dict.fromkeys(_CREATING_ANSWERS, _created),
+    **dict.fromkeys(_WHOLE_RESULTS, _whole_result),
+    "runs.get": _run_read,
+    "runs.list": _runs_listed,
+    "runs.create_batch": _batch_created,
+    "threads.get": _thread_read,
+    "threads.search": _threads_found,
+    "threads.get_state": _state_read,
+}
 
 
 #: At most this many resources of one search answer are named in its ok line.
