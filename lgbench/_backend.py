@@ -31,7 +31,7 @@ owns no user work; it is the one task here outside an anyio task group
 exits by itself once its transport is closed and its last wire is.
 
 The checkpoint a VU loop takes between iterations (:func:`iteration_checkpoint`):
-trio's own on trio; on asyncio only after an iteration that did not wait in a wire.
+trio's own on trio.
 """
 
 from __future__ import annotations
@@ -174,58 +174,27 @@ def _perf_counter_clock_class() -> type[trio.abc.Clock]:
     return PerfCounterClock
 
 
+async def _asyncio_checkpoint() -> None:
+    await asyncio.sleep(0)
+
+
 def iteration_checkpoint() -> Callable[[], Awaitable[None]]:
     """What a VU's loop awaits after each iteration: a schedule point and a cancel point.
 
     The loop needs one so that an iteration that never waits (every step skipped, or
     failing before anything was sent) still lets the other tasks run and sees a
-    cancellation. Each loop's own, without anyio's lookup of the backend per call: trio's
-    checkpoint; on asyncio ``sleep(0)`` (what anyio's checkpoint awaits there), taken
-    only when no :class:`AsyncioWire` of the loop began a wait since the VU's previous
-    checkpoint. Such a wait suspends its task, so either this VU waited (and was open
-    to cancellation there) or it let others run: either way it did not hog the loop, and
-    the ``sleep(0)``, a whole trip through the loop per request, is saved. Skipping
-    trio's checkpoint after a wait in a :class:`TrioWire` was measured too, and cost more
-    CPU per request in a whole run, not less (benchmarks/README.md).
+    cancellation. Each loop's own (asyncio's ``sleep(0)``, which is what anyio's checkpoint
+    awaits there; trio's checkpoint), without anyio's lookup of the backend per call.
+    Skipping it after an iteration that had waited in a :class:`TrioWire` anyway was
+    measured too, and cost more CPU per request in a whole run, not less
+    (benchmarks/README.md).
     """
     if running_on_asyncio():
-        waits = _wire_waits_of(asyncio.get_running_loop())
-        seen = waits.count
-
-        async def checkpoint() -> None:
-            nonlocal seen
-            if waits.count == seen:
-                await asyncio.sleep(0)
-            seen = waits.count
-
-        return checkpoint
+        return _asyncio_checkpoint
     import trio  # only on trio: importing it costs time
 
-    trio_checkpoint: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint
-    return trio_checkpoint
-
-
-@final
-class _WireWaits:
-    """How many waits the asyncio wires of one loop have begun (each suspends its task):
-    what :func:`iteration_checkpoint` reads."""
-
-    __slots__ = ("__weakref__", "count")
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
-_wire_waits: Final[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WireWaits]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _wire_waits_of(loop: asyncio.AbstractEventLoop) -> _WireWaits:
-    waits = _wire_waits.get(loop)
-    if waits is None:
-        waits = _wire_waits[loop] = _WireWaits()
-    return waits
+    checkpoint: Callable[[], Awaitable[None]] = trio.lowlevel.checkpoint
+    return checkpoint
 
 
 async def open_asyncio_wire(host: str, port: int) -> AsyncioWire:
@@ -328,7 +297,6 @@ class AsyncioWire(asyncio.BufferedProtocol):
         "_scratch",
         "_scratch_view",
         "_transport",
-        "_waits",
         "_write_paused",
         "_write_waiter",
     )
@@ -339,7 +307,6 @@ class AsyncioWire(asyncio.BufferedProtocol):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._far = _far_deadlines_of(loop)
-        self._waits = _wire_waits_of(loop)
         self._transport: asyncio.Transport | None = None
         self._fd = -1
         self._poller: select.poll | None = None  # made when first idle in a pool
@@ -418,7 +385,6 @@ class AsyncioWire(asyncio.BufferedProtocol):
             self._far.add(waiter, deadline)
         elif deadline != _INF:
             timer = loop.call_at(deadline, _expire, waiter)
-        self._waits.count += 1
         try:
             return await waiter
         finally:
@@ -471,7 +437,6 @@ class AsyncioWire(asyncio.BufferedProtocol):
                 self._far.add(waiter, deadline)
             elif deadline != _INF:
                 timer = loop.call_at(deadline, _expire, waiter)
-            self._waits.count += 1
             try:
                 if await waiter:
                     return -1

@@ -7,7 +7,6 @@ sees a cancellation, which clock the hot path reads. No duration is asserted.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -117,44 +116,6 @@ async def test_an_iteration_that_never_waits_still_sees_a_cancellation(
         await _spin(5, _backend.iteration_checkpoint(), log)
     assert scope.cancelled_caught
     assert log == ["spin"]
-
-
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_on_asyncio_an_iteration_that_waited_in_a_wire_takes_no_extra_schedule_point(
-    anyio_backend: str,
-) -> None:
-    answer = asyncio.Event()
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await answer.wait()
-        writer.write(b"a")
-        await writer.drain()
-        await reader.read()
-        writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    wire = await _backend.open_asyncio_wire("127.0.0.1", port)
-    checkpoint = _backend.iteration_checkpoint()
-    ran: list[str] = []
-
-    async def ready() -> None:
-        ran.append("ready")
-
-    try:
-        asyncio.get_running_loop().call_soon(answer.set)
-        received = bytearray()
-        assert await wire.receive_into(received.extend, _backend._INF) == 1  # it waited
-        ready_task = asyncio.ensure_future(ready())
-        await checkpoint()  # the wait was this iteration's schedule point: none here
-        assert ran == []
-        await checkpoint()  # no wait since: a schedule point of its own
-        assert ran == ["ready"]
-        await ready_task
-    finally:
-        await wire.aclose()
-        server.close()
-        await server.wait_closed()
 
 
 def test_lgbench_runs_trio_on_perf_counter_and_the_hot_path_reads_it_directly() -> None:
