@@ -474,13 +474,23 @@ def _constant_times(pacer: ConstantRate, n: int) -> Iterator[float]:
     next_at = pacer.next_at
     need = n + 1
     while True:
-        # ConstantRate.next_at's common case: the quotient, or the float just above it, is due
-        # and the float below it is not (see there); ``t <= end`` also means ``due(end) >= need``.
+        # ConstantRate.next_at's closed form, settled here: the quotient, or a float a step
+        # or two from it, is due while the float just below it is not; ``t <= end`` also
+        # means ``due(end) >= need``. Anything else asks next_at (and its search).
         t = need / rate
         if t != inf:
             if floor(t * rate) < need:
                 t = nextafter(t, inf)
-            if t <= end and floor(t * rate) >= need and floor(nextafter(t, 0.0) * rate) < need:
+                settled = floor(t * rate) >= need and floor(nextafter(t, 0.0) * rate) < need
+            else:
+                settled = False
+                for _ in range(4):
+                    below = nextafter(t, 0.0)
+                    if floor(below * rate) < need:
+                        settled = True
+                        break
+                    t = below
+            if settled and t <= end:
                 yield t
                 need += 1
                 continue
