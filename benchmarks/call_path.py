@@ -2,7 +2,7 @@
 
     python benchmarks/call_path.py [--what bare client engine open] [--rounds 10]
                                    [--requests 20000] [--backend asyncio|trio]
-                                   [--rate 5000] [--seconds 4]
+                                   [--rate 5000] [--seconds 4] [--burst 1]
 
 CPU µs per request (``time.process_time``), the minimum and the median over ``--rounds``
 rounds in one process (the minimum is the figure to compare on a shared machine):
@@ -17,7 +17,10 @@ rounds in one process (the minimum is the figure to compare on a shared machine)
   executor at ``--rate`` iterations/s for ``--seconds`` (``--requests`` and ``--rounds`` do
   not apply), CPU µs per iteration including the event loop's idle wake-ups. Under
   ``valgrind --tool=callgrind`` use a low rate (500/s) so that the slowed process still
-  sleeps between iterations, as it does at 5,000/s at full speed.
+  sleeps between iterations, as it does at 5,000/s at full speed. ``--burst K`` makes K
+  iterations due together every ``K / rate`` seconds (the same rate, K per wake-up). From
+  ``--seconds 2`` on the figure is taken in a steady window (from 1 s after the start to
+  0.5 s before the end), else over the whole run.
 
 ``bare`` and ``client`` start nginx as ``peers.py`` does (one worker, CPU 0, a free loopback
 port); run them pinned (``taskset -c 1``). asyncio runs on uvloop. To compare two trees, run
@@ -124,7 +127,27 @@ async def _engine_rounds(rounds: int, requests: int) -> list[float]:
     return figures
 
 
-async def _open_run(rate: int, seconds: int) -> tuple[float, int, int]:
+class _Bursts:
+    """``burst`` iterations due together every ``period_s`` until ``duration_s``."""
+
+    def __init__(self, burst: int, period_s: float, duration_s: float) -> None:
+        self.burst, self.period_s, self.duration_s = burst, period_s, duration_s
+
+    def next_at(self, n: int) -> float | None:
+        at_s = (n // self.burst + 1) * self.period_s
+        return at_s if at_s <= self.duration_s else None
+
+    def due(self, elapsed_s: float) -> int:
+        return 0  # not used by the dispatcher
+
+    def rate(self, elapsed_s: float) -> float:
+        return self.burst / self.period_s
+
+    def describe(self) -> str:
+        return f"{self.burst} every {self.period_s}s"
+
+
+async def _open_run(rate: int, seconds: int, burst: int = 1) -> tuple[float, int, int]:
     """CPU µs per iteration of an open-model run with the instant client, the iterations
     started and the ones dropped."""
     workload = parse_workload(OPEN_WORKLOAD.format(rate=rate, seconds=seconds, vus=200))
@@ -138,13 +161,28 @@ async def _open_run(rate: int, seconds: int) -> tuple[float, int, int]:
         recorder = Recorder(clock=clock, origin_s=origin_s, history=history)
         ctx = register_scenario(recorder, scenario, _InstantClient(), 1, False)  # type: ignore[arg-type]
         executor = build_executor(ctx, RunControl(), origin_s)
+        stats = ctx.stats
+        if burst > 1:
+            bursts = _Bursts(burst, burst / rate, seconds)
+            executor.pacer = lambda: bursts  # type: ignore[method-assign]
         gc.collect()
-        start = time.process_time()
-        await executor.run()
-        used = time.process_time() - start
+        marks: list[tuple[float, int]] = [(time.process_time(), 0)]
+
+        async def steady_window() -> None:
+            await anyio.sleep(1.0)
+            marks[:] = [(time.process_time(), stats.started)]
+            await anyio.sleep(seconds - 1.5)
+            marks.append((time.process_time(), stats.started))
+
+        async with anyio.create_task_group() as tasks:
+            if seconds >= 2:
+                tasks.start_soon(steady_window)
+            await executor.run()
+        if len(marks) == 1:
+            marks.append((time.process_time(), stats.started))
         history.close()
-    stats = ctx.stats
-    return used / max(1, stats.started) * 1e6, stats.started, stats.dropped
+    (start, first), (end, last) = marks
+    return (end - start) / max(1, last - first) * 1e6, stats.started, stats.dropped
 
 
 def _show(what: str, figures: list[float]) -> None:
@@ -162,12 +200,18 @@ def main() -> None:
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     parser.add_argument("--rate", type=int, default=5000, help="open: iterations/s")
     parser.add_argument("--seconds", type=int, default=4, help="open: the run's length")
+    parser.add_argument("--burst", type=int, default=1, help="open: iterations per wake-up")
     args = parser.parse_args()
     options = {"use_uvloop": True} if args.backend == "asyncio" else {}
     print(f"lgbench from {Path(lgbench.__file__).parent}, {args.backend}")
     if "open" in args.what:
         used, started, dropped = anyio.run(
-            _open_run, args.rate, args.seconds, backend=args.backend, backend_options=options
+            _open_run,
+            args.rate,
+            args.seconds,
+            args.burst,
+            backend=args.backend,
+            backend_options=options,
         )
         print(f"open     CPU µs/iteration: {used:.2f}  ({started} started, {dropped} dropped)")
     if "engine" in args.what:
