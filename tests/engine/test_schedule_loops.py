@@ -67,7 +67,7 @@ async def test_an_executor_wait_ends_once_the_runs_clock_reads_its_deadline(
     assert early == []
 
 
-# How a hand-over behaves, on every loop (on asyncio the loop's timer runs the dispatch):
+# How a hand-over behaves, on every loop: returning at once, blocking, failing.
 # (name, what start_iteration does for iteration n, iterations started, error raised).
 async def _blocks(n: int) -> None:
     await anyio.sleep(0.002)
