@@ -1,7 +1,8 @@
 """The per-call path in pieces: the bare transport, the client on it, the engine alone.
 
-    python benchmarks/call_path.py [--what bare client engine] [--rounds 10]
+    python benchmarks/call_path.py [--what bare client engine open] [--rounds 10]
                                    [--requests 20000] [--backend asyncio|trio]
+                                   [--rate 5000] [--seconds 4] [--burst 1]
 
 CPU µs per request (``time.process_time``), the minimum and the median over ``--rounds``
 rounds in one process (the minimum is the figure to compare on a shared machine):
@@ -11,7 +12,15 @@ rounds in one process (the minimum is the figure to compare on a shared machine)
   the JSON decoding of the answer);
 - ``engine``: a closed-model ``http.get`` step through the real ``Actor``, ``Recorder`` and
   ``HistoryWriter`` (into a temporary file), 32 VUs taking turns, with a client whose
-  ``http.get`` answers at once: the engine's own cost per call, no transport at all.
+  ``http.get`` answers at once: the engine's own cost per call, no transport at all;
+- ``open``: the open model's dispatcher with that same client: a ``constant-arrival-rate``
+  executor at ``--rate`` iterations/s for ``--seconds`` (``--requests`` and ``--rounds`` do
+  not apply), CPU µs per iteration including the event loop's idle wake-ups. Under
+  ``valgrind --tool=callgrind`` use a low rate (500/s) so that the slowed process still
+  sleeps between iterations, as it does at 5,000/s at full speed. ``--burst K`` makes K
+  iterations due together every ``K / rate`` seconds (the same rate, K per wake-up). From
+  ``--seconds 2`` on the figure is taken in a steady window (from 1 s after the start to
+  0.5 s before the end), else over the whole run.
 
 ``bare`` and ``client`` start nginx as ``peers.py`` does (one worker, CPU 0, a free loopback
 port); run them pinned (``taskset -c 1``). asyncio runs on uvloop. To compare two trees, run
@@ -33,13 +42,15 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from peers import BODY, CLOSED_WORKLOAD, running_nginx
+from peers import BODY, CLOSED_WORKLOAD, OPEN_WORKLOAD, running_nginx
 
 import lgbench
 from lgbench.client import FastTransport, HttpClient, Request
 from lgbench.engine._actor import Actor
+from lgbench.engine._control import RunControl
+from lgbench.engine._executors import build_executor
 from lgbench.engine._recorder import Recorder
-from lgbench.engine._runner import register_scenario
+from lgbench.engine._runner import measurement_clock, register_scenario
 from lgbench.history import HistoryWriter
 from lgbench.workload import parse_workload
 
@@ -116,6 +127,64 @@ async def _engine_rounds(rounds: int, requests: int) -> list[float]:
     return figures
 
 
+class _Bursts:
+    """``burst`` iterations due together every ``period_s`` until ``duration_s``."""
+
+    def __init__(self, burst: int, period_s: float, duration_s: float) -> None:
+        self.burst, self.period_s, self.duration_s = burst, period_s, duration_s
+
+    def next_at(self, n: int) -> float | None:
+        at_s = (n // self.burst + 1) * self.period_s
+        return at_s if at_s <= self.duration_s else None
+
+    def due(self, elapsed_s: float) -> int:
+        return 0  # not used by the dispatcher
+
+    def rate(self, elapsed_s: float) -> float:
+        return self.burst / self.period_s
+
+    def describe(self) -> str:
+        return f"{self.burst} every {self.period_s}s"
+
+
+async def _open_run(rate: int, seconds: int, burst: int = 1) -> tuple[float, int, int]:
+    """CPU µs per iteration of an open-model run with the instant client, the iterations
+    started and the ones dropped."""
+    workload = parse_workload(OPEN_WORKLOAD.format(rate=rate, seconds=seconds, vus=200))
+    (scenario,) = workload.scenarios
+    clock = measurement_clock()
+    with tempfile.TemporaryDirectory() as folder:
+        origin_s = clock()
+        history = HistoryWriter.open(
+            Path(folder) / "history.jsonl", clock=clock, origin_s=origin_s, header={}
+        )
+        recorder = Recorder(clock=clock, origin_s=origin_s, history=history)
+        ctx = register_scenario(recorder, scenario, _InstantClient(), 1, False)  # type: ignore[arg-type]
+        executor = build_executor(ctx, RunControl(), origin_s)
+        stats = ctx.stats
+        if burst > 1:
+            bursts = _Bursts(burst, burst / rate, seconds)
+            executor.pacer = lambda: bursts  # type: ignore[method-assign]
+        gc.collect()
+        marks: list[tuple[float, int]] = [(time.process_time(), 0)]
+
+        async def steady_window() -> None:
+            await anyio.sleep(1.0)
+            marks[:] = [(time.process_time(), stats.started)]
+            await anyio.sleep(seconds - 1.5)
+            marks.append((time.process_time(), stats.started))
+
+        async with anyio.create_task_group() as tasks:
+            if seconds >= 2:
+                tasks.start_soon(steady_window)
+            await executor.run()
+        if len(marks) == 1:
+            marks.append((time.process_time(), stats.started))
+        history.close()
+    (start, first), (end, last) = marks
+    return (end - start) / max(1, last - first) * 1e6, stats.started, stats.dropped
+
+
 def _show(what: str, figures: list[float]) -> None:
     print(
         f"{what:<8} CPU µs/request: min {min(figures):.2f}  "
@@ -129,9 +198,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.add_argument("--rate", type=int, default=5000, help="open: iterations/s")
+    parser.add_argument("--seconds", type=int, default=4, help="open: the run's length")
+    parser.add_argument("--burst", type=int, default=1, help="open: iterations per wake-up")
     args = parser.parse_args()
     options = {"use_uvloop": True} if args.backend == "asyncio" else {}
     print(f"lgbench from {Path(lgbench.__file__).parent}, {args.backend}")
+    if "open" in args.what:
+        used, started, dropped = anyio.run(
+            _open_run,
+            args.rate,
+            args.seconds,
+            args.burst,
+            backend=args.backend,
+            backend_options=options,
+        )
+        print(f"open     CPU µs/iteration: {used:.2f}  ({started} started, {dropped} dropped)")
     if "engine" in args.what:
         figures = anyio.run(
             _engine_rounds,

@@ -58,7 +58,7 @@ from lgbench.client import ApiError, NotFoundError
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
 from lgbench.engine._pacer import Pacer
-from lgbench.engine._park import Wake, wake_factory
+from lgbench.engine._park import Slot, slot_factory
 from lgbench.engine._plan import Burst, ConstantVus, PerVuIterations, RampingVus, SharedIterations
 from lgbench.engine._recorder import LoadModel
 from lgbench.engine._schedule import run_paced, sleep_until_reached
@@ -391,14 +391,14 @@ class SharedIterationsExecutor(Executor):
 class _ArrivalVu:
     """An arrival-rate VU: one task from its first iteration on, parked between iterations."""
 
-    __slots__ = ("actor", "due_s", "wake")
+    __slots__ = ("actor", "slot")
 
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
-        self.due_s: float | None = None  # the iteration handed over, until it starts
-        # Set when the dispatcher hands an iteration over (or at the stop); None until the
-        # VU's task runs, so pre-allocated VUs that are never needed cost no task or event.
-        self.wake: Wake | None = None
+        # Where the dispatcher puts the VU's next iteration (its intended start), or None at
+        # the stop; None until the VU's task runs, so pre-allocated VUs that are never needed
+        # cost no task or slot.
+        self.slot: Slot | None = None
 
 
 class _ArrivalRateExecutor(Executor):
@@ -418,7 +418,15 @@ class _ArrivalRateExecutor(Executor):
         super().__init__(ctx, control, origin_s, plan)
         self._idle: list[_ArrivalVu] = []
         self._allocated = 0
-        self._new_wake: Callable[[], Wake] | None = None
+        self._new_slot: Callable[[], Slot] | None = None
+        # Bound once: the dispatcher reads the clock and records the lag per iteration.
+        self._read_clock = ctx.recorder.clock
+        self._schedule_lag = ctx.recorder.schedule_lag
+        self._dropped_key = f"dropped:{ctx.name}"
+        self._dropped_warning = (
+            f"scenario {ctx.name!r}: all {self.max_vus} VUs were busy, so iterations"
+            " were dropped (see dropped_iterations); raise max_vus or lower the rate"
+        )
 
     def pacer(self) -> Pacer:
         """The schedule of iterations (this process's share of the arrivals)."""
@@ -439,7 +447,7 @@ class _ArrivalRateExecutor(Executor):
         self._idle = [self._allocate() for _ in range(pre_allocated)]
         self._idle.reverse()  # VU 1 first
         pacer = self.pacer()
-        self._new_wake = wake_factory()
+        self._new_slot = slot_factory()
         await self.until_stopped(
             lambda: run_paced(pacer, self._start, clock=self.clock, start_s=self.start_s)
         )
@@ -449,41 +457,39 @@ class _ArrivalRateExecutor(Executor):
         # The parked VUs end; the busy ones end after their iteration.
         idle, self._idle = self._idle, []
         for vu in idle:
-            if vu.wake is not None:
-                vu.wake.set()
+            slot = vu.slot
+            if slot is not None and not slot.done():
+                slot.set_result(None)
 
     def _start(self, n: int, intended_s: float) -> None:
-        recorder = self.ctx.recorder
-        recorder.schedule_lag(intended_s, self.clock())
-        if self._idle:
-            vu = self._idle.pop()
-            if vu.wake is None:  # its first iteration: its task starts
+        self._schedule_lag(intended_s, self._read_clock())
+        idle = self._idle
+        if idle:
+            vu = idle.pop()
+            slot = vu.slot
+            if slot is None:  # its first iteration: its task starts
                 self.task_group.start_soon(self._work, vu, intended_s)
-            else:
-                vu.due_s = intended_s
-                vu.wake.set()
+            elif not slot.done():  # else its task was cancelled while parked
+                slot.set_result(intended_s)
         elif self._allocated < self.max_vus:
             self.task_group.start_soon(self._work, self._allocate(), intended_s)
         else:
             self.ctx.stats.dropped += 1
-            recorder.warn(
-                f"dropped:{self.ctx.name}",
-                f"scenario {self.ctx.name!r}: all {self.max_vus} VUs were busy, so iterations"
-                " were dropped (see dropped_iterations); raise max_vus or lower the rate",
-            )
+            self.ctx.recorder.warn(self._dropped_key, self._dropped_warning)
 
     async def _work(self, vu: _ArrivalVu, intended_s: float) -> None:
         """``vu``'s iterations, the first due at ``intended_s``, the next ones as the
         dispatcher hands them over, until the stop."""
+        run_iteration = vu.actor.run_iteration
+        new_slot = self._new_slot
+        assert new_slot is not None
         while True:
-            await vu.actor.run_iteration(intended_s)
+            await run_iteration(intended_s)
             if self.stopping:
                 return
-            assert self._new_wake is not None
-            wake = vu.wake = self._new_wake()
+            slot = vu.slot = new_slot()
             self._idle.append(vu)
-            await wake.wait()
-            due_s, vu.due_s = vu.due_s, None
+            due_s = await slot
             if due_s is None:
                 return  # woken by the stop
             intended_s = due_s

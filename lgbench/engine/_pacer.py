@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import struct
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Protocol, final
@@ -61,6 +61,7 @@ __all__ = [
     "RampingRate",
     "ScheduleError",
     "Stage",
+    "due_times",
 ]
 
 MAX_RATE_PER_S = 1e9
@@ -437,3 +438,64 @@ class RampingRate:
             " → ".join(steps)
             + f" ({_duration_text(self._duration_s)}, {self.total_iterations} iterations)"
         )
+
+
+def due_times(pacer: Pacer, first: int = 0) -> Iterator[float]:
+    """``pacer.next_at(n)`` for ``n = first, first + 1, ...`` until it is ``None``.
+
+    The same floats as ``next_at``, one after the other, for the dispatcher, which asks for
+    every iteration's time in turn: on a :class:`ConstantRate` this generator does
+    ``next_at``'s arithmetic inline (the quotient and its settling), without a method call
+    and the argument checks per iteration; wherever the quotient is not settled at once
+    (and on every other pacer) it asks ``next_at`` itself.
+    """
+    if first < 0:
+        raise ValueError(f"iteration numbers start at 0, got {first}")
+    if type(pacer) is ConstantRate:
+        return _constant_times(pacer, first)
+    return _asked_times(pacer, first)
+
+
+def _asked_times(pacer: Pacer, n: int) -> Iterator[float]:
+    next_at = pacer.next_at
+    while (at_s := next_at(n)) is not None:
+        yield at_s
+        n += 1
+
+
+def _constant_times(pacer: ConstantRate, n: int) -> Iterator[float]:
+    rate = pacer.rate_per_s
+    if rate == 0:
+        return
+    end = pacer.duration_s
+    floor = math.floor
+    nextafter = math.nextafter
+    inf = math.inf
+    next_at = pacer.next_at
+    need = n + 1
+    while True:
+        # ConstantRate.next_at's closed form, settled here: the quotient, or a float a step
+        # or two from it, is due while the float just below it is not; ``t <= end`` also
+        # means ``due(end) >= need``. Anything else asks next_at (and its search).
+        t = need / rate
+        if t != inf:
+            if floor(t * rate) < need:
+                t = nextafter(t, inf)
+                settled = floor(t * rate) >= need and floor(nextafter(t, 0.0) * rate) < need
+            else:
+                settled = False
+                for _ in range(4):
+                    below = nextafter(t, 0.0)
+                    if floor(below * rate) < need:
+                        settled = True
+                        break
+                    t = below
+            if settled and t <= end:
+                yield t
+                need += 1
+                continue
+        at_s = next_at(need - 1)
+        if at_s is None:
+            return
+        yield at_s
+        need += 1

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from lgbench._backend import running_on_asyncio
-from lgbench.engine._pacer import Pacer
+from lgbench.engine._pacer import Pacer, due_times
 
 __all__ = ["run_paced", "sleep_until_reached"]
 
@@ -41,16 +41,23 @@ async def run_paced(
     Cancellation (the executor's duration or a graceful stop) ends the loop as usual.
     """
     origin_s = clock() if start_s is None else start_s
-    next_at = pacer.next_at
     sleep_until = _native_sleep_until()
     n = 0
-    while (at_s := next_at(n)) is not None:
+    # The clock is read again only when the last reading does not show an iteration due:
+    # every iteration due by one reading starts in the same pass, one clock read per wake-up
+    # instead of one per iteration (a stale reading only ever errs on the side of "not yet").
+    now_s = -math.inf
+    for at_s in due_times(pacer):
         intended_s = origin_s + at_s
-        while intended_s > clock():  # woken early: sleep again
-            await sleep_until(intended_s)
+        if intended_s > now_s:
+            now_s = clock()
+            while intended_s > now_s:  # woken early: sleep again
+                await sleep_until(intended_s)
+                now_s = clock()
         result = start_iteration(n, intended_s)
         if result is not None:
             await result
+            now_s = clock()
         n += 1
     return n
 

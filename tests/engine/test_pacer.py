@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import islice
 
 import pytest
 from hypothesis import example, given, settings
@@ -17,6 +18,7 @@ from lgbench.engine._pacer import (
     RampingRate,
     Stage,
     _earliest,
+    due_times,
 )
 from lgbench.errors import UsageError
 from lgbench.exitcodes import ExitCode
@@ -154,6 +156,57 @@ def test_endless_schedule_has_no_count_at_infinity() -> None:
     assert ConstantRate(0).due(math.inf) == 0  # a zero rate stays at zero
 
 
+# --- due_times(pacer, first): next_at for every iteration in turn ------------------------------
+
+
+def _asked(pacer: ConstantRate | RampingRate, first: int, count: int) -> list[float]:
+    """``next_at`` for ``first, first + 1, ...``: at most ``count`` of them, up to ``None``."""
+    times: list[float] = []
+    for n in range(first, first + count):
+        at_s = pacer.next_at(n)
+        if at_s is None:
+            break
+        times.append(at_s)
+    return times
+
+
+DUE_TIMES_CASES = [
+    # (pacer, first, count): due_times yields what next_at says, the same floats, and stops
+    # where next_at says None.
+    (ConstantRate(4, 1), 0, 10),  # 0.25, 0.5, 0.75, 1.0, then the end
+    (ConstantRate(5000, 10), 0, 60_000),  # the benchmark's schedule, through its last one
+    (ConstantRate(5000), 49_990, 20),  # endless; from the middle
+    (ConstantRate(3), 0, 10),  # thirds: the quotient rounds both ways
+    (ConstantRate(0.29, 100), 0, 40),  # 28 iterations, not 29 (binary floating point)
+    (ConstantRate(7, 1e-3), 0, 5),  # too short for one iteration
+    (ConstantRate(0), 0, 5),  # a zero rate: none at all
+    (ConstantRate(10, 0), 0, 5),  # a zero duration: none at all
+    (ConstantRate(1e9, 1e-6), 0, 2000),  # the highest rate for the shortest time
+    (ConstantRate(5e-324), 0, 3),  # the first due time overflows: never
+    (ConstantRate(1e-300), 0, 3),  # 1e300 s and on: far, but due
+    (ConstantRate(5000, 1), 4_999, 3),  # the last one exactly at the end, then none
+    (ConstantRate(5000, 1), 5_000, 3),  # from past the end: none
+    (K6, 0, 20),  # a ramp asks next_at itself
+    (RampingRate(10, (Stage(0, 10),)), 40, 20),  # the end of a ramp down to 0
+]
+
+
+@pytest.mark.parametrize(("pacer", "first", "count"), DUE_TIMES_CASES)
+def test_due_times_are_next_at_in_turn(
+    pacer: ConstantRate | RampingRate, first: int, count: int
+) -> None:
+    want = _asked(pacer, first, count)
+    got = list(islice(due_times(pacer, first), count))
+    assert got == want
+    if len(want) < count:  # next_at said None: the generator has ended too
+        assert len(got) == len(want)
+
+
+def test_due_times_rejects_a_negative_first_iteration() -> None:
+    with pytest.raises(ValueError, match="start at 0"):
+        due_times(ConstantRate(1), -1)
+
+
 # --- rate(t) ------------------------------------------------------------------------------------
 
 RATE_CASES = [
@@ -289,6 +342,13 @@ def test_next_at_shortcut_agrees_with_the_search(pacer: ConstantRate, n: int) ->
     if got is None:
         return
     assert got == _earliest(pacer.due, need, need / pacer.rate_per_s, got)
+
+
+@given(constant_rates, st.integers(min_value=0, max_value=10**7))
+@example(ConstantRate(5000, 10), 49_995)
+@example(ConstantRate(3), 0)
+def test_due_times_agree_with_next_at(pacer: ConstantRate, first: int) -> None:
+    assert list(islice(due_times(pacer, first), 12)) == _asked(pacer, first, 12)
 
 
 @given(finite_pacers)

@@ -8,6 +8,9 @@ of two readings of the loop's clock, never how long anything took.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any
+
 import anyio
 import pytest
 
@@ -62,3 +65,61 @@ async def test_an_executor_wait_ends_once_the_runs_clock_reads_its_deadline(
             if clock() < deadline_s:
                 early.append(deadline_s - clock())
     assert early == []
+
+
+# How a hand-over behaves, on every loop: returning at once, blocking, failing.
+# (name, what start_iteration does for iteration n, iterations started, error raised).
+async def _blocks(n: int) -> None:
+    await anyio.sleep(0.002)
+
+
+def _fails_at_3(n: int) -> None:
+    if n == 3:
+        raise LookupError("hand-over failed")
+
+
+HAND_OVERS = [
+    pytest.param(lambda n: None, 40, None, id="returns at once"),
+    pytest.param(lambda n: _blocks(n) if n % 7 == 0 else None, 40, None, id="blocks now and then"),
+    pytest.param(_blocks, 40, None, id="always blocks"),
+    pytest.param(_fails_at_3, 3, LookupError, id="raises"),
+]
+
+
+@pytest.mark.parametrize(("behaviour", "started", "error"), HAND_OVERS)
+async def test_every_iteration_starts_in_order_at_or_after_its_time(
+    behaviour: Any, started: int, error: type[Exception] | None
+) -> None:
+    pacer = ConstantRate(2000, 0.02)  # 40 iterations, 0.5 ms apart
+    clock = measurement_clock()
+    origin_s = clock()
+    seen: list[tuple[int, float, float]] = []
+
+    def start(n: int, intended_s: float) -> Awaitable[None] | None:
+        seen.append((n, intended_s, clock()))
+        result: Awaitable[None] | None = behaviour(n)
+        return result
+
+    with anyio.fail_after(30):
+        if error is None:
+            assert await run_paced(pacer, start, clock=clock, start_s=origin_s) == started
+        else:
+            with pytest.raises(error):
+                await run_paced(pacer, start, clock=clock, start_s=origin_s)
+    assert [n for n, _, _ in seen] == list(range(len(seen)))
+    assert len(seen) == started + (error is not None)
+    due = [pacer.next_at(n) for n in range(len(seen))]
+    assert [intended for _, intended, _ in seen] == [origin_s + at_s for at_s in due if at_s]
+    assert all(actual >= intended for _, intended, actual in seen)
+
+
+async def test_a_cancelled_dispatcher_starts_nothing_more() -> None:
+    clock = measurement_clock()
+    seen: list[int] = []
+    with anyio.move_on_after(0.02) as scope:
+        await run_paced(ConstantRate(1000), lambda n, _: seen.append(n), clock=clock)  # endless
+    assert scope.cancelled_caught
+    count = len(seen)
+    assert count > 0
+    await anyio.sleep(0.01)  # no timer left behind that would start more
+    assert len(seen) == count
