@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Final, NamedTuple, TypeAlias, final
 
@@ -61,7 +61,7 @@ from lgbench.client._errors import ResponseLimitError
 if TYPE_CHECKING:
     from lgbench.client._models import Response
 
-__all__ = ["EventTuple", "SSEDecoder", "ServerSentEvent", "iter_sse"]
+__all__ = ["EventColumns", "EventTuple", "SSEDecoder", "ServerSentEvent", "iter_sse"]
 
 
 class ServerSentEvent(NamedTuple):
@@ -88,6 +88,17 @@ class ServerSentEvent(NamedTuple):
 #: An event's items as a plain tuple: ``(event, data, id, retry)``, as in
 #: :class:`ServerSentEvent` (which is one too). See ``SSEDecoder(tuples=True)``.
 EventTuple: TypeAlias = tuple[str, str, str | None, int | None]
+
+#: The events of one chunk as three columns of the same length: their types, their
+#: data, their ids (as in :class:`ServerSentEvent`; ``retry`` is left out). See
+#: :meth:`SSEDecoder.feed_columns`.
+EventColumns: TypeAlias = tuple[Sequence[str], Sequence[str], Sequence[str | None]]
+
+# What the decoding steps return: the events of the common shapes as columns (cheapest to
+# build, and what a stream of parts reads), the others as EventTuples (ServerSentEvents,
+# which carry ``retry``); ``[]`` for none.
+_Decoded: TypeAlias = "list[EventTuple] | EventColumns"
+_NO_COLUMNS: Final[EventColumns] = ((), (), ())
 
 _BOM: Final = b"\xef\xbb\xbf"
 # Builds a ServerSentEvent from a 4-tuple without going through the
@@ -178,7 +189,7 @@ class SSEDecoder:
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode the next chunk; return the events it completes, in order."""
         # Without ``tuples`` every event is built as a ServerSentEvent.
-        return self.feed_tuples(data)  # type: ignore[return-value]
+        return self._rows(self._feed(data))  # type: ignore[return-value]
 
     def close(self) -> list[ServerSentEvent]:
         """End of the stream: return the events it completes, then reset the decoder.
@@ -188,10 +199,41 @@ class SSEDecoder:
         is discarded, not dispatched. ``last_event_id`` and ``retry_ms`` are
         kept, so the decoder can go on with a reconnected stream.
         """
-        return self.close_tuples()  # type: ignore[return-value]
+        return self._rows(self._close())  # type: ignore[return-value]
 
     def feed_tuples(self, data: bytes) -> list[EventTuple]:
         """:meth:`feed`, typed for a decoder made with ``tuples=True``."""
+        return self._rows(self._feed(data))
+
+    def close_tuples(self) -> list[EventTuple]:
+        """:meth:`close`, typed for a decoder made with ``tuples=True``."""
+        return self._rows(self._close())
+
+    def feed_columns(self, data: bytes) -> EventColumns:
+        """:meth:`feed`, the events as columns: ``(types, data, ids)``, three sequences of
+        the same length (empty when the chunk completes no event).
+
+        The cheapest form for a reader that turns every event into something else: the
+        common shapes are cut out as columns, with no object built per event.
+        """
+        return _columns(self._feed(data))
+
+    def close_columns(self) -> EventColumns:
+        """:meth:`close`, the events as columns (see :meth:`feed_columns`)."""
+        return _columns(self._close())
+
+    def _rows(self, decoded: _Decoded) -> list[EventTuple]:
+        if isinstance(decoded, list):
+            return decoded
+        types, datas, ids = decoded
+        if len(datas) == 1:
+            # One event: building the iterators below would cost more than the event.
+            event: EventTuple = (types[0], datas[0], ids[0], None)
+            return [event if self._tuples else _new_event(ServerSentEvent, event)]
+        rows = zip(types, datas, ids, repeat(None))
+        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+
+    def _feed(self, data: bytes) -> _Decoded:
         if self._head is not None:
             data = self._skip_bom(data)
         if not data:
@@ -227,9 +269,8 @@ class SSEDecoder:
             return self._start_normalizing(data)
         return self._consume(data, end)
 
-    def close_tuples(self) -> list[EventTuple]:
-        """:meth:`close`, typed for a decoder made with ``tuples=True``."""
-        events: list[EventTuple] = []
+    def _close(self) -> _Decoded:
+        events: _Decoded = []
         pending = self._pending
         if pending and not self._normalize and pending[-1][-1] == _CR:
             events = self._start_normalizing(b"")
@@ -260,7 +301,7 @@ class SSEDecoder:
             end = crlf_end + 3
         return end - len(before) if end > len(before) else -1
 
-    def _start_normalizing(self, data: bytes) -> list[EventTuple]:
+    def _start_normalizing(self, data: bytes) -> _Decoded:
         self._normalize = True
         if self._pending:
             # Still raw: rewrite it together with this chunk.
@@ -269,7 +310,7 @@ class SSEDecoder:
             self._pending_bytes = 0
         return self._feed_normalized(data)
 
-    def _feed_normalized(self, data: bytes) -> list[EventTuple]:
+    def _feed_normalized(self, data: bytes) -> _Decoded:
         if self._skip_lf:
             self._skip_lf = False
             if data[0] == _LF:
@@ -288,7 +329,7 @@ class SSEDecoder:
             end = 1  # the blank line straddles the previous chunk and this one
         return self._consume(data, end)
 
-    def _consume(self, data: bytes, end: int) -> list[EventTuple]:
+    def _consume(self, data: bytes, end: int) -> _Decoded:
         """Decode the pending bytes and ``data[:end]``; keep the rest for later (end < 0: all)."""
         pending = self._pending
         if end < 0:
@@ -314,7 +355,7 @@ class SSEDecoder:
             pending.append(data[end:])
         return self._decode_region(region)
 
-    def _decode_region(self, region: bytes | memoryview) -> list[EventTuple]:
+    def _decode_region(self, region: bytes | memoryview) -> _Decoded:
         """Decode complete blocks: ``region`` starts a block and ends with a blank line."""
         if region[0] == _LF or region[0] == _CR:
             # Blank lines at the start of a block dispatch nothing.
@@ -323,11 +364,11 @@ class SSEDecoder:
                 return []
         return self._decode_text(str(region, "utf-8", "replace"))
 
-    def _decode_text(self, text: str) -> list[EventTuple]:
+    def _decode_text(self, text: str) -> _Decoded:
         """The events of ``text``: whole blocks, from the start of one to a blank line."""
         crlf = "\r" in text
         shapes = _CRLF_SHAPES if crlf else _LF_SHAPES
-        events: list[EventTuple] | None = None
+        events: EventColumns | None = None
         if text.startswith("event: "):
             # Try the shape that worked last (a stream keeps to one), then the
             # other: cheaper than looking for id lines first.
@@ -344,52 +385,47 @@ class SSEDecoder:
                     self._with_ids = events is not None
         elif text.startswith("data: "):
             events = self._fast_data(shapes[2].split(text), crlf)
-        if events is None:
-            if crlf:
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
-            events = self._parse_lines(text)
-        return events
+        if events is not None:
+            return events
+        if crlf:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return self._parse_lines(text)
 
-    def _fast_event_data(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
+    def _fast_event_data(self, parts: list[str], crlf: bool) -> EventColumns | None:
         if len(parts) == 4:
-            # One event: building the iterators below would cost more than the event.
+            # One event: slicing would cost more than the event.
             if parts[0] or parts[3] or (crlf and ("\r" in parts[1] or "\r" in parts[2])):
                 return None
-            event: EventTuple = (parts[1], parts[2], self.last_event_id or None, None)
-            return [event if self._tuples else _new_event(ServerSentEvent, event)]
+            return [parts[1]], [parts[2]], [self.last_event_id or None]
         if any(parts[::3]) or (crlf and "\r" in "".join(parts)):
             return None
-        event_id = self.last_event_id or None
-        rows = zip(parts[1::3], parts[2::3], repeat(event_id), repeat(None))
-        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+        datas = parts[2::3]
+        return parts[1::3], datas, [self.last_event_id or None] * len(datas)
 
-    def _fast_event_data_id(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
+    def _fast_event_data_id(self, parts: list[str], crlf: bool) -> EventColumns | None:
         if len(parts) == 5:
-            # One event: building the iterators below would cost more than the event.
+            # One event: slicing would cost more than the event.
             if parts[0] or parts[4] or (crlf and "\r" in "".join(parts)):
                 return None
             self.last_event_id = parts[3]
-            event: EventTuple = (parts[1], parts[2], parts[3], None)
-            return [event if self._tuples else _new_event(ServerSentEvent, event)]
+            return [parts[1]], [parts[2]], [parts[3]]
         if any(parts[::4]) or (crlf and "\r" in "".join(parts)):
             return None
         ids = parts[3::4]
         self.last_event_id = ids[-1]
-        rows = zip(parts[1::4], parts[2::4], ids, repeat(None))
-        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+        return parts[1::4], parts[2::4], ids
 
-    def _fast_data(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
+    def _fast_data(self, parts: list[str], crlf: bool) -> EventColumns | None:
         if len(parts) == 3:
-            # One event: building the iterators below would cost more than the event.
+            # One event: slicing would cost more than the event.
             if parts[0] or parts[2] or (crlf and "\r" in parts[1]):
                 return None
-            event: EventTuple = ("message", parts[1], self.last_event_id or None, None)
-            return [event if self._tuples else _new_event(ServerSentEvent, event)]
+            return ["message"], [parts[1]], [self.last_event_id or None]
         if any(parts[::2]) or (crlf and "\r" in "".join(parts)):
             return None
-        event_id = self.last_event_id or None
-        rows = zip(repeat("message"), parts[1::2], repeat(event_id), repeat(None))
-        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+        datas = parts[1::2]
+        count = len(datas)
+        return ["message"] * count, datas, [self.last_event_id or None] * count
 
     def _parse_lines(self, text: str) -> list[EventTuple]:
         """The general parser, line by line, exactly as the spec reads."""
@@ -433,6 +469,15 @@ class SSEDecoder:
         # ``text`` ends with a blank line, so no event is left half-built here.
         self.last_event_id = last_id
         return events
+
+
+def _columns(decoded: _Decoded) -> EventColumns:
+    if not isinstance(decoded, list):
+        return decoded
+    if not decoded:
+        return _NO_COLUMNS
+    types, datas, ids, _ = zip(*decoded, strict=True)
+    return types, datas, ids
 
 
 def _has_lone_cr(data: bytes) -> bool:
