@@ -539,74 +539,77 @@ class SSEStream:
         return self
 
     async def __anext__(self) -> StreamPart:
-        try:
-            part = next(self._parts, None)
-        except (ValueError, RecursionError, ResponseLimitError) as exc:
-            part = await self._failed(exc)
-        if part is not None:
-            return part
-        # The read is inline rather than in a helper coroutine: a stream spends its life
-        # suspended here, and each level of the await chain holds a frame (≈ 250 B) per
-        # open stream.
-        if self._closed:
-            raise StopAsyncIteration
-        # The batch read before: not kept while waiting.
+        while True:
+            try:
+                part = next(self._parts, None)
+            except (ValueError, RecursionError, ResponseLimitError) as exc:
+                part = await self._failed(exc)
+            if part is not None:
+                return part
+            if self._closed:
+                raise StopAsyncIteration
+            self._release_batch()
+            body = self._body
+            if body is None:
+                body = await self._open()
+            decoder = self._decoder
+            # The read is inline rather than in a helper coroutine: a stream spends its
+            # life suspended here, and each level of the await chain holds a frame
+            # (≈ 250 B) per open stream.
+            try:
+                while chunk := await body.receive_some():
+                    columns = decoder.feed_columns(chunk)
+                    if columns[1]:
+                        break
+                else:
+                    # The server ended the stream; a final CR may still complete an event.
+                    columns = decoder.close_columns()
+            except BaseException:
+                # A failed or cancelled read leaves the connection mid-body: drop it.
+                await self.aclose()
+                raise
+            if not chunk:
+                await self.aclose()
+                if not columns[1]:
+                    raise StopAsyncIteration
+            self._start_batch(columns)
+
+    def _release_batch(self) -> None:
+        """Let go of the batch read before: not kept while waiting for the next."""
         self._parts = _NO_PARTS
         self._batch = _NO_COLUMNS
         self._batch_data = _NO_DATA
-        body = self._body
-        if body is None:
-            body = await self._open()
-        decoder = self._decoder
-        try:
-            while chunk := await body.receive_some():
-                columns = decoder.feed_columns(chunk)
-                if columns[1]:
-                    break
-            else:
-                # The server ended the stream; a final CR may still complete an event.
-                columns = decoder.close_columns()
-        except BaseException:
-            # A failed or cancelled read leaves the connection mid-body: drop it.
-            await self.aclose()
-            raise
-        if not chunk:
-            await self.aclose()
-            if not columns[1]:
-                raise StopAsyncIteration
+
+    def _start_batch(self, columns: EventColumns) -> None:
+        """Make ``self._parts`` the parts of a batch of events: a chain of C iterators that
+        yields them one at a time, with no Python between one event and the next.
+
+        msgspec decodes each event's data (data no longer than twice the depth limit
+        cannot nest past it: no depth check then), and each part is built from the
+        columns. What msgspec refuses, _refused decodes as _stream_part does. One event at
+        a time: decoding a whole batch at once keeps a batch's worth of containers alive,
+        which the garbage collector then walks.
+        """
         types, datas, ids = columns
+        short_json = self._short_json
         if len(datas) == 1:
-            # One event (as when the server flushes each one): building the chain below
-            # would cost more than the event.
+            # One event (as when the server flushes each one): cheaper than a chain.
             data = datas[0]
-            if data and len(data) <= self._short_json:
+            if data and len(data) <= short_json:
                 try:
-                    part = _new_part(StreamPart, (types[0], loads_strict(data), ids[0]))
+                    value = loads_strict(data)
                 except (ValueError, RecursionError):
                     pass
                 else:
-                    return part
-            try:
-                return _stream_part((types[0], data, ids[0], None), self._max_depth)
-            except ResponseLimitError:
-                await self.aclose()
-                raise
-        # The parts of a batch come from a chain of C iterators, one event per step, with
-        # no Python between them: msgspec decodes each event's data (data no longer than
-        # twice the depth limit cannot nest past it: no depth check), and each part is built
-        # from its columns. Whatever msgspec refuses, _refused decodes as _stream_part does.
-        # Lazily, one event at a time: decoding a whole batch at once keeps a batch's worth
-        # of containers alive, which the garbage collector then walks.
+                    self._parts = iter((_new_part(StreamPart, (types[0], value, ids[0])),))
+                    return
+            decode: Callable[[str], Any] = self._value
+        else:
+            decode = loads_strict if max(map(len, datas)) <= short_json else self._value
         self._batch = columns
         self._batch_data = data_iter = iter(datas)
-        decode = loads_strict if max(map(len, datas)) <= self._short_json else self._value
         rows = zip(types, map(decode, data_iter), ids, strict=True)
         self._parts = map(_new_part, _PART_TYPE, rows)
-        try:
-            part = next(self._parts)
-        except (ValueError, RecursionError, ResponseLimitError) as exc:
-            part = await self._failed(exc)
-        return part
 
     async def _failed(self, error: Exception) -> StreamPart:
         """The part of the event whose decoding raised ``error`` in the batch's chain."""
@@ -627,16 +630,13 @@ class SSEStream:
         # The chain took the refused data from data_iter: it is the one before the rest.
         index = len(datas) - length_hint(data_iter) - 1
         rest = index + 1
-        self._parts = map(
-            _new_part,
-            _PART_TYPE,
-            zip(
-                islice(types, rest, None),
-                map(self._value, data_iter),
-                islice(ids, rest, None),
-                strict=True,
-            ),
+        rows = zip(
+            islice(types, rest, None),
+            map(self._value, data_iter),
+            islice(ids, rest, None),
+            strict=True,
         )
+        self._parts = map(_new_part, _PART_TYPE, rows)
         return _stream_part((types[index], datas[index], ids[index], None), self._max_depth)
 
     def _value(self, data: str) -> Any:
@@ -659,9 +659,7 @@ class SSEStream:
     async def aclose(self) -> None:
         """Stop: close the response, discarding its connection if the body was not read whole."""
         self._closed = True
-        self._parts = _NO_PARTS
-        self._batch = _NO_COLUMNS
-        self._batch_data = _NO_DATA
+        self._release_batch()
         self._body = None
         if self._response is not None:
             await _discard(self._response)
