@@ -118,16 +118,40 @@ _new_event: Final = tuple.__new__
 # costs about 150 ns more per event.) Event names and ids must not be empty
 # here: an empty ``event`` means "message" and an empty ``id`` resets the last
 # id, rare cases left to the general parser rather than tested on every event.
-_Shapes = tuple["re.Pattern[str]", "re.Pattern[str]", "re.Pattern[str]"]
+
+
+class _Shape(NamedTuple):
+    """One fast shape: a block's pattern, the same for ``_BLOCKS`` blocks in a row, and
+    how many values (capture groups) a block has."""
+
+    single: re.Pattern[str]
+    multi: re.Pattern[str]
+    groups: int
+
+
+# Blocks per match of a shape's ``multi`` pattern. Each match costs the regex engine a
+# fixed ≈ 700 instructions (the search, a fresh backtracking stack it allocates and frees,
+# the split's bookkeeping) on top of the block's own characters: eight blocks a match
+# share it. Only for text long enough to hold that many blocks with room to spare: a
+# ``multi`` search that finds nothing scans the whole text.
+_BLOCKS: Final = 8
+_MULTI_MIN_CHARS: Final = 2048
+
+
+def _shape(block: str, groups: int) -> _Shape:
+    return _Shape(re.compile(block), re.compile(block * _BLOCKS), groups)
+
+
+_Shapes = tuple[_Shape, _Shape, _Shape]
 _LF_SHAPES: Final[_Shapes] = (
-    re.compile(r"event: (.++)\ndata: (.*+)\n\n"),
-    re.compile(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n"),
-    re.compile(r"data: (.*+)\n\n"),
+    _shape(r"event: (.++)\ndata: (.*+)\n\n", 2),
+    _shape(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n", 3),
+    _shape(r"data: (.*+)\n\n", 1),
 )
 _CRLF_SHAPES: Final[_Shapes] = (
-    re.compile(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n"),
-    re.compile(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n"),
-    re.compile(r"data: ([^\r]*+)\r\n\r\n"),
+    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n", 2),
+    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n", 3),
+    _shape(r"data: ([^\r]*+)\r\n\r\n", 1),
 )
 _LF: Final = 0x0A
 _CR: Final = 0x0D
@@ -377,58 +401,44 @@ class SSEDecoder:
             # other: cheaper than looking for id lines first.
             if self._with_ids:
                 if "\0" not in text:
-                    events = self._fast_event_data_id(shapes[1].split(text), crlf)
+                    events = self._fast_event_data_id(text, shapes[1], crlf)
                 if events is None:
-                    events = self._fast_event_data(shapes[0].split(text), crlf)
+                    events = self._fast_event_data(text, shapes[0], crlf)
                     self._with_ids = events is None
             else:
-                events = self._fast_event_data(shapes[0].split(text), crlf)
+                events = self._fast_event_data(text, shapes[0], crlf)
                 if events is None and "\0" not in text:
-                    events = self._fast_event_data_id(shapes[1].split(text), crlf)
+                    events = self._fast_event_data_id(text, shapes[1], crlf)
                     self._with_ids = events is not None
         elif text.startswith("data: "):
-            events = self._fast_data(shapes[2].split(text), crlf)
+            events = self._fast_data(text, shapes[2], crlf)
         if events is not None:
             return events
         if crlf:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         return self._parse_lines(text)
 
-    def _fast_event_data(self, parts: list[str], crlf: bool) -> EventColumns | None:
-        if len(parts) == 4:
-            # One event: slicing would cost more than the event.
-            if parts[0] or parts[3] or (crlf and ("\n" in parts[1] or "\n" in parts[2])):
-                return None
-            return [parts[1]], [parts[2]], [self.last_event_id or None]
-        if any(parts[::3]) or (crlf and "\n" in "".join(parts)):
+    def _fast_event_data(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
+        columns = _cut(text, shape, crlf)
+        if columns is None:
             return None
-        datas = parts[2::3]
-        return parts[1::3], datas, [self.last_event_id or None] * len(datas)
+        types, datas = columns
+        return types, datas, [self.last_event_id or None] * len(datas)
 
-    def _fast_event_data_id(self, parts: list[str], crlf: bool) -> EventColumns | None:
-        if len(parts) == 5:
-            # One event: slicing would cost more than the event.
-            if parts[0] or parts[4] or (crlf and "\n" in "".join(parts)):
-                return None
-            self.last_event_id = parts[3]
-            return [parts[1]], [parts[2]], [parts[3]]
-        if any(parts[::4]) or (crlf and "\n" in "".join(parts)):
+    def _fast_event_data_id(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
+        columns = _cut(text, shape, crlf)
+        if columns is None:
             return None
-        ids = parts[3::4]
+        types, datas, ids = columns
         self.last_event_id = ids[-1]
-        return parts[1::4], parts[2::4], ids
+        return types, datas, ids
 
-    def _fast_data(self, parts: list[str], crlf: bool) -> EventColumns | None:
-        if len(parts) == 3:
-            # One event: slicing would cost more than the event.
-            if parts[0] or parts[2] or (crlf and "\n" in parts[1]):
-                return None
-            return ["message"], [parts[1]], [self.last_event_id or None]
-        if any(parts[::2]) or (crlf and "\n" in "".join(parts)):
+    def _fast_data(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
+        columns = _cut(text, shape, crlf)
+        if columns is None:
             return None
-        datas = parts[1::2]
-        count = len(datas)
-        return ["message"] * count, datas, [self.last_event_id or None] * count
+        count = len(columns[0])
+        return ["message"] * count, columns[0], [self.last_event_id or None] * count
 
     def _parse_lines(self, text: str) -> list[EventTuple]:
         """The general parser, line by line, exactly as the spec reads."""
@@ -472,6 +482,41 @@ class SSEDecoder:
         # ``text`` ends with a blank line, so no event is left half-built here.
         self.last_event_id = last_id
         return events
+
+
+def _cut(text: str, shape: _Shape, crlf: bool) -> list[list[str]] | None:
+    """The values of ``text``'s blocks, one list per capture group of ``shape``, when every
+    block has that shape and ``text`` holds at least one; None otherwise."""
+    groups = shape.groups
+    tail = text
+    columns: list[list[str]] | None = None
+    if len(text) >= _MULTI_MIN_CHARS:
+        parts = shape.multi.split(text)
+        # What the last match left: fewer than _BLOCKS blocks (or text of another shape).
+        tail = parts.pop()
+        stride = groups * _BLOCKS + 1
+        if any(parts[::stride]) or (crlf and "\n" in "".join(parts)):
+            return None
+        count = len(parts) // stride * _BLOCKS
+        columns = []
+        for group in range(groups):
+            # The group's value in the 1st block of every match, then the 2nd, ...:
+            # interleaved back into block order by slice assignments, in C.
+            column = [""] * count
+            for block in range(_BLOCKS):
+                column[block::_BLOCKS] = parts[1 + block * groups + group :: stride]
+            columns.append(column)
+        if not tail:
+            return columns
+    parts = shape.single.split(tail)
+    stride = groups + 1
+    if len(parts) == 1 or any(parts[::stride]) or (crlf and "\n" in "".join(parts)):
+        return None
+    if columns is None:
+        return [parts[1 + group :: stride] for group in range(groups)]
+    for group, column in enumerate(columns):
+        column += parts[1 + group :: stride]
+    return columns
 
 
 def _columns(decoded: _Decoded) -> EventColumns:
