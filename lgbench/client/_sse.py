@@ -121,37 +121,36 @@ _new_event: Final = tuple.__new__
 
 
 class _Shape(NamedTuple):
-    """One fast shape: a block's pattern, the same for ``_BLOCKS`` blocks in a row, and
-    how many values (capture groups) a block has."""
+    """One fast shape: a block's pattern, the same for ``_BLOCKS`` blocks in a row, how
+    many values (capture groups) a block has, and the blank line that ends a block."""
 
     single: re.Pattern[str]
     multi: re.Pattern[str]
     groups: int
+    blank: str
 
 
 # Blocks per match of a shape's ``multi`` pattern. Each match costs the regex engine a
 # fixed ≈ 700 instructions (the search, a fresh backtracking stack it allocates and frees,
 # the split's bookkeeping) on top of the block's own characters: eight blocks a match
-# share it. Only for text long enough to hold that many blocks with room to spare: a
-# ``multi`` search that finds nothing scans the whole text.
+# share it.
 _BLOCKS: Final = 8
-_MULTI_MIN_CHARS: Final = 2048
 
 
-def _shape(block: str, groups: int) -> _Shape:
-    return _Shape(re.compile(block), re.compile(block * _BLOCKS), groups)
+def _shape(block: str, groups: int, blank: str) -> _Shape:
+    return _Shape(re.compile(block), re.compile(block * _BLOCKS), groups, blank)
 
 
 _Shapes = tuple[_Shape, _Shape, _Shape]
 _LF_SHAPES: Final[_Shapes] = (
-    _shape(r"event: (.++)\ndata: (.*+)\n\n", 2),
-    _shape(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n", 3),
-    _shape(r"data: (.*+)\n\n", 1),
+    _shape(r"event: (.++)\ndata: (.*+)\n\n", 2, "\n\n"),
+    _shape(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n", 3, "\n\n"),
+    _shape(r"data: (.*+)\n\n", 1, "\n\n"),
 )
 _CRLF_SHAPES: Final[_Shapes] = (
-    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n", 2),
-    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n", 3),
-    _shape(r"data: ([^\r]*+)\r\n\r\n", 1),
+    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n", 2, "\r\n\r\n"),
+    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n", 3, "\r\n\r\n"),
+    _shape(r"data: ([^\r]*+)\r\n\r\n", 1, "\r\n\r\n"),
 )
 _LF: Final = 0x0A
 _CR: Final = 0x0D
@@ -490,9 +489,17 @@ def _cut(text: str, shape: _Shape, crlf: bool) -> list[list[str]] | None:
     groups = shape.groups
     tail = text
     columns: list[list[str]] | None = None
-    if len(text) >= _MULTI_MIN_CHARS:
-        parts = shape.multi.split(text)
-        # What the last match left: fewer than _BLOCKS blocks (or text of another shape).
+    # About as many multi matches as the blocks allow, judged by the first block's length
+    # (counting the blank lines would cost ≈ 300 instructions an event): a search for one
+    # more match than the blocks allow would try again at every block start left, each try
+    # matching up to _BLOCKS - 1 blocks before it fails, and a text of fewer than _BLOCKS
+    # blocks is left to ``single`` at once. (The number only bounds the search: what the
+    # split leaves decides whether every block has the shape.)
+    first_block = text.find(shape.blank) + len(shape.blank)
+    matches = len(text) // (first_block * _BLOCKS) if first_block > len(shape.blank) else 0
+    if matches:
+        parts = shape.multi.split(text, matches)
+        # What the last match left: the blocks after it, fewer than _BLOCKS if all regular.
         tail = parts.pop()
         stride = groups * _BLOCKS + 1
         if any(parts[::stride]) or (crlf and "\n" in "".join(parts)):
