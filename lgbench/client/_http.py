@@ -548,7 +548,10 @@ class SSEStream:
                 return part
             if self._closed:
                 raise StopAsyncIteration
-            self._release_batch()
+            # The batch read before: not kept while waiting (as _release_batch, inline).
+            self._parts = _NO_PARTS
+            self._batch = _NO_COLUMNS
+            self._batch_data = _NO_DATA
             body = self._body
             if body is None:
                 body = await self._open()
@@ -572,6 +575,20 @@ class SSEStream:
                 await self.aclose()
                 if not columns[1]:
                     raise StopAsyncIteration
+            datas = columns[1]
+            if len(datas) == 1:
+                # One event (as when the server flushes each one): no chain when msgspec
+                # takes its data.
+                data = datas[0]
+                if data and len(data) <= self._short_json:
+                    try:
+                        part = _new_part(
+                            StreamPart, (columns[0][0], loads_strict(data), columns[2][0])
+                        )
+                    except (ValueError, RecursionError):
+                        pass
+                    else:
+                        return part
             self._start_batch(columns)
 
     def _release_batch(self) -> None:
@@ -588,24 +605,13 @@ class SSEStream:
         cannot nest past it: no depth check then), and each part is built from the
         columns. What msgspec refuses, _refused decodes as _stream_part does. One event at
         a time: decoding a whole batch at once keeps a batch's worth of containers alive,
-        which the garbage collector then walks.
+        which the garbage collector then walks. (A batch of one event comes here only when
+        msgspec refused it, or when it is long or empty.)
         """
         types, datas, ids = columns
-        short_json = self._short_json
-        if len(datas) == 1:
-            # One event (as when the server flushes each one): cheaper than a chain.
-            data = datas[0]
-            if data and len(data) <= short_json:
-                try:
-                    value = loads_strict(data)
-                except (ValueError, RecursionError):
-                    pass
-                else:
-                    self._parts = iter((_new_part(StreamPart, (types[0], value, ids[0])),))
-                    return
-            decode: Callable[[str], Any] = self._value
-        else:
-            decode = loads_strict if max(map(len, datas)) <= short_json else self._value
+        decode: Callable[[str], Any] = self._value
+        if len(datas) > 1 and max(map(len, datas)) <= self._short_json:
+            decode = loads_strict
         self._batch = columns
         self._batch_data = data_iter = iter(datas)
         rows = zip(types, map(decode, data_iter), ids, strict=True)

@@ -120,37 +120,40 @@ _new_event: Final = tuple.__new__
 # id, rare cases left to the general parser rather than tested on every event.
 
 
-class _Shape(NamedTuple):
+@final
+class _Shape:
     """One fast shape: a block's pattern, the same for ``_BLOCKS`` blocks in a row, how
     many values (capture groups) a block has, and the blank line that ends a block."""
 
-    single: re.Pattern[str]
-    multi: re.Pattern[str]
-    groups: int
-    blank: str
+    __slots__ = ("blank", "groups", "multi", "single", "single_columns")
+
+    def __init__(self, block: str, groups: int, blank: str) -> None:
+        self.single = re.compile(block)
+        self.multi = re.compile(block * _BLOCKS)
+        self.groups = groups
+        self.blank = blank
+        # Each group's values out of a ``single`` split: every (groups + 1)-th part.
+        self.single_columns = tuple(slice(1 + group, None, groups + 1) for group in range(groups))
 
 
 # Blocks per match of a shape's ``multi`` pattern. Each match costs the regex engine a
 # fixed ≈ 700 instructions (the search, a fresh backtracking stack it allocates and frees,
 # the split's bookkeeping) on top of the block's own characters: eight blocks a match
-# share it.
+# share it. Only for text long enough to hold that many blocks with room to spare.
 _BLOCKS: Final = 8
-
-
-def _shape(block: str, groups: int, blank: str) -> _Shape:
-    return _Shape(re.compile(block), re.compile(block * _BLOCKS), groups, blank)
+_MULTI_MIN_CHARS: Final = 2048
 
 
 _Shapes = tuple[_Shape, _Shape, _Shape]
 _LF_SHAPES: Final[_Shapes] = (
-    _shape(r"event: (.++)\ndata: (.*+)\n\n", 2, "\n\n"),
-    _shape(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n", 3, "\n\n"),
-    _shape(r"data: (.*+)\n\n", 1, "\n\n"),
+    _Shape(r"event: (.++)\ndata: (.*+)\n\n", 2, "\n\n"),
+    _Shape(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n", 3, "\n\n"),
+    _Shape(r"data: (.*+)\n\n", 1, "\n\n"),
 )
 _CRLF_SHAPES: Final[_Shapes] = (
-    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n", 2, "\r\n\r\n"),
-    _shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n", 3, "\r\n\r\n"),
-    _shape(r"data: ([^\r]*+)\r\n\r\n", 1, "\r\n\r\n"),
+    _Shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n", 2, "\r\n\r\n"),
+    _Shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n", 3, "\r\n\r\n"),
+    _Shape(r"data: ([^\r]*+)\r\n\r\n", 1, "\r\n\r\n"),
 )
 _LF: Final = 0x0A
 _CR: Final = 0x0D
@@ -242,7 +245,8 @@ class SSEDecoder:
         The cheapest form for a reader that turns every event into something else: the
         common shapes are cut out as columns, with no object built per event.
         """
-        return _columns(self._feed(data))
+        decoded = self._feed(data)
+        return _columns(decoded) if isinstance(decoded, list) else decoded
 
     def close_columns(self) -> EventColumns:
         """:meth:`close`, the events as columns (see :meth:`feed_columns`)."""
@@ -417,27 +421,62 @@ class SSEDecoder:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         return self._parse_lines(text)
 
+    # The fast shapes: a short text (one event per read, say) is split one block per match,
+    # with as little as possible around it; a long one goes to _cut.
+
     def _fast_event_data(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
-        columns = _cut(text, shape, crlf)
-        if columns is None:
-            return None
-        types, datas = columns
+        if len(text) >= _MULTI_MIN_CHARS:
+            columns = _cut(text, shape, crlf)
+            if columns is None:
+                return None
+            types, datas = columns
+        else:
+            parts = shape.single.split(text)
+            if len(parts) == 4:
+                if parts[0] or parts[3] or (crlf and ("\n" in parts[1] or "\n" in parts[2])):
+                    return None
+                return [parts[1]], [parts[2]], [self.last_event_id or None]
+            if any(parts[::3]) or (crlf and "\n" in "".join(parts)):
+                return None
+            types, datas = parts[1::3], parts[2::3]
         return types, datas, [self.last_event_id or None] * len(datas)
 
     def _fast_event_data_id(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
-        columns = _cut(text, shape, crlf)
-        if columns is None:
-            return None
-        types, datas, ids = columns
+        if len(text) >= _MULTI_MIN_CHARS:
+            columns = _cut(text, shape, crlf)
+            if columns is None:
+                return None
+            types, datas, ids = columns
+        else:
+            parts = shape.single.split(text)
+            if len(parts) == 5:
+                if parts[0] or parts[4] or (crlf and "\n" in "".join(parts)):
+                    return None
+                self.last_event_id = parts[3]
+                return [parts[1]], [parts[2]], [parts[3]]
+            if any(parts[::4]) or (crlf and "\n" in "".join(parts)):
+                return None
+            types, datas, ids = parts[1::4], parts[2::4], parts[3::4]
         self.last_event_id = ids[-1]
         return types, datas, ids
 
     def _fast_data(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
-        columns = _cut(text, shape, crlf)
-        if columns is None:
-            return None
-        count = len(columns[0])
-        return ["message"] * count, columns[0], [self.last_event_id or None] * count
+        if len(text) >= _MULTI_MIN_CHARS:
+            columns = _cut(text, shape, crlf)
+            if columns is None:
+                return None
+            datas = columns[0]
+        else:
+            parts = shape.single.split(text)
+            if len(parts) == 3:
+                if parts[0] or parts[2] or (crlf and "\n" in parts[1]):
+                    return None
+                return ["message"], [parts[1]], [self.last_event_id or None]
+            if any(parts[::2]) or (crlf and "\n" in "".join(parts)):
+                return None
+            datas = parts[1::2]
+        count = len(datas)
+        return ["message"] * count, datas, [self.last_event_id or None] * count
 
     def _parse_lines(self, text: str) -> list[EventTuple]:
         """The general parser, line by line, exactly as the spec reads."""
@@ -483,23 +522,23 @@ class SSEDecoder:
         return events
 
 
-def _cut(text: str, shape: _Shape, crlf: bool) -> list[list[str]] | None:
-    """The values of ``text``'s blocks, one list per capture group of ``shape``, when every
-    block has that shape and ``text`` holds at least one; None otherwise."""
+def _cut(text: str, shape: _Shape, crlf: bool) -> Sequence[Sequence[str]] | None:
+    """The values of a long ``text``'s blocks, one list per capture group of ``shape``, when
+    every block has that shape; None otherwise. Several blocks per match (see _BLOCKS)."""
     groups = shape.groups
     tail = text
     columns: list[list[str]] | None = None
     # About as many multi matches as the blocks allow, judged by the first block's length
     # (counting the blank lines would cost ≈ 300 instructions an event): a search for one
     # more match than the blocks allow would try again at every block start left, each try
-    # matching up to _BLOCKS - 1 blocks before it fails, and a text of fewer than _BLOCKS
-    # blocks is left to ``single`` at once. (The number only bounds the search: what the
-    # split leaves decides whether every block has the shape.)
-    first_block = text.find(shape.blank) + len(shape.blank)
-    matches = len(text) // (first_block * _BLOCKS) if first_block > len(shape.blank) else 0
+    # matching up to _BLOCKS - 1 blocks before it fails. (The number only bounds the
+    # search: what the split leaves decides whether every block has the shape.)
+    blank = shape.blank
+    first_block = text.find(blank) + len(blank)
+    matches = len(text) // (first_block * _BLOCKS) if first_block > len(blank) else 0
     if matches:
         parts = shape.multi.split(text, matches)
-        # What the last match left: the blocks after it, fewer than _BLOCKS if all regular.
+        # What the last match left: the blocks after it, fewer than _BLOCKS if regular.
         tail = parts.pop()
         stride = groups * _BLOCKS + 1
         if any(parts[::stride]) or (crlf and "\n" in "".join(parts)):
@@ -516,13 +555,12 @@ def _cut(text: str, shape: _Shape, crlf: bool) -> list[list[str]] | None:
         if not tail:
             return columns
     parts = shape.single.split(tail)
-    stride = groups + 1
-    if len(parts) == 1 or any(parts[::stride]) or (crlf and "\n" in "".join(parts)):
+    if len(parts) == 1 or any(parts[:: groups + 1]) or (crlf and "\n" in "".join(parts)):
         return None
     if columns is None:
-        return [parts[1 + group :: stride] for group in range(groups)]
-    for group, column in enumerate(columns):
-        column += parts[1 + group :: stride]
+        return list(map(parts.__getitem__, shape.single_columns))
+    for column, values in zip(columns, map(parts.__getitem__, shape.single_columns), strict=True):
+        column += values
     return columns
 
 
