@@ -209,12 +209,16 @@ def through_stream_table(args: argparse.Namespace) -> None:
         if args.style not in (None, style):
             continue
         stream = stream_bytes(args, eol, with_ids)
-        for framing, chunks in (
-            (f"{args.chunk_kib} KiB chunks", chunked(stream, args.chunk_kib * 1024)),
-            ("one event per read", per_event(stream, eol.encode())),
+        for framing, name in (
+            (f"{args.chunk_kib} KiB chunks", "chunks"),
+            ("one event per read", "events"),
         ):
-            if args.framing not in (None, "chunks" if "KiB" in framing else "events"):
+            if args.framing not in (None, name):
                 continue
+            if name == "chunks":
+                chunks = chunked(stream, args.chunk_kib * 1024)
+            else:
+                chunks = per_event(stream, eol.encode())
             best_s = anyio.run(
                 through_runs_stream, chunks, args.events, args.rounds, backend=args.backend
             )
