@@ -41,7 +41,9 @@ rewriting pass), decodes each run of complete blocks (a *region*) from UTF-8
 once, and when every block of the region has one of the common shapes
 (``event``+``data``, ``event``+``data``+``id`` as langgraph-api sends, or
 ``data`` alone) cuts out all its events with one regular-expression split
-whose leftovers prove the shape. Anything else (comments, multi-line data,
+whose leftovers prove the shape (in a long region, eight blocks per match).
+:meth:`SSEDecoder.feed_columns` hands those events over as columns (their
+types, data and ids), with no object built per event. Anything else (comments, multi-line data,
 ``retry``, empty names or ids, lone CRs) goes through the general line
 parser, which reads like the spec; the tests hold the fast paths to a
 reference reading of the spec on random streams cut at random places.
