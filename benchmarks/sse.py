@@ -2,6 +2,8 @@
 
     python benchmarks/sse.py [--events 200000] [--rounds 5] [--chunk-kib 64]
                              [--through-stream-only] [--backend asyncio|trio]
+                             [--style CRLF|CRLF+id] [--framing chunks|events]
+                             [--stream-dir DIR]
 
 Builds one long stream of small LangGraph-like events (``event: values`` /
 ``updates`` / ``messages/partial`` with a small JSON payload) in three line-end
@@ -26,7 +28,10 @@ with ``async for`` (the JSON of every event decoded into a ``StreamPart``, as th
 engine reads it), on a transport that answers from memory with the same chunks
 (64 KiB, or one event per read), so the figure is the client's CPU per event without
 the socket's. CPU time (``time.process_time``), best of ``--rounds``; the event loop
-is anyio's ``--backend``.
+is anyio's ``--backend``. ``--style`` and ``--framing`` keep one row of it, and
+``--stream-dir`` reads each stream from a file there (written on first use), so that an
+instruction count (``valgrind --tool=callgrind``, the difference between two ``--events``)
+leaves out building the stream.
 """
 
 from __future__ import annotations
@@ -181,6 +186,19 @@ async def through_runs_stream(chunks: list[bytes], n: int, rounds: int) -> float
     return best_s
 
 
+def stream_bytes(args: argparse.Namespace, eol: str, with_ids: bool) -> bytes:
+    """The stream of ``--events`` events, from ``--stream-dir`` when given."""
+    if args.stream_dir is None:
+        return build_stream(args.events, eol, with_ids)
+    style = "crlf" if eol == "\r\n" else "lf"
+    path = os.path.join(args.stream_dir, f"sse-{args.events}-{style}-{with_ids}.bin")
+    if not os.path.exists(path):
+        with open(path, "wb") as file:
+            file.write(build_stream(args.events, eol, with_ids))
+    with open(path, "rb") as file:
+        return file.read()
+
+
 def through_stream_table(args: argparse.Namespace) -> None:
     print(
         f"\nthrough client.runs.stream, JSON decoded ({args.backend}): {args.events} events, "
@@ -188,11 +206,19 @@ def through_stream_table(args: argparse.Namespace) -> None:
     )
     print(f"{'style':<9} {'framing':<22} {'CPU us/event':>12} {'events/s':>12}")
     for style, eol, with_ids in (("CRLF", "\r\n", False), ("CRLF+id", "\r\n", True)):
-        stream = build_stream(args.events, eol, with_ids)
-        for framing, chunks in (
-            (f"{args.chunk_kib} KiB chunks", chunked(stream, args.chunk_kib * 1024)),
-            ("one event per read", per_event(stream, eol.encode())),
+        if args.style not in (None, style):
+            continue
+        stream = stream_bytes(args, eol, with_ids)
+        for framing, name in (
+            (f"{args.chunk_kib} KiB chunks", "chunks"),
+            ("one event per read", "events"),
         ):
+            if args.framing not in (None, name):
+                continue
+            if name == "chunks":
+                chunks = chunked(stream, args.chunk_kib * 1024)
+            else:
+                chunks = per_event(stream, eol.encode())
             best_s = anyio.run(
                 through_runs_stream, chunks, args.events, args.rounds, backend=args.backend
             )
@@ -209,6 +235,9 @@ def main() -> None:
     parser.add_argument("--chunk-kib", type=int, default=64)
     parser.add_argument("--through-stream-only", action="store_true")
     parser.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    parser.add_argument("--style", choices=("CRLF", "CRLF+id"))
+    parser.add_argument("--framing", choices=("chunks", "events"))
+    parser.add_argument("--stream-dir")
     args = parser.parse_args()
 
     print(

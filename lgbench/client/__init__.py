@@ -55,7 +55,7 @@ from lgbench.client._runs import (
     StreamMode,
     run_metadata_from_location,
 )
-from lgbench.client._sse import EventTuple, ServerSentEvent, SSEDecoder, iter_sse
+from lgbench.client._sse import EventColumns, EventTuple, ServerSentEvent, SSEDecoder, iter_sse
 from lgbench.client._store import StoreClient
 from lgbench.client._threads import ThreadsClient, ThreadStatus
 from lgbench.client._transport import AsyncTransport, MockTransport
@@ -73,6 +73,7 @@ __all__ = [
     "ConnectTimeout",
     "CronClient",
     "DisconnectMode",
+    "EventColumns",
     "EventTuple",
     "FastTransport",
     "HttpClient",

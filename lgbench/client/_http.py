@@ -27,7 +27,9 @@ API key never reaches an exception message or a repr through this layer.
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice, repeat
+from operator import length_hint
 from types import TracebackType
 from typing import Any, Final, TypeAlias, final
 from urllib.parse import quote, urlencode
@@ -53,7 +55,7 @@ from lgbench.client._models import (
     StreamPart,
     Timeout,
 )
-from lgbench.client._sse import EventTuple, SSEDecoder
+from lgbench.client._sse import EventColumns, EventTuple, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
 __all__ = ["HttpClient", "QueryParams", "ResponseHook", "SSEStream"]
@@ -75,8 +77,12 @@ _CLOSE_TIMEOUT_S: Final = 5.0
 _SNIPPET_CHARS: Final = 200
 
 _new_part: Final = tuple.__new__
-# An SSEStream's events when it holds none (never mutated: shared).
-_NO_EVENTS: Final[list[EventTuple]] = []
+# The first argument of every _new_part in an SSEStream's chain (endless, stateless: shared).
+_PART_TYPE: Final = repeat(StreamPart)
+# An SSEStream's parts, columns and data when it holds no batch (exhausted or empty: shared).
+_NO_PARTS: Final[Iterator[StreamPart]] = iter(())
+_NO_COLUMNS: Final[EventColumns] = ((), (), ())
+_NO_DATA: Final[Iterator[str]] = iter(())
 _encoder: Final = _json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=True
 )
@@ -437,15 +443,18 @@ def _protocol_headers(*, stream: bool, has_body: bool) -> dict[str, str]:
     return headers
 
 
-def _stream_part(event: EventTuple, max_depth: int) -> StreamPart:
-    data = event[1]
+def _event_value(data: str, max_depth: int) -> Any:
+    """An event's data decoded: ``None`` when empty, the text itself when it is not JSON."""
     if not data:
-        value: Any = None
-    else:
-        try:
-            value = loads_within_depth(data, max_depth)
-        except ValueError:  # not JSON: the text itself
-            value = data
+        return None
+    try:
+        return loads_within_depth(data, max_depth)
+    except ValueError:  # not JSON: the text itself
+        return data
+
+
+def _stream_part(event: EventTuple, max_depth: int) -> StreamPart:
+    value = _event_value(event[1], max_depth)
     part: StreamPart = _new_part(StreamPart, (event[0], value, event[2]))
     return part
 
@@ -472,14 +481,15 @@ class SSEStream:
     """
 
     __slots__ = (
+        "_batch",
+        "_batch_data",
         "_body",
         "_closed",
         "_decoder",
-        "_events",
-        "_index",
         "_max_depth",
         "_method",
         "_on_response",
+        "_parts",
         "_path",
         "_request",
         "_response",
@@ -502,13 +512,13 @@ class SSEStream:
         self._transport = transport
         self._response: Response | None = None
         self._body: AsyncByteStream | None = None
-        # Plain tuples: the stream only indexes its events, to build its StreamParts.
-        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes, tuples=True)
+        self._decoder = SSEDecoder(max_event_bytes=limits.max_event_bytes)
         self._max_depth = limits.max_json_depth
         # Data no longer than this cannot nest past the depth limit.
         self._short_json = 2 * limits.max_json_depth
-        self._events = _NO_EVENTS
-        self._index = 0
+        self._parts = _NO_PARTS
+        self._batch = _NO_COLUMNS
+        self._batch_data = _NO_DATA
         self._closed = False
 
     def __repr__(self) -> str:
@@ -529,58 +539,115 @@ class SSEStream:
         return self
 
     async def __anext__(self) -> StreamPart:
-        index = self._index
-        events = self._events
-        if index < len(events):
-            self._index = index + 1
-            event = events[index]
-        else:
-            # The read is inline rather than in a helper coroutine: a stream spends
-            # its life suspended here, and each level of the await chain holds a frame
-            # (≈ 250 B) per open stream.
+        while True:
+            try:
+                part = next(self._parts, None)
+            except (ValueError, RecursionError, ResponseLimitError) as exc:
+                part = await self._failed(exc)
+            if part is not None:
+                return part
             if self._closed:
                 raise StopAsyncIteration
-            self._events = _NO_EVENTS  # the list read before: not kept while waiting
+            # The batch read before: not kept while waiting (as _release_batch, inline).
+            self._parts = _NO_PARTS
+            self._batch = _NO_COLUMNS
+            self._batch_data = _NO_DATA
             body = self._body
             if body is None:
                 body = await self._open()
             decoder = self._decoder
+            # The read is inline rather than in a helper coroutine: a stream spends its
+            # life suspended here, and each level of the await chain holds a frame
+            # (≈ 250 B) per open stream.
             try:
                 while chunk := await body.receive_some():
-                    events = decoder.feed_tuples(chunk)
-                    if events:
+                    columns = decoder.feed_columns(chunk)
+                    if columns[1]:
                         break
                 else:
                     # The server ended the stream; a final CR may still complete an event.
-                    events = decoder.close_tuples()
+                    columns = decoder.close_columns()
             except BaseException:
                 # A failed or cancelled read leaves the connection mid-body: drop it.
                 await self.aclose()
                 raise
             if not chunk:
                 await self.aclose()
-                if not events:
+                if not columns[1]:
                     raise StopAsyncIteration
-            if len(events) > 1:
-                self._events = events
-                self._index = 1
-            event = events[0]
-        # The common case inline (a function call costs a good share of an event's
-        # budget): short data that msgspec accepts. Anything else, _stream_part.
-        data = event[1]
-        if data and len(data) <= self._short_json:
-            try:
-                part: StreamPart = _new_part(StreamPart, (event[0], loads_strict(data), event[2]))
-            except (ValueError, RecursionError):
-                pass
-            else:
-                return part
+            datas = columns[1]
+            if len(datas) == 1:
+                # One event (as when the server flushes each one): no chain when msgspec
+                # takes its data.
+                data = datas[0]
+                if data and len(data) <= self._short_json:
+                    try:
+                        part = _new_part(
+                            StreamPart, (columns[0][0], loads_strict(data), columns[2][0])
+                        )
+                    except (ValueError, RecursionError):
+                        pass
+                    else:
+                        return part
+            self._start_batch(columns)
+
+    def _release_batch(self) -> None:
+        """Let go of the batch read before: not kept while waiting for the next."""
+        self._parts = _NO_PARTS
+        self._batch = _NO_COLUMNS
+        self._batch_data = _NO_DATA
+
+    def _start_batch(self, columns: EventColumns) -> None:
+        """Make ``self._parts`` the parts of a batch of events: a chain of C iterators that
+        yields them one at a time, with no Python between one event and the next.
+
+        msgspec decodes each event's data (data no longer than twice the depth limit
+        cannot nest past it: no depth check then), and each part is built from the
+        columns. What msgspec refuses, _refused decodes as _stream_part does. One event at
+        a time: decoding a whole batch at once keeps a batch's worth of containers alive,
+        which the garbage collector then walks. (A batch of one event comes here only when
+        msgspec refused it, or when it is long or empty.)
+        """
+        types, datas, ids = columns
+        decode: Callable[[str], Any] = self._value
+        if len(datas) > 1 and max(map(len, datas)) <= self._short_json:
+            decode = loads_strict
+        self._batch = columns
+        self._batch_data = data_iter = iter(datas)
+        rows = zip(types, map(decode, data_iter), ids, strict=True)
+        self._parts = map(_new_part, _PART_TYPE, rows)
+
+    async def _failed(self, error: Exception) -> StreamPart:
+        """The part of the event whose decoding raised ``error`` in the batch's chain."""
         try:
-            return _stream_part(event, self._max_depth)
+            if isinstance(error, ResponseLimitError):
+                raise error
+            return self._refused()
         except ResponseLimitError:
             # The stream is refused as a whole: nothing after this event can be trusted.
             await self.aclose()
             raise
+
+    def _refused(self) -> StreamPart:
+        """msgspec refused an event of the batch: decode it as _stream_part does, and the
+        rest of the batch likewise (one switch per batch at most, whatever follows)."""
+        types, datas, ids = self._batch
+        data_iter = self._batch_data
+        # The chain took the refused data from data_iter: it is the one before the rest.
+        index = len(datas) - length_hint(data_iter) - 1
+        rest = index + 1
+        rows = zip(
+            islice(types, rest, None),
+            map(self._value, data_iter),
+            islice(ids, rest, None),
+            strict=True,
+        )
+        self._parts = map(_new_part, _PART_TYPE, rows)
+        return _stream_part((types[index], datas[index], ids[index], None), self._max_depth)
+
+    def _value(self, data: str) -> Any:
+        """An event's data decoded as _stream_part decodes it."""
+        return _event_value(data, self._max_depth)
 
     async def __aenter__(self) -> SSEStream:
         if self._response is None and not self._closed:
@@ -598,8 +665,7 @@ class SSEStream:
     async def aclose(self) -> None:
         """Stop: close the response, discarding its connection if the body was not read whole."""
         self._closed = True
-        self._events = _NO_EVENTS
-        self._index = 0
+        self._release_batch()
         self._body = None
         if self._response is not None:
             await _discard(self._response)

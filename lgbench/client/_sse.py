@@ -41,7 +41,9 @@ rewriting pass), decodes each run of complete blocks (a *region*) from UTF-8
 once, and when every block of the region has one of the common shapes
 (``event``+``data``, ``event``+``data``+``id`` as langgraph-api sends, or
 ``data`` alone) cuts out all its events with one regular-expression split
-whose leftovers prove the shape. Anything else (comments, multi-line data,
+whose leftovers prove the shape (in a long region, eight blocks per match).
+:meth:`SSEDecoder.feed_columns` hands those events over as columns (their
+types, data and ids), with no object built per event. Anything else (comments, multi-line data,
 ``retry``, empty names or ids, lone CRs) goes through the general line
 parser, which reads like the spec; the tests hold the fast paths to a
 reference reading of the spec on random streams cut at random places.
@@ -52,7 +54,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Final, NamedTuple, TypeAlias, final
 
@@ -61,7 +63,7 @@ from lgbench.client._errors import ResponseLimitError
 if TYPE_CHECKING:
     from lgbench.client._models import Response
 
-__all__ = ["EventTuple", "SSEDecoder", "ServerSentEvent", "iter_sse"]
+__all__ = ["EventColumns", "EventTuple", "SSEDecoder", "ServerSentEvent", "iter_sse"]
 
 
 class ServerSentEvent(NamedTuple):
@@ -89,31 +91,71 @@ class ServerSentEvent(NamedTuple):
 #: :class:`ServerSentEvent` (which is one too). See ``SSEDecoder(tuples=True)``.
 EventTuple: TypeAlias = tuple[str, str, str | None, int | None]
 
+#: The events of one chunk as three columns of the same length: their types, their
+#: data, their ids (as in :class:`ServerSentEvent`; ``retry`` is left out). See
+#: :meth:`SSEDecoder.feed_columns`.
+EventColumns: TypeAlias = tuple[Sequence[str], Sequence[str], Sequence[str | None]]
+
+# What the decoding steps return: the events of the common shapes as columns (cheapest to
+# build, and what a stream of parts reads), the others as EventTuples (ServerSentEvents,
+# which carry ``retry``); ``[]`` for none.
+_Decoded: TypeAlias = "list[EventTuple] | EventColumns"
+_NO_COLUMNS: Final[EventColumns] = ((), (), ())
+
 _BOM: Final = b"\xef\xbb\xbf"
 # Builds a ServerSentEvent from a 4-tuple without going through the
 # NamedTuple's Python-level __new__ (a measurable share of the per-event cost).
 _new_event: Final = tuple.__new__
 
 # The fast shapes, each a whole block up to its blank line, in the two line-end
-# styles servers use (LangGraph's is CRLF). ``.`` never crosses an LF, so when
-# the split leaves nothing between the matches (all the leftovers are empty),
-# the matches tile the region from its start, each one starting where a block
-# starts: every block of the region had exactly that shape. In CRLF text a
-# value could still hold a lone CR (a line end), so that is checked too.
-# (``.`` rather than ``[^\r\n]``: the regex engine's two-character class test
+# styles servers use (LangGraph's is CRLF). A value cannot hold the character its
+# line ends with (``.`` never crosses an LF; ``[^\r]`` never crosses a CR), so when
+# the split leaves nothing between the matches (all the leftovers are empty), the
+# matches tile the region from its start, each one starting where a block starts:
+# every block of the region had exactly that shape. In CRLF text a value could
+# still hold a lone LF (a line end), so that is checked too. The repeats are
+# possessive: with nothing to backtrack, the regex engine neither saves state nor
+# allocates its backtracking stack for each match (≈ 350 instructions an event).
+# (``[^\r]`` rather than ``[^\r\n]``: the regex engine's two-character class test
 # costs about 150 ns more per event.) Event names and ids must not be empty
 # here: an empty ``event`` means "message" and an empty ``id`` resets the last
 # id, rare cases left to the general parser rather than tested on every event.
-_Shapes = tuple["re.Pattern[str]", "re.Pattern[str]", "re.Pattern[str]"]
+
+
+@final
+class _Shape:
+    """One fast shape: a block's pattern, the same for ``_BLOCKS`` blocks in a row, how
+    many values (capture groups) a block has, and the blank line that ends a block."""
+
+    __slots__ = ("blank", "groups", "multi", "single", "single_columns")
+
+    def __init__(self, block: str, groups: int, blank: str) -> None:
+        self.single = re.compile(block)
+        self.multi = re.compile(block * _BLOCKS)
+        self.groups = groups
+        self.blank = blank
+        # Each group's values out of a ``single`` split: every (groups + 1)-th part.
+        self.single_columns = tuple(slice(1 + group, None, groups + 1) for group in range(groups))
+
+
+# Blocks per match of a shape's ``multi`` pattern. Each match costs the regex engine a
+# fixed ≈ 700 instructions (the search, a fresh backtracking stack it allocates and frees,
+# the split's bookkeeping) on top of the block's own characters: eight blocks a match
+# share it. Only for text long enough to hold that many blocks with room to spare.
+_BLOCKS: Final = 8
+_MULTI_MIN_CHARS: Final = 2048
+
+
+_Shapes = tuple[_Shape, _Shape, _Shape]
 _LF_SHAPES: Final[_Shapes] = (
-    re.compile(r"event: (.+)\ndata: (.*)\n\n"),
-    re.compile(r"event: (.+)\ndata: (.*)\nid: (.+)\n\n"),
-    re.compile(r"data: (.*)\n\n"),
+    _Shape(r"event: (.++)\ndata: (.*+)\n\n", 2, "\n\n"),
+    _Shape(r"event: (.++)\ndata: (.*+)\nid: (.++)\n\n", 3, "\n\n"),
+    _Shape(r"data: (.*+)\n\n", 1, "\n\n"),
 )
 _CRLF_SHAPES: Final[_Shapes] = (
-    re.compile(r"event: (.+)\r\ndata: (.*)\r\n\r\n"),
-    re.compile(r"event: (.+)\r\ndata: (.*)\r\nid: (.+)\r\n\r\n"),
-    re.compile(r"data: (.*)\r\n\r\n"),
+    _Shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\n\r\n", 2, "\r\n\r\n"),
+    _Shape(r"event: ([^\r]++)\r\ndata: ([^\r]*+)\r\nid: ([^\r]++)\r\n\r\n", 3, "\r\n\r\n"),
+    _Shape(r"data: ([^\r]*+)\r\n\r\n", 1, "\r\n\r\n"),
 )
 _LF: Final = 0x0A
 _CR: Final = 0x0D
@@ -178,7 +220,7 @@ class SSEDecoder:
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode the next chunk; return the events it completes, in order."""
         # Without ``tuples`` every event is built as a ServerSentEvent.
-        return self.feed_tuples(data)  # type: ignore[return-value]
+        return self._rows(self._feed(data))  # type: ignore[return-value]
 
     def close(self) -> list[ServerSentEvent]:
         """End of the stream: return the events it completes, then reset the decoder.
@@ -188,10 +230,42 @@ class SSEDecoder:
         is discarded, not dispatched. ``last_event_id`` and ``retry_ms`` are
         kept, so the decoder can go on with a reconnected stream.
         """
-        return self.close_tuples()  # type: ignore[return-value]
+        return self._rows(self._close())  # type: ignore[return-value]
 
     def feed_tuples(self, data: bytes) -> list[EventTuple]:
         """:meth:`feed`, typed for a decoder made with ``tuples=True``."""
+        return self._rows(self._feed(data))
+
+    def close_tuples(self) -> list[EventTuple]:
+        """:meth:`close`, typed for a decoder made with ``tuples=True``."""
+        return self._rows(self._close())
+
+    def feed_columns(self, data: bytes) -> EventColumns:
+        """:meth:`feed`, the events as columns: ``(types, data, ids)``, three sequences of
+        the same length (empty when the chunk completes no event).
+
+        The cheapest form for a reader that turns every event into something else: the
+        common shapes are cut out as columns, with no object built per event.
+        """
+        decoded = self._feed(data)
+        return _columns(decoded) if isinstance(decoded, list) else decoded
+
+    def close_columns(self) -> EventColumns:
+        """:meth:`close`, the events as columns (see :meth:`feed_columns`)."""
+        return _columns(self._close())
+
+    def _rows(self, decoded: _Decoded) -> list[EventTuple]:
+        if isinstance(decoded, list):
+            return decoded
+        types, datas, ids = decoded
+        if len(datas) == 1:
+            # One event: building the iterators below would cost more than the event.
+            event: EventTuple = (types[0], datas[0], ids[0], None)
+            return [event if self._tuples else _new_event(ServerSentEvent, event)]
+        rows = zip(types, datas, ids, repeat(None))
+        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+
+    def _feed(self, data: bytes) -> _Decoded:
         if self._head is not None:
             data = self._skip_bom(data)
         if not data:
@@ -227,9 +301,8 @@ class SSEDecoder:
             return self._start_normalizing(data)
         return self._consume(data, end)
 
-    def close_tuples(self) -> list[EventTuple]:
-        """:meth:`close`, typed for a decoder made with ``tuples=True``."""
-        events: list[EventTuple] = []
+    def _close(self) -> _Decoded:
+        events: _Decoded = []
         pending = self._pending
         if pending and not self._normalize and pending[-1][-1] == _CR:
             events = self._start_normalizing(b"")
@@ -260,7 +333,7 @@ class SSEDecoder:
             end = crlf_end + 3
         return end - len(before) if end > len(before) else -1
 
-    def _start_normalizing(self, data: bytes) -> list[EventTuple]:
+    def _start_normalizing(self, data: bytes) -> _Decoded:
         self._normalize = True
         if self._pending:
             # Still raw: rewrite it together with this chunk.
@@ -269,7 +342,7 @@ class SSEDecoder:
             self._pending_bytes = 0
         return self._feed_normalized(data)
 
-    def _feed_normalized(self, data: bytes) -> list[EventTuple]:
+    def _feed_normalized(self, data: bytes) -> _Decoded:
         if self._skip_lf:
             self._skip_lf = False
             if data[0] == _LF:
@@ -288,7 +361,7 @@ class SSEDecoder:
             end = 1  # the blank line straddles the previous chunk and this one
         return self._consume(data, end)
 
-    def _consume(self, data: bytes, end: int) -> list[EventTuple]:
+    def _consume(self, data: bytes, end: int) -> _Decoded:
         """Decode the pending bytes and ``data[:end]``; keep the rest for later (end < 0: all)."""
         pending = self._pending
         if end < 0:
@@ -314,7 +387,7 @@ class SSEDecoder:
             pending.append(data[end:])
         return self._decode_region(region)
 
-    def _decode_region(self, region: bytes | memoryview) -> list[EventTuple]:
+    def _decode_region(self, region: bytes | memoryview) -> _Decoded:
         """Decode complete blocks: ``region`` starts a block and ends with a blank line."""
         if region[0] == _LF or region[0] == _CR:
             # Blank lines at the start of a block dispatch nothing.
@@ -323,73 +396,89 @@ class SSEDecoder:
                 return []
         return self._decode_text(str(region, "utf-8", "replace"))
 
-    def _decode_text(self, text: str) -> list[EventTuple]:
+    def _decode_text(self, text: str) -> _Decoded:
         """The events of ``text``: whole blocks, from the start of one to a blank line."""
         crlf = "\r" in text
         shapes = _CRLF_SHAPES if crlf else _LF_SHAPES
-        events: list[EventTuple] | None = None
+        events: EventColumns | None = None
         if text.startswith("event: "):
             # Try the shape that worked last (a stream keeps to one), then the
             # other: cheaper than looking for id lines first.
             if self._with_ids:
                 if "\0" not in text:
-                    events = self._fast_event_data_id(shapes[1].split(text), crlf)
+                    events = self._fast_event_data_id(text, shapes[1], crlf)
                 if events is None:
-                    events = self._fast_event_data(shapes[0].split(text), crlf)
+                    events = self._fast_event_data(text, shapes[0], crlf)
                     self._with_ids = events is None
             else:
-                events = self._fast_event_data(shapes[0].split(text), crlf)
+                events = self._fast_event_data(text, shapes[0], crlf)
                 if events is None and "\0" not in text:
-                    events = self._fast_event_data_id(shapes[1].split(text), crlf)
+                    events = self._fast_event_data_id(text, shapes[1], crlf)
                     self._with_ids = events is not None
         elif text.startswith("data: "):
-            events = self._fast_data(shapes[2].split(text), crlf)
-        if events is None:
-            if crlf:
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
-            events = self._parse_lines(text)
-        return events
+            events = self._fast_data(text, shapes[2], crlf)
+        if events is not None:
+            return events
+        if crlf:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return self._parse_lines(text)
 
-    def _fast_event_data(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
-        if len(parts) == 4:
-            # One event: building the iterators below would cost more than the event.
-            if parts[0] or parts[3] or (crlf and ("\r" in parts[1] or "\r" in parts[2])):
-                return None
-            event: EventTuple = (parts[1], parts[2], self.last_event_id or None, None)
-            return [event if self._tuples else _new_event(ServerSentEvent, event)]
-        if any(parts[::3]) or (crlf and "\r" in "".join(parts)):
-            return None
-        event_id = self.last_event_id or None
-        rows = zip(parts[1::3], parts[2::3], repeat(event_id), repeat(None))
-        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+    # The fast shapes: a short text (one event per read, say) is split one block per match,
+    # with as little as possible around it; a long one goes to _cut.
 
-    def _fast_event_data_id(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
-        if len(parts) == 5:
-            # One event: building the iterators below would cost more than the event.
-            if parts[0] or parts[4] or (crlf and "\r" in "".join(parts)):
+    def _fast_event_data(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
+        if len(text) >= _MULTI_MIN_CHARS:
+            columns = _cut(text, shape, crlf)
+            if columns is None:
                 return None
-            self.last_event_id = parts[3]
-            event: EventTuple = (parts[1], parts[2], parts[3], None)
-            return [event if self._tuples else _new_event(ServerSentEvent, event)]
-        if any(parts[::4]) or (crlf and "\r" in "".join(parts)):
-            return None
-        ids = parts[3::4]
+            types, datas = columns
+        else:
+            parts = shape.single.split(text)
+            if len(parts) == 4:
+                if parts[0] or parts[3] or (crlf and ("\n" in parts[1] or "\n" in parts[2])):
+                    return None
+                return [parts[1]], [parts[2]], [self.last_event_id or None]
+            if any(parts[::3]) or (crlf and "\n" in "".join(parts)):
+                return None
+            types, datas = parts[1::3], parts[2::3]
+        return types, datas, [self.last_event_id or None] * len(datas)
+
+    def _fast_event_data_id(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
+        if len(text) >= _MULTI_MIN_CHARS:
+            columns = _cut(text, shape, crlf)
+            if columns is None:
+                return None
+            types, datas, ids = columns
+        else:
+            parts = shape.single.split(text)
+            if len(parts) == 5:
+                if parts[0] or parts[4] or (crlf and "\n" in "".join(parts)):
+                    return None
+                self.last_event_id = parts[3]
+                return [parts[1]], [parts[2]], [parts[3]]
+            if any(parts[::4]) or (crlf and "\n" in "".join(parts)):
+                return None
+            types, datas, ids = parts[1::4], parts[2::4], parts[3::4]
         self.last_event_id = ids[-1]
-        rows = zip(parts[1::4], parts[2::4], ids, repeat(None))
-        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+        return types, datas, ids
 
-    def _fast_data(self, parts: list[str], crlf: bool) -> list[EventTuple] | None:
-        if len(parts) == 3:
-            # One event: building the iterators below would cost more than the event.
-            if parts[0] or parts[2] or (crlf and "\r" in parts[1]):
+    def _fast_data(self, text: str, shape: _Shape, crlf: bool) -> EventColumns | None:
+        if len(text) >= _MULTI_MIN_CHARS:
+            columns = _cut(text, shape, crlf)
+            if columns is None:
                 return None
-            event: EventTuple = ("message", parts[1], self.last_event_id or None, None)
-            return [event if self._tuples else _new_event(ServerSentEvent, event)]
-        if any(parts[::2]) or (crlf and "\r" in "".join(parts)):
-            return None
-        event_id = self.last_event_id or None
-        rows = zip(repeat("message"), parts[1::2], repeat(event_id), repeat(None))
-        return list(rows) if self._tuples else list(map(_new_event, repeat(ServerSentEvent), rows))
+            datas = columns[0]
+        else:
+            parts = shape.single.split(text)
+            if len(parts) == 3:
+                if parts[0] or parts[2] or (crlf and "\n" in parts[1]):
+                    return None
+                return ["message"], [parts[1]], [self.last_event_id or None]
+            if any(parts[::2]) or (crlf and "\n" in "".join(parts)):
+                return None
+            datas = parts[1::2]
+        count = len(datas)
+        return ["message"] * count, datas, [self.last_event_id or None] * count
 
     def _parse_lines(self, text: str) -> list[EventTuple]:
         """The general parser, line by line, exactly as the spec reads."""
@@ -433,6 +522,57 @@ class SSEDecoder:
         # ``text`` ends with a blank line, so no event is left half-built here.
         self.last_event_id = last_id
         return events
+
+
+def _cut(text: str, shape: _Shape, crlf: bool) -> Sequence[Sequence[str]] | None:
+    """The values of a long ``text``'s blocks, one list per capture group of ``shape``, when
+    every block has that shape; None otherwise. Several blocks per match (see _BLOCKS)."""
+    groups = shape.groups
+    tail = text
+    columns: list[list[str]] | None = None
+    # About as many multi matches as the blocks allow, judged by the first block's length
+    # (counting the blank lines would cost ≈ 300 instructions an event): a search for one
+    # more match than the blocks allow would try again at every block start left, each try
+    # matching up to _BLOCKS - 1 blocks before it fails. (The number only bounds the
+    # search: what the split leaves decides whether every block has the shape.)
+    blank = shape.blank
+    first_block = text.find(blank) + len(blank)
+    matches = len(text) // (first_block * _BLOCKS) if first_block > len(blank) else 0
+    if matches:
+        parts = shape.multi.split(text, matches)
+        # What the last match left: the blocks after it, fewer than _BLOCKS if regular.
+        tail = parts.pop()
+        stride = groups * _BLOCKS + 1
+        if any(parts[::stride]) or (crlf and "\n" in "".join(parts)):
+            return None
+        count = len(parts) // stride * _BLOCKS
+        columns = []
+        for group in range(groups):
+            # The group's value in the 1st block of every match, then the 2nd, ...:
+            # interleaved back into block order by slice assignments, in C.
+            column = [""] * count
+            for block in range(_BLOCKS):
+                column[block::_BLOCKS] = parts[1 + block * groups + group :: stride]
+            columns.append(column)
+        if not tail:
+            return columns
+    parts = shape.single.split(tail)
+    if len(parts) == 1 or any(parts[:: groups + 1]) or (crlf and "\n" in "".join(parts)):
+        return None
+    if columns is None:
+        return list(map(parts.__getitem__, shape.single_columns))
+    for column, values in zip(columns, map(parts.__getitem__, shape.single_columns), strict=True):
+        column += values
+    return columns
+
+
+def _columns(decoded: _Decoded) -> EventColumns:
+    if not isinstance(decoded, list):
+        return decoded
+    if not decoded:
+        return _NO_COLUMNS
+    types, datas, ids, _ = zip(*decoded, strict=True)
+    return types, datas, ids
 
 
 def _has_lone_cr(data: bytes) -> bool:

@@ -18,8 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgbench.client import HttpClient, MockTransport, Response, ResponseLimitError, StreamPart
-from lgbench.client._json_depth import loads_within_depth
+from lgbench.client import (
+    HttpClient,
+    MockTransport,
+    Response,
+    ResponseLimitError,
+    SSEStream,
+    StreamPart,
+)
+from lgbench.client._json_depth import json_too_deep, loads_within_depth
 from tests.client.test_sse import reference_events, regular_streams, split_at, streams
 
 MAX_DEPTH = 128
@@ -245,3 +252,123 @@ async def test_stream_parts_any_stream_any_chunking(stream: bytes, cuts: list[in
         (p.event, repr(p.data), p.id) for p in expected
     ]
     assert sse.last_event_id == last_id
+
+
+# --- Long streams: a batch's parts come from one chain, whatever msgspec refuses ---------------
+
+# Event data the chain must take as per-event decoding does: JSON (the common case), text
+# msgspec refuses that json.loads reads or refuses, empty data, data past the length below
+# which the depth check is skipped, and JSON nested too deep (which ends the stream).
+_BATCH_DATAS = [
+    '{"messages": [{"type": "ai", "content": "hi"}]}',
+    "not json",
+    "",
+    "NaN",
+    "123456789012345678901234567890",
+    "[1,",
+    '"\\ud800"',
+    json.dumps({"x": "y" * 300}),
+    "z" * 300,
+    "[" * 200,  # short: no depth check, not JSON: the text
+    "[" * 300,  # long, unbalanced: refused as too deep, as loads_within_depth does
+    "[" * 130 + "]" * 130,  # long and too deep
+]
+_DEEP = {"[" * 300, "[" * 130 + "]" * 130}
+
+
+def _per_event_outcome(stream: bytes) -> tuple[list[tuple[str, str, str | None]], bool]:
+    """The parts per-event decoding gives (the spec's events; each event's data through the
+    depth check when longer than twice the limit, then json.loads, the text when it is not
+    JSON, None when empty), and whether a too-deep event then ends the stream."""
+    events, _ = reference_events(stream)
+    parts = []
+    for name, data, event_id, _ in events:
+        if len(data) > 2 * MAX_DEPTH and json_too_deep(data, MAX_DEPTH):
+            return parts, True
+        value: Any = None
+        if data:
+            try:
+                value = json.loads(data)
+            except ValueError:
+                value = data
+        parts.append((name, repr(value), event_id))
+    return parts, False
+
+
+@st.composite
+def json_streams(draw: st.DrawFn) -> bytes:
+    """Long streams whose events are mostly JSON, some anything in _BATCH_DATAS."""
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    with_ids = draw(st.booleans())
+    count = draw(st.integers(1, 150))
+    kinds = draw(st.lists(st.integers(0, 6 * len(_BATCH_DATAS)), min_size=count, max_size=count))
+    blocks = []
+    for index, kind in enumerate(kinds):
+        data = _BATCH_DATAS[kind if kind < len(_BATCH_DATAS) else 0]
+        block = f"event: {('values', 'updates')[index % 2]}{eol}data: {data}{eol}"
+        if with_ids:
+            block += f"id: {index}{eol}"
+        blocks.append(block + eol)
+    return "".join(blocks).encode()
+
+
+async def _read_all(sse: SSEStream) -> tuple[list[tuple[str, str, str | None]], bool]:
+    parts = []
+    try:
+        async for part in sse:
+            assert type(part) is StreamPart
+            parts.append((part.event, repr(part.data), part.id))
+    except ResponseLimitError:
+        with pytest.raises(StopAsyncIteration):
+            await sse.__anext__()  # refused as a whole: closed
+        return parts, True
+    return parts, False
+
+
+@pytest.mark.anyio
+@settings(max_examples=120, deadline=None)
+@given(stream=json_streams(), cuts=st.lists(st.integers(0, 40_000), max_size=8))
+async def test_long_streams_give_the_parts_and_errors_of_per_event_decoding(
+    stream: bytes, cuts: list[int]
+) -> None:
+    sse = _stream_client(split_at(stream, cuts)).stream("/s", "GET")
+    assert await _read_all(sse) == _per_event_outcome(stream)
+    if not _per_event_outcome(stream)[1]:
+        assert sse.last_event_id == reference_events(stream)[1]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("odd", _BATCH_DATAS[1:], ids=lambda data: repr(data[:12]))
+@pytest.mark.parametrize("position", [0, 1, 7, 8, 15, 39])
+@pytest.mark.parametrize("eol", ["\n", "\r\n"], ids=["LF", "CRLF"])
+async def test_an_odd_event_anywhere_in_one_batch(odd: str, position: int, eol: str) -> None:
+    # 40 events in one chunk, one of them odd (refused by msgspec, empty, long or too
+    # deep), then the same odd data again later: the chain switches once and goes on.
+    datas = [f'{{"n": {i}, "text": "{"t" * 60}"}}' for i in range(40)]
+    datas[position] = odd
+    datas[-1] = odd
+    stream = "".join(f"event: values{eol}data: {d}{eol}{eol}" for d in datas).encode()
+    expected = _per_event_outcome(stream)
+    assert await _read_all(_stream_client([stream]).stream("/s", "GET")) == expected
+    # And read with __anext__ directly, as ResumableStream does.
+    sse = _stream_client([stream]).stream("/s", "GET")
+    got: list[tuple[str, str, str | None]] = []
+    try:
+        while True:
+            part = await sse.__anext__()
+            got.append((part.event, repr(part.data), part.id))
+    except StopAsyncIteration:
+        refused = False
+    except ResponseLimitError:
+        refused = True
+    assert (got, refused) == expected
+
+
+@pytest.mark.anyio
+async def test_closing_a_stream_in_the_middle_of_a_batch_ends_it() -> None:
+    stream = "".join(f"event: values\r\ndata: {i}\r\n\r\n" for i in range(50)).encode()
+    sse = _stream_client([stream]).stream("/s", "GET")
+    got = [await sse.__anext__(), await sse.__anext__()]
+    assert got == [StreamPart("values", 0), StreamPart("values", 1)]
+    await sse.aclose()
+    assert [part async for part in sse] == []

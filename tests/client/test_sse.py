@@ -8,6 +8,7 @@ these tests, so the decoder's fast paths are held to the spec's meaning.
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from collections.abc import Iterable, Sequence
 
@@ -414,6 +415,105 @@ def test_encoded_events_round_trip(
     ).encode()
     expected = [(name, "\n".join(lines), None, None) for name, lines in events]
     assert decode(split_at(stream, cuts)) == expected
+
+
+# --- long regions: the fast shapes cut several blocks per regex match ----------------------
+
+# Odd blocks that no fast shape takes, so that a region holding one goes to the general
+# parser; ``{eol}`` is the stream's line end. A value with a lone LF (in CRLF text) or a
+# lone CR is a line end hidden inside what looks like a regular block.
+_ODD_BLOCKS = [
+    ": heartbeat{eol}{eol}",
+    "data: a{eol}data: b{eol}{eol}",
+    "retry: 5{eol}{eol}",
+    "event: {eol}data: 1{eol}{eol}",
+    "event: values{eol}data: a\nb{eol}{eol}",
+    "event: values\ndata: {{}}{eol}{eol}",
+    "event: values{eol}data: a\rb{eol}{eol}",
+    "event: values{eol}data: 1{eol}id: a\0b{eol}{eol}",
+    "event: values{eol}data: 1{eol}id: {eol}{eol}",
+    "{eol}",
+    "event:values{eol}data: 1{eol}{eol}",
+]
+
+
+def _regular_block(index: int, eol: str, shape: str, data: str) -> str:
+    if shape == "data":
+        return f"data: {data}{eol}{eol}"
+    name = ("values", "updates", "messages/partial")[index % 3]
+    block = f"event: {name}{eol}data: {data}{eol}"
+    if shape == "ids":
+        block += f"id: {index}-0{eol}"
+    return block + eol
+
+
+@st.composite
+def long_regular_streams(draw: st.DrawFn) -> bytes:
+    """Long LangGraph-like streams (tens to hundreds of blocks of one shape, well past the
+    length at which several blocks are matched at a time), with a few odd blocks anywhere."""
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    shape = draw(st.sampled_from(["event", "ids", "data"]))
+    count = draw(st.integers(1, 200))
+    datas = draw(st.lists(st.one_of(st.just('{"messages": [1, 2]}'), _values), min_size=1))
+    blocks = [_regular_block(i, eol, shape, datas[i % len(datas)]) for i in range(count)]
+    for position, odd in draw(
+        st.lists(st.tuples(st.integers(0, count), st.sampled_from(_ODD_BLOCKS)), max_size=3)
+    ):
+        blocks.insert(position, odd.format(eol=eol))
+    return "".join(blocks).encode()
+
+
+def decode_columns(chunks: Iterable[bytes], decoder: SSEDecoder) -> list[tuple[object, ...]]:
+    events: list[tuple[object, ...]] = []
+    for chunk in chunks:
+        types, datas, ids = decoder.feed_columns(chunk)
+        events.extend(zip(types, datas, ids, strict=True))
+    types, datas, ids = decoder.close_columns()
+    events.extend(zip(types, datas, ids, strict=True))
+    return events
+
+
+def assert_decodes_as_the_spec(stream: bytes, chunks: list[bytes]) -> None:
+    """feed, feed_tuples and feed_columns all give the reference's events and last id."""
+    expected, last_id = reference_events(stream)
+    named, plain, columns = SSEDecoder(), SSEDecoder(tuples=True), SSEDecoder()
+    assert decode(chunks, named) == expected
+    assert decode_tuples(chunks, plain) == expected
+    assert decode_columns(chunks, columns) == [event[:3] for event in expected]
+    assert named.last_event_id == plain.last_event_id == columns.last_event_id == last_id
+
+
+@settings(max_examples=150, deadline=None)
+@given(stream=long_regular_streams(), cuts=st.lists(st.integers(0, 30_000), max_size=6))
+def test_long_regular_streams_any_chunking_decode_as_the_spec(
+    stream: bytes, cuts: list[int]
+) -> None:
+    assert_decodes_as_the_spec(stream, split_at(stream, cuts))
+
+
+@settings(max_examples=20, deadline=None)
+@given(stream=long_regular_streams(), seed=st.integers(0, 2**32 - 1))
+def test_long_regular_streams_many_random_cuts(stream: bytes, seed: int) -> None:
+    # Chunks of 1 to 300 bytes: every event boundary lands somewhere in a chunk.
+    rng = random.Random(seed)
+    cuts = list(itertools.accumulate(rng.randint(1, 300) for _ in range(len(stream) // 150 + 1)))
+    assert_decodes_as_the_spec(stream, split_at(stream, cuts))
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n"], ids=["LF", "CRLF"])
+@pytest.mark.parametrize("shape", ["event", "ids", "data"])
+@pytest.mark.parametrize("count", [7, 8, 9, 16, 17, 23, 64])
+def test_an_odd_block_at_every_position_of_a_long_region(eol: str, shape: str, count: int) -> None:
+    # A region long enough to be matched several blocks at a time, in one chunk, with
+    # each odd block at each position (first, last, at and around the match boundaries).
+    data = '{"messages": [{"type": "ai", "content": "' + "x" * 300 + '"}]}'
+    blocks = [_regular_block(i, eol, shape, data) for i in range(count)]
+    whole = "".join(blocks).encode()
+    assert_decodes_as_the_spec(whole, [whole])
+    for odd in _ODD_BLOCKS:
+        for position in range(count + 1):
+            stream = "".join([*blocks[:position], odd.format(eol=eol), *blocks[position:]]).encode()
+            assert_decodes_as_the_spec(stream, [stream])
 
 
 # --- iter_sse over a response body ----------------------------------------------------------
