@@ -30,11 +30,13 @@ each with ``PYTHONPATH=<tree>``, alternating.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,7 @@ from peers import BODY, CLOSED_WORKLOAD, OPEN_WORKLOAD, running_nginx
 
 import lgbench
 from lgbench.client import FastTransport, HttpClient, Request
-from lgbench.engine._actor import Actor
+from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
 from lgbench.engine._executors import build_executor
 from lgbench.engine._recorder import Recorder
@@ -100,18 +102,32 @@ class _InstantClient:
     http = _InstantHttp()
 
 
-async def _engine_rounds(rounds: int, requests: int) -> list[float]:
-    workload = parse_workload(CLOSED_WORKLOAD.format(vus=TASKS, seconds=10))
-    (scenario,) = workload.scenarios
-    clock = time.monotonic
-    figures = []
+@contextlib.contextmanager
+def _instant_scenario(
+    workload_text: str, clock: Callable[[], float]
+) -> Iterator[tuple[ScenarioContext, float]]:
+    """The workload's one scenario, registered with a real Recorder and HistoryWriter (into
+    a temporary file) and the instant client; with the run's origin on ``clock``."""
+    (scenario,) = parse_workload(workload_text).scenarios
     with tempfile.TemporaryDirectory() as folder:
         origin_s = clock()
         history = HistoryWriter.open(
             Path(folder) / "history.jsonl", clock=clock, origin_s=origin_s, header={}
         )
-        recorder = Recorder(clock=clock, origin_s=origin_s, history=history)
-        ctx = register_scenario(recorder, scenario, _InstantClient(), 1, False)  # type: ignore[arg-type]
+        try:
+            recorder = Recorder(clock=clock, origin_s=origin_s, history=history)
+            ctx = register_scenario(recorder, scenario, _InstantClient(), 1, False)  # type: ignore[arg-type]
+            yield ctx, origin_s
+        finally:
+            history.close()
+
+
+async def _engine_rounds(rounds: int, requests: int) -> list[float]:
+    figures = []
+    with _instant_scenario(CLOSED_WORKLOAD.format(vus=TASKS, seconds=10), time.monotonic) as (
+        ctx,
+        _,
+    ):
         actors = [Actor(ctx, vu) for vu in range(1, TASKS + 1)]
         turns = max(1, requests // TASKS)
         for actor in actors:
@@ -123,7 +139,6 @@ async def _engine_rounds(rounds: int, requests: int) -> list[float]:
                 for actor in actors:
                     await actor.run_iteration()
             figures.append((time.process_time() - start) / (turns * TASKS) * 1e6)
-        history.close()
     return figures
 
 
@@ -150,16 +165,8 @@ class _Bursts:
 async def _open_run(rate: int, seconds: int, burst: int = 1) -> tuple[float, int, int]:
     """CPU µs per iteration of an open-model run with the instant client, the iterations
     started and the ones dropped."""
-    workload = parse_workload(OPEN_WORKLOAD.format(rate=rate, seconds=seconds, vus=200))
-    (scenario,) = workload.scenarios
-    clock = measurement_clock()
-    with tempfile.TemporaryDirectory() as folder:
-        origin_s = clock()
-        history = HistoryWriter.open(
-            Path(folder) / "history.jsonl", clock=clock, origin_s=origin_s, header={}
-        )
-        recorder = Recorder(clock=clock, origin_s=origin_s, history=history)
-        ctx = register_scenario(recorder, scenario, _InstantClient(), 1, False)  # type: ignore[arg-type]
+    workload_text = OPEN_WORKLOAD.format(rate=rate, seconds=seconds, vus=200)
+    with _instant_scenario(workload_text, measurement_clock()) as (ctx, origin_s):
         executor = build_executor(ctx, RunControl(), origin_s)
         stats = ctx.stats
         if burst > 1:
@@ -180,7 +187,6 @@ async def _open_run(rate: int, seconds: int, burst: int = 1) -> tuple[float, int
             await executor.run()
         if len(marks) == 1:
             marks.append((time.process_time(), stats.started))
-        history.close()
     (start, first), (end, last) = marks
     return (end - start) / max(1, last - first) * 1e6, stats.started, stats.dropped
 
