@@ -233,17 +233,10 @@ class ConstantRate:
                 return None
         elif math.floor(end * rate) < need:  # due(end), inlined: the dispatcher asks per iteration
             return None
-        # The quotient, or the float just above it when the product rounds down, is nearly
-        # always the answer: due there and not one float earlier (``due`` inlined, as
-        # ``t <= end <= duration_s``). Otherwise the search settles it.
-        t = guess
-        if math.floor(t * rate) < need:
-            t = math.nextafter(t, math.inf)
-        if (
-            t <= end
-            and math.floor(t * rate) >= need
-            and math.floor(math.nextafter(t, 0.0) * rate) < need
-        ):
+        # The quotient settled to the float grid is nearly always the answer (``due``
+        # inlined, as ``t <= end <= duration_s``). Otherwise the search settles it.
+        t = _settled(need, rate)
+        if t is not None and t <= end:
             return t
         return _earliest(self.due, need, guess, end)
 
@@ -468,34 +461,36 @@ def _constant_times(pacer: ConstantRate, n: int) -> Iterator[float]:
     if rate == 0:
         return
     end = pacer.duration_s
-    floor = math.floor
-    nextafter = math.nextafter
-    inf = math.inf
     next_at = pacer.next_at
     need = n + 1
     while True:
-        # ConstantRate.next_at's closed form, settled here: the quotient, or a float a step
-        # or two from it, is due while the float just below it is not; ``t <= end`` also
-        # means ``due(end) >= need``. Anything else asks next_at (and its search).
-        t = need / rate
-        if t != inf:
-            if floor(t * rate) < need:
-                t = nextafter(t, inf)
-                settled = floor(t * rate) >= need and floor(nextafter(t, 0.0) * rate) < need
-            else:
-                settled = False
-                for _ in range(4):
-                    below = nextafter(t, 0.0)
-                    if floor(below * rate) < need:
-                        settled = True
-                        break
-                    t = below
-            if settled and t <= end:
-                yield t
-                need += 1
-                continue
-        at_s = next_at(need - 1)
-        if at_s is None:
-            return
-        yield at_s
+        # ConstantRate.next_at's closed form without its checks: ``t <= end`` also means
+        # ``due(end) >= need``. Anything else asks next_at (and its search).
+        t = _settled(need, rate)
+        if t is None or t > end:
+            t = next_at(need - 1)
+            if t is None:
+                return
+        yield t
         need += 1
+
+
+def _settled(need: int, rate: float) -> float | None:
+    """The earliest float ``t`` with ``floor(t * rate) >= need`` when it is the quotient
+    ``need / rate`` or a float a step or a few from it (nearly always); None when only a
+    search can tell (or the quotient overflows)."""
+    t = need / rate
+    if t == math.inf:
+        return None
+    if math.floor(t * rate) < need:
+        # The product rounds down: the float just above, if due there and not below.
+        t = math.nextafter(t, math.inf)
+        if math.floor(t * rate) >= need and math.floor(math.nextafter(t, 0.0) * rate) < need:
+            return t
+        return None
+    for _ in range(4):
+        below = math.nextafter(t, 0.0)
+        if math.floor(below * rate) < need:
+            return t
+        t = below
+    return None
