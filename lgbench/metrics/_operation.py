@@ -115,9 +115,10 @@ class OperationMetrics:
         return self.latency.record_us(latency_us(start_s, end_s))
 
     def record_value(self, value: int) -> bool:
-        """One value that is not a latency (a chat reply stream's rate, in thousandths of a
-        token per second), kept in :attr:`latency` like one: the same histogram, merged,
-        logged and resampled the same way; counted as ``ok``."""
+        """One value recorded as it is, not timed here (a chat reply stream's rate, in
+        thousandths of a token per second; a schedule lag already in µs), kept in
+        :attr:`latency` like a latency: the same histogram, merged, logged and resampled the
+        same way; counted as ``ok``."""
         self.ok += 1
         return self.latency.record_us(value)
 
