@@ -1,6 +1,6 @@
 """The per-call path in pieces: the bare transport, the client on it, the engine alone.
 
-    python benchmarks/call_path.py [--what bare client engine open] [--rounds 10]
+    python benchmarks/call_path.py [--what bare client engine open checkpoint] [--rounds 10]
                                    [--requests 20000] [--backend asyncio|trio]
                                    [--rate 5000] [--seconds 4] [--burst 1]
 
@@ -21,6 +21,9 @@ rounds in one process (the minimum is the figure to compare on a shared machine)
   iterations due together every ``K / rate`` seconds (the same rate, K per wake-up). From
   ``--seconds 2`` on the figure is taken in a steady window (from 1 s after the start to
   0.5 s before the end), else over the whole run.
+- ``checkpoint``: what a VU's loop awaits after each iteration (``iteration_checkpoint``),
+  per await, one task alone, against the backend's plain one (``asyncio.sleep(0)``,
+  ``trio.lowlevel.checkpoint``).
 
 ``bare`` and ``client`` start nginx as ``peers.py`` does (one worker, CPU 0, a free loopback
 port); run them pinned (``taskset -c 1``). asyncio runs on uvloop. To compare two trees, run
@@ -30,6 +33,7 @@ each with ``PYTHONPATH=<tree>``, alternating.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gc
 import statistics
@@ -47,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from peers import BODY, CLOSED_WORKLOAD, OPEN_WORKLOAD, running_nginx
 
 import lgbench
+from lgbench._backend import iteration_checkpoint, running_on_asyncio
 from lgbench.client import FastTransport, HttpClient, Request
 from lgbench.engine._actor import Actor, ScenarioContext
 from lgbench.engine._control import RunControl
@@ -191,6 +196,24 @@ async def _open_run(rate: int, seconds: int, burst: int = 1) -> tuple[float, int
     return (end - start) / max(1, last - first) * 1e6, stats.started, stats.dropped
 
 
+async def _checkpoint_rounds(rounds: int, awaits: int) -> dict[str, list[float]]:
+    ours = iteration_checkpoint()
+    if running_on_asyncio():
+        plain: Callable[[], Any] = lambda: asyncio.sleep(0)  # noqa: E731
+    else:
+        import trio
+
+        plain = trio.lowlevel.checkpoint
+    figures: dict[str, list[float]] = {"lgbench": [], "plain": []}
+    for _ in range(rounds):
+        for name, checkpoint in (("lgbench", ours), ("plain", plain)):
+            start = time.process_time()
+            for _ in range(awaits):
+                await checkpoint()
+            figures[name].append((time.process_time() - start) / awaits * 1e6)
+    return figures
+
+
 def _show(what: str, figures: list[float]) -> None:
     print(
         f"{what:<8} CPU µs/request: min {min(figures):.2f}  "
@@ -229,6 +252,19 @@ def main() -> None:
             backend_options=options,
         )
         _show("engine", figures)
+    if "checkpoint" in args.what:
+        by_kind = anyio.run(
+            _checkpoint_rounds,
+            args.rounds,
+            args.requests,
+            backend=args.backend,
+            backend_options=options,
+        )
+        for name, figures in by_kind.items():
+            print(
+                f"checkpoint ({name}) CPU µs/await: min {min(figures):.3f}  "
+                f"median {statistics.median(figures):.3f}"
+            )
     wanted = [what for what in ("bare", "client") if what in args.what]
     if wanted:
         with tempfile.TemporaryDirectory() as prefix, running_nginx(Path(prefix)) as (_, port):

@@ -45,9 +45,9 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from functools import cache
-from types import TracebackType
+from types import TracebackType, coroutine
 from typing import TYPE_CHECKING, Final, Protocol, cast, final
 
 import anyio
@@ -174,8 +174,12 @@ def _perf_counter_clock_class() -> type[trio.abc.Clock]:
     return PerfCounterClock
 
 
-async def _asyncio_checkpoint() -> None:
-    await asyncio.sleep(0)
+@coroutine
+def _asyncio_checkpoint() -> Generator[None, None, None]:
+    # What asyncio.sleep(0) comes down to, a bare yield to the task (which reschedules itself
+    # and, if cancelled meanwhile, gets CancelledError here), without its two coroutine
+    # frames: ≈ 0.35 µs less per iteration (benchmarks/README.md).
+    yield
 
 
 def iteration_checkpoint() -> Callable[[], Awaitable[None]]:
