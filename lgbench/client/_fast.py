@@ -406,11 +406,49 @@ class FastTransport(AsyncTransport):
             conn = self._take_idle()
             if conn is None:
                 conn = await self._acquire(deadline, timeout.connect_s, total_s)
+            reader = conn.reader
             try:
-                if conn.wire.native_deadlines:
-                    await self._exchange_native(conn, data, method == "HEAD", deadline, timeout)
-                else:
+                wire = conn.wire
+                if not wire.native_deadlines:
                     await self._exchange_scoped(conn, data, method == "HEAD", deadline, timeout)
+                else:
+                    # The exchange with a wire that keeps deadlines, inline: one coroutine
+                    # frame less per request, on the way in and at every resumption. Send
+                    # the request, then read until the response head is complete.
+                    reader.begin(head_only=method == "HEAD")
+                    conn.received_any = False
+                    clock = self._clock
+                    write_s = timeout.write_s
+                    if write_s is None or (limit := clock() + write_s) >= deadline:
+                        if not await wire.send(data, deadline):
+                            raise _timeout_error(_TIMEOUT_TOTAL, total_s)
+                    elif not await wire.send(data, limit):
+                        raise _timeout_error(_TIMEOUT_WRITE, write_s)
+                    read_s = timeout.read_s
+                    feed = reader.feed
+                    received = 0
+                    while True:
+                        if read_s is None or (limit := clock() + read_s) >= deadline:
+                            n = await wire.receive_into(feed, deadline)
+                            if n < 0:
+                                raise _timeout_error(_TIMEOUT_TOTAL, total_s)
+                        else:
+                            n = await wire.receive_into(feed, limit)
+                            if n < 0:
+                                raise _timeout_error(_TIMEOUT_READ, read_s)
+                        if reader.head_done:
+                            conn.received_any = True
+                            break
+                        if not n:
+                            if conn.received_any:
+                                raise NetworkError(
+                                    "the server closed the connection in the response head"
+                                )
+                            raise NetworkError("the server closed the connection without answering")
+                        conn.received_any = True
+                        received += n
+                        if received > MAX_HEAD_BYTES:
+                            raise ProtocolError(f"response head larger than {MAX_HEAD_BYTES} bytes")
             except BaseException as exc:
                 self._release_slot()
                 await _close_shielded(conn.wire)
@@ -422,7 +460,6 @@ class FastTransport(AsyncTransport):
                     raise translate_error(exc, connecting=False) from exc
                 raise
             break
-        reader = conn.reader
         status_code, headers = reader.status_code, reader.raw_headers
         if reader.complete:
             # The whole message is here: the connection is free before the
@@ -438,50 +475,6 @@ class FastTransport(AsyncTransport):
         # The body may take long (an SSE stream: its whole life); the Response has the headers.
         reader.release_headers()
         return response
-
-    async def _exchange_native(
-        self,
-        conn: _Connection,
-        data: bytes,
-        head_only: bool,
-        deadline: float,
-        limits: Timeout,
-    ) -> None:
-        """Send the request, read until the response head is complete (the wire keeps deadlines)."""
-        reader = conn.reader
-        reader.begin(head_only=head_only)
-        conn.received_any = False
-        wire = conn.wire
-        clock = self._clock
-        write_s = limits.write_s
-        if write_s is None or (limit := clock() + write_s) >= deadline:
-            if not await wire.send(data, deadline):
-                raise _timeout_error(_TIMEOUT_TOTAL, limits.total_s)
-        elif not await wire.send(data, limit):
-            raise _timeout_error(_TIMEOUT_WRITE, write_s)
-        read_s = limits.read_s
-        feed = reader.feed
-        received = 0
-        while True:
-            if read_s is None or (limit := clock() + read_s) >= deadline:
-                n = await wire.receive_into(feed, deadline)
-                if n < 0:
-                    raise _timeout_error(_TIMEOUT_TOTAL, limits.total_s)
-            else:
-                n = await wire.receive_into(feed, limit)
-                if n < 0:
-                    raise _timeout_error(_TIMEOUT_READ, read_s)
-            if reader.head_done:
-                conn.received_any = True
-                return
-            if not n:
-                if conn.received_any:
-                    raise NetworkError("the server closed the connection in the response head")
-                raise NetworkError("the server closed the connection without answering")
-            conn.received_any = True
-            received += n
-            if received > MAX_HEAD_BYTES:
-                raise ProtocolError(f"response head larger than {MAX_HEAD_BYTES} bytes")
 
     async def _exchange_scoped(
         self,
