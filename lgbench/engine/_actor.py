@@ -317,8 +317,85 @@ class Actor:
         number = self.iteration
         self.iteration += 1
         outcome: IterationOutcome = "interrupted"
+        # The steps run in this frame rather than in a helper coroutine of their own: an
+        # iteration's frame lives as long as its operation (an SSE stream's whole life,
+        # ≈ 0.4 KiB a level), and every resumption of a request passes each level.
         try:
-            outcome = await self._steps(number, intended_s)
+            steps = ctx.scenario.steps
+            failed = False
+            # Variables a failed or skipped step did not save: the steps that read one
+            # are skipped. A set only once something is missing, and no enumerate (the
+            # frame's size, above).
+            missing: set[str] = _NOTHING_MISSING
+            for position in range(len(steps)):
+                step = steps[position]
+                if isinstance(step, SleepStepConfig):
+                    await anyio.sleep(step.duration_s)
+                    # The schedule is for the iteration's start, not after a pause.
+                    intended_s = None
+                    continue
+                assert isinstance(step, OperationStepConfig)
+                if missing and not missing.isdisjoint(ctx.needs(position)):
+                    ctx.scope(step.op).counts.skipped += step.repeat
+                    missing = self._unsaved(step, missing)
+                    continue
+                spec = OPERATIONS[step.op]
+                stop = (step.on_error or ctx.scenario.on_error) == "stop"
+                fixed = ctx.fixed_call(position)
+                for call_number in range(step.repeat):
+                    calls_left = step.repeat - call_number - 1
+                    try:
+                        if fixed is not None:
+                            values = fixed.values
+                        else:
+                            # The generator, or the way to make it should a template draw.
+                            rng = self._rng or self._make_rng
+                            values = render(step.params, self.variables, rng, self.vu, number)
+                    except TemplateError as exc:
+                        ctx.recorder.warn(
+                            f"template:{ctx.name}:{step.op}",
+                            f"scenario {ctx.name!r}, {step.op}: {exc} (the call was skipped)",
+                        )
+                        failed = True
+                        if stop:
+                            self._skip_rest(position, calls_left + 1)
+                            outcome = "failed"
+                            return outcome
+                        ctx.scope(step.op).counts.skipped += calls_left + 1
+                        missing = self._unsaved(step, missing)
+                        break
+                    result = await self.call(
+                        spec,
+                        values,
+                        intended_s=intended_s,
+                        think_time_s=step.think_time_s,
+                        turn=call_number + 1 if step.turns else None,
+                        as_other=step.as_user == "other",
+                        fixed=fixed,
+                    )
+                    intended_s = None  # only the iteration's first operation was scheduled
+                    if result.unsupported:
+                        # Not sent, no pause: the server lacks the operation; the rest goes on.
+                        missing = self._unsaved(step, missing)
+                        continue
+                    if not result.ok:
+                        failed = True
+                        if stop:
+                            # The pauses still to come are taken all the same: a VU whose
+                            # target is down keeps its pace instead of spinning through
+                            # failing iterations.
+                            await anyio.sleep(_pauses_after(steps, position, calls_left))
+                            self._skip_rest(position, calls_left)
+                            outcome = "failed"
+                            return outcome
+                        missing = self._unsaved(step, missing)
+                    elif step.save:
+                        self.variables[step.save] = result.value
+                        missing.discard(step.save)
+                    if step.think_time_s:
+                        await anyio.sleep(step.think_time_s)
+            outcome = "failed" if failed else "finished"
+            return outcome
         finally:
             stats.active_vus -= 1
             ended_s = clock()
@@ -331,80 +408,6 @@ class Actor:
                 stats.failed += 1
             else:
                 stats.interrupted += 1
-        return outcome
-
-    async def _steps(self, number: int, intended_s: float | None) -> IterationOutcome:
-        ctx = self.ctx
-        steps = ctx.scenario.steps
-        failed = False
-        # Variables a failed or skipped step did not save: the steps that read one are
-        # skipped. A set only once something is missing, and no enumerate: an iteration's
-        # frame lives as long as its operation, an SSE stream's whole life (≈ 0.4 KiB each).
-        missing: set[str] = _NOTHING_MISSING
-        for position in range(len(steps)):
-            step = steps[position]
-            if isinstance(step, SleepStepConfig):
-                await anyio.sleep(step.duration_s)
-                intended_s = None  # the schedule is for the iteration's start, not after a pause
-                continue
-            assert isinstance(step, OperationStepConfig)
-            if missing and not missing.isdisjoint(ctx.needs(position)):
-                ctx.scope(step.op).counts.skipped += step.repeat
-                missing = self._unsaved(step, missing)
-                continue
-            spec = OPERATIONS[step.op]
-            stop = (step.on_error or ctx.scenario.on_error) == "stop"
-            fixed = ctx.fixed_call(position)
-            for call_number in range(step.repeat):
-                calls_left = step.repeat - call_number - 1
-                try:
-                    if fixed is not None:
-                        values = fixed.values
-                    else:
-                        # The generator, or the way to make it should a template draw.
-                        rng = self._rng or self._make_rng
-                        values = render(step.params, self.variables, rng, self.vu, number)
-                except TemplateError as exc:
-                    ctx.recorder.warn(
-                        f"template:{ctx.name}:{step.op}",
-                        f"scenario {ctx.name!r}, {step.op}: {exc} (the call was skipped)",
-                    )
-                    failed = True
-                    if stop:
-                        self._skip_rest(position, calls_left + 1)
-                        return "failed"
-                    ctx.scope(step.op).counts.skipped += calls_left + 1
-                    missing = self._unsaved(step, missing)
-                    break
-                result = await self.call(
-                    spec,
-                    values,
-                    intended_s=intended_s,
-                    think_time_s=step.think_time_s,
-                    turn=call_number + 1 if step.turns else None,
-                    as_other=step.as_user == "other",
-                    fixed=fixed,
-                )
-                intended_s = None  # only the iteration's first operation was scheduled
-                if result.unsupported:
-                    # Not sent, no pause: the server lacks the operation; the rest goes on.
-                    missing = self._unsaved(step, missing)
-                    continue
-                if not result.ok:
-                    failed = True
-                    if stop:
-                        # The pauses still to come are taken all the same: a VU whose target
-                        # is down keeps its pace instead of spinning through failing iterations.
-                        await anyio.sleep(_pauses_after(steps, position, calls_left))
-                        self._skip_rest(position, calls_left)
-                        return "failed"
-                    missing = self._unsaved(step, missing)
-                elif step.save:
-                    self.variables[step.save] = result.value
-                    missing.discard(step.save)
-                if step.think_time_s:
-                    await anyio.sleep(step.think_time_s)
-        return "failed" if failed else "finished"
 
     def _unsaved(self, step: OperationStepConfig, missing: set[str]) -> set[str]:
         """``step`` saved nothing this time: what it saves is missing, unless saved before
