@@ -186,15 +186,14 @@ class OperationSpec:
     #: may explain a run that appeared or went. The checker deems every other one harmless.
     changes_runs: bool = False
     aliases: Mapping[str, str] = field(init=False, compare=False)
+    #: Yields a stream of server-sent events (it returns an ``AsyncIterator``). Set once
+    #: from ``returns``: the engine asks it at every call.
+    streams: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         aliases = {alias: long for alias, long in ID_ALIASES.items() if long in self.params}
         object.__setattr__(self, "aliases", MappingProxyType(aliases))
-
-    @property
-    def streams(self) -> bool:
-        """True when the operation yields a stream of server-sent events."""
-        return self.returns.startswith("AsyncIterator")
+        object.__setattr__(self, "streams", self.returns.startswith("AsyncIterator"))
 
     @property
     def can_resume(self) -> bool:
