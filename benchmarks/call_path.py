@@ -232,34 +232,18 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=1, help="open: iterations per wake-up")
     args = parser.parse_args()
     options = {"use_uvloop": True} if args.backend == "asyncio" else {}
+
+    def run(func: Callable[..., Any], *func_args: Any) -> Any:
+        return anyio.run(func, *func_args, backend=args.backend, backend_options=options)
+
     print(f"lgbench from {Path(lgbench.__file__).parent}, {args.backend}")
     if "open" in args.what:
-        used, started, dropped = anyio.run(
-            _open_run,
-            args.rate,
-            args.seconds,
-            args.burst,
-            backend=args.backend,
-            backend_options=options,
-        )
+        used, started, dropped = run(_open_run, args.rate, args.seconds, args.burst)
         print(f"open     CPU µs/iteration: {used:.2f}  ({started} started, {dropped} dropped)")
     if "engine" in args.what:
-        figures = anyio.run(
-            _engine_rounds,
-            args.rounds,
-            args.requests,
-            backend=args.backend,
-            backend_options=options,
-        )
-        _show("engine", figures)
+        _show("engine", run(_engine_rounds, args.rounds, args.requests))
     if "checkpoint" in args.what:
-        by_kind = anyio.run(
-            _checkpoint_rounds,
-            args.rounds,
-            args.requests,
-            backend=args.backend,
-            backend_options=options,
-        )
+        by_kind = run(_checkpoint_rounds, args.rounds, args.requests)
         for name, figures in by_kind.items():
             print(
                 f"checkpoint ({name}) CPU µs/await: min {min(figures):.3f}  "
@@ -269,16 +253,8 @@ def main() -> None:
     if wanted:
         with tempfile.TemporaryDirectory() as prefix, running_nginx(Path(prefix)) as (_, port):
             for what in wanted:
-                figures = anyio.run(
-                    _transport_rounds,
-                    f"http://127.0.0.1:{port}",
-                    what,
-                    args.rounds,
-                    args.requests,
-                    backend=args.backend,
-                    backend_options=options,
-                )
-                _show(what, figures)
+                url = f"http://127.0.0.1:{port}"
+                _show(what, run(_transport_rounds, url, what, args.rounds, args.requests))
 
 
 if __name__ == "__main__":
