@@ -178,7 +178,7 @@ def _perf_counter_clock_class() -> type[trio.abc.Clock]:
 def _asyncio_checkpoint() -> Generator[None, None, None]:
     # What asyncio.sleep(0) comes down to, a bare yield to the task (which reschedules itself
     # and, if cancelled meanwhile, gets CancelledError here), without its two coroutine
-    # frames: ≈ 0.35 µs less per iteration (benchmarks/README.md).
+    # frames: ≈ 0.45 µs less per iteration on uvloop (benchmarks/README.md).
     yield
 
 
