@@ -55,7 +55,7 @@ from lgbench.client._models import (
     StreamPart,
     Timeout,
 )
-from lgbench.client._sse import EventColumns, EventTuple, SSEDecoder
+from lgbench.client._sse import EventColumns, SSEDecoder
 from lgbench.client._transport import AsyncTransport
 
 __all__ = ["HttpClient", "QueryParams", "ResponseHook", "SSEStream"]
@@ -453,12 +453,6 @@ def _event_value(data: str, max_depth: int) -> Any:
         return data
 
 
-def _stream_part(event: EventTuple, max_depth: int) -> StreamPart:
-    value = _event_value(event[1], max_depth)
-    part: StreamPart = _new_part(StreamPart, (event[0], value, event[2]))
-    return part
-
-
 @final
 class SSEStream:
     """The parts of one server-sent event stream, as :class:`~lgbench.client.StreamPart`.
@@ -603,7 +597,7 @@ class SSEStream:
 
         msgspec decodes each event's data (data no longer than twice the depth limit
         cannot nest past it: no depth check then), and each part is built from the
-        columns. What msgspec refuses, _refused decodes as _stream_part does. One event at
+        columns. What msgspec refuses, _refused decodes with _event_value. One event at
         a time: decoding a whole batch at once keeps a batch's worth of containers alive,
         which the garbage collector then walks. (A batch of one event comes here only when
         msgspec refused it, or when it is long or empty.)
@@ -629,7 +623,7 @@ class SSEStream:
             raise
 
     def _refused(self) -> StreamPart:
-        """msgspec refused an event of the batch: decode it as _stream_part does, and the
+        """msgspec refused an event of the batch: decode it with _event_value, and the
         rest of the batch likewise (one switch per batch at most, whatever follows)."""
         types, datas, ids = self._batch
         data_iter = self._batch_data
@@ -643,10 +637,13 @@ class SSEStream:
             strict=True,
         )
         self._parts = map(_new_part, _PART_TYPE, rows)
-        return _stream_part((types[index], datas[index], ids[index], None), self._max_depth)
+        part: StreamPart = _new_part(
+            StreamPart, (types[index], self._value(datas[index]), ids[index])
+        )
+        return part
 
     def _value(self, data: str) -> Any:
-        """An event's data decoded as _stream_part decodes it."""
+        """An event's data decoded (see _event_value) within this stream's depth limit."""
         return _event_value(data, self._max_depth)
 
     async def __aenter__(self) -> SSEStream:
