@@ -116,7 +116,10 @@ def check_history(
             stateless = _Stateless()
             tenancy = Tenancy()
             scan = scan_history(
-                path_or_paths, _Sink(spill, progress, stateless, tenancy), intern_ids=False
+                path_or_paths,
+                _Sink(spill, progress, stateless, tenancy),
+                intern_ids=False,
+                skip_empty=True,
             )
             progress.seal(scan.offsets)
             verdicts = _Verdicts(profile, scan.unknown)

@@ -45,6 +45,7 @@ from typing import Any, Final, Protocol, cast, final
 import msgspec
 
 from lgbench.check._events import (
+    CREATING_OPS,
     HISTORY_SCHEMA_VERSION,
     INF,
     Event,
@@ -287,7 +288,12 @@ class _Stream:
     #: Lost indexes a completion names (its invoke is rebuilt, not a phantom).
     referenced: set[int] = field(default_factory=set)
     #: Invokes waiting for their completion: as many as were in flight, not the history.
-    in_flight: dict[int, Event] = field(default_factory=dict)
+    #: An invoke with nothing to judge, read while skipping those, is kept as the line it
+    #: came from (its line number and text) and built only if its completion needs it.
+    in_flight: dict[int, Event | tuple[int, bytes]] = field(default_factory=dict)
+    #: How ids and names are shared (see scan_history's ``intern_ids``).
+    ids: Callable[[str], str] = sys.intern
+    names: Callable[[str], str] = sys.intern
     #: Invokes left without a completion at the end of the file(s).
     unpaired: int = 0
     phantoms: list[Phantom] = field(default_factory=list)
@@ -377,6 +383,7 @@ def scan_history(
     sink: Sink,
     *,
     intern_ids: bool = True,
+    skip_empty: bool = False,
 ) -> Scan:
     """Read every line once, pair invokes with completions, and hand each operation and
     marker to ``sink``; returns what was learnt about the whole history.
@@ -388,6 +395,12 @@ def scan_history(
     ``intern_ids`` shares repeated ids and tokens between operations kept in memory; a sink
     that does not keep them should say False (interning would only churn the interpreter's
     global table).
+
+    ``skip_empty`` is for a sink that ignores an operation whose invoke and completion carry
+    empty values and whose name cannot create a run (every raw HTTP step's, half of many
+    histories): such an operation, read in order, is counted in the scan but neither built
+    nor handed over, and its lines cost a third as much. It may still reach the sink (when
+    it arrives out of order, damaged or half lost), so the sink must still ignore it.
 
     Raises:
         UsageError: as :func:`read_history`.
@@ -404,9 +417,9 @@ def scan_history(
         offsets=(),
     )
     for number, found in enumerate(sets):
-        stream = _Stream(file=number, diffs=array("d") if align else None)
+        stream = _Stream(file=number, diffs=array("d") if align else None, ids=ids, names=names)
         stream.read_issues.extend(found.issues)
-        _read_set(found, stream, sink, scan, ids, names)
+        _read_set(found, stream, sink, scan, skip_empty)
         streams.append(stream)
     offsets = _align_clocks(streams)
     scan.offsets = tuple(offsets)
@@ -436,8 +449,7 @@ def _read_set(
     stream: _Stream,
     sink: Sink,
     scan: Scan,
-    ids: Callable[[str], str],
-    names: Callable[[str], str],
+    skip_empty: bool,
 ) -> None:
     """Parse the files of one history line by line, in order, as one sequence of lines.
 
@@ -445,13 +457,24 @@ def _read_set(
     a line of the history.
     """
     last_file = found.files[-1]
+    ids, names = stream.ids, stream.names
     for entry in found.files:
         path = entry.path
         reader = iter_lines(path)
         for line_no, raw in enumerate(reader, start=1):
-            event = _typed_event(raw, stream.file, stream.lines + 1, ids, names)
-            if event is not None:  # the usual line, checked while msgspec decoded it
+            typed = _typed_line(raw)
+            if typed is not None:  # the usual line, checked while msgspec decoded it
                 stream.lines += 1
+                if (
+                    skip_empty
+                    and not typed.value
+                    and typed.index == stream.max_index + 1
+                    and typed.type != "marker"
+                    and typed.f not in CREATING_OPS
+                    and _took_empty(stream, typed, raw, scan)
+                ):
+                    continue
+                event = _line_event(typed, stream.file, stream.lines, ids, names)
                 if not _take(stream, event, path, line_no, sink, scan):
                     stream.broken.append(_Broken(stream.lines, _snippet(raw), stream.max_index))
                 continue
@@ -471,10 +494,10 @@ def _read_set(
                     )
                 continue
             stream.lines += 1
-            event = (
+            general = (
                 _to_event(obj, stream.file, stream.lines, ids, names) if obj is not None else None
             )
-            if event is None or not _take(stream, event, path, line_no, sink, scan):
+            if general is None or not _take(stream, general, path, line_no, sink, scan):
                 if not terminated and obj is None and entry is last_file:
                     stream.truncated = True  # only the last line can lack its newline
                 stream.broken.append(_Broken(stream.lines, _snippet(raw), stream.max_index))
@@ -490,7 +513,11 @@ def _read_set(
         stream.read_issues.append(f"{found.name}: no header line")
     for invoke in stream.in_flight.values():
         stream.unpaired += 1
-        _emit(invoke, None, invoke.time_s, sink, scan)
+        if isinstance(invoke, tuple):  # nothing to judge (skip_empty): counted only
+            scan.operations += 1
+            scan.info += 1
+        else:
+            _emit(invoke, None, invoke.time_s, sink, scan)
     stream.in_flight.clear()
     if stream.broken:
         count = len(stream.broken) - (1 if stream.truncated else 0)
@@ -519,6 +546,34 @@ def _take(stream: _Stream, event: Event, path: Path, line_no: int, sink: Sink, s
     return True
 
 
+def _took_empty(stream: _Stream, typed: _Line, raw: bytes, scan: Scan) -> bool:
+    """Take the next line in order, an invoke or completion with an empty value whose
+    operation cannot create a run, without building its event (``skip_empty``); False,
+    having changed nothing, for a completion whose invoke is not such a line kept so.
+
+    What changes is what :func:`_take` would change, except that the sink is not called.
+    """
+    kind = typed.type
+    if kind == "invoke":
+        stream.in_flight[typed.index] = (stream.lines, raw)
+    else:
+        invoke_index = typed.invoke_index
+        if not isinstance(stream.in_flight.get(invoke_index), tuple):  # type: ignore[arg-type]
+            return False
+        del stream.in_flight[invoke_index]  # type: ignore[arg-type]
+        scan.operations += 1
+        if kind == "info":
+            scan.info += 1
+    time_s = typed.time_ns / 1e9
+    stream.max_index = typed.index
+    stream.max_time = time_s
+    stream.events += 1
+    wall = typed.wall
+    if stream.diffs is not None and wall is not None:
+        stream.diffs.append(float(wall) - time_s)
+    return True
+
+
 def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
     """Pair an invoke with its completion as soon as the completion is read."""
     if event.type == "marker":
@@ -534,6 +589,11 @@ def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
     invoke_index = event.invoke_index
     assert invoke_index is not None
     invoke = stream.in_flight.pop(invoke_index, None)
+    if isinstance(invoke, tuple):  # kept as its line (skip_empty): built now
+        line, raw = invoke
+        typed = _typed_line(raw)
+        assert typed is not None  # it was read as one
+        invoke = _line_event(typed, stream.file, line, stream.ids, stream.names)
     if invoke is not None:
         _emit(invoke, event, invoke.time_s, sink, scan)
         return
@@ -820,21 +880,34 @@ def _typed_event(
 ) -> Event | None:
     """``_to_event(_parse(raw), ...)`` for a line of the usual shape; None for any other
     line (which the caller then reads the general way)."""
+    obj = _typed_line(raw)
+    return None if obj is None else _line_event(obj, file, line, ids, names)
+
+
+def _typed_line(raw: bytes) -> _Line | None:
+    """A line of the usual shape, decoded and checked (see :func:`_typed_event`)."""
     try:
         obj = _decode_line(raw)
     except msgspec.DecodeError:  # ValidationError included
         return None
     kind = obj.type
+    if kind == "marker":
+        if obj.name is None:
+            return None
+    elif kind not in _EVENT_TYPES or obj.f is None:
+        return None
+    if obj.invoke_index is None and kind in _COMPLETIONS:
+        return None
+    return obj
+
+
+def _line_event(
+    obj: _Line, file: int, line: int, ids: Callable[[str], str], names: Callable[[str], str]
+) -> Event:
+    """The event of a line :func:`_typed_line` accepted."""
+    kind = obj.type
     f = obj.f
     name = obj.name
-    if kind == "marker":
-        if name is None:
-            return None
-    elif kind not in _EVENT_TYPES or f is None:
-        return None
-    invoke_index = obj.invoke_index
-    if invoke_index is None and kind in _COMPLETIONS:
-        return None
     wall = obj.wall
     if wall is not None:
         wall = float(wall)
@@ -854,7 +927,7 @@ def _typed_event(
         None if scenario is None else names(scenario),
         None if f is None else names(f),
         None if name is None else names(name),
-        invoke_index,
+        obj.invoke_index,
         # An empty value (a raw HTTP step's, half of many histories) is as slim as it gets.
         value if kind == "marker" or not value else _slim(value, ids, names),
         obj.error,
