@@ -399,8 +399,8 @@ def scan_history(
     ``skip_empty`` is for a sink that ignores an operation whose invoke and completion carry
     empty values and whose name cannot create a run (every raw HTTP step's, half of many
     histories): such an operation, read in order, is counted in the scan but neither built
-    nor handed over, and its lines cost a third as much. It may still reach the sink (when
-    it arrives out of order, damaged or half lost), so the sink must still ignore it.
+    nor handed over, which halves what its lines cost. It may still reach the sink (when it
+    arrives out of order, damaged or half lost), so the sink must still ignore it.
 
     Raises:
         UsageError: as :func:`read_history`.
@@ -558,9 +558,9 @@ def _took_empty(stream: _Stream, typed: _Line, raw: bytes, scan: Scan) -> bool:
         stream.in_flight[typed.index] = (stream.lines, raw)
     else:
         invoke_index = typed.invoke_index
-        if not isinstance(stream.in_flight.get(invoke_index), tuple):  # type: ignore[arg-type]
+        if invoke_index is None or not isinstance(stream.in_flight.get(invoke_index), tuple):
             return False
-        del stream.in_flight[invoke_index]  # type: ignore[arg-type]
+        del stream.in_flight[invoke_index]
         scan.operations += 1
         if kind == "info":
             scan.info += 1
