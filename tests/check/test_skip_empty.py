@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lgbench.check._events import CREATING_OPS, Event, Operation
-from lgbench.check._reader import Scan, scan_history
+from lgbench.check._events import CREATING_OPS, Operation
+from lgbench.check._reader import Scan, _Collect, scan_history
 from tests.check._builder import HistoryBuilder
 
 #: (name, invoke value, completion value): empty and not, creating and not, and the mixed
@@ -47,18 +47,6 @@ damage = st.lists(
     st.tuples(st.sampled_from(["drop", "duplicate", "swap", "garble", "cut"]), st.integers(0, 60)),
     max_size=4,
 )
-
-
-class _Recording:
-    def __init__(self) -> None:
-        self.operations: list[Operation] = []
-        self.markers: list[Event] = []
-
-    def operation(self, op: Operation) -> None:
-        self.operations.append(op)
-
-    def marker(self, event: Event) -> None:
-        self.markers.append(event)
 
 
 def _judged(ops: list[Operation]) -> list[Operation]:
@@ -95,8 +83,8 @@ def _damaged(lines: list[str], changes: list[tuple[str, int]]) -> list[str]:
     return out
 
 
-def _scan(paths: list[Path], skip_empty: bool) -> tuple[Scan, _Recording]:
-    sink = _Recording()
+def _scan(paths: list[Path], skip_empty: bool) -> tuple[Scan, _Collect]:
+    sink = _Collect()  # read_history's sink: it keeps everything
     scan = scan_history(paths, sink, intern_ids=False, skip_empty=skip_empty)
     return scan, sink
 
