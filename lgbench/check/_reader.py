@@ -591,9 +591,8 @@ def _pair(stream: _Stream, event: Event, sink: Sink, scan: Scan) -> None:
     invoke = stream.in_flight.pop(invoke_index, None)
     if isinstance(invoke, tuple):  # kept as its line (skip_empty): built now
         line, raw = invoke
-        typed = _typed_line(raw)
-        assert typed is not None  # it was read as one
-        invoke = _line_event(typed, stream.file, line, stream.ids, stream.names)
+        invoke = _typed_event(raw, stream.file, line, stream.ids, stream.names)
+        assert invoke is not None  # it was read as one
     if invoke is not None:
         _emit(invoke, event, invoke.time_s, sink, scan)
         return
